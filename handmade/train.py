@@ -1,0 +1,43 @@
+"""One gradient-descent loop for every trainable handmade model.
+
+A model is anything with `forward(X, params) -> (A, cache)`, `loss(A, Y) -> J` and
+`backward(X, Y, params, cache) -> grads` naming each parameter P's gradient `dP`: the
+modules logistic, shallow and perceptron, and deep.model(...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from handmade import _checks
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became NaN or inf; `.params` are the last parameters with a finite loss."""
+
+    def __init__(self, step: int, last_loss, params):
+        super().__init__(f"loss is not finite at step {step}; last finite loss {last_loss}")
+        self.step, self.last_loss, self.params = step, last_loss, params
+
+
+def gradient_descent(model, X, Y, params, lr: float, steps: int):
+    """Run `steps` updates W ← W − α dW from `params` (not modified).
+
+    Returns (params, losses): the final parameters and the loss J before each update
+    followed by the loss of the final parameters (steps + 1 values).
+    """
+    lr = _checks.learning_rate("lr", lr)
+    steps = _checks.positive_int("steps", steps)
+    params = {key: value.copy() for key, value in params.items()}
+    losses = []
+    for t in range(steps + 1):
+        A, cache = model.forward(X, params)
+        J = model.loss(A, Y)
+        if not np.isfinite(J):
+            raise DivergenceError(t, losses[-1] if losses else None, params)
+        losses.append(J)
+        if t == steps:
+            break
+        grads = model.backward(X, Y, params, cache)
+        params = {key: value - lr * grads["d" + key] for key, value in params.items()}
+    return params, np.array(losses)
