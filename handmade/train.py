@@ -7,6 +7,8 @@ modules logistic, shallow and perceptron, and deep.model(...).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from handmade import _checks
@@ -20,24 +22,34 @@ class DivergenceError(FloatingPointError):
         self.step, self.last_loss, self.params = step, last_loss, params
 
 
+def descend(model, X, Y, params, lr: float):
+    """Yield (t, (J, params)) for t = 0, 1, ...: the loss of `params` and `params` themselves,
+    then step W ← W − α dW for every parameter W. `params` is not modified. Stops with
+    DivergenceError when J is not finite (its `.params` are the last finite-loss ones).
+    """
+    lr = _checks.learning_rate("lr", lr)
+    params = {key: value.copy() for key, value in params.items()}
+    last = None
+    for t in itertools.count():
+        A, cache = model.forward(X, params)
+        J = model.loss(A, Y)
+        if not np.isfinite(J):
+            raise DivergenceError(t, last, params)
+        yield t, (J, params)
+        last = J
+        grads = model.backward(X, Y, params, cache)
+        params = {key: value - lr * grads["d" + key] for key, value in params.items()}
+
+
 def gradient_descent(model, X, Y, params, lr: float, steps: int):
     """Run `steps` updates W ← W − α dW from `params` (not modified).
 
     Returns (params, losses): the final parameters and the loss J before each update
     followed by the loss of the final parameters (steps + 1 values).
     """
-    lr = _checks.learning_rate("lr", lr)
     steps = _checks.positive_int("steps", steps)
-    params = {key: value.copy() for key, value in params.items()}
     losses = []
-    for t in range(steps + 1):
-        A, cache = model.forward(X, params)
-        J = model.loss(A, Y)
-        if not np.isfinite(J):
-            raise DivergenceError(t, losses[-1] if losses else None, params)
+    for t, (J, params) in descend(model, X, Y, params, lr):
         losses.append(J)
         if t == steps:
-            break
-        grads = model.backward(X, Y, params, cache)
-        params = {key: value - lr * grads["d" + key] for key, value in params.items()}
-    return params, np.array(losses)
+            return params, np.array(losses)

@@ -1,0 +1,358 @@
+"""The registry of model pairs: the spine that tests, the command line and reports walk.
+
+Each entry (OpInfo-style) knows how to draw a sample for a shape, dtype and seed, how to
+run its handmade side and its torch twin on that sample, which named tensors to compare
+(in the notes' order: forward, loss, then the backward chain), and its tolerances per
+dtype. Adding an entry adds all of its tests and its rows in `torchref verify`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from handmade import deep, logistic, mp_neuron, perceptron, shallow
+from handmade.train import descend
+from torchref import models
+from torchref.convert import load_params, read_params
+from torchref.parity import DEFAULT_TOLERANCES, Tolerance, compare, finite_differences, torch_step
+
+DTYPES = ("float32", "float64")
+TRAIN_STEPS = 50
+FD_TOLERANCE = Tolerance(1e-5, 1e-7, "central differences in float64, ε = 1e-6: error O(ε²) + O(1e-16/ε)")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """m examples, n inputs, hidden widths, k outputs."""
+
+    m: int
+    n: int
+    hidden: tuple[int, ...] = ()
+    k: int = 1
+
+    @property
+    def id(self) -> str:
+        parts = [f"m{self.m}", f"n{self.n}"]
+        if self.hidden:
+            parts.append("h" + "x".join(map(str, self.hidden)))
+        if self.k != 1:
+            parts.append(f"k{self.k}")
+        return "-".join(parts)
+
+
+@dataclass
+class Sample:
+    shape: Shape
+    dtype: str
+    seed: int
+    X: np.ndarray
+    Y: np.ndarray
+    params: dict
+    lr: float = 0.1  # the top of the notes' range [0.1 → 0.001]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.shape.id}-{self.dtype}-seed{self.seed}"
+
+
+def _normal(rng, shape, dtype, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+class ModelPair:
+    """Base entry: subclasses fill in sampling, the two sides, and what to compare."""
+
+    name: str
+    description: str
+    shapes: tuple[Shape, ...]
+    tolerances = DEFAULT_TOLERANCES
+    differentiable = True
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return self.tolerances[dtype]
+
+    def handmade(self, s: Sample) -> dict:
+        """One forward, loss and backward of the handmade model: its cache, J and its grads."""
+        A, cache = self.model.forward(s.X, s.params)
+        J = self.model.loss(A, s.Y)
+        return {**cache, "J": np.asarray(J), **self.model.backward(s.X, s.Y, s.params, cache)}
+
+    def handmade_train(self, s: Sample, steps: int) -> dict:
+        """The loss and parameters at steps 0..K of the handmade gradient descent."""
+        return _stack([item for _, item in itertools.islice(descend(self.model, s.X, s.Y, s.params, s.lr), steps + 1)])
+
+    def check(self, sample: Sample):
+        """Forward, loss and every gradient: handmade against torch."""
+        return compare(self.handmade(sample), self.torch(sample), self.tolerance(sample.dtype), self.names(sample.shape))
+
+    def check_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+        """The whole trajectory: loss and parameters at every step, handmade against torch."""
+        return compare(self.handmade_train(sample, steps), self.torch_train(sample, steps), self.tolerance(sample.dtype))
+
+    def __repr__(self):
+        return f"<ModelPair {self.name}>"
+
+
+class AutogradPair(ModelPair):
+    """A differentiable model: handmade forward/loss/backward against a torch.nn twin and autograd."""
+
+    def __init__(self, name, description, model, make_twin, param_shapes, shapes, random_shape, one_hot=False):
+        self.name, self.description, self.model = name, description, model
+        self.make_twin, self.param_shapes, self.shapes = make_twin, param_shapes, tuple(shapes)
+        self.random_shape, self.one_hot = random_shape, one_hot
+
+    def suffixes(self, shape: Shape) -> list[str]:
+        return [key[1:] for key in self.param_shapes(shape) if key.startswith("W")]
+
+    def names(self, shape: Shape) -> list[str]:
+        """Forward (Z, A per layer), J, then the backward chain in the notes' order."""
+        s = self.suffixes(shape)
+        names = [f"{v}{l}" for l in s for v in ("Z", "A")] + ["J"]
+        for i in range(len(s) - 1, -1, -1):
+            names += [f"dZ{s[i]}", f"dW{s[i]}", f"db{s[i]}"]
+            if i > 0:
+                names.append(f"dA{s[i - 1]}")
+        return names
+
+    def sample(self, shape: Shape, dtype: str, seed: int) -> Sample:
+        rng = np.random.default_rng(seed)
+        X = _normal(rng, (shape.m, shape.n), dtype)
+        if self.one_hot:
+            Y = np.eye(shape.k, dtype=dtype)[rng.integers(0, shape.k, shape.m)]
+        else:
+            Y = rng.integers(0, 2, (shape.m, shape.k)).astype(dtype)
+        params = {}
+        for key, (rows, cols) in self.param_shapes(shape).items():
+            scale = 1 / np.sqrt(rows) if key.startswith("W") else 0.5  # no zero bias: it would hide db bugs
+            params[key] = _normal(rng, (rows, cols), dtype, scale)
+        return Sample(shape, dtype, seed, X, Y, params)
+
+    def twin(self, s: Sample):
+        twin = self.make_twin(s.shape, getattr(torch, s.dtype))
+        load_params(twin.layers, s.params)
+        return twin
+
+    def torch(self, s: Sample) -> dict:
+        return torch_step(self.twin(s), s.X, s.Y)
+
+    def torch_train(self, s: Sample, steps: int) -> dict:
+        twin = self.twin(s)
+        optimiser = torch.optim.SGD(twin.parameters(), lr=s.lr)
+        X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
+        trajectory = []
+        for t in range(steps + 1):
+            J = twin.loss(twin.trace(X), Y)
+            trajectory.append((J.detach().numpy(), read_params(twin.layers)))
+            if t == steps:
+                break
+            optimiser.zero_grad()
+            J.backward()
+            optimiser.step()
+        return _stack(trajectory)
+
+    def loss_of_params(self, s: Sample):
+        """J as a function of the parameters, in float64: what finite differences walk."""
+        X, Y = s.X.astype(np.float64), s.Y.astype(np.float64)
+        return lambda params: float(self.model.loss(self.model.forward(X, params)[0], Y))
+
+    def check_finite_differences(self, s: Sample):
+        """Handmade parameter gradients (float64) against central differences of the handmade loss."""
+        p64 = {key: value.astype(np.float64) for key, value in s.params.items()}
+        X, Y = s.X.astype(np.float64), s.Y.astype(np.float64)
+        A, cache = self.model.forward(X, p64)
+        analytic = self.model.backward(X, Y, p64, cache)
+        numeric = finite_differences(self.loss_of_params(s), p64)
+        return compare(analytic, numeric, FD_TOLERANCE)
+
+
+def _stack(trajectory) -> dict:
+    """[(J, params), ...] per step -> {"J": (K+1,), "W1": (K+1, n, h), ...}."""
+    out = {"J": np.stack([np.asarray(J) for J, _ in trajectory])}
+    for key in trajectory[0][1]:
+        out[key] = np.stack([params[key] for _, params in trajectory])
+    return out
+
+
+class PerceptronPair(ModelPair):
+    """The perceptron rule, handmade in NumPy and in torch ops.
+
+    The step makes a trajectory discontinuous in rounding: a z of ±1e-9 that rounds to the
+    other sign on one side sends the two runs apart. So samples are drawn where every
+    operation is exact in both dtypes — X on a grid of quarters in [0, 1], W and b on a
+    grid of sixteenths in [−1, 1], α = 1/4, m a power of two ≤ 64, n ≤ 16 (all sums stay
+    below 2^24 units of the finest grid for 50 steps) — and must then agree bit for bit.
+    """
+
+    name = "perceptron"
+    model = perceptron
+    description = "perceptron: step activation, the notes' batch rule dZ = A − Y"
+    differentiable = False
+    tolerances = {dtype: Tolerance(0.0, 0.0, "exact grid: every operation is exact") for dtype in DTYPES}
+    shapes = tuple(Shape(m, n) for m, n in [(1, 1), (2, 1), (4, 2), (8, 3), (16, 5), (32, 8), (64, 16)])
+
+    @staticmethod
+    def random_shape(rng) -> Shape:
+        return Shape(int(2 ** rng.integers(0, 7)), int(rng.integers(1, 17)))
+
+    def names(self, shape: Shape) -> list[str]:
+        return ["Z", "A", "J", "dZ", "dW", "db"]
+
+    def sample(self, shape: Shape, dtype: str, seed: int) -> Sample:
+        if shape.m & (shape.m - 1) or shape.m > 64 or shape.n > 16:
+            raise ValueError(f"perceptron samples need m a power of two <= 64 and n <= 16 (exact grid), got {shape}")
+        rng = np.random.default_rng(seed)
+        X = (rng.integers(0, 5, (shape.m, shape.n)) / 4).astype(dtype)
+        Y = rng.integers(0, 2, (shape.m, 1)).astype(dtype)
+        params = {"W": (rng.integers(-16, 17, (shape.n, 1)) / 16).astype(dtype),
+                  "b": (rng.integers(-16, 17, (1, 1)) / 16).astype(dtype)}
+        return Sample(shape, dtype, seed, X, Y, params, lr=0.25)
+
+    def twin(self, s: Sample):
+        twin = models.Perceptron(s.shape.n, getattr(torch, s.dtype))
+        load_params(twin.layers, s.params)
+        return twin
+
+    def torch(self, s: Sample) -> dict:
+        twin = self.twin(s)
+        X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
+        cache = twin.trace(X)
+        out = {**cache, "J": twin.loss(cache, Y), **twin.rule(X, Y, cache)}
+        return {key: value.numpy() for key, value in out.items()}
+
+    def torch_train(self, s: Sample, steps: int) -> dict:
+        twin = self.twin(s)
+        X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
+        trajectory = []
+        for t in range(steps + 1):
+            cache = twin.trace(X)
+            trajectory.append((twin.loss(cache, Y).numpy(), read_params(twin.layers)))
+            if t == steps:
+                break
+            grads = twin.rule(X, Y, cache)
+            twin.update(grads["dW"], grads["db"], s.lr)
+        return _stack(trajectory)
+
+
+class MPNeuronPair(ModelPair):
+    """The McCulloch–Pitts neuron: forward on random boolean rows, and the fit on a truth table.
+
+    A random neuron (θ, inhibitory mask) labels the full truth table of its n inputs; both
+    sides must fit the same (θ, mask) back and give the same outputs. Integer arithmetic:
+    the comparison is exact.
+    """
+
+    name = "mp_neuron"
+    description = "McCulloch–Pitts neuron: threshold θ, excitatory and inhibitory inputs, fit by search"
+    differentiable = False
+    tolerances = {dtype: Tolerance(0.0, 0.0, "boolean and integer arithmetic") for dtype in DTYPES}
+    shapes = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (4, 2), (8, 3), (5, 4), (16, 5)])
+
+    @staticmethod
+    def random_shape(rng) -> Shape:
+        return Shape(int(rng.integers(1, 65)), int(rng.integers(1, 7)))
+
+    def names(self, shape: Shape) -> list[str]:
+        return ["A", "fit.A", "fit.theta", "fit.inhibitory"]
+
+    def sample(self, shape: Shape, dtype: str, seed: int) -> Sample:
+        rng = np.random.default_rng(seed)
+        X = rng.integers(0, 2, (shape.m, shape.n)).astype(dtype)
+        inhibitory = rng.random(shape.n) < 0.3
+        theta = int(rng.integers(0, shape.n - inhibitory.sum() + 1))
+        table = np.array(list(np.ndindex(*(2,) * shape.n)), dtype=dtype).reshape(-1, shape.n)  # (2^n, n)
+        Y = mp_neuron.forward(table, theta, inhibitory).astype(dtype)
+        return Sample(shape, dtype, seed, X, Y, {}, extra={"theta": theta, "inhibitory": inhibitory, "table": table})
+
+    def handmade(self, s: Sample) -> dict:
+        theta, mask = mp_neuron.fit(s.extra["table"], s.Y)
+        return {"A": mp_neuron.forward(s.X, s.extra["theta"], s.extra["inhibitory"]),
+                "fit.A": mp_neuron.forward(s.extra["table"], theta, mask),
+                "fit.theta": np.asarray(theta), "fit.inhibitory": mask}
+
+    def torch(self, s: Sample) -> dict:
+        table, inhibitory = torch.from_numpy(s.extra["table"]), torch.from_numpy(s.extra["inhibitory"])
+        theta, mask = models.mp_fit(table, torch.from_numpy(s.Y))
+        return {"A": models.mp_forward(torch.from_numpy(s.X), s.extra["theta"], inhibitory).numpy(),
+                "fit.A": models.mp_forward(table, theta, mask).numpy(),
+                "fit.theta": np.asarray(theta), "fit.inhibitory": mask.numpy()}
+
+    def check_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+        """The MP neuron is fitted, not trained: its fit is part of `check`."""
+        return []
+
+
+def _random_net_shape(depth: int, k: int = 1):
+    def draw(rng) -> Shape:
+        hidden = tuple(int(h) for h in rng.integers(1, 65, depth))
+        return Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)), hidden, k)
+    return draw
+
+
+# Named shapes (JAX-style): degenerate first, then n = h, odd, the notes' example, larger.
+NET_SHAPES = tuple(Shape(m, n, (h,)) for m, n, h in [
+    (1, 1, 1),     # degenerate: one example, one input, one unit
+    (3, 1, 1),
+    (1, 2, 4),     # a single example of the notes' network
+    (2, 5, 1),     # h = 1: the notes' "single row of perceptrons"
+    (3, 2, 4),     # the notes' worked example
+    (4, 4, 4),     # square everything: transposition bugs cannot hide behind shapes
+    (5, 3, 3),     # n = h
+    (7, 3, 5),     # odd sizes
+    (64, 10, 32),
+    (512, 37, 64),  # the largest
+])
+LOGISTIC_SHAPES = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (1, 2), (3, 2), (4, 4), (7, 3), (64, 10), (512, 37)])
+DEEP_SHAPES = tuple(Shape(m, n, hidden) for m, n, hidden in [
+    (1, 1, (1, 1)), (3, 2, (4, 3)), (4, 4, (4, 4)), (7, 3, (5, 2, 3)), (64, 10, (32, 16)), (256, 37, (64, 64)),
+])
+
+
+def _logistic_shapes(shape: Shape):
+    return logistic.param_shapes(shape.n)
+
+
+def _shallow_shapes(shape: Shape):
+    return shallow.param_shapes(shape.n, shape.hidden[0])
+
+
+def _deep_shapes(shape: Shape):
+    return deep.param_shapes(shape.n, shape.hidden, shape.k)
+
+
+def _deep_entry(activation: str, output: str, k: int) -> AutogradPair:
+    head = "σ + BCE" if output == "sigmoid" else f"softmax over {k} classes + cross-entropy"
+    shapes = tuple(Shape(s.m, s.n, s.hidden, k) for s in DEEP_SHAPES)
+    return AutogradPair(
+        f"deep_{activation}_{output}", f"deep network: {activation} hidden layers, {head}",
+        deep.model(activation, output),
+        lambda s, dtype: models.DeepNet([s.n, *s.hidden, s.k], activation, output, dtype),
+        _deep_shapes, shapes, _random_net_shape(2, k), one_hot=output == "softmax",
+    )
+
+
+REGISTRY: dict[str, ModelPair] = {pair.name: pair for pair in [
+    MPNeuronPair(),
+    PerceptronPair(),
+    AutogradPair("logistic", "sigmoid neuron / logistic regression (Assignment A02): σ + BCE", logistic,
+                 lambda s, dtype: models.LogisticRegression(s.n, dtype), _logistic_shapes, LOGISTIC_SHAPES,
+                 lambda rng: Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)))),
+    AutogradPair("shallow", "one hidden layer: tanh → σ + BCE (the notes' network)", shallow,
+                 lambda s, dtype: models.ShallowNet(s.n, s.hidden[0], dtype), _shallow_shapes, NET_SHAPES,
+                 _random_net_shape(1)),
+    _deep_entry("tanh", "sigmoid", 1),
+    _deep_entry("sigmoid", "sigmoid", 1),
+    _deep_entry("relu", "sigmoid", 1),
+    _deep_entry("tanh", "softmax", 3),
+    _deep_entry("relu", "softmax", 4),
+]}
+
+
+def get(name: str) -> ModelPair:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(REGISTRY)}")
+    return REGISTRY[name]
