@@ -1,0 +1,111 @@
+"""`torchref verify`: every registry entry over N cases, both dtypes, one table.
+
+Per model and dtype, the first cases are the entry's named shapes (degenerate ones
+first), the rest are random shapes; a share of them is also trained for TRAIN_STEPS
+steps on both sides. Each (model, dtype, check, tensor) becomes one row of the report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
+
+SCHEMA = "torchref.verify/1"
+
+
+@dataclass
+class Row:
+    model: str
+    dtype: str
+    tensor: str               # "dW1", or "train.W1" for a trajectory
+    cases: int = 0
+    failed: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    rtol: float = 0.0
+    atol: float = 0.0
+    first_failure: str = ""   # case id and message of the first failing case
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+@dataclass
+class Report:
+    seed: int
+    cases: int
+    dtypes: tuple
+    rows: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA, "passed": self.ok, "seed": self.seed, "cases": self.cases, "dtypes": list(self.dtypes),
+            "rows": [{**asdict(row), "passed": row.ok} for row in self.rows],
+        }
+
+    def write_json(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_json(), fh, indent=2)
+            fh.write("\n")
+
+    def table(self, failures_only: bool = False) -> str:
+        head = f"{'model':<22} {'dtype':<8} {'tensor':<17} {'cases':>5} {'max abs err':>11} {'max rel err':>11} {'rtol':>7} {'atol':>7}  verdict"
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            if failures_only and r.ok:
+                continue
+            verdict = "PASS" if r.ok else f"FAIL ({r.failed}/{r.cases})"
+            lines.append(f"{r.model:<22} {r.dtype:<8} {r.tensor:<17} {r.cases:>5} {r.max_abs:>11.2e} {r.max_rel:>11.2e} "
+                         f"{r.rtol:>7.1e} {r.atol:>7.1e}  {verdict}")
+        for r in self.rows:
+            if not r.ok:
+                lines.append(f"\nFIRST FAILURE {r.model} {r.dtype} {r.tensor}: {r.first_failure}")
+        passed = sum(r.ok for r in self.rows)
+        lines.append(f"\nverify: {passed} rows passed, {len(self.rows) - passed} rows failed")
+        return "\n".join(lines)
+
+
+def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
+    """The n samples of one model and dtype: named shapes first, then random ones."""
+    rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
+    for i in range(n):
+        shape = pair.shapes[i] if i < len(pair.shapes) else pair.random_shape(rng)
+        yield pair.sample(shape, dtype, seed * 100_003 + i)
+
+
+def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, results) -> None:
+    for res in results:
+        key = prefix + res.name
+        row = rows.setdefault(key, Row(pair.name, dtype, key, rtol=res.rtol, atol=res.atol))
+        row.cases += 1
+        row.max_abs, row.max_rel = max(row.max_abs, res.max_abs), max(row.max_rel, res.max_rel)
+        if not res.ok:
+            row.failed += 1
+            if not row.first_failure:
+                row.first_failure = f"case {case_id}: {res.message}"
+
+
+def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_every: int = 5, progress=None) -> Report:
+    """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides."""
+    report = Report(seed, cases, tuple(dtypes))
+    for name in models or REGISTRY:
+        pair = REGISTRY[name]
+        for dtype in dtypes:
+            rows: dict[str, Row] = {}
+            for i, sample in enumerate(cases_for(pair, dtype, cases, seed)):
+                _record(rows, pair, dtype, "", sample.id, pair.check(sample))
+                if i % train_every == 0 and dtype in pair.train_dtypes:
+                    _record(rows, pair, dtype, "train.", sample.id, pair.check_training(sample, TRAIN_STEPS))
+                if progress:
+                    progress()
+            report.rows.extend(rows.values())
+    return report
