@@ -15,30 +15,35 @@ from handmade import _checks
 
 
 class DivergenceError(FloatingPointError):
-    """The loss became NaN or inf; `.params` are the last parameters with a finite loss."""
+    """The loss or a parameter became NaN or inf; `.params` are the last parameters with a finite loss."""
 
     def __init__(self, step: int, last_loss, params):
-        super().__init__(f"loss is not finite at step {step}; last finite loss {last_loss}")
+        super().__init__(f"loss or parameters are not finite at step {step}; last finite loss {last_loss}")
         self.step, self.last_loss, self.params = step, last_loss, params
 
 
 def descend(model, X, Y, params, lr: float):
     """Yield (t, (J, params)) for t = 0, 1, ...: the loss of `params` and `params` themselves,
     then step W ← W − α dW for every parameter W. `params` is not modified. Stops with
-    DivergenceError when J is not finite (its `.params` are the last finite-loss ones).
+    DivergenceError when J or a parameter is not finite (its `.params` are the last good ones).
     """
     lr = _checks.learning_rate("lr", lr)
     params = {key: value.copy() for key, value in params.items()}
-    last = None
+    last, last_params = None, params
     for t in itertools.count():
-        A, cache = model.forward(X, params)
-        J = model.loss(A, Y)
-        if not np.isfinite(J):
-            raise DivergenceError(t, last, params)
+        # Overflow is this loop's to detect: it is reported below as a DivergenceError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = all(np.isfinite(value).all() for value in params.values())
+            if finite:
+                A, cache = model.forward(X, params)
+                J = model.loss(A, Y)
+        if not (finite and np.isfinite(J)):
+            raise DivergenceError(t, last, last_params)
         yield t, (J, params)
-        last = J
+        last, last_params = J, params
         grads = model.backward(X, Y, params, cache)
-        params = {key: value - lr * grads["d" + key] for key, value in params.items()}
+        with np.errstate(over="ignore", invalid="ignore"):
+            params = {key: value - lr * grads["d" + key] for key, value in params.items()}
 
 
 def gradient_descent(model, X, Y, params, lr: float, steps: int):

@@ -1,0 +1,186 @@
+"""Behaviour of the handmade models on their own: the notes' examples and bad input."""
+
+import numpy as np
+import pytest
+
+from handmade import deep, logistic, mp_neuron, perceptron, shallow
+from handmade.normalise import MinMax
+from handmade.train import DivergenceError, gradient_descent
+
+TABLE2 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+TABLE3 = np.array(list(np.ndindex(2, 2, 2)))
+GATES = {
+    "AND": (TABLE2, [0, 0, 0, 1]),
+    "OR": (TABLE2, [0, 1, 1, 1]),
+    "NAND": (TABLE2, [1, 1, 1, 0]),
+    "NOR": (TABLE2, [1, 0, 0, 0]),
+    "XOR": (TABLE2, [0, 1, 1, 0]),
+    "MAJORITY3": (TABLE3, (TABLE3.sum(axis=1) >= 2).astype(int)),
+}
+
+
+@pytest.mark.parametrize("gate, theta, inhibitory", [
+    ("AND", 2, [0, 0]), ("OR", 1, [0, 0]), ("NOR", 0, [1, 1]), ("MAJORITY3", 2, [0, 0, 0]),
+])
+def test_mp_neuron_fits_gates_by_threshold(gate, theta, inhibitory):
+    X, Y = GATES[gate]
+    fitted_theta, mask = mp_neuron.fit(X, Y)
+    assert (fitted_theta, mask.astype(int).tolist()) == (theta, inhibitory)
+    np.testing.assert_array_equal(mp_neuron.forward(X, fitted_theta, mask).ravel(), Y)
+
+
+def test_mp_neuron_cannot_fit_xor():
+    with pytest.raises(ValueError, match="no threshold"):
+        mp_neuron.fit(*GATES["XOR"])
+
+
+def test_mp_neuron_refuses_non_boolean_inputs():
+    with pytest.raises(ValueError, match=r"X must be boolean"):
+        mp_neuron.forward([[0, 2]], 1)
+    with pytest.raises(ValueError, match=r"inhibitory must be a 0/1 mask of shape \(2,\)"):
+        mp_neuron.forward(TABLE2, 1, [1, 0, 0])
+    with pytest.raises(TypeError, match="theta must be an integer"):
+        mp_neuron.forward(TABLE2, 1.5)
+
+
+@pytest.mark.parametrize("gate", ["AND", "OR", "NAND"])
+def test_perceptron_learns_linearly_separable_gates(gate):
+    X, Y = GATES[gate]
+    params, errors = gradient_descent(perceptron, X, np.reshape(Y, (-1, 1)), perceptron.init_params(2), lr=0.5, steps=50)
+    assert errors[-1] == 0
+    A, _ = perceptron.forward(X, params)
+    np.testing.assert_array_equal(A.ravel(), Y)
+
+
+def test_perceptron_cannot_learn_xor():
+    X, Y = GATES["XOR"]
+    _, errors = gradient_descent(perceptron, X, np.reshape(Y, (-1, 1)), perceptron.init_params(2), lr=0.5, steps=200)
+    assert errors.min() > 0
+
+
+def test_perceptron_on_the_notes_rainfall_and_rent_example():
+    """Rainfall 0–20 mm and rent 500–3000, min–max scaled, then a separable rule is learnt."""
+    rng = np.random.default_rng(0)
+    raw = np.column_stack([rng.uniform(0, 20, 200), rng.uniform(500, 3000, 200)])   # (m, 2)
+    scaler = MinMax.fit(raw)
+    X = scaler.transform(raw)
+    assert X.min() == 0 and X.max() == 1
+    np.testing.assert_allclose(scaler.inverse(X), raw, rtol=1e-12)
+    Y = (X[:, :1] + X[:, 1:] > 1).astype(float)             # (m, 1)
+    _, errors = gradient_descent(perceptron, X, Y, perceptron.init_params(2), lr=0.1, steps=300)
+    assert errors[-1] < errors[0] and errors[-1] <= 0.05
+
+
+def test_min_max_refuses_constant_columns_and_wrong_width():
+    with pytest.raises(ValueError, match=r"constant columns \[1\]"):
+        MinMax.fit([[0.0, 3.0], [1.0, 3.0]])
+    with pytest.raises(ValueError, match="X must have 2 columns"):
+        MinMax.fit([[0.0, 1.0], [1.0, 3.0]]).transform([[1.0, 2.0, 3.0]])
+
+
+def test_shallow_network_learns_xor_and_logistic_does_not():
+    X, Y = GATES["XOR"]
+    X, Y = X.astype(float), np.reshape(Y, (-1, 1)).astype(float)
+    params, losses = gradient_descent(shallow, X, Y, shallow.init_params(2, 4, rng=1, scale=1.0), lr=1.2, steps=2000)
+    A2, _ = shallow.forward(X, params)
+    np.testing.assert_array_equal((A2 > 0.5).ravel(), Y.ravel())
+    assert losses[-1] < 0.05
+    params, losses = gradient_descent(logistic, X, Y, logistic.init_params(2, rng=1), lr=1.2, steps=2000)
+    A, _ = logistic.forward(X, params)
+    assert (A > 0.5).ravel().tolist() != Y.ravel().astype(bool).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_descent_keeps_the_dtype_and_the_inputs(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(dtype)
+    Y = (X[:, :1] > 0).astype(dtype)
+    params = shallow.init_params(3, 5, rng=0, dtype=dtype)
+    before = {k: v.copy() for k, v in params.items()}
+    trained, losses = gradient_descent(shallow, X, Y, params, lr=0.5, steps=30)
+    assert all(v.dtype == np.dtype(dtype) for v in trained.values())
+    assert all(np.array_equal(before[k], params[k]) for k in params), "the caller's params were modified"
+    assert len(losses) == 31 and losses[-1] < losses[0]
+
+
+def test_divergence_stops_with_the_step_and_the_last_finite_loss():
+    X = np.array([[1e3, -1e3], [2e3, 1e3]])
+    Y = np.array([[1.0], [0.0]])
+    params = logistic.init_params(2, rng=0)
+    with pytest.raises(DivergenceError, match=r"not finite at step 1; last finite loss 0.76") as info:
+        gradient_descent(logistic, X, Y, params, lr=1e308, steps=50)   # the first update overflows
+    assert info.value.step == 1
+    assert all(np.array_equal(info.value.params[k], params[k]) for k in params), "the last good parameters are kept"
+
+
+def test_a_huge_but_finite_learning_rate_is_not_divergence():
+    """BCE clamps at 100 and σ saturates: lr = 1e6 makes the weights large, not NaN."""
+    X = np.array([[1.0, -1.0], [2.0, 1.0]])
+    params, losses = gradient_descent(logistic, X, np.array([[1.0], [0.0]]), logistic.init_params(2, rng=0), lr=1e6, steps=20)
+    assert np.isfinite(losses).all() and all(np.isfinite(v).all() for v in params.values())
+
+
+def test_deep_model_softmax_learns_three_blobs():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 3], [3, -2], [-3, -2]])
+    labels = rng.integers(0, 3, 150)
+    X = centres[labels] + rng.standard_normal((150, 2)) * 0.5
+    Y = np.eye(3)[labels]
+    model = deep.model("relu", "softmax")
+    params, losses = gradient_descent(model, X, Y, deep.init_params(2, [8], k=3, rng=0), lr=0.5, steps=200)
+    A, _ = model.forward(X, params)
+    assert (A.argmax(axis=1) == labels).mean() > 0.95 and losses[-1] < 0.2
+
+
+BAD_INPUTS = [
+    ("X-1d", lambda p: shallow.forward(np.zeros(3), p), ValueError, r"X must be a 2-D array"),
+    ("X-wrong-n", lambda p: shallow.forward(np.zeros((3, 5)), p), ValueError, r"X must have 2 columns"),
+    ("X-empty", lambda p: shallow.forward(np.zeros((0, 2)), p), ValueError, r"X must have at least one row"),
+    ("X-nan", lambda p: shallow.forward(np.array([[np.nan, 0.0]]), p), ValueError, r"X must be finite"),
+    ("X-strings", lambda p: shallow.forward(np.array([["a", "b"]]), p), TypeError, r"X must hold numbers"),
+    ("X-float32-params-float64", lambda p: shallow.forward(np.zeros((3, 2), np.float32), p), TypeError,
+     r"X must have dtype float64 like the parameters, got float32"),
+    ("X-float16", lambda p: shallow.forward(np.zeros((3, 2), np.float16), p), TypeError, r"X.dtype must be float32 or float64"),
+    ("params-not-dict", lambda p: shallow.forward(np.zeros((3, 2)), [1]), TypeError, r"params must be a dict"),
+    ("params-missing", lambda p: shallow.forward(np.zeros((3, 2)), {"W1": p["W1"]}), ValueError, r"params is missing \['b1', 'W2', 'b2'\]"),
+    ("params-W2-shape", lambda p: shallow.forward(np.zeros((3, 2)), {**p, "W2": np.zeros((4, 2))}), ValueError,
+     r"params\['W2'\] must have shape \(4, 1\), got \(4, 2\)"),
+    ("params-mixed-dtype", lambda p: shallow.forward(np.zeros((3, 2)), {**p, "b2": np.zeros((1, 1), np.float32)}), TypeError,
+     r"params must share one dtype"),
+    ("Y-wrong-m", lambda p: shallow.backward(np.zeros((3, 2)), np.zeros((4, 1)), p, shallow.forward(np.zeros((3, 2)), p)[1]),
+     ValueError, r"Y must have shape \(3, 1\) or \(3,\), got"),
+    ("Y-out-of-range", lambda p: shallow.loss(np.full((3, 1), 0.5), np.array([0, 1, 2])), ValueError, r"Y must lie in \[0, 1\]"),
+    ("Y-not-one-hot", lambda p: deep.loss(np.full((2, 3), 1 / 3), np.array([[1, 1, 0], [0, 0, 1]]), output="softmax"),
+     ValueError, r"Y must be one-hot"),
+    ("lr-zero", lambda p: gradient_descent(shallow, np.zeros((3, 2)), np.zeros((3, 1)), p, lr=0, steps=1), ValueError,
+     r"lr must be finite and > 0, got 0"),
+    ("lr-nan", lambda p: gradient_descent(shallow, np.zeros((3, 2)), np.zeros((3, 1)), p, lr=float("nan"), steps=1),
+     ValueError, r"lr must be finite and > 0"),
+    ("steps-zero", lambda p: gradient_descent(shallow, np.zeros((3, 2)), np.zeros((3, 1)), p, lr=0.1, steps=0),
+     ValueError, r"steps must be a positive integer"),
+    ("hidden-zero", lambda p: shallow.init_params(2, 0), ValueError, r"h must be a positive integer, got 0"),
+    ("deep-hidden-float", lambda p: deep.init_params(2, [3, 2.5]), ValueError, r"hidden\[1\] must be a positive integer"),
+    ("deep-activation", lambda p: deep.model("gelu"), ValueError, r"activation must be one of \['relu', 'sigmoid', 'tanh'\]"),
+    ("deep-output", lambda p: deep.model("tanh", "linear"), ValueError, r"output must be one of"),
+    ("deep-no-layers", lambda p: deep.forward(np.zeros((3, 2)), {"b1": p["b1"]}), ValueError, r"params must hold W1, b1"),
+    ("deep-chain-broken", lambda p: deep.forward(np.zeros((3, 2)), {**p, "W2": np.zeros((3, 1))}), ValueError,
+     r"params\['W2'\] must have shape \(4, 1\), got \(3, 1\)"),
+    ("dtype-int", lambda p: logistic.init_params(2, dtype=np.int64), TypeError, r"dtype must be float32 or float64, got int64"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS])
+def test_bad_input_is_refused_with_a_named_argument(call, error, message):
+    params = shallow.init_params(2, 4, rng=0)
+    with pytest.raises(error, match=message):
+        call(params)
+
+
+def test_int_and_bool_inputs_are_cast_and_labels_may_be_1d():
+    params = shallow.init_params(2, 4, rng=0)
+    A_int, cache = shallow.forward(np.array([[0, 1], [1, 1]]), params)
+    A_float, _ = shallow.forward(np.array([[0.0, 1.0], [1.0, 1.0]]), params)
+    np.testing.assert_array_equal(A_int, A_float)
+    grads_1d = shallow.backward(np.array([[0, 1], [1, 1]]), np.array([0, 1]), params, cache)
+    grads_2d = shallow.backward(np.array([[0, 1], [1, 1]]), np.array([[0], [1]]), params, cache)
+    assert all(np.array_equal(grads_1d[k], grads_2d[k]) for k in grads_1d)
