@@ -74,3 +74,28 @@ def test_cross_entropy_with_logits_equals_torch(dtype):
 def test_losses_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match=r"Y must have the shape of the prediction \(3, 1\), got \(3,\)"):
         losses.bce(np.full((3, 1), 0.5), np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_saturated_sigmoid_gradient(dtype):
+    """Where σ saturates, the notes' dZ = a − y is the exact gradient; nn.BCELoss's is not.
+
+    nn.BCELoss's backward divides by max(a(1 − a), 1e-12) and the sigmoid's multiplies by
+    a(1 − a): once a rounds to 1 (z ≳ 17 in float32) that product is 0 and the gradient
+    vanishes. nn.BCEWithLogitsLoss differentiates the logits form and keeps σ(z) − y. The
+    parity samples stay where the two torch forms agree.
+    """
+    from handmade import logistic
+
+    X = np.array([[40.0], [-40.0], [1.0]], dtype)
+    Y = np.array([[0.0], [1.0], [1.0]], dtype)
+    params = {"W": np.ones((1, 1), dtype), "b": np.zeros((1, 1), dtype)}
+    A, cache = logistic.forward(X, params)
+    dZ = logistic.backward(X, Y, params, cache)["dZ"]
+    np.testing.assert_array_equal(dZ[:2], [[1.0], [-1.0]])  # a − y at |z| = 40
+    Z_t = _t(cache["Z"]).requires_grad_()
+    nn.BCEWithLogitsLoss()(Z_t, _t(Y)).backward()
+    torch.testing.assert_close(_t(dZ), Z_t.grad * 3, **TOL[dtype])
+    Z_t = _t(cache["Z"]).requires_grad_()
+    nn.BCELoss()(torch.sigmoid(Z_t), _t(Y)).backward()
+    assert Z_t.grad[0, 0] == 0 and Z_t.grad[2, 0] != 0      # vanished where saturated, only there
