@@ -38,8 +38,35 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.verify/1)")
     v.add_argument("--failures-only", action="store_true", help="print only the failing rows")
+    c = sub.add_parser("check", help="check a learner's derivation file (or every .py file of a folder)",
+                       description="Exit status: 0 when the derivation passes, 1 when it is wrong, 2 when it cannot "
+                                   "be judged (no such file, no backward, a crash, a time-out). For a folder, the "
+                                   "largest status of its files.")
+    c.add_argument("path", metavar="FILE|DIR")
+    c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
+    c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
+    c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds per file before its process is killed (default 60)")
+    c.add_argument("--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)")
+    c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
+    e.add_argument("model", type=_model)
+    e.add_argument("--m", type=_positive, default=3)
+    e.add_argument("--n", type=_positive, default=2)
+    e.add_argument("--h", type=_positive, action="append", help="hidden width (repeat for more layers; default 4)")
+    e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")
+    e.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    e.add_argument("--seed", type=int, default=0)
     sub.add_parser("models", help="list the registry")
     return p
+
+
+def _model(text: str) -> str:
+    if text not in REGISTRY:
+        raise argparse.ArgumentTypeError(f"unknown model {text!r}; known: {', '.join(REGISTRY)}")
+    return text
 
 
 def main(argv=None) -> int:
@@ -50,6 +77,13 @@ def main(argv=None) -> int:
     if args.command == "models":
         for name, pair in REGISTRY.items():
             print(f"{name:<22} {pair.description}")
+        return 0
+    if args.command == "check":
+        return _check(args)
+    if args.command == "explain":
+        from torchref.explain import explain
+
+        print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
         return 0
     from torchref.verify import verify
 
@@ -63,6 +97,46 @@ def main(argv=None) -> int:
             print(f"torchref: cannot write --json {args.json}: {exc}", file=sys.stderr)
             return 2
     return 0 if report.ok else 1
+
+
+def _check(args) -> int:
+    import json
+    from pathlib import Path
+
+    from torchref.derivation import SCHEMA, check
+
+    path = Path(args.path)
+    dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
+    options = dict(cases=args.cases, seed=args.seed, dtypes=dtypes, timeout=args.timeout, memory_mb=args.memory_mb)
+    if path.is_dir():
+        from functools import partial
+
+        from tqdm import tqdm
+
+        from torchref.derivation import check_many
+
+        bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
+        reports = check_many(path, args.model, progress=bar, **options)
+        if not reports:
+            print(f"torchref: no .py files in {path}", file=sys.stderr)
+            return 2
+        for report in reports:
+            print(report.summary())
+        counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
+        print(f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged")
+        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+        status = max(r.exit_code for r in reports)
+    else:
+        report = check(path, args.model, **options)
+        print(report.table())
+        document, status = report.to_json(), report.exit_code
+    if args.json:
+        try:
+            Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"torchref: cannot write --json {args.json}: {exc}", file=sys.stderr)
+            return 2
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,14 +57,15 @@ def compare_tensor(name: str, actual, expected, tol: Tolerance) -> TensorResult:
         return TensorResult(ok=True, max_abs=0.0, max_rel=0.0, worst_index=None, **base)
     a = actual.astype(np.float64).reshape(-1)
     e = expected.astype(np.float64).reshape(-1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):                    # inf − inf: handled just below
         diff = np.abs(a - e)
-    both_nan = np.isnan(a) & np.isnan(e)
-    diff[both_nan] = 0.0                                   # nan == nan, as assert_close(equal_nan=True)
-    diff[np.isnan(diff)] = np.inf                          # nan on one side only
-    excess = diff - (tol.atol + tol.rtol * np.abs(e))
-    nonzero = (e != 0) & ~np.isnan(e)
-    max_rel = float((diff[nonzero] / np.abs(e[nonzero])).max()) if nonzero.any() else 0.0
+        diff[a == e] = 0.0                                 # equal infinities
+        diff[np.isnan(a) & np.isnan(e)] = 0.0              # nan == nan, as assert_close(equal_nan=True)
+        diff[np.isnan(diff)] = np.inf                      # nan or inf on one side only
+        excess = diff - (tol.atol + tol.rtol * np.abs(e))
+        excess[np.isnan(excess)] = np.inf
+        nonzero = (e != 0) & np.isfinite(e)
+        max_rel = float((diff[nonzero] / np.abs(e[nonzero])).max()) if nonzero.any() else 0.0
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
     ok = bool((excess <= 0).all())
     message = ""

@@ -103,8 +103,10 @@ class AutogradPair(ModelPair):
     """A differentiable model: handmade forward/loss/backward against a torch.nn twin and autograd."""
 
     def __init__(self, name, description, model, make_twin, param_shapes, shapes, random_shape, one_hot=False,
-                 train_dtypes=DTYPES):
+                 train_dtypes=DTYPES, activation=None, output="sigmoid"):
         self.name, self.description, self.model = name, description, model
+        self.output = output          # the last layer's activation: sigmoid or softmax
+        self.activation = activation  # the hidden layers' g (None: no hidden layer)
         self.train_dtypes = train_dtypes
         self.make_twin, self.param_shapes, self.shapes = make_twin, param_shapes, tuple(shapes)
         self.random_shape, self.one_hot = random_shape, one_hot
@@ -340,7 +342,7 @@ def _deep_entry(activation: str, output: str, k: int) -> AutogradPair:
         # net visits ~10^6, and after such a flip the runs part by α·x·dA/m and keep drifting.
         # Both are right (any value in [0, 1] is a subgradient). One-step float32 parity and
         # finite differences still cover ReLU; whole trajectories are compared in float64.
-        train_dtypes=("float64",) if activation == "relu" else DTYPES,
+        train_dtypes=("float64",) if activation == "relu" else DTYPES, activation=activation, output=output,
     )
 
 
@@ -352,7 +354,7 @@ REGISTRY: dict[str, ModelPair] = {pair.name: pair for pair in [
                  lambda rng: Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)))),
     AutogradPair("shallow", "one hidden layer: tanh → σ + BCE (the notes' network)", shallow,
                  lambda s, dtype: models.ShallowNet(s.n, s.hidden[0], dtype), _shallow_shapes, NET_SHAPES,
-                 _random_net_shape(1)),
+                 _random_net_shape(1), activation="tanh"),
     _deep_entry("tanh", "sigmoid", 1),
     _deep_entry("sigmoid", "sigmoid", 1),
     _deep_entry("relu", "sigmoid", 1),

@@ -1,0 +1,35 @@
+"""The pytest plugin, as another repository would use it (pytester runs a separate pytest)."""
+
+from pathlib import Path
+
+import torchref
+
+EXAMPLE = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+
+
+def test_the_plugin_is_registered_by_its_entry_point(pytester):
+    result = pytester.runpytest_subprocess("--fixtures")
+    result.stdout.fnmatch_lines(["*torchref_check*"])
+
+
+def test_a_correct_derivation_passes_the_gate(pytester):
+    pytester.makepyfile(derivation=EXAMPLE)
+    pytester.makepyfile(test_gate="""
+        def test_backprop(torchref_check):
+            report = torchref_check("derivation.py", model="shallow", cases=3)
+            assert report.verdict == "pass"
+    """)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_a_wrong_derivation_fails_with_the_report_as_message(pytester):
+    pytester.makepyfile(derivation=EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
+    pytester.makepyfile(test_gate="""
+        def test_backprop(torchref_check):
+            torchref_check("derivation.py", model="shallow", cases=3)
+    """)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])
+    assert "Traceback" not in result.stdout.str()

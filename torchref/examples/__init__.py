@@ -1,0 +1,1 @@
+"""Derivation files that pass `torchref check`: templates for learners, fixtures for tests."""
