@@ -72,8 +72,8 @@ def test_cross_entropy_with_logits_equals_torch(dtype):
 
 
 def test_losses_refuse_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"Y must have the shape of the prediction \(3, 1\), got \(3,\)"):
-        losses.bce(np.full((3, 1), 0.5), np.ones(3))
+    with pytest.raises(ValueError, match=r"Y must have the shape of the prediction \(3, 1\), got \(3, 2\)"):
+        losses.bce(np.full((3, 1), 0.5), np.ones((3, 2)))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -26,9 +26,16 @@ def _models(text: str) -> list[str]:
     return names
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit status 2, no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"torchref: error: {message} (see torchref --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="torchref", description="Handmade NumPy models against their torch twins.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser("verify", help="run every registry model over random cases and compare with torch",
                        description="Exit status: 0 when every tensor of every case is within tolerance, 1 otherwise, "
                                    "2 on bad arguments.")
@@ -83,7 +90,11 @@ def main(argv=None) -> int:
     if args.command == "explain":
         from torchref.explain import explain
 
-        print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
+        try:
+            print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
+        except (ValueError, TypeError) as exc:  # a shape the model does not take
+            print(f"torchref: error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from torchref.verify import verify
 
