@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from handmade.datasets import NAMES as DATASETS
 from torchref.registry import DTYPES, REGISTRY
 
 
@@ -66,6 +67,19 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")
     e.add_argument("--dtype", choices=list(DTYPES), default="float64")
     e.add_argument("--seed", type=int, default=0)
+    k = sub.add_parser("compare", help="train handmade and torch side by side on a dataset; figures and a report",
+                       description="Exit status: 0 when the twins agree at every step, 1 when they drift apart, "
+                                   "2 on bad arguments.")
+    k.add_argument("model", nargs="?", type=_model, help="a registry model (or --all)")
+    k.add_argument("--data", choices=DATASETS, help="dataset made in code")
+    k.add_argument("--all", action="store_true", help="every model on its datasets, and the hidden-size sweep")
+    k.add_argument("--steps", type=_positive, default=None, help="gradient-descent steps (default per model)")
+    k.add_argument("--lr", type=float, default=None, help="learning rate (default per model)")
+    k.add_argument("--hidden", type=_positive, action="append", help="hidden width (repeat for deep models)")
+    k.add_argument("--seed", type=int, default=0)
+    k.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    k.add_argument("--out", default="report", help="folder for report.md and the figures (default report/)")
+    k.add_argument("--quiet", action="store_true", help="no progress bar (it is also off when stderr is not a terminal)")
     sub.add_parser("models", help="list the registry")
     return p
 
@@ -87,6 +101,8 @@ def main(argv=None) -> int:
         return 0
     if args.command == "check":
         return _check(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "explain":
         from torchref.explain import explain
 
@@ -108,6 +124,44 @@ def main(argv=None) -> int:
             print(f"torchref: cannot write --json {args.json}: {exc}", file=sys.stderr)
             return 2
     return 0 if report.ok else 1
+
+
+def _compare(args) -> int:
+    from functools import partial
+
+    from tqdm import tqdm
+
+    from torchref import compare as cmp
+    from torchref.plots import report
+
+    if args.all == bool(args.model) or (args.model and not args.data):
+        print("torchref: error: give MODEL --data NAME, or --all", file=sys.stderr)
+        return 2
+    if args.lr is not None and not (args.lr > 0 and args.lr < float("inf")):
+        print(f"torchref: error: --lr must be finite and > 0, got {args.lr}", file=sys.stderr)
+        return 2
+    jobs = cmp.ALL if args.all else [(args.model, args.data)]
+    bar = partial(tqdm, unit="run", disable=args.quiet or None, file=sys.stderr)
+    try:
+        runs = [cmp.compare(model, data, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
+                            dtype=args.dtype) for model, data in bar(jobs, desc="training")]
+        sweep = []
+        if args.all or args.model == "shallow":
+            sweep = cmp.hidden_sweep("flower" if args.all else args.data, steps=args.steps, seed=args.seed,
+                                     dtype=args.dtype, progress=partial(bar, desc="hidden sweep"))
+    except cmp.DriftError as exc:
+        print(f"torchref: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a model and dataset that do not fit together
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
+    path = report(runs, sweep, args.out)
+    for run in runs:
+        s = run.summary()
+        print(f"{s['model']:<22} {s['data']:<10} accuracy {s['accuracy_handmade']:6.1%} / {s['accuracy_torch']:6.1%}"
+              f"   final loss {s['loss_handmade']:.4f} / {s['loss_torch']:.4f}   max drift {s['max_drift']:.1e}")
+    print(f"report: {path}")
+    return 0
 
 
 def _check(args) -> int:

@@ -1,0 +1,122 @@
+"""`torchref compare`: the twins trained side by side, the known results as sanity bars,
+and the report with every figure."""
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from handmade import datasets, shallow
+from torchref import cli
+from torchref.compare import ALL, HIDDEN_SWEEP, DriftError, compare
+
+
+def test_flower_the_classic_result_shallow_beats_logistic():
+    """The assignment: 4 tanh units, lr 1.2, 10,000 steps reach ~90 %; logistic regression ~47 %."""
+    net = compare("shallow", "flower")                     # its defaults are the assignment's
+    assert (net.hidden, net.lr, net.steps) == ((4,), 1.2, 10_000)
+    assert net.accuracy["handmade"][-1] >= 0.85 and net.accuracy["torch"][-1] >= 0.85
+    lin = compare("logistic", "flower")
+    assert lin.accuracy["handmade"][-1] <= 0.60 and lin.accuracy["torch"][-1] <= 0.60
+
+
+@pytest.mark.parametrize("gate, learns", [("and", True), ("or", True), ("nand", True), ("xor", False)])
+def test_perceptron_learns_and_or_nand_but_not_xor(gate, learns):
+    run = compare("perceptron", gate)
+    assert bool(run.accuracy["handmade"][-1] == 1.0) is learns
+    assert run.accuracy["torch"][-1] == run.accuracy["handmade"][-1]
+    assert run.drift.max() == 0.0                           # 0/1 inputs, α = 1/4: exact on both sides
+
+
+@pytest.mark.parametrize("gate", ["and", "or", "nor"])
+def test_mp_neuron_fits_gates_by_threshold(gate):
+    run = compare("mp_neuron", gate)
+    assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
+    assert run.params["handmade"]["theta"] == run.params["torch"]["theta"]
+
+
+def test_mp_neuron_cannot_fit_xor():
+    with pytest.raises(ValueError, match="no threshold"):
+        compare("mp_neuron", "xor")
+
+
+def test_shallow_network_learns_xor():
+    run = compare("shallow", "xor", steps=3000)
+    assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
+
+
+@pytest.mark.parametrize("model, data", [("shallow", "moons"), ("deep_relu_softmax", "circles"),
+                                         ("perceptron", "rain_rent"), ("deep_tanh_sigmoid", "moons")])
+def test_trajectories_agree_at_every_step(model, data):
+    run = compare(model, data, steps=300)
+    assert run.loss["handmade"].shape == run.loss["torch"].shape == (301,)
+    np.testing.assert_allclose(run.loss["handmade"], run.loss["torch"], rtol=1e-6, atol=1e-6)
+    assert run.drift.shape == (301,) and run.drift.max() < 1e-6
+    assert run.loss["handmade"][-1] < run.loss["handmade"][0]
+
+
+def test_a_wrong_gradient_stops_the_run_at_the_step_and_tensor(monkeypatch):
+    original = shallow.backward
+
+    def backward(X, Y, params, cache):
+        grads = original(X, Y, params, cache)
+        return {**grads, "dW2": grads["dW2"] * X.shape[0]}   # a missing 1/m
+    monkeypatch.setattr(shallow, "backward", backward)
+    with pytest.raises(DriftError, match=r"shallow on moons: the twins drift apart at step 1: W2 differs by") as info:
+        compare("shallow", "moons", steps=20)
+    assert (info.value.step, info.value.tensor) == (1, "W2")
+
+
+def test_datasets_are_seeded_and_shaped():
+    X, Y = datasets.flower(seed=3)
+    assert X.shape == (400, 2) and Y.shape == (400, 1) and Y.mean() == 0.5
+    assert np.abs(X).max() <= 4.9                           # petals of radius 4, plus noise
+    np.testing.assert_array_equal(datasets.flower(seed=3)[0], X)
+    assert not np.array_equal(datasets.flower(seed=4)[0], X)
+    X, Y, scaler = datasets.rain_rent(seed=0)
+    raw = scaler.inverse(X)
+    assert 0 <= raw[:, 0].min() and raw[:, 0].max() <= 20 and 500 <= raw[:, 1].min() and raw[:, 1].max() <= 3000
+    with pytest.raises(ValueError, match="data must be one of"):
+        datasets.load("mnist")
+    with pytest.raises(ValueError, match="gate must be one of"):
+        datasets.gate("xnor")
+
+
+def _is_picture(path):
+    image = imread(path)                                    # decodes the PNG
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert image[..., :3].std() > 0.05, f"{path.name} is blank"
+
+
+def test_compare_all_writes_the_report_with_every_figure(tmp_path, capsys):
+    out = tmp_path / "report"
+    assert cli.main(["compare", "--all", "--steps", "30", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    for model, data in ALL:
+        assert f"| {model} | {data} |" in report and f"{model:<22} {data:<10}" in printed
+        figures = [f"{model}-{data}-boundary.png"] + ([] if model == "mp_neuron" else
+                                                        [f"{model}-{data}-loss.png", f"{model}-{data}-drift.png"])
+        for name in figures:
+            assert f"![{name}]({name})" in report
+            _is_picture(out / name)
+    assert all(f"| {h} |" in report for h in HIDDEN_SWEEP)
+    _is_picture(out / "shallow-hidden-sweep.png")
+
+
+@pytest.mark.parametrize("argv, status, message", [
+    (["compare", "shallow"], 2, "give MODEL --data NAME, or --all"),
+    (["compare", "shallow", "--data", "flower", "--all"], 2, "give MODEL --data NAME, or --all"),
+    (["compare", "shallow", "--data", "flower", "--lr", "-1"], 2, "--lr must be finite and > 0"),
+    (["compare", "mp_neuron", "--data", "xor"], 2, "no threshold"),
+])
+def test_compare_cli_errors(argv, status, message, tmp_path, capsys):
+    assert cli.main([*argv, "--out", str(tmp_path)]) == status
+    assert message in capsys.readouterr().err
+
+
+def test_compare_cli_drift_exits_1(monkeypatch, tmp_path, capsys):
+    original = shallow.backward
+    monkeypatch.setattr(shallow, "backward", lambda X, Y, p, c: {**original(X, Y, p, c), "db1": -original(X, Y, p, c)["db1"]})
+    # step 1 is the first with different parameters: b1 is named, not the loss it moves
+    assert cli.main(["compare", "shallow", "--data", "xor", "--steps", "5", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "drift apart at step 1: b1" in capsys.readouterr().err
