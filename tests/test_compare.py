@@ -61,7 +61,7 @@ def test_a_wrong_gradient_stops_the_run_at_the_step_and_tensor(monkeypatch):
         grads = original(X, Y, params, cache)
         return {**grads, "dW2": grads["dW2"] * X.shape[0]}   # a missing 1/m
     monkeypatch.setattr(shallow, "backward", backward)
-    with pytest.raises(DriftError, match=r"shallow on moons: the twins drift apart at step 1: W2 differs by") as info:
+    with pytest.raises(DriftError, match=r"shallow\[4\] on moons: the twins drift apart at step 1: W2 differs by") as info:
         compare("shallow", "moons", steps=20)
     assert (info.value.step, info.value.tensor) == (1, "W2")
 

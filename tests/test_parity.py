@@ -52,8 +52,8 @@ def test_training_parity(pair, shape, dtype, seed):
 
 
 def _small(pair):
-    """Named shapes with at most 3,000 parameters (finite differences cost two forwards each)."""
-    return [s for s in pair.shapes if sum(np.prod(v) for v in pair.param_shapes(s).values()) <= 3000]
+    """Named shapes with at most 1,000 parameters (finite differences cost two forwards each)."""
+    return [s for s in pair.shapes if sum(np.prod(v) for v in pair.param_shapes(s).values()) <= 1000]
 
 
 @pytest.mark.parametrize("pair, shape, dtype, seed",

@@ -80,6 +80,9 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--dtype", choices=list(DTYPES), default="float64")
     k.add_argument("--out", default="report", help="folder for report.md and the figures (default report/)")
     k.add_argument("--quiet", action="store_true", help="no progress bar (it is also off when stderr is not a terminal)")
+    b = sub.add_parser("bench", help="one training step, handmade against torch, measured side by side")
+    b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
+    b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
     return p
 
@@ -94,6 +97,10 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     import torch
 
+    if args.command == "bench":  # torch with its default threads, as users run it
+        from torchref.bench import main as bench
+
+        return bench(args.quick, args.json)
     torch.set_num_threads(1)  # small shapes: one thread is faster and immune to load (PERFORMANCE.md)
     if args.command == "models":
         for name, pair in REGISTRY.items():

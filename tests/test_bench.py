@@ -1,0 +1,29 @@
+"""`torchref bench` measures and reports; its numbers are not asserted (machines are noisy)."""
+
+import json
+
+from torchref import bench, cli
+
+
+def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench, "SIZES", [((32, 2, 3), 0.5), ((64, 3, 4), 0.5)])
+    measure = bench.parity_rate
+    monkeypatch.setattr(bench, "parity_rate", lambda seconds: measure(0.2))
+    path = tmp_path / "bench.json"
+    assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == bench.HEAD and "parity cases per second" in out
+    result = json.loads(path.read_text())
+    assert result["schema"] == "torchref.bench/1" and result["quick"] is True
+    assert [(r["m"], r["dtype"]) for r in result["rows"]] == [(32, "float32"), (64, "float32"), (32, "float64"),
+                                                              (64, "float64")]
+    for row in result["rows"]:
+        assert row["handmade_ms"] > 0 and row["torch_ms"] > 0
+        assert abs(row["ratio"] - row["handmade_ms"] / row["torch_ms"]) < 1e-9
+        assert 0 < row["handmade_roofline"] < 1 and row["matmul_gflops"] > 1
+        assert row["handmade_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0
+    assert result["parity_cases_per_second"] > 1
+
+
+def test_step_flops_counts_the_gemms():
+    assert bench.step_flops(10, 2, 4) == 4 * 10 * 2 * 4 + 6 * 10 * 4

@@ -1,0 +1,180 @@
+"""`torchref bench`: one training step of the shallow network, handmade NumPy against torch eager.
+
+Every number is measured side by side in this one run (the machine is noisy: ratios, not
+absolute times, are what to compare): the median time of a step on each side and their
+ratio, the fraction of this machine's matmul rate (measured here, in the same dtype) each
+side reaches, the peak memory a step adds on each side (in a child process per side), and
+how many random parity cases per second the registry's check runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# (m, n, h) and the issue's target for the handmade/torch time ratio
+SIZES = [((64, 2, 4), 0.15), ((400, 2, 4), 0.15), ((1000, 10, 32), 0.4), ((10_000, 100, 128), 1.0),
+         ((100_000, 100, 256), 1.05), ((4096, 1024, 1024), 1.05)]
+QUICK = 4  # --quick: the first four sizes
+
+
+def _median_time(fn, min_seconds: float = 0.05, repeats: int = 5) -> float:
+    fn()  # warm up
+    number, elapsed = 1, 0.0
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds / repeats or number > 10_000:
+            break
+        number *= 4
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return float(np.median(times))
+
+
+def _problem(m, n, h, dtype, seed=0):
+    from handmade import shallow
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n)).astype(dtype)
+    Y = (rng.random((m, 1)) > 0.5).astype(dtype)
+    return X, Y, shallow.init_params(n, h, rng, dtype, scale=0.1)
+
+
+def handmade_stepper(X, Y, params, lr=0.1):
+    """The plain handmade step: forward, backward, W ← W − α dW (the notes, line by line)."""
+    from handmade import shallow
+
+    state = dict(params)
+
+    def step():
+        A2, cache = shallow.forward(X, state)
+        grads = shallow.backward(X, Y, state, cache)
+        for key in state:
+            state[key] = state[key] - lr * grads["d" + key]
+    return step
+
+
+def torch_stepper(X, Y, params, lr=0.1):
+    """torch eager: the nn.Module twin, nn.BCELoss, autograd and optim.SGD."""
+    import torch
+
+    from torchref.convert import load_params
+    from torchref.models import ShallowNet
+
+    twin = ShallowNet(X.shape[1], params["W1"].shape[1], getattr(torch, str(X.dtype)))
+    load_params(twin.layers, params)
+    optimiser = torch.optim.SGD(twin.parameters(), lr=lr)
+    X_t, Y_t = torch.from_numpy(X), torch.from_numpy(Y)
+
+    def step():
+        optimiser.zero_grad()
+        twin.criterion(twin(X_t), Y_t).backward()
+        optimiser.step()
+    return step
+
+
+def matmul_rate(dtype: str) -> float:
+    """FLOP/s of a NumPy matmul large enough to be compute-bound (1024³)."""
+    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(dtype)
+    seconds = _median_time(lambda: a @ a, min_seconds=0.3)
+    return 2 * 1024**3 / seconds
+
+
+def step_flops(m, n, h) -> float:
+    """The GEMM work of one step: X W1 and Xᵀ dZ1 (2mnh each), A1 W2, A1ᵀ dZ2, dZ2 W2ᵀ (2mh each)."""
+    return 4 * m * n * h + 6 * m * h
+
+
+def _child_peak(side: str, sizes, dtype: str) -> list[float]:
+    """Peak RSS growth (MiB) of a few steps at each size, in a fresh process for `side`."""
+    code = (
+        "import json, resource, sys\n"
+        "import torch\n"
+        "from torchref import bench\n"
+        "out = []\n"
+        f"for m, n, h in {sizes!r}:\n"
+        f"    X, Y, p = bench._problem(m, n, h, {dtype!r})\n"
+        f"    step = bench.{side}_stepper(X, Y, p)\n"
+        "    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    for _ in range(3):\n"
+        "        step()\n"
+        "    out.append((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-500:])
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def parity_rate(seconds: float = 2.0) -> float:
+    """Random shallow-network parity cases (build, forward, backward, compare) per second."""
+    from torchref.registry import REGISTRY
+
+    pair = REGISTRY["shallow"]
+    rng = np.random.default_rng(0)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sample = pair.sample(pair.random_shape(rng), "float32" if count % 2 else "float64", count)
+        assert all(r.ok for r in pair.check(sample))
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float = 2.0) -> dict:
+    import torch
+
+    sizes = sizes or (SIZES[:QUICK] if quick else SIZES)
+    rows = []
+    for dtype in ("float32", "float64"):
+        rate = matmul_rate(dtype)
+        memory = {side: _child_peak(side, [s for s, _ in sizes], dtype) for side in ("handmade", "torch")}
+        for i, ((m, n, h), target) in enumerate(sizes):
+            X, Y, params = _problem(m, n, h, dtype)
+            t_h = _median_time(handmade_stepper(X, Y, params))
+            t_t = _median_time(torch_stepper(X, Y, params))
+            flops = step_flops(m, n, h)
+            rows.append({"m": m, "n": n, "h": h, "dtype": dtype, "handmade_ms": t_h * 1e3, "torch_ms": t_t * 1e3,
+                         "ratio": t_h / t_t, "target": target, "meets_target": t_h / t_t <= target,
+                         "handmade_roofline": flops / t_h / rate, "torch_roofline": flops / t_t / rate,
+                         "handmade_peak_mib": memory["handmade"][i], "torch_peak_mib": memory["torch"][i],
+                         "matmul_gflops": rate / 1e9})
+            progress(_row(rows[-1]))
+    return {"schema": "torchref.bench/1", "quick": quick, "torch_threads": torch.get_num_threads(),
+            "rows": rows, "parity_cases_per_second": parity_rate(parity_seconds)}
+
+
+HEAD = (f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} {'target':>6} "
+        f"{'np roof':>7} {'pt roof':>7} {'np MiB':>7} {'pt MiB':>7}")
+
+
+def _row(r: dict) -> str:
+    flag = "" if r["meets_target"] else "  (over target)"
+    return (f"{r['m']:>7} {r['n']:>5} {r['h']:>5} {r['dtype']:<8} {r['handmade_ms']:>9.3f} {r['torch_ms']:>9.3f} "
+            f"{r['ratio']:>6.2f} {r['target']:>6.2f} {r['handmade_roofline']:>7.0%} {r['torch_roofline']:>7.0%} "
+            f"{r['handmade_peak_mib']:>7.1f} {r['torch_peak_mib']:>7.1f}{flag}")
+
+
+def main(quick: bool, json_path: str | None) -> int:
+    print(HEAD)
+    result = run(quick)
+    print(f"parity cases per second (shallow, random shapes, {result['torch_threads']} torch thread(s)): "
+          f"{result['parity_cases_per_second']:.0f}")
+    print("ratio = handmade / torch time of one training step (median); roof = share of the measured matmul rate; "
+          "MiB = peak RSS growth over 3 steps, in a fresh process per side")
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    return 0
+
