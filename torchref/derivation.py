@@ -325,20 +325,20 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
             (Path(tmp) / "learner").mkdir()
             copy = Path(tmp) / "learner" / path.name
             copy.write_bytes(source)
-            inputs = {}
-            for i, s in enumerate(samples):
+            inputs, caches = {}, [pair.model.forward(s.X, s.params)[1] for s in samples]  # the handmade forward
+            for i, (s, cache) in enumerate(zip(samples, caches)):
                 inputs.update({f"{i}/X": s.X, f"{i}/Y": s.Y})
                 inputs.update({f"{i}/params/{k}": v for k, v in s.params.items()})
-                inputs.update({f"{i}/cache/{k}": v for k, v in pair.model.forward(s.X, s.params)[1].items()})
+                inputs.update({f"{i}/cache/{k}": v for k, v in cache.items()})
             result, outputs = _run_child(copy, inputs, len(samples), timeout, memory_mb, Path(tmp))
-        _judge(report, pair, samples, result, outputs)
+        _judge(report, pair, samples, caches, result, outputs)
     except UnusableInput as exc:
         report.verdict, report.reason = "unusable", str(exc)
     report.seconds = round(time.perf_counter() - start, 3)
     return report
 
 
-def _judge(report: FileReport, pair: AutogradPair, samples, result: dict, outputs: dict) -> None:
+def _judge(report: FileReport, pair: AutogradPair, samples, caches, result: dict, outputs: dict) -> None:
     if result.get("import_error"):
         raise UnusableInput(f"cannot import the file: {_where(result['import_error'])}")
     if result.get("exit"):
@@ -360,18 +360,18 @@ def _judge(report: FileReport, pair: AutogradPair, samples, result: dict, output
             text = _where(case["error"], s.X.shape[0]) if case.get("error") else "; ".join(case["problems"])
             report.errors.append(f"case {s.id}: {text}")
             continue
-        _judge_case(pair, s, i, outputs, verdicts)
+        _judge_case(pair, s, i, caches[i], outputs, verdicts)
     if len(result["cases"]) < len(samples):  # pragma: no cover - the runner stops early only on an exit
         raise UnusableInput("the learner's process returned fewer cases than it was sent")
     report.tensors = list(verdicts.values())
     _verdict(report)
 
 
-def _judge_case(pair: AutogradPair, s: Sample, i: int, outputs: dict, verdicts: dict) -> None:
+def _judge_case(pair: AutogradPair, s: Sample, i: int, handmade_cache: dict, outputs: dict, verdicts: dict) -> None:
     prefix = lambda part: {k[len(f"{i}/{part}/"):]: v for k, v in outputs.items() if k.startswith(f"{i}/{part}/")}  # noqa: E731
     mine = {**prefix("cache"), **prefix("grads")}
     ref = pair.torch(s)
-    cache = {**pair.model.forward(s.X, s.params)[1], **{k: v for k, v in prefix("cache").items()}}
+    cache = {**handmade_cache, **prefix("cache")}  # what the learner's backward received
     variants = {key: _chain(pair, s, ref, key) for key in MISTAKES}
     tol = pair.tolerance(s.dtype)
     fd = {}
