@@ -49,23 +49,26 @@ class TensorResult:
 def compare_tensor(name: str, actual, expected, tol: Tolerance) -> TensorResult:
     """|actual − expected| ≤ atol + rtol·|expected| elementwise (assert_close's rule), same shape and dtype."""
     actual, expected = np.asarray(actual), np.asarray(expected)
-    base = dict(name=name, shape=expected.shape, dtype=str(expected.dtype), rtol=tol.rtol, atol=tol.atol)
+    base = dict(name=name, shape=expected.shape, dtype=expected.dtype.name, rtol=tol.rtol, atol=tol.atol)
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         msg = f"{name}: expected shape {expected.shape} {expected.dtype}, got {actual.shape} {actual.dtype}"
         return TensorResult(ok=False, max_abs=float("inf"), max_rel=float("inf"), worst_index=None, message=msg, **base)
     if actual.size == 0:
         return TensorResult(ok=True, max_abs=0.0, max_rel=0.0, worst_index=None, **base)
-    a = actual.astype(np.float64).reshape(-1)
-    e = expected.astype(np.float64).reshape(-1)
-    with np.errstate(invalid="ignore"):                    # inf − inf: handled just below
+    a = actual.astype(np.float64, copy=False).reshape(-1)
+    e = expected.astype(np.float64, copy=False).reshape(-1)
+    abs_e = np.abs(e)
+    with np.errstate(invalid="ignore", divide="ignore"):  # inf − inf, x / 0: handled just below
         diff = np.abs(a - e)
-        diff[a == e] = 0.0                                 # equal infinities
-        diff[np.isnan(a) & np.isnan(e)] = 0.0              # nan == nan, as assert_close(equal_nan=True)
-        diff[np.isnan(diff)] = np.inf                      # nan or inf on one side only
-        excess = diff - (tol.atol + tol.rtol * np.abs(e))
+        if not np.isfinite(diff).all():                    # the slow path only for nan and inf
+            diff[a == e] = 0.0                             # equal infinities
+            diff[np.isnan(a) & np.isnan(e)] = 0.0          # nan == nan, as assert_close(equal_nan=True)
+            diff[np.isnan(diff)] = np.inf                  # nan or inf on one side only
+        excess = diff - (tol.atol + tol.rtol * abs_e)
         excess[np.isnan(excess)] = np.inf
-        nonzero = (e != 0) & np.isfinite(e)
-        max_rel = float((diff[nonzero] / np.abs(e[nonzero])).max()) if nonzero.any() else 0.0
+        rel = diff / abs_e
+        rel[~((abs_e > 0) & np.isfinite(abs_e))] = 0.0     # over the finite, non-zero reference elements
+        max_rel = float(rel.max())
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
     ok = bool((excess <= 0).all())
     message = ""

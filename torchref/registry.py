@@ -110,6 +110,7 @@ class AutogradPair(ModelPair):
         self.train_dtypes = train_dtypes
         self.make_twin, self.param_shapes, self.shapes = make_twin, param_shapes, tuple(shapes)
         self.random_shape, self.one_hot = random_shape, one_hot
+        self._twins = {}  # (n, hidden, k, dtype) -> a reusable twin
 
     def suffixes(self, shape: Shape) -> list[str]:
         return [key[1:] for key in self.param_shapes(shape) if key.startswith("W")]
@@ -137,8 +138,21 @@ class AutogradPair(ModelPair):
             params[key] = _normal(rng, (rows, cols), dtype, scale)
         return Sample(shape, dtype, seed, X, Y, params)
 
-    def twin(self, s: Sample):
-        twin = self.make_twin(s.shape, getattr(torch, s.dtype))
+    def twin(self, s: Sample, fresh: bool = False):
+        """The torch twin for the sample's shape and dtype, holding the sample's parameters.
+
+        Modules are reused across samples of the same shape (building one costs more than a
+        whole forward and backward at small sizes); `fresh=True` builds a new one, for
+        callers that keep it (training).
+        """
+        key = (s.shape.n, s.shape.hidden, s.shape.k, s.dtype)
+        twin = None if fresh else self._twins.get(key)
+        if twin is None:
+            twin = self.make_twin(s.shape, getattr(torch, s.dtype))
+            if not fresh:
+                if len(self._twins) >= 64:
+                    self._twins.pop(next(iter(self._twins)))
+                self._twins[key] = twin
         load_params(twin.layers, s.params)
         return twin
 
@@ -146,7 +160,7 @@ class AutogradPair(ModelPair):
         return torch_step(self.twin(s), s.X, s.Y)
 
     def torch_train(self, s: Sample, steps: int) -> dict:
-        twin = self.twin(s)
+        twin = self.twin(s, fresh=True)
         optimiser = torch.optim.SGD(twin.parameters(), lr=s.lr)
         X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
         trajectory = []
