@@ -18,10 +18,11 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert [(r["m"], r["dtype"]) for r in result["rows"]] == [(32, "float32"), (64, "float32"), (32, "float64"),
                                                               (64, "float64")]
     for row in result["rows"]:
-        assert row["handmade_ms"] > 0 and row["torch_ms"] > 0
-        assert abs(row["ratio"] - row["handmade_ms"] / row["torch_ms"]) < 1e-9
-        assert 0 < row["handmade_roofline"] < 1 and row["matmul_gflops"] > 1
-        assert row["handmade_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0
+        assert row["handmade_ms"] > 0 and row["fast_ms"] > 0 and row["torch_ms"] > 0
+        assert abs(row["ratio"] - row["fast_ms"] / row["torch_ms"]) < 1e-9
+        assert abs(row["plain_ratio"] - row["handmade_ms"] / row["torch_ms"]) < 1e-9
+        assert 0 < row["fast_roofline"] < 1 and row["matmul_gflops"] > 1
+        assert row["fast_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0
     assert result["parity_cases_per_second"] > 1
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from handmade import deep, logistic, mp_neuron, perceptron, shallow
+from handmade.losses import bce_unchecked
+from handmade.shallow_fast import ShallowTrainer
 from handmade.train import descend
 from torchref import models
 from torchref.convert import load_params, read_params
@@ -181,12 +183,10 @@ class AutogradPair(ModelPair):
 
     def check_finite_differences(self, s: Sample):
         """Handmade parameter gradients (float64) against central differences of the handmade loss."""
-        p64 = {key: value.astype(np.float64) for key, value in s.params.items()}
-        X, Y = s.X.astype(np.float64), s.Y.astype(np.float64)
-        A, cache = self.model.forward(X, p64)
-        analytic = self.model.backward(X, Y, p64, cache)
-        numeric = finite_differences(self.loss_of_params(s), p64)
-        return compare(analytic, numeric, FD_TOLERANCE)
+        s64 = Sample(s.shape, "float64", s.seed, s.X.astype(np.float64), s.Y.astype(np.float64),
+                     {key: value.astype(np.float64) for key, value in s.params.items()}, s.lr)
+        numeric = finite_differences(self.loss_of_params(s64), s64.params)
+        return compare(self.handmade(s64), numeric, FD_TOLERANCE)
 
 
 def _stack(trajectory) -> dict:
@@ -195,6 +195,39 @@ def _stack(trajectory) -> dict:
     for key in trajectory[0][1]:
         out[key] = np.stack([params[key] for _, params in trajectory])
     return out
+
+
+class FastShallowPair(AutogradPair):
+    """handmade.shallow_fast (reused buffers, in-place updates) against the same torch twin.
+
+    Its buffers are overwritten as the step goes (A1 becomes 1 − A1², A2 becomes dZ2), so
+    it is compared on what it keeps: the output A2, J, and the parameter gradients; its
+    trajectory is its own in-place loop, not `descend`.
+    """
+
+    def __init__(self):
+        base = REGISTRY["shallow"]
+        super().__init__("shallow_fast", "one hidden layer, the fast step (handmade.shallow_fast)", shallow,
+                         base.make_twin, base.param_shapes, base.shapes, base.random_shape, activation="tanh")
+
+    def names(self, shape: Shape) -> list[str]:
+        return ["A2", "J", "dW2", "db2", "dW1", "db1"]
+
+    def handmade(self, s: Sample) -> dict:
+        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr)
+        A2 = trainer.forward().copy()
+        out = {"A2": A2, "J": np.asarray(bce_unchecked(A2, trainer.Y))}
+        trainer.backward()
+        return {**out, "dW1": trainer.dW1, "db1": trainer.db1, "dW2": trainer.dW2, "db2": trainer.db2}
+
+    def handmade_train(self, s: Sample, steps: int) -> dict:
+        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr)
+        trajectory = []
+        for _ in range(steps):
+            params = {key: value.copy() for key, value in trainer.params.items()}
+            trajectory.append((trainer.step(), params))
+        trajectory.append((bce_unchecked(trainer.forward(), trainer.Y), trainer.params))
+        return _stack(trajectory)
 
 
 class PerceptronPair(ModelPair):
@@ -375,6 +408,7 @@ REGISTRY: dict[str, ModelPair] = {pair.name: pair for pair in [
     _deep_entry("tanh", "softmax", 3),
     _deep_entry("relu", "softmax", 4),
 ]}
+REGISTRY["shallow_fast"] = FastShallowPair()  # after "shallow": it borrows its twin and shapes
 
 
 def get(name: str) -> ModelPair:
