@@ -8,7 +8,6 @@ argument; nothing else may escape (no IndexError, no RuntimeWarning, no silent N
 import os
 import subprocess
 import sys
-import zipfile
 
 import numpy as np
 import pytest
@@ -17,12 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import torchref
 from handmade import checkpoint, deep, logistic, losses, mp_neuron, perceptron, shallow
 from handmade.normalise import MinMax
 from handmade.train import gradient_descent
 from torchref import cli, models
 from torchref.checkpoint import load_state_dict, save_state_dict
+from torchref.compare import compare
 from torchref.convert import load_params, read_params
+from torchref.verify import verify
 
 BAD_INPUTS = [
     ("X-1d", lambda p: shallow.forward(np.zeros(3), p), ValueError, r"X must be a 2-D array"),
@@ -87,6 +89,20 @@ BAD_INPUTS = [
     ("checkpoint-model-name", lambda p: checkpoint.save("x.npz", p, model=""), ValueError, r"model must be a non-empty name"),
     ("checkpoint-params-int", lambda p: checkpoint.save("x.npz", {"W1": np.zeros(2, int)}, model="shallow"), TypeError,
      r"params\['W1'\].dtype must be float32 or float64"),
+    # the Python API of the sweeps: no vacuous pass, no silent default
+    ("verify-zero-cases", lambda p: verify(cases=0), ValueError,
+     r"cases must be a positive integer, got 0"),
+    ("verify-unknown-model", lambda p: verify(["nope"]), ValueError,
+     r"models must be registry names"),
+    ("verify-float16", lambda p: verify(dtypes=("float16",)), ValueError,
+     r"dtypes must be a non-empty selection"),
+    ("check-zero-cases", lambda p: torchref.check("f.py", "shallow", cases=0), ValueError,
+     r"cases must be a positive integer, got 0"),
+    ("check-timeout", lambda p: torchref.check("f.py", "shallow", timeout=0), ValueError, r"timeout must be a finite"),
+    ("compare-steps-zero", lambda p: compare("shallow", "xor", steps=0), ValueError, r"steps must be a positive integer"),
+    ("compare-lr-negative", lambda p: compare("shallow", "xor", lr=-1.0), ValueError, r"lr must be finite and > 0"),
+    ("compare-hidden-zero", lambda p: compare("shallow", "xor", hidden=[0]), ValueError, r"hidden\[0\] must be"),
+    ("compare-unknown-data", lambda p: compare("shallow", "mnist"), ValueError, r"data must be one of"),
     ("checkpoint-params-key", lambda p: checkpoint.save("x.npz", {"__model__": p["W1"]}, model="shallow"), ValueError,
      r"params keys must be names"),
 ]

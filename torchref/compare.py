@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from handmade import datasets, deep, logistic, mp_neuron, perceptron, shallow
+from handmade import _checks, datasets, deep, logistic, mp_neuron, perceptron, shallow
 from torchref import models
 from torchref.parity import Tolerance
 from torchref.registry import AutogradPair, Sample, Shape, get
@@ -105,6 +105,14 @@ def compare(model: str, data: str, steps: int | None = None, lr: float | None = 
     """Train both twins of `model` on dataset `data`; raise DriftError if they part."""
     start = time.perf_counter()
     pair = get(model)
+    if steps is not None:
+        steps = _checks.positive_int("steps", steps)
+    if lr is not None:
+        lr = _checks.learning_rate("lr", lr)
+    if hidden is not None:
+        hidden = [_checks.positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden)]
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     X, Y = datasets.load(data, seed=seed)
     X = X.astype(dtype)
     if model == "mp_neuron":

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from handmade import _checks
 from handmade.activations import HIDDEN, sigmoid, softmax
 from torchref.parity import compare_tensor, finite_differences
 from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY, AutogradPair, Sample
-from torchref.verify import cases_for
+from torchref.verify import _check_sweep, cases_for
 
 SCHEMA = "torchref.check/1"
 RUNNER = Path(__file__).with_name("_runner.py")
@@ -307,6 +308,10 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
     temporary folder, so that what it does to the files around it touches neither itself
     nor its neighbours.
     """
+    _check_sweep(None, cases, dtypes)                     # the caller's arguments, not the learner's file
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    _checks.positive_int("memory_mb", memory_mb)
     start = time.perf_counter()
     path = Path(path).resolve()
     report = FileReport(str(path), model, dtypes=list(dtypes))

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from handmade import _checks
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
 
 SCHEMA = "torchref.verify/1"
@@ -74,6 +75,16 @@ class Report:
         return "\n".join(lines)
 
 
+def _check_sweep(models, cases, dtypes) -> None:
+    """The arguments every sweep shares: known models, at least one case, float dtypes (no vacuous pass)."""
+    unknown = [name for name in models or () if name not in REGISTRY]
+    if unknown:
+        raise ValueError(f"models must be registry names ({', '.join(REGISTRY)}), got unknown {unknown}")
+    _checks.positive_int("cases", cases)
+    if not dtypes or any(dtype not in DTYPES for dtype in dtypes):
+        raise ValueError(f"dtypes must be a non-empty selection of {DTYPES}, got {dtypes!r}")
+
+
 def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
     """The n samples of one model and dtype: named shapes first, then random ones."""
     rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
@@ -96,6 +107,8 @@ def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, 
 
 def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_every: int = 5, progress=None) -> Report:
     """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides."""
+    _check_sweep(models, cases, dtypes)
+    train_every = _checks.positive_int("train_every", train_every)
     report = Report(seed, cases, tuple(dtypes))
     for name in models or REGISTRY:
         pair = REGISTRY[name]
