@@ -51,6 +51,8 @@ def matrix(name: str, x, dtype=None, cols: int | None = None, rows: int | None =
         raise ValueError(f"{name} must have {cols} columns, got shape {arr.shape}")
     if arr.shape[0] < 1:
         raise ValueError(f"{name} must have at least one row (m >= 1), got shape {arr.shape}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one column, got shape {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, got {np.count_nonzero(~np.isfinite(arr))} NaN/inf values")
     return arr

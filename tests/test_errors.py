@@ -64,6 +64,7 @@ BAD_INPUTS = [
     ("bce-A-out-of-range", lambda p: losses.bce(np.array([[1.5]]), np.array([[1.0]])), ValueError, r"A must lie in \[0, 1\]"),
     ("bce-A-nan", lambda p: losses.bce(np.array([[np.nan]]), np.array([[1.0]])), ValueError, r"A must be finite"),
     ("bce-Y-shape", lambda p: losses.bce(np.full((3, 1), 0.5), np.ones((2, 1))), ValueError, r"Y must have the shape of the prediction"),
+    ("bce-no-columns", lambda p: losses.bce(np.zeros((1, 0)), np.zeros((1, 0))), ValueError, r"A must have at least one column"),
     ("bce-empty", lambda p: losses.bce(np.zeros((0, 1)), np.zeros((0, 1))), ValueError, r"A must have at least one row"),
     ("bce-logits-inf", lambda p: losses.bce_with_logits(np.array([[np.inf]]), np.array([[1.0]])), ValueError, r"Z must be finite"),
     ("ce-Y-out-of-range", lambda p: losses.cross_entropy_with_logits(np.zeros((1, 3)), np.array([[2.0, 0, 0]])), ValueError,
