@@ -19,7 +19,7 @@ import numpy as np
 from handmade import _checks, shallow
 from handmade.losses import bce_unchecked
 
-SMALL = 4096  # below this many hidden activations, np.tanh's single call is faster than the exp form
+SMALL = 256  # below this many hidden activations, np.tanh's single call beats the five of the exp form
 
 
 class ShallowTrainer:
@@ -61,28 +61,30 @@ class ShallowTrainer:
         np.reciprocal(A2, out=A2)                          # (m, 1)  A2 = σ(Z2)
         return A2
 
-    def backward(self):
-        """The notes' back-propagation for all rows, into the gradient buffers."""
-        p, m, A1 = self.params, self.m, self.A1
+    def backward(self, scale: float | None = None):
+        """The notes' back-propagation for all rows, into the gradient buffers.
+
+        The 1/m that the notes put on every parameter gradient is applied once, to dZ2,
+        and flows through the chain (every gradient is linear in dZ2): the same numbers in
+        fewer passes. `step` folds the learning rate in the same way (scale = α/m), so the
+        buffers then hold α·dW, ready to subtract.
+        """
+        p, A1 = self.params, self.A1
         dZ2 = self.A2                                      # (m, 1)  A2 is not needed after this line
         dZ2 -= self.Y                                      #         dZ2 = A2 − Y
-        np.matmul(A1.T, dZ2, out=self.dW2)
-        self.dW2 *= 1 / m                                  # (h, 1)  dW2 = (1/m) A1ᵀ dZ2
-        np.sum(dZ2, axis=0, keepdims=True, out=self.db2)
-        self.db2 *= 1 / m                                  # (1, 1)  db2 = (1/m) Σ dZ2
-        dZ1 = np.matmul(dZ2, p["W2"].T, out=self.dZ1)      # (m, h)  dA1 = dZ2 W2ᵀ
+        dZ2 *= (1 / self.m) if scale is None else scale    #         (1/m) dZ2
+        np.matmul(A1.T, dZ2, out=self.dW2)                 # (h, 1)  dW2 = (1/m) A1ᵀ dZ2
+        np.sum(dZ2, axis=0, keepdims=True, out=self.db2)   # (1, 1)  db2 = (1/m) Σ dZ2
+        dZ1 = np.matmul(dZ2, p["W2"].T, out=self.dZ1)      # (m, h)  (1/m) dA1 = (1/m) dZ2 W2ᵀ
         np.multiply(A1, A1, out=A1)
         np.subtract(1, A1, out=A1)                         #         1 − A1² (A1 is not needed after this)
-        dZ1 *= A1                                          # (m, h)  dZ1 = dA1 * (1 − A1²)
-        np.matmul(self.X.T, dZ1, out=self.dW1)
-        self.dW1 *= 1 / m                                  # (n, h)  dW1 = (1/m) Xᵀ dZ1
-        np.sum(dZ1, axis=0, keepdims=True, out=self.db1)
-        self.db1 *= 1 / m                                  # (1, h)  db1 = (1/m) Σ dZ1
+        dZ1 *= A1                                          # (m, h)  (1/m) dZ1 = (1/m) dA1 * (1 − A1²)
+        np.matmul(self.X.T, dZ1, out=self.dW1)             # (n, h)  dW1 = (1/m) Xᵀ dZ1
+        np.sum(dZ1, axis=0, keepdims=True, out=self.db1)   # (1, h)  db1 = (1/m) Σ dZ1
 
     def step(self):
         J = bce_unchecked(self.forward(), self.Y)
-        self.backward()
+        self.backward(scale=self.lr / self.m)              # the buffers hold α·dW
         for key, grad in (("W1", self.dW1), ("b1", self.db1), ("W2", self.dW2), ("b2", self.db2)):
-            grad *= self.lr
             self.params[key] -= grad                       # W ← W − α dW, in place
         return J
