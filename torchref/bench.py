@@ -184,7 +184,8 @@ def _row(r: dict) -> str:
             f"{r['torch_peak_mib']:>7.1f}{flag}")
 
 
-def main(quick: bool, json_path: str | None) -> int:
+def main(quick: bool) -> dict:
+    """Print the table as it is measured, and return the measurements (schema torchref.bench/1)."""
     print(HEAD)
     result = run(quick)
     print(f"parity cases per second (shallow, random shapes, {result['torch_threads']} torch thread(s)): "
@@ -192,8 +193,5 @@ def main(quick: bool, json_path: str | None) -> int:
     print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast; x/pt = time ratio to torch "
           "eager (median); target applies to fast/pt; roof = share of the measured matmul rate; MiB = peak memory "
           "three steps add above the resident size before them, in a fresh process per side")
-    if json_path:
-        with open(json_path, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
-    return 0
+    return result
 

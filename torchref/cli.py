@@ -100,7 +100,8 @@ def main(argv=None) -> int:
     if args.command == "bench":  # torch with its default threads, as users run it
         from torchref.bench import main as bench
 
-        return bench(args.quick, args.json)
+        result = bench(args.quick)
+        return 0 if _write_json(args.json, result) else 2
     torch.set_num_threads(1)  # small shapes: one thread is faster and immune to load (PERFORMANCE.md)
     if args.command == "models":
         for name, pair in REGISTRY.items():
@@ -124,13 +125,25 @@ def main(argv=None) -> int:
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
     report = verify(args.models, args.cases, dtypes, args.seed)
     print(report.table(failures_only=args.failures_only))
-    if args.json:
-        try:
-            report.write_json(args.json)
-        except OSError as exc:
-            print(f"torchref: cannot write --json {args.json}: {exc}", file=sys.stderr)
-            return 2
+    if not _write_json(args.json, report.to_json()):
+        return 2
     return 0 if report.ok else 1
+
+
+def _write_json(path, document) -> bool:
+    """Write `document` to the --json PATH, if one was given; False (and one line on stderr) when it cannot."""
+    if not path:
+        return True
+    import json
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2)
+            fh.write("\n")
+    except OSError as exc:
+        print(f"torchref: cannot write --json {path}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _compare(args) -> int:
@@ -172,7 +185,6 @@ def _compare(args) -> int:
 
 
 def _check(args) -> int:
-    import json
     from pathlib import Path
 
     from torchref.derivation import SCHEMA, check
@@ -202,13 +214,7 @@ def _check(args) -> int:
         report = check(path, args.model, **options)
         print(report.table())
         document, status = report.to_json(), report.exit_code
-    if args.json:
-        try:
-            Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            print(f"torchref: cannot write --json {args.json}: {exc}", file=sys.stderr)
-            return 2
-    return status
+    return status if _write_json(args.json, document) else 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,6 @@ steps on both sides. Each (model, dtype, check, tensor) becomes one row of the r
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -52,11 +51,6 @@ class Report:
             "schema": SCHEMA, "passed": self.ok, "seed": self.seed, "cases": self.cases, "dtypes": list(self.dtypes),
             "rows": [{**asdict(row), "passed": row.ok} for row in self.rows],
         }
-
-    def write_json(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(self.to_json(), fh, indent=2)
-            fh.write("\n")
 
     def table(self, failures_only: bool = False) -> str:
         head = f"{'model':<22} {'dtype':<8} {'tensor':<17} {'cases':>5} {'max abs err':>11} {'max rel err':>11} {'rtol':>7} {'atol':>7}  verdict"
