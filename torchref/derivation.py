@@ -30,8 +30,8 @@ import numpy as np
 
 from handmade import _checks
 from handmade.activations import HIDDEN, sigmoid, softmax
-from torchref.parity import compare_tensor, finite_differences
-from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY, AutogradPair, Sample
+from torchref.parity import compare_tensor
+from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
 from torchref.verify import _check_sweep, cases_for
 
 SCHEMA = "torchref.check/1"
@@ -382,7 +382,7 @@ def _judge_case(pair: AutogradPair, s: Sample, i: int, handmade_cache: dict, out
     fd = {}
     n_params = sum(v.size for v in s.params.values())
     if s.dtype == "float64" and n_params <= FD_MAX_PARAMS:
-        fd = {r.name: r for r in finite_difference_check(pair, mine, s)}
+        fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
     for name in pair.names(s.shape):
         v = verdicts.get(name)
         if v is None:
@@ -470,12 +470,6 @@ def check_many(directory, model: str, progress=None, **kwargs) -> list[FileRepor
     files = sorted(p for p in Path(directory).glob("*.py") if p.is_file())
     sources = [(p, p.read_bytes()) for p in files]
     return [check(p, model, source=src, **kwargs) for p, src in (progress or iter)(sources)]
-
-
-def finite_difference_check(pair: AutogradPair, grads: dict, s: Sample):
-    """The learner's parameter gradients against central differences of the handmade loss (float64)."""
-    numeric = finite_differences(pair.loss_of_params(s), s.params)
-    return [compare_tensor(k, np.asarray(grads[k]), numeric[k], FD_TOLERANCE) for k in numeric if k in grads]
 
 
 __all__ = ["check", "check_many", "FileReport", "TensorVerdict", "UnusableInput"]
