@@ -28,3 +28,9 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
 
 def test_step_flops_counts_the_gemms():
     assert bench.step_flops(10, 2, 4) == 4 * 10 * 2 * 4 + 6 * 10 * 4
+
+
+def test_unwritable_json_path_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench, "main", lambda quick: {"schema": "torchref.bench/1"})
+    assert cli.main(["bench", "--quick", "--json", str(tmp_path / "no" / "bench.json")]) == 2
+    assert "cannot write --json" in capsys.readouterr().err
