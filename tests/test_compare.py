@@ -66,6 +66,15 @@ def test_a_wrong_gradient_stops_the_run_at_the_step_and_tensor(monkeypatch):
     assert (info.value.step, info.value.tensor) == (1, "W2")
 
 
+def test_a_wrong_perceptron_rule_is_a_drift_error_too(monkeypatch):
+    from handmade import perceptron
+
+    original = perceptron.backward
+    monkeypatch.setattr(perceptron, "backward", lambda X, Y, p, c: {**original(X, Y, p, c), "db": 0 * p["b"]})
+    with pytest.raises(DriftError, match=r"perceptron on rain_rent: the twins drift apart at step 1: b differs"):
+        compare("perceptron", "rain_rent", steps=20)
+
+
 def test_datasets_are_seeded_and_shaped():
     X, Y = datasets.flower(seed=3)
     assert X.shape == (400, 2) and Y.shape == (400, 1) and Y.mean() == 0.5

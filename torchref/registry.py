@@ -75,6 +75,7 @@ class ModelPair:
     tolerances = DEFAULT_TOLERANCES
     differentiable = True
     train_dtypes = DTYPES  # the dtypes whose whole training trajectories are compared
+    output = None          # the last layer's activation, where it is σ or softmax
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
