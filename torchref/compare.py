@@ -133,12 +133,6 @@ def compare(model: str, data: str, steps: int | None = None, lr: float | None = 
     sides = {"handmade": pair.handmade_train(sample, steps), "torch": pair.torch_train(sample, steps)}
     run = Run(model, data, steps, lr, hidden, dtype, X=X, Y=Y, seconds=0.0)
     forward = pair.model.forward
-    for side, trajectory in sides.items():
-        run.loss[side] = trajectory["J"].astype(np.float64)
-        keys = [key for key in trajectory if key != "J"]
-        run.accuracy[side] = np.array([_accuracy(forward(X, {key: trajectory[key][t] for key in keys})[0], Y)
-                                       for t in range(steps + 1)])
-        run.params[side] = {key: trajectory[key][-1] for key in keys}
     run.drift = np.zeros(steps + 1)
     tol = COMPARE_TOLERANCES[dtype]
     first = None  # (step, is the loss, tensor, difference): the earliest step, a parameter before J
@@ -162,6 +156,12 @@ def compare(model: str, data: str, steps: int | None = None, lr: float | None = 
             hint = ("; after agreeing for this long, the likely cause is rounding amplified by a step size near the "
                     "edge of stability: try a smaller --lr or fewer --steps")
         raise DriftError(f"{model}{list(hidden) if hidden else ''}", data, step, first[2], first[3], tol, hint)
+    for side, trajectory in sides.items():  # per-step accuracy: the NumPy forward on each side's parameters
+        run.loss[side] = trajectory["J"].astype(np.float64)
+        keys = [key for key in trajectory if key != "J"]
+        run.accuracy[side] = np.array([_accuracy(forward(X, {key: trajectory[key][t] for key in keys})[0], Y)
+                                       for t in range(steps + 1)])
+        run.params[side] = {key: trajectory[key][-1] for key in keys}
     run.seconds = time.perf_counter() - start
     return run
 
