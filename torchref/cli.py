@@ -55,7 +55,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--timeout", type=float, default=60.0, help="seconds per file before its process is killed (default 60)")
+    c.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds a file may run its cases, after its import, before its process is killed (default 60)")
+    c.add_argument("--import-timeout", type=float, default=60.0,
+                   help="seconds a file may take to import (a file that imports torch needs ~3) (default 60)")
     c.add_argument("--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)")
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -191,7 +194,8 @@ def _check(args) -> int:
 
     path = Path(args.path)
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    options = dict(cases=args.cases, seed=args.seed, dtypes=dtypes, timeout=args.timeout, memory_mb=args.memory_mb)
+    options = dict(cases=args.cases, seed=args.seed, dtypes=dtypes, timeout=args.timeout,
+                   import_timeout=args.import_timeout, memory_mb=args.memory_mb)
     if path.is_dir():
         from functools import partial
 

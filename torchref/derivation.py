@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
@@ -237,11 +238,20 @@ def _shape_mistake(G, R, m) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------- running
 
-def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, memory_mb: int, workdir: Path):
-    """Run the learner's file on every case in a child process; return (result, outputs) or raise UnusableInput."""
+def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_timeout: float, memory_mb: int,
+               workdir: Path):
+    """Run the learner's file on every case in a child process; return (result, outputs) or raise UnusableInput.
+
+    Two clocks: importing the file may take `import_timeout` seconds (a file that imports
+    torch pays ~3 s before its first line runs); running every case after that, `timeout`.
+    The child says it has imported by writing one byte to a pipe; a file that closes or
+    writes to that pipe itself only starts its shorter clock early.
+    """
     nonce = secrets.token_hex(8)
     np.savez(workdir / "inputs.npz", **inputs)
-    (workdir / "job.json").write_text(json.dumps({"file": str(path), "cases": n_cases, "nonce": nonce}))
+    imported_r, imported_w = os.pipe()
+    (workdir / "job.json").write_text(json.dumps({"file": str(path), "cases": n_cases, "nonce": nonce,
+                                                  "imported_fd": imported_w}))
 
     def limits():  # in the child, before exec
         import resource
@@ -252,18 +262,29 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, memory_mb
 
     env = {"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": str(workdir)}
-    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-I", str(RUNNER), str(workdir)], cwd=path.parent, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=limits,
-                                start_new_session=True)
+    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err, \
+            os.fdopen(imported_r, "rb", buffering=0) as imported:
         try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+            proc = subprocess.Popen([sys.executable, "-I", str(RUNNER), str(workdir)], cwd=path.parent, env=env,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=limits,
+                                    start_new_session=True, pass_fds=(imported_w,))
+        finally:
+            os.close(imported_w)                           # the child holds the only writing end now
+        try:
+            if not select.select([imported], [], [], import_timeout)[0]:
+                raise _Killed(f"killed after the import time limit of {import_timeout:g} s "
+                              "(an endless loop at the top level of the file?)")
+            imported.read(1)                               # a byte: imported; b"": the child closed it or ended
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise _Killed(f"killed after the time limit of {timeout:g} s (an endless loop?)") from None
+        except _Killed as exc:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            raise UnusableInput(f"killed after the time limit of {timeout:g} s (an endless loop?)") from None
+            raise UnusableInput(str(exc)) from None
         finally:
-            if proc.poll() is None:  # pragma: no cover - only when wait() itself was interrupted
+            if proc.poll() is None:  # pragma: no cover - only when a wait itself was interrupted
                 os.killpg(proc.pid, signal.SIGKILL)
     stderr = (workdir / "stderr.txt").read_bytes()[-2000:].decode("utf-8", "replace")
     try:
@@ -284,6 +305,10 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, memory_mb
     return result, outputs
 
 
+class _Killed(Exception):
+    """The learner's process ran out of one of its two clocks."""
+
+
 def _where(error: dict, m: int | None = None) -> str:
     """The learner's exception with file, line and code; a hint when a local has the (m, m) shape of a broadcast."""
     loc = f" at {error['file']}:{error['line']} in {error.get('function', '?')}" if error.get("line") else ""
@@ -301,7 +326,7 @@ def _size(shape) -> int:
 
 
 def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeout: float = 60.0,
-          memory_mb: int = 4096, source: bytes | None = None) -> FileReport:
+          memory_mb: int = 4096, source: bytes | None = None, import_timeout: float = 60.0) -> FileReport:
     """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
 
     The file is read once (or `source` is used) and run from a private copy in a fresh
@@ -309,8 +334,9 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
     nor its neighbours.
     """
     _check_sweep(None, cases, dtypes)                     # the caller's arguments, not the learner's file
-    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
-        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+            raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
     _checks.positive_int("memory_mb", memory_mb)
     start = time.perf_counter()
     path = Path(path).resolve()
@@ -335,7 +361,8 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
                 inputs.update({f"{i}/X": s.X, f"{i}/Y": s.Y})
                 inputs.update({f"{i}/params/{k}": v for k, v in s.params.items()})
                 inputs.update({f"{i}/cache/{k}": v for k, v in cache.items()})
-            result, outputs = _run_child(copy, inputs, len(samples), timeout, memory_mb, Path(tmp))
+            result, outputs = _run_child(copy, inputs, len(samples), timeout, import_timeout, memory_mb,
+                                          Path(tmp))
         _judge(report, pair, samples, caches, result, outputs)
     except UnusableInput as exc:
         report.verdict, report.reason = "unusable", str(exc)
