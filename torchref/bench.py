@@ -20,6 +20,7 @@ import numpy as np
 SIZES = [((64, 2, 4), 0.15), ((400, 2, 4), 0.15), ((1000, 10, 32), 0.4), ((10_000, 100, 128), 1.0),
          ((100_000, 100, 256), 1.05), ((4096, 1024, 1024), 1.05)]
 QUICK = 4  # --quick: the first four sizes
+DTYPES = ("float32", "float64")
 
 
 def _median_time(fn, min_seconds: float = 0.05, repeats: int = 5) -> float:
@@ -103,13 +104,27 @@ def step_flops(m, n, h) -> float:
     return 4 * m * n * h + 6 * m * h
 
 
-def _child_peak(side: str, sizes, dtype: str) -> list[float]:
-    """Peak memory (MiB) that three steps add at each size, in a fresh process for `side`.
+def peak_memory(jobs, sides=("fast", "torch")) -> dict:
+    """{side: {(m, n, h, dtype): MiB}}: the peak memory three steps add, in one fresh process per side.
 
-    Linux's peak resident size (VmHWM) is reset before each size (writing 5 to
-    /proc/self/clear_refs), so each number is that size's own peak above the resident
-    size just before its steps, inputs and parameters already allocated.
+    Linux's peak resident size (VmHWM) is reset before each job (writing 5 to
+    /proc/self/clear_refs), so each number is that job's own peak above the resident size
+    just before its steps, inputs and parameters already allocated. The processes of the
+    sides run at the same time (each has its own peak; nothing is timed while they run).
     """
+    jobs = list(jobs)
+    procs = {side: _child_peak(side, jobs) for side in sides}
+    return {side: dict(zip(jobs, _peaks(proc))) for side, proc in procs.items()}
+
+
+def _peaks(proc: subprocess.Popen) -> list[float]:
+    stdout, stderr = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(stderr[-500:])
+    return json.loads(stdout.splitlines()[-1])
+
+
+def _child_peak(side: str, jobs) -> subprocess.Popen:
     code = (
         "import json\n"
         "import torch\n"
@@ -117,8 +132,8 @@ def _child_peak(side: str, sizes, dtype: str) -> list[float]:
         "def kib(field):\n"
         "    return int(next(l for l in open('/proc/self/status') if l.startswith(field)).split()[1])\n"
         "out = []\n"
-        f"for m, n, h in {sizes!r}:\n"
-        f"    X, Y, p = bench._problem(m, n, h, {dtype!r})\n"
+        f"for m, n, h, dtype in {list(jobs)!r}:\n"
+        "    X, Y, p = bench._problem(m, n, h, dtype)\n"
         f"    step = bench.{side}_stepper(X, Y, p)\n"
         "    open('/proc/self/clear_refs', 'w').write('5')\n"
         "    before = kib('VmRSS:')\n"
@@ -128,10 +143,7 @@ def _child_peak(side: str, sizes, dtype: str) -> list[float]:
         "    del X, Y, p, step\n"
         "print(json.dumps(out))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-500:])
-    return json.loads(proc.stdout.splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def parity_rate(seconds: float = 2.0) -> float:
@@ -152,11 +164,11 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
     import torch
 
     sizes = sizes or (SIZES[:QUICK] if quick else SIZES)
-    rows = []
-    for dtype in ("float32", "float64"):
+    rows, jobs = [], [(*size, dtype) for dtype in DTYPES for size, _ in sizes]
+    memory = peak_memory(jobs)
+    for dtype in DTYPES:
         rate = matmul_rate(dtype)
-        memory = {side: _child_peak(side, [s for s, _ in sizes], dtype) for side in ("fast", "torch")}
-        for i, ((m, n, h), target) in enumerate(sizes):
+        for (m, n, h), target in sizes:
             X, Y, params = _problem(m, n, h, dtype)
             t_h = _median_time(handmade_stepper(X, Y, params))
             t_f = _median_time(fast_stepper(X, Y, params))
@@ -165,8 +177,8 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
             rows.append({"m": m, "n": n, "h": h, "dtype": dtype, "handmade_ms": t_h * 1e3, "fast_ms": t_f * 1e3,
                          "torch_ms": t_t * 1e3, "plain_ratio": t_h / t_t, "ratio": t_f / t_t, "target": target,
                          "meets_target": t_f / t_t <= target, "fast_roofline": flops / t_f / rate,
-                         "torch_roofline": flops / t_t / rate, "fast_peak_mib": memory["fast"][i],
-                         "torch_peak_mib": memory["torch"][i], "matmul_gflops": rate / 1e9})
+                         "torch_roofline": flops / t_t / rate, "fast_peak_mib": memory["fast"][m, n, h, dtype],
+                         "torch_peak_mib": memory["torch"][m, n, h, dtype], "matmul_gflops": rate / 1e9})
             progress(_row(rows[-1]))
     return {"schema": "torchref.bench/1", "quick": quick, "torch_threads": torch.get_num_threads(),
             "rows": rows, "parity_cases_per_second": parity_rate(parity_seconds)}
