@@ -123,3 +123,46 @@ def test_verify_fails_and_names_the_tensor(monkeypatch, capsys, tmp_path):
     # case 0 is m = 1, where a missing 1/m is invisible; case 5 (m = n = h = 4) is also trained
     assert ("shallow", "dW1") in failing and ("shallow", "train.W1") in failing
     assert all(model == "shallow" for model, _ in failing)
+
+
+def test_the_comparison_reports_what_assert_close_would():
+    """One vectorised pass over many tensors: per tensor its verdict, largest errors and worst element."""
+    from torchref.parity import DEFAULT_TOLERANCES, compare
+
+    tol = DEFAULT_TOLERANCES["float64"]
+    rng = np.random.default_rng(0)
+    expected = {"A": rng.standard_normal((3, 4)), "B": rng.standard_normal((5,)), "C": rng.standard_normal((2, 3, 2)),
+                "D": np.array([[np.inf, -np.inf, np.nan, 0.0]]), "E": np.zeros((0, 3)), "F": np.ones((1, 1))}
+    actual = {key: value.copy() for key, value in expected.items()}
+    actual["A"][2, 1] += 1e-3                              # one element out, at (2, 1)
+    actual["A"][0, 0] += 1e-9                              # inside atol + rtol·|e|
+    actual["C"][1, 2, 0] *= 1 + 1e-8                       # a relative error within rtol
+    actual["D"][0, 3] = np.nan                             # nan where a number was expected
+    actual["F"] = np.ones((1, 1), np.float32)              # wrong dtype
+    results = {r.name: r for r in compare(actual, expected, tol)}
+    assert [k for k, r in results.items() if not r.ok] == ["A", "D", "F"]
+    assert results["A"].worst_index == (2, 1) and abs(results["A"].max_abs - 1e-3) < 1e-12
+    assert "Mismatched elements: 1 / 12" in results["A"].message
+    for key in "ABC":                                      # against the rule written out, one tensor at a time
+        a, e = actual[key], expected[key]
+        excess = np.abs(a - e) - (tol.atol + tol.rtol * np.abs(e))
+        assert results[key].worst_index == np.unravel_index(np.argmax(excess), e.shape)
+        assert results[key].max_abs == np.abs(a - e).max() and results[key].max_rel == (np.abs(a - e) / np.abs(e)).max()
+    assert results["C"].ok and 0 < results["C"].max_rel <= 1.1e-8
+    assert results["D"].worst_index == (0, 3) and results["D"].max_abs == np.inf   # equal infinities and nan == nan pass
+    both_nan = compare({"N": np.array([1.0, np.nan, np.inf])}, {"N": np.array([1.0, np.nan, np.inf])}, tol)[0]
+    assert both_nan.ok and both_nan.max_abs == 0.0, both_nan.message     # was a failure: nan's bound was nan
+    assert results["E"].ok and results["E"].worst_index is None
+    assert "expected shape (1, 1) float64, got (1, 1) float32" in results["F"].message
+    missing = compare({}, {"G": np.zeros(2)}, tol)[0]
+    assert not missing.ok and "missing from the handmade result" in missing.message
+
+
+def test_freed_memory_is_kept_on_glibc():
+    import platform
+
+    from torchref.parity import keep_freed_memory
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert keep_freed_memory() is True

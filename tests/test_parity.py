@@ -35,6 +35,20 @@ def test_step_parity(pair, shape, dtype, seed):
     _assert_all_close(results)
 
 
+@pytest.mark.parametrize("name", [n for n, p in REGISTRY.items() if p.differentiable])
+def test_a_reused_twin_gives_what_a_fresh_one_gives(name):
+    """The twin serving every shape of a depth carries nothing from one case into the next."""
+    from torchref.parity import torch_step
+
+    pair, rng = REGISTRY[name], np.random.default_rng(3)
+    for seed in range(6):
+        sample = pair.sample(pair.random_shape(rng), DTYPES[seed % 2], seed)
+        reused, fresh = pair.torch(sample), torch_step(pair.twin(sample, fresh=True), sample.X, sample.Y)
+        assert reused.keys() == fresh.keys()
+        for key in fresh:
+            assert np.array_equal(reused[key], fresh[key]), f"{key} differs at {sample.id}"
+
+
 def _train_shapes(pair):
     return pair.shapes[::2]
 

@@ -100,6 +100,9 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     import torch
 
+    from torchref.parity import keep_freed_memory
+
+    keep_freed_memory()  # arrays of ever-changing sizes: reuse freed memory rather than fault in new pages
     if args.command == "bench":  # torch with its default threads, as users run it
         from torchref.bench import main as bench
 

@@ -17,7 +17,7 @@ def notes_to_linear(W: np.ndarray, b: np.ndarray) -> tuple[torch.Tensor, torch.T
     """(W (n_in, n_out), b (1, n_out)) -> (weight (n_out, n_in), bias (n_out,))."""
     if W.ndim != 2 or b.shape != (1, W.shape[1]):
         raise ValueError(f"W must be (n_in, n_out) and b (1, n_out); got W {W.shape}, b {b.shape}")
-    return torch.from_numpy(np.ascontiguousarray(W.T)), torch.from_numpy(b.reshape(-1).copy())
+    return torch.from_numpy(W.T.copy()), torch.from_numpy(b.reshape(-1).copy())  # copies: never aliases W, b
 
 
 def linear_to_notes(weight: torch.Tensor, bias: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -43,17 +43,23 @@ def load_params(layers: dict[str, nn.Linear], params: dict[str, np.ndarray]) -> 
             layer.bias.copy_(bias)
 
 
+def bind_params(layers: dict[str, nn.Linear], params: dict[str, np.ndarray]) -> None:
+    """Give each layer `s` new parameters made from W{s}, b{s}, whatever shapes and dtype it held.
+
+    One module then serves every shape of its depth: building an nn.Linear (with its
+    random initialisation) costs more than a whole forward and backward of a small case.
+    The parameters stay the same nn.Parameter objects with new values (`.data`: a quarter of
+    the cost of registering new ones, which was a tenth of a small case); the values are
+    copies, so optimising them leaves `params` alone; in_features and out_features follow.
+    """
+    for s, layer in layers.items():
+        layer.weight.data, layer.bias.data = notes_to_linear(params[f"W{s}"], params[f"b{s}"])
+        layer.out_features, layer.in_features = layer.weight.shape
+
+
 def read_params(layers: dict[str, nn.Linear]) -> dict[str, np.ndarray]:
     """The layers' parameters in the notes' layout: W{s}, b{s}."""
     out = {}
     for s, layer in layers.items():
         out[f"W{s}"], out[f"b{s}"] = linear_to_notes(layer.weight, layer.bias)
-    return out
-
-
-def read_grads(layers: dict[str, nn.Linear]) -> dict[str, np.ndarray]:
-    """The layers' .grad in the notes' layout: dW{s}, db{s}."""
-    out = {}
-    for s, layer in layers.items():
-        out[f"dW{s}"], out[f"db{s}"] = linear_to_notes(layer.weight.grad, layer.bias.grad)
     return out

@@ -3,17 +3,18 @@
 The convention for intermediate gradients, chosen once: the notes' per-example form.
 The notes put the 1/m of the mean loss on the parameter gradients only (dZ2 = A2 − Y,
 dW2 = (1/m) A1ᵀ dZ2), so their dZ2, dA1, dZ1 are m times the gradient of the mean loss J.
-autograd keeps ∂J/∂Z2 on `Z2.grad`; `torch_step` multiplies intermediates by m.
+autograd gives ∂J/∂Z2; `torch_step` multiplies intermediates by m.
 """
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from torchref.convert import read_grads
+from torchref.convert import linear_to_notes
 
 
 @dataclass(frozen=True)
@@ -60,50 +61,83 @@ def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[Te
     """
     names = list(names if names is not None else expected)
     results: list[TensorResult | None] = [None] * len(names)
-    todo = []  # (position, name, actual, expected) of the comparable tensors
+    todo = []  # (position, name, actual, expected, base) of the comparable tensors
     for i, name in enumerate(names):
         e = np.asarray(expected[name])
         base = dict(name=name, shape=e.shape, dtype=_dtype_name(e.dtype), rtol=tol.rtol, atol=tol.atol)
-        if name not in actual:
-            results[i] = TensorResult(ok=False, max_abs=float("inf"), max_rel=float("inf"), worst_index=None,
+        a = actual.get(name)
+        if a is None:
+            results[i] = TensorResult(ok=False, max_abs=INF, max_rel=INF, worst_index=None,
                                       message=f"{name}: missing from the handmade result", **base)
             continue
-        a = np.asarray(actual[name])
+        a = np.asarray(a)
         if a.shape != e.shape or a.dtype != e.dtype:
-            msg = f"{name}: expected shape {e.shape} {e.dtype}, got {a.shape} {a.dtype}"
-            results[i] = TensorResult(ok=False, max_abs=float("inf"), max_rel=float("inf"), worst_index=None,
-                                      message=msg, **base)
+            results[i] = TensorResult(ok=False, max_abs=INF, max_rel=INF, worst_index=None,
+                                      message=f"{name}: expected shape {e.shape} {e.dtype}, got {a.shape} {a.dtype}",
+                                      **base)
         elif a.size == 0:
             results[i] = TensorResult(ok=True, max_abs=0.0, max_rel=0.0, worst_index=None, **base)
         else:
             todo.append((i, name, a, e, base))
-    if todo:
-        diff, excess, rel = _differences(np.concatenate([a.reshape(-1) for _, _, a, _, _ in todo]),
-                                         np.concatenate([e.reshape(-1) for _, _, _, e, _ in todo]), tol)
-        starts = np.cumsum([0] + [a.size for _, _, a, _, _ in todo[:-1]])
-        max_abs, max_rel = np.maximum.reduceat(diff, starts), np.maximum.reduceat(rel, starts)
-        max_excess = np.maximum.reduceat(excess, starts)
-        for j, (i, name, a, e, base) in enumerate(todo):
-            ok = bool(max_excess[j] <= 0)
-            segment = excess[starts[j]:starts[j] + a.size]
-            worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(segment)), e.shape))
-            results[i] = TensorResult(ok=ok, max_abs=float(max_abs[j]), max_rel=float(max_rel[j]), worst_index=worst,
-                                      message="" if ok else _assert_close_message(name, a, e, tol), **base)
+    if not todo:
+        return results
+    flat = lambda k: np.concatenate([item[k].reshape(-1) for item in todo])  # noqa: E731
+    diff, excess, rel = _differences(flat(2), flat(3), tol)
+    sizes = [item[2].size for item in todo]
+    starts = np.cumsum([0] + sizes[:-1])
+    max_abs, max_rel = np.maximum.reduceat(diff, starts).tolist(), np.maximum.reduceat(rel, starts).tolist()
+    max_excess = np.maximum.reduceat(excess, starts)
+    # the first element of each tensor that reaches its largest excess, for all tensors at once
+    at_max = np.flatnonzero(excess == np.repeat(max_excess, sizes))
+    worst = (at_max[np.searchsorted(at_max, starts)] - starts).tolist()
+    for j, (i, name, a, e, base) in enumerate(todo):
+        ok = bool(max_excess[j] <= 0)
+        results[i] = TensorResult(ok=ok, max_abs=max_abs[j], max_rel=max_rel[j], worst_index=_unravel(worst[j], e.shape),
+                                  message="" if ok else _assert_close_message(name, a, e, tol), **base)
     return results
 
 
+def _unravel(flat: int, shape: tuple) -> tuple:
+    """np.unravel_index for one index, as Python ints (a tenth of its cost at these sizes)."""
+    index = []
+    for size in reversed(shape):
+        flat, i = divmod(flat, size)
+        index.append(i)
+    return tuple(reversed(index))
+
+
+INF = float("inf")
+
+
 def _differences(a, e, tol: Tolerance):
-    """Elementwise |a − e|, its excess over atol + rtol·|e|, and |a − e| / |e| (0 where e is 0 or not finite)."""
+    """Elementwise |a − e|, its excess over atol + rtol·|e|, and |a − e| / |e| (0 where e is 0 or not finite).
+
+    In float64 whatever the inputs' dtype. The usual case, every difference finite, takes
+    a handful of passes; nan and inf go down a slower path that sorts them out.
+    """
     a, e = a.astype(np.float64, copy=False), e.astype(np.float64, copy=False)
-    abs_e = np.abs(e)
-    with np.errstate(invalid="ignore", divide="ignore"):  # inf − inf, x / 0: handled just below
+    with np.errstate(invalid="ignore", over="ignore"):     # inf − inf, overflow: sorted out just below
+        diff = np.subtract(a, e)
+        np.abs(diff, out=diff)
+        abs_e = np.abs(e)
+        if not np.isfinite(diff.sum()):                    # a nan or an inf somewhere (or an overflowing sum)
+            return _differences_nonfinite(a, e, abs_e, tol)
+    excess = np.multiply(abs_e, tol.rtol)
+    excess += tol.atol
+    np.subtract(diff, excess, out=excess)
+    rel = np.divide(diff, abs_e, out=np.zeros_like(diff), where=abs_e > 0)  # e is finite where diff is
+    return diff, excess, rel
+
+
+def _differences_nonfinite(a, e, abs_e, tol: Tolerance):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf − inf, x / 0: handled just below
         diff = np.abs(a - e)
-        if not np.isfinite(diff).all():                    # the slow path only for nan and inf
-            diff[a == e] = 0.0                             # equal infinities
-            diff[np.isnan(a) & np.isnan(e)] = 0.0          # nan == nan, as assert_close(equal_nan=True)
-            diff[np.isnan(diff)] = np.inf                  # nan or inf on one side only
+        same = (a == e) | (np.isnan(a) & np.isnan(e))      # equal infinities; nan == nan, as assert_close(equal_nan=True)
+        diff[same] = 0.0
+        diff[np.isnan(diff)] = np.inf                      # nan or inf on one side only
         excess = diff - (tol.atol + tol.rtol * abs_e)
         excess[np.isnan(excess)] = np.inf
+        excess[same & ~np.isfinite(e)] = -np.inf           # (their bound is inf or nan: never the worst, never out)
         rel = diff / abs_e
         rel[~((abs_e > 0) & np.isfinite(abs_e))] = 0.0     # over the finite, non-zero reference elements
     return diff, excess, rel
@@ -130,7 +164,8 @@ def _dtype_name(dtype) -> str:
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().copy()
+    """The tensor's values as an array sharing its memory (a fresh tensor of this step: nothing overwrites it)."""
+    return t.detach().numpy()
 
 
 def torch_step(twin, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
@@ -138,22 +173,42 @@ def torch_step(twin, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
 
     Returns every cached tensor (Z1, A1, ...), J, every parameter gradient (dW1, db1, ...)
     and every intermediate gradient (dZ1, dA1, ...) in the per-example convention.
+    `torch.autograd.grad` hands back the gradients of the parameters and of the cached
+    tensors in one backward pass, without retain_grad hooks and without touching `.grad`.
     """
     m = X.shape[0]
-    X_t, Y_t = torch.from_numpy(X), torch.from_numpy(Y)
-    twin.zero_grad(set_to_none=True)
-    cache = twin.trace(X_t)
-    for tensor in cache.values():
-        tensor.retain_grad()
-    J = twin.loss(cache, Y_t)
-    J.backward()
+    cache = twin.trace(torch.from_numpy(X))
+    J = twin.loss(cache, torch.from_numpy(Y))
+    layers = list(twin.layers.items())
+    params = [p for _, layer in layers for p in (layer.weight, layer.bias)]
+    grads = torch.autograd.grad(J, [*params, *cache.values()], allow_unused=True)  # None: not on J's path
     out = {name: _numpy(tensor) for name, tensor in cache.items()}
     out["J"] = _numpy(J)
-    out.update(read_grads(twin.layers))
-    for name, tensor in cache.items():
-        if tensor.grad is not None:
-            out[f"d{name}"] = _numpy(tensor.grad) * m      # per-example: m · ∂J/∂(name)
+    for i, (s, _) in enumerate(layers):
+        out[f"dW{s}"], out[f"db{s}"] = linear_to_notes(grads[2 * i], grads[2 * i + 1])
+    for name, grad in zip(cache, grads[len(params):]):
+        if grad is not None:
+            out[f"d{name}"] = _numpy(grad * m)             # per-example: m · ∂J/∂(name)
     return out
+
+
+def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 << 30) -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the OS.
+
+    A parity sweep allocates arrays of ever-changing sizes, from bytes to a few MiB. By
+    default glibc serves those above its mmap threshold (128 KiB, moved as it goes) with
+    fresh pages and returns them on free, so each case pays page faults on newly zeroed
+    memory: measured on the registry's random shapes, more than half of the comparison's
+    time and a third of a whole case. Below 32 MiB, blocks now come from the heap and
+    stay there. Process-wide, so it is the command line's and the test suite's call, not
+    the library's; returns whether it applied (glibc only, a no-op elsewhere).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) & bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
 
 
 def finite_differences(loss_of_params, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:

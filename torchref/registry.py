@@ -19,7 +19,7 @@ from handmade.losses import bce_unchecked
 from handmade.shallow_fast import ShallowTrainer
 from handmade.train import descend
 from torchref import models
-from torchref.convert import load_params, read_params
+from torchref.convert import bind_params, load_params, read_params
 from torchref.parity import DEFAULT_TOLERANCES, Tolerance, compare, finite_differences, torch_step
 
 DTYPES = ("float32", "float64")
@@ -113,7 +113,7 @@ class AutogradPair(ModelPair):
         self.train_dtypes = train_dtypes
         self.make_twin, self.param_shapes, self.shapes = make_twin, param_shapes, tuple(shapes)
         self.random_shape, self.one_hot = random_shape, one_hot
-        self._twins = {}  # (n, hidden, k, dtype) -> a reusable twin
+        self._twins = {}  # depth -> a module reused for every shape (see twin)
 
     def suffixes(self, shape: Shape) -> list[str]:
         return [key[1:] for key in self.param_shapes(shape) if key.startswith("W")]
@@ -142,22 +142,21 @@ class AutogradPair(ModelPair):
         return Sample(shape, dtype, seed, X, Y, params)
 
     def twin(self, s: Sample, fresh: bool = False):
-        """The torch twin for the sample's shape and dtype, holding the sample's parameters.
+        """The torch twin holding the sample's parameters.
 
-        Modules are reused across samples of the same shape (building one costs more than a
-        whole forward and backward at small sizes); `fresh=True` builds a new one, for
-        callers that keep it (training).
+        One module per depth serves every shape and dtype, its parameters replaced by
+        `bind_params` (building a module costs more than a whole forward and backward at
+        small sizes); `fresh=True` builds a new one, for callers that keep it (training).
         """
-        key = (s.shape.n, s.shape.hidden, s.shape.k, s.dtype)
-        twin = None if fresh else self._twins.get(key)
-        if twin is None:
+        if fresh:
             twin = self.make_twin(s.shape, getattr(torch, s.dtype))
-            if not fresh:
-                if len(self._twins) >= 64:
-                    self._twins.pop(next(iter(self._twins)))
-                self._twins[key] = twin
-        load_params(twin.layers, s.params)
-        return twin
+            load_params(twin.layers, s.params)
+            return twin
+        depth = len(s.shape.hidden)
+        if depth not in self._twins:
+            self._twins[depth] = self.make_twin(s.shape, getattr(torch, s.dtype))
+        bind_params(self._twins[depth].layers, s.params)
+        return self._twins[depth]
 
     def torch(self, s: Sample) -> dict:
         return torch_step(self.twin(s), s.X, s.Y)
