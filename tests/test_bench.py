@@ -1,6 +1,9 @@
 """`torchref bench` measures and reports; its numbers are not asserted (machines are noisy)."""
 
+import dataclasses
 import json
+
+import pytest
 
 from torchref import bench, cli
 
@@ -8,7 +11,7 @@ from torchref import bench, cli
 def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "SIZES", [((32, 2, 3), 0.5), ((64, 3, 4), 0.5)])
     measure = bench.parity_rate
-    monkeypatch.setattr(bench, "parity_rate", lambda seconds: measure(0.2))
+    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None: measure(0.2, draw))
     path = tmp_path / "bench.json"
     assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
@@ -23,7 +26,7 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
         assert abs(row["plain_ratio"] - row["handmade_ms"] / row["torch_ms"]) < 1e-9
         assert 0 < row["fast_roofline"] < 1 and row["matmul_gflops"] > 1
         assert row["fast_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0
-    assert result["parity_cases_per_second"] > 1
+    assert result["parity_cases_per_second"] > 1 and result["parity_cases_per_second_small"] > 1
 
 
 def test_step_flops_counts_the_gemms():
@@ -34,3 +37,23 @@ def test_unwritable_json_path_is_one_line_and_exit_2(monkeypatch, tmp_path, caps
     monkeypatch.setattr(bench, "main", lambda quick: {"schema": "torchref.bench/1"})
     assert cli.main(["bench", "--quick", "--json", str(tmp_path / "no" / "bench.json")]) == 2
     assert "cannot write --json" in capsys.readouterr().err
+
+
+def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch):
+    import torch
+
+    from torchref.registry import REGISTRY
+
+    threads, seen = torch.get_num_threads(), []
+    real = REGISTRY["shallow"].check
+    monkeypatch.setattr(REGISTRY["shallow"], "check", lambda s: seen.append(torch.get_num_threads()) or real(s))
+    torch.set_num_threads(2)
+    try:
+        assert bench.parity_rate(0.05, bench.small_shape) > 0 and set(seen) == {1}
+        assert torch.get_num_threads() == 2                # the caller's setting, given back
+    finally:
+        torch.set_num_threads(threads)
+    planted = lambda s: [dataclasses.replace(r, ok=False, message="planted") for r in real(s)]  # noqa: E731
+    monkeypatch.setattr(REGISTRY["shallow"], "check", planted)
+    with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
+        bench.parity_rate(0.05)
