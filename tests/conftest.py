@@ -1,9 +1,14 @@
 import os
 
-import torch
-from hypothesis import HealthCheck, settings
+# Before NumPy loads: one BLAS thread per worker. With two xdist workers on two cores,
+# OpenBLAS's default of a thread per core had each worker's idle BLAS thread spinning on
+# the other's core (the command line's small shapes run single-threaded too).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from torchref.parity import keep_freed_memory
+import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from torchref.parity import keep_freed_memory  # noqa: E402
 
 torch.set_num_threads(1)  # small shapes: one thread is faster and immune to load (PERFORMANCE.md)
 keep_freed_memory()  # as the command line does: random shapes no longer fault in fresh pages at every case

@@ -12,24 +12,19 @@ def test_the_plugin_is_registered_by_its_entry_point(pytester):
     result.stdout.fnmatch_lines(["*torchref_check*"])
 
 
-def test_a_correct_derivation_passes_the_gate(pytester):
-    pytester.makepyfile(derivation=EXAMPLE)
+def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_report(pytester):
+    """Both in one run of another repository's pytest (each run pays torch's import, ~3 s)."""
+    pytester.makepyfile(correct=EXAMPLE, wrong=EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
     pytester.makepyfile(test_gate="""
-        def test_backprop(torchref_check):
-            report = torchref_check("derivation.py", model="shallow", cases=3)
+        def test_correct(torchref_check):
+            report = torchref_check("correct.py", model="shallow", cases=3)
             assert report.verdict == "pass"
-    """)
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=1)
 
-
-def test_a_wrong_derivation_fails_with_the_report_as_message(pytester):
-    pytester.makepyfile(derivation=EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
-    pytester.makepyfile(test_gate="""
-        def test_backprop(torchref_check):
-            torchref_check("derivation.py", model="shallow", cases=3)
+        def test_wrong(torchref_check):
+            torchref_check("wrong.py", model="shallow", cases=3)
     """)
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=1)
+    result = pytester.runpytest_subprocess("-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*PASSED test_gate.py::test_correct*", "*FAILED test_gate.py::test_wrong*"])
     result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])
     assert "Traceback" not in result.stdout.str()

@@ -92,11 +92,15 @@ def torch_stepper(X, Y, params, lr=0.1):
     return step
 
 
+MATMUL_SIZE, MATMUL_SECONDS = 1024, 0.3  # large enough to be compute-bound here; measured for this long
+
+
 def matmul_rate(dtype: str) -> float:
-    """FLOP/s of a NumPy matmul large enough to be compute-bound (1024³)."""
-    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(dtype)
-    seconds = _median_time(lambda: a @ a, min_seconds=0.3)
-    return 2 * 1024**3 / seconds
+    """FLOP/s of a square NumPy matmul of MATMUL_SIZE, in `dtype`."""
+    size = MATMUL_SIZE
+    a = np.random.default_rng(0).standard_normal((size, size)).astype(dtype)
+    seconds = _median_time(lambda: a @ a, min_seconds=MATMUL_SECONDS)
+    return 2 * size**3 / seconds
 
 
 def step_flops(m, n, h) -> float:
@@ -127,7 +131,6 @@ def _peaks(proc: subprocess.Popen) -> list[float]:
 def _child_peak(side: str, jobs) -> subprocess.Popen:
     code = (
         "import json\n"
-        "import torch\n"
         "from torchref import bench\n"
         "def kib(field):\n"
         "    return int(next(l for l in open('/proc/self/status') if l.startswith(field)).split()[1])\n"
