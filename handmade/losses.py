@@ -31,11 +31,6 @@ def _prediction_and_labels(name: str, P, Y, probabilities: bool):
 def bce(A, Y):
     """J = −(1/m) Σ [y log a + (1 − y) log(1 − a)], logs clamped at −100 (nn.BCELoss)."""
     A, Y = _prediction_and_labels("A", A, Y, probabilities=True)
-    return bce_unchecked(A, Y)
-
-
-def bce_unchecked(A, Y):
-    """`bce` without the input checks, for loops that checked their inputs once (shallow_fast)."""
     with np.errstate(divide="ignore"):                     # log(0) = −inf, then clamped
         log_a = np.maximum(np.log(A), LOG_CLAMP)            # (m, 1)
         log_1_a = np.maximum(np.log1p(-A), LOG_CLAMP)       # (m, 1)

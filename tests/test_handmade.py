@@ -140,3 +140,28 @@ def test_int_and_bool_inputs_are_cast_and_labels_may_be_1d():
     grads_1d = shallow.backward(np.array([[0, 1], [1, 1]]), np.array([0, 1]), params, cache)
     grads_2d = shallow.backward(np.array([[0, 1], [1, 1]]), np.array([[0], [1]]), params, cache)
     assert all(np.array_equal(grads_1d[k], grads_2d[k]) for k in grads_1d)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m, n, h", [(3, 2, 4), (300, 3, 20)], ids=["np.tanh", "exp-form-tanh"])
+def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n, h, dtype):
+    """shallow_fast against shallow: J before each update, the parameters after it, the dtype kept."""
+    from handmade.shallow_fast import TANH_EXP_FROM, ShallowTrainer
+
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((m, n)).astype(dtype), (rng.random((m, 1)) > 0.5).astype(dtype)
+    params = shallow.init_params(n, h, rng, dtype, scale=0.5)
+    before = {key: value.copy() for key, value in params.items()}
+    X_before = X.copy()
+    trainer = ShallowTrainer(X, Y, params, lr=0.5)
+    assert trainer.tanh_exp == (m * h >= TANH_EXP_FROM[np.dtype(dtype)])
+    reference, losses = gradient_descent(shallow, X, Y, params, lr=0.5, steps=5)
+    J = [trainer.step() for _ in range(5)]
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(J, losses[:5], **tol)
+    for key in params:
+        assert trainer.params[key].dtype == np.dtype(dtype) and trainer.params[key].shape == params[key].shape
+        np.testing.assert_allclose(trainer.params[key], reference[key], **tol)
+        np.testing.assert_array_equal(params[key], before[key])
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(trainer.X, X)

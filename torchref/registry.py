@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from handmade import deep, logistic, mp_neuron, perceptron, shallow
-from handmade.losses import bce_unchecked
 from handmade.shallow_fast import ShallowTrainer
 from handmade.train import descend
 from torchref import models
@@ -224,8 +223,7 @@ class FastShallowPair(AutogradPair):
 
     def handmade(self, s: Sample) -> dict:
         trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr)
-        A2 = trainer.forward().copy()
-        out = {"A2": A2, "J": np.asarray(bce_unchecked(A2, trainer.Y))}
+        out = {"A2": trainer.forward().copy(), "J": np.asarray(trainer.loss())}
         trainer.backward()
         return {**out, "dW1": trainer.dW1, "db1": trainer.db1, "dW2": trainer.dW2, "db2": trainer.db2}
 
@@ -235,7 +233,8 @@ class FastShallowPair(AutogradPair):
         for _ in range(steps):
             params = {key: value.copy() for key, value in trainer.params.items()}
             trajectory.append((trainer.step(), params))
-        trajectory.append((bce_unchecked(trainer.forward(), trainer.Y), trainer.params))
+        trainer.forward()
+        trajectory.append((trainer.loss(), trainer.params))
         return _stack(trajectory)
 
 
