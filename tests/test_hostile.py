@@ -165,3 +165,34 @@ def test_in_process_fixture(torchref_check, submissions):
     assert torchref_check(submissions / "control_correct.py", "shallow", cases=2).verdict == "pass"
     with pytest.raises(pytest.fail.Exception, match="COULD NOT JUDGE|UNUSABLE"):
         torchref_check(submissions / "syntax_error.py", "shallow", cases=2)
+
+
+def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
+    """The plain format between judge and learner: JSON index + raw bytes; never pickle, never a crash."""
+    import numpy as np
+
+    from torchref import _arrays
+
+    arrays = {"0/X": np.arange(6.0).reshape(2, 3), "0/b": np.float32(2.5), "1/e": np.zeros((0, 4)),
+              "i": np.array([[1, -2]], np.int64), "f": np.asfortranarray(np.arange(4.0).reshape(2, 2)),
+              "flag": np.array([True, False])}
+    path = tmp_path / "a.arrays"
+    _arrays.pack(path, arrays)
+    back = _arrays.unpack(path)
+    assert list(back) == list(arrays)
+    for name, value in arrays.items():
+        assert back[name].dtype == np.asarray(value).dtype and np.array_equal(back[name], value), name
+    back["0/X"][0, 0] = 7.0                                 # the learner may write into its inputs
+    good = path.read_bytes()
+    head = int.from_bytes(good[:8], "little")
+
+    def forged(index):
+        text = json.dumps(index).encode()
+        return len(text).to_bytes(8, "little") + text + good[8 + head:]
+    for data in [good[:5], good[:20], b"\xff" * 8 + good[8:], forged([["x", "|O", [1], 0, 8]]),
+                 forged([["x", "<f8", [1000], 0, 8000]]), forged([["x", "<f8", [2], -8, 16]]),
+                 forged([["x", "<f8", [3], 0, 16]]), forged({"x": 1}), forged([[1, "<f8", [1], 0, 8]]),
+                 forged([["x", "<f8", [-1], 0, -8]]), forged([["x", "<f8", [1.5], 0, 12]])]:
+        path.write_bytes(data)
+        with pytest.raises(ValueError):
+            _arrays.unpack(path)

@@ -2,9 +2,9 @@
 
     python -I _runner.py JOBDIR
 
-Reads JOBDIR/job.json and JOBDIR/inputs.npz, imports the learner's file, runs its
-`forward` (when it has one) and `backward` on every case, and writes JOBDIR/outputs.npz
-(plain arrays, never pickles) and then JOBDIR/result.json (what happened per case). The
+Reads JOBDIR/job.json and JOBDIR/inputs.arrays, imports the learner's file, runs its
+`forward` (when it has one) and `backward` on every case, and writes JOBDIR/outputs.arrays
+(plain arrays, never pickles: `_arrays.py`), then JOBDIR/result.json (what happened per case). The
 judge compares the arrays itself: nothing this process does can pass a derivation.
 Only the standard library and NumPy are imported here.
 """
@@ -17,7 +17,18 @@ import traceback
 
 import numpy as np
 
-NUMERIC = "biuf"
+
+def _load_arrays():
+    """torchref/_arrays.py, by path: -I leaves this folder off sys.path, and torchref is not imported here."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_arrays.py")
+    spec = importlib.util.spec_from_file_location("torchref_arrays", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+arrays_file = _load_arrays()
+NUMERIC = arrays_file.NUMERIC
 
 
 def _where(exc, path):
@@ -63,8 +74,7 @@ def main(jobdir):
     path = os.path.abspath(job["file"])
     result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
     out = {}
-    with np.load(os.path.join(jobdir, "inputs.npz"), allow_pickle=False) as data:
-        inputs = {key: data[key] for key in data.files}
+    inputs = arrays_file.unpack(os.path.join(jobdir, "inputs.arrays"))
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib.util.spec_from_file_location("derivation", path)
@@ -87,7 +97,7 @@ def main(jobdir):
             if result["cases"][-1].get("exit"):
                 result["exit"] = {"where": f"case {i}", "code": result["cases"][-1]["exit"]}
                 break
-    np.savez(os.path.join(jobdir, "outputs.npz"), **out)
+    arrays_file.pack(os.path.join(jobdir, "outputs.arrays"), out)
     tmp = os.path.join(jobdir, "result.json.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(result, fh)

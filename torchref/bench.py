@@ -111,10 +111,11 @@ def step_flops(m, n, h) -> float:
 def peak_memory(jobs, sides=("fast", "torch")) -> dict:
     """{side: {(m, n, h, dtype): MiB}}: the peak memory three steps add, in one fresh process per side.
 
-    Linux's peak resident size (VmHWM) is reset before each job (writing 5 to
-    /proc/self/clear_refs), so each number is that job's own peak above the resident size
-    just before its steps, inputs and parameters already allocated. The processes of the
-    sides run at the same time (each has its own peak; nothing is timed while they run).
+    The memory of a step in training: after one warm-up step (which touches the fast
+    side's buffers and gives torch its .grad tensors), Linux's peak resident size (VmHWM)
+    is reset (writing 5 to /proc/self/clear_refs), so each number is that job's own peak
+    above the resident size just before its next three steps. The processes of the sides
+    run at the same time (each has its own peak; nothing is timed while they run).
     """
     jobs = list(jobs)
     procs = {side: _child_peak(side, jobs) for side in sides}
@@ -138,6 +139,7 @@ def _child_peak(side: str, jobs) -> subprocess.Popen:
         f"for m, n, h, dtype in {list(jobs)!r}:\n"
         "    X, Y, p = bench._problem(m, n, h, dtype)\n"
         f"    step = bench.{side}_stepper(X, Y, p)\n"
+        "    step()\n"
         "    open('/proc/self/clear_refs', 'w').write('5')\n"
         "    before = kib('VmRSS:')\n"
         "    for _ in range(3):\n"
@@ -230,6 +232,6 @@ def main(quick: bool) -> dict:
           "scale (m <= 64, n, h <= 8)")
     print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast; x/pt = time ratio to torch "
           "eager (median); target applies to fast/pt; roof = share of the measured matmul rate; MiB = peak memory "
-          "three steps add above the resident size before them, in a fresh process per side")
+          "three steps add above the resident size before them (after a warm-up step), in a fresh process per side")
     return result
 

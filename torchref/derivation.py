@@ -31,6 +31,7 @@ import numpy as np
 
 from handmade import _checks
 from handmade.activations import HIDDEN, sigmoid, softmax
+from torchref import _arrays
 from torchref.parity import compare_tensor
 from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
 from torchref.verify import _check_sweep, cases_for
@@ -248,7 +249,7 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_ti
     writes to that pipe itself only starts its shorter clock early.
     """
     nonce = secrets.token_hex(8)
-    np.savez(workdir / "inputs.npz", **inputs)
+    _arrays.pack(workdir / "inputs.arrays", inputs)
     imported_r, imported_w = os.pipe()
     (workdir / "job.json").write_text(json.dumps({"file": str(path), "cases": n_cases, "nonce": nonce,
                                                   "imported_fd": imported_w}))
@@ -291,8 +292,7 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_ti
         result = json.loads((workdir / "result.json").read_text())
         if result.get("nonce") != nonce:
             raise ValueError("a result.json that the runner did not write")
-        with np.load(workdir / "outputs.npz", allow_pickle=False) as data:
-            outputs = {key: data[key] for key in data.files}
+        outputs = _arrays.unpack(workdir / "outputs.arrays")
     except (OSError, ValueError, KeyError) as exc:
         if code < 0:
             name = signal.Signals(-code).name

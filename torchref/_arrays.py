@@ -1,0 +1,51 @@
+"""Named arrays as one plain file: a JSON index, then each array's raw bytes. No pickle, no zip.
+
+The judge and the learner's process (`_runner.py`) hand each other a few hundred small
+arrays per file checked; `.npz` spent ~0.3 ms on each member's zip entry and header, a
+third of a normal check. Here writing is one join and reading one `np.frombuffer` view
+per array. The reader trusts nothing in the file: a malformed index, an offset outside
+the data, a dtype that is not a plain number or a size that does not match its shape is
+a ValueError. Only the standard library and NumPy: the learner's process loads this file
+by path.
+"""
+
+import json
+
+import numpy as np
+
+NUMERIC = "biuf"
+_HEADER = 8  # the index's length in bytes, little-endian
+
+
+def pack(path, arrays: dict) -> None:
+    index, chunks, offset = [], [], 0
+    for name, value in arrays.items():
+        data = np.ascontiguousarray(value).tobytes()
+        index.append([name, np.asarray(value).dtype.str, list(np.shape(value)), offset, len(data)])
+        chunks.append(data)
+        offset += len(data)
+    head = json.dumps(index).encode()
+    with open(path, "wb") as fh:
+        fh.write(len(head).to_bytes(_HEADER, "little") + head + b"".join(chunks))
+
+
+def unpack(path) -> dict:
+    """{name: array}, writable arrays sharing one buffer; ValueError for anything malformed."""
+    with open(path, "rb") as fh:
+        buffer = bytearray(fh.read())
+    try:
+        length = int.from_bytes(buffer[:_HEADER], "little")
+        index = json.loads(bytes(buffer[_HEADER:_HEADER + length]))
+        start, out = _HEADER + length, {}
+        for name, dtype, shape, offset, nbytes in index:
+            dtype = np.dtype(dtype)
+            if dtype.kind not in NUMERIC or dtype.hasobject or not isinstance(name, str):
+                raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+            count = int(np.prod(shape, dtype=np.int64))
+            if (count * dtype.itemsize != nbytes or min(shape, default=0) < 0 or offset < 0
+                    or start + offset + nbytes > len(buffer)):
+                raise ValueError(f"{name!r}: shape {shape} of {dtype} does not fit its {nbytes} bytes")
+            out[name] = np.frombuffer(buffer, dtype, count, start + offset).reshape(shape)
+        return out
+    except (TypeError, KeyError, OverflowError, UnicodeDecodeError) as exc:  # a malformed index
+        raise ValueError(f"not an arrays file: {exc}") from None
