@@ -52,6 +52,9 @@ def compare_tensor(name: str, actual, expected, tol: Tolerance) -> TensorResult:
     return compare({name: actual}, {name: expected}, tol)[0]
 
 
+INF = float("inf")
+
+
 def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[TensorResult]:
     """Compare every name of `expected` (or of `names`) with assert_close's rule, in one vectorised pass.
 
@@ -104,9 +107,6 @@ def _unravel(flat: int, shape: tuple) -> tuple:
         flat, i = divmod(flat, size)
         index.append(i)
     return tuple(reversed(index))
-
-
-INF = float("inf")
 
 
 def _differences(a, e, tol: Tolerance):
