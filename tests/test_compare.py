@@ -45,7 +45,7 @@ def test_mp_neuron_cannot_fit_xor():
 
 
 def test_shallow_network_learns_xor():
-    run = compare("shallow", "xor", steps=3000)
+    run = compare("shallow", "xor", steps=500)                # 100 % from step 91 on (seed 0)
     assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
 
 
