@@ -59,3 +59,10 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch):
     monkeypatch.setattr(REGISTRY["shallow"], "check", planted)
     with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
         bench.parity_rate(0.05)
+
+
+def test_a_failing_memory_child_is_named_with_its_error(monkeypatch):
+    real = bench._child_peak
+    monkeypatch.setattr(bench, "_child_peak", lambda side, jobs: real(side, [(0, 2, 3, "float32")]))  # m = 0
+    with pytest.raises(RuntimeError, match=r"(?s)the fast side's memory process failed: .*Error"):
+        bench.peak_memory([(8, 2, 3, "float32")], sides=("fast",))

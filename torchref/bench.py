@@ -20,7 +20,7 @@ import numpy as np
 SIZES = [((64, 2, 4), 0.15), ((400, 2, 4), 0.15), ((1000, 10, 32), 0.4), ((10_000, 100, 128), 1.0),
          ((100_000, 100, 256), 1.05), ((4096, 1024, 1024), 1.05)]
 QUICK = 4  # --quick: the first four sizes
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64")  # registry.DTYPES, without importing torch (the fast side's memory child must not)
 
 
 def _median_time(fn, min_seconds: float = 0.05, repeats: int = 5) -> float:
@@ -119,14 +119,11 @@ def peak_memory(jobs, sides=("fast", "torch")) -> dict:
     """
     jobs = list(jobs)
     procs = {side: _child_peak(side, jobs) for side in sides}
-    return {side: dict(zip(jobs, _peaks(proc))) for side, proc in procs.items()}
-
-
-def _peaks(proc: subprocess.Popen) -> list[float]:
-    stdout, stderr = proc.communicate(timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(stderr[-500:])
-    return json.loads(stdout.splitlines()[-1])
+    outputs = {side: proc.communicate(timeout=600) for side, proc in procs.items()}  # every child reaped first
+    for side, proc in procs.items():
+        if proc.returncode != 0:
+            raise RuntimeError(f"the {side} side's memory process failed: {outputs[side][1][-500:]}")
+    return {side: dict(zip(jobs, json.loads(stdout.splitlines()[-1]))) for side, (stdout, _) in outputs.items()}
 
 
 def _child_peak(side: str, jobs) -> subprocess.Popen:
