@@ -34,7 +34,7 @@ from handmade.activations import HIDDEN, sigmoid, softmax
 from torchref import _arrays
 from torchref.parity import compare_tensor
 from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
-from torchref.verify import _check_sweep, cases_for
+from torchref.verify import check_sweep, cases_for
 
 SCHEMA = "torchref.check/1"
 RUNNER = Path(__file__).with_name("_runner.py")
@@ -333,7 +333,7 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
     temporary folder, so that what it does to the files around it touches neither itself
     nor its neighbours.
     """
-    _check_sweep(None, cases, dtypes)                     # the caller's arguments, not the learner's file
+    check_sweep(None, cases, dtypes)                     # the caller's arguments, not the learner's file
     for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
         if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf")):
             raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")

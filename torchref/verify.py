@@ -69,7 +69,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _check_sweep(models, cases, dtypes) -> None:
+def check_sweep(models, cases, dtypes) -> None:
     """The arguments every sweep shares: known models, at least one case, float dtypes (no vacuous pass)."""
     unknown = [name for name in models or () if name not in REGISTRY]
     if unknown:
@@ -101,7 +101,7 @@ def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, 
 
 def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_every: int = 5, progress=None) -> Report:
     """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides."""
-    _check_sweep(models, cases, dtypes)
+    check_sweep(models, cases, dtypes)
     train_every = _checks.positive_int("train_every", train_every)
     report = Report(seed, cases, tuple(dtypes))
     for name in models or REGISTRY:
