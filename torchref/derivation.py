@@ -34,7 +34,7 @@ from handmade.activations import HIDDEN, sigmoid, softmax
 from torchref import _arrays
 from torchref.parity import compare_tensor
 from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
-from torchref.verify import check_sweep, cases_for
+from torchref.verify import cases_for, check_sweep
 
 SCHEMA = "torchref.check/1"
 RUNNER = Path(__file__).with_name("_runner.py")
