@@ -43,7 +43,7 @@ class ShallowTrainer:
         m = X.shape[0]
         self.Y = _checks.labels("Y", Y, m, dtype)                  # (m, 1)
         self.lr = _checks.learning_rate("lr", lr)
-        self.m, self.n, self.h = m, n, h
+        self.m, self.n = m, n
         buf = lambda *shape: np.empty(shape, dtype)                # noqa: E731
         self.X1 = buf(m, n + 1)                                    # (m, n+1)  [X 1]
         self.X1[:, :n], self.X1[:, n] = X, 1

@@ -20,8 +20,9 @@ _HEADER = 8  # the index's length in bytes, little-endian
 def pack(path, arrays: dict) -> None:
     index, chunks, offset = [], [], 0
     for name, value in arrays.items():
-        data = np.ascontiguousarray(value).tobytes()
-        index.append([name, np.asarray(value).dtype.str, list(np.shape(value)), offset, len(data)])
+        array = np.asarray(value)
+        data = array.tobytes()                             # C order whatever the array's layout
+        index.append([name, array.dtype.str, list(array.shape), offset, len(data)])
         chunks.append(data)
         offset += len(data)
     head = json.dumps(index).encode()
