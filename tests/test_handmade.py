@@ -142,10 +142,14 @@ def test_int_and_bool_inputs_are_cast_and_labels_may_be_1d():
     assert all(np.array_equal(grads_1d[k], grads_2d[k]) for k in grads_1d)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3], ids=lambda w: f"{w}-workers")
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("m, n, h", [(3, 2, 4), (300, 3, 20)], ids=["np.tanh", "exp-form-tanh"])
-def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n, h, dtype):
-    """shallow_fast against shallow: J before each update, the parameters after it, the dtype kept."""
+@pytest.mark.parametrize("m, n, h", [(3, 2, 4), (301, 3, 20)], ids=["np.tanh", "exp-form-tanh"])
+def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n, h, dtype, workers):
+    """shallow_fast against shallow: J before each update, the parameters after it, the dtype kept.
+
+    With 3 workers and m = 3 each worker has one row; m = 301 splits unevenly.
+    """
     from handmade.shallow_fast import TANH_EXP_FROM, ShallowTrainer
 
     rng = np.random.default_rng(7)
@@ -153,10 +157,11 @@ def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n
     params = shallow.init_params(n, h, rng, dtype, scale=0.5)
     before = {key: value.copy() for key, value in params.items()}
     X_before = X.copy()
-    trainer = ShallowTrainer(X, Y, params, lr=0.5)
-    assert trainer.tanh_exp == (m * h >= TANH_EXP_FROM[np.dtype(dtype)])
+    trainer = ShallowTrainer(X, Y, params, lr=0.5, workers=workers)
+    assert trainer.tanh_exp == (m * h >= TANH_EXP_FROM[np.dtype(dtype)]) and trainer.workers == workers
     reference, losses = gradient_descent(shallow, X, Y, params, lr=0.5, steps=5)
     J = [trainer.step() for _ in range(5)]
+    assert {np.asarray(j).dtype for j in J} == {np.dtype(dtype)}
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(J, losses[:5], **tol)
     for key in params:
@@ -165,3 +170,40 @@ def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n
         np.testing.assert_array_equal(params[key], before[key])
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(trainer.X, X)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fast_trainer_splits_rows_from_the_measured_size_and_never_past_m(dtype, monkeypatch):
+    from handmade import shallow_fast
+
+    def workers(m, h, **kwargs):
+        rng = np.random.default_rng(0)
+        X, Y = rng.standard_normal((m, 2)).astype(dtype), np.ones((m, 1), dtype)
+        return shallow_fast.ShallowTrainer(X, Y, shallow.init_params(2, h, rng, dtype), 0.1, **kwargs).workers
+
+    monkeypatch.setitem(shallow_fast.TWO_WORKERS_FROM, np.dtype(dtype), 64)
+    assert (workers(7, 9), workers(8, 8), workers(1, 64), workers(5, 1, workers=8)) == (1, 2, 1, 5)
+    monkeypatch.setattr(shallow_fast, "_cpus", lambda: 1)
+    assert workers(8, 8) == 1                              # one CPU: no second worker
+    with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
+        workers(8, 8, workers=0)
+
+
+def test_fast_trainer_gives_the_blas_threads_back_and_passes_a_workers_error_on():
+    """While two workers run, BLAS runs one thread per call; afterwards, even after a worker failed, its own count."""
+    from threadpoolctl import threadpool_info
+
+    from handmade import shallow_fast
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((64, 3)), np.ones((64, 1))
+    trainer = shallow_fast.ShallowTrainer(X, Y, shallow.init_params(3, 5, rng), 0.1, workers=2)
+    blas = lambda: [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]  # noqa: E731
+    before, seen = blas(), []
+    trainer._each(lambda rows: seen.append(blas()))
+    assert seen == [[1] * len(before)] * 2 and blas() == before
+    bad = trainer.rows[1]
+    bad.Y = None                                           # the second worker's backward fails
+    with pytest.raises(TypeError):
+        trainer.step()
+    assert blas() == before

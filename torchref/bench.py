@@ -43,6 +43,15 @@ def _median_time(fn, min_seconds: float = 0.05, repeats: int = 5) -> float:
     return float(np.median(times))
 
 
+SETTLE_SECONDS = 0.2
+
+
+def _settle():
+    """Idle before a side is timed: the previous side's BLAS and OpenMP threads spin-wait on the
+    other core for up to ~0.1 s after their last call, which would steal it from this side's workers."""
+    time.sleep(SETTLE_SECONDS)
+
+
 def _problem(m, n, h, dtype, seed=0):
     from handmade import shallow
 
@@ -186,6 +195,8 @@ def parity_rate(seconds: float = 2.0, draw=None) -> float:
 def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float = 2.0) -> dict:
     import torch
 
+    from handmade.shallow_fast import default_workers
+
     sizes = sizes or (SIZES[:QUICK] if quick else SIZES)
     rows, jobs = [], [(*size, dtype) for dtype in DTYPES for size, _ in sizes]
     memory = peak_memory(jobs)
@@ -193,29 +204,32 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
         rate = matmul_rate(dtype)
         for (m, n, h), target in sizes:
             X, Y, params = _problem(m, n, h, dtype)
-            t_h = _median_time(handmade_stepper(X, Y, params))
-            t_f = _median_time(fast_stepper(X, Y, params))
-            t_t = _median_time(torch_stepper(X, Y, params))
+            times = []
+            for stepper in (handmade_stepper, fast_stepper, torch_stepper):
+                _settle()
+                times.append(_median_time(stepper(X, Y, params)))
+            t_h, t_f, t_t = times
             flops = step_flops(m, n, h)
             rows.append({"m": m, "n": n, "h": h, "dtype": dtype, "handmade_ms": t_h * 1e3, "fast_ms": t_f * 1e3,
                          "torch_ms": t_t * 1e3, "plain_ratio": t_h / t_t, "ratio": t_f / t_t, "target": target,
                          "meets_target": t_f / t_t <= target, "fast_roofline": flops / t_f / rate,
                          "torch_roofline": flops / t_t / rate, "fast_peak_mib": memory["fast"][m, n, h, dtype],
-                         "torch_peak_mib": memory["torch"][m, n, h, dtype], "matmul_gflops": rate / 1e9})
+                         "torch_peak_mib": memory["torch"][m, n, h, dtype], "matmul_gflops": rate / 1e9,
+                         "fast_workers": default_workers(m, h, dtype)})
             progress(_row(rows[-1]))
     return {"schema": "torchref.bench/1", "quick": quick, "torch_threads": torch.get_num_threads(), "rows": rows,
             "parity_cases_per_second": parity_rate(parity_seconds),
             "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape)}
 
 
-HEAD = (f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'torch ms':>9} {'plain/pt':>8} "
+HEAD = (f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
         f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}")
 
 
 def _row(r: dict) -> str:
     flag = "" if r["meets_target"] else "  (over target)"
     return (f"{r['m']:>7} {r['n']:>5} {r['h']:>5} {r['dtype']:<8} {r['handmade_ms']:>9.3f} {r['fast_ms']:>9.3f} "
-            f"{r['torch_ms']:>9.3f} {r['plain_ratio']:>8.2f} {r['ratio']:>7.2f} {r['target']:>6.2f} "
+            f"{r['fast_workers']:>2} {r['torch_ms']:>9.3f} {r['plain_ratio']:>8.2f} {r['ratio']:>7.2f} {r['target']:>6.2f} "
             f"{r['fast_roofline']:>9.0%} {r['torch_roofline']:>7.0%} {r['fast_peak_mib']:>8.1f} "
             f"{r['torch_peak_mib']:>7.1f}{flag}")
 
@@ -227,7 +241,7 @@ def main(quick: bool) -> dict:
     print(f"parity cases per second, one thread (shallow; target 1500): {result['parity_cases_per_second']:.0f} on the "
           f"registry's random shapes (m <= 512, n, h <= 64), {result['parity_cases_per_second_small']:.0f} on the notes' "
           "scale (m <= 64, n, h <= 8)")
-    print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast; x/pt = time ratio to torch "
+    print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); x/pt = time ratio to torch "
           "eager (median); target applies to fast/pt; roof = share of the measured matmul rate; MiB = peak memory "
           "three steps add above the resident size before them (after a warm-up step), in a fresh process per side")
     return result

@@ -208,27 +208,32 @@ def _stack(trajectory) -> dict:
 class FastShallowPair(AutogradPair):
     """handmade.shallow_fast (reused buffers, in-place updates) against the same torch twin.
 
+    It runs with two workers (threads sharing the rows; one where m = 1), so every shape
+    also checks the split of the rows and the sum of the workers' gradients; one worker
+    runs the same code on all rows (tests/test_handmade.py holds both to the reference).
     Its buffers are overwritten as the step goes (A1 becomes 1 − A1², A2 becomes dZ2), so
     it is compared on what it keeps: the output A2, J, and the parameter gradients; its
     trajectory is its own in-place loop, not `descend`.
     """
 
+    workers = 2
+
     def __init__(self):
         base = REGISTRY["shallow"]
-        super().__init__("shallow_fast", "one hidden layer, the fast step (handmade.shallow_fast)", shallow,
+        super().__init__("shallow_fast", "one hidden layer, the fast step (handmade.shallow_fast, two workers)", shallow,
                          base.make_twin, base.param_shapes, base.shapes, base.random_shape, activation="tanh")
 
     def names(self, shape: Shape) -> list[str]:
         return ["A2", "J", "dW2", "db2", "dW1", "db1"]
 
     def handmade(self, s: Sample) -> dict:
-        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr)
+        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr, workers=self.workers)
         out = {"A2": trainer.forward().copy(), "J": np.asarray(trainer.loss())}
         trainer.backward()
         return {**out, "dW1": trainer.dW1, "db1": trainer.db1, "dW2": trainer.dW2, "db2": trainer.db2}
 
     def handmade_train(self, s: Sample, steps: int) -> dict:
-        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr)
+        trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr, workers=self.workers)
         trajectory = []
         for _ in range(steps):
             params = {key: value.copy() for key, value in trainer.params.items()}
