@@ -74,7 +74,7 @@ def labels(name: str, y, m: int, dtype, k: int = 1, one_hot: bool = False) -> np
     if arr.dtype.kind not in "buif":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     arr = arr.astype(dtype, copy=False)
-    if not np.isfinite(arr).all() or (arr < 0).any() or (arr > 1).any():
+    if not ((arr >= 0) & (arr <= 1)).all():               # nan fails both comparisons
         raise ValueError(f"{name} must lie in [0, 1], got values from {np.nanmin(arr)} to {np.nanmax(arr)}")
     if one_hot and not (np.isin(arr, (0, 1)).all() and (arr.sum(axis=1) == 1).all()):
         raise ValueError(f"{name} must be one-hot: each row 0/1 with exactly one 1")

@@ -23,7 +23,7 @@ def _prediction_and_labels(name: str, P, Y, probabilities: bool):
     if Y.shape != P.shape and not (Y.ndim == 1 and P.shape[1] == 1):
         raise ValueError(f"Y must have the shape of the prediction {P.shape}, got {Y.shape}")
     Y = _checks.labels("Y", Y, P.shape[0], P.dtype, k=P.shape[1])
-    if probabilities and ((P < 0).any() or (P > 1).any()):
+    if probabilities and not ((P >= 0) & (P <= 1)).all():
         raise ValueError(f"{name} must lie in [0, 1] (probabilities), got values from {P.min()} to {P.max()}")
     return P, Y
 

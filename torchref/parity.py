@@ -31,7 +31,7 @@ DEFAULT_TOLERANCES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 2.2 µs against 0.8, x12 per case
 class TensorResult:
     """The comparison of one named tensor: handmade (actual) against the reference (expected)."""
 
@@ -84,7 +84,7 @@ def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[Te
             todo.append((i, name, a, e, base))
     if not todo:
         return results
-    flat = lambda k: np.concatenate([item[k].reshape(-1) for item in todo])  # noqa: E731
+    flat = lambda k: np.concatenate([item[k].reshape(-1) for item in todo], dtype=np.float64)  # noqa: E731
     diff, excess, rel = _differences(flat(2), flat(3), tol)
     sizes = [item[2].size for item in todo]
     starts = np.cumsum([0] + sizes[:-1])
@@ -112,7 +112,7 @@ def _unravel(flat: int, shape: tuple) -> tuple:
 def _differences(a, e, tol: Tolerance):
     """Elementwise |a − e|, its excess over atol + rtol·|e|, and |a − e| / |e| (0 where e is 0 or not finite).
 
-    In float64 whatever the inputs' dtype. The usual case, every difference finite, takes
+    In float64 (compare hands them over as float64 already). The usual case, every difference finite, takes
     a handful of passes; nan and inf go down a slower path that sorts them out.
     """
     a, e = a.astype(np.float64, copy=False), e.astype(np.float64, copy=False)
