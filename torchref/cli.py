@@ -99,6 +99,7 @@ def _model(text: str) -> str:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     import torch
+    from threadpoolctl import threadpool_limits
 
     from torchref.parity import keep_freed_memory
 
@@ -108,7 +109,11 @@ def main(argv=None) -> int:
 
         result = bench(args.quick)
         return 0 if _write_json(args.json, result) else 2
-    torch.set_num_threads(1)  # small shapes: one thread is faster and immune to load (PERFORMANCE.md)
+    # Small shapes: one thread is faster and immune to load (PERFORMANCE.md). NumPy's BLAS too:
+    # its second thread spins on the other core after each product (measured on `verify`: 9.5 s
+    # of CPU for 7 s of wall time with two BLAS threads, 6.6 s with one, the same wall time).
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1, user_api="blas")
     if args.command == "models":
         for name, pair in REGISTRY.items():
             print(f"{name:<22} {pair.description}")
