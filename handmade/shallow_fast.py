@@ -71,7 +71,8 @@ class ShallowTrainer:
         self.X1[:, :n], self.X1[:, n] = X, 1
         self.Wb1 = buf(n + 1, h)                                   # (n+1, h)  [W1; b1]
         self.Wb1[:n], self.Wb1[n] = params["W1"], params["b1"][0]
-        self.params = {"W1": self.Wb1[:n], "b1": self.Wb1[n:], "W2": params["W2"].copy(), "b2": params["b2"].copy()}
+        self.W2, self.b2 = params["W2"].copy(), params["b2"].copy()  # (h, 1), (1, 1)
+        self.params = {"W1": self.Wb1[:n], "b1": self.Wb1[n:], "W2": self.W2, "b2": self.b2}
         self.A1, self.A2, self.dZ1 = buf(m, h), buf(m, 1), buf(m, h)
         self.dWb1, self.dW2, self.db2 = buf(n + 1, h), buf(h, 1), buf(1, 1)
         self.dW1, self.db1 = self.dWb1[:n], self.dWb1[n:]         # views: (n, h), (1, h)
@@ -95,7 +96,7 @@ class ShallowTrainer:
 
     def loss(self) -> float:
         """J = −(1/m) Σ [y log a2 + (1 − y) log(1 − a2)] of the last forward, logs clamped at −100 (nn.BCELoss)."""
-        return -sum(rows.log_likelihood() for rows in self.rows) / self.m
+        return -sum(self._each(_Rows.log_likelihood)) / self.m
 
     def backward(self, scale: float | None = None):
         """The notes' back-propagation for all rows, into the gradient buffers.
@@ -106,26 +107,26 @@ class ShallowTrainer:
         buffers then hold α·dW, ready to subtract.
         """
         scale = (1 / self.m) if scale is None else scale
-        self._each(lambda rows: rows.backward(scale))
+        self._each(_Rows.backward, scale)
         self._add_worker_sums()
 
     def step(self):
         scale = self.lr / self.m
-        J = -sum(self._each(lambda rows: rows.step(scale))) / self.m  # J before the update
+        J = -sum(self._each(_Rows.step, scale)) / self.m   # J before the update
         self._add_worker_sums()                            #         the buffers hold α·dW
         self.Wb1 -= self.dWb1                              # [W1; b1] ← [W1; b1] − α [dW1; db1], in place
-        self.params["W2"] -= self.dW2
-        self.params["b2"] -= self.db2
+        self.W2 -= self.dW2                                # W2 ← W2 − α dW2
+        self.b2 -= self.db2                                # b2 ← b2 − α db2
         return J
 
-    def _each(self, work) -> list:
-        """work(rows) for every worker's rows, the first in this thread; their results, in order."""
+    def _each(self, work, *args) -> list:
+        """work(rows, *args) for every worker's rows, the first in this thread; their results, in order."""
         if len(self.rows) == 1:
-            return [work(self.rows[0])]
+            return [_run(work, self.rows[0], *args)]
         with _blas_threads(1):
-            futures = [_pool().submit(work, rows) for rows in self.rows[1:]]
+            futures = [_pool().submit(_run, work, rows, *args) for rows in self.rows[1:]]
             try:
-                first = work(self.rows[0])
+                first = _run(work, self.rows[0], *args)
             finally:
                 results = [future.result() for future in futures]  # every worker done before anything moves on
         return [first, *results]
@@ -152,32 +153,28 @@ class _Rows:
 
     def forward(self):
         p, A1, A2 = self.params, self.A1, self.A2
-        # e^x overflowing to inf is the exact limit these forms want (tanh = ±1, σ = 0): no
-        # warning. A fresh errstate in each call: it is per thread, and workers are threads.
-        with np.errstate(over="ignore"):
-            np.dot(self.X1, self.Wb1, out=A1)              # (r, h)  Z1 = [X 1][W1; b1] = X W1 + b1
-            if not self.tanh_exp:
-                np.tanh(A1, out=A1)                        # (r, h)  A1 = tanh(Z1)
-            else:
-                A1 *= 2                                    #         2 Z1
-                np.exp(A1, out=A1)                         #         e^(2 Z1) (inf for z > 355: tanh = 1 exactly)
-                A1 += 1
-                np.divide(-2, A1, out=A1)
-                A1 += 1                                    # (r, h)  A1 = tanh(Z1) = 1 − 2 / (e^(2 Z1) + 1)
-            np.dot(A1, p["W2"], out=A2)                    # (r, 1)  Z2 = A1 W2
-            A2 += p["b2"]                                  #         Z2 + b2
-            np.negative(A2, out=A2)
-            np.exp(A2, out=A2)                             #         e^(−Z2) (inf for z < −88 in float32: σ = 0)
-            A2 += 1
-            np.reciprocal(A2, out=A2)                      # (r, 1)  A2 = σ(Z2)
+        np.dot(self.X1, self.Wb1, out=A1)                  # (r, h)  Z1 = [X 1][W1; b1] = X W1 + b1
+        if not self.tanh_exp:
+            np.tanh(A1, out=A1)                            # (r, h)  A1 = tanh(Z1)
+        else:
+            A1 *= 2                                        #         2 Z1
+            np.exp(A1, out=A1)                             #         e^(2 Z1) (inf for z > 355: tanh = 1 exactly)
+            A1 += 1
+            np.divide(-2, A1, out=A1)
+            A1 += 1                                        # (r, h)  A1 = tanh(Z1) = 1 − 2 / (e^(2 Z1) + 1)
+        np.dot(A1, p["W2"], out=A2)                        # (r, 1)  Z2 = A1 W2
+        A2 += p["b2"]                                      #         Z2 + b2
+        np.negative(A2, out=A2)
+        np.exp(A2, out=A2)                                 #         e^(−Z2) (inf for z < −88 in float32: σ = 0)
+        A2 += 1
+        np.reciprocal(A2, out=A2)                          # (r, 1)  A2 = σ(Z2)
 
     def log_likelihood(self):
         """Σ [y log a2 + (1 − y) log(1 − a2)] over these rows, logs clamped at −100 (nn.BCELoss)."""
         a, logs = self.A2.reshape(1, -1), self.logs        # (1, r), (2, r)
-        with np.errstate(divide="ignore"):                 # log(0) = −inf, then clamped
-            np.log(a, out=logs[:1])                        #         log a
-            np.negative(a, out=logs[1:])
-            np.log1p(logs[1:], out=logs[1:])               #         log(1 − a)
+        np.log(a, out=logs[:1])                            #         log a (−inf at a = 0, then clamped)
+        np.negative(a, out=logs[1:])
+        np.log1p(logs[1:], out=logs[1:])                   #         log(1 − a)
         np.maximum(logs, LOG_CLAMP, out=logs)
         return np.vdot(self.labels, logs)                  # scalar Σ [y log a + (1 − y) log(1 − a)], in the dtype
 
@@ -200,6 +197,14 @@ class _Rows:
         total = self.log_likelihood()
         self.backward(scale)
         return total
+
+
+def _run(work, rows: _Rows, *args):
+    """work(rows, *args) with e^x overflowing to inf and log(0) = −inf allowed: the exact limits
+    these forms want (tanh = ±1, σ = 0, a log clamped at −100), so no warning. A fresh errstate
+    for each call: NumPy keeps it per thread, and the workers are threads."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return work(rows, *args)
 
 
 _POOL: ThreadPoolExecutor | None = None
