@@ -47,13 +47,17 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch):
 
     from torchref.registry import REGISTRY
 
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    blas = lambda: max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")  # noqa: E731
     threads, seen = torch.get_num_threads(), []
     real = REGISTRY["shallow"].check
-    monkeypatch.setattr(REGISTRY["shallow"], "check", lambda s: seen.append(torch.get_num_threads()) or real(s))
+    monkeypatch.setattr(REGISTRY["shallow"], "check", lambda s: seen.append((torch.get_num_threads(), blas())) or real(s))
     torch.set_num_threads(2)
     try:
-        assert bench.parity_rate(0.05, bench.small_shape) > 0 and set(seen) == {1}
-        assert torch.get_num_threads() == 2                # the caller's setting, given back
+        with threadpool_limits(limits=2, user_api="blas"):
+            assert bench.parity_rate(0.05, bench.small_shape) > 0 and set(seen) == {(1, 1)}
+            assert torch.get_num_threads() == 2 and blas() == 2  # the caller's settings, given back
     finally:
         torch.set_num_threads(threads)
     planted = lambda s: [dataclasses.replace(r, ok=False, message="planted") for r in real(s)]  # noqa: E731

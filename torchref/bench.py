@@ -168,10 +168,11 @@ def parity_rate(seconds: float = 2.0, draw=None) -> float:
     """Random shallow-network parity cases (draw, forward, backward, compare everything) per second, on one thread.
 
     Shapes come from `draw(rng)`, by default the registry's (what `verify` and the tests
-    draw: m <= 512, n, h <= 64); dtypes alternate. torch runs on one thread for the
-    measurement (the issue's "one core"), as the command line and the tests run it.
+    draw: m <= 512, n, h <= 64); dtypes alternate. torch and NumPy's BLAS run on one thread
+    for the measurement (the issue's "one core"), as the command line and the tests run them.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     from torchref.registry import REGISTRY
 
@@ -180,16 +181,21 @@ def parity_rate(seconds: float = 2.0, draw=None) -> float:
     rng, threads = np.random.default_rng(0), torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        count, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            sample = pair.sample(draw(rng), "float32" if count % 2 else "float64", count)
-            failed = [r.message for r in pair.check(sample) if not r.ok]
-            if failed:
-                raise AssertionError(f"parity failed at {sample.id}: {failed[0]}")
-            count += 1
-        return count / (time.perf_counter() - start)
+        with threadpool_limits(limits=1, user_api="blas"):   # the caller's BLAS threads come back after
+            return _cases_per_second(pair, draw, rng, seconds)
     finally:
         torch.set_num_threads(threads)
+
+
+def _cases_per_second(pair, draw, rng, seconds: float) -> float:
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sample = pair.sample(draw(rng), "float32" if count % 2 else "float64", count)
+        failed = [r.message for r in pair.check(sample) if not r.ok]
+        if failed:
+            raise AssertionError(f"parity failed at {sample.id}: {failed[0]}")
+        count += 1
+    return count / (time.perf_counter() - start)
 
 
 def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float = 2.0) -> dict:
