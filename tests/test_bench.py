@@ -44,15 +44,15 @@ def test_unwritable_json_path_is_one_line_and_exit_2(monkeypatch, tmp_path, caps
 
 def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch):
     import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from torchref.registry import REGISTRY
 
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     blas = lambda: max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")  # noqa: E731
     threads, seen = torch.get_num_threads(), []
-    real = REGISTRY["shallow"].check
-    monkeypatch.setattr(REGISTRY["shallow"], "check", lambda s: seen.append((torch.get_num_threads(), blas())) or real(s))
+    real = REGISTRY["shallow"].check_many
+    monkeypatch.setattr(REGISTRY["shallow"], "check_many",
+                        lambda samples: seen.append((torch.get_num_threads(), blas())) or real(samples))
     torch.set_num_threads(2)
     try:
         with threadpool_limits(limits=2, user_api="blas"):
@@ -60,8 +60,9 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch):
             assert torch.get_num_threads() == 2 and blas() == 2  # the caller's settings, given back
     finally:
         torch.set_num_threads(threads)
-    planted = lambda s: [dataclasses.replace(r, ok=False, message="planted") for r in real(s)]  # noqa: E731
-    monkeypatch.setattr(REGISTRY["shallow"], "check", planted)
+    planted = lambda samples: [[dataclasses.replace(r, ok=False, message="planted") for r in results]  # noqa: E731
+                               for results in real(samples)]
+    monkeypatch.setattr(REGISTRY["shallow"], "check_many", planted)
     with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
         bench.parity_rate(0.05)
 

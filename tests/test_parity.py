@@ -49,6 +49,18 @@ def test_a_reused_twin_gives_what_a_fresh_one_gives(name):
             assert np.array_equal(reused[key], fresh[key]), f"{key} differs at {sample.id}"
 
 
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_checking_cases_phase_by_phase_gives_each_case_its_own_results(name):
+    """check_many (every torch side, then every handmade side, then the comparisons) is check, case by case."""
+    pair, rng = REGISTRY[name], np.random.default_rng(5)
+    samples = [pair.sample(pair.random_shape(rng), DTYPES[seed % 2], seed) for seed in range(5)]
+    together = pair.check_many(samples)
+    assert len(together) == len(samples)
+    for sample, results in zip(samples, together):
+        alone = pair.check(sample)
+        assert [r.name for r in results] == pair.names(sample.shape) and results == alone, sample.id
+
+
 def _train_shapes(pair):
     return pair.shapes[::2]
 

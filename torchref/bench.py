@@ -188,13 +188,17 @@ def parity_rate(seconds: float = 2.0, draw=None) -> float:
 
 
 def _cases_per_second(pair, draw, rng, seconds: float) -> float:
+    """Cases drawn and checked CHUNK at a time, as `verify` runs them."""
+    from torchref.verify import CHUNK
+
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        sample = pair.sample(draw(rng), "float32" if count % 2 else "float64", count)
-        failed = [r.message for r in pair.check(sample) if not r.ok]
-        if failed:
-            raise AssertionError(f"parity failed at {sample.id}: {failed[0]}")
-        count += 1
+        samples = [pair.sample(draw(rng), "float32" if i % 2 else "float64", i) for i in range(count, count + CHUNK)]
+        for sample, results in zip(samples, pair.check_many(samples)):
+            failed = [r.message for r in results if not r.ok]
+            if failed:
+                raise AssertionError(f"parity failed at {sample.id}: {failed[0]}")
+        count += CHUNK
     return count / (time.perf_counter() - start)
 
 

@@ -86,16 +86,14 @@ def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[Te
         return results
     flat = lambda k: np.concatenate([item[k].reshape(-1) for item in todo], dtype=np.float64)  # noqa: E731
     diff, excess, rel = _differences(flat(2), flat(3), tol)
-    sizes = [item[2].size for item in todo]
-    starts = np.cumsum([0] + sizes[:-1])
+    stops = np.cumsum([item[2].size for item in todo]).tolist()
+    starts = [0, *stops[:-1]]
     max_abs, max_rel = np.maximum.reduceat(diff, starts).tolist(), np.maximum.reduceat(rel, starts).tolist()
-    max_excess = np.maximum.reduceat(excess, starts)
-    # the first element of each tensor that reaches its largest excess, for all tensors at once
-    at_max = np.flatnonzero(excess == np.repeat(max_excess, sizes))
-    worst = (at_max[np.searchsorted(at_max, starts)] - starts).tolist()
     for j, (i, name, a, e, base) in enumerate(todo):
-        ok = bool(max_excess[j] <= 0)
-        results[i] = TensorResult(ok=ok, max_abs=max_abs[j], max_rel=max_rel[j], worst_index=_unravel(worst[j], e.shape),
+        part = excess[starts[j]:stops[j]]
+        worst = int(part.argmax())                         # the first element of the tensor's largest excess
+        ok = bool(part[worst] <= 0)
+        results[i] = TensorResult(ok=ok, max_abs=max_abs[j], max_rel=max_rel[j], worst_index=_unravel(worst, e.shape),
                                   message="" if ok else _assert_close_message(name, a, e, tol), **base)
     return results
 

@@ -91,7 +91,19 @@ class ModelPair:
 
     def check(self, sample: Sample):
         """Forward, loss and every gradient: handmade against torch."""
-        return compare(self.handmade(sample), self.torch(sample), self.tolerance(sample.dtype), self.names(sample.shape))
+        return self.check_many([sample])[0]
+
+    def check_many(self, samples) -> list:
+        """`check` of each sample, run phase by phase: every torch side, every handmade side, then every comparison.
+
+        The results are `check`'s. Running each phase's code back to back keeps it hot in the
+        CPU's caches: measured at the notes' scale, ~10 % less time per case than alternating
+        (a sweep passes a few cases at a time: all of a case's arrays are kept until its comparison).
+        """
+        samples = list(samples)
+        expected = [self.torch(s) for s in samples]
+        actual = [self.handmade(s) for s in samples]
+        return [compare(a, e, self.tolerance(s.dtype), self.names(s.shape)) for a, e, s in zip(actual, expected, samples)]
 
     def check_training(self, sample: Sample, steps: int = TRAIN_STEPS):
         """The whole trajectory: loss and parameters at every step, handmade against torch."""

@@ -7,6 +7,7 @@ steps on both sides. Each (model, dtype, check, tensor) becomes one row of the r
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -15,6 +16,7 @@ from handmade import _checks
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
 
 SCHEMA = "torchref.verify/1"
+CHUNK = 16  # cases checked phase by phase (ModelPair.check_many)
 
 
 @dataclass
@@ -108,11 +110,13 @@ def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_eve
         pair = REGISTRY[name]
         for dtype in dtypes:
             rows: dict[str, Row] = {}
-            for i, sample in enumerate(cases_for(pair, dtype, cases, seed)):
-                _record(rows, pair, dtype, "", sample.id, pair.check(sample))
-                if i % train_every == 0 and dtype in pair.train_dtypes:
-                    _record(rows, pair, dtype, "train.", sample.id, pair.check_training(sample, TRAIN_STEPS))
-                if progress:
-                    progress()
+            numbered = enumerate(cases_for(pair, dtype, cases, seed))
+            while chunk := list(itertools.islice(numbered, CHUNK)):
+                for (i, sample), results in zip(chunk, pair.check_many(sample for _, sample in chunk)):
+                    _record(rows, pair, dtype, "", sample.id, results)
+                    if i % train_every == 0 and dtype in pair.train_dtypes:
+                        _record(rows, pair, dtype, "train.", sample.id, pair.check_training(sample, TRAIN_STEPS))
+                    if progress:
+                        progress()
             report.rows.extend(rows.values())
     return report
