@@ -7,7 +7,8 @@ written for speed, and the parity tests hold it to the reference and to torch:
 - the bias of the hidden layer is a weight on a constant input (the notes' x0 = 1): the
   trainer keeps [X 1] (a copy of X with a column of ones) and [W1; b1] as one (n+1, h)
   array, so Z1 = [X 1][W1; b1] is one product, [dW1; db1] = (1/m) [X 1]ᵀ dZ1 another and
-  the update one subtraction (W1 and b1 in `params` are views into it);
+  the update one subtraction; [W2; b2] is one (h+1, 1) array as well, and so are the
+  gradient buffers (W1, b1, W2, b2 in `params`, dW1, ... are views into them);
 - every intermediate lives in a buffer allocated once (`out=`), updates are in place;
 - above TANH_EXP_FROM elements, tanh is computed as 1 − 2 / (e^(2z) + 1) (one exp,
   within a few ulp in absolute terms; NumPy's tanh is a scalar loop, about twice as
@@ -71,10 +72,11 @@ class ShallowTrainer:
         self.X1[:, :n], self.X1[:, n] = X, 1
         self.Wb1 = buf(n + 1, h)                                   # (n+1, h)  [W1; b1]
         self.Wb1[:n], self.Wb1[n] = params["W1"], params["b1"][0]
-        self.W2, self.b2 = params["W2"].copy(), params["b2"].copy()  # (h, 1), (1, 1)
-        self.params = {"W1": self.Wb1[:n], "b1": self.Wb1[n:], "W2": self.W2, "b2": self.b2}
+        self.Wb2 = np.concatenate([params["W2"], params["b2"]])     # (h+1, 1)  [W2; b2]: one update
+        self.params = {"W1": self.Wb1[:n], "b1": self.Wb1[n:], "W2": self.Wb2[:h], "b2": self.Wb2[h:]}
         self.A1, self.A2, self.dZ1 = buf(m, h), buf(m, 1), buf(m, h)
-        self.dWb1, self.dW2, self.db2 = buf(n + 1, h), buf(h, 1), buf(1, 1)
+        self.dWb1, self.dWb2 = buf(n + 1, h), buf(h + 1, 1)
+        self.dW2, self.db2 = self.dWb2[:h], self.dWb2[h:]         # views: (h, 1), (1, 1)
         self.dW1, self.db1 = self.dWb1[:n], self.dWb1[n:]         # views: (n, h), (1, h)
         self.tanh_exp = m * h >= TANH_EXP_FROM[np.dtype(dtype)]
         bounds = [m * k // workers for k in range(workers + 1)]
@@ -115,8 +117,7 @@ class ShallowTrainer:
         J = -sum(self._each(_Rows.step, scale)) / self.m   # J before the update
         self._add_worker_sums()                            #         the buffers hold α·dW
         self.Wb1 -= self.dWb1                              # [W1; b1] ← [W1; b1] − α [dW1; db1], in place
-        self.W2 -= self.dW2                                # W2 ← W2 − α dW2
-        self.b2 -= self.db2                                # b2 ← b2 − α db2
+        self.Wb2 -= self.dWb2                              # [W2; b2] ← [W2; b2] − α [dW2; db2]
         return J
 
     def _each(self, work, *args) -> list:
@@ -134,8 +135,7 @@ class ShallowTrainer:
     def _add_worker_sums(self):
         for rows in self.rows[1:]:
             self.dWb1 += rows.dWb1                         # (n+1, h) Σ over workers of their rows' sums
-            self.dW2 += rows.dW2                           # (h, 1)
-            self.db2 += rows.db2                           # (1, 1)
+            self.dWb2 += rows.dWb2                         # (h+1, 1)
 
 
 class _Rows:
@@ -148,8 +148,9 @@ class _Rows:
         r = self.Y.shape[0]
         self.logs = np.empty((2, r), t.X1.dtype)                   # (2, r)  log a, log(1 − a) per example
         self.labels = np.concatenate([self.Y.T, 1 - self.Y.T])     # (2, r)  y, 1 − y
-        grads = (t.dWb1, t.dW2, t.db2)
-        self.dWb1, self.dW2, self.db2 = [np.empty_like(g) for g in grads] if own_grads else grads
+        self.dWb1, self.dWb2 = (np.empty_like(t.dWb1), np.empty_like(t.dWb2)) if own_grads else (t.dWb1, t.dWb2)
+        h = t.A1.shape[1]
+        self.dW2, self.db2 = self.dWb2[:h], self.dWb2[h:]         # views: (h, 1), (1, 1)
 
     def forward(self):
         p, A1, A2 = self.params, self.A1, self.A2
