@@ -5,8 +5,10 @@ import os
 # the other's core (the command line's small shapes run single-threaded too).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
+from threadpoolctl import threadpool_info  # noqa: E402
 
 from torchref.parity import keep_freed_memory  # noqa: E402
 
@@ -20,3 +22,9 @@ settings.register_profile("thorough", parent=settings.get_profile("default"), ma
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 pytest_plugins = ["pytester", "torchref.pytest_plugin"]
+
+
+@pytest.fixture
+def blas_threads():
+    """A function giving the thread counts of the loaded BLAS libraries (a set: usually one library)."""
+    return lambda: {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}

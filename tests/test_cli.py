@@ -58,17 +58,16 @@ def test_unwritable_json_path_exits_2(tmp_path, capsys):
     assert "cannot write --json" in capsys.readouterr().err
 
 
-def test_models_lists_the_registry_on_one_thread_of_torch_and_of_blas(capsys):
+def test_models_lists_the_registry_on_one_thread_of_torch_and_of_blas(capsys, blas_threads):
     import torch
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-    blas = lambda: {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}  # noqa: E731
     torch.set_num_threads(2)
     threadpool_limits(limits=2, user_api="blas")
-    assert blas() == {2}
+    assert blas_threads() == {2}
     try:
         assert cli.main(["models"]) == 0
-        assert torch.get_num_threads() == 1 and blas() == {1}
+        assert torch.get_num_threads() == 1 and blas_threads() == {1}
     finally:
         torch.set_num_threads(1)                           # as conftest left them
         threadpool_limits(limits=1, user_api="blas")

@@ -189,22 +189,21 @@ def test_fast_trainer_splits_rows_from_the_measured_size_and_never_past_m(dtype,
         workers(8, 8, workers=0)
 
 
-def test_fast_trainer_gives_the_blas_threads_back_and_passes_a_workers_error_on():
+def test_fast_trainer_gives_the_blas_threads_back_and_passes_a_workers_error_on(blas_threads):
     """While two workers run, BLAS runs one thread per call; afterwards, even after a worker failed, its own count."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     from handmade import shallow_fast
 
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((64, 3)), np.ones((64, 1))
     trainer = shallow_fast.ShallowTrainer(X, Y, shallow.init_params(3, 5, rng), 0.1, workers=2)
-    blas = lambda: {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}  # noqa: E731
     seen = []
     with threadpool_limits(limits=2, user_api="blas"):    # conftest runs the tests on one BLAS thread
-        assert blas() == {2}
-        trainer._each(lambda rows: seen.append(blas()))
-        assert seen == [{1}, {1}] and blas() == {2}
+        assert blas_threads() == {2}
+        trainer._each(lambda rows: seen.append(blas_threads()))
+        assert seen == [{1}, {1}] and blas_threads() == {2}
         trainer.rows[1].Y = None                           # the second worker's backward fails
         with pytest.raises(TypeError):
             trainer.step()
-        assert blas() == {2}
+        assert blas_threads() == {2}
