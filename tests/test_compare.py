@@ -44,9 +44,15 @@ def test_mp_neuron_cannot_fit_xor():
         compare("mp_neuron", "xor")
 
 
-def test_shallow_network_learns_xor():
+def test_shallow_network_learns_xor_and_the_accuracy_curve_shows_when():
     run = compare("shallow", "xor", steps=500)                # 100 % from step 91 on (seed 0)
     assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
+    steps = run.accuracy_steps                                # 0, 2 or 3, ..., 500: 201 evenly spaced steps
+    assert (steps[0], steps[-1], len(steps)) == (0, 500, 201) and (np.diff(steps) > 0).all()
+    for side in ("handmade", "torch"):
+        assert run.accuracy[side].shape == (201,)
+        assert run.accuracy[side][steps < 80].min() < 1.0 and (run.accuracy[side][steps >= 91] == 1.0).all()
+    assert list(compare("perceptron", "and", steps=7).accuracy_steps) == list(range(8))  # short runs: every step
 
 
 @pytest.mark.parametrize("model, data", [("shallow", "moons"), ("deep_relu_softmax", "circles"),

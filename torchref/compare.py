@@ -38,7 +38,8 @@ class Run:
     hidden: tuple
     dtype: str
     loss: dict = field(default_factory=dict)        # side -> (K+1,) losses ("handmade", "torch")
-    accuracy: dict = field(default_factory=dict)    # side -> (K+1,) training accuracy
+    accuracy: dict = field(default_factory=dict)    # side -> training accuracy at each of accuracy_steps
+    accuracy_steps: np.ndarray | None = None        # up to ACCURACY_POINTS steps from 0 to K, the last one K
     drift: np.ndarray | None = None                 # (K+1,) max |handmade − torch| over all parameters
     params: dict = field(default_factory=dict)      # side -> final parameters
     X: np.ndarray | None = None
@@ -82,6 +83,14 @@ ALL = [("mp_neuron", "and"), ("mp_neuron", "or"), ("mp_neuron", "nor"),
        ("shallow", "flower"), ("shallow", "xor"), ("shallow", "moons"), ("shallow", "circles"),
        ("deep_tanh_sigmoid", "moons"), ("deep_sigmoid_sigmoid", "moons"), ("deep_relu_sigmoid", "circles"),
        ("deep_tanh_softmax", "flower"), ("deep_relu_softmax", "circles")]
+
+
+ACCURACY_POINTS = 201  # a curve's worth: a NumPy forward at every one of 10,000 steps was 15 % of a run
+
+
+def _accuracy_steps(steps: int) -> np.ndarray:
+    """Up to ACCURACY_POINTS steps, evenly spaced from 0 to `steps`, both ends included."""
+    return np.unique(np.linspace(0, steps, min(steps + 1, ACCURACY_POINTS)).round().astype(int))
 
 
 def _accuracy(A: np.ndarray, Y: np.ndarray) -> float:
@@ -156,11 +165,12 @@ def compare(model: str, data: str, steps: int | None = None, lr: float | None = 
             hint = ("; after agreeing for this long, the likely cause is rounding amplified by a step size near the "
                     "edge of stability: try a smaller --lr or fewer --steps")
         raise DriftError(f"{model}{list(hidden) if hidden else ''}", data, step, first[2], first[3], tol, hint)
-    for side, trajectory in sides.items():  # per-step accuracy: the NumPy forward on each side's parameters
+    run.accuracy_steps = _accuracy_steps(steps)
+    for side, trajectory in sides.items():  # accuracy along the way: the NumPy forward on each side's parameters
         run.loss[side] = trajectory["J"].astype(np.float64)
         keys = [key for key in trajectory if key != "J"]
         run.accuracy[side] = np.array([_accuracy(forward(X, {key: trajectory[key][t] for key in keys})[0], Y)
-                                       for t in range(steps + 1)])
+                                       for t in run.accuracy_steps])
         run.params[side] = {key: trajectory[key][-1] for key in keys}
     run.seconds = time.perf_counter() - start
     return run
@@ -170,7 +180,7 @@ def _compare_mp(data: str, X, Y, dtype, start) -> Run:
     """The MP neuron is fitted, not trained: both sides search θ (and the inhibitory mask)."""
     theta_h, mask_h = mp_neuron.fit(X, Y)
     theta_t, mask_t = models.mp_fit(torch.from_numpy(X), torch.from_numpy(Y))
-    run = Run("mp_neuron", data, 0, 0.0, (), dtype, X=X, Y=Y)
+    run = Run("mp_neuron", data, 0, 0.0, (), dtype, X=X, Y=Y, accuracy_steps=_accuracy_steps(0))
     run.params = {"handmade": {"theta": theta_h, "inhibitory": mask_h},
                   "torch": {"theta": theta_t, "inhibitory": mask_t.numpy()}}
     for side in ("handmade", "torch"):

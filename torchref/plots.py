@@ -26,12 +26,18 @@ def _save(fig, path: Path) -> Path:
 
 
 def loss_curves(run, path: Path) -> Path:
-    """Both loss curves overlaid: handmade solid, torch dashed on top of it."""
+    """Both loss curves overlaid (handmade solid, torch dashed on top of it), and both accuracies, paler, on a right axis."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
+    right = ax.twinx()
     for side, style in (("handmade", "-"), ("torch", "--")):
-        ax.plot(run.loss[side], style, color=COLOURS[side], label=side, linewidth=2 if side == "handmade" else 1.2)
-    ax.set(xlabel="step", ylabel="loss J", title=f"{run.model} on {run.data}: loss")
-    ax.legend()
+        width = 2 if side == "handmade" else 1.2
+        ax.plot(run.loss[side], style, color=COLOURS[side], label=f"{side} loss", linewidth=width)
+        right.plot(run.accuracy_steps, run.accuracy[side], style, color=COLOURS[side], alpha=0.6, linewidth=width / 2,
+                   label=f"{side} accuracy")
+    ax.set(xlabel="step", ylabel="loss J", title=f"{run.model} on {run.data}: loss and training accuracy")
+    right.set(ylabel="training accuracy", ylim=(0, 1.05))
+    lines = ax.get_lines() + right.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize="small", loc="center right")
     return _save(fig, path)
 
 
