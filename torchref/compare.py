@@ -2,8 +2,9 @@
 
 Both start from the same parameters and take the same gradient-descent steps (the
 perceptron its rule, the MP neuron its fit). Per step we record each side's loss and
-accuracy and the largest parameter difference between them; if the two drift apart
-beyond the registry's tolerance, DriftError names the step and the tensor.
+the largest parameter difference between them, and each side's training accuracy at up
+to ACCURACY_POINTS evenly spaced steps; if the two drift apart beyond the tolerance,
+DriftError names the step and the tensor.
 """
 
 from __future__ import annotations
