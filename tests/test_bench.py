@@ -14,7 +14,7 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)      # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     measure = bench.parity_rate
-    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None: measure(0.2, draw))
+    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(0.1, draw, per_shape))
     path = tmp_path / "bench.json"
     assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
@@ -29,7 +29,8 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
         assert abs(row["plain_ratio"] - row["handmade_ms"] / row["torch_ms"]) < 1e-9
         assert 0 < row["fast_roofline"] < 1 and row["matmul_gflops"] > 1
         assert row["fast_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0 and row["fast_workers"] == 1
-    assert result["parity_cases_per_second"] > 1 and result["parity_cases_per_second_small"] > 1
+    assert result["parity_cases_per_shape"] == 16
+    assert all(result[f"parity_cases_per_second{kind}"] > 1 for kind in ("", "_small", "_new_shapes", "_small_new_shapes"))
 
 
 def test_step_flops_counts_the_gemms():
@@ -48,11 +49,12 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
 
     from torchref.registry import REGISTRY
 
-    threads, seen = torch.get_num_threads(), []
+    threads, seen, kinds = torch.get_num_threads(), [], []
     real = REGISTRY["shallow"].check_many
 
     def noting_threads(samples):
         seen.append((torch.get_num_threads(), frozenset(blas_threads())))
+        kinds.append(len({(s.shape, s.dtype) for s in samples}))
         return real(samples)
 
     monkeypatch.setattr(REGISTRY["shallow"], "check_many", noting_threads)
@@ -60,6 +62,9 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
     try:
         with threadpool_limits(limits=2, user_api="blas"):
             assert bench.parity_rate(0.05, bench.small_shape) > 0 and set(seen) == {(1, frozenset({1}))}
+            assert set(kinds) == {16}                     # a new shape and the other dtype for every case
+            kinds.clear()
+            assert bench.parity_rate(0.05, bench.small_shape, per_shape=16) > 0 and set(kinds) == {1}
             assert torch.get_num_threads() == 2 and blas_threads() == {2}  # the caller's settings, given back
     finally:
         torch.set_num_threads(threads)

@@ -32,6 +32,20 @@ def test_verify_is_deterministic(tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
+def test_verify_draws_long_runs_in_groups_of_one_random_shape():
+    """Named shapes first; then at least CHUNK distinct random shapes, each for up to CHUNK cases in a row."""
+    from torchref.verify import CHUNK, cases_for
+
+    pair = REGISTRY["shallow"]
+    default = [s.shape for s in cases_for(pair, "float64", 20, 0)]
+    assert default[:len(pair.shapes)] == list(pair.shapes) and len(set(default[len(pair.shapes):])) == 20 - len(pair.shapes)
+    long = list(cases_for(pair, "float32", len(pair.shapes) + 40 * CHUNK, 0))
+    shapes = [s.shape for s in long[len(pair.shapes):]]
+    runs = [shapes[i:i + CHUNK] for i in range(0, len(shapes), CHUNK)]
+    assert all(len(set(run)) == 1 for run in runs) and len(set(shapes)) == 40
+    assert len({s.seed for s in long}) == len(long)          # every case its own data and parameters
+
+
 def test_verify_models_subset(capsys):
     assert cli.main(["verify", "--models", "mp_neuron,perceptron", "--cases", "1", "--failures-only"]) == 0
     out = capsys.readouterr().out

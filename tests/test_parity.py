@@ -61,6 +61,40 @@ def test_checking_cases_phase_by_phase_gives_each_case_its_own_results(name):
         assert [r.name for r in results] == pair.names(sample.shape) and results == alone, sample.id
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", [n for n, p in REGISTRY.items() if p.differentiable])
+def test_the_batched_torch_side_is_each_case_on_its_own(name, dtype):
+    """torch_many (torch.func.vmap of the twin over cases of one shape) gives what torch gives, case by case."""
+    pair, rng = REGISTRY[name], np.random.default_rng(11)
+    shape = pair.random_shape(rng)
+    samples = [pair.sample(shape, dtype, seed) for seed in range(4)]
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-14)
+    for sample, batched in zip(samples, pair.torch_many(samples), strict=True):
+        alone = pair.torch(sample)
+        assert batched.keys() == alone.keys()
+        for key in alone:
+            assert batched[key].dtype == alone[key].dtype and batched[key].shape == alone[key].shape, key
+            np.testing.assert_allclose(batched[key], alone[key], **tol, err_msg=f"{key} at {sample.id}")
+
+
+def test_a_batch_of_one_shape_still_catches_a_wrong_gradient(monkeypatch):
+    from torchref.registry import Shape
+
+    pair = REGISTRY["shallow"]
+    samples = [pair.sample(Shape(6, 3, (4,)), "float64", seed) for seed in range(5)]
+    real = pair.handmade
+
+    def one_percent_off(sample):                           # dW1 1 % too large: the right shape, wrong values
+        out = real(sample)
+        return {**out, "dW1": out["dW1"] * 1.01}
+
+    monkeypatch.setattr(pair, "handmade", one_percent_off)
+    for results in pair.check_many(samples):
+        assert [r.name for r in results if not r.ok] == ["dW1"]
+    with pytest.raises(ValueError, match="one shape and dtype, got 2"):
+        pair.torch_many([samples[0], pair.sample(Shape(6, 3, (5,)), "float64", 0)])
+
+
 def _train_shapes(pair):
     return pair.shapes[::2]
 

@@ -164,12 +164,14 @@ def small_shape(rng):
     return Shape(int(rng.integers(1, 65)), int(rng.integers(1, 9)), (int(rng.integers(1, 9)),))
 
 
-def parity_rate(seconds: float = 2.0, draw=None) -> float:
+def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1) -> float:
     """Random shallow-network parity cases (draw, forward, backward, compare everything) per second, on one thread.
 
     Shapes come from `draw(rng)`, by default the registry's (what `verify` and the tests
-    draw: m <= 512, n, h <= 64); dtypes alternate. torch and NumPy's BLAS run on one thread
-    for the measurement (the issue's "one core"), as the command line and the tests run them.
+    draw: m <= 512, n, h <= 64). `per_shape` cases share each shape and dtype, as `verify`
+    draws long runs (their torch sides then run as one batch, ModelPair.torch_many); with
+    1, every case has a new shape and the dtypes alternate. torch and NumPy's BLAS run on one
+    thread for the measurement (the issue's "one core"), as the command line and the tests run them.
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -182,18 +184,22 @@ def parity_rate(seconds: float = 2.0, draw=None) -> float:
     torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1, user_api="blas"):   # the caller's BLAS threads come back after
-            return _cases_per_second(pair, draw, rng, seconds)
+            return _cases_per_second(pair, draw, rng, seconds, per_shape)
     finally:
         torch.set_num_threads(threads)
 
 
-def _cases_per_second(pair, draw, rng, seconds: float) -> float:
+def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int) -> float:
     """Cases drawn and checked CHUNK at a time, as `verify` runs them."""
     from torchref.verify import CHUNK
 
-    count, start = 0, time.perf_counter()
+    count, start, shape = 0, time.perf_counter(), None
     while time.perf_counter() - start < seconds:
-        samples = [pair.sample(draw(rng), "float32" if i % 2 else "float64", i) for i in range(count, count + CHUNK)]
+        samples = []
+        for i in range(count, count + CHUNK):
+            if i % per_shape == 0:
+                shape, dtype = draw(rng), DTYPES[i // per_shape % 2]
+            samples.append(pair.sample(shape, dtype, i))
         for sample, results in zip(samples, pair.check_many(samples)):
             failed = [r.message for r in results if not r.ok]
             if failed:
@@ -206,6 +212,7 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
     import torch
 
     from handmade.shallow_fast import default_workers
+    from torchref.verify import CHUNK
 
     sizes = sizes or (SIZES[:QUICK] if quick else SIZES)
     rows, jobs = [], [(*size, dtype) for dtype in DTYPES for size, _ in sizes]
@@ -228,8 +235,11 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
                          "fast_workers": default_workers(m, h, dtype)})
             progress(_row(rows[-1]))
     return {"schema": "torchref.bench/1", "quick": quick, "torch_threads": torch.get_num_threads(), "rows": rows,
-            "parity_cases_per_second": parity_rate(parity_seconds),
-            "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape)}
+            "parity_cases_per_shape": CHUNK,
+            "parity_cases_per_second": parity_rate(parity_seconds, per_shape=CHUNK),
+            "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape, per_shape=CHUNK),
+            "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
+            "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape)}
 
 
 HEAD = (f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
@@ -249,8 +259,10 @@ def main(quick: bool) -> dict:
     print(HEAD)
     result = run(quick)
     print(f"parity cases per second, one thread (shallow; target 1500): {result['parity_cases_per_second']:.0f} on the "
-          f"registry's random shapes (m <= 512, n, h <= 64), {result['parity_cases_per_second_small']:.0f} on the notes' "
-          "scale (m <= 64, n, h <= 8)")
+          f"registry's shapes (m <= 512, n, h <= 64), {result['parity_cases_per_second_small']:.0f} on the notes' scale "
+          f"(m <= 64, n, h <= 8), {result['parity_cases_per_shape']} cases to a random shape as verify draws long runs; "
+          f"{result['parity_cases_per_second_new_shapes']:.0f} and {result['parity_cases_per_second_small_new_shapes']:.0f} "
+          "with a new shape every case")
     print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); x/pt = time ratio to torch "
           "eager (median); target applies to fast/pt; roof = share of the measured matmul rate; MiB = peak memory "
           "three steps add above the resident size before them (after a warm-up step), in a fresh process per side")

@@ -1,7 +1,8 @@
 """`torchref verify`: every registry entry over N cases, both dtypes, one table.
 
 Per model and dtype, the first cases are the entry's named shapes (degenerate ones
-first), the rest are random shapes; a share of them is also trained for TRAIN_STEPS
+first), the rest are random shapes (in long runs up to CHUNK cases in a row share one, so
+that their torch sides run as one batch); a share of them is also trained for TRAIN_STEPS
 steps on both sides. Each (model, dtype, check, tensor) becomes one row of the report.
 """
 
@@ -16,7 +17,7 @@ from handmade import _checks
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
 
 SCHEMA = "torchref.verify/1"
-CHUNK = 16  # cases checked phase by phase (ModelPair.check_many)
+CHUNK = 16  # cases checked phase by phase (ModelPair.check_many), and the most cases that share a random shape
 
 
 @dataclass
@@ -82,10 +83,21 @@ def check_sweep(models, cases, dtypes) -> None:
 
 
 def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
-    """The n samples of one model and dtype: named shapes first, then random ones."""
+    """The n samples of one model and dtype: named shapes first, then random ones.
+
+    Each random shape serves `group` consecutive cases (each with its own data and
+    parameters), so that their torch sides run as one batch (ModelPair.torch_many):
+    group = (random cases) // CHUNK, between 1 and CHUNK, so that there are always at least
+    CHUNK distinct random shapes before any repeats (the default 20 cases: a new shape each).
+    """
     rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
+    named = min(n, len(pair.shapes))
+    group = min(CHUNK, max(1, (n - named) // CHUNK))
     for i in range(n):
-        shape = pair.shapes[i] if i < len(pair.shapes) else pair.random_shape(rng)
+        if i < named:
+            shape = pair.shapes[i]
+        elif (i - named) % group == 0:
+            shape = pair.random_shape(rng)
         yield pair.sample(shape, dtype, seed * 100_003 + i)
 
 
