@@ -89,6 +89,7 @@ def test_a_batch_of_one_shape_still_catches_a_wrong_gradient(monkeypatch):
         return {**out, "dW1": out["dW1"] * 1.01}
 
     monkeypatch.setattr(pair, "handmade", one_percent_off)
+    monkeypatch.setattr(pair, "torch", lambda sample: pytest.fail("the one-case torch path ran"))
     for results in pair.check_many(samples):
         assert [r.name for r in results if not r.ok] == ["dW1"]
     with pytest.raises(ValueError, match="one shape and dtype, got 2"):
