@@ -14,7 +14,8 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)      # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     measure = bench.parity_rate
-    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(0.1, draw, per_shape))
+    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape,
+                                                                                           cases=32))
     path = tmp_path / "bench.json"
     assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
@@ -61,10 +62,11 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
     torch.set_num_threads(2)
     try:
         with threadpool_limits(limits=2, user_api="blas"):
-            assert bench.parity_rate(0.05, bench.small_shape) > 0 and set(seen) == {(1, frozenset({1}))}
-            assert set(kinds) == {16}                     # a new shape and the other dtype for every case
+            # counts fixed in advance: what runs does not depend on how fast this machine is
+            assert bench.parity_rate(draw=bench.small_shape, cases=48) > 0 and set(seen) == {(1, frozenset({1}))}
+            assert kinds == [16, 16, 16]                  # a new shape and the other dtype for every case
             kinds.clear()
-            assert bench.parity_rate(0.05, bench.small_shape, per_shape=16) > 0 and set(kinds) == {1}
+            assert bench.parity_rate(draw=bench.small_shape, per_shape=16, cases=48) > 0 and kinds == [1, 1, 1]
             assert torch.get_num_threads() == 2 and blas_threads() == {2}  # the caller's settings, given back
     finally:
         torch.set_num_threads(threads)
@@ -72,7 +74,7 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
                                for results in real(samples)]
     monkeypatch.setattr(REGISTRY["shallow"], "check_many", planted)
     with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
-        bench.parity_rate(0.05)
+        bench.parity_rate(cases=16)
 
 
 def test_a_failing_memory_child_is_named_with_its_error(monkeypatch):

@@ -7,7 +7,6 @@ never passes. Only the judge's own comparison of the returned arrays can pass a 
 
 import json
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -116,14 +115,6 @@ def test_import_and_run_have_their_own_clocks(tmp_path):
 
 def test_neighbours_survive_a_file_that_deletes_them(submissions):
     assert (submissions / "control_correct.py").exists() and (submissions / "deletes_its_neighbours.py").exists()
-
-
-def test_time_per_file_is_close_to_the_cost_of_the_comparison(submissions):
-    """A normal submission pays one child process (~0.1–0.3 s here), not seconds."""
-    start = time.perf_counter()
-    report = check(submissions / "control_correct.py", "shallow")
-    assert report.verdict == "pass"
-    assert time.perf_counter() - start < 5
 
 
 def test_cli_batch_keeps_going_and_lists_every_verdict(submissions, tmp_path, capsys):

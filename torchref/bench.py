@@ -164,14 +164,16 @@ def small_shape(rng):
     return Shape(int(rng.integers(1, 65)), int(rng.integers(1, 9)), (int(rng.integers(1, 9)),))
 
 
-def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1) -> float:
+def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1, cases: int | None = None) -> float:
     """Random shallow-network parity cases (draw, forward, backward, compare everything) per second, on one thread.
 
     Shapes come from `draw(rng)`, by default the registry's (what `verify` and the tests
     draw: m <= 512, n, h <= 64). `per_shape` cases share each shape and dtype, as `verify`
     draws long runs (their torch sides then run as one batch, ModelPair.torch_many); with
     1, every case has a new shape and the dtypes alternate. torch and NumPy's BLAS run on one
-    thread for the measurement (the issue's "one core"), as the command line and the tests run them.
+    thread for the measurement, as the command line and the tests run them. With `cases`, exactly
+    that many cases run (rounded up to whole chunks), however long they take: what a test asserts
+    on must not depend on how much work fits in `seconds` on this machine.
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -184,17 +186,17 @@ def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1) -> float:
     torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1, user_api="blas"):   # the caller's BLAS threads come back after
-            return _cases_per_second(pair, draw, rng, seconds, per_shape)
+            return _cases_per_second(pair, draw, rng, seconds, per_shape, cases)
     finally:
         torch.set_num_threads(threads)
 
 
-def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int) -> float:
-    """Cases drawn and checked CHUNK at a time, as `verify` runs them."""
+def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int, cases: int | None) -> float:
+    """Cases drawn and checked CHUNK at a time, as `verify` runs them: for `seconds`, or `cases` of them."""
     from torchref.verify import CHUNK
 
     count, start, shape = 0, time.perf_counter(), None
-    while time.perf_counter() - start < seconds:
+    while count < cases if cases is not None else time.perf_counter() - start < seconds:
         samples = []
         for i in range(count, count + CHUNK):
             if i % per_shape == 0:
