@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handmade import _checks
+from . import _checks
 
 MODEL_KEY = "__model__"
 
@@ -75,7 +75,8 @@ def load(path, model: str | None = None, shapes: dict | None = None) -> dict:
             raise CheckpointError(f"checkpoint {path} holds {sorted(arrays)}, expected {sorted(shapes)}")
         for key, shape in shapes.items():
             if arrays[key].shape != tuple(shape):
-                raise CheckpointError(f"checkpoint {path}: {key} has shape {arrays[key].shape}, expected {tuple(shape)}")
+                got = arrays[key].shape
+                raise CheckpointError(f"checkpoint {path}: {key} has shape {got}, expected {tuple(shape)}")
     for key, value in arrays.items():
         if value.dtype not in _checks.FLOAT_DTYPES:
             raise CheckpointError(f"checkpoint {path}: {key} has dtype {value.dtype}, expected float32 or float64")

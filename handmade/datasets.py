@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from handmade import _checks
-from handmade.normalise import MinMax
+from . import _checks
+from .normalise import MinMax
 
 GATES = {
     "and": [0, 0, 0, 1],

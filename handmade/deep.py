@@ -23,9 +23,9 @@ from functools import partial
 
 import numpy as np
 
-from handmade import _checks
-from handmade.activations import HIDDEN, sigmoid, softmax
-from handmade.losses import LOG_CLAMP, bce
+from . import _checks
+from .activations import HIDDEN, sigmoid, softmax
+from .losses import LOG_CLAMP, bce
 
 OUTPUTS = ("sigmoid", "softmax")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from handmade import _checks
-from handmade.activations import sigmoid
-from handmade.losses import bce
+from . import _checks
+from .activations import sigmoid
+from .losses import bce
 
 
 def param_shapes(n: int) -> dict[str, tuple[int, int]]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from handmade import _checks
-from handmade.activations import log_softmax
+from . import _checks
+from .activations import log_softmax
 
 LOG_CLAMP = -100.0  # nn.BCELoss clamps log(a) and log(1 − a) at −100
 

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from handmade import _checks
+from . import _checks
 
 MAX_SEARCH_INPUTS = 12  # the mask search visits 2**n masks
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handmade import _checks
+from . import _checks
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from handmade import _checks
-from handmade.activations import step
+from . import _checks
+from .activations import step
 
 
 def param_shapes(n: int) -> dict[str, tuple[int, int]]:

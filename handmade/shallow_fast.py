@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from handmade import _checks, shallow
-from handmade.losses import LOG_CLAMP
+from . import _checks, shallow
+from .losses import LOG_CLAMP
 
 # Measured here: the exp form's five calls beat np.tanh's one from this many elements on.
 TANH_EXP_FROM = {np.dtype(np.float32): 4096, np.dtype(np.float64): 512}
@@ -224,7 +224,7 @@ def _blas_threads(limit: int):
     """A context that holds the loaded BLAS libraries (OpenBLAS, MKL, ...) to `limit` threads per call."""
     global _BLAS
     if _BLAS is None:
-        from threadpoolctl import ThreadpoolController     # finds the BLAS NumPy loaded (once: it scans libraries)
+        from threadpoolctl import ThreadpoolController  # finds the BLAS NumPy loaded (once: it scans libraries)
 
         _BLAS = ThreadpoolController().select(user_api="blas")
     return _BLAS.limit(limits=limit)

@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from handmade import _checks
+from . import _checks
 
 
 class DivergenceError(FloatingPointError):
@@ -54,7 +54,7 @@ def gradient_descent(model, X, Y, params, lr: float, steps: int):
     """
     steps = _checks.positive_int("steps", steps)
     losses = []
-    for t, (J, params) in descend(model, X, Y, params, lr):
+    for t, (J, current) in descend(model, X, Y, params, lr):
         losses.append(J)
         if t == steps:
-            return params, np.array(losses)
+            return current, np.array(losses)

@@ -10,20 +10,25 @@ from torchref import bench, cli
 
 def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "SIZES", [((32, 2, 3), 0.5), ((64, 3, 4), 0.5)])
-    monkeypatch.setattr(bench, "MATMUL_SIZE", 256)          # the roofline's rate, measured smaller and shorter:
-    monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)      # this test checks the report, not the machine
+    monkeypatch.setattr(bench, "MATMUL_SIZE", 256)  # the roofline's rate, measured smaller and shorter:
+    monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)  # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     measure = bench.parity_rate
-    monkeypatch.setattr(bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape,
-                                                                                           cases=32))
+    monkeypatch.setattr(
+        bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape, cases=32)
+    )
     path = tmp_path / "bench.json"
     assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == bench.HEAD and "parity cases per second" in out
     result = json.loads(path.read_text())
     assert result["schema"] == "torchref.bench/1" and result["quick"] is True
-    assert [(r["m"], r["dtype"]) for r in result["rows"]] == [(32, "float32"), (64, "float32"), (32, "float64"),
-                                                              (64, "float64")]
+    assert [(r["m"], r["dtype"]) for r in result["rows"]] == [
+        (32, "float32"),
+        (64, "float32"),
+        (32, "float64"),
+        (64, "float64"),
+    ]
     for row in result["rows"]:
         assert row["handmade_ms"] > 0 and row["fast_ms"] > 0 and row["torch_ms"] > 0
         assert abs(row["ratio"] - row["fast_ms"] / row["torch_ms"]) < 1e-9
@@ -31,7 +36,9 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
         assert 0 < row["fast_roofline"] < 1 and row["matmul_gflops"] > 1
         assert row["fast_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0 and row["fast_workers"] == 1
     assert result["parity_cases_per_shape"] == 16
-    assert all(result[f"parity_cases_per_second{kind}"] > 1 for kind in ("", "_small", "_new_shapes", "_small_new_shapes"))
+    assert all(
+        result[f"parity_cases_per_second{kind}"] > 1 for kind in ("", "_small", "_new_shapes", "_small_new_shapes")
+    )
 
 
 def test_step_flops_counts_the_gemms():
@@ -64,14 +71,16 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
         with threadpool_limits(limits=2, user_api="blas"):
             # counts fixed in advance: what runs does not depend on how fast this machine is
             assert bench.parity_rate(draw=bench.small_shape, cases=48) > 0 and set(seen) == {(1, frozenset({1}))}
-            assert kinds == [16, 16, 16]                  # a new shape and the other dtype for every case
+            assert kinds == [16, 16, 16]  # a new shape and the other dtype for every case
             kinds.clear()
             assert bench.parity_rate(draw=bench.small_shape, per_shape=16, cases=48) > 0 and kinds == [1, 1, 1]
             assert torch.get_num_threads() == 2 and blas_threads() == {2}  # the caller's settings, given back
     finally:
         torch.set_num_threads(threads)
-    planted = lambda samples: [[dataclasses.replace(r, ok=False, message="planted") for r in results]  # noqa: E731
-                               for results in real(samples)]
+
+    def planted(samples):
+        return [[dataclasses.replace(r, ok=False, message="planted") for r in results] for results in real(samples)]
+
     monkeypatch.setattr(REGISTRY["shallow"], "check_many", planted)
     with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
         bench.parity_rate(cases=16)

@@ -17,61 +17,220 @@ from torchref.derivation import check, check_many
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 SHALLOW = (EXAMPLES / "shallow_derivation.py").read_text()
 LOGISTIC = (EXAMPLES / "logistic_derivation.py").read_text()
-NO_FORWARD = SHALLOW[:SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward"):]
+NO_FORWARD = SHALLOW[: SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward") :]
 
 # (id, model, template, the line as in the example, the line as the learner wrote it, first wrong tensor, diagnosis)
 WRONG = [
-    ("missing-1/m-dW2", "shallow", NO_FORWARD, "dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = A1.T @ dZ2", "dW2", "missing 1/m"),
-    ("extra-1/m-dW1", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (X.T @ dZ1) / m", "dW1", "an extra 1/m"),
+    (
+        "missing-1/m-dW2",
+        "shallow",
+        NO_FORWARD,
+        "dW2 = (1 / m) * (A1.T @ dZ2)",
+        "dW2 = A1.T @ dZ2",
+        "dW2",
+        "missing 1/m",
+    ),
+    (
+        "extra-1/m-dW1",
+        "shallow",
+        NO_FORWARD,
+        "dW1 = (1 / m) * (X.T @ dZ1)",
+        "dW1 = (1 / m) * (X.T @ dZ1) / m",
+        "dW1",
+        "an extra 1/m",
+    ),
     ("flipped-sign-dZ2", "shallow", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = Y - A2", "dZ2", "flipped sign"),
-    ("transposed-dW1", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (dZ1.T @ X)", "dW1", "transposed"),
-    ("no-keepdims-db2", "shallow", NO_FORWARD, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)",
-     "db2 = (1 / m) * np.sum(dZ2, axis=0)", "db2", "summed without keepdims"),
-    ("wrong-axis-db1", "shallow", NO_FORWARD, "db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)",
-     "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)", "db1", "summed over the wrong axis"),
-    ("tanh-prime-1-minus-A", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)", "dZ1",
-     "tanh′ written as 1 − A"),
-    ("tanh-prime-from-Z", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - cache['Z1'] ** 2)", "dZ1",
-     "tanh′ computed from Z"),
-    ("sigma-prime-again", "shallow", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = (A2 - Y) * A2 * (1 - A2)", "dZ2",
-     "σ′ applied again after BCE"),
-    ("constant-factor-dA1", "shallow", NO_FORWARD, "dA1 = dZ2 @ W2.T", "dA1 = 2 * dZ2 @ W2.T", "dA1", "constant factor 2"),
+    (
+        "transposed-dW1",
+        "shallow",
+        NO_FORWARD,
+        "dW1 = (1 / m) * (X.T @ dZ1)",
+        "dW1 = (1 / m) * (dZ1.T @ X)",
+        "dW1",
+        "transposed",
+    ),
+    (
+        "no-keepdims-db2",
+        "shallow",
+        NO_FORWARD,
+        "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)",
+        "db2 = (1 / m) * np.sum(dZ2, axis=0)",
+        "db2",
+        "summed without keepdims",
+    ),
+    (
+        "wrong-axis-db1",
+        "shallow",
+        NO_FORWARD,
+        "db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)",
+        "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+        "db1",
+        "summed over the wrong axis",
+    ),
+    (
+        "tanh-prime-1-minus-A",
+        "shallow",
+        NO_FORWARD,
+        "dZ1 = dA1 * (1 - A1**2)",
+        "dZ1 = dA1 * (1 - A1)",
+        "dZ1",
+        "tanh′ written as 1 − A",
+    ),
+    (
+        "tanh-prime-from-Z",
+        "shallow",
+        NO_FORWARD,
+        "dZ1 = dA1 * (1 - A1**2)",
+        "dZ1 = dA1 * (1 - cache['Z1'] ** 2)",
+        "dZ1",
+        "tanh′ computed from Z",
+    ),
+    (
+        "sigma-prime-again",
+        "shallow",
+        NO_FORWARD,
+        "dZ2 = A2 - Y",
+        "dZ2 = (A2 - Y) * A2 * (1 - A2)",
+        "dZ2",
+        "σ′ applied again after BCE",
+    ),
+    (
+        "constant-factor-dA1",
+        "shallow",
+        NO_FORWARD,
+        "dA1 = dZ2 @ W2.T",
+        "dA1 = 2 * dZ2 @ W2.T",
+        "dA1",
+        "constant factor 2",
+    ),
     ("missing-key-db1", "shallow", NO_FORWARD, '"dW1": dW1, "db1": db1}', '"dW1": dW1}', "db1", "no key 'db1'"),
-    ("float64-promotion-dW2", "shallow", NO_FORWARD, "dW2 = (1 / m) * (A1.T @ dZ2)",
-     "dW2 = np.float64(1 / m) * (A1.T @ dZ2).astype(np.float64)", "dW2", "dtype float64 where the inputs are float32"),
-    ("nan-dZ1", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1**2) * np.log(A1 - A1)", "dZ1",
-     "NaN/inf values"),
-    ("echo-only-params", "shallow", NO_FORWARD, 'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, ',
-     'dZ1 = dA1 * (1 - A1)\n    dW1 = (1 / m) * (X.T @ dZ1)\n    db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)\n'
-     '    return {"dW2": dW2, "db2": db2, ', "dW1", "tanh′ written as 1 − A"),
-    ("forward-sigmoid-hidden", "shallow", SHALLOW, "A1 = np.tanh(Z1)", "A1 = 1 / (1 + np.exp(-Z1))", "A1", "no known kind"),
+    (
+        "float64-promotion-dW2",
+        "shallow",
+        NO_FORWARD,
+        "dW2 = (1 / m) * (A1.T @ dZ2)",
+        "dW2 = np.float64(1 / m) * (A1.T @ dZ2).astype(np.float64)",
+        "dW2",
+        "dtype float64 where the inputs are float32",
+    ),
+    (
+        "nan-dZ1",
+        "shallow",
+        NO_FORWARD,
+        "dZ1 = dA1 * (1 - A1**2)",
+        "dZ1 = dA1 * (1 - A1**2) * np.log(A1 - A1)",
+        "dZ1",
+        "NaN/inf values",
+    ),
+    (
+        "echo-only-params",
+        "shallow",
+        NO_FORWARD,
+        'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, ',
+        "dZ1 = dA1 * (1 - A1)\n    dW1 = (1 / m) * (X.T @ dZ1)\n"
+        "    db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)\n"
+        '    return {"dW2": dW2, "db2": db2, ',
+        "dW1",
+        "tanh′ written as 1 − A",
+    ),
+    (
+        "forward-sigmoid-hidden",
+        "shallow",
+        SHALLOW,
+        "A1 = np.tanh(Z1)",
+        "A1 = 1 / (1 + np.exp(-Z1))",
+        "A1",
+        "no known kind",
+    ),
     ("logistic-missing-1/m", "logistic", LOGISTIC, "dW = (1 / m) * (X.T @ dZ)", "dW = X.T @ dZ", "dW", "missing 1/m"),
-    ("logistic-db-not-summed", "logistic", LOGISTIC, "db = (1 / m) * np.sum(dZ, axis=0, keepdims=True)", "db = (1 / m) * dZ",
-     "db", "summed over the wrong axis (or not summed)"),
-    ("logistic-sigma-prime-again", "logistic", LOGISTIC, "dZ = A - Y", "dZ = (A - Y) * A * (1 - A)", "dZ",
-     "σ′ applied again after BCE"),
-    ("logistic-transposed-dW", "logistic", LOGISTIC, "dW = (1 / m) * (X.T @ dZ)", "dW = (1 / m) * (dZ.T @ X)", "dW", "transposed"),
-    ("logistic-broadcast-(m,)-(m,1)", "logistic", LOGISTIC, "dZ = A - Y", "dZ = A - Y.ravel()", "dZ",
-     "an (m,) array was broadcast against an (m, 1) one"),
-    ("logistic-sign-db", "logistic", LOGISTIC, "db = (1 / m) * np.sum(dZ, axis=0, keepdims=True)",
-     "db = -(1 / m) * np.sum(dZ, axis=0, keepdims=True)", "db", "flipped sign"),
+    (
+        "logistic-db-not-summed",
+        "logistic",
+        LOGISTIC,
+        "db = (1 / m) * np.sum(dZ, axis=0, keepdims=True)",
+        "db = (1 / m) * dZ",
+        "db",
+        "summed over the wrong axis (or not summed)",
+    ),
+    (
+        "logistic-sigma-prime-again",
+        "logistic",
+        LOGISTIC,
+        "dZ = A - Y",
+        "dZ = (A - Y) * A * (1 - A)",
+        "dZ",
+        "σ′ applied again after BCE",
+    ),
+    (
+        "logistic-transposed-dW",
+        "logistic",
+        LOGISTIC,
+        "dW = (1 / m) * (X.T @ dZ)",
+        "dW = (1 / m) * (dZ.T @ X)",
+        "dW",
+        "transposed",
+    ),
+    (
+        "logistic-broadcast-(m,)-(m,1)",
+        "logistic",
+        LOGISTIC,
+        "dZ = A - Y",
+        "dZ = A - Y.ravel()",
+        "dZ",
+        "an (m,) array was broadcast against an (m, 1) one",
+    ),
+    (
+        "logistic-sign-db",
+        "logistic",
+        LOGISTIC,
+        "db = (1 / m) * np.sum(dZ, axis=0, keepdims=True)",
+        "db = -(1 / m) * np.sum(dZ, axis=0, keepdims=True)",
+        "db",
+        "flipped sign",
+    ),
 ]
 
 # (id, model, template, line, replacement): correct but different formulations
 CORRECT = [
     ("as-shipped", "shallow", SHALLOW, "", ""),
     ("without-forward", "shallow", NO_FORWARD, "", ""),
-    ("mean-instead-of-sum/m", "shallow", NO_FORWARD, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)",
-     "db2 = np.mean(dZ2, axis=0, keepdims=True)"),
+    (
+        "mean-instead-of-sum/m",
+        "shallow",
+        NO_FORWARD,
+        "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)",
+        "db2 = np.mean(dZ2, axis=0, keepdims=True)",
+    ),
     ("einsum", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = np.einsum('mi,mj->ij', X, dZ1) / m"),
-    ("explicit-loops", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)",
-     "dW1 = np.zeros((X.shape[1], dZ1.shape[1]), X.dtype)\n    for i in range(m):\n"
-     "        dW1 += np.outer(X[i], dZ1[i]).astype(X.dtype) / m"),
-    ("tanh-prime-from-np.tanh(Z)", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)",
-     "dZ1 = dA1 * (1 - np.tanh(cache['Z1']) ** 2)"),
-    ("extra-keys", "shallow", NO_FORWARD, '"dW1": dW1, "db1": db1}', '"dW1": dW1, "db1": db1, "note": np.ones(1), "dA2": dZ2}'),
-    ("only-required-keys", "shallow", NO_FORWARD,
-     'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, ', 'return {"dW2": dW2, "db2": db2, '),
+    (
+        "explicit-loops",
+        "shallow",
+        NO_FORWARD,
+        "dW1 = (1 / m) * (X.T @ dZ1)",
+        "dW1 = np.zeros((X.shape[1], dZ1.shape[1]), X.dtype)\n    for i in range(m):\n"
+        "        dW1 += np.outer(X[i], dZ1[i]).astype(X.dtype) / m",
+    ),
+    (
+        "tanh-prime-from-np.tanh(Z)",
+        "shallow",
+        NO_FORWARD,
+        "dZ1 = dA1 * (1 - A1**2)",
+        "dZ1 = dA1 * (1 - np.tanh(cache['Z1']) ** 2)",
+    ),
+    (
+        "extra-keys",
+        "shallow",
+        NO_FORWARD,
+        '"dW1": dW1, "db1": db1}',
+        '"dW1": dW1, "db1": db1, "note": np.ones(1), "dA2": dZ2}',
+    ),
+    (
+        "only-required-keys",
+        "shallow",
+        NO_FORWARD,
+        'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, ',
+        'return {"dW2": dW2, "db2": db2, ',
+    ),
     ("logistic-as-shipped", "logistic", LOGISTIC, "", ""),
 ]
 
@@ -85,8 +244,9 @@ def _write(tmp_path, name, template, line, replacement):
 
 
 @pytest.mark.parametrize("name, model, template, line, replacement, first, diagnosis", WRONG, ids=[w[0] for w in WRONG])
-def test_wrong_derivation_is_flagged_at_its_first_wrong_link(tmp_path, name, model, template, line, replacement,
-                                                             first, diagnosis):
+def test_wrong_derivation_is_flagged_at_its_first_wrong_link(
+    tmp_path, name, model, template, line, replacement, first, diagnosis
+):
     report = check(_write(tmp_path, name, template, line, replacement), model, cases=12)
     assert report.verdict == "wrong", report.table()
     assert report.exit_code == 1
@@ -112,7 +272,15 @@ def test_correct_formulations_pass(tmp_path, name, model, template, line, replac
 def test_the_echo_of_a_wrong_intermediate_is_not_blamed(tmp_path):
     path = _write(tmp_path, "tanh", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
     statuses = {t.name: t.status for t in check(path, "shallow", cases=6).tensors}
-    assert statuses == {"dZ2": "ok", "dW2": "ok", "db2": "ok", "dA1": "ok", "dZ1": "wrong", "dW1": "echo", "db1": "echo"}
+    assert statuses == {
+        "dZ2": "ok",
+        "dW2": "ok",
+        "db2": "ok",
+        "dA1": "ok",
+        "dZ1": "wrong",
+        "dW1": "echo",
+        "db1": "echo",
+    }
 
 
 def test_an_exception_is_reported_with_the_learners_file_and_line(tmp_path):
@@ -126,10 +294,14 @@ def test_an_exception_is_reported_with_the_learners_file_and_line(tmp_path):
 
 def test_a_broadcast_that_raises_downstream_gets_a_hint(tmp_path):
     """dZ2 = A2 − Y.ravel() is (m, m); the learner's next line raises, and the report says why."""
-    report = check(_write(tmp_path, "broadcast", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = A2 - Y.ravel()"), "shallow", cases=12)
+    report = check(
+        _write(tmp_path, "broadcast", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = A2 - Y.ravel()"), "shallow", cases=12
+    )
     assert report.verdict == "wrong"
     assert "`dA1 = dZ2 @ W2.T`" in report.reason
-    assert "hint: dZ2 has shape" in report.reason and "an (m,) array was broadcast against an (m, 1) one" in report.reason
+    assert (
+        "hint: dZ2 has shape" in report.reason and "an (m,) array was broadcast against an (m, 1) one" in report.reason
+    )
 
 
 def test_in_place_changes_to_inputs_warn_but_do_not_fail(tmp_path):
@@ -139,11 +311,14 @@ def test_in_place_changes_to_inputs_warn_but_do_not_fail(tmp_path):
     assert any("cache['A2'] changed in place" in w for w in report.warnings)
 
 
-@pytest.mark.parametrize("content, reason", [
-    ("def backward(X, Y, params, cache):\n    return {\n", "cannot import the file: SyntaxError at"),
-    ("import not_a_module_anywhere\n", "cannot import the file: ModuleNotFoundError"),
-    ("def forward(X, params):\n    pass\n", "defines no function backward"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("def backward(X, Y, params, cache):\n    return {\n", "cannot import the file: SyntaxError at"),
+        ("import not_a_module_anywhere\n", "cannot import the file: ModuleNotFoundError"),
+        ("def forward(X, params):\n    pass\n", "defines no function backward"),
+    ],
+)
 def test_unusable_files_exit_2_with_the_reason(tmp_path, content, reason):
     path = tmp_path / "learner.py"
     path.write_text(content)
@@ -160,8 +335,9 @@ def test_unknown_model_and_missing_file_are_unusable(tmp_path):
 def test_cli_check_file_prints_the_table_and_writes_json(tmp_path, capsys):
     path = _write(tmp_path, "bad", NO_FORWARD, "dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = A1.T @ dZ2")
     out_json = tmp_path / "report.json"
-    status = cli.main(["check", str(path), "--model", "shallow", "--cases", "5", "--dtype", "float64",
-                       "--json", str(out_json)])
+    status = cli.main(
+        ["check", str(path), "--model", "shallow", "--cases", "5", "--dtype", "float64", "--json", str(out_json)]
+    )
     out = capsys.readouterr().out
     assert status == 1
     assert "first wrong link: dW2: missing 1/m" in out and "WRONG" in out
@@ -178,7 +354,9 @@ def test_cli_batch_mode_summarises_every_file(tmp_path, capsys):
     _write(tmp_path, "b_bad", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = Y - A2")
     (tmp_path / "c_broken.py").write_text("def backward(:\n")
     out_json = tmp_path / "batch.json"
-    status = cli.main(["check", str(tmp_path), "--model", "shallow", "--cases", "3", "--quiet", "--json", str(out_json)])
+    status = cli.main(
+        ["check", str(tmp_path), "--model", "shallow", "--cases", "3", "--quiet", "--json", str(out_json)]
+    )
     out = capsys.readouterr().out.splitlines()
     assert status == 2
     assert out[0] == "a_good.py: PASS (6 cases)"
@@ -207,16 +385,24 @@ def test_check_many_and_the_python_api(tmp_path):
 def test_explain_prints_every_symbol_with_its_notes_shape(capsys):
     assert cli.main(["explain", "shallow", "--m", "3", "--n", "2", "--h", "4"]) == 0
     out = capsys.readouterr().out
-    for line in ["Z1 = X W1 + b1    shape (m, h) = (3, 4)", "dZ1 = dA1 * (1 − A1²)    shape (m, h) = (3, 4)",
-                 "dW1 = (1/m) Xᵀ dZ1    shape (n, h) = (2, 4)", "db2 = (1/m) Σ_rows dZ2    shape (1, 1) = (1, 1)"]:
+    for line in [
+        "Z1 = X W1 + b1    shape (m, h) = (3, 4)",
+        "dZ1 = dA1 * (1 − A1²)    shape (m, h) = (3, 4)",
+        "dW1 = (1/m) Xᵀ dZ1    shape (n, h) = (2, 4)",
+        "db2 = (1/m) Σ_rows dZ2    shape (1, 1) = (1, 1)",
+    ]:
         assert line in out
-    order = [out.index(name + " =") for name in ["Z1", "A1", "Z2", "A2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"]]
+    order = [
+        out.index(name + " =") for name in ["Z1", "A1", "Z2", "A2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"]
+    ]
     assert order == sorted(order)
 
 
 def test_explain_deep_softmax_and_perceptron(capsys):
     assert cli.main(["explain", "deep_relu_softmax", "--m", "2", "--h", "3", "--h", "2"]) == 0
     out = capsys.readouterr().out
-    assert "dZ1 = dA1 * [A1 > 0]    shape (m, h1) = (2, 3)" in out and "A3 = softmax(Z3)    shape (m, k) = (2, 4)" in out
+    assert (
+        "dZ1 = dA1 * [A1 > 0]    shape (m, h1) = (2, 3)" in out and "A3 = softmax(Z3)    shape (m, k) = (2, 4)" in out
+    )
     assert cli.main(["explain", "perceptron", "--m", "4"]) == 0
     assert "dW" in capsys.readouterr().out

@@ -38,12 +38,14 @@ def test_verify_draws_long_runs_in_groups_of_one_random_shape():
 
     pair = REGISTRY["shallow"]
     default = [s.shape for s in cases_for(pair, "float64", 20, 0)]
-    assert default[:len(pair.shapes)] == list(pair.shapes) and len(set(default[len(pair.shapes):])) == 20 - len(pair.shapes)
+    assert default[: len(pair.shapes)] == list(pair.shapes) and len(set(default[len(pair.shapes) :])) == 20 - len(
+        pair.shapes
+    )
     long = list(cases_for(pair, "float32", len(pair.shapes) + 40 * CHUNK, 0))
-    shapes = [s.shape for s in long[len(pair.shapes):]]
-    runs = [shapes[i:i + CHUNK] for i in range(0, len(shapes), CHUNK)]
+    shapes = [s.shape for s in long[len(pair.shapes) :]]
+    runs = [shapes[i : i + CHUNK] for i in range(0, len(shapes), CHUNK)]
     assert all(len(set(run)) == 1 for run in runs) and len(set(shapes)) == 40
-    assert len({s.seed for s in long}) == len(long)          # every case its own data and parameters
+    assert len({s.seed for s in long}) == len(long)  # every case its own data and parameters
 
 
 def test_verify_models_subset(capsys):
@@ -52,13 +54,16 @@ def test_verify_models_subset(capsys):
     assert "shallow" not in out and "verify: " in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["verify", "--models", "nope"], "unknown model(s) ['nope']"),
-    (["verify", "--cases", "0"], "expected a positive integer, got 0"),
-    (["verify", "--cases", "many"], "expected a positive integer, got 'many'"),
-    (["verify", "--dtype", "float16"], "invalid choice: 'float16'"),
-    ([], "required: command"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["verify", "--models", "nope"], "unknown model(s) ['nope']"),
+        (["verify", "--cases", "0"], "expected a positive integer, got 0"),
+        (["verify", "--cases", "many"], "expected a positive integer, got 'many'"),
+        (["verify", "--dtype", "float16"], "invalid choice: 'float16'"),
+        ([], "required: command"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -83,14 +88,18 @@ def test_models_lists_the_registry_on_one_thread_of_torch_and_of_blas(capsys, bl
         assert cli.main(["models"]) == 0
         assert torch.get_num_threads() == 1 and blas_threads() == {1}
     finally:
-        torch.set_num_threads(1)                           # as conftest left them
+        torch.set_num_threads(1)  # as conftest left them
         threadpool_limits(limits=1, user_api="blas")
     out = capsys.readouterr().out
     assert all(name in out for name in REGISTRY)
 
 
 def test_python_dash_m_runs_the_same_command():
-    proc = subprocess.run([sys.executable, "-m", "torchref", "verify", "--models", "logistic", "--cases", "2"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torchref", "verify", "--models", "logistic", "--cases", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "logistic" in proc.stdout and "rows passed, 0 rows failed" in proc.stdout

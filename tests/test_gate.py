@@ -10,10 +10,10 @@ import json
 import numpy as np
 import pytest
 
-from handmade import perceptron, shallow
-from handmade.activations import sigmoid
 from torchref import cli
 from torchref.registry import REGISTRY, Shape
+from torchref_handmade import perceptron, shallow
+from torchref_handmade.activations import sigmoid
 
 
 def _shallow_backward(bug):
@@ -36,6 +36,7 @@ def _shallow_backward(bug):
         if bug == "db1-sum-over-columns":
             db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)[:1].repeat(dZ1.shape[1], axis=1)
         return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+
     return backward
 
 
@@ -44,7 +45,7 @@ SHALLOW_BUGS = {
     "sign-dZ2": ["dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"],
     "tanh-prime-1-minus-A": ["dZ1", "dW1", "db1"],
     "missing-1/m-dW1": ["dW1"],
-    "transposed-dW1": ["dW1"],          # a square case (n = h = 4): the shapes cannot catch it
+    "transposed-dW1": ["dW1"],  # a square case (n = h = 4): the shapes cannot catch it
     "db1-sum-over-columns": ["db1"],
 }
 
@@ -72,9 +73,10 @@ def test_the_correct_backward_passes_the_same_case(monkeypatch):
 def test_planted_forward_bug_is_named(monkeypatch):
     def forward(X, params):
         Z = X @ params["W"] + params["b"]
-        A = sigmoid(-Z)                                   # σ(−z): a sign slip in the forward pass
+        A = sigmoid(-Z)  # σ(−z): a sign slip in the forward pass
         return A, {"Z": Z, "A": A}
-    from handmade import logistic
+
+    from torchref_handmade import logistic
 
     monkeypatch.setattr(logistic, "forward", forward)
     pair = REGISTRY["logistic"]
@@ -88,6 +90,7 @@ def test_perceptron_rule_without_1_over_m_is_caught(monkeypatch):
     def backward(X, Y, params, cache):
         grads = original(X, Y, params, cache)
         return {**grads, "dW": grads["dW"] * X.shape[0]}
+
     monkeypatch.setattr(perceptron, "backward", backward)
     pair = REGISTRY["perceptron"]
     sample = pair.sample(Shape(8, 3), "float64", 0)
@@ -102,6 +105,7 @@ def test_missing_key_and_wrong_shape_are_reported(monkeypatch):
         grads = original(X, Y, params, cache)
         del grads["dA1"]
         return {**grads, "db2": grads["db2"].ravel()}
+
     monkeypatch.setattr(shallow, "backward", backward)
     pair = REGISTRY["shallow"]
     results = {r.name: r for r in pair.check(pair.sample(Shape(3, 2, (4,)), "float64", 0))}
@@ -131,27 +135,33 @@ def test_the_comparison_reports_what_assert_close_would():
 
     tol = DEFAULT_TOLERANCES["float64"]
     rng = np.random.default_rng(0)
-    expected = {"A": rng.standard_normal((3, 4)), "B": rng.standard_normal((5,)), "C": rng.standard_normal((2, 3, 2)),
-                "D": np.array([[np.inf, -np.inf, np.nan, 0.0]]), "E": np.zeros((0, 3)), "F": np.ones((1, 1))}
+    expected = {
+        "A": rng.standard_normal((3, 4)),
+        "B": rng.standard_normal((5,)),
+        "C": rng.standard_normal((2, 3, 2)),
+        "D": np.array([[np.inf, -np.inf, np.nan, 0.0]]),
+        "E": np.zeros((0, 3)),
+        "F": np.ones((1, 1)),
+    }
     actual = {key: value.copy() for key, value in expected.items()}
-    actual["A"][2, 1] += 1e-3                              # one element out, at (2, 1)
-    actual["A"][0, 0] += 1e-9                              # inside atol + rtol·|e|
-    actual["C"][1, 2, 0] *= 1 + 1e-8                       # a relative error within rtol
-    actual["D"][0, 3] = np.nan                             # nan where a number was expected
-    actual["F"] = np.ones((1, 1), np.float32)              # wrong dtype
+    actual["A"][2, 1] += 1e-3  # one element out, at (2, 1)
+    actual["A"][0, 0] += 1e-9  # inside atol + rtol·|e|
+    actual["C"][1, 2, 0] *= 1 + 1e-8  # a relative error within rtol
+    actual["D"][0, 3] = np.nan  # nan where a number was expected
+    actual["F"] = np.ones((1, 1), np.float32)  # wrong dtype
     results = {r.name: r for r in compare(actual, expected, tol)}
     assert [k for k, r in results.items() if not r.ok] == ["A", "D", "F"]
     assert results["A"].worst_index == (2, 1) and abs(results["A"].max_abs - 1e-3) < 1e-12
     assert "Mismatched elements: 1 / 12" in results["A"].message
-    for key in "ABC":                                      # against the rule written out, one tensor at a time
+    for key in "ABC":  # against the rule written out, one tensor at a time
         a, e = actual[key], expected[key]
         excess = np.abs(a - e) - (tol.atol + tol.rtol * np.abs(e))
         assert results[key].worst_index == np.unravel_index(np.argmax(excess), e.shape)
         assert results[key].max_abs == np.abs(a - e).max() and results[key].max_rel == (np.abs(a - e) / np.abs(e)).max()
     assert results["C"].ok and 0 < results["C"].max_rel <= 1.1e-8
-    assert results["D"].worst_index == (0, 3) and results["D"].max_abs == np.inf   # equal infinities and nan == nan pass
+    assert results["D"].worst_index == (0, 3) and results["D"].max_abs == np.inf  # equal infinities and nan == nan pass
     both_nan = compare({"N": np.array([1.0, np.nan, np.inf])}, {"N": np.array([1.0, np.nan, np.inf])}, tol)[0]
-    assert both_nan.ok and both_nan.max_abs == 0.0, both_nan.message     # was a failure: nan's bound was nan
+    assert both_nan.ok and both_nan.max_abs == 0.0, both_nan.message  # was a failure: nan's bound was nan
     assert results["E"].ok and results["E"].worst_index is None
     assert "expected shape (1, 1) float64, got (1, 1) float32" in results["F"].message
     missing = compare({}, {"G": np.zeros(2)}, tol)[0]

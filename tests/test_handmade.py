@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from handmade import deep, logistic, mp_neuron, perceptron, shallow
-from handmade.normalise import MinMax
-from handmade.train import DivergenceError, gradient_descent
+from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
+from torchref_handmade.normalise import MinMax
+from torchref_handmade.train import DivergenceError, gradient_descent
 
 TABLE2 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 TABLE3 = np.array(list(np.ndindex(2, 2, 2)))
@@ -19,9 +19,15 @@ GATES = {
 }
 
 
-@pytest.mark.parametrize("gate, theta, inhibitory", [
-    ("AND", 2, [0, 0]), ("OR", 1, [0, 0]), ("NOR", 0, [1, 1]), ("MAJORITY3", 2, [0, 0, 0]),
-])
+@pytest.mark.parametrize(
+    "gate, theta, inhibitory",
+    [
+        ("AND", 2, [0, 0]),
+        ("OR", 1, [0, 0]),
+        ("NOR", 0, [1, 1]),
+        ("MAJORITY3", 2, [0, 0, 0]),
+    ],
+)
 def test_mp_neuron_fits_gates_by_threshold(gate, theta, inhibitory):
     X, Y = GATES[gate]
     fitted_theta, mask = mp_neuron.fit(X, Y)
@@ -46,7 +52,9 @@ def test_mp_neuron_refuses_non_boolean_inputs():
 @pytest.mark.parametrize("gate", ["AND", "OR", "NAND"])
 def test_perceptron_learns_linearly_separable_gates(gate):
     X, Y = GATES[gate]
-    params, errors = gradient_descent(perceptron, X, np.reshape(Y, (-1, 1)), perceptron.init_params(2), lr=0.5, steps=50)
+    params, errors = gradient_descent(
+        perceptron, X, np.reshape(Y, (-1, 1)), perceptron.init_params(2), lr=0.5, steps=50
+    )
     assert errors[-1] == 0
     A, _ = perceptron.forward(X, params)
     np.testing.assert_array_equal(A.ravel(), Y)
@@ -61,12 +69,12 @@ def test_perceptron_cannot_learn_xor():
 def test_perceptron_on_the_notes_rainfall_and_rent_example():
     """Rainfall 0–20 mm and rent 500–3000, min–max scaled, then a separable rule is learnt."""
     rng = np.random.default_rng(0)
-    raw = np.column_stack([rng.uniform(0, 20, 200), rng.uniform(500, 3000, 200)])   # (m, 2)
+    raw = np.column_stack([rng.uniform(0, 20, 200), rng.uniform(500, 3000, 200)])  # (m, 2)
     scaler = MinMax.fit(raw)
     X = scaler.transform(raw)
     assert X.min() == 0 and X.max() == 1
     np.testing.assert_allclose(scaler.inverse(X), raw, rtol=1e-12)
-    Y = (X[:, :1] + X[:, 1:] > 1).astype(float)             # (m, 1)
+    Y = (X[:, :1] + X[:, 1:] > 1).astype(float)  # (m, 1)
     _, errors = gradient_descent(perceptron, X, Y, perceptron.init_params(2), lr=0.1, steps=300)
     assert errors[-1] < errors[0] and errors[-1] <= 0.05
 
@@ -108,7 +116,7 @@ def test_divergence_stops_with_the_step_and_the_last_finite_loss():
     Y = np.array([[1.0], [0.0]])
     params = logistic.init_params(2, rng=0)
     with pytest.raises(DivergenceError, match=r"not finite at step 1; last finite loss 0.76") as info:
-        gradient_descent(logistic, X, Y, params, lr=1e308, steps=50)   # the first update overflows
+        gradient_descent(logistic, X, Y, params, lr=1e308, steps=50)  # the first update overflows
     assert info.value.step == 1
     assert all(np.array_equal(info.value.params[k], params[k]) for k in params), "the last good parameters are kept"
 
@@ -116,7 +124,9 @@ def test_divergence_stops_with_the_step_and_the_last_finite_loss():
 def test_a_huge_but_finite_learning_rate_is_not_divergence():
     """BCE clamps at 100 and σ saturates: lr = 1e6 makes the weights large, not NaN."""
     X = np.array([[1.0, -1.0], [2.0, 1.0]])
-    params, losses = gradient_descent(logistic, X, np.array([[1.0], [0.0]]), logistic.init_params(2, rng=0), lr=1e6, steps=20)
+    params, losses = gradient_descent(
+        logistic, X, np.array([[1.0], [0.0]]), logistic.init_params(2, rng=0), lr=1e6, steps=20
+    )
     assert np.isfinite(losses).all() and all(np.isfinite(v).all() for v in params.values())
 
 
@@ -150,7 +160,7 @@ def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n
 
     With 3 workers and m = 3 each worker has one row; m = 301 splits unevenly.
     """
-    from handmade.shallow_fast import TANH_EXP_FROM, ShallowTrainer
+    from torchref_handmade.shallow_fast import TANH_EXP_FROM, ShallowTrainer
 
     rng = np.random.default_rng(7)
     X, Y = rng.standard_normal((m, n)).astype(dtype), (rng.random((m, 1)) > 0.5).astype(dtype)
@@ -174,7 +184,7 @@ def test_fast_trainer_takes_the_reference_steps_and_leaves_its_inputs_alone(m, n
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fast_trainer_splits_rows_from_the_measured_size_and_never_past_m(dtype, monkeypatch):
-    from handmade import shallow_fast
+    from torchref_handmade import shallow_fast
 
     def workers(m, h, **kwargs):
         rng = np.random.default_rng(0)
@@ -184,7 +194,7 @@ def test_fast_trainer_splits_rows_from_the_measured_size_and_never_past_m(dtype,
     monkeypatch.setitem(shallow_fast.TWO_WORKERS_FROM, np.dtype(dtype), 64)
     assert (workers(7, 9), workers(8, 8), workers(1, 64), workers(5, 1, workers=8)) == (1, 2, 1, 5)
     monkeypatch.setattr(shallow_fast, "_cpus", lambda: 1)
-    assert workers(8, 8) == 1                              # one CPU: no second worker
+    assert workers(8, 8) == 1  # one CPU: no second worker
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         workers(8, 8, workers=0)
 
@@ -193,17 +203,17 @@ def test_fast_trainer_gives_the_blas_threads_back_and_passes_a_workers_error_on(
     """While two workers run, BLAS runs one thread per call; afterwards, even after a worker failed, its own count."""
     from threadpoolctl import threadpool_limits
 
-    from handmade import shallow_fast
+    from torchref_handmade import shallow_fast
 
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((64, 3)), np.ones((64, 1))
     trainer = shallow_fast.ShallowTrainer(X, Y, shallow.init_params(3, 5, rng), 0.1, workers=2)
     seen = []
-    with threadpool_limits(limits=2, user_api="blas"):    # conftest runs the tests on one BLAS thread
+    with threadpool_limits(limits=2, user_api="blas"):  # conftest runs the tests on one BLAS thread
         assert blas_threads() == {2}
         trainer._each(lambda rows: seen.append(blas_threads()))
         assert seen == [{1}, {1}] and blas_threads() == {2}
-        trainer.rows[1].Y = None                           # the second worker's backward fails
+        trainer.rows[1].Y = None  # the second worker's backward fails
         with pytest.raises(TypeError):
             trainer.step()
         assert blas_threads() == {2}

@@ -24,7 +24,11 @@ def _prepend(code, base=GOOD):
 
 
 def _in_backward(code, base=GOOD):
-    return base.replace("    m = X.shape[0]\n", "    m = X.shape[0]\n" + textwrap.indent(textwrap.dedent(code).rstrip() + "\n", "    "), 1)
+    return base.replace(
+        "    m = X.shape[0]\n",
+        "    m = X.shape[0]\n" + textwrap.indent(textwrap.dedent(code).rstrip() + "\n", "    "),
+        1,
+    )
 
 
 # name -> (source, verdict, a phrase the reason must contain)
@@ -34,49 +38,94 @@ CATALOGUE = {
     "sys_exit_0_at_import": (_prepend("import sys\nsys.exit(0)"), "unusable", "called sys.exit(0) at import"),
     "os_exit_0_at_import": (_prepend("import os\nos._exit(0)"), "unusable", "ended (exit status 0) before returning"),
     "sys_exit_0_in_backward": (_in_backward("import sys\nsys.exit(0)"), "unusable", "called sys.exit(0) at case 0"),
-    "os_exit_0_in_backward": (_in_backward("import os\nos._exit(0)"), "unusable", "ended (exit status 0) before returning"),
+    "os_exit_0_in_backward": (
+        _in_backward("import os\nos._exit(0)"),
+        "unusable",
+        "ended (exit status 0) before returning",
+    ),
     "segfault": (_in_backward("import ctypes\nctypes.string_at(0)"), "unusable", "died with SIGSEGV"),
-    "kills_itself": (_in_backward("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), "unusable",
-                     "died with SIGKILL"),
+    "kills_itself": (
+        _in_backward("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+        "unusable",
+        "died with SIGKILL",
+    ),
     "raises": (_in_backward("raise RuntimeError('nope')"), "wrong", "RuntimeError at raises.py:"),
-    "prints_pass_but_is_wrong": (_prepend("print('PASS'); import sys; print('0 failed', file=sys.stderr)", WRONG),
-                                 "wrong", "first wrong link: dZ1"),
-    "patches_the_checker_numpy_and_torch": (_prepend("""
+    "prints_pass_but_is_wrong": (
+        _prepend("print('PASS'); import sys; print('0 failed', file=sys.stderr)", WRONG),
+        "wrong",
+        "first wrong link: dZ1",
+    ),
+    "patches_the_checker_numpy_and_torch": (
+        _prepend(
+            """
         import numpy as np, torch, torchref.derivation, torchref.parity
         torchref.derivation.check = lambda *a, **k: None
         torchref.parity.compare_tensor = lambda *a, **k: None
         np.allclose = lambda *a, **k: True
         np.testing.assert_allclose = lambda *a, **k: None
         torch.testing.assert_close = lambda *a, **k: None
-        """, WRONG), "wrong", "first wrong link: dZ1"),
+        """,
+            WRONG,
+        ),
+        "wrong",
+        "first wrong link: dZ1",
+    ),
     # sabotaging the process that returns the arrays leaves nothing to judge: never a pass
-    "edits_sys_modules": (WRONG + "\nimport sys\nsys.modules['numpy'] = None\nsys.modules['torchref'] = None\n",
-                          "unusable", "before returning its arrays"),
-    "fakes_result_json": (_prepend("""
+    "edits_sys_modules": (
+        WRONG + "\nimport sys\nsys.modules['numpy'] = None\nsys.modules['torchref'] = None\n",
+        "unusable",
+        "before returning its arrays",
+    ),
+    "fakes_result_json": (
+        _prepend("""
         import json, os, sys
         open(os.path.join(sys.argv[1], 'result.json'), 'w').write(json.dumps({'nonce': 'x', 'cases': []}))
         os._exit(0)
-        """), "unusable", "before returning its arrays"),
+        """),
+        "unusable",
+        "before returning its arrays",
+    ),
     "endless_loop": (_in_backward("while True:\n    pass"), "unusable", "killed after the time limit of 1 s"),
     "memory_bomb": (_in_backward("import numpy as np\nhog = np.ones((1 << 40,))"), "unusable", "MemoryError"),
-    "floods_stdout_and_stderr": (_in_backward("import sys\nprint('x' * 100000)\nprint('y' * 100000, file=sys.stderr)"),
-                                 "pass", ""),
-    "deletes_its_neighbours": (_prepend("""
+    "floods_stdout_and_stderr": (
+        _in_backward("import sys\nprint('x' * 100000)\nprint('y' * 100000, file=sys.stderr)"),
+        "pass",
+        "",
+    ),
+    "deletes_its_neighbours": (
+        _prepend("""
         from pathlib import Path
         for p in Path(__file__).parent.glob('*.py'):
             p.unlink()
-        """), "pass", ""),
+        """),
+        "pass",
+        "",
+    ),
     "missing_module": (_prepend("import a_module_that_does_not_exist"), "unusable", "ModuleNotFoundError"),
-    "syntax_error": ("def backward(X, Y, params, cache)\n    return {}\n", "unusable", "SyntaxError at syntax_error.py:1"),
+    "syntax_error": (
+        "def backward(X, Y, params, cache)\n    return {}\n",
+        "unusable",
+        "SyntaxError at syntax_error.py:1",
+    ),
     "returns_a_list": (_in_backward("return [1, 2, 3]"), "wrong", "must be a dict of arrays, got list"),
-    "returns_object_arrays": (_in_backward("import numpy as np\nreturn {'dW1': np.array([object()]), 'db1': 1, "
-                                           "'dW2': 1, 'db2': 1}"), "wrong", "dtype object is not numeric"),
-    "returns_nan": (_in_backward("import numpy as np\nreturn {'d' + k: np.full_like(v, np.nan) for k, v in params.items()}"),
-                    "wrong", "NaN/inf values"),
+    "returns_object_arrays": (
+        _in_backward("import numpy as np\nreturn {'dW1': np.array([object()]), 'db1': 1, 'dW2': 1, 'db2': 1}"),
+        "wrong",
+        "dtype object is not numeric",
+    ),
+    "returns_nan": (
+        _in_backward("import numpy as np\nreturn {'d' + k: np.full_like(v, np.nan) for k, v in params.items()}"),
+        "wrong",
+        "NaN/inf values",
+    ),
 }
-CATALOGUE["returns_int_arrays"] = (GOOD.replace(
-    'return {"dZ2"', 'return {k: np.asarray(v).astype(np.int64) for k, v in {"dZ2"').replace(
-    '"dW1": dW1, "db1": db1}', '"dW1": dW1, "db1": db1}.items()}'), "wrong", "dtype int64 where the inputs are float")
+CATALOGUE["returns_int_arrays"] = (
+    GOOD.replace('return {"dZ2"', 'return {k: np.asarray(v).astype(np.int64) for k, v in {"dZ2"').replace(
+        '"dW1": dW1, "db1": db1}', '"dW1": dW1, "db1": db1}.items()}'
+    ),
+    "wrong",
+    "dtype int64 where the inputs are float",
+)
 
 TIMEOUT = 1.0  # for the cases, after the import (which has its own 60 s clock): the endless loop costs this much
 MEMORY_MB = 1024
@@ -119,8 +168,23 @@ def test_neighbours_survive_a_file_that_deletes_them(submissions):
 
 def test_cli_batch_keeps_going_and_lists_every_verdict(submissions, tmp_path, capsys):
     out_json = tmp_path / "batch.json"
-    status = cli.main(["check", str(submissions), "--model", "shallow", "--cases", "3", "--timeout", str(TIMEOUT),
-                       "--memory-mb", str(MEMORY_MB), "--quiet", "--json", str(out_json)])
+    status = cli.main(
+        [
+            "check",
+            str(submissions),
+            "--model",
+            "shallow",
+            "--cases",
+            "3",
+            "--timeout",
+            str(TIMEOUT),
+            "--memory-mb",
+            str(MEMORY_MB),
+            "--quiet",
+            "--json",
+            str(out_json),
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert status == 2
     want = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE"}
@@ -134,14 +198,16 @@ def test_cli_batch_keeps_going_and_lists_every_verdict(submissions, tmp_path, ca
 
 def test_plugin_turns_every_hostile_file_into_a_failure(submissions, pytester):
     names = list(CATALOGUE)
-    pytester.makepyfile(test_gate=f"""
+    pytester.makepyfile(
+        test_gate=f"""
         import pytest
 
         @pytest.mark.parametrize("name", {names!r})
         def test_submission(torchref_check, name):
             torchref_check({str(submissions)!r} + "/" + name + ".py", model="shallow", cases=3,
                            timeout={TIMEOUT}, memory_mb={MEMORY_MB})
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-q")
     passing = [n for n, (_, v, _) in CATALOGUE.items() if v == "pass"]
     result.assert_outcomes(passed=len(passing), failed=len(names) - len(passing))
@@ -164,26 +230,41 @@ def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
 
     from torchref import _arrays
 
-    arrays = {"0/X": np.arange(6.0).reshape(2, 3), "0/b": np.float32(2.5), "1/e": np.zeros((0, 4)),
-              "i": np.array([[1, -2]], np.int64), "f": np.asfortranarray(np.arange(4.0).reshape(2, 2)),
-              "flag": np.array([True, False])}
+    arrays = {
+        "0/X": np.arange(6.0).reshape(2, 3),
+        "0/b": np.float32(2.5),
+        "1/e": np.zeros((0, 4)),
+        "i": np.array([[1, -2]], np.int64),
+        "f": np.asfortranarray(np.arange(4.0).reshape(2, 2)),
+        "flag": np.array([True, False]),
+    }
     path = tmp_path / "a.arrays"
     _arrays.pack(path, arrays)
     back = _arrays.unpack(path)
     assert list(back) == list(arrays)
     for name, value in arrays.items():
         assert back[name].dtype == np.asarray(value).dtype and np.array_equal(back[name], value), name
-    back["0/X"][0, 0] = 7.0                                 # the learner may write into its inputs
+    back["0/X"][0, 0] = 7.0  # the learner may write into its inputs
     good = path.read_bytes()
     head = int.from_bytes(good[:8], "little")
 
     def forged(index):
         text = json.dumps(index).encode()
-        return len(text).to_bytes(8, "little") + text + good[8 + head:]
-    for data in [good[:5], good[:20], b"\xff" * 8 + good[8:], forged([["x", "|O", [1], 0, 8]]),
-                 forged([["x", "<f8", [1000], 0, 8000]]), forged([["x", "<f8", [2], -8, 16]]),
-                 forged([["x", "<f8", [3], 0, 16]]), forged({"x": 1}), forged([[1, "<f8", [1], 0, 8]]),
-                 forged([["x", "<f8", [-1], 0, -8]]), forged([["x", "<f8", [1.5], 0, 12]])]:
+        return len(text).to_bytes(8, "little") + text + good[8 + head :]
+
+    for data in [
+        good[:5],
+        good[:20],
+        b"\xff" * 8 + good[8:],
+        forged([["x", "|O", [1], 0, 8]]),
+        forged([["x", "<f8", [1000], 0, 8000]]),
+        forged([["x", "<f8", [2], -8, 16]]),
+        forged([["x", "<f8", [3], 0, 16]]),
+        forged({"x": 1}),
+        forged([[1, "<f8", [1], 0, 8]]),
+        forged([["x", "<f8", [-1], 0, -8]]),
+        forged([["x", "<f8", [1.5], 0, 12]]),
+    ]:
         path.write_bytes(data)
         with pytest.raises(ValueError):
             _arrays.unpack(path)

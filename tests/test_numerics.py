@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from handmade import activations, losses
+from torchref_handmade import activations, losses
 
 DTYPES = ["float32", "float64"]
 TOL = {"float32": dict(rtol=1.3e-6, atol=1e-5), "float64": dict(rtol=1e-7, atol=1e-7)}
@@ -18,7 +18,7 @@ def _t(x):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_is_stable_and_equals_torch(dtype):
     Z = np.array([[-1000.0], [-80.0], [-1.5], [0.0], [2.0], [80.0], [1000.0]], dtype)
-    A = activations.sigmoid(Z)                             # filterwarnings=error: no overflow warning
+    A = activations.sigmoid(Z)  # filterwarnings=error: no overflow warning
     assert A.dtype == Z.dtype
     torch.testing.assert_close(_t(A), torch.sigmoid(_t(Z)), **TOL[dtype])
     assert A[0, 0] == 0.0 and A[-1, 0] == 1.0
@@ -85,7 +85,7 @@ def test_saturated_sigmoid_gradient(dtype):
     vanishes. nn.BCEWithLogitsLoss differentiates the logits form and keeps σ(z) − y. The
     parity samples stay where the two torch forms agree.
     """
-    from handmade import logistic
+    from torchref_handmade import logistic
 
     X = np.array([[40.0], [-40.0], [1.0]], dtype)
     Y = np.array([[0.0], [1.0], [1.0]], dtype)
@@ -98,4 +98,4 @@ def test_saturated_sigmoid_gradient(dtype):
     torch.testing.assert_close(_t(dZ), Z_t.grad * 3, **TOL[dtype])
     Z_t = _t(cache["Z"]).requires_grad_()
     nn.BCELoss()(torch.sigmoid(Z_t), _t(Y)).backward()
-    assert Z_t.grad[0, 0] == 0 and Z_t.grad[2, 0] != 0      # vanished where saturated, only there
+    assert Z_t.grad[0, 0] == 0 and Z_t.grad[2, 0] != 0  # vanished where saturated, only there

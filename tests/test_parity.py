@@ -84,7 +84,7 @@ def test_a_batch_of_one_shape_still_catches_a_wrong_gradient(monkeypatch):
     samples = [pair.sample(Shape(6, 3, (4,)), "float64", seed) for seed in range(5)]
     real = pair.handmade
 
-    def one_percent_off(sample):                           # dW1 1 % too large: the right shape, wrong values
+    def one_percent_off(sample):  # dW1 1 % too large: the right shape, wrong values
         out = real(sample)
         return {**out, "dW1": out["dW1"] * 1.01}
 
@@ -100,9 +100,17 @@ def _train_shapes(pair):
     return pair.shapes[::2]
 
 
-@pytest.mark.parametrize("pair, shape, dtype, seed",
-                         list(_cases(lambda pair: pair.train_dtypes, _train_shapes, seeds=(0,),
-                                     pairs=[p for p in REGISTRY.values() if p.name != "mp_neuron"])))
+@pytest.mark.parametrize(
+    "pair, shape, dtype, seed",
+    list(
+        _cases(
+            lambda pair: pair.train_dtypes,
+            _train_shapes,
+            seeds=(0,),
+            pairs=[p for p in REGISTRY.values() if p.name != "mp_neuron"],
+        )
+    ),
+)
 def test_training_parity(pair, shape, dtype, seed):
     """The same initial parameters, 50 steps on each side: loss and parameters agree at every step."""
     sample = pair.sample(shape, dtype, seed)
@@ -117,9 +125,12 @@ def _small(pair):
     return [s for s in pair.shapes if sum(np.prod(v) for v in pair.param_shapes(s).values()) <= 1000]
 
 
-@pytest.mark.parametrize("pair, shape, dtype, seed",
-                         list(_cases(lambda pair: ("float64",), _small, seeds=(0,),
-                                     pairs=[p for p in REGISTRY.values() if p.differentiable])))
+@pytest.mark.parametrize(
+    "pair, shape, dtype, seed",
+    list(
+        _cases(lambda pair: ("float64",), _small, seeds=(0,), pairs=[p for p in REGISTRY.values() if p.differentiable])
+    ),
+)
 def test_finite_differences(pair, shape, dtype, seed):
     """A third, independent reference: central differences of the handmade loss."""
     sample = pair.sample(shape, dtype, seed)
@@ -137,7 +148,7 @@ def test_mp_neuron_training_is_its_fit():
 
 def test_deep_with_one_tanh_layer_is_the_shallow_network():
     """Two handmade implementations of the same network agree with each other exactly."""
-    from handmade import deep, shallow
+    from torchref_handmade import deep, shallow
 
     pair = REGISTRY["shallow"]
     sample = pair.sample(pair.shapes[4], "float64", 0)

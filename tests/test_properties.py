@@ -31,9 +31,15 @@ def test_logistic_parity_for_any_shape_and_input_scale(m, n, dtype, seed, scale)
     _assert_parity(pair, sample)
 
 
-@given(name=st.sampled_from([name for name in REGISTRY if name.startswith("deep_")]),
-       m=st.integers(1, 32), n=st.integers(1, 8),
-       hidden=st.lists(st.integers(1, 8), min_size=1, max_size=3), k=st.integers(2, 4), dtype=dtypes, seed=seeds)
+@given(
+    name=st.sampled_from([name for name in REGISTRY if name.startswith("deep_")]),
+    m=st.integers(1, 32),
+    n=st.integers(1, 8),
+    hidden=st.lists(st.integers(1, 8), min_size=1, max_size=3),
+    k=st.integers(2, 4),
+    dtype=dtypes,
+    seed=seeds,
+)
 def test_deep_parity_for_any_depth_and_width(name, m, n, hidden, k, dtype, seed):
     pair = REGISTRY[name]
     k = k if pair.one_hot else 1

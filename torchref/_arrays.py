@@ -21,7 +21,7 @@ def pack(path, arrays: dict) -> None:
     index, chunks, offset = [], [], 0
     for name, value in arrays.items():
         array = np.asarray(value)
-        data = array.tobytes()                             # C order whatever the array's layout
+        data = array.tobytes()  # C order whatever the array's layout
         index.append([name, array.dtype.str, list(array.shape), offset, len(data)])
         chunks.append(data)
         offset += len(data)
@@ -36,15 +36,19 @@ def unpack(path) -> dict:
         buffer = bytearray(fh.read())
     try:
         length = int.from_bytes(buffer[:_HEADER], "little")
-        index = json.loads(bytes(buffer[_HEADER:_HEADER + length]))
+        index = json.loads(bytes(buffer[_HEADER : _HEADER + length]))
         start, out = _HEADER + length, {}
         for name, dtype, shape, offset, nbytes in index:
             dtype = np.dtype(dtype)
             if dtype.kind not in NUMERIC or dtype.hasobject or not isinstance(name, str):
                 raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
             count = int(np.prod(shape, dtype=np.int64))
-            if (count * dtype.itemsize != nbytes or min(shape, default=0) < 0 or offset < 0
-                    or start + offset + nbytes > len(buffer)):
+            if (
+                count * dtype.itemsize != nbytes
+                or min(shape, default=0) < 0
+                or offset < 0
+                or start + offset + nbytes > len(buffer)
+            ):
                 raise ValueError(f"{name!r}: shape {shape} of {dtype} does not fit its {nbytes} bytes")
             out[name] = np.frombuffer(buffer, dtype, count, start + offset).reshape(shape)
         return out

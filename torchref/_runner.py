@@ -41,10 +41,16 @@ def _where(exc, path):
     where = {"type": type(exc).__name__, "message": str(exc)[:500]}
     if last is not None:
         frame = traceback.extract_tb(last, limit=1)[0]
-        shapes = {name: list(value.shape) for name, value in last.tb_frame.f_locals.items()
-                  if isinstance(value, np.ndarray)}
-        where.update(file=os.path.basename(path), line=frame.lineno, function=frame.name,
-                     code=(frame.line or "").split("#")[0].strip()[:200], shapes=dict(list(shapes.items())[:30]))
+        shapes = {
+            name: list(value.shape) for name, value in last.tb_frame.f_locals.items() if isinstance(value, np.ndarray)
+        }
+        where.update(
+            file=os.path.basename(path),
+            line=frame.lineno,
+            function=frame.name,
+            code=(frame.line or "").split("#")[0].strip()[:200],
+            shapes=dict(list(shapes.items())[:30]),
+        )
     return where
 
 
@@ -83,9 +89,17 @@ def main(jobdir):
     except SystemExit as exc:
         result["exit"] = {"where": "import", "code": repr(exc.code)}
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, anything at import
-        result["import_error"] = _where(exc, path) if not isinstance(exc, SyntaxError) else {
-            "type": "SyntaxError", "message": exc.msg, "file": os.path.basename(path), "line": exc.lineno,
-            "code": (exc.text or "").strip()[:200]}
+        result["import_error"] = (
+            _where(exc, path)
+            if not isinstance(exc, SyntaxError)
+            else {
+                "type": "SyntaxError",
+                "message": exc.msg,
+                "file": os.path.basename(path),
+                "line": exc.lineno,
+                "code": (exc.text or "").strip()[:200],
+            }
+        )
     _imported(job)
     if result["import_error"] is None and result["exit"] is None:
         backward = getattr(module, "backward", None)
@@ -114,7 +128,9 @@ def _imported(job):
 
 
 def _run_case(i, inputs, forward, backward, path, out):
-    take = lambda part: {k[len(f"{i}/{part}/"):]: v for k, v in inputs.items() if k.startswith(f"{i}/{part}/")}
+    def take(part):
+        return {k[len(f"{i}/{part}/") :]: v for k, v in inputs.items() if k.startswith(f"{i}/{part}/")}
+
     X, Y, params, cache = inputs[f"{i}/X"], inputs[f"{i}/Y"], take("params"), take("cache")
     watched = {"X": X, "Y": Y, **{f"params[{k!r}]": v for k, v in params.items()}}
     if forward is None:  # the cache the judge supplied is an input too
@@ -136,8 +152,9 @@ def _run_case(i, inputs, forward, backward, path, out):
         case["exit"] = repr(exc.code)
     except BaseException as exc:  # noqa: BLE001 - report any failure of the learner's code
         case["error"] = _where(exc, path)
-    case["mutated"] = [name for name, value in before.items()
-                       if not np.array_equal(value, watched[name], equal_nan=True)]
+    case["mutated"] = [
+        name for name, value in before.items() if not np.array_equal(value, watched[name], equal_nan=True)
+    ]
     return case
 
 

@@ -17,8 +17,14 @@ import time
 import numpy as np
 
 # (m, n, h) and the issue's target for the handmade/torch time ratio
-SIZES = [((64, 2, 4), 0.15), ((400, 2, 4), 0.15), ((1000, 10, 32), 0.4), ((10_000, 100, 128), 1.0),
-         ((100_000, 100, 256), 1.05), ((4096, 1024, 1024), 1.05)]
+SIZES = [
+    ((64, 2, 4), 0.15),
+    ((400, 2, 4), 0.15),
+    ((1000, 10, 32), 0.4),
+    ((10_000, 100, 128), 1.0),
+    ((100_000, 100, 256), 1.05),
+    ((4096, 1024, 1024), 1.05),
+]
 QUICK = 4  # --quick: the first four sizes
 DTYPES = ("float32", "float64")  # registry.DTYPES, without importing torch (the fast side's memory child must not)
 
@@ -53,7 +59,7 @@ def _settle():
 
 
 def _problem(m, n, h, dtype, seed=0):
-    from handmade import shallow
+    from torchref_handmade import shallow
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((m, n)).astype(dtype)
@@ -63,7 +69,7 @@ def _problem(m, n, h, dtype, seed=0):
 
 def handmade_stepper(X, Y, params, lr=0.1):
     """The plain handmade step: forward, backward, W ← W − α dW (the notes, line by line)."""
-    from handmade import shallow
+    from torchref_handmade import shallow
 
     state = dict(params)
 
@@ -72,12 +78,13 @@ def handmade_stepper(X, Y, params, lr=0.1):
         grads = shallow.backward(X, Y, state, cache)
         for key in state:
             state[key] = state[key] - lr * grads["d" + key]
+
     return step
 
 
 def fast_stepper(X, Y, params, lr=0.1):
     """handmade.shallow_fast: the same step into reused buffers, updated in place."""
-    from handmade.shallow_fast import ShallowTrainer
+    from torchref_handmade.shallow_fast import ShallowTrainer
 
     return ShallowTrainer(X, Y, params, lr).step
 
@@ -98,6 +105,7 @@ def torch_stepper(X, Y, params, lr=0.1):
         optimiser.zero_grad()
         twin.criterion(twin(X_t), Y_t).backward()
         optimiser.step()
+
     return step
 
 
@@ -185,7 +193,7 @@ def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1, cases: int 
     rng, threads = np.random.default_rng(0), torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):   # the caller's BLAS threads come back after
+        with threadpool_limits(limits=1, user_api="blas"):  # the caller's BLAS threads come back after
             return _cases_per_second(pair, draw, rng, seconds, per_shape, cases)
     finally:
         torch.set_num_threads(threads)
@@ -213,8 +221,8 @@ def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int, cases: in
 def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float = 2.0) -> dict:
     import torch
 
-    from handmade.shallow_fast import default_workers
     from torchref.verify import CHUNK
+    from torchref_handmade.shallow_fast import default_workers
 
     sizes = sizes or (SIZES[:QUICK] if quick else SIZES)
     rows, jobs = [], [(*size, dtype) for dtype in DTYPES for size, _ in sizes]
@@ -229,44 +237,73 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
                 times.append(_median_time(stepper(X, Y, params)))
             t_h, t_f, t_t = times
             flops = step_flops(m, n, h)
-            rows.append({"m": m, "n": n, "h": h, "dtype": dtype, "handmade_ms": t_h * 1e3, "fast_ms": t_f * 1e3,
-                         "torch_ms": t_t * 1e3, "plain_ratio": t_h / t_t, "ratio": t_f / t_t, "target": target,
-                         "meets_target": t_f / t_t <= target, "fast_roofline": flops / t_f / rate,
-                         "torch_roofline": flops / t_t / rate, "fast_peak_mib": memory["fast"][m, n, h, dtype],
-                         "torch_peak_mib": memory["torch"][m, n, h, dtype], "matmul_gflops": rate / 1e9,
-                         "fast_workers": default_workers(m, h, dtype)})
+            rows.append(
+                {
+                    "m": m,
+                    "n": n,
+                    "h": h,
+                    "dtype": dtype,
+                    "handmade_ms": t_h * 1e3,
+                    "fast_ms": t_f * 1e3,
+                    "torch_ms": t_t * 1e3,
+                    "plain_ratio": t_h / t_t,
+                    "ratio": t_f / t_t,
+                    "target": target,
+                    "meets_target": t_f / t_t <= target,
+                    "fast_roofline": flops / t_f / rate,
+                    "torch_roofline": flops / t_t / rate,
+                    "fast_peak_mib": memory["fast"][m, n, h, dtype],
+                    "torch_peak_mib": memory["torch"][m, n, h, dtype],
+                    "matmul_gflops": rate / 1e9,
+                    "fast_workers": default_workers(m, h, dtype),
+                }
+            )
             progress(_row(rows[-1]))
-    return {"schema": "torchref.bench/1", "quick": quick, "torch_threads": torch.get_num_threads(), "rows": rows,
-            "parity_cases_per_shape": CHUNK,
-            "parity_cases_per_second": parity_rate(parity_seconds, per_shape=CHUNK),
-            "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape, per_shape=CHUNK),
-            "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
-            "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape)}
+    return {
+        "schema": "torchref.bench/1",
+        "quick": quick,
+        "torch_threads": torch.get_num_threads(),
+        "rows": rows,
+        "parity_cases_per_shape": CHUNK,
+        "parity_cases_per_second": parity_rate(parity_seconds, per_shape=CHUNK),
+        "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape, per_shape=CHUNK),
+        "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
+        "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape),
+    }
 
 
-HEAD = (f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
-        f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}")
+HEAD = (
+    f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
+    f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}"
+)
 
 
 def _row(r: dict) -> str:
     flag = "" if r["meets_target"] else "  (over target)"
-    return (f"{r['m']:>7} {r['n']:>5} {r['h']:>5} {r['dtype']:<8} {r['handmade_ms']:>9.3f} {r['fast_ms']:>9.3f} "
-            f"{r['fast_workers']:>2} {r['torch_ms']:>9.3f} {r['plain_ratio']:>8.2f} {r['ratio']:>7.2f} {r['target']:>6.2f} "
-            f"{r['fast_roofline']:>9.0%} {r['torch_roofline']:>7.0%} {r['fast_peak_mib']:>8.1f} "
-            f"{r['torch_peak_mib']:>7.1f}{flag}")
+    return (
+        f"{r['m']:>7} {r['n']:>5} {r['h']:>5} {r['dtype']:<8} {r['handmade_ms']:>9.3f} {r['fast_ms']:>9.3f} "
+        f"{r['fast_workers']:>2} {r['torch_ms']:>9.3f} {r['plain_ratio']:>8.2f} {r['ratio']:>7.2f} {r['target']:>6.2f} "
+        f"{r['fast_roofline']:>9.0%} {r['torch_roofline']:>7.0%} {r['fast_peak_mib']:>8.1f} "
+        f"{r['torch_peak_mib']:>7.1f}{flag}"
+    )
 
 
 def main(quick: bool) -> dict:
     """Print the table as it is measured, and return the measurements (schema torchref.bench/1)."""
     print(HEAD)
     result = run(quick)
-    print(f"parity cases per second, one thread (shallow; target 1500): {result['parity_cases_per_second']:.0f} on the "
-          f"registry's shapes (m <= 512, n, h <= 64), {result['parity_cases_per_second_small']:.0f} on the notes' scale "
-          f"(m <= 64, n, h <= 8), {result['parity_cases_per_shape']} cases to a random shape as verify draws long runs; "
-          f"{result['parity_cases_per_second_new_shapes']:.0f} and {result['parity_cases_per_second_small_new_shapes']:.0f} "
-          "with a new shape every case")
-    print("plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); x/pt = time ratio to torch "
-          "eager (median); target applies to fast/pt; roof = share of the measured matmul rate; MiB = peak memory "
-          "three steps add above the resident size before them (after a warm-up step), in a fresh process per side")
+    print(
+        f"parity cases per second, one thread (shallow; target 1500): {result['parity_cases_per_second']:.0f} on the "
+        f"registry's shapes (m <= 512, n, h <= 64), {result['parity_cases_per_second_small']:.0f} on the notes' scale "
+        f"(m <= 64, n, h <= 8), {result['parity_cases_per_shape']} cases to a random shape as verify draws long runs; "
+        f"{result['parity_cases_per_second_new_shapes']:.0f} and "
+        f"{result['parity_cases_per_second_small_new_shapes']:.0f} "
+        "with a new shape every case"
+    )
+    print(
+        "plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); "
+        "x/pt = time ratio to torch eager (median); target applies to fast/pt; "
+        "roof = share of the measured matmul rate; MiB = peak memory three steps add above the resident "
+        "size before them (after a warm-up step), in a fresh process per side"
+    )
     return result
-

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from handmade.checkpoint import CheckpointError, atomic_write
+from torchref_handmade.checkpoint import CheckpointError, atomic_write
 
 
 def save_state_dict(path, twin: torch.nn.Module, model: str) -> None:
@@ -26,8 +26,10 @@ def load_state_dict(path, twin: torch.nn.Module, model: str) -> None:
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint {path} does not exist") from None
     except Exception as exc:  # noqa: BLE001 - torch.load fails in many ways on a damaged file (struct.error, ...)
-        raise CheckpointError(f"checkpoint {path} is truncated, corrupted or not a state_dict file "
-                              f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise CheckpointError(
+            f"checkpoint {path} is truncated, corrupted or not a state_dict file "
+            f"({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("state_dict"), dict):
         raise CheckpointError(f"checkpoint {path} is not a torchref state_dict file")
     if data.get("model") != model:
@@ -39,6 +41,8 @@ def load_state_dict(path, twin: torch.nn.Module, model: str) -> None:
         got = state[key]
         if not isinstance(got, torch.Tensor) or got.shape != value.shape or got.dtype != value.dtype:
             shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-            raise CheckpointError(f"checkpoint {path}: {key} is {shape} {getattr(got, 'dtype', '')}, "
-                                  f"expected {tuple(value.shape)} {value.dtype}")
+            raise CheckpointError(
+                f"checkpoint {path}: {key} is {shape} {getattr(got, 'dtype', '')}, "
+                f"expected {tuple(value.shape)} {value.dtype}"
+            )
     twin.load_state_dict(state)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from handmade.datasets import NAMES as DATASETS
 from torchref.registry import DTYPES, REGISTRY
+from torchref_handmade.datasets import NAMES as DATASETS
 
 
 def _positive(text: str) -> int:
@@ -37,29 +37,56 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    v = sub.add_parser("verify", help="run every registry model over random cases and compare with torch",
-                       description="Exit status: 0 when every tensor of every case is within tolerance, 1 otherwise, "
-                                   "2 on bad arguments.")
-    v.add_argument("--models", type=_models, default=None, metavar="A,B", help=f"comma-separated; default all: {', '.join(REGISTRY)}")
-    v.add_argument("--cases", type=_positive, default=20, help="cases per model and dtype (default 20; the named shapes come first)")
+    v = sub.add_parser(
+        "verify",
+        help="run every registry model over random cases and compare with torch",
+        description="Exit status: 0 when every tensor of every case is within tolerance, 1 otherwise, "
+        "2 on bad arguments.",
+    )
+    v.add_argument(
+        "--models",
+        type=_models,
+        default=None,
+        metavar="A,B",
+        help=f"comma-separated; default all: {', '.join(REGISTRY)}",
+    )
+    v.add_argument(
+        "--cases",
+        type=_positive,
+        default=20,
+        help="cases per model and dtype (default 20; the named shapes come first)",
+    )
     v.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.verify/1)")
     v.add_argument("--failures-only", action="store_true", help="print only the failing rows")
-    c = sub.add_parser("check", help="check a learner's derivation file (or every .py file of a folder)",
-                       description="Exit status: 0 when the derivation passes, 1 when it is wrong, 2 when it cannot "
-                                   "be judged (no such file, no backward, a crash, a time-out). For a folder, the "
-                                   "largest status of its files.")
+    c = sub.add_parser(
+        "check",
+        help="check a learner's derivation file (or every .py file of a folder)",
+        description="Exit status: 0 when the derivation passes, 1 when it is wrong, 2 when it cannot "
+        "be judged (no such file, no backward, a crash, a time-out). For a folder, the "
+        "largest status of its files.",
+    )
     c.add_argument("path", metavar="FILE|DIR")
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
     c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--timeout", type=float, default=60.0,
-                   help="seconds a file may run its cases, after its import, before its process is killed (default 60)")
-    c.add_argument("--import-timeout", type=float, default=60.0,
-                   help="seconds a file may take to import (a file that imports torch needs ~3) (default 60)")
-    c.add_argument("--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)")
+    c.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds a file may run its cases, after its import, before its process is killed (default 60)",
+    )
+    c.add_argument(
+        "--import-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a file may take to import (a file that imports torch needs ~3) (default 60)",
+    )
+    c.add_argument(
+        "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
+    )
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
@@ -70,9 +97,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")
     e.add_argument("--dtype", choices=list(DTYPES), default="float64")
     e.add_argument("--seed", type=int, default=0)
-    k = sub.add_parser("compare", help="train handmade and torch side by side on a dataset; figures and a report",
-                       description="Exit status: 0 when the twins agree at every step, 1 when they drift apart, "
-                                   "2 on bad arguments.")
+    k = sub.add_parser(
+        "compare",
+        help="train handmade and torch side by side on a dataset; figures and a report",
+        description="Exit status: 0 when the twins agree at every step, 1 when they drift apart, 2 on bad arguments.",
+    )
     k.add_argument("model", nargs="?", type=_model, help="a registry model (or --all)")
     k.add_argument("--data", choices=DATASETS, help="dataset made in code")
     k.add_argument("--all", action="store_true", help="every model on its datasets, and the hidden-size sweep")
@@ -82,7 +111,9 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--seed", type=int, default=0)
     k.add_argument("--dtype", choices=list(DTYPES), default="float64")
     k.add_argument("--out", default="report", help="folder for report.md and the figures (default report/)")
-    k.add_argument("--quiet", action="store_true", help="no progress bar (it is also off when stderr is not a terminal)")
+    k.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it is also off when stderr is not a terminal)"
+    )
     b = sub.add_parser("bench", help="one training step, handmade against torch, measured side by side")
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
@@ -174,12 +205,19 @@ def _compare(args) -> int:
     jobs = cmp.ALL if args.all else [(args.model, args.data)]
     bar = partial(tqdm, unit="run", disable=args.quiet or None, file=sys.stderr)
     try:
-        runs = [cmp.compare(model, data, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed,
-                            dtype=args.dtype) for model, data in bar(jobs, desc="training")]
+        runs = [
+            cmp.compare(model, data, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed, dtype=args.dtype)
+            for model, data in bar(jobs, desc="training")
+        ]
         sweep = []
         if args.all or args.model == "shallow":
-            sweep = cmp.hidden_sweep("flower" if args.all else args.data, steps=args.steps, seed=args.seed,
-                                     dtype=args.dtype, progress=partial(bar, desc="hidden sweep"))
+            sweep = cmp.hidden_sweep(
+                "flower" if args.all else args.data,
+                steps=args.steps,
+                seed=args.seed,
+                dtype=args.dtype,
+                progress=partial(bar, desc="hidden sweep"),
+            )
     except cmp.DriftError as exc:
         print(f"torchref: {exc}", file=sys.stderr)
         return 1
@@ -189,8 +227,10 @@ def _compare(args) -> int:
     path = report(runs, sweep, args.out)
     for run in runs:
         s = run.summary()
-        print(f"{s['model']:<22} {s['data']:<10} accuracy {s['accuracy_handmade']:6.1%} / {s['accuracy_torch']:6.1%}"
-              f"   final loss {s['loss_handmade']:.4f} / {s['loss_torch']:.4f}   max drift {s['max_drift']:.1e}")
+        print(
+            f"{s['model']:<22} {s['data']:<10} accuracy {s['accuracy_handmade']:6.1%} / {s['accuracy_torch']:6.1%}"
+            f"   final loss {s['loss_handmade']:.4f} / {s['loss_torch']:.4f}   max drift {s['max_drift']:.1e}"
+        )
     print(f"report: {path}")
     return 0
 
@@ -202,8 +242,14 @@ def _check(args) -> int:
 
     path = Path(args.path)
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    options = dict(cases=args.cases, seed=args.seed, dtypes=dtypes, timeout=args.timeout,
-                   import_timeout=args.import_timeout, memory_mb=args.memory_mb)
+    options = dict(
+        cases=args.cases,
+        seed=args.seed,
+        dtypes=dtypes,
+        timeout=args.timeout,
+        import_timeout=args.import_timeout,
+        memory_mb=args.memory_mb,
+    )
     if path.is_dir():
         from functools import partial
 

@@ -23,8 +23,10 @@ def notes_to_linear(W: np.ndarray, b: np.ndarray) -> tuple[torch.Tensor, torch.T
 def linear_to_notes(weight: torch.Tensor, bias: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """(weight (n_out, n_in), bias (n_out,)) -> (W (n_in, n_out), b (1, n_out)), as NumPy copies."""
     if weight.ndim != 2 or bias.shape != (weight.shape[0],):
-        raise ValueError(f"weight must be (n_out, n_in) and bias (n_out,); got {tuple(weight.shape)}, {tuple(bias.shape)}")
-    W = weight.detach().cpu().numpy().T.copy()             # (n_in, n_out)
+        raise ValueError(
+            f"weight must be (n_out, n_in) and bias (n_out,); got {tuple(weight.shape)}, {tuple(bias.shape)}"
+        )
+    W = weight.detach().cpu().numpy().T.copy()  # (n_in, n_out)
     b = bias.detach().cpu().numpy().reshape(1, -1).copy()  # (1, n_out)
     return W, b
 

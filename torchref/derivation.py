@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from handmade import _checks
-from handmade.activations import HIDDEN, sigmoid, softmax
 from torchref import _arrays
 from torchref.parity import compare_tensor
 from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
 from torchref.verify import cases_for, check_sweep
+from torchref_handmade import _checks
+from torchref_handmade.activations import HIDDEN, sigmoid, softmax
 
 SCHEMA = "torchref.check/1"
 RUNNER = Path(__file__).with_name("_runner.py")
@@ -50,20 +50,20 @@ class UnusableInput(ValueError):
 @dataclass
 class TensorVerdict:
     name: str
-    status: str = "ok"         # ok | wrong | echo | missing | not given
+    status: str = "ok"  # ok | wrong | echo | missing | not given
     required: bool = True
     cases: int = 0
     failed: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
     worst_index: list | None = None
-    first_failure: str = ""    # case id (shape, dtype, seed) of the first failing case
+    first_failure: str = ""  # case id (shape, dtype, seed) of the first failing case
     smallest_failure: str = ""  # the smallest failing shape
     diagnosis: str = ""
-    message: str = ""          # assert_close's message for the first failing case
-    fd_cases: int = 0          # float64 cases also compared with central finite differences
+    message: str = ""  # assert_close's message for the first failing case
+    fd_cases: int = 0  # float64 cases also compared with central finite differences
     fd_max_abs: float = 0.0
-    smallest_size: int = 0     # m·n·Πh·k of the smallest failing case
+    smallest_size: int = 0  # m·n·Πh·k of the smallest failing case
     kinds: dict = field(default_factory=dict)  # mistake kind -> failing cases that show it
 
 
@@ -71,14 +71,14 @@ class TensorVerdict:
 class FileReport:
     file: str
     model: str
-    verdict: str = "pass"      # pass | wrong | unusable
+    verdict: str = "pass"  # pass | wrong | unusable
     reason: str = ""
     first_wrong: str = ""
     cases: int = 0
     dtypes: list = field(default_factory=list)
     has_forward: bool = False
     tensors: list = field(default_factory=list)
-    errors: list = field(default_factory=list)     # exceptions inside the learner's code
+    errors: list = field(default_factory=list)  # exceptions inside the learner's code
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
 
@@ -96,18 +96,24 @@ class FileReport:
         return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
 
     def table(self) -> str:
-        lines = [f"{self.file}  model {self.model}  {self.cases} cases ({', '.join(self.dtypes)})  "
-                 f"{VERDICT_WORDS[self.verdict]}"]
+        lines = [
+            f"{self.file}  model {self.model}  {self.cases} cases ({', '.join(self.dtypes)})  "
+            f"{VERDICT_WORDS[self.verdict]}"
+        ]
         if self.reason:
             lines.append(self.reason)
         if self.tensors:
-            head = (f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
-                    f"{'first failing case':<30} {'smallest':<16} diagnosis")
+            head = (
+                f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
+                f"{'first failing case':<30} {'smallest':<16} diagnosis"
+            )
             lines += ["", head, "-" * len(head)]
             for t in self.tensors:
                 worst = "" if t.worst_index is None else str(tuple(t.worst_index))
-                lines.append(f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
-                             f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {t.diagnosis}")
+                lines.append(
+                    f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
+                    f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {t.diagnosis}"
+                )
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
@@ -116,14 +122,15 @@ class FileReport:
 
 # ---------------------------------------------------------------------------- the chain
 
+
 def _chain(pair: AutogradPair, s: Sample, cache, mistake: str | None = None) -> dict:
     """The notes' backward pass over the pair's layers, optionally with one classic mistake."""
     X, Y, params = s.X, s.Y, s.params
     suffixes, m = pair.suffixes(s.shape), X.shape[0]
     g_prime = HIDDEN[pair.activation][1] if pair.activation else None
-    A = lambda i: X if i < 0 else cache[f"A{suffixes[i]}"]   # noqa: E731
+    A = lambda i: X if i < 0 else cache[f"A{suffixes[i]}"]  # noqa: E731
     AL = A(len(suffixes) - 1)
-    dZ = AL - Y                                                # (m, k)
+    dZ = AL - Y  # (m, k)
     if mistake == "sigma-prime-again":
         dZ = dZ * AL * (1 - AL)
     grads = {}
@@ -151,12 +158,12 @@ def _link(pair: AutogradPair, s: Sample, name: str, mine: dict, ref: dict, cache
     (intermediates it did not return are taken from the reference `ref`).
     """
     suffixes, m = pair.suffixes(s.shape), s.X.shape[0]
-    up = lambda key: mine.get(key, ref[key])                  # noqa: E731 - theirs where given
+    up = lambda key: mine.get(key, ref[key])  # noqa: E731 - theirs where given
     body = name[1:] if name.startswith("d") else name
     kind, sfx = body[0], body[1:]
     i, last = suffixes.index(sfx), len(suffixes) - 1
     A_prev = s.X if i == 0 else cache[f"A{suffixes[i - 1]}"]  # (m, n_(l−1))
-    if not name.startswith("d"):                               # forward: Zl, Al
+    if not name.startswith("d"):  # forward: Zl, Al
         if kind == "Z":
             return (s.X if i == 0 else up(f"A{suffixes[i - 1]}")) @ s.params[f"W{sfx}"] + s.params[f"b{sfx}"]
         g = HIDDEN[pair.activation][0] if i < last else (sigmoid if pair.output == "sigmoid" else softmax)
@@ -171,6 +178,7 @@ def _link(pair: AutogradPair, s: Sample, name: str, mine: dict, ref: dict, cache
 
 
 # ---------------------------------------------------------------------------- diagnosis
+
 
 def _close(a, b, rtol=1e-4) -> bool:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -195,8 +203,10 @@ def diagnose(name: str, G, R, s: Sample, variants: dict) -> tuple[str, str]:
     G, m = np.asarray(G), s.X.shape[0]
     if G.dtype != R.dtype and G.shape == R.shape:
         if G.dtype.kind == "f" and _close(G, R, 1e-3):
-            return "dtype", (f"dtype {G.dtype} where the inputs are {R.dtype}: a float64 constant or array "
-                             f"(np.float64, np.ones, np.array([...])) promoted the computation")
+            return "dtype", (
+                f"dtype {G.dtype} where the inputs are {R.dtype}: a float64 constant or array "
+                f"(np.float64, np.ones, np.array([...])) promoted the computation"
+            )
         return f"dtype {G.dtype}", f"dtype {G.dtype} where the inputs are {R.dtype}"
     if G.shape != R.shape:
         return _shape_mistake(G, R, m)
@@ -239,8 +249,10 @@ def _shape_mistake(G, R, m) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------- running
 
-def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_timeout: float, memory_mb: int,
-               workdir: Path):
+
+def _run_child(
+    path: Path, inputs: dict, n_cases: int, timeout: float, import_timeout: float, memory_mb: int, workdir: Path
+):
     """Run the learner's file on every case in a child process; return (result, outputs) or raise UnusableInput.
 
     Two clocks: importing the file may take `import_timeout` seconds (a file that imports
@@ -251,8 +263,9 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_ti
     nonce = secrets.token_hex(8)
     _arrays.pack(workdir / "inputs.arrays", inputs)
     imported_r, imported_w = os.pipe()
-    (workdir / "job.json").write_text(json.dumps({"file": str(path), "cases": n_cases, "nonce": nonce,
-                                                  "imported_fd": imported_w}))
+    (workdir / "job.json").write_text(
+        json.dumps({"file": str(path), "cases": n_cases, "nonce": nonce, "imported_fd": imported_w})
+    )
 
     def limits():  # in the child, before exec
         import resource
@@ -261,21 +274,40 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_ti
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    env = {"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": str(workdir)}
-    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err, \
-            os.fdopen(imported_r, "rb", buffering=0) as imported:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+        "HOME": str(workdir),
+    }
+    with (
+        open(workdir / "stdout.txt", "wb") as out,
+        open(workdir / "stderr.txt", "wb") as err,
+        os.fdopen(imported_r, "rb", buffering=0) as imported,
+    ):
         try:
-            proc = subprocess.Popen([sys.executable, "-I", str(RUNNER), str(workdir)], cwd=path.parent, env=env,
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=limits,
-                                    start_new_session=True, pass_fds=(imported_w,))
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(RUNNER), str(workdir)],
+                cwd=path.parent,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                preexec_fn=limits,
+                start_new_session=True,
+                pass_fds=(imported_w,),
+            )
         finally:
-            os.close(imported_w)                           # the child holds the only writing end now
+            os.close(imported_w)  # the child holds the only writing end now
         try:
             if not select.select([imported], [], [], import_timeout)[0]:
-                raise _Killed(f"killed after the import time limit of {import_timeout:g} s "
-                              "(an endless loop at the top level of the file?)")
-            imported.read(1)                               # a byte: imported; b"": the child closed it or ended
+                raise _Killed(
+                    f"killed after the import time limit of {import_timeout:g} s "
+                    "(an endless loop at the top level of the file?)"
+                )
+            imported.read(1)  # a byte: imported; b"": the child closed it or ended
             try:
                 code = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -300,8 +332,10 @@ def _run_child(path: Path, inputs: dict, n_cases: int, timeout: float, import_ti
             raise UnusableInput(f"the learner's process died with {name}{hint}") from None
         if "MemoryError" in stderr:
             raise UnusableInput(f"MemoryError: over the memory limit of {memory_mb} MiB") from None
-        raise UnusableInput(f"the learner's process ended (exit status {code}) before returning its arrays"
-                            f"{': ' + stderr.strip().splitlines()[-1] if stderr.strip() else ''}") from exc
+        raise UnusableInput(
+            f"the learner's process ended (exit status {code}) before returning its arrays"
+            f"{': ' + stderr.strip().splitlines()[-1] if stderr.strip() else ''}"
+        ) from exc
     return result, outputs
 
 
@@ -316,8 +350,10 @@ def _where(error: dict, m: int | None = None) -> str:
     text = f"{error['type']}{loc}{code}: {error['message']}"
     square = [name for name, shape in error.get("shapes", {}).items() if m and m > 1 and shape == [m, m]]
     if square:
-        text += (f" (hint: {', '.join(square)} has shape ({m}, {m}) = (m, m): an (m,) array was broadcast against"
-                 f" an (m, 1) one)")
+        text += (
+            f" (hint: {', '.join(square)} has shape ({m}, {m}) = (m, m): an (m,) array was broadcast against"
+            f" an (m, 1) one)"
+        )
     return text
 
 
@@ -325,15 +361,24 @@ def _size(shape) -> int:
     return shape.m * shape.n * max(1, int(np.prod(shape.hidden or (1,)))) * shape.k
 
 
-def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeout: float = 60.0,
-          memory_mb: int = 4096, source: bytes | None = None, import_timeout: float = 60.0) -> FileReport:
+def check(
+    path,
+    model: str,
+    cases: int = 20,
+    seed: int = 0,
+    dtypes=DTYPES,
+    timeout: float = 60.0,
+    memory_mb: int = 4096,
+    source: bytes | None = None,
+    import_timeout: float = 60.0,
+) -> FileReport:
     """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
 
     The file is read once (or `source` is used) and run from a private copy in a fresh
     temporary folder, so that what it does to the files around it touches neither itself
     nor its neighbours.
     """
-    check_sweep(None, cases, dtypes)                     # the caller's arguments, not the learner's file
+    check_sweep(None, cases, dtypes)  # the caller's arguments, not the learner's file
     for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
         if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf")):
             raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
@@ -345,7 +390,9 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
         pair = REGISTRY.get(model)
         if not isinstance(pair, AutogradPair):
             known = [name for name, p in REGISTRY.items() if isinstance(p, AutogradPair)]
-            raise UnusableInput(f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}")
+            raise UnusableInput(
+                f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
+            )
         if source is None:
             if not path.is_file() or path.suffix != ".py":
                 raise UnusableInput(f"FILE must be an existing .py file, got {path}")
@@ -361,8 +408,7 @@ def check(path, model: str, cases: int = 20, seed: int = 0, dtypes=DTYPES, timeo
                 inputs.update({f"{i}/X": s.X, f"{i}/Y": s.Y})
                 inputs.update({f"{i}/params/{k}": v for k, v in s.params.items()})
                 inputs.update({f"{i}/cache/{k}": v for k, v in cache.items()})
-            result, outputs = _run_child(copy, inputs, len(samples), timeout, import_timeout, memory_mb,
-                                          Path(tmp))
+            result, outputs = _run_child(copy, inputs, len(samples), timeout, import_timeout, memory_mb, Path(tmp))
         _judge(report, pair, samples, caches, result, outputs)
     except UnusableInput as exc:
         report.verdict, report.reason = "unusable", str(exc)
@@ -381,11 +427,17 @@ def _judge(report: FileReport, pair: AutogradPair, samples, caches, result: dict
     deepest = max(samples, key=lambda s: len(s.shape.hidden)).shape
     names = pair.names(deepest)
     # required: the parameter gradients, and the forward values when the file has a forward
-    verdicts = {n: TensorVerdict(n, required=n.startswith(("dW", "db")) or (report.has_forward and n[0] in "ZA"))
-                for n in names if n != "J" and (report.has_forward or n.startswith("d"))}
+    verdicts = {
+        n: TensorVerdict(n, required=n.startswith(("dW", "db")) or (report.has_forward and n[0] in "ZA"))
+        for n in names
+        if n != "J" and (report.has_forward or n.startswith("d"))
+    }
     for i, (s, case) in enumerate(zip(samples, result["cases"])):
-        report.warnings += [f"{name} changed in place by the learner's code (case {s.id})" for name in case["mutated"]
-                            if not any(name in w for w in report.warnings)]
+        report.warnings += [
+            f"{name} changed in place by the learner's code (case {s.id})"
+            for name in case["mutated"]
+            if not any(name in w for w in report.warnings)
+        ]
         if case.get("error", {}).get("type") == "MemoryError":
             raise UnusableInput(f"MemoryError in the learner's code (case {s.id}): over the memory limit?")
         if case.get("error") or case["problems"]:
@@ -400,7 +452,7 @@ def _judge(report: FileReport, pair: AutogradPair, samples, caches, result: dict
 
 
 def _judge_case(pair: AutogradPair, s: Sample, i: int, handmade_cache: dict, outputs: dict, verdicts: dict) -> None:
-    prefix = lambda part: {k[len(f"{i}/{part}/"):]: v for k, v in outputs.items() if k.startswith(f"{i}/{part}/")}  # noqa: E731
+    prefix = lambda part: {k[len(f"{i}/{part}/") :]: v for k, v in outputs.items() if k.startswith(f"{i}/{part}/")}  # noqa: E731
     mine = {**prefix("cache"), **prefix("grads")}
     ref = pair.torch(s)
     cache = {**handmade_cache, **prefix("cache")}  # what the learner's backward received
@@ -484,8 +536,9 @@ def _verdict(report: FileReport) -> None:
     if report.errors:
         failed = len(report.errors)
         error = report.errors[0].split(": ", 1)[1]
-        report.reason = (report.reason + "; " if report.reason else "") + \
-            f"the learner's code raised in {failed}/{report.cases} cases: {error}"
+        report.reason = (
+            report.reason + "; " if report.reason else ""
+        ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
 
 
 def check_many(directory, model: str, progress=None, **kwargs) -> list[FileReport]:

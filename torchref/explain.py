@@ -56,12 +56,20 @@ def explain(model: str, m: int = 3, n: int = 2, h=None, k=None, dtype: str = "fl
     sample = pair.sample(shape, dtype, seed)
     mine, ref = pair.handmade(sample), pair.torch(sample)
     symbols = _symbols(pair, shape) if isinstance(pair, AutogradPair) else {}
-    lines = [f"{pair.name}: {pair.description}", f"sample {sample.id}; handmade (NumPy) | torch, and max |difference|", ""]
+    lines = [
+        f"{pair.name}: {pair.description}",
+        f"sample {sample.id}; handmade (NumPy) | torch, and max |difference|",
+        "",
+    ]
     options = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40)
     for name in pair.names(shape):
         formula, sym = symbols.get(name, ("", ""))
         a, b = np.asarray(mine[name]), np.asarray(ref[name])
-        diff = float(np.abs(a.astype(np.float64) - b.astype(np.float64)).max(initial=0)) if a.shape == b.shape else float("nan")
+        diff = (
+            float(np.abs(a.astype(np.float64) - b.astype(np.float64)).max(initial=0))
+            if a.shape == b.shape
+            else float("nan")
+        )
         title = f"{name} = {formula}" if formula else name
         lines.append(f"{title}    shape {sym + ' = ' if sym else ''}{a.shape}    max |diff| {diff:.2e}")
         left = np.array2string(a, **options).splitlines()

@@ -30,8 +30,8 @@ class LogisticRegression(nn.Module):
         self.layers = {"": self.linear}
 
     def trace(self, X):
-        Z = self.linear(X)                                 # (m, 1)
-        A = self.sigmoid(Z)                                # (m, 1)
+        Z = self.linear(X)  # (m, 1)
+        A = self.sigmoid(Z)  # (m, 1)
         return {"Z": Z, "A": A}
 
     def loss(self, cache, Y):
@@ -54,10 +54,10 @@ class ShallowNet(nn.Module):
         self.layers = {"1": self.layer1, "2": self.layer2}
 
     def trace(self, X):
-        Z1 = self.layer1(X)                                # (m, h)
-        A1 = self.tanh(Z1)                                 # (m, h)
-        Z2 = self.layer2(A1)                               # (m, 1)
-        A2 = self.sigmoid(Z2)                              # (m, 1)
+        Z1 = self.layer1(X)  # (m, h)
+        A1 = self.tanh(Z1)  # (m, h)
+        Z2 = self.layer2(A1)  # (m, 1)
+        A2 = self.sigmoid(Z2)  # (m, 1)
         return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
     def loss(self, cache, Y):
@@ -86,8 +86,8 @@ class DeepNet(nn.Module):
     def trace(self, X):
         cache, A, L = {}, X, len(self.linears)
         for l, layer in enumerate(self.linears, start=1):
-            Z = layer(A)                                   # (m, n_l)
-            A = self.g(Z) if l < L else self.head(Z)       # (m, n_l)
+            Z = layer(A)  # (m, n_l)
+            A = self.g(Z) if l < L else self.head(Z)  # (m, n_l)
             cache[f"Z{l}"], cache[f"A{l}"] = Z, A
         return cache
 
@@ -111,8 +111,8 @@ class Perceptron(nn.Module):
 
     @torch.no_grad()
     def trace(self, X):
-        Z = self.linear(X)                                 # (m, 1)
-        A = (Z >= 0).to(Z.dtype)                           # (m, 1)
+        Z = self.linear(X)  # (m, 1)
+        A = (Z >= 0).to(Z.dtype)  # (m, 1)
         return {"Z": Z, "A": A}
 
     def forward(self, X):
@@ -120,15 +120,15 @@ class Perceptron(nn.Module):
 
     @staticmethod
     def loss(cache, Y):
-        return (cache["A"] - Y).abs().mean()               # error rate
+        return (cache["A"] - Y).abs().mean()  # error rate
 
     @torch.no_grad()
     def rule(self, X, Y, cache):
         """dZ = A − Y, dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ, as torch tensors in the notes' layout."""
         m = X.shape[0]
-        dZ = cache["A"] - Y                                # (m, 1)
-        dW = (1 / m) * (X.T @ dZ)                          # (n, 1)
-        db = (1 / m) * dZ.sum(dim=0, keepdim=True)         # (1, 1)
+        dZ = cache["A"] - Y  # (m, 1)
+        dW = (1 / m) * (X.T @ dZ)  # (n, 1)
+        db = (1 / m) * dZ.sum(dim=0, keepdim=True)  # (1, 1)
         return {"dZ": dZ, "dW": dW, "db": db}
 
     @torch.no_grad()
@@ -140,17 +140,20 @@ class Perceptron(nn.Module):
 
 def mp_forward(X: torch.Tensor, theta: int, inhibitory: torch.Tensor) -> torch.Tensor:
     """MP neuron in torch ops: 1 if Σ excitatory x ≥ θ and no inhibitory x is on."""
-    X = X.bool()                                           # (m, n)
-    z = X[:, ~inhibitory].sum(dim=1, keepdim=True)         # (m, 1)
-    blocked = X[:, inhibitory].any(dim=1, keepdim=True)    # (m, 1)
-    return ((z >= theta) & ~blocked).to(torch.int8)        # (m, 1)
+    X = X.bool()  # (m, n)
+    z = X[:, ~inhibitory].sum(dim=1, keepdim=True)  # (m, 1)
+    blocked = X[:, inhibitory].any(dim=1, keepdim=True)  # (m, 1)
+    return ((z >= theta) & ~blocked).to(torch.int8)  # (m, 1)
 
 
 def mp_fit(X: torch.Tensor, Y: torch.Tensor):
     """The handmade exhaustive search, in the same order, in torch ops: the first (θ, mask) that reproduces Y."""
     m, n = X.shape
-    masks = [torch.isin(torch.arange(n), torch.tensor(c, dtype=torch.long))
-             for r in range(n + 1) for c in itertools.combinations(range(n), r)]
+    masks = [
+        torch.isin(torch.arange(n), torch.tensor(c, dtype=torch.long))
+        for r in range(n + 1)
+        for c in itertools.combinations(range(n), r)
+    ]
     Y = Y.to(torch.int8)
     for mask in masks:
         for theta in range(n + 2):

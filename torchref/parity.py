@@ -41,7 +41,7 @@ class TensorResult:
     shape: tuple
     dtype: str
     max_abs: float
-    max_rel: float            # over the elements where the reference is non-zero
+    max_rel: float  # over the elements where the reference is non-zero
     worst_index: tuple | None  # the element furthest outside the tolerance (or largest error)
     rtol: float
     atol: float
@@ -71,14 +71,25 @@ def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[Te
         base = dict(name=name, shape=e.shape, dtype=_dtype_name(e.dtype), rtol=tol.rtol, atol=tol.atol)
         a = actual.get(name)
         if a is None:
-            results[i] = TensorResult(ok=False, max_abs=INF, max_rel=INF, worst_index=None,
-                                      message=f"{name}: missing from the handmade result", **base)
+            results[i] = TensorResult(
+                ok=False,
+                max_abs=INF,
+                max_rel=INF,
+                worst_index=None,
+                message=f"{name}: missing from the handmade result",
+                **base,
+            )
             continue
         a = np.asarray(a)
         if a.shape != e.shape or a.dtype != e.dtype:
-            results[i] = TensorResult(ok=False, max_abs=INF, max_rel=INF, worst_index=None,
-                                      message=f"{name}: expected shape {e.shape} {e.dtype}, got {a.shape} {a.dtype}",
-                                      **base)
+            results[i] = TensorResult(
+                ok=False,
+                max_abs=INF,
+                max_rel=INF,
+                worst_index=None,
+                message=f"{name}: expected shape {e.shape} {e.dtype}, got {a.shape} {a.dtype}",
+                **base,
+            )
         elif a.size == 0:
             results[i] = TensorResult(ok=True, max_abs=0.0, max_rel=0.0, worst_index=None, **base)
         else:
@@ -91,11 +102,17 @@ def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[Te
     starts = [0, *stops[:-1]]
     max_abs, max_rel = np.maximum.reduceat(diff, starts).tolist(), np.maximum.reduceat(rel, starts).tolist()
     for j, (i, name, a, e, base) in enumerate(todo):
-        part = excess[starts[j]:stops[j]]
-        worst = int(part.argmax())                         # the first element of the tensor's largest excess
+        part = excess[starts[j] : stops[j]]
+        worst = int(part.argmax())  # the first element of the tensor's largest excess
         ok = bool(part[worst] <= 0)
-        results[i] = TensorResult(ok=ok, max_abs=max_abs[j], max_rel=max_rel[j], worst_index=_unravel(worst, e.shape),
-                                  message="" if ok else _assert_close_message(name, a, e, tol), **base)
+        results[i] = TensorResult(
+            ok=ok,
+            max_abs=max_abs[j],
+            max_rel=max_rel[j],
+            worst_index=_unravel(worst, e.shape),
+            message="" if ok else _assert_close_message(name, a, e, tol),
+            **base,
+        )
     return results
 
 
@@ -115,11 +132,11 @@ def _differences(a, e, tol: Tolerance):
     a handful of passes; nan and inf go down a slower path that sorts them out.
     """
     a, e = a.astype(np.float64, copy=False), e.astype(np.float64, copy=False)
-    with np.errstate(invalid="ignore", over="ignore"):     # inf − inf, overflow: sorted out just below
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, overflow: sorted out just below
         diff = np.subtract(a, e)
         np.abs(diff, out=diff)
         abs_e = np.abs(e)
-        if not np.isfinite(diff.sum()):                    # a nan or an inf somewhere (or an overflowing sum)
+        if not np.isfinite(diff.sum()):  # a nan or an inf somewhere (or an overflowing sum)
             return _differences_nonfinite(a, e, abs_e, tol)
     excess = np.multiply(abs_e, tol.rtol)
     excess += tol.atol
@@ -131,22 +148,26 @@ def _differences(a, e, tol: Tolerance):
 def _differences_nonfinite(a, e, abs_e, tol: Tolerance):
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf − inf, x / 0: handled just below
         diff = np.abs(a - e)
-        same = (a == e) | (np.isnan(a) & np.isnan(e))      # equal infinities; nan == nan, as assert_close(equal_nan=True)
+        same = (a == e) | (np.isnan(a) & np.isnan(e))  # equal infinities; nan == nan, as assert_close(equal_nan=True)
         diff[same] = 0.0
-        diff[np.isnan(diff)] = np.inf                      # nan or inf on one side only
+        diff[np.isnan(diff)] = np.inf  # nan or inf on one side only
         excess = diff - (tol.atol + tol.rtol * abs_e)
         excess[np.isnan(excess)] = np.inf
-        excess[same & ~np.isfinite(e)] = -np.inf           # (their bound is inf or nan: never the worst, never out)
+        excess[same & ~np.isfinite(e)] = -np.inf  # (their bound is inf or nan: never the worst, never out)
         rel = diff / abs_e
-        rel[~((abs_e > 0) & np.isfinite(abs_e))] = 0.0     # over the finite, non-zero reference elements
+        rel[~((abs_e > 0) & np.isfinite(abs_e))] = 0.0  # over the finite, non-zero reference elements
     return diff, excess, rel
 
 
 def _assert_close_message(name, actual, expected, tol: Tolerance) -> str:
     try:
-        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(actual)),
-                                   torch.from_numpy(np.ascontiguousarray(expected)),
-                                   rtol=tol.rtol, atol=tol.atol, equal_nan=True)
+        torch.testing.assert_close(
+            torch.from_numpy(np.ascontiguousarray(actual)),
+            torch.from_numpy(np.ascontiguousarray(expected)),
+            rtol=tol.rtol,
+            atol=tol.atol,
+            equal_nan=True,
+        )
     except AssertionError as exc:
         return f"{name}: {exc}"
     return f"{name}: outside atol {tol.atol:g} + rtol {tol.rtol:g}·|expected|"  # pragma: no cover
@@ -207,28 +228,35 @@ def torch_steps(twin, params: list[dict], Xs: list[np.ndarray], Ys: list[np.ndar
     """
     whole = _TraceAndLoss(twin)
     names = {id(p): name for name, p in whole.named_parameters()}
-    stacked = {}                                           # functional_call's name -> (B, ...) leaf
+    stacked = {}  # functional_call's name -> (B, ...) leaf
     for s, layer in twin.layers.items():
         weights, biases = zip(*(notes_to_linear(p[f"W{s}"], p[f"b{s}"]) for p in params))
-        stacked[names[id(layer.weight)]] = torch.stack(weights).requires_grad_()   # (B, n_out, n_in)
-        stacked[names[id(layer.bias)]] = torch.stack(biases).requires_grad_()      # (B, n_out)
-    X, Y = torch.from_numpy(np.stack(Xs)), torch.from_numpy(np.stack(Ys))          # (B, m, n), (B, m, k)
+        stacked[names[id(layer.weight)]] = torch.stack(weights).requires_grad_()  # (B, n_out, n_in)
+        stacked[names[id(layer.bias)]] = torch.stack(biases).requires_grad_()  # (B, n_out)
+    X, Y = torch.from_numpy(np.stack(Xs)), torch.from_numpy(np.stack(Ys))  # (B, m, n), (B, m, k)
     cache, J = torch.func.vmap(lambda p, x, y: torch.func.functional_call(whole, p, (x, y)))(stacked, X, Y)
     grads = torch.autograd.grad(J.sum(), [*stacked.values(), *cache.values()], allow_unused=True)
-    return [_in_notes_layout(twin.layers, {name: value[i] for name, value in cache.items()}, J[i],
-                             [None if g is None else g[i] for g in grads], X.shape[1])
-            for i in range(len(params))]
+    return [
+        _in_notes_layout(
+            twin.layers,
+            {name: value[i] for name, value in cache.items()},
+            J[i],
+            [None if g is None else g[i] for g in grads],
+            X.shape[1],
+        )
+        for i in range(len(params))
+    ]
 
 
 def _in_notes_layout(layers, cache, J, grads, m: int) -> dict[str, np.ndarray]:
-    """The cache, J, and the gradients of (weight, bias of each layer, then each cached tensor) as the notes name them."""
+    """The cache, J, and the gradients (weight, bias of each layer, then each cached tensor) in the notes' names."""
     out = {name: _numpy(tensor) for name, tensor in cache.items()}
     out["J"] = _numpy(J)
     for i, s in enumerate(layers):
         out[f"dW{s}"], out[f"db{s}"] = linear_to_notes(grads[2 * i], grads[2 * i + 1])
-    for name, grad in zip(cache, grads[2 * len(layers):]):
+    for name, grad in zip(cache, grads[2 * len(layers) :]):
         if grad is not None:
-            out[f"d{name}"] = _numpy(grad) * m             # per-example: m · ∂J/∂(name) (NumPy: 5x cheaper than a torch op here)
+            out[f"d{name}"] = _numpy(grad) * m  # per-example: m · ∂J/∂(name) (NumPy: 5x cheaper than a torch op here)
     return out
 
 

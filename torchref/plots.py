@@ -26,14 +26,21 @@ def _save(fig, path: Path) -> Path:
 
 
 def loss_curves(run, path: Path) -> Path:
-    """Both loss curves overlaid (handmade solid, torch dashed on top of it), and both accuracies, paler, on a right axis."""
+    """Both loss curves overlaid (handmade solid, torch dashed on top of it), and both accuracies on a right axis."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     right = ax.twinx()
     for side, style in (("handmade", "-"), ("torch", "--")):
         width = 2 if side == "handmade" else 1.2
         ax.plot(run.loss[side], style, color=COLOURS[side], label=f"{side} loss", linewidth=width)
-        right.plot(run.accuracy_steps, run.accuracy[side], style, color=COLOURS[side], alpha=0.6, linewidth=width / 2,
-                   label=f"{side} accuracy")
+        right.plot(
+            run.accuracy_steps,
+            run.accuracy[side],
+            style,
+            color=COLOURS[side],
+            alpha=0.6,
+            linewidth=width / 2,
+            label=f"{side} accuracy",
+        )
     ax.set(xlabel="step", ylabel="loss J", title=f"{run.model} on {run.data}: loss and training accuracy")
     right.set(ylabel="training accuracy", ylim=(0, 1.05))
     lines = ax.get_lines() + right.get_lines()
@@ -46,7 +53,7 @@ def decision_boundaries(run, path: Path) -> Path:
     X, y = run.X, run.Y.argmax(axis=1) if run.Y.shape[1] > 1 else run.Y[:, 0]
     pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    points = 2 if run.model == "mp_neuron" else 200           # the MP neuron takes boolean inputs only
+    points = 2 if run.model == "mp_neuron" else 200  # the MP neuron takes boolean inputs only
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], points), np.linspace(lo[1], hi[1], points))
     if run.model == "mp_neuron":
         g0, g1 = np.meshgrid([0.0, 1.0], [0.0, 1.0])
@@ -69,9 +76,15 @@ def drift(run, path: Path) -> Path:
     """max |handmade − torch| over all parameters, per step, on a log axis (0 drawn at 1e-18)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.semilogy(np.maximum(run.drift, 1e-18), color="tab:green")
-    ax.set(xlabel="step", ylabel="max |param difference|", title=f"{run.model} on {run.data}: drift between twins",
-           ylim=(1e-19, max(1e-12, run.drift.max() * 10)))
-    ax.yaxis.set_minor_locator(NullLocator())  # a labelled tick per decade is enough; minor ones doubled the drawing time
+    ax.set(
+        xlabel="step",
+        ylabel="max |param difference|",
+        title=f"{run.model} on {run.data}: drift between twins",
+        ylim=(1e-19, max(1e-12, run.drift.max() * 10)),
+    )
+    ax.yaxis.set_minor_locator(
+        NullLocator()
+    )  # a labelled tick per decade is enough; minor ones doubled the drawing time
     return _save(fig, path)
 
 
@@ -92,14 +105,19 @@ def report(runs, sweep, out: Path) -> Path:
     """Write every figure and report.md (a table of final numbers, figures beside it) into `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    lines = ["# Handmade NumPy against torch, trained side by side", "",
-             "| model | data | steps | lr | loss (handmade / torch) | accuracy (handmade / torch) | max drift | s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Handmade NumPy against torch, trained side by side",
+        "",
+        "| model | data | steps | lr | loss (handmade / torch) | accuracy (handmade / torch) | max drift | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for run in runs:
         s = run.summary()
-        lines.append(f"| {s['model']} | {s['data']} | {s['steps']} | {s['lr']:g} | {s['loss_handmade']:.4f} / "
-                     f"{s['loss_torch']:.4f} | {s['accuracy_handmade']:.1%} / {s['accuracy_torch']:.1%} | "
-                     f"{s['max_drift']:.1e} | {s['seconds']:.1f} |")
+        lines.append(
+            f"| {s['model']} | {s['data']} | {s['steps']} | {s['lr']:g} | {s['loss_handmade']:.4f} / "
+            f"{s['loss_torch']:.4f} | {s['accuracy_handmade']:.1%} / {s['accuracy_torch']:.1%} | "
+            f"{s['max_drift']:.1e} | {s['seconds']:.1f} |"
+        )
     for run in runs:
         stem = f"{run.model}-{run.data}"
         lines += ["", f"## {run.model} on {run.data}", ""]
@@ -110,7 +128,9 @@ def report(runs, sweep, out: Path) -> Path:
     if sweep:
         name = hidden_sweep(sweep, out / "shallow-hidden-sweep.png").name
         lines += ["", "## Hidden-size sweep (shallow network)", "", "| h | accuracy (handmade / torch) |", "|---|---|"]
-        lines += [f"| {r.hidden[0]} | {r.accuracy['handmade'][-1]:.1%} / {r.accuracy['torch'][-1]:.1%} |" for r in sweep]
+        lines += [
+            f"| {r.hidden[0]} | {r.accuracy['handmade'][-1]:.1%} / {r.accuracy['torch'][-1]:.1%} |" for r in sweep
+        ]
         lines += ["", f"![{name}]({name})"]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

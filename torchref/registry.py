@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from handmade import deep, logistic, mp_neuron, perceptron, shallow
-from handmade.shallow_fast import ShallowTrainer
-from handmade.train import descend
 from torchref import models
 from torchref.convert import bind_params, load_params, read_params
 from torchref.parity import DEFAULT_TOLERANCES, Tolerance, compare, finite_differences, torch_step, torch_steps
+from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
+from torchref_handmade.shallow_fast import ShallowTrainer
+from torchref_handmade.train import descend
 
 DTYPES = ("float32", "float64")
 TRAIN_STEPS = 50
@@ -74,7 +74,7 @@ class ModelPair:
     tolerances = DEFAULT_TOLERANCES
     differentiable = True
     train_dtypes = DTYPES  # the dtypes whose whole training trajectories are compared
-    output = None          # the last layer's activation, where it is σ or softmax
+    output = None  # the last layer's activation, where it is σ or softmax
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
@@ -111,11 +111,15 @@ class ModelPair:
         for _, group in itertools.groupby(samples, key=lambda s: (s.shape, s.dtype)):
             expected += self.torch_many(list(group))
         actual = [self.handmade(s) for s in samples]
-        return [compare(a, e, self.tolerance(s.dtype), self.names(s.shape)) for a, e, s in zip(actual, expected, samples)]
+        return [
+            compare(a, e, self.tolerance(s.dtype), self.names(s.shape)) for a, e, s in zip(actual, expected, samples)
+        ]
 
     def check_training(self, sample: Sample, steps: int = TRAIN_STEPS):
         """The whole trajectory: loss and parameters at every step, handmade against torch."""
-        return compare(self.handmade_train(sample, steps), self.torch_train(sample, steps), self.tolerance(sample.dtype))
+        return compare(
+            self.handmade_train(sample, steps), self.torch_train(sample, steps), self.tolerance(sample.dtype)
+        )
 
     def __repr__(self):
         return f"<ModelPair {self.name}>"
@@ -124,10 +128,22 @@ class ModelPair:
 class AutogradPair(ModelPair):
     """A differentiable model: handmade forward/loss/backward against a torch.nn twin and autograd."""
 
-    def __init__(self, name, description, model, make_twin, param_shapes, shapes, random_shape, one_hot=False,
-                 train_dtypes=DTYPES, activation=None, output="sigmoid"):
+    def __init__(
+        self,
+        name,
+        description,
+        model,
+        make_twin,
+        param_shapes,
+        shapes,
+        random_shape,
+        one_hot=False,
+        train_dtypes=DTYPES,
+        activation=None,
+        output="sigmoid",
+    ):
         self.name, self.description, self.model = name, description, model
-        self.output = output          # the last layer's activation: sigmoid or softmax
+        self.output = output  # the last layer's activation: sigmoid or softmax
         self.activation = activation  # the hidden layers' g (None: no hidden layer)
         self.train_dtypes = train_dtypes
         self.make_twin, self.param_shapes, self.shapes = make_twin, param_shapes, tuple(shapes)
@@ -185,12 +201,15 @@ class AutogradPair(ModelPair):
         samples = list(samples)
         kinds = {(s.shape, s.dtype) for s in samples}
         if len(kinds) > 1:
-            raise ValueError(f"torch_many batches samples of one shape and dtype, got {len(kinds)}: "
-                             f"{sorted(f'{shape.id} {dtype}' for shape, dtype in kinds)}")
+            raise ValueError(
+                f"torch_many batches samples of one shape and dtype, got {len(kinds)}: "
+                f"{sorted(f'{shape.id} {dtype}' for shape, dtype in kinds)}"
+            )
         if len(samples) < 2:
             return [self.torch(s) for s in samples]
-        return torch_steps(self.twin(samples[0]), [s.params for s in samples], [s.X for s in samples],
-                           [s.Y for s in samples])
+        return torch_steps(
+            self.twin(samples[0]), [s.params for s in samples], [s.X for s in samples], [s.Y for s in samples]
+        )
 
     def torch_train(self, s: Sample, steps: int) -> dict:
         twin = self.twin(s, fresh=True)
@@ -219,8 +238,15 @@ class AutogradPair(ModelPair):
         check`); of those, only the ones given are compared (missing keys are the caller's
         to report).
         """
-        s64 = Sample(s.shape, "float64", s.seed, s.X.astype(np.float64), s.Y.astype(np.float64),
-                     {key: value.astype(np.float64) for key, value in s.params.items()}, s.lr)
+        s64 = Sample(
+            s.shape,
+            "float64",
+            s.seed,
+            s.X.astype(np.float64),
+            s.Y.astype(np.float64),
+            {key: value.astype(np.float64) for key, value in s.params.items()},
+            s.lr,
+        )
         numeric = finite_differences(self.loss_of_params(s64), s64.params)
         if grads is None:
             grads = self.handmade(s64)
@@ -252,8 +278,16 @@ class FastShallowPair(AutogradPair):
 
     def __init__(self):
         base = REGISTRY["shallow"]
-        super().__init__("shallow_fast", "one hidden layer, the fast step (handmade.shallow_fast, two workers)", shallow,
-                         base.make_twin, base.param_shapes, base.shapes, base.random_shape, activation="tanh")
+        super().__init__(
+            "shallow_fast",
+            "one hidden layer, the fast step (handmade.shallow_fast, two workers)",
+            shallow,
+            base.make_twin,
+            base.param_shapes,
+            base.shapes,
+            base.random_shape,
+            activation="tanh",
+        )
 
     def names(self, shape: Shape) -> list[str]:
         return ["A2", "J", "dW2", "db2", "dW1", "db1"]
@@ -305,8 +339,10 @@ class PerceptronPair(ModelPair):
         rng = np.random.default_rng(seed)
         X = (rng.integers(0, 5, (shape.m, shape.n)) / 4).astype(dtype)
         Y = rng.integers(0, 2, (shape.m, 1)).astype(dtype)
-        params = {"W": (rng.integers(-16, 17, (shape.n, 1)) / 16).astype(dtype),
-                  "b": (rng.integers(-16, 17, (1, 1)) / 16).astype(dtype)}
+        params = {
+            "W": (rng.integers(-16, 17, (shape.n, 1)) / 16).astype(dtype),
+            "b": (rng.integers(-16, 17, (1, 1)) / 16).astype(dtype),
+        }
         return Sample(shape, dtype, seed, X, Y, params, lr=0.25)
 
     def twin(self, s: Sample):
@@ -367,16 +403,22 @@ class MPNeuronPair(ModelPair):
 
     def handmade(self, s: Sample) -> dict:
         theta, mask = mp_neuron.fit(s.extra["table"], s.Y)
-        return {"A": mp_neuron.forward(s.X, s.extra["theta"], s.extra["inhibitory"]),
-                "fit.A": mp_neuron.forward(s.extra["table"], theta, mask),
-                "fit.theta": np.asarray(theta), "fit.inhibitory": mask}
+        return {
+            "A": mp_neuron.forward(s.X, s.extra["theta"], s.extra["inhibitory"]),
+            "fit.A": mp_neuron.forward(s.extra["table"], theta, mask),
+            "fit.theta": np.asarray(theta),
+            "fit.inhibitory": mask,
+        }
 
     def torch(self, s: Sample) -> dict:
         table, inhibitory = torch.from_numpy(s.extra["table"]), torch.from_numpy(s.extra["inhibitory"])
         theta, mask = models.mp_fit(table, torch.from_numpy(s.Y))
-        return {"A": models.mp_forward(torch.from_numpy(s.X), s.extra["theta"], inhibitory).numpy(),
-                "fit.A": models.mp_forward(table, theta, mask).numpy(),
-                "fit.theta": np.asarray(theta), "fit.inhibitory": mask.numpy()}
+        return {
+            "A": models.mp_forward(torch.from_numpy(s.X), s.extra["theta"], inhibitory).numpy(),
+            "fit.A": models.mp_forward(table, theta, mask).numpy(),
+            "fit.theta": np.asarray(theta),
+            "fit.inhibitory": mask.numpy(),
+        }
 
     def check_training(self, sample: Sample, steps: int = TRAIN_STEPS):
         """The MP neuron is fitted, not trained: its fit is part of `check`."""
@@ -387,26 +429,38 @@ def _random_net_shape(depth: int, k: int = 1):
     def draw(rng) -> Shape:
         hidden = tuple(int(h) for h in rng.integers(1, 65, depth))
         return Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)), hidden, k)
+
     return draw
 
 
 # Named shapes (JAX-style): degenerate first, then n = h, odd, the notes' example, larger.
-NET_SHAPES = tuple(Shape(m, n, (h,)) for m, n, h in [
-    (1, 1, 1),     # degenerate: one example, one input, one unit
-    (3, 1, 1),
-    (1, 2, 4),     # a single example of the notes' network
-    (2, 5, 1),     # h = 1: the notes' "single row of perceptrons"
-    (3, 2, 4),     # the notes' worked example
-    (4, 4, 4),     # square everything: transposition bugs cannot hide behind shapes
-    (5, 3, 3),     # n = h
-    (7, 3, 5),     # odd sizes
-    (64, 10, 32),
-    (512, 37, 64),  # the largest
-])
+NET_SHAPES = tuple(
+    Shape(m, n, (h,))
+    for m, n, h in [
+        (1, 1, 1),  # degenerate: one example, one input, one unit
+        (3, 1, 1),
+        (1, 2, 4),  # a single example of the notes' network
+        (2, 5, 1),  # h = 1: the notes' "single row of perceptrons"
+        (3, 2, 4),  # the notes' worked example
+        (4, 4, 4),  # square everything: transposition bugs cannot hide behind shapes
+        (5, 3, 3),  # n = h
+        (7, 3, 5),  # odd sizes
+        (64, 10, 32),
+        (512, 37, 64),  # the largest
+    ]
+)
 LOGISTIC_SHAPES = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (1, 2), (3, 2), (4, 4), (7, 3), (64, 10), (512, 37)])
-DEEP_SHAPES = tuple(Shape(m, n, hidden) for m, n, hidden in [
-    (1, 1, (1, 1)), (3, 2, (4, 3)), (4, 4, (4, 4)), (7, 3, (5, 2, 3)), (64, 10, (32, 16)), (256, 37, (64, 64)),
-])
+DEEP_SHAPES = tuple(
+    Shape(m, n, hidden)
+    for m, n, hidden in [
+        (1, 1, (1, 1)),
+        (3, 2, (4, 3)),
+        (4, 4, (4, 4)),
+        (7, 3, (5, 2, 3)),
+        (64, 10, (32, 16)),
+        (256, 37, (64, 64)),
+    ]
+)
 
 
 def _logistic_shapes(shape: Shape):
@@ -425,34 +479,56 @@ def _deep_entry(activation: str, output: str, k: int) -> AutogradPair:
     head = "σ + BCE" if output == "sigmoid" else f"softmax over {k} classes + cross-entropy"
     shapes = tuple(Shape(s.m, s.n, s.hidden, k) for s in DEEP_SHAPES)
     return AutogradPair(
-        f"deep_{activation}_{output}", f"deep network: {activation} hidden layers, {head}",
+        f"deep_{activation}_{output}",
+        f"deep network: {activation} hidden layers, {head}",
         deep.model(activation, output),
         lambda s, dtype: models.DeepNet([s.n, *s.hidden, s.k], activation, output, dtype),
-        _deep_shapes, shapes, _random_net_shape(2, k), one_hot=output == "softmax",
+        _deep_shapes,
+        shapes,
+        _random_net_shape(2, k),
+        one_hot=output == "softmax",
         # ReLU′ jumps at z = 0. In float32 a z within rounding of 0 takes the other branch on
         # one side about once in 10^7 elements visited; a 50-step trajectory of a 256 x 64 x 64
         # net visits ~10^6, and after such a flip the runs part by α·x·dA/m and keep drifting.
         # Both are right (any value in [0, 1] is a subgradient). One-step float32 parity and
         # finite differences still cover ReLU; whole trajectories are compared in float64.
-        train_dtypes=("float64",) if activation == "relu" else DTYPES, activation=activation, output=output,
+        train_dtypes=("float64",) if activation == "relu" else DTYPES,
+        activation=activation,
+        output=output,
     )
 
 
-REGISTRY: dict[str, ModelPair] = {pair.name: pair for pair in [
-    MPNeuronPair(),
-    PerceptronPair(),
-    AutogradPair("logistic", "sigmoid neuron / logistic regression (Assignment A02): σ + BCE", logistic,
-                 lambda s, dtype: models.LogisticRegression(s.n, dtype), _logistic_shapes, LOGISTIC_SHAPES,
-                 lambda rng: Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)))),
-    AutogradPair("shallow", "one hidden layer: tanh → σ + BCE (the notes' network)", shallow,
-                 lambda s, dtype: models.ShallowNet(s.n, s.hidden[0], dtype), _shallow_shapes, NET_SHAPES,
-                 _random_net_shape(1), activation="tanh"),
-    _deep_entry("tanh", "sigmoid", 1),
-    _deep_entry("sigmoid", "sigmoid", 1),
-    _deep_entry("relu", "sigmoid", 1),
-    _deep_entry("tanh", "softmax", 3),
-    _deep_entry("relu", "softmax", 4),
-]}
+REGISTRY: dict[str, ModelPair] = {
+    pair.name: pair
+    for pair in [
+        MPNeuronPair(),
+        PerceptronPair(),
+        AutogradPair(
+            "logistic",
+            "sigmoid neuron / logistic regression (Assignment A02): σ + BCE",
+            logistic,
+            lambda s, dtype: models.LogisticRegression(s.n, dtype),
+            _logistic_shapes,
+            LOGISTIC_SHAPES,
+            lambda rng: Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65))),
+        ),
+        AutogradPair(
+            "shallow",
+            "one hidden layer: tanh → σ + BCE (the notes' network)",
+            shallow,
+            lambda s, dtype: models.ShallowNet(s.n, s.hidden[0], dtype),
+            _shallow_shapes,
+            NET_SHAPES,
+            _random_net_shape(1),
+            activation="tanh",
+        ),
+        _deep_entry("tanh", "sigmoid", 1),
+        _deep_entry("sigmoid", "sigmoid", 1),
+        _deep_entry("relu", "sigmoid", 1),
+        _deep_entry("tanh", "softmax", 3),
+        _deep_entry("relu", "softmax", 4),
+    ]
+}
 REGISTRY["shallow_fast"] = FastShallowPair()  # after "shallow": it borrows its twin and shapes
 
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from handmade import _checks
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
+from torchref_handmade import _checks
 
 SCHEMA = "torchref.verify/1"
 CHUNK = 16  # cases checked phase by phase (ModelPair.check_many), and the most cases that share a random shape
@@ -24,14 +24,14 @@ CHUNK = 16  # cases checked phase by phase (ModelPair.check_many), and the most 
 class Row:
     model: str
     dtype: str
-    tensor: str               # "dW1", or "train.W1" for a trajectory
+    tensor: str  # "dW1", or "train.W1" for a trajectory
     cases: int = 0
     failed: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
     rtol: float = 0.0
     atol: float = 0.0
-    first_failure: str = ""   # case id and message of the first failing case
+    first_failure: str = ""  # case id and message of the first failing case
 
     @property
     def ok(self) -> bool:
@@ -51,19 +51,28 @@ class Report:
 
     def to_json(self) -> dict:
         return {
-            "schema": SCHEMA, "passed": self.ok, "seed": self.seed, "cases": self.cases, "dtypes": list(self.dtypes),
+            "schema": SCHEMA,
+            "passed": self.ok,
+            "seed": self.seed,
+            "cases": self.cases,
+            "dtypes": list(self.dtypes),
             "rows": [{**asdict(row), "passed": row.ok} for row in self.rows],
         }
 
     def table(self, failures_only: bool = False) -> str:
-        head = f"{'model':<22} {'dtype':<8} {'tensor':<17} {'cases':>5} {'max abs err':>11} {'max rel err':>11} {'rtol':>7} {'atol':>7}  verdict"
+        head = (
+            f"{'model':<22} {'dtype':<8} {'tensor':<17} {'cases':>5} {'max abs err':>11} {'max rel err':>11} "
+            f"{'rtol':>7} {'atol':>7}  verdict"
+        )
         lines = [head, "-" * len(head)]
         for r in self.rows:
             if failures_only and r.ok:
                 continue
             verdict = "PASS" if r.ok else f"FAIL ({r.failed}/{r.cases})"
-            lines.append(f"{r.model:<22} {r.dtype:<8} {r.tensor:<17} {r.cases:>5} {r.max_abs:>11.2e} {r.max_rel:>11.2e} "
-                         f"{r.rtol:>7.1e} {r.atol:>7.1e}  {verdict}")
+            lines.append(
+                f"{r.model:<22} {r.dtype:<8} {r.tensor:<17} {r.cases:>5} {r.max_abs:>11.2e} {r.max_rel:>11.2e} "
+                f"{r.rtol:>7.1e} {r.atol:>7.1e}  {verdict}"
+            )
         for r in self.rows:
             if not r.ok:
                 lines.append(f"\nFIRST FAILURE {r.model} {r.dtype} {r.tensor}: {r.first_failure}")
