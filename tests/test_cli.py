@@ -34,7 +34,7 @@ def test_verify_is_deterministic(tmp_path):
 
 def test_verify_draws_long_runs_in_groups_of_one_random_shape():
     """Named shapes first; then at least CHUNK distinct random shapes, each for up to CHUNK cases in a row."""
-    from torchref.verify import CHUNK, cases_for
+    from torchref.sweep import CHUNK, cases_for
 
     pair = REGISTRY["shallow"]
     default = [s.shape for s in cases_for(pair, "float64", 20, 0)]

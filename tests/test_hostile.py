@@ -228,7 +228,7 @@ def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
     """The plain format between judge and learner: JSON index + raw bytes; never pickle, never a crash."""
     import numpy as np
 
-    from torchref import _arrays
+    from torchref.derivation import protocol as _arrays
 
     arrays = {
         "0/X": np.arange(6.0).reshape(2, 3),

@@ -201,7 +201,7 @@ def parity_rate(seconds: float = 2.0, draw=None, per_shape: int = 1, cases: int 
 
 def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int, cases: int | None) -> float:
     """Cases drawn and checked CHUNK at a time, as `verify` runs them: for `seconds`, or `cases` of them."""
-    from torchref.verify import CHUNK
+    from torchref.sweep import CHUNK
 
     count, start, shape = 0, time.perf_counter(), None
     while count < cases if cases is not None else time.perf_counter() - start < seconds:
@@ -221,7 +221,7 @@ def _cases_per_second(pair, draw, rng, seconds: float, per_shape: int, cases: in
 def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float = 2.0) -> dict:
     import torch
 
-    from torchref.verify import CHUNK
+    from torchref.sweep import CHUNK
     from torchref_handmade.shallow_fast import default_workers
 
     sizes = sizes or (SIZES[:QUICK] if quick else SIZES)

@@ -18,16 +18,16 @@ import traceback
 import numpy as np
 
 
-def _load_arrays():
-    """torchref/_arrays.py, by path: -I leaves this folder off sys.path, and torchref is not imported here."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_arrays.py")
-    spec = importlib.util.spec_from_file_location("torchref_arrays", path)
+def _load_protocol():
+    """protocol.py beside this file, by path: -I leaves this folder off sys.path, and torchref is not imported here."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.py")
+    spec = importlib.util.spec_from_file_location("torchref_protocol", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-arrays_file = _load_arrays()
+arrays_file = _load_protocol()
 NUMERIC = arrays_file.NUMERIC
 
 
@@ -128,10 +128,9 @@ def _imported(job):
 
 
 def _run_case(i, inputs, forward, backward, path, out):
-    def take(part):
-        return {k[len(f"{i}/{part}/") :]: v for k, v in inputs.items() if k.startswith(f"{i}/{part}/")}
-
-    X, Y, params, cache = inputs[f"{i}/X"], inputs[f"{i}/Y"], take("params"), take("cache")
+    protocol = arrays_file
+    X, Y = inputs[protocol.key(i, "X")], inputs[protocol.key(i, "Y")]
+    params, cache = protocol.take(inputs, i, "params"), protocol.take(inputs, i, "cache")
     watched = {"X": X, "Y": Y, **{f"params[{k!r}]": v for k, v in params.items()}}
     if forward is None:  # the cache the judge supplied is an input too
         watched.update({f"cache[{k!r}]": v for k, v in cache.items()})
@@ -144,10 +143,10 @@ def _run_case(i, inputs, forward, backward, path, out):
                 case["problems"].append(f"forward must return (A, cache), got {type(fwd).__name__}")
                 return case
             A, cache = fwd
-            _arrays(f"{i}/forward/", {"A": A}, out, case["problems"])
-            _arrays(f"{i}/cache/", cache, out, case["problems"])
+            _arrays(protocol.key(i, "forward", ""), {"A": A}, out, case["problems"])
+            _arrays(protocol.key(i, "cache", ""), cache, out, case["problems"])
         grads = backward(X, Y, params, cache)
-        _arrays(f"{i}/grads/", grads, out, case["problems"])
+        _arrays(protocol.key(i, "grads", ""), grads, out, case["problems"])
     except SystemExit as exc:
         case["exit"] = repr(exc.code)
     except BaseException as exc:  # noqa: BLE001 - report any failure of the learner's code

@@ -9,12 +9,41 @@ a ValueError. Only the standard library and NumPy: the learner's process loads t
 by path.
 """
 
+from __future__ import annotations
+
 import json
 
 import numpy as np
 
 NUMERIC = "biuf"
+# A case's arrays are keyed "<case>/<part>/<name>" ("3/params/W1", "3/grads/dW1"); X and Y
+# are "<case>/X" and "<case>/Y". The judge sends X, Y, params and the handmade cache; the
+# learner's process sends back what its forward ("forward": A, "cache") and backward
+# ("grads") returned.
+PARTS = ("params", "cache", "forward", "grads")
 _HEADER = 8  # the index's length in bytes, little-endian
+
+
+def key(case: int, part: str, name: str | None = None) -> str:
+    """The key of one array of one case: key(3, "grads", "dW1") == "3/grads/dW1"; key(3, "X") == "3/X".
+
+    key(3, "grads", "") == "3/grads/" is the prefix of every key of that part.
+    """
+    return f"{case}/{part}" if name is None else f"{case}/{part}/{name}"
+
+
+def case_inputs(case: int, X, Y, params: dict, cache: dict) -> dict:
+    """What the judge sends for one case."""
+    out = {key(case, "X"): X, key(case, "Y"): Y}
+    out.update({key(case, "params", k): v for k, v in params.items()})
+    out.update({key(case, "cache", k): v for k, v in cache.items()})
+    return out
+
+
+def take(arrays: dict, case: int, part: str) -> dict:
+    """{name: array} of one part of one case."""
+    prefix = key(case, part, "")
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def pack(path, arrays: dict) -> None:

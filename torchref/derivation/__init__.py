@@ -1,0 +1,18 @@
+"""Check a learner's derivation: run it in a child process, compare, name the first wrong link.
+
+A derivation is a Python file defining `backward(X, Y, params, cache) -> grads` (and
+optionally `forward(X, params) -> (A, cache)`) for one registry model, with the notes'
+names (README, "Checking a derivation"). The package's parts:
+
+- `report`: what is said about a file (per tensor and as a whole), as text and JSON;
+- `diagnosis`: the notes' chain, what a link's own line gives, the kinds of mistakes;
+- `protocol`: the arrays and case keys that the judge and the learner's process exchange;
+- `child`: running the learner's file in its own process under limits (`runner.py` is
+  what runs there; the judge never imports it);
+- `judge`: the sweep's cases through the learner's file, compared and walked in order.
+"""
+
+from torchref.derivation.judge import check, check_many
+from torchref.derivation.report import SCHEMA, FileReport, TensorVerdict, UnusableInput
+
+__all__ = ["SCHEMA", "FileReport", "TensorVerdict", "UnusableInput", "check", "check_many"]

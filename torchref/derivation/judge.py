@@ -1,0 +1,213 @@
+"""The judge: run a learner's file on the sweep's cases, compare every tensor, name the first wrong link."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from torchref.derivation import protocol
+from torchref.derivation.child import run_child
+from torchref.derivation.diagnosis import MISTAKES, chain, consolidate, diagnose, safe_link
+from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
+from torchref.parity import compare_tensor
+from torchref.registry import DTYPES, REGISTRY, AutogradPair, Sample
+from torchref.sweep import cases_for, check_sweep
+from torchref_handmade import _checks
+
+FD_MAX_PARAMS = 300  # finite differences on the float64 cases with at most this many parameters
+
+
+def _where(error: dict, m: int | None = None) -> str:
+    """The learner's exception with file, line and code; a hint when a local has the (m, m) shape of a broadcast."""
+    loc = f" at {error['file']}:{error['line']} in {error.get('function', '?')}" if error.get("line") else ""
+    code = f": `{error['code']}`" if error.get("code") else ""
+    text = f"{error['type']}{loc}{code}: {error['message']}"
+    square = [name for name, shape in error.get("shapes", {}).items() if m and m > 1 and shape == [m, m]]
+    if square:
+        text += (
+            f" (hint: {', '.join(square)} has shape ({m}, {m}) = (m, m): an (m,) array was broadcast against"
+            f" an (m, 1) one)"
+        )
+    return text
+
+
+def _size(shape) -> int:
+    return shape.m * shape.n * max(1, int(np.prod(shape.hidden or (1,)))) * shape.k
+
+
+def check(
+    path,
+    model: str,
+    cases: int = 20,
+    seed: int = 0,
+    dtypes=DTYPES,
+    timeout: float = 60.0,
+    memory_mb: int = 4096,
+    source: bytes | None = None,
+    import_timeout: float = 60.0,
+) -> FileReport:
+    """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
+
+    The file is read once (or `source` is used) and run from a private copy in a fresh
+    temporary folder, so that what it does to the files around it touches neither itself
+    nor its neighbours.
+    """
+    check_sweep(None, cases, dtypes)  # the caller's arguments, not the learner's file
+    for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+            raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    _checks.positive_int("memory_mb", memory_mb)
+    start = time.perf_counter()
+    path = Path(path).resolve()
+    report = FileReport(str(path), model, dtypes=list(dtypes))
+    try:
+        pair = REGISTRY.get(model)
+        if not isinstance(pair, AutogradPair):
+            known = [name for name, p in REGISTRY.items() if isinstance(p, AutogradPair)]
+            raise UnusableInput(
+                f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
+            )
+        if source is None:
+            if not path.is_file() or path.suffix != ".py":
+                raise UnusableInput(f"FILE must be an existing .py file, got {path}")
+            source = path.read_bytes()
+        samples = [s for dtype in dtypes for s in cases_for(pair, dtype, cases, seed)]
+        report.cases = len(samples)
+        with tempfile.TemporaryDirectory(prefix="torchref-check-") as tmp:
+            (Path(tmp) / "learner").mkdir()
+            copy = Path(tmp) / "learner" / path.name
+            copy.write_bytes(source)
+            inputs, caches = {}, [pair.model.forward(s.X, s.params)[1] for s in samples]  # the handmade forward
+            for i, (s, cache) in enumerate(zip(samples, caches)):
+                inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+            result, outputs = run_child(copy, inputs, len(samples), timeout, import_timeout, memory_mb, Path(tmp))
+        _judge(report, pair, samples, caches, result, outputs)
+    except UnusableInput as exc:
+        report.verdict, report.reason = "unusable", str(exc)
+    report.seconds = round(time.perf_counter() - start, 3)
+    return report
+
+
+def _judge(report: FileReport, pair: AutogradPair, samples, caches, result: dict, outputs: dict) -> None:
+    if result.get("import_error"):
+        raise UnusableInput(f"cannot import the file: {_where(result['import_error'])}")
+    if result.get("exit"):
+        raise UnusableInput(f"the file called sys.exit({result['exit']['code']}) at {result['exit']['where']}")
+    if not result.get("has_backward"):
+        raise UnusableInput("the file defines no function backward(X, Y, params, cache)")
+    report.has_forward = result["has_forward"]
+    deepest = max(samples, key=lambda s: len(s.shape.hidden)).shape
+    names = pair.names(deepest)
+    # required: the parameter gradients, and the forward values when the file has a forward
+    verdicts = {
+        n: TensorVerdict(n, required=n.startswith(("dW", "db")) or (report.has_forward and n[0] in "ZA"))
+        for n in names
+        if n != "J" and (report.has_forward or n.startswith("d"))
+    }
+    for i, (s, case) in enumerate(zip(samples, result["cases"])):
+        report.warnings += [
+            f"{name} changed in place by the learner's code (case {s.id})"
+            for name in case["mutated"]
+            if not any(name in w for w in report.warnings)
+        ]
+        if case.get("error", {}).get("type") == "MemoryError":
+            raise UnusableInput(f"MemoryError in the learner's code (case {s.id}): over the memory limit?")
+        if case.get("error") or case["problems"]:
+            text = _where(case["error"], s.X.shape[0]) if case.get("error") else "; ".join(case["problems"])
+            report.errors.append(f"case {s.id}: {text}")
+            continue
+        _judge_case(pair, s, i, caches[i], outputs, verdicts)
+    if len(result["cases"]) < len(samples):  # pragma: no cover - the runner stops early only on an exit
+        raise UnusableInput("the learner's process returned fewer cases than it was sent")
+    report.tensors = list(verdicts.values())
+    _verdict(report)
+
+
+def _judge_case(pair: AutogradPair, s: Sample, i: int, handmade_cache: dict, outputs: dict, verdicts: dict) -> None:
+    def prefix(part):
+        return protocol.take(outputs, i, part)
+
+    mine = {**prefix("cache"), **prefix("grads")}
+    ref = pair.torch(s)
+    cache = {**handmade_cache, **prefix("cache")}  # what the learner's backward received
+    variants = {key: chain(pair, s, ref, key) for key in MISTAKES}
+    tol = pair.tolerance(s.dtype)
+    fd = {}
+    n_params = sum(v.size for v in s.params.values())
+    if s.dtype == "float64" and n_params <= FD_MAX_PARAMS:
+        fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
+    for name in pair.names(s.shape):
+        v = verdicts.get(name)
+        if v is None:
+            continue
+        v.cases += 1
+        if name not in mine:
+            if v.required:
+                _failed(v, s)
+                v.status, v.diagnosis = "missing", f"no key {name!r} in the returned dict"
+            elif v.status == "ok" and v.failed == 0:
+                v.status = "not given"
+            continue
+        res = compare_tensor(name, mine[name], ref[name], tol)
+        v.max_abs, v.max_rel = max(v.max_abs, res.max_abs), max(v.max_rel, res.max_rel)
+        if name in fd:
+            v.fd_cases += 1
+            v.fd_max_abs = max(v.fd_max_abs, fd[name].max_abs)
+        if res.ok and (name not in fd or fd[name].ok):
+            continue
+        if not v.first_failure:
+            v.message = res.message
+            v.worst_index = list(res.worst_index) if res.worst_index is not None else None
+        _failed(v, s)
+        link = safe_link(pair, s, name, mine, ref, cache)
+        own_line_ok = link is not None and compare_tensor(name, mine[name], link.astype(ref[name].dtype), tol).ok
+        if own_line_ok and v.status in ("ok", "echo"):
+            v.status = "echo"
+        else:
+            v.status = "wrong"
+            kind, text = diagnose(name, mine[name], ref[name], s, variants)
+            v.kinds.setdefault(kind, text)
+            v.diagnosis = consolidate(v.kinds)
+
+
+def _failed(v: TensorVerdict, s: Sample) -> None:
+    """Count a failing case: the first one, and the smallest shape."""
+    v.failed += 1
+    v.first_failure = v.first_failure or s.id
+    if not v.smallest_failure or _size(s.shape) < v.smallest_size:
+        v.smallest_failure, v.smallest_size = s.shape.id, _size(s.shape)
+
+
+def _verdict(report: FileReport) -> None:
+    wrong = [t for t in report.tensors if t.status in ("wrong", "missing")]
+    echoes = [t for t in report.tensors if t.status == "echo"]
+    if not wrong and not echoes and not report.errors:
+        report.verdict = "pass"
+        return
+    report.verdict = "wrong"
+    first = wrong[0] if wrong else echoes[0] if echoes else None
+    if first is not None:
+        report.first_wrong = first.name
+        report.reason = f"first wrong link: {first.name}: {first.diagnosis or 'follows from an earlier value'}"
+        for t in echoes:
+            t.diagnosis = t.diagnosis or f"follows from {first.name}: its own line is right"
+    if report.errors:
+        failed = len(report.errors)
+        error = report.errors[0].split(": ", 1)[1]
+        report.reason = (
+            report.reason + "; " if report.reason else ""
+        ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
+
+
+def check_many(directory, model: str, progress=None, **kwargs) -> list[FileReport]:
+    """Every *.py file of `directory`, sorted by name; one report each.
+
+    All files are read before the first runs, so no submission can change or delete
+    another before it is judged. `progress` wraps the iteration (e.g. tqdm).
+    """
+    files = sorted(p for p in Path(directory).glob("*.py") if p.is_file())
+    sources = [(p, p.read_bytes()) for p in files]
+    return [check(p, model, source=src, **kwargs) for p, src in (progress or iter)(sources)]

@@ -1,0 +1,43 @@
+"""The sweep every command shares: which cases a model is checked on, and the arguments that choose them.
+
+`verify`, the derivation checker and the bench all draw their cases here, so that a seed
+means the same cases everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchref.registry import DTYPES, REGISTRY, ModelPair
+from torchref_handmade import _checks
+
+CHUNK = 16  # cases checked phase by phase (ModelPair.check_many), and the most cases that share a random shape
+
+
+def check_sweep(models, cases, dtypes) -> None:
+    """The arguments every sweep shares: known models, at least one case, float dtypes (no vacuous pass)."""
+    unknown = [name for name in models or () if name not in REGISTRY]
+    if unknown:
+        raise ValueError(f"models must be registry names ({', '.join(REGISTRY)}), got unknown {unknown}")
+    _checks.positive_int("cases", cases)
+    if not dtypes or any(dtype not in DTYPES for dtype in dtypes):
+        raise ValueError(f"dtypes must be a non-empty selection of {DTYPES}, got {dtypes!r}")
+
+
+def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
+    """The n samples of one model and dtype: named shapes first, then random ones.
+
+    Each random shape serves `group` consecutive cases (each with its own data and
+    parameters), so that their torch sides run as one batch (ModelPair.torch_many):
+    group = (random cases) // CHUNK, between 1 and CHUNK, so that there are always at least
+    CHUNK distinct random shapes before any repeats (the default 20 cases: a new shape each).
+    """
+    rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
+    named = min(n, len(pair.shapes))
+    group = min(CHUNK, max(1, (n - named) // CHUNK))
+    for i in range(n):
+        if i < named:
+            shape = pair.shapes[i]
+        elif (i - named) % group == 0:
+            shape = pair.random_shape(rng)
+        yield pair.sample(shape, dtype, seed * 100_003 + i)
