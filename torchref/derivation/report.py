@@ -6,8 +6,10 @@ import os
 from dataclasses import asdict, dataclass, field
 
 SCHEMA = "torchref.check/1"
-EXIT = {"pass": 0, "wrong": 1, "unusable": 2}
-VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE"}
+# "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
+# listed with the reason, and it does not change the batch's exit status.
+EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
+VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
 
 
 class UnusableInput(ValueError):
@@ -38,9 +40,18 @@ class TensorVerdict:
 class FileReport:
     file: str
     model: str
-    verdict: str = "pass"  # pass | wrong | unusable
+    verdict: str = "pass"  # pass | wrong | unusable | skipped
     reason: str = ""
     first_wrong: str = ""
+    # the cause at the first wrong link, for gradebooks and class reports:
+    mistake: str = ""  # the name of a known mistake ("sigma-prime-for-tanh-prime"), "" when none is named
+    cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
+    line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
+    student: str = ""  # who submitted it (a folder per student: the folder's name)
+    seed: int = 0  # the seed of the cases: `--seed` replays them
+    stdout: str = ""  # the learner's printed output (bounded, escaped)
+    score: float = 0.0  # points earned under the rubric (gradebook)
+    max_score: float = 0.0
     cases: int = 0
     dtypes: list = field(default_factory=list)
     has_forward: bool = False
