@@ -5,15 +5,13 @@ import os
 # the other's core (the command line's small shapes run single-threaded too).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
+import pytest
+from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_info
 
-from torchref.parity import keep_freed_memory  # noqa: E402
+from torchref import _process
 
-torch.set_num_threads(1)  # small shapes: one thread is faster and immune to load (PERFORMANCE.md)
-keep_freed_memory()  # as the command line does: random shapes no longer fault in fresh pages at every case
+_process.setup()  # as the command line runs: one thread of torch and of the BLAS, freed memory kept
 
 settings.register_profile("default", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True)

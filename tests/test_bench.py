@@ -58,14 +58,14 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
     from torchref.registry import REGISTRY
 
     threads, seen, kinds = torch.get_num_threads(), [], []
-    real = REGISTRY["shallow"].check_many
+    real = REGISTRY["shallow"].parity_many
 
     def noting_threads(samples):
         seen.append((torch.get_num_threads(), frozenset(blas_threads())))
         kinds.append(len({(s.shape, s.dtype) for s in samples}))
         return real(samples)
 
-    monkeypatch.setattr(REGISTRY["shallow"], "check_many", noting_threads)
+    monkeypatch.setattr(REGISTRY["shallow"], "parity_many", noting_threads)
     torch.set_num_threads(2)
     try:
         with threadpool_limits(limits=2, user_api="blas"):
@@ -81,7 +81,7 @@ def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threa
     def planted(samples):
         return [[dataclasses.replace(r, ok=False, message="planted") for r in results] for results in real(samples)]
 
-    monkeypatch.setattr(REGISTRY["shallow"], "check_many", planted)
+    monkeypatch.setattr(REGISTRY["shallow"], "parity_many", planted)
     with pytest.raises(AssertionError, match="parity failed at m.*seed0: planted"):
         bench.parity_rate(cases=16)
 

@@ -6,7 +6,8 @@ import pytest
 from matplotlib.image import imread
 
 from torchref import cli
-from torchref.compare import ALL, DEFAULTS, HIDDEN_SWEEP, DriftError, compare
+from torchref.compare import DriftError, all_runs, side_by_side
+from torchref.registry import REGISTRY
 from torchref_handmade import datasets, shallow
 
 
@@ -16,17 +17,18 @@ def test_flower_the_classic_result_shallow_beats_logistic():
     The defaults are the assignment's; the bar is run at 1,000 of its steps (92 % there,
     94.8 % at 10,000), a tenth of the time; `torchref compare --all` runs all of them.
     """
-    assert DEFAULTS["shallow"] == dict(lr=1.2, steps=10_000, hidden=(4,))
-    net = compare("shallow", "flower", steps=1000)  # lr and hidden from the defaults
+    training = REGISTRY["shallow"].training
+    assert (training.lr, training.steps, training.hidden) == (1.2, 10_000, (4,))
+    net = side_by_side("shallow", "flower", steps=1000)  # lr and hidden from the defaults
     assert (net.hidden, net.lr, net.steps) == ((4,), 1.2, 1000)
     assert net.accuracy["handmade"][-1] >= 0.85 and net.accuracy["torch"][-1] >= 0.85
-    lin = compare("logistic", "flower")
+    lin = side_by_side("logistic", "flower")
     assert lin.accuracy["handmade"][-1] <= 0.60 and lin.accuracy["torch"][-1] <= 0.60
 
 
 @pytest.mark.parametrize("gate, learns", [("and", True), ("or", True), ("nand", True), ("xor", False)])
 def test_perceptron_learns_and_or_nand_but_not_xor(gate, learns):
-    run = compare("perceptron", gate)
+    run = side_by_side("perceptron", gate)
     assert bool(run.accuracy["handmade"][-1] == 1.0) is learns
     assert run.accuracy["torch"][-1] == run.accuracy["handmade"][-1]
     assert run.drift.max() == 0.0  # 0/1 inputs, α = 1/4: exact on both sides
@@ -34,25 +36,25 @@ def test_perceptron_learns_and_or_nand_but_not_xor(gate, learns):
 
 @pytest.mark.parametrize("gate", ["and", "or", "nor"])
 def test_mp_neuron_fits_gates_by_threshold(gate):
-    run = compare("mp_neuron", gate)
+    run = side_by_side("mp_neuron", gate)
     assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
     assert run.params["handmade"]["theta"] == run.params["torch"]["theta"]
 
 
 def test_mp_neuron_cannot_fit_xor():
     with pytest.raises(ValueError, match="no threshold"):
-        compare("mp_neuron", "xor")
+        side_by_side("mp_neuron", "xor")
 
 
 def test_shallow_network_learns_xor_and_the_accuracy_curve_shows_when():
-    run = compare("shallow", "xor", steps=500)  # 100 % from step 91 on (seed 0)
+    run = side_by_side("shallow", "xor", steps=500)  # 100 % from step 91 on (seed 0)
     assert run.accuracy["handmade"][-1] == run.accuracy["torch"][-1] == 1.0
     steps = run.accuracy_steps  # 0, 2 or 3, ..., 500: 201 evenly spaced steps
     assert (steps[0], steps[-1], len(steps)) == (0, 500, 201) and (np.diff(steps) > 0).all()
     for side in ("handmade", "torch"):
         assert run.accuracy[side].shape == (201,)
         assert run.accuracy[side][steps < 80].min() < 1.0 and (run.accuracy[side][steps >= 91] == 1.0).all()
-    assert list(compare("perceptron", "and", steps=7).accuracy_steps) == list(range(8))  # short runs: every step
+    assert list(side_by_side("perceptron", "and", steps=7).accuracy_steps) == list(range(8))  # short runs: every step
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_shallow_network_learns_xor_and_the_accuracy_curve_shows_when():
     ],
 )
 def test_trajectories_agree_at_every_step(model, data):
-    run = compare(model, data, steps=300)
+    run = side_by_side(model, data, steps=300)
     assert run.loss["handmade"].shape == run.loss["torch"].shape == (301,)
     np.testing.assert_allclose(run.loss["handmade"], run.loss["torch"], rtol=1e-6, atol=1e-6)
     assert run.drift.shape == (301,) and run.drift.max() < 1e-6
@@ -83,7 +85,7 @@ def test_a_wrong_gradient_stops_the_run_at_the_step_and_tensor(monkeypatch):
     with pytest.raises(
         DriftError, match=r"shallow\[4\] on moons: the twins drift apart at step 1: W2 differs by"
     ) as info:
-        compare("shallow", "moons", steps=20)
+        side_by_side("shallow", "moons", steps=20)
     assert (info.value.step, info.value.tensor) == (1, "W2")
 
 
@@ -93,7 +95,7 @@ def test_a_wrong_perceptron_rule_is_a_drift_error_too(monkeypatch):
     original = perceptron.backward
     monkeypatch.setattr(perceptron, "backward", lambda X, Y, p, c: {**original(X, Y, p, c), "db": 0 * p["b"]})
     with pytest.raises(DriftError, match=r"perceptron on rain_rent: the twins drift apart at step 1: b differs"):
-        compare("perceptron", "rain_rent", steps=20)
+        side_by_side("perceptron", "rain_rent", steps=20)
 
 
 def test_datasets_are_seeded_and_shaped():
@@ -118,23 +120,59 @@ def _is_picture(path):
 
 
 def test_compare_all_trains_every_model_and_the_sweep(tmp_path, capsys, monkeypatch):
-    """--all walks ALL and the hidden sweep and hands every run to the report (drawn in the next test)."""
+    """--all walks every entry's datasets and the hidden sweep and hands every run to the report (drawn below)."""
     from torchref import plots
 
     handed = {}
 
-    def report(runs, sweep, out):
-        handed.update(runs=runs, sweep=sweep, out=out)
+    def report(runs, sweeps, out):
+        handed.update(runs=runs, sweeps=sweeps, out=out)
         return "report.md"
 
     monkeypatch.setattr(plots, "report", report)
     assert cli.main(["compare", "--all", "--steps", "30", "--out", str(tmp_path), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert [(r.model, r.data) for r in handed["runs"]] == ALL and handed["out"] == str(tmp_path)
-    assert [r.hidden for r in handed["sweep"]] == [(h,) for h in HIDDEN_SWEEP]
-    assert all(r.steps == 30 for r in handed["runs"] + handed["sweep"] if r.model != "mp_neuron")
-    for model, data in ALL:
+    assert [(r.model, r.data) for r in handed["runs"]] == all_runs() and handed["out"] == str(tmp_path)
+    assert len(all_runs()) == 19 and ("perceptron", "xor") in all_runs() and ("shallow_fast", "flower") not in all_runs()
+    (sweep,) = handed["sweeps"]
+    assert [r.hidden for r in sweep] == [(h,) for h in (1, 2, 3, 4, 5, 20, 50)] and {r.data for r in sweep} == {"flower"}
+    assert all(r.steps == 30 for r in handed["runs"] + sweep if r.model != "mp_neuron")
+    for model, data in all_runs():
         assert f"{model:<22} {data:<10}" in printed
+
+
+def test_compare_of_one_model_runs_no_sweep(tmp_path, capsys, monkeypatch):
+    """The hidden-size sweep belongs to `compare --all` only, as the README says."""
+    from torchref import compare, plots
+
+    handed = {}
+    monkeypatch.setattr(plots, "report", lambda runs, sweeps, out: handed.update(runs=runs, sweeps=sweeps) or "r.md")
+    monkeypatch.setattr(compare, "hidden_sweep", lambda *a, **k: pytest.fail("the sweep ran"))
+    assert cli.main(["compare", "shallow", "--data", "xor", "--steps", "5", "--out", str(tmp_path), "--quiet"]) == 0
+    assert handed["sweeps"] == [] and [(r.model, r.data) for r in handed["runs"]] == [("shallow", "xor")]
+
+
+def test_the_sweep_states_its_steps_which_default_to_5000():
+    """h = 4 reads differently in the sweep (5,000 steps) and in the table (10,000): the report says which."""
+    from torchref.plots import sweep_title
+
+    sweep = REGISTRY["shallow"].training.sweep
+    assert (sweep.data, sweep.steps) == ("flower", 5000)
+    run = side_by_side("shallow", "xor", steps=5, hidden=[2])
+    run.steps = sweep.steps
+    assert sweep_title([run]) == "shallow on xor: hidden size (lr = 1.2, 5,000 steps each)"
+
+
+def test_compare_without_matplotlib_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    monkeypatch.delitem(sys.modules, "torchref.plots", raising=False)
+    status = cli.main(["compare", "shallow", "--data", "xor", "--steps", "5", "--out", str(tmp_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith("torchref: error:") and "pip install 'torchref[plots]'" in err
+    assert not (tmp_path / "report.md").exists()
 
 
 # one run of each kind of prediction and figure: boolean inputs, the step rule, σ heads, a softmax head
@@ -151,8 +189,8 @@ def test_report_draws_every_figure(tmp_path):
     from torchref.compare import hidden_sweep
     from torchref.plots import report
 
-    runs = [compare(model, data, steps=30) for model, data in DRAWN]
-    path = report(runs, hidden_sweep("flower", sizes=(1, 4), steps=30), tmp_path / "report")
+    runs = [side_by_side(model, data, steps=30) for model, data in DRAWN]
+    path = report(runs, [hidden_sweep(REGISTRY["shallow"], steps=30)], tmp_path / "report")
     text = path.read_text()
     for model, data in DRAWN:
         assert f"| {model} | {data} |" in text
@@ -162,7 +200,7 @@ def test_report_draws_every_figure(tmp_path):
         for name in figures:
             assert f"![{name}]({name})" in text
             _is_picture(path.parent / name)
-    assert "| 1 |" in text and "| 4 |" in text
+    assert "| 1 |" in text and "| 50 |" in text and "hidden size (lr = 1.2, 30 steps each)" in text
     _is_picture(path.parent / "shallow-hidden-sweep.png")
 
 

@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 import torchref
 from torchref import cli, models
 from torchref.checkpoint import load_state_dict, save_state_dict
-from torchref.compare import compare
+from torchref.compare import side_by_side
 from torchref.convert import load_params, read_params
 from torchref.verify import verify
 from torchref_handmade import checkpoint, deep, logistic, losses, mp_neuron, perceptron, shallow
@@ -261,13 +261,18 @@ BAD_INPUTS = [
     ),
     (
         "compare-steps-zero",
-        lambda p: compare("shallow", "xor", steps=0),
+        lambda p: side_by_side("shallow", "xor", steps=0),
         ValueError,
         r"steps must be a positive integer",
     ),
-    ("compare-lr-negative", lambda p: compare("shallow", "xor", lr=-1.0), ValueError, r"lr must be finite and > 0"),
-    ("compare-hidden-zero", lambda p: compare("shallow", "xor", hidden=[0]), ValueError, r"hidden\[0\] must be"),
-    ("compare-unknown-data", lambda p: compare("shallow", "mnist"), ValueError, r"data must be one of"),
+    (
+        "compare-lr-negative",
+        lambda p: side_by_side("shallow", "xor", lr=-1.0),
+        ValueError,
+        r"lr must be finite and > 0",
+    ),
+    ("compare-hidden-zero", lambda p: side_by_side("shallow", "xor", hidden=[0]), ValueError, r"hidden\[0\] must be"),
+    ("compare-unknown-data", lambda p: side_by_side("shallow", "mnist"), ValueError, r"data must be one of"),
     (
         "checkpoint-params-key",
         lambda p: checkpoint.save("x.npz", {"__model__": p["W1"]}, model="shallow"),

@@ -30,7 +30,7 @@ def _assert_all_close(results):
 def test_step_parity(pair, shape, dtype, seed):
     """Forward output, loss, every parameter gradient and every intermediate gradient."""
     sample = pair.sample(shape, dtype, seed)
-    results = pair.check(sample)
+    results = pair.parity(sample)
     assert [r.name for r in results] == pair.names(shape)
     _assert_all_close(results)
 
@@ -51,13 +51,13 @@ def test_a_reused_twin_gives_what_a_fresh_one_gives(name):
 
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_checking_cases_phase_by_phase_gives_each_case_its_own_results(name):
-    """check_many (every torch side, then every handmade side, then the comparisons) is check, case by case."""
+    """parity_many (every torch side, then every handmade side, then the comparisons) is parity, case by case."""
     pair, rng = REGISTRY[name], np.random.default_rng(5)
     samples = [pair.sample(pair.random_shape(rng), DTYPES[seed % 2], seed) for seed in range(5)]
-    together = pair.check_many(samples)
+    together = pair.parity_many(samples)
     assert len(together) == len(samples)
     for sample, results in zip(samples, together):
-        alone = pair.check(sample)
+        alone = pair.parity(sample)
         assert [r.name for r in results] == pair.names(sample.shape) and results == alone, sample.id
 
 
@@ -90,7 +90,7 @@ def test_a_batch_of_one_shape_still_catches_a_wrong_gradient(monkeypatch):
 
     monkeypatch.setattr(pair, "handmade", one_percent_off)
     monkeypatch.setattr(pair, "torch", lambda sample: pytest.fail("the one-case torch path ran"))
-    for results in pair.check_many(samples):
+    for results in pair.parity_many(samples):
         assert [r.name for r in results if not r.ok] == ["dW1"]
     with pytest.raises(ValueError, match="one shape and dtype, got 2"):
         pair.torch_many([samples[0], pair.sample(Shape(6, 3, (5,)), "float64", 0)])
@@ -114,7 +114,7 @@ def _train_shapes(pair):
 def test_training_parity(pair, shape, dtype, seed):
     """The same initial parameters, 50 steps on each side: loss and parameters agree at every step."""
     sample = pair.sample(shape, dtype, seed)
-    results = pair.check_training(sample, steps=50)
+    results = pair.parity_training(sample, steps=50)
     _assert_all_close(results)
     assert {r.name for r in results} == {"J", *sample.params}
     assert all(r.shape[0] == 51 for r in results)
@@ -142,7 +142,7 @@ def test_finite_differences(pair, shape, dtype, seed):
 def test_mp_neuron_training_is_its_fit():
     pair = REGISTRY["mp_neuron"]
     sample = pair.sample(pair.shapes[2], "float64", 0)
-    assert pair.check_training(sample) == []
+    assert pair.parity_training(sample) == []
     assert "fit.theta" in pair.names(sample.shape)
 
 

@@ -11,7 +11,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 def _assert_parity(pair, sample):
-    failures = [r.message for r in pair.check(sample) if not r.ok]
+    failures = [r.message for r in pair.parity(sample) if not r.ok]
     assert not failures, f"{pair.name} {sample.id}\n" + "\n".join(failures)
 
 
@@ -50,7 +50,7 @@ def test_deep_parity_for_any_depth_and_width(name, m, n, hidden, k, dtype, seed)
 def test_perceptron_trajectories_agree_bit_for_bit(m_log2, n, dtype, seed):
     pair = REGISTRY["perceptron"]
     sample = pair.sample(Shape(2**m_log2, n), dtype, seed)
-    failures = [r.message for r in pair.check_training(sample, steps=50) if not r.ok]
+    failures = [r.message for r in pair.parity_training(sample, steps=50) if not r.ok]
     assert not failures, "\n".join(failures)
 
 
@@ -61,4 +61,4 @@ def test_mp_neuron_fit_recovers_a_neuron_that_computes_the_same_table(n, seed):
     sample = pair.sample(Shape(4, n), "float64", seed)
     out = pair.handmade(sample)
     np.testing.assert_array_equal(out["fit.A"], sample.Y)
-    assert all(r.ok for r in pair.check(sample))
+    assert all(r.ok for r in pair.parity(sample))

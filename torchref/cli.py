@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 
-from torchref.registry import DTYPES, REGISTRY
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
@@ -20,6 +22,8 @@ def _positive(text: str) -> int:
 
 
 def _models(text: str) -> list[str]:
+    from torchref.registry import REGISTRY
+
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in REGISTRY]
     if unknown or not names:
@@ -35,6 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
+
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
@@ -122,46 +128,88 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _model(text: str) -> str:
+    from torchref.registry import REGISTRY
+
     if text not in REGISTRY:
         raise argparse.ArgumentTypeError(f"unknown model {text!r}; known: {', '.join(REGISTRY)}")
     return text
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, after a command saved what it had: raise it with a note ("12 of 40 files judged; partial
+    report written to PATH") and `main` prints that note on its one line before exiting 130."""
+
+
 def main(argv=None) -> int:
+    """Run one command and return its exit status; never a traceback for what a user can cause.
+
+    Besides each command's own statuses: 2 for bad arguments and for a missing optional
+    dependency (one line naming the extra to install), 130 on Ctrl-C (a command that keeps
+    a partial report writes it and raises `Interrupted` with a note), 141 when the reader
+    of the output went away (`torchref models | head -1`), quietly.
+    """
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt as exc:
+        note = f": {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        _stderr(f"torchref: interrupted{note}")
+        return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE, as a program the pipe's signal ended
+
+
+def _stderr(line: str) -> None:
+    with contextlib.suppress(OSError):  # stderr gone too: nothing left to tell
+        print(line, file=sys.stderr, flush=True)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # no file descriptor (a captured stream): nothing to flush
+        pass
+
+
+def _dispatch(argv) -> int:
     args = parser().parse_args(argv)
-    import torch
-    from threadpoolctl import threadpool_limits
+    from torchref import _process
 
-    from torchref.parity import keep_freed_memory
+    _process.setup(single_threaded=args.command != "bench")  # bench measures torch with its default threads
+    return COMMANDS[args.command](args)
 
-    keep_freed_memory()  # arrays of ever-changing sizes: reuse freed memory rather than fault in new pages
-    if args.command == "bench":  # torch with its default threads, as users run it
-        from torchref.bench import main as bench
 
-        result = bench(args.quick)
-        return 0 if _write_json(args.json, result) else 2
-    # Small shapes: one thread is faster and immune to load (PERFORMANCE.md). NumPy's BLAS too:
-    # its second thread spins on the other core after each product (measured on `verify`: 9.5 s
-    # of CPU for 7 s of wall time with two BLAS threads, 6.6 s with one, the same wall time).
-    torch.set_num_threads(1)
-    threadpool_limits(limits=1, user_api="blas")
-    if args.command == "models":
-        for name, pair in REGISTRY.items():
-            print(f"{name:<22} {pair.description}")
-        return 0
-    if args.command == "check":
-        return _check(args)
-    if args.command == "compare":
-        return _compare(args)
-    if args.command == "explain":
-        from torchref.explain import explain
+def _models_command(args) -> int:
+    from torchref.registry import REGISTRY
 
-        try:
-            print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
-        except (ValueError, TypeError) as exc:  # a shape the model does not take
-            print(f"torchref: error: {exc}", file=sys.stderr)
-            return 2
-        return 0
+    for name, pair in REGISTRY.items():
+        print(f"{name:<22} {pair.description}")
+    return 0
+
+
+def _bench(args) -> int:
+    from torchref.bench import main as bench
+
+    result = bench(args.quick)
+    return 0 if _write_json(args.json, result) else 2
+
+
+def _explain(args) -> int:
+    from torchref.explain import explain
+
+    try:
+        print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
+    except (ValueError, TypeError) as exc:  # a shape the model does not take
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _verify(args) -> int:
+    from torchref.registry import DTYPES
     from torchref.verify import verify
 
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
@@ -191,40 +239,37 @@ def _write_json(path, document) -> bool:
 def _compare(args) -> int:
     from functools import partial
 
-    from tqdm import tqdm
-
-    from torchref import compare as cmp
-    from torchref.plots import report
-
     if args.all == bool(args.model) or (args.model and not args.data):
         print("torchref: error: give MODEL --data NAME, or --all", file=sys.stderr)
         return 2
     if args.lr is not None and not (args.lr > 0 and args.lr < float("inf")):
         print(f"torchref: error: --lr must be finite and > 0, got {args.lr}", file=sys.stderr)
         return 2
-    jobs = cmp.ALL if args.all else [(args.model, args.data)]
+    try:  # before any training: the figures need the [plots] extra
+        from torchref.plots import report
+    except ImportError as exc:
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
+    from tqdm import tqdm
+
+    from torchref.compare import DriftError, all_runs, side_by_side, sweeps
+
+    jobs = all_runs() if args.all else [(args.model, args.data)]
     bar = partial(tqdm, unit="run", disable=args.quiet or None, file=sys.stderr)
+    options = dict(steps=args.steps, seed=args.seed, dtype=args.dtype)
     try:
         runs = [
-            cmp.compare(model, data, steps=args.steps, lr=args.lr, hidden=args.hidden, seed=args.seed, dtype=args.dtype)
+            side_by_side(model, data, lr=args.lr, hidden=args.hidden, **options)
             for model, data in bar(jobs, desc="training")
         ]
-        sweep = []
-        if args.all or args.model == "shallow":
-            sweep = cmp.hidden_sweep(
-                "flower" if args.all else args.data,
-                steps=args.steps,
-                seed=args.seed,
-                dtype=args.dtype,
-                progress=partial(bar, desc="hidden sweep"),
-            )
-    except cmp.DriftError as exc:
+        swept = sweeps(**options, progress=partial(bar, desc="hidden sweep")) if args.all else []
+    except DriftError as exc:
         print(f"torchref: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:  # a model and dataset that do not fit together
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
-    path = report(runs, sweep, args.out)
+    path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()
         print(
@@ -239,6 +284,7 @@ def _check(args) -> int:
     from pathlib import Path
 
     from torchref.derivation import SCHEMA, check
+    from torchref.registry import DTYPES
 
     path = Path(args.path)
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
@@ -273,6 +319,16 @@ def _check(args) -> int:
         print(report.table())
         document, status = report.to_json(), report.exit_code
     return status if _write_json(args.json, document) else 2
+
+
+COMMANDS = {
+    "verify": _verify,
+    "check": _check,
+    "explain": _explain,
+    "compare": _compare,
+    "bench": _bench,
+    "models": _models_command,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

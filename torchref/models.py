@@ -1,6 +1,8 @@
 """The torch twins of the handmade models, built from torch.nn.
 
 Every differentiable twin has:
+- `build(sizes, activation, output, dtype)`: the twin of layer sizes n, h1, ..., k (how the
+  registry makes one for a shape);
 - `layers`: the notes' layer suffix -> nn.Linear ('' for one layer, else '1', '2', ...);
 - `trace(X)`: the notes' named tensors in forward order (Z1, A1, Z2, A2, ...), live in the
   autograd graph so that their gradients can be kept;
@@ -29,6 +31,11 @@ class LogisticRegression(nn.Module):
         self.criterion = nn.BCELoss()
         self.layers = {"": self.linear}
 
+    @classmethod
+    def build(cls, sizes, activation=None, output="sigmoid", dtype=torch.float64):
+        """sizes (n, 1): no hidden layer, a σ head."""
+        return cls(sizes[0], dtype)
+
     def trace(self, X):
         Z = self.linear(X)  # (m, 1)
         A = self.sigmoid(Z)  # (m, 1)
@@ -52,6 +59,11 @@ class ShallowNet(nn.Module):
         self.sigmoid = nn.Sigmoid()
         self.criterion = nn.BCELoss()
         self.layers = {"1": self.layer1, "2": self.layer2}
+
+    @classmethod
+    def build(cls, sizes, activation="tanh", output="sigmoid", dtype=torch.float64):
+        """sizes (n, h, 1): one tanh layer, a σ head."""
+        return cls(sizes[0], sizes[1], dtype)
 
     def trace(self, X):
         Z1 = self.layer1(X)  # (m, h)
@@ -82,6 +94,11 @@ class DeepNet(nn.Module):
         self.head = nn.Sigmoid() if output == "sigmoid" else nn.Softmax(dim=1)
         self.criterion = nn.BCELoss() if output == "sigmoid" else nn.CrossEntropyLoss()
         self.layers = {str(l): layer for l, layer in enumerate(self.linears, start=1)}
+
+    @classmethod
+    def build(cls, sizes, activation="tanh", output="sigmoid", dtype=torch.float64):
+        """sizes (n, h1, ..., hL−1, k)."""
+        return cls(sizes, activation, output, dtype)
 
     def trace(self, X):
         cache, A, L = {}, X, len(self.linears)

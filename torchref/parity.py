@@ -8,7 +8,6 @@ autograd gives ∂J/∂Z2; `torch_step` multiplies intermediates by m.
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +49,13 @@ class TensorResult:
 
 def compare_tensor(name: str, actual, expected, tol: Tolerance) -> TensorResult:
     """|actual − expected| ≤ atol + rtol·|expected| elementwise (assert_close's rule), same shape and dtype."""
-    return compare({name: actual}, {name: expected}, tol)[0]
+    return agreement({name: actual}, {name: expected}, tol)[0]
 
 
 INF = float("inf")
 
 
-def compare(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[TensorResult]:
+def agreement(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[TensorResult]:
     """Compare every name of `expected` (or of `names`) with assert_close's rule, in one vectorised pass.
 
     A name missing from `actual`, or of another shape or dtype, fails with a message. The
@@ -128,7 +127,7 @@ def _unravel(flat: int, shape: tuple) -> tuple:
 def _differences(a, e, tol: Tolerance):
     """Elementwise |a − e|, its excess over atol + rtol·|e|, and |a − e| / |e| (0 where e is 0 or not finite).
 
-    In float64 (compare hands them over as float64 already). The usual case, every difference finite, takes
+    In float64 (agreement hands them over as float64 already). The usual case, every difference finite, takes
     a handful of passes; nan and inf go down a slower path that sorts them out.
     """
     a, e = a.astype(np.float64, copy=False), e.astype(np.float64, copy=False)
@@ -258,25 +257,6 @@ def _in_notes_layout(layers, cache, J, grads, m: int) -> dict[str, np.ndarray]:
         if grad is not None:
             out[f"d{name}"] = _numpy(grad) * m  # per-example: m · ∂J/∂(name) (NumPy: 5x cheaper than a torch op here)
     return out
-
-
-def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 << 30) -> bool:
-    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the OS.
-
-    A parity sweep allocates arrays of ever-changing sizes, from bytes to a few MiB. By
-    default glibc serves those above its mmap threshold (128 KiB, moved as it goes) with
-    fresh pages and returns them on free, so each case pays page faults on newly zeroed
-    memory: measured on the registry's random shapes, more than half of the comparison's
-    time and a third of a whole case. Below 32 MiB, blocks now come from the heap and
-    stay there. Process-wide, so it is the command line's and the test suite's call, not
-    the library's; returns whether it applied (glibc only, a no-op elsewhere).
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) & bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
 
 
 def finite_differences(loss_of_params, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ import numpy as np
 from torchref.registry import DTYPES, REGISTRY, ModelPair
 from torchref_handmade import _checks
 
-CHUNK = 16  # cases checked phase by phase (ModelPair.check_many), and the most cases that share a random shape
+CHUNK = 16  # cases checked phase by phase (ModelPair.parity_many), and the most cases that share a random shape
 
 
 def check_sweep(models, cases, dtypes) -> None:

@@ -102,10 +102,10 @@ def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_eve
             rows: dict[str, Row] = {}
             numbered = enumerate(cases_for(pair, dtype, cases, seed))
             while chunk := list(itertools.islice(numbered, CHUNK)):
-                for (i, sample), results in zip(chunk, pair.check_many(sample for _, sample in chunk)):
+                for (i, sample), results in zip(chunk, pair.parity_many(sample for _, sample in chunk)):
                     _record(rows, pair, dtype, "", sample.id, results)
                     if i % train_every == 0 and dtype in pair.train_dtypes:
-                        _record(rows, pair, dtype, "train.", sample.id, pair.check_training(sample, TRAIN_STEPS))
+                        _record(rows, pair, dtype, "train.", sample.id, pair.parity_training(sample, TRAIN_STEPS))
                     if progress:
                         progress()
             report.rows.extend(rows.values())
