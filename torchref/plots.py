@@ -95,7 +95,9 @@ def decision_boundaries(run, path: Path) -> Path:
             ax.contourf(g0, g1, regions, levels=np.arange(classes + 1) - 0.5, cmap=regions_cmap)
         for c in range(classes):
             mine = y == c
-            ax.scatter(X[mine, 0], X[mine, 1], color=points[c], s=14, edgecolors="k", linewidths=0.3)
+            ax.scatter(
+                X[mine, 0], X[mine, 1], color=points[c], s=14 if len(X) > 50 else 60, edgecolors="k", linewidths=0.3
+            )
         ax.set(title=f"{side}: accuracy {run.accuracy[side][-1]:.1%}", xlabel="x1")
     axes[0].set_ylabel("x2")
     handles = [
@@ -127,7 +129,7 @@ def drift(run, path: Path) -> Path:
     )
     ax.set_title(f"{run.model} on {run.data}: drift between twins\n{run_parameters(run)}", fontsize="medium")
     ax.yaxis.set_minor_locator(NullLocator())  # a labelled tick per decade is enough
-    ax.legend(fontsize="small", loc="center right")
+    ax.legend(fontsize="small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return _save(fig, path)
 
 
