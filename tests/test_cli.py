@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,68 @@ def test_python_dash_m_runs_the_same_command():
     )
     assert proc.returncode == 0, proc.stderr
     assert "logistic" in proc.stdout and "rows passed, 0 rows failed" in proc.stdout
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "models", interrupted)
+    assert cli.main(["models"]) == 130
+    assert capsys.readouterr().err == "torchref: interrupted\n"
+
+
+def test_a_command_that_saved_a_partial_report_says_so_when_interrupted(monkeypatch, capsys):
+    def interrupted(args):
+        raise cli.Interrupted("3 of 9 files judged; partial report written to out.json")
+
+    monkeypatch.setitem(cli.COMMANDS, "verify", interrupted)
+    assert cli.main(["verify"]) == 130
+    assert capsys.readouterr().err == "torchref: interrupted: 3 of 9 files judged; partial report written to out.json\n"
+
+
+def _torchref(*argv, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "torchref", *argv], stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_ctrl_c_in_a_real_run_is_one_line_without_a_traceback(tmp_path):
+    """SIGINT once the command has torch loaded (inside main), in the middle of a long verify."""
+    import signal
+    import time
+
+    proc = _torchref("verify", "--cases", "100000", stdout=subprocess.DEVNULL)
+    maps, deadline = Path(f"/proc/{proc.pid}/maps"), time.monotonic() + 120
+    while "libtorch" not in maps.read_text() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err == "torchref: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["models"], ["explain", "shallow"], ["verify", "--models", "logistic", "--cases", "1"]],
+    ids=["models", "explain", "verify"],
+)
+def test_a_reader_gone_before_the_output_is_a_quiet_exit(argv):
+    """`torchref models | head -1`, at its worst: nobody reads at all (the pipe's read end is closed)."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    proc = _torchref(*argv, stdout=write)
+    os.close(write)
+    _, err = proc.communicate(timeout=120)
+    assert err == "" and proc.returncode == 141
+
+
+def test_head_dash_1_takes_one_line_quietly():
+    proc = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m torchref models | head -1; echo \"status ${{PIPESTATUS[0]}}\""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    first, status = proc.stdout.splitlines()
+    assert first.startswith("mp_neuron") and status in ("status 0", "status 141") and proc.stderr == ""

@@ -133,9 +133,13 @@ def test_compare_all_trains_every_model_and_the_sweep(tmp_path, capsys, monkeypa
     assert cli.main(["compare", "--all", "--steps", "30", "--out", str(tmp_path), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert [(r.model, r.data) for r in handed["runs"]] == all_runs() and handed["out"] == str(tmp_path)
-    assert len(all_runs()) == 19 and ("perceptron", "xor") in all_runs() and ("shallow_fast", "flower") not in all_runs()
+    assert (
+        len(all_runs()) == 19 and ("perceptron", "xor") in all_runs() and ("shallow_fast", "flower") not in all_runs()
+    )
     (sweep,) = handed["sweeps"]
-    assert [r.hidden for r in sweep] == [(h,) for h in (1, 2, 3, 4, 5, 20, 50)] and {r.data for r in sweep} == {"flower"}
+    assert [r.hidden for r in sweep] == [(h,) for h in (1, 2, 3, 4, 5, 20, 50)] and {r.data for r in sweep} == {
+        "flower"
+    }
     assert all(r.steps == 30 for r in handed["runs"] + sweep if r.model != "mp_neuron")
     for model, data in all_runs():
         assert f"{model:<22} {data:<10}" in printed

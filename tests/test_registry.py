@@ -46,7 +46,7 @@ class SigmoidHidden:
         }
 
 
-LEARNER = '''
+LEARNER = """
 import numpy as np
 
 def backward(X, Y, params, cache):
@@ -57,7 +57,7 @@ def backward(X, Y, params, cache):
     dZ1 = dA1 * A1 * (1 - A1)
     return {"dZ2": dZ2, "dW2": A1.T @ dZ2 / m, "db2": dZ2.sum(axis=0, keepdims=True) / m,
             "dA1": dA1, "dZ1": dZ1, "dW1": X.T @ dZ1 / m, "db1": dZ1.sum(axis=0, keepdims=True) / m}
-'''
+"""
 
 NEW = AutogradPair(
     "hidden_sigmoid",

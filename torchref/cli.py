@@ -179,7 +179,9 @@ def _dispatch(argv) -> int:
     from torchref import _process
 
     _process.setup(single_threaded=args.command != "bench")  # bench measures torch with its default threads
-    return COMMANDS[args.command](args)
+    status = COMMANDS[args.command](args)
+    sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+    return status
 
 
 def _models_command(args) -> int:
