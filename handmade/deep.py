@@ -1,4 +1,4 @@
-"""An L-layer network: the notes' chain, repeated (READING.md, "Lines that point past the notes").
+"""An L-layer network: the notes' chain, repeated for every layer.
 
 Layer l = 1..L, with A0 = X and g the hidden activation (tanh, sigmoid or relu):
 

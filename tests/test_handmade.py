@@ -217,3 +217,43 @@ def test_fast_trainer_gives_the_blas_threads_back_and_passes_a_workers_error_on(
         with pytest.raises(TypeError):
             trainer.step()
         assert blas_threads() == {2}
+
+
+def _python(code: str, cwd, env_path=None, *argv):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(env_path)} if env_path else dict(os.environ)
+    return subprocess.run(
+        [sys.executable, *(["-c", code] if code else []), *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_handmade_package_never_imports_torch(tmp_path):
+    code = (
+        "import pkgutil, importlib, sys, torchref_handmade\n"
+        "names = [m.name for m in pkgutil.iter_modules(torchref_handmade.__path__)]\n"
+        "for name in names: importlib.import_module('torchref_handmade.' + name)\n"
+        "print(len(names), 'torch' in sys.modules)\n"
+    )
+    proc = _python(code, tmp_path)
+    count, torch_loaded = proc.stdout.split()
+    assert proc.returncode == 0 and int(count) >= 10 and torch_loaded == "False", proc.stderr
+
+
+def test_installs_beside_a_course_repository_with_its_own_handmade_package(tmp_path):
+    """A `handmade` package earlier on the path (one without `_checks`) must not be what torchref imports."""
+    theirs = tmp_path / "course" / "handmade"
+    theirs.mkdir(parents=True)
+    (theirs / "__init__.py").write_text("COURSE = 'theirs'\n")
+    code = "import handmade, torchref.registry\nprint(handmade.COURSE, len(torchref.registry.REGISTRY) > 0)\n"
+    proc = _python(code, tmp_path, theirs.parent)
+    assert proc.returncode == 0 and proc.stdout.split() == ["theirs", "True"], proc.stderr
+    proc = _python("", tmp_path, theirs.parent, "-m", "torchref", "verify", "--models", "logistic", "--cases", "1")
+    assert proc.returncode == 0 and "rows passed, 0 rows failed" in proc.stdout, proc.stderr

@@ -4,7 +4,7 @@ Every number is measured side by side in this one run (the machine is noisy: rat
 absolute times, are what to compare): the median time of a step on each side and their
 ratio, the fraction of this machine's matmul rate (measured here, in the same dtype) each
 side reaches, the peak memory a step adds on each side (in a child process per side), and
-how many random parity cases per second the registry's check runs.
+how many random parity cases per second the registry's parity sweep runs.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def load_state_dict(path, twin: torch.nn.Module, model: str) -> None:
         data = torch.load(path, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint {path} does not exist") from None
-    except Exception as exc:  # noqa: BLE001 - torch.load fails in many ways on a damaged file (struct.error, ...)
+    except Exception as exc:  # torch.load fails in many ways on a damaged file (struct.error, ...)
         raise CheckpointError(
             f"checkpoint {path} is truncated, corrupted or not a state_dict file "
             f"({type(exc).__name__}: {str(exc)[:200]})"

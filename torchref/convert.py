@@ -50,8 +50,8 @@ def bind_params(layers: dict[str, nn.Linear], params: dict[str, np.ndarray]) -> 
 
     One module then serves every shape of its depth: building an nn.Linear (with its
     random initialisation) costs more than a whole forward and backward of a small case.
-    The parameters stay the same nn.Parameter objects with new values (`.data`: a quarter of
-    the cost of registering new ones, which was a tenth of a small case); the values are
+    The parameters stay the same nn.Parameter objects with new values (`.data`: cheaper than
+    registering new ones); the values are
     copies, so optimising them leaves `params` alone; in_features and out_features follow.
     """
     for s, layer in layers.items():

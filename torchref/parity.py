@@ -31,7 +31,7 @@ DEFAULT_TOLERANCES = {
 }
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 2.2 µs against 0.8, x12 per case
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is several times slower, and a case makes a dozen
 class TensorResult:
     """The comparison of one named tensor: handmade (actual) against the reference (expected)."""
 
@@ -116,7 +116,7 @@ def agreement(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[
 
 
 def _unravel(flat: int, shape: tuple) -> tuple:
-    """np.unravel_index for one index, as Python ints (a tenth of its cost at these sizes)."""
+    """np.unravel_index for one index, as Python ints (without its array machinery)."""
     index = []
     for size in reversed(shape):
         flat, i = divmod(flat, size)
@@ -176,7 +176,7 @@ _DTYPE_NAMES: dict = {}
 
 
 def _dtype_name(dtype) -> str:
-    """dtype.name, cached: NumPy builds the string anew each time (~10 µs)."""
+    """dtype.name, cached: NumPy builds the string anew each time."""
     if dtype not in _DTYPE_NAMES:
         _DTYPE_NAMES[dtype] = dtype.name
     return _DTYPE_NAMES[dtype]
@@ -222,8 +222,8 @@ def torch_steps(twin, params: list[dict], Xs: list[np.ndarray], Ys: list[np.ndar
     the same nn.Module: its layers, activations and criterion), and one
     torch.autograd.grad of the summed losses gives every case's gradients (the cases are
     independent: the gradient of the sum with respect to a case's tensors is that case's
-    own). Measured per case against torch_step: 3-5x less time at the notes' scale, about
-    even once m, n and h near 500, 64, 64 (the arithmetic dominates there).
+    own). It pays where per-call overhead dominates, at the notes' scale; on large shapes
+    the arithmetic dominates and it is about even with `torch_step` (README, Performance).
     """
     whole = _TraceAndLoss(twin)
     names = {id(p): name for name, p in whole.named_parameters()}
@@ -255,7 +255,9 @@ def _in_notes_layout(layers, cache, J, grads, m: int) -> dict[str, np.ndarray]:
         out[f"dW{s}"], out[f"db{s}"] = linear_to_notes(grads[2 * i], grads[2 * i + 1])
     for name, grad in zip(cache, grads[2 * len(layers) :]):
         if grad is not None:
-            out[f"d{name}"] = _numpy(grad) * m  # per-example: m · ∂J/∂(name) (NumPy: 5x cheaper than a torch op here)
+            out[f"d{name}"] = (
+                _numpy(grad) * m
+            )  # per-example: m · ∂J/∂(name), in NumPy (cheaper than a torch op on small arrays)
     return out
 
 

@@ -3,7 +3,7 @@
 Per model and dtype, the first cases are the entry's named shapes (degenerate ones
 first), the rest are random shapes (in long runs up to CHUNK cases in a row share one, so
 that their torch sides run as one batch); a share of them is also trained for TRAIN_STEPS
-steps on both sides. Each (model, dtype, check, tensor) becomes one row of the report.
+steps on both sides. Each (model, dtype, tensor) compared becomes one row of the report.
 """
 
 from __future__ import annotations
