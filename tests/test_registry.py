@@ -1,4 +1,4 @@
-"""The registry is the spine: an entry declared in one place gets every command, and nothing else knows models by name."""
+"""The registry is the spine: an entry declared in one place gets every command; nothing else names a model."""
 
 import ast
 import json
