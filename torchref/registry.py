@@ -29,7 +29,6 @@ from torchref_handmade.train import descend
 DTYPES = ("float32", "float64")
 TRAIN_STEPS = 50
 FD_TOLERANCE = Tolerance(1e-5, 1e-7, "central differences in float64, ε = 1e-6: error O(ε²) + O(1e-16/ε)")
-SIDES = ("handmade", "torch")
 
 
 @dataclass(frozen=True)
