@@ -215,6 +215,13 @@ def test_report_draws_every_figure(tmp_path):
         (["compare", "shallow", "--data", "flower", "--all"], 2, "give MODEL --data NAME, or --all"),
         (["compare", "shallow", "--data", "flower", "--lr", "-1"], 2, "--lr must be finite and > 0"),
         (["compare", "mp_neuron", "--data", "xor"], 2, "no threshold"),
+        (
+            ["compare", "logistic", "--data", "flower", "--hidden", "4"],
+            2,
+            "hidden: logistic has no hidden layer, got [4]",
+        ),
+        (["compare", "perceptron", "--data", "or", "--hidden", "4"], 2, "hidden: perceptron has no hidden layer"),
+        (["compare", "shallow", "--data", "xor", "--hidden", "4", "--hidden", "3"], 2, "shallow takes 1 hidden width"),
     ],
 )
 def test_compare_cli_errors(argv, status, message, tmp_path, capsys):

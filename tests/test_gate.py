@@ -56,7 +56,7 @@ def test_planted_backward_bug_is_named(monkeypatch, bug, dtype):
     monkeypatch.setattr(shallow, "backward", _shallow_backward(bug))
     pair = REGISTRY["shallow"]
     sample = pair.sample(Shape(4, 4, (4,)), dtype, 0)
-    results = pair.check(sample)
+    results = pair.parity(sample)
     failed = [r.name for r in results if not r.ok]
     assert failed == SHALLOW_BUGS[bug]
     first = next(r for r in results if not r.ok)
@@ -67,7 +67,7 @@ def test_planted_backward_bug_is_named(monkeypatch, bug, dtype):
 def test_the_correct_backward_passes_the_same_case(monkeypatch):
     monkeypatch.setattr(shallow, "backward", _shallow_backward(None))
     pair = REGISTRY["shallow"]
-    assert all(r.ok for r in pair.check(pair.sample(Shape(4, 4, (4,)), "float32", 0)))
+    assert all(r.ok for r in pair.parity(pair.sample(Shape(4, 4, (4,)), "float32", 0)))
 
 
 def test_planted_forward_bug_is_named(monkeypatch):
@@ -80,7 +80,7 @@ def test_planted_forward_bug_is_named(monkeypatch):
 
     monkeypatch.setattr(logistic, "forward", forward)
     pair = REGISTRY["logistic"]
-    results = pair.check(pair.sample(Shape(7, 3), "float64", 0))
+    results = pair.parity(pair.sample(Shape(7, 3), "float64", 0))
     assert [r.name for r in results if not r.ok][:2] == ["A", "J"]
 
 
@@ -94,8 +94,8 @@ def test_perceptron_rule_without_1_over_m_is_caught(monkeypatch):
     monkeypatch.setattr(perceptron, "backward", backward)
     pair = REGISTRY["perceptron"]
     sample = pair.sample(Shape(8, 3), "float64", 0)
-    assert [r.name for r in pair.check(sample) if not r.ok] == ["dW"]
-    assert {r.name for r in pair.check_training(sample) if not r.ok} >= {"W"}
+    assert [r.name for r in pair.parity(sample) if not r.ok] == ["dW"]
+    assert {r.name for r in pair.parity_training(sample) if not r.ok} >= {"W"}
 
 
 def test_missing_key_and_wrong_shape_are_reported(monkeypatch):
@@ -108,7 +108,7 @@ def test_missing_key_and_wrong_shape_are_reported(monkeypatch):
 
     monkeypatch.setattr(shallow, "backward", backward)
     pair = REGISTRY["shallow"]
-    results = {r.name: r for r in pair.check(pair.sample(Shape(3, 2, (4,)), "float64", 0))}
+    results = {r.name: r for r in pair.parity(pair.sample(Shape(3, 2, (4,)), "float64", 0))}
     assert "missing" in results["dA1"].message
     assert "expected shape (1, 1)" in results["db2"].message and "got (1,)" in results["db2"].message
 
@@ -131,7 +131,7 @@ def test_verify_fails_and_names_the_tensor(monkeypatch, capsys, tmp_path):
 
 def test_the_comparison_reports_what_assert_close_would():
     """One vectorised pass over many tensors: per tensor its verdict, largest errors and worst element."""
-    from torchref.parity import DEFAULT_TOLERANCES, compare
+    from torchref.parity import DEFAULT_TOLERANCES, agreement
 
     tol = DEFAULT_TOLERANCES["float64"]
     rng = np.random.default_rng(0)
@@ -149,7 +149,7 @@ def test_the_comparison_reports_what_assert_close_would():
     actual["C"][1, 2, 0] *= 1 + 1e-8  # a relative error within rtol
     actual["D"][0, 3] = np.nan  # nan where a number was expected
     actual["F"] = np.ones((1, 1), np.float32)  # wrong dtype
-    results = {r.name: r for r in compare(actual, expected, tol)}
+    results = {r.name: r for r in agreement(actual, expected, tol)}
     assert [k for k, r in results.items() if not r.ok] == ["A", "D", "F"]
     assert results["A"].worst_index == (2, 1) and abs(results["A"].max_abs - 1e-3) < 1e-12
     assert "Mismatched elements: 1 / 12" in results["A"].message
@@ -160,18 +160,18 @@ def test_the_comparison_reports_what_assert_close_would():
         assert results[key].max_abs == np.abs(a - e).max() and results[key].max_rel == (np.abs(a - e) / np.abs(e)).max()
     assert results["C"].ok and 0 < results["C"].max_rel <= 1.1e-8
     assert results["D"].worst_index == (0, 3) and results["D"].max_abs == np.inf  # equal infinities and nan == nan pass
-    both_nan = compare({"N": np.array([1.0, np.nan, np.inf])}, {"N": np.array([1.0, np.nan, np.inf])}, tol)[0]
+    both_nan = agreement({"N": np.array([1.0, np.nan, np.inf])}, {"N": np.array([1.0, np.nan, np.inf])}, tol)[0]
     assert both_nan.ok and both_nan.max_abs == 0.0, both_nan.message  # was a failure: nan's bound was nan
     assert results["E"].ok and results["E"].worst_index is None
     assert "expected shape (1, 1) float64, got (1, 1) float32" in results["F"].message
-    missing = compare({}, {"G": np.zeros(2)}, tol)[0]
+    missing = agreement({}, {"G": np.zeros(2)}, tol)[0]
     assert not missing.ok and "missing from the handmade result" in missing.message
 
 
 def test_freed_memory_is_kept_on_glibc():
     import platform
 
-    from torchref.parity import keep_freed_memory
+    from torchref._process import keep_freed_memory
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")

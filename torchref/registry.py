@@ -167,9 +167,11 @@ class Net:
     def hidden_for(self, name: str, hidden) -> tuple[int, ...]:
         """The hidden widths a training run asks for, refused when the architecture cannot take them."""
         hidden = tuple(hidden)
-        if (len(hidden) != self.depth and not self.any_depth) or (self.any_depth and not hidden):
-            wanted = "at least one hidden width" if self.any_depth else f"{self.depth} hidden width(s)"
-            raise ValueError(f"hidden: {name} takes {wanted}, got {list(hidden)}")
+        if self.any_depth and not hidden:
+            raise ValueError(f"hidden: {name} takes at least one hidden width, got none")
+        if not self.any_depth and len(hidden) != self.depth:
+            wanted = "has no hidden layer" if self.depth == 0 else f"takes {self.depth} hidden width(s)"
+            raise ValueError(f"hidden: {name} {wanted}, got {list(hidden)}")
         return hidden
 
 
@@ -256,7 +258,9 @@ class ModelPair(abc.ABC):
         return Sample(shape, dtype, seed, X, Y, params, lr=lr)
 
     def hidden_for(self, hidden) -> tuple[int, ...]:
-        """The hidden widths of a training run (none by default: the entry has no hidden layer)."""
+        """The hidden widths of a training run, refused when the entry cannot take them (by default it has none)."""
+        if tuple(hidden):
+            raise ValueError(f"hidden: {self.name} has no hidden layer, got {list(hidden)}")
         return ()
 
     # --- prediction ----------------------------------------------------------------------
