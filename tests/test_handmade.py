@@ -192,6 +192,7 @@ def test_fast_trainer_splits_rows_from_the_measured_size_and_never_past_m(dtype,
         return shallow_fast.ShallowTrainer(X, Y, shallow.init_params(2, h, rng, dtype), 0.1, **kwargs).workers
 
     monkeypatch.setitem(shallow_fast.TWO_WORKERS_FROM, np.dtype(dtype), 64)
+    monkeypatch.setattr(shallow_fast, "_cpus", lambda: 2)  # whatever this process may use (taskset -c 0: one)
     assert (workers(7, 9), workers(8, 8), workers(1, 64), workers(5, 1, workers=8)) == (1, 2, 1, 5)
     monkeypatch.setattr(shallow_fast, "_cpus", lambda: 1)
     assert workers(8, 8) == 1  # one CPU: no second worker
