@@ -215,7 +215,19 @@ def _verify(args) -> int:
     from torchref.verify import verify
 
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    report = verify(args.models, args.cases, dtypes, args.seed)
+    try:
+        report = verify(args.models, args.cases, dtypes, args.seed)
+    except KeyboardInterrupt as exc:
+        partial = getattr(exc, "report", None)
+        if partial is None:
+            raise
+        print(partial.table(failures_only=args.failures_only))
+        saved = (
+            f" (also in {args.json}, complete: false)"
+            if args.json and _write_json(args.json, partial.to_json())
+            else ""
+        )
+        raise Interrupted(f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}") from exc
     print(report.table(failures_only=args.failures_only))
     if not _write_json(args.json, report.to_json()):
         return 2
@@ -259,18 +271,23 @@ def _compare(args) -> int:
     jobs = all_runs() if args.all else [(args.model, args.data)]
     bar = partial(tqdm, unit="run", disable=args.quiet or None, file=sys.stderr)
     options = dict(steps=args.steps, seed=args.seed, dtype=args.dtype)
+    runs, swept = [], []
     try:
-        runs = [
-            side_by_side(model, data, lr=args.lr, hidden=args.hidden, **options)
-            for model, data in bar(jobs, desc="training")
-        ]
-        swept = sweeps(**options, progress=partial(bar, desc="hidden sweep")) if args.all else []
+        for model, data in bar(jobs, desc="training"):
+            runs.append(side_by_side(model, data, lr=args.lr, hidden=args.hidden, **options))
+        if args.all:
+            swept = sweeps(**options, progress=partial(bar, desc="hidden sweep"))
     except DriftError as exc:
         print(f"torchref: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:  # a model and dataset that do not fit together
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        if not runs:
+            raise
+        path = report(runs, [], args.out)  # the runs finished so far keep their figures
+        raise Interrupted(f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
     path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()

@@ -42,15 +42,17 @@ class Report:
     cases: int
     dtypes: tuple
     rows: list = field(default_factory=list)
+    complete: bool = True  # False: interrupted, the rows of the models and dtypes finished so far
 
     @property
     def ok(self) -> bool:
-        return all(row.ok for row in self.rows)
+        return self.complete and all(row.ok for row in self.rows)
 
     def to_json(self) -> dict:
         return {
             "schema": SCHEMA,
             "passed": self.ok,
+            "complete": self.complete,
             "seed": self.seed,
             "cases": self.cases,
             "dtypes": list(self.dtypes),
@@ -76,6 +78,8 @@ class Report:
                 lines.append(f"\nFIRST FAILURE {r.model} {r.dtype} {r.tensor}: {r.first_failure}")
         passed = sum(r.ok for r in self.rows)
         lines.append(f"\nverify: {passed} rows passed, {len(self.rows) - passed} rows failed")
+        if not self.complete:
+            lines.append("verify: interrupted; the rows above are those of the models and dtypes finished")
         return "\n".join(lines)
 
 
@@ -92,10 +96,23 @@ def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, 
 
 
 def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_every: int = 5, progress=None) -> Report:
-    """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides."""
+    """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides.
+
+    On Ctrl-C the KeyboardInterrupt carries `.report`: the rows finished so far, `complete` False.
+    """
     check_sweep(models, cases, dtypes)
     train_every = _checks.positive_int("train_every", train_every)
     report = Report(seed, cases, tuple(dtypes))
+    try:
+        _sweep(report, models, cases, dtypes, seed, train_every, progress)
+    except KeyboardInterrupt as exc:
+        report.complete = False
+        exc.report = report
+        raise
+    return report
+
+
+def _sweep(report: Report, models, cases: int, dtypes, seed: int, train_every: int, progress) -> None:
     for name in models or REGISTRY:
         pair = REGISTRY[name]
         for dtype in dtypes:
@@ -109,4 +126,3 @@ def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_eve
                     if progress:
                         progress()
             report.rows.extend(rows.values())
-    return report
