@@ -164,7 +164,7 @@ def test_the_sweep_states_its_steps_which_default_to_5000():
     assert (sweep.data, sweep.steps) == ("flower", 5000)
     run = side_by_side("shallow", "xor", steps=5, hidden=[2])
     run.steps = sweep.steps
-    assert sweep_title([run]) == "shallow on xor: hidden size (lr = 1.2, 5,000 steps each)"
+    assert sweep_title([run]) == "shallow on xor: hidden-size sweep (lr = 1.2, 5,000 steps each)"
 
 
 def test_compare_without_matplotlib_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
@@ -204,7 +204,11 @@ def test_report_draws_every_figure(tmp_path):
         for name in figures:
             assert f"![{name}]({name})" in text
             _is_picture(path.parent / name)
-    assert "| 1 |" in text and "| 50 |" in text and "hidden size (lr = 1.2, 30 steps each)" in text
+    assert (
+        "| 1 |" in text
+        and "| 50 |" in text
+        and "## shallow on flower: hidden-size sweep (lr = 1.2, 30 steps each)" in text
+    )
     _is_picture(path.parent / "shallow-hidden-sweep.png")
 
 

@@ -111,7 +111,12 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("model", nargs="?", type=_model, help="a registry model (or --all)")
     k.add_argument("--data", choices=DATASETS, help="dataset made in code")
     k.add_argument("--all", action="store_true", help="every model on its datasets, and the hidden-size sweep")
-    k.add_argument("--steps", type=_positive, default=None, help="gradient-descent steps (default per model)")
+    k.add_argument(
+        "--steps",
+        type=_positive,
+        default=None,
+        help="gradient-descent steps (default per model; with --all, the sweep's too)",
+    )
     k.add_argument("--lr", type=float, default=None, help="learning rate (default per model)")
     k.add_argument("--hidden", type=_positive, action="append", help="hidden width (repeat for deep models)")
     k.add_argument("--seed", type=int, default=0)

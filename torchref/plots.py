@@ -135,7 +135,7 @@ def drift(run, path: Path) -> Path:
 
 def sweep_title(runs) -> str:
     first = runs[0]
-    return f"{first.model} on {first.data}: hidden size (lr = {first.lr:g}, {first.steps:,} steps each)"
+    return f"{first.model} on {first.data}: hidden-size sweep (lr = {first.lr:g}, {first.steps:,} steps each)"
 
 
 def hidden_sweep(runs, path: Path) -> Path:
@@ -182,7 +182,7 @@ def report(runs, sweeps, out: Path) -> Path:
         lines += [f"![{name}]({name})" for name in names]
     for sweep in sweeps:
         name = hidden_sweep(sweep, out / f"{sweep[0].model}-hidden-sweep.png").name
-        lines += ["", f"## Hidden-size sweep: {sweep_title(sweep)}", ""]
+        lines += ["", f"## {sweep_title(sweep)}", ""]
         lines += ["| h | accuracy (handmade / torch) |", "|---|---|"]
         lines += [
             f"| {r.hidden[0]} | {r.accuracy['handmade'][-1]:.1%} / {r.accuracy['torch'][-1]:.1%} |" for r in sweep
