@@ -264,6 +264,9 @@ def _compare(args) -> int:
     if args.lr is not None and not (args.lr > 0 and args.lr < float("inf")):
         print(f"torchref: error: --lr must be finite and > 0, got {args.lr}", file=sys.stderr)
         return 2
+    if args.all and args.hidden:
+        print("torchref: error: --hidden sets one model's widths; --all trains each with its own", file=sys.stderr)
+        return 2
     try:  # before any training: the figures need the [plots] extra
         from torchref.plots import report
     except ImportError as exc:
