@@ -89,6 +89,14 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
+    c.add_argument("--pattern", metavar="GLOB", help="the file names to judge (default *.py and *.ipynb)")
+    c.add_argument(
+        "--csv", metavar="PATH", help="the gradebook: student, file, score, max, verdict, first wrong link, cause"
+    )
+    c.add_argument("--gradescope", metavar="PATH", help="Gradescope's results.json for the submission")
+    c.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
     e.add_argument("--m", type=_positive, default=3)
@@ -118,6 +126,20 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
+    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
+    a.add_argument("platform", choices=["gradescope"])
+    a.add_argument("--model", required=True, type=_model)
+    a.add_argument(
+        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+    )
+    a.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20)")
+    a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
+    a.add_argument(
+        "--requirement",
+        metavar="SPEC",
+        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
+        "(default: this version from PyPI)",
+    )
     return p
 
 
@@ -151,6 +173,10 @@ def main(argv=None) -> int:
         return 0
     if args.command == "check":
         return _check(args)
+    if args.command == "autograder":
+        from torchref.autograder import cli as autograder
+
+        return autograder(args)
     if args.command == "compare":
         return _compare(args)
     if args.command == "explain":
@@ -238,7 +264,7 @@ def _compare(args) -> int:
 def _check(args) -> int:
     from pathlib import Path
 
-    from torchref.derivation import SCHEMA, check
+    from torchref.derivation import check
 
     path = Path(args.path)
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
@@ -250,29 +276,13 @@ def _check(args) -> int:
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
     )
-    if path.is_dir():
-        from functools import partial
+    if path.is_dir() or path.suffix == ".ipynb" or args.csv or args.gradescope or args.html or args.hide_values:
+        from torchref.gradebook import cli as gradebook
 
-        from tqdm import tqdm
-
-        from torchref.derivation import check_many
-
-        bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
-        reports = check_many(path, args.model, progress=bar, **options)
-        if not reports:
-            print(f"torchref: no .py files in {path}", file=sys.stderr)
-            return 2
-        for report in reports:
-            print(report.summary())
-        counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
-        print(f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged")
-        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
-        status = max(r.exit_code for r in reports)
-    else:
-        report = check(path, args.model, **options)
-        print(report.table())
-        document, status = report.to_json(), report.exit_code
-    return status if _write_json(args.json, document) else 2
+        return gradebook(args, options)  # folders, notebooks, scores and the class report
+    report = check(path, args.model, **options)
+    print(report.table())
+    return report.exit_code if _write_json(args.json, report.to_json()) else 2
 
 
 if __name__ == "__main__":  # pragma: no cover
