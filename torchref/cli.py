@@ -276,7 +276,8 @@ def _check(args) -> int:
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
     )
-    if path.is_dir() or path.suffix == ".ipynb" or args.csv or args.gradescope or args.html or args.hide_values:
+    batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
+    if path.is_dir() or path.suffix == ".ipynb" or any(batch):
         from torchref.gradebook import cli as gradebook
 
         return gradebook(args, options)  # folders, notebooks, scores and the class report

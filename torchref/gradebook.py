@@ -53,17 +53,15 @@ def gradient_results(report: FileReport) -> list[tuple[str, bool, str]]:
 def _feedback(t: TensorVerdict, cases: int, crashed: int) -> str:
     if t.status == "ok" and t.failed == 0 and crashed == 0:
         return f"{t.name}: right in all {cases} cases"
-    parts = [f"{t.name}: {t.status}" if t.status != "ok" else f"{t.name}:"]
+    parts = []
     if t.failed:
         parts.append(f"differs from autograd in {t.failed} of {cases} cases (first: {t.first_failure})")
     if crashed:
         parts.append(f"not returned in {crashed} of {cases} cases (your code raised)")
-    text = " ".join(parts[:1]) + " " + "; ".join(parts[1:])
     if t.diagnosis:
-        text += f"; {t.diagnosis}"
-    if t.message:
-        text += f"\n{t.message}"
-    return text.strip()
+        parts.append(t.diagnosis)
+    text = f"{t.name}: " + (f"{t.status}: " if t.status != "ok" else "") + "; ".join(parts)
+    return text + (f"\n{t.message}" if t.message else "")
 
 
 def grade(report: FileReport) -> FileReport:
