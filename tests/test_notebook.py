@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import torchref
-from torchref.derivation.sources import SourceError, from_functions
+from torchref.derivation.sources import SourceError, from_functions, from_notebook
 
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
@@ -207,3 +207,13 @@ def test_the_worked_notebook_example_runs_in_a_kernel(tmp_path):
     printed = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     assert "model shallow  10 cases (float32, float64)  PASS" in printed
     assert not [o for o in outputs if o["output_type"] == "error"]
+
+
+def test_the_worked_notebook_handed_in_keeps_only_what_its_functions_need():
+    """The last definition of backward wins, as in the kernel; `import torchref` and the checks' cells stay out."""
+    src = from_notebook((EXAMPLES / "check_in_notebook.ipynb").read_bytes(), "check_in_notebook.ipynb")
+    assert src.text.startswith("import numpy as np\n") and "torchref" not in src.text
+    assert src.text.count("def backward") == 2 and "report" not in src.text
+    assert src.labels[0] == "cell 2, line 1" and src.labels[-1].startswith("cell 8, line ")
+    report = torchref.check(EXAMPLES / "check_in_notebook.ipynb", model="shallow", **OPTIONS)
+    assert report.verdict == "pass", report.table()

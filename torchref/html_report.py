@@ -220,13 +220,15 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         text = small if isinstance(small, str) else json.dumps(small, indent=2, ensure_ascii=False, default=str)
         body.append(f'<h2>The small case, to recompute by hand</h2><pre id="small-case">{escape(text)}</pre>')
     if r.tensors:
+        # returned: the cases in which the learner's code gave the tensor (not where it raised)
         cells = "".join(
-            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.failed}/{t.cases}</td>"
+            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases}</td>"
+            f"<td>{t.failed}/{t.cases}</td>"
             + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
             + f"<td>{escape(t.diagnosis)}</td></tr>"
             for t in r.tensors
         )
-        head = "<th>tensor</th><th>verdict</th><th>failed</th>" + ("" if hide else "<th>max abs</th>")
+        head = "<th>tensor</th><th>verdict</th><th>returned</th><th>failed</th>" + ("" if hide else "<th>max abs</th>")
         body.append(f"<h2>Every tensor</h2><table><tr>{head}<th>diagnosis</th></tr>{cells}</table>")
     if r.errors or r.warnings:
         items = [f"<li>{escape(e)}</li>" for e in r.errors[:5]]

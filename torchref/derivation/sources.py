@@ -223,9 +223,9 @@ def from_text(text: str, name: str = "cell") -> Source:
 def from_notebook(data: bytes, name: str) -> Source:
     """The code cells of a notebook that define the contract's functions, their imports and their helpers.
 
-    Kept, in notebook order: import statements, function and class definitions, and the
-    assignments whose names a kept function reads. Everything else (a training loop, a plot,
-    a call of backward on data) is left out: it would run when the judge loads the file.
+    Kept, in notebook order: function and class definitions, and the imports and assignments
+    whose names a kept definition reads. Everything else (a training loop, a plot, a call of
+    backward on data) is left out: it would run when the judge loads the file.
     Cells count from 1 at the top, markdown included.
     """
     try:
@@ -275,25 +275,33 @@ def from_notebook(data: bytes, name: str) -> Source:
 
 
 def _kept(statements):
-    """Imports, definitions, and the assignments a kept definition reads."""
-    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    """Function and class definitions; the assignments and imports whose names a kept statement reads.
+
+    An import nothing kept reads (`import torchref`, `import matplotlib.pyplot as plt`) is left
+    out: the judge would only pay for loading it.
+    """
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+    def reads(node):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def binds(node):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return {(a.asname or a.name).split(".")[0] for a in node.names}
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+    keep = [item[3] is None or isinstance(item[3], definitions) for item in statements]
     read = set()
-    for *_, node, _ in statements:
-        if node is None or isinstance(node, definitions):
-            for sub in ast.walk(node) if node is not None else ():
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                    read.add(sub.id)
-    kept = []
-    for item in statements:
-        node = item[3]
-        if node is None or isinstance(node, definitions):
-            kept.append(item)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-            if names & read:
-                kept.append(item)
-    return kept
+    for item, kept in zip(statements, keep):
+        if kept and item[3] is not None:
+            read |= reads(item[3])
+    for kinds in ((ast.Assign, ast.AnnAssign), (ast.Import, ast.ImportFrom)):  # constants first: they may use imports
+        for i, item in enumerate(statements):
+            if isinstance(item[3], kinds) and binds(item[3]) & read:
+                keep[i] = True
+                read |= reads(item[3])
+    return [item for item, kept in zip(statements, keep) if kept]
 
 
 # ---- folders -----------------------------------------------------------------------------
