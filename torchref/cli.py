@@ -62,10 +62,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--failures-only", action="store_true", help="print only the failing rows")
     c = sub.add_parser(
         "check",
-        help="check a learner's derivation file (or every .py file of a folder)",
+        help="check a learner's derivation (.py or .ipynb), or every submission of a folder",
         description="Exit status: 0 when the derivation passes, 1 when it is wrong, 2 when it cannot "
         "be judged (no such file, no backward, a crash, a time-out). For a folder, the "
-        "largest status of its files.",
+        "largest status of its files (2 also when it holds no submission).",
     )
     c.add_argument("path", metavar="FILE|DIR")
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
