@@ -217,3 +217,17 @@ def test_the_worked_notebook_handed_in_keeps_only_what_its_functions_need():
     assert src.labels[0] == "cell 2, line 1" and src.labels[-1].startswith("cell 8, line ")
     report = torchref.check(EXAMPLES / "check_in_notebook.ipynb", model="shallow", **OPTIONS)
     assert report.verdict == "pass", report.table()
+
+
+def test_a_lambda_helper_goes_along_on_its_own_line_and_help_lines_are_blanked(tmp_path):
+    learner = _module(
+        tmp_path,
+        "cells",
+        "import numpy as np\nsquare = lambda a: a**2\n\n"
+        + BACKWARD.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - square(A1))  # right?"),
+    )
+    src = from_functions(learner.backward)
+    assert "square = lambda a: a**2" in src.text and "# right?" in src.text
+    assert torchref.check(backward=learner.backward, model="shallow", **OPTIONS).verdict == "pass"
+    cell = "import numpy as np\nnp.sum?\n" + BACKWARD
+    assert torchref.check(source=cell, model="shallow", **OPTIONS).verdict == "pass"

@@ -79,6 +79,8 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
     """Write the report into the folder `out` (made if needed); return the path of index.html."""
     out, root = Path(out), Path(root)
     (out / "s").mkdir(parents=True, exist_ok=True)
+    for old in (out / "s").glob("[0-9][0-9][0-9][0-9].html"):  # an earlier report's pages
+        old.unlink()
     names = [label(r, root) for r in reports]
     pages = [f"s/{i + 1:04d}.html" for i in range(len(reports))]  # numbered: a learner's name is never a path
     ranked = mistakes(reports)

@@ -9,6 +9,7 @@ that says why not. It never runs the learner's code: the judge does, in its own 
 from __future__ import annotations
 
 import ast
+import errno
 import fnmatch
 import inspect
 import os
@@ -25,8 +26,8 @@ SUBMISSION_SUFFIXES = (".py", ".ipynb")
 CONTRACT = ("forward", "backward")  # the functions a derivation defines
 MAX_BYTES = {".py": 1 << 20, ".ipynb": 64 << 20}  # a notebook carries its figures
 MAX_DEPTH = 8  # folders below a student's folder
-# IPython lines that are not Python: magics, shell escapes, help (`np.sum?`)
-_MAGIC = re.compile(r"^\s*(%|!|\?)|\?\s*$")
+# IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
+_MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
 _TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
 
 
@@ -107,7 +108,9 @@ def from_functions(backward, forward=None) -> Source:
         # co_names holds attribute names too (`.T`, `.shape`): only those bound in the globals matter
         for name in sorted(_global_names(fn.__code__) & fn.__globals__.keys()):
             value = fn.__globals__[name]
-            if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__ and value is not fn:
+            if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+                _lambda(name, value, fn, chunks, warnings)  # `sigma = lambda z: ...`: its own line
+            elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__ and value is not fn:
                 add(value, value.__name__)  # a helper of the same notebook or module: its source too
                 if value.__name__ != name:
                     aliases.append(f"{name} = {value.__name__}")
@@ -169,6 +172,20 @@ def _global_names(code) -> set:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
+
+
+def _lambda(name, value, user, chunks, warnings) -> None:
+    """A helper written `name = lambda ...`: its line, when it is exactly that assignment."""
+    try:
+        text = textwrap.dedent(inspect.getsource(value))
+        tree = ast.parse(text)
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    single = tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
+    if single and [getattr(t, "id", None) for t in tree.body[0].targets] == [name]:
+        chunks.append((name, text))
+    else:
+        warnings.append(f"{user.__name__} reads {name}, a lambda whose source is not one line `{name} = lambda ...`")
 
 
 def _global(name, value, user, header, warnings) -> None:
@@ -407,7 +424,7 @@ def _entry(path: Path, student: str, model: str, pattern) -> Entry:
         try:
             st = os.stat(path)
         except OSError as exc:
-            if exc.errno == 40:  # ELOOP
+            if exc.errno == errno.ELOOP:
                 return no("unusable", "a symbolic link that loops back on itself")
             return no("unusable", f"a symbolic link to nothing ({os.readlink(path)})")
     kind = _kind(st.st_mode)
