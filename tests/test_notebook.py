@@ -166,6 +166,7 @@ def test_a_notebook_is_judged_from_the_cells_that_define_the_functions(tmp_path)
         (_notebook(["x <- 1"], language="R"), "a R notebook, not a Python one"),
         (json.dumps({"cells": 3}), "not a readable notebook"),
     ],
+    ids=["not-json", "R", "not-a-notebook"],  # a notebook's cells have random ids: never in a test's id
 )
 def test_an_unreadable_notebook_could_not_be_judged(tmp_path, content, says):
     path = tmp_path / "hw.ipynb"
