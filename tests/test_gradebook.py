@@ -177,3 +177,22 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
     (tmp_path / "hw.py").write_text(derivation())
     assert cli.main(["check", str(tmp_path), *CHECK, "--csv", str(tmp_path / "no" / "such" / "x.csv")]) == 2
     assert "torchref: cannot write --csv" in capsys.readouterr().err
+
+
+def test_caches_folders_big_files_and_other_encodings_are_listed(tmp_path, monkeypatch):
+    from torchref.derivation import sources
+
+    (tmp_path / "amy" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "amy" / "hw.py").write_text(derivation())
+    (tmp_path / "amy" / "big.py").write_text("#" * 2000)
+    (tmp_path / "amy" / "latin.py").write_bytes("# caf\xe9\n".encode("latin-1"))
+    monkeypatch.setattr(sources, "MAX_BYTES", {".py": 1000, ".ipynb": 1000})
+    said = {
+        str(e.path.relative_to(tmp_path)): e.report.reason if e.report else e.source.text
+        for e in entries(tmp_path, "shallow", recursive=True)
+    }
+    assert said["amy/__pycache__"] == "copies and caches"
+    assert said["amy/big.py"] == "larger than 0 MiB (2000 bytes)"
+    assert said["amy/latin.py"] == "# café\n"  # shown as it reads; the judge runs its bytes
+    flat = {e.path.name: e.report.reason for e in entries(tmp_path, "shallow") if e.report}
+    assert flat == {"amy": "a folder (give --recursive for a folder per student)"}

@@ -232,3 +232,64 @@ def test_a_lambda_helper_goes_along_on_its_own_line_and_help_lines_are_blanked(t
     assert torchref.check(backward=learner.backward, model="shallow", **OPTIONS).verdict == "pass"
     cell = "import numpy as np\nnp.sum?\n" + BACKWARD
     assert torchref.check(source=cell, model="shallow", **OPTIONS).verdict == "pass"
+
+
+def test_what_functions_read_from_the_notebook_goes_along_or_is_named(tmp_path):
+    learner = _module(
+        tmp_path,
+        "cells",
+        textwrap.dedent(
+            """
+            import numpy as np
+
+            KEYS = ("dW2", "db2", "dW1", "db1")
+            SCALE = {"half": 0.5}
+            WEIGHTS = np.ones(3)
+
+
+            def helper(grads):
+                return {k: grads[k] for k in KEYS}  # a comprehension: code nested in the function
+
+
+            pick = helper
+
+
+            def backward(X, Y, params, cache):
+                unused = WEIGHTS
+                return pick({"dW2": 0, "db2": 0, "dW1": 0, "db1": 0})
+            """
+        ),
+    )
+    src = from_functions(learner.backward)
+    assert "KEYS = ('dW2', 'db2', 'dW1', 'db1')" in src.text and "pick = helper" in src.text
+    assert src.warnings == [
+        "backward reads the global WEIGHTS (ndarray), which is not sent to the check: "
+        "pass it as an argument or define it inside the function"
+    ]
+    report = torchref.check(backward=learner.backward, model="shallow", **OPTIONS)
+    assert report.verdict == "wrong" and report.warnings[0].startswith("backward reads the global WEIGHTS")
+    with pytest.raises(SourceError, match="two functions with one name 'helper'"):
+        from_functions(learner.helper, _another_helper(learner))
+
+
+def _another_helper(learner):
+    """Another function named `helper`."""
+    scope = {}
+    exec(compile("def helper(X, params):\n    return None\n", "<x>", "exec"), scope)
+    return scope["helper"]
+
+
+def test_notebook_cells_that_are_not_python_are_left_out_and_said(tmp_path):
+    cells = [
+        "%%bash\necho this is shell",
+        "%%time\nimport numpy as np",
+        "this is not python at all",
+        BACKWARD,
+    ]
+    path = tmp_path / "hw.ipynb"
+    path.write_text(_notebook(cells))
+    report = torchref.check(path, model="shallow", **OPTIONS)
+    assert report.verdict == "pass", report.table()
+    assert report.warnings[0].startswith("cell 3 left out: it is not Python (invalid syntax, line 1)")
+    path.write_bytes(b"\xff\xfe{}")
+    assert torchref.check(path, model="shallow").reason == "not a readable notebook: it is not UTF-8 text"
