@@ -293,3 +293,19 @@ def test_notebook_cells_that_are_not_python_are_left_out_and_said(tmp_path):
     assert report.warnings[0].startswith("cell 3 left out: it is not Python (invalid syntax, line 1)")
     path.write_bytes(b"\xff\xfe{}")
     assert torchref.check(path, model="shallow").reason == "not a readable notebook: it is not UTF-8 text"
+
+
+def test_the_headline_names_the_cause_and_the_learners_line_when_they_are_known():
+    from torchref.derivation import FileReport, TensorVerdict
+
+    report = FileReport("/course/my.py", "shallow", verdict="wrong", first_wrong="dZ1", cases=40)
+    report.tensors = [TensorVerdict("dZ1", "wrong", cases=40, failed=40, diagnosis="tanh′ written as 1 − A")]
+    assert report.headline() == "WRONG: first wrong link dZ1: tanh′ written as 1 − A"
+    report.cause, report.line = "σ′ used for tanh′", "my.py:20  dZ1 = dA1 * A1 * (1 - A1)"
+    assert report.headline() == "WRONG: first wrong link dZ1: σ′ used for tanh′ (my.py:20)"
+    page = report._repr_html_()
+    assert "σ′ used for tanh′" in page and "my.py:20 <code>dZ1 = dA1 * A1 * (1 - A1)</code>" in page
+    assert FileReport("x.py", "shallow", cases=4).headline() == "PASS (4 cases)"
+    assert FileReport("x.py", "shallow", verdict="unusable", reason="no backward").headline() == (
+        "COULD NOT JUDGE: no backward"
+    )
