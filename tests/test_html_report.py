@@ -191,3 +191,24 @@ def test_index_html_in_a_headless_browser_shows_the_summary_and_sorts_by_a_colum
         assert browser.find_element(By.TAG_NAME, "h1").text == f"{INJECTION}.py"  # text, not an image
     finally:
         browser.quit()
+
+
+def test_mistakes_group_by_their_catalogue_name_before_their_text():
+    def wrong(name, cause, mistake=""):
+        return FileReport(name, "shallow", verdict="wrong", first_wrong="dZ1", cause=cause, mistake=mistake)
+
+    reports = [
+        wrong("a.py", "σ′ used for tanh′ (in dZ1)", "sigma-prime-for-tanh-prime"),
+        wrong("b.py", "σ′ used for tanh′", "sigma-prime-for-tanh-prime"),
+        wrong("c.py", "you computed dZ1 = dA1"),
+        wrong("d.py", "you computed dZ1 = dA1"),
+        wrong("e.py", "you computed dZ1 = dA1 ⊙ A1"),
+        FileReport("f.py", "shallow"),
+    ]
+    ranked = html_report.mistakes(reports)
+    assert [(key, members) for key, _, members in ranked] == [
+        ("sigma-prime-for-tanh-prime", [0, 1]),
+        ("you computed dZ1 = dA1", [2, 3]),
+        ("you computed dZ1 = dA1 ⊙ A1", [4]),
+    ]
+    assert ranked[0][1] == "at dZ1: σ′ used for tanh′ (in dZ1)"
