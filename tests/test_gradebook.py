@@ -74,6 +74,13 @@ def test_the_rubric_reads_every_gradient_of_the_model():
     tensors = [TensorVerdict(n, cases=4) for n in ("dW2", "db2", "dW1")] + [TensorVerdict("db1", "wrong", cases=4)]
     partial = grade(FileReport("x.py", "shallow", verdict="wrong", cases=4, tensors=tensors))
     assert (partial.score, partial.max_score) == (3.0, 4.0)
+    # a deep model's dW4 exists only in its cases with three hidden layers: fewer cases is not a crash
+    names = required_gradients("deep_tanh_sigmoid")
+    tensors = [TensorVerdict(n, cases=2 if n in ("dW4", "db4") else 4) for n in names]
+    deep = grade(FileReport("x.py", "deep_tanh_sigmoid", cases=4, tensors=tensors))
+    assert deep.score == deep.max_score == len(names)
+    crashed = grade(FileReport("x.py", "deep_tanh_sigmoid", "wrong", cases=4, tensors=tensors, errors=["case c1: E"]))
+    assert crashed.score == 0
 
 
 def test_a_pattern_picks_the_files_and_lists_the_others(tmp_path, capsys):
