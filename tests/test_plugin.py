@@ -25,9 +25,13 @@ def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_verdict_firs
     (course / "wrong.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
     (course / "test_gate.py").write_text(
         """
+import pathlib
+
 def test_correct(torchref_check):
     report = torchref_check("correct.py", model="shallow", cases=3, seed=5)
     assert report.verdict == "pass"
+    absolute = pathlib.Path(__file__).parent / "correct.py"
+    assert torchref_check(str(absolute), model="shallow", cases=3, seed=5).file == str(absolute)
 
 def test_wrong(torchref_check):
     torchref_check("wrong.py", model="shallow", cases=3, seed=5)
