@@ -369,7 +369,7 @@ def test_cli_batch_mode_summarises_every_file(tmp_path, capsys):
 
 def test_cli_batch_mode_on_an_empty_folder_exits_2(tmp_path, capsys):
     assert cli.main(["check", str(tmp_path), "--model", "shallow"]) == 2
-    assert "no .py files" in capsys.readouterr().err
+    assert "no .py or .ipynb files" in capsys.readouterr().err
 
 
 def test_check_many_and_the_python_api(tmp_path):

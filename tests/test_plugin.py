@@ -1,5 +1,6 @@
 """The pytest plugin, as another repository would use it (pytester runs a separate pytest)."""
 
+import re
 from pathlib import Path
 
 import torchref
@@ -12,21 +13,45 @@ def test_the_plugin_is_registered_by_its_entry_point(pytester):
     result.stdout.fnmatch_lines(["*torchref_check*"])
 
 
-def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_report(pytester):
-    """Both in one run of another repository's pytest (each run pays torch's import, ~3 s)."""
-    pytester.makepyfile(correct=EXAMPLE, wrong=EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
-    pytester.makepyfile(
-        test_gate="""
-        def test_correct(torchref_check):
-            report = torchref_check("correct.py", model="shallow", cases=3)
-            assert report.verdict == "pass"
+def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_verdict_first(pytester, monkeypatch):
+    """Both in one run of another repository's pytest (each run pays torch's import, ~3 s).
 
-        def test_wrong(torchref_check):
-            torchref_check("wrong.py", model="shallow", cases=3)
+    The files sit beside the test file in a sub-folder and pytest starts at the top: a relative
+    path is the test file's. The short summary's line is the failure's first line: the verdict
+    and the first wrong link.
     """
+    course = pytester.mkpydir("course")
+    (course / "correct.py").write_text(EXAMPLE)
+    (course / "wrong.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
+    (course / "test_gate.py").write_text(
+        """
+import pathlib
+
+def test_correct(torchref_check):
+    report = torchref_check("correct.py", model="shallow", cases=3, seed=5)
+    assert report.verdict == "pass"
+    absolute = pathlib.Path(__file__).parent / "correct.py"
+    assert torchref_check(str(absolute), model="shallow", cases=3, seed=5).file == str(absolute)
+
+def test_wrong(torchref_check):
+    torchref_check("wrong.py", model="shallow", cases=3, seed=5)
+
+def test_missing(torchref_check):
+    torchref_check("nowhere.py", model="shallow", cases=3, seed=5)
+"""
     )
+    monkeypatch.setenv("COLUMNS", "400")  # the short summary is cut at the terminal's width
     result = pytester.runpytest_subprocess("-rA")
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*PASSED test_gate.py::test_correct*", "*FAILED test_gate.py::test_wrong*"])
-    result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])
+    result.assert_outcomes(passed=1, failed=2)
+    wrong = "WRONG: first wrong link dZ1: tanh′ written as 1 − A instead of 1 − A²"
+    missing = "COULD NOT JUDGE: FILE must be an existing .py file, got */course/nowhere.py"
+    result.stdout.fnmatch_lines(
+        [
+            "*PASSED course/test_gate.py::test_correct*",
+            f"FAILED course/test_gate.py::test_wrong - Failed: {wrong}",
+            f"FAILED course/test_gate.py::test_missing - Failed: {missing}",
+        ]
+    )
+    assert re.search(rf"_ test_wrong _+\n{wrong}\n", result.stdout.str())  # the failure's first line
+    result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])  # the table
     assert "Traceback" not in result.stdout.str()

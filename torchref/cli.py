@@ -68,10 +68,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--failures-only", action="store_true", help="print only the failing rows")
     c = sub.add_parser(
         "check",
-        help="check a learner's derivation file (or every .py file of a folder)",
+        help="check a learner's derivation (.py or .ipynb), or every submission of a folder",
         description="Exit status: 0 when the derivation passes, 1 when it is wrong, 2 when it cannot "
         "be judged (no such file, no backward, a crash, a time-out). For a folder, the "
-        "largest status of its files.",
+        "largest status of its files (2 also when it holds no submission).",
     )
     c.add_argument("path", metavar="FILE|DIR")
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
@@ -95,6 +95,14 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
+    c.add_argument("--pattern", metavar="GLOB", help="the file names to judge (default *.py and *.ipynb)")
+    c.add_argument(
+        "--csv", metavar="PATH", help="the gradebook: student, file, score, max, verdict, first wrong link, cause"
+    )
+    c.add_argument("--gradescope", metavar="PATH", help="Gradescope's results.json for the submission")
+    c.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
     e.add_argument("--m", type=_positive, default=3)
@@ -129,6 +137,20 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
+    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
+    a.add_argument("platform", choices=["gradescope"])
+    a.add_argument("--model", required=True, type=_model)
+    a.add_argument(
+        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+    )
+    a.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20)")
+    a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
+    a.add_argument(
+        "--requirement",
+        metavar="SPEC",
+        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
+        "(default: this version from PyPI)",
+    )
     return p
 
 
@@ -310,7 +332,7 @@ def _compare(args) -> int:
 def _check(args) -> int:
     from pathlib import Path
 
-    from torchref.derivation import SCHEMA, check
+    from torchref.derivation import check
     from torchref.registry import DTYPES
 
     path = Path(args.path)
@@ -323,29 +345,20 @@ def _check(args) -> int:
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
     )
-    if path.is_dir():
-        from functools import partial
+    batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
+    if path.is_dir() or path.suffix == ".ipynb" or any(batch):
+        from torchref.gradebook import cli as gradebook
 
-        from tqdm import tqdm
+        return gradebook(args, options)  # folders, notebooks, scores and the class report
+    report = check(path, args.model, **options)
+    print(report.table())
+    return report.exit_code if _write_json(args.json, report.to_json()) else 2
 
-        from torchref.derivation import check_many
 
-        bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
-        reports = check_many(path, args.model, progress=bar, **options)
-        if not reports:
-            print(f"torchref: no .py files in {path}", file=sys.stderr)
-            return 2
-        for report in reports:
-            print(report.summary())
-        counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
-        print(f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged")
-        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
-        status = max(r.exit_code for r in reports)
-    else:
-        report = check(path, args.model, **options)
-        print(report.table())
-        document, status = report.to_json(), report.exit_code
-    return status if _write_json(args.json, document) else 2
+def _autograder(args) -> int:
+    from torchref.autograder import cli as autograder
+
+    return autograder(args)
 
 
 COMMANDS = {
@@ -355,6 +368,7 @@ COMMANDS = {
     "compare": _compare,
     "bench": _bench,
     "models": _models_command,
+    "autograder": _autograder,
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from dataclasses import asdict, dataclass, field
 
 SCHEMA = "torchref.check/1"
@@ -10,6 +12,10 @@ SCHEMA = "torchref.check/1"
 # listed with the reason, and it does not change the batch's exit status.
 EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
 VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
+
+
+# where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
+_RAISED_AT = re.compile(r" at (?P<place>.+?) in [^:\s]+: `(?P<code>[^`]*)`")
 
 
 class UnusableInput(ValueError):
@@ -67,11 +73,82 @@ class FileReport:
     def to_json(self) -> dict:
         return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
 
-    def summary(self) -> str:
-        name = os.path.basename(self.file)
+    def summary(self, name: str | None = None) -> str:
+        """One line: `name: PASS (40 cases)`, `name: WRONG: first wrong link: ...` (name: the file's by default)."""
+        name = os.path.basename(self.file) if name is None else name
         if self.verdict == "pass":
             return f"{name}: PASS ({self.cases} cases)"
         return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
+
+    def learner_line(self) -> tuple[str, str]:
+        """(place, code) of the learner's line at fault: the diagnosed line, else where their code raised."""
+        if self.line:
+            place, _, code = self.line.partition("  ")
+            return place.strip(), code.strip()
+        for error in self.errors:
+            found = _RAISED_AT.search(error)
+            if found:
+                return found.group("place"), found.group("code")
+        return "", ""
+
+    def explanation(self) -> str:
+        """What went wrong at the first wrong link: the named cause, else the tensor's diagnosis."""
+        if self.cause:
+            return self.cause
+        first = next((t for t in self.tensors if t.name == self.first_wrong), None)
+        return first.diagnosis if first is not None and first.diagnosis else ""
+
+    def headline(self) -> str:
+        """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
+        word = VERDICT_WORDS[self.verdict]
+        if self.verdict == "pass":
+            return f"{word} ({self.cases} cases)"
+        if self.verdict == "wrong" and self.first_wrong:
+            place = self.learner_line()[0]
+            cause = self.explanation() or "its value differs from autograd"
+            return f"{word}: first wrong link {self.first_wrong}: {cause}" + (f" ({place})" if place else "")
+        return f"{word}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<FileReport {os.path.basename(self.file)} model {self.model}: {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        """The verdict table as Jupyter shows it; every text from the learner's side is escaped."""
+        e = html.escape
+        colour = {"pass": "#1a7f37", "wrong": "#cf222e"}.get(self.verdict, "#9a6700")
+        place, code = self.learner_line()
+        rows = [
+            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {self.cases} cases'),
+            ("file", f"<code>{e(self.file)}</code> · model {e(self.model)}"),
+        ]
+        if self.first_wrong:
+            rows.append(("first wrong link", f"<code>{e(self.first_wrong)}</code>"))
+        if self.explanation():
+            rows.append(("cause", e(self.explanation())))
+        if place or code:
+            rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
+        if self.reason and not self.first_wrong:
+            rows.append(("reason", e(self.reason)))
+        rows += [("error", e(error)) for error in self.errors[:3]]
+        rows += [("warning", e(w)) for w in self.warnings]
+        head = "".join(
+            f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>' for k, v in rows
+        )
+        out = f'<table class="torchref-report">{head}</table>'
+        if self.tensors:
+            cells = "".join(
+                f"<tr><td>{e(t.name)}</td><td>{e(t.status)}</td><td>{t.failed}/{t.cases}</td>"
+                f"<td>{t.max_abs:.2e}</td><td style='text-align:left'>{e(t.diagnosis)}</td></tr>"
+                for t in self.tensors
+            )
+            out += (
+                "<details><summary>every tensor</summary><table><tr><th>tensor</th><th>verdict</th><th>failed</th>"
+                f"<th>max abs</th><th>diagnosis</th></tr>{cells}</table></details>"
+            )
+        return out
 
     def table(self) -> str:
         lines = [

@@ -1,0 +1,63 @@
+"""A class's submissions, as a teacher collects them: the shipped example with one line changed per learner."""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import torchref
+
+EXAMPLE = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+TANH = ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")  # tanh′ as 1 − A: dW1, db1 are its echoes
+SIGN = ("dZ2 = A2 - Y", "dZ2 = Y - A2")  # a flipped sign: every gradient wrong
+# raises in every case with m > 1 (the first named shape has m = 1): crashed cases fail every tensor
+CRASH = ("m = X.shape[0]", "m = X.shape[0]\n    assert m == 1, 'only one example'")
+INJECTION = "<img src=x onerror=alert(1)>"
+
+
+def derivation(*changes) -> str:
+    text = EXAMPLE
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def notebook(text: str) -> str:
+    """A learner's notebook: a heading, their imports, forward and backward in cells, a cell that must not run."""
+    imports, rest = text.split("def forward", 1)
+    forward, backward = rest.split("def backward", 1)
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.cells = [
+        new_markdown_cell("# Homework 3"),
+        new_code_cell("import numpy as np"),
+        new_code_cell("def forward" + forward),
+        new_code_cell("def backward" + backward),
+        new_code_cell("raise SystemExit('a cell that tries the functions on data')"),
+    ]
+    return nbformat.writes(nb)
+
+
+def one_folder_per_student(root: Path) -> dict:
+    """alice passes, bob's notebook has tanh′ wrong (and a .txt), carol crashes for m > 1, dan flipped a sign
+    (in a sub-folder), erin has tanh′ wrong too, and frank handed in nothing. Returns {student: expected}."""
+    files = {
+        "alice/hw3.py": derivation(),
+        "bob/hw3.ipynb": notebook(derivation(TANH)),
+        "bob/notes.txt": "I am not sure about dZ1.",
+        "carol/hw3.py": derivation(CRASH),
+        "dan/final/hw3.py": derivation(SIGN),
+        "erin/hw3.py": derivation(TANH),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "frank").mkdir()
+    return {
+        "alice": ("pass", 4.0),
+        "bob": ("wrong", 2.0),
+        "carol": ("wrong", 0.0),
+        "dan": ("wrong", 0.0),
+        "erin": ("wrong", 2.0),
+    }
