@@ -33,7 +33,10 @@ class TensorVerdict:
     fd_cases: int = 0  # float64 cases also compared with central finite differences
     fd_max_abs: float = 0.0
     smallest_size: int = 0  # m·n·Πh·k of the smallest failing case
-    kinds: dict = field(default_factory=dict)  # mistake kind -> failing cases that show it
+    mistake: str = ""  # the known mistake (catalogue name) when one explains every failing case
+    computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
+    read_as: str = ""  # the learner's line in the notes' symbols
+    small_case: dict = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
 
 
 @dataclass
