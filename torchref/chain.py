@@ -140,6 +140,8 @@ class Expr:
                 return f"{t[s]} {_factor(a[x], t[x])}"
             return f"{_factor(a[0], t[0])} ⊙ {_factor(a[1], t[1])}"
         if op == "div":
+            if a[1].scalar and a[0].op == "mul" and a[0].args[0].op == "const":  # (0.1/m) W
+                return f"({t[0].split(' ', 1)[0]}/{t[1]}) {_factor(a[0].args[1], a[0].args[1].text(expand))}"
             if a[1].scalar and not a[0].scalar:
                 return f"(1/{t[1]}) {_factor(a[0], t[0])}"
             return f"{_factor(a[0], t[0])} / {_atom(a[1], t[1])}"
@@ -208,7 +210,7 @@ def _number(x: float) -> str:
 
 def _atom(e: Expr, t: str) -> str:
     """`t` in parentheses unless it is one symbol or a function call."""
-    return t if e.op in ("sym", "const", "T", "square") or e.op in FUNCTIONS else f"({t})"
+    return t if e.op in ("sym", "const", "T", "square", "row0", "col0") or e.op in FUNCTIONS else f"({t})"
 
 
 def _factor(e: Expr, t: str) -> str:

@@ -206,7 +206,7 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
                 cause = diagnosis.explain(link, chain, failing[t.name])
                 t.diagnosis = diagnosis.sentence(link, chain, cause)
                 t.computed, t.mistake = cause.computed, cause.mistake
-                t.small_case = _small_case(failing[t.name], t.name)
+                t.small_case = _small_case(failing[t.name], t.name, link)
                 report.mistake, report.cause = cause.mistake, t.diagnosis
             else:
                 t.diagnosis = diagnosis.catalogue_only(link, chain, failing[t.name])
@@ -234,12 +234,15 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
         ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
 
 
-def _small_case(failing: list[Failing], name: str) -> dict:
-    """The smallest failing case in full, to recompute by hand: inputs, parameters, expected and learner's value."""
+def _small_case(failing: list[Failing], name: str, link) -> dict:
+    """The smallest failing case in full, to recompute by hand: inputs, parameters, the values the notes'
+    line uses (`upstream`), the expected and the learner's value, and the first element that differs."""
     f = min(failing, key=lambda f: (_size(f.shape), f.dtype != "float64"))
     G, E = np.asarray(f.G), np.asarray(f.expected)
     case = {"case": f.case, "X": f.env["X"].tolist(), "Y": f.env["Y"].tolist()}
     case["params"] = {k: f.env[k].tolist() for k in f.env if k[:1] in ("W", "b") and not k.startswith("d")}
+    used = sorted(link.expr.symbols() - {"X", "Y", *case["params"]})
+    case["upstream"] = {k: f.env[k].tolist() for k in used if isinstance(f.env.get(k), np.ndarray)}
     case["expected"] = {name: E.tolist()}
     case["yours"] = {name: G.tolist() if G.dtype.kind in "biuf" else str(G)}
     if G.shape == E.shape and G.dtype.kind in "biuf":

@@ -225,9 +225,12 @@ class Found:
 def best(link: Link, chain: Chain, cases: list) -> Found | None:
     """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one."""
     top = None
+    first = sorted(cases, key=lambda case: case[1].size)[:3]  # a candidate must explain one of the smallest first
     for mistake in CATALOGUE:
         for expr in mistake.candidates(link, chain):
-            k = sum(close(v, G, dtype) for env, G, dtype in cases if (v := evaluate(expr, env)) is not None)
+            if len(cases) > len(first) and not any(_explains(expr, case) for case in first):
+                continue
+            k = sum(_explains(expr, case) for case in cases)
             if k and (top is None or k > top.explained):
                 top = Found(mistake, expr, k, len(cases))
         if top is not None and top.explained == len(cases):
@@ -238,6 +241,12 @@ def best(link: Link, chain: Chain, cases: list) -> Found | None:
     if top is not None and top.explained < len(cases):
         top.expr = None  # it does not say what the learner computed in the other cases
     return top
+
+
+def _explains(expr: Expr, case) -> bool:
+    env, G, dtype = case
+    v = evaluate(expr, env)
+    return v is not None and close(v, G, dtype)
 
 
 def _fit(cases, direction):

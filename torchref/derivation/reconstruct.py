@@ -30,7 +30,7 @@ import numpy as np
 from torchref.chain import BINARY, FUNCTIONS, ONE, SIZES, SUMS, TWO, UNARY, Chain, Expr, Link, S, apply, op
 from torchref.derivation.mistakes import close
 
-BUDGET = 40_000  # candidate expressions evaluated at most, per search
+BUDGET = 30_000  # candidate expressions evaluated at most, per search
 ELEMENTWISE = ("neg", "square", *FUNCTIONS)
 SHAPE_OPS = ("T", *SUMS, "row0", "col0", "ravel")
 
@@ -151,7 +151,7 @@ def search(link: Link, chain: Chain, cases: list, budget: int = BUDGET) -> tuple
         pass
     if not s.found:
         return None, s.spent
-    return min(s.found, key=lambda e: e.size), s.spent
+    return min(s.found, key=lambda e: (e.size, len(e.text()))), s.spent
 
 
 def _broadcasting(shape: tuple) -> list[tuple]:
@@ -197,37 +197,91 @@ def _bank(s: _Search, leaves, sizes, scalars, depth: int, skip: bool = False) ->
     return [e for size in sorted(levels) for e in levels[size]]
 
 
+def _positions(e: Expr, path=()):
+    """Every node of e with its path from the root: ((parent, argument index), ...)."""
+    yield e, path
+    for i, arg in enumerate(e.args):
+        yield from _positions(arg, (*path, (e, i)))
+
+
+def _rebuild(path, new: Expr) -> Expr:
+    for parent, i in reversed(path):
+        new = parent._with(i, new)
+    return new
+
+
 def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes: list) -> None:
+    """The notes' line with one node replaced, dropped, swapped or wrapped.
+
+    Only the path from the edited node to the root is recomputed (the other operands keep
+    their values); an expression is built only for a candidate that matches.
+    """
     by_shape = {}
     for e in bank:
         by_shape.setdefault(np.shape(s.memo[id(e)]), []).append(e)
-    for node, rebuild in notes.nodes():
+    positions = list(_positions(notes))
+    for node, _ in positions:  # the notes' own sub-expressions are evaluated once
         v = s.value(node)
+        if v is not None:
+            s.memo[id(node)] = v
+
+    def lift(path, v):
+        try:
+            with np.errstate(all="ignore"):
+                for parent, i in reversed(path):
+                    args = [s.memo[id(a)] for a in parent.args]
+                    args[i] = v
+                    v = apply(parent.op, *args)
+        except (ValueError, IndexError, TypeError, KeyError):
+            return None
+        return v
+
+    def attempt(path, value, make):
+        if s.spent >= s.budget:
+            raise _Spent
+        s.spent += 1
+        if value is None:
+            return
+        v = lift(path, value)
+        if v is None or np.shape(v) != s.G0.shape or not close(v, s.G0, s.dtype0):
+            return
+        e = _rebuild(path, make())
+        if all(_gives(e, env, G, dtype) for env, G, dtype in s.cases[1:]):
+            s.found.append(e)
+
+    def compute(name, *args):
+        try:
+            with np.errstate(all="ignore"):
+                return apply(name, *args)
+        except (ValueError, IndexError, TypeError):
+            return None
+
+    for node, path in positions:
+        v = s.memo.get(id(node))
         if v is None:
             continue
         if node.op == "sym":  # a symbol for another, whatever its shape
             for e in sizes if node.scalar else leaves:
-                if e != node and not s.consider(rebuild(e)):
-                    raise _Spent
+                if e != node:
+                    attempt(path, s.value(e), lambda e=e: e)
         if not node.scalar:  # the node replaced by another value of its shape, or one that broadcasts to it
             for shape in _broadcasting(np.shape(v)):
                 for e in by_shape.get(shape, []):
-                    if e != node and not s.consider(rebuild(e)):
-                        raise _Spent
-        for arg in node.args:  # the node dropped for one of its operands
-            if not s.consider(rebuild(arg)):
-                raise _Spent
+                    if e != node:
+                        attempt(path, s.memo[id(e)], lambda e=e: e)
+        values = [s.memo.get(id(a)) for a in node.args]
+        for arg, value in zip(node.args, values):  # the node dropped for one of its operands
+            attempt(path, value, lambda arg=arg: arg)
         swaps = UNARY if len(node.args) == 1 else BINARY if len(node.args) == 2 else ()
         for name in swaps:  # the same operands under another operation
-            if name != node.op and not s.consider(rebuild(Expr(name, node.args, "", node.size))):
-                raise _Spent
+            if name != node.op and all(x is not None for x in values):
+                attempt(path, compute(name, *values), lambda name=name: Expr(name, node.args, "", node.size))
         if node.scalar:
             continue
         for name in UNARY:  # the node wrapped in an operation
-            if not s.consider(rebuild(op[name](node))):
-                raise _Spent
+            attempt(path, compute(name, v), lambda name=name, node=node: op[name](node))
         for e in small:
+            w = s.value(e)
             for name in BINARY:
-                for a, b in ((node, e), (e, node)):
-                    if not s.consider(rebuild(op[name](a, b))):
-                        raise _Spent
+                attempt(path, compute(name, v, w), lambda name=name, e=e, node=node: op[name](node, e))
+                attempt(path, compute(name, w, v), lambda name=name, e=e, node=node: op[name](e, node))
