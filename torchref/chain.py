@@ -133,7 +133,7 @@ class Expr:
         if op == "ravel":
             return f"{_atom(a[0], t[0])}.ravel()"
         if op == "matmul":
-            return f"{_factor(a[0], t[0])} {_factor(a[1], t[1])}"
+            return " ".join(f"({x})" if e.op in ("mul", "div") else _factor(e, x) for e, x in zip(a, t))
         if op == "mul":
             if a[0].scalar or a[1].scalar:
                 s, x = (0, 1) if a[0].scalar else (1, 0)

@@ -94,6 +94,23 @@ def _prime_mistakes():
     return out
 
 
+def _activation_mistakes():
+    """σ where the notes use tanh, ...: a forward line with another activation."""
+    names = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "softmax": "softmax"}
+    out = []
+    for found in names:
+        for wanted in names:
+            if wanted != found:
+                out.append(
+                    Mistake(
+                        f"{wanted}-for-{found}",
+                        f"{{name}} applies {wanted} where the notes apply {found}",
+                        lambda link, chain, w=wanted, f=found: [op[w](link.expr.args[0])] if link.expr.op == f else [],
+                    )
+                )
+    return out
+
+
 CATALOGUE = [
     Mistake(
         "missing-1/m",
@@ -176,6 +193,7 @@ CATALOGUE = [
         _broadcast,
     ),
     Mistake("only-row-0", "{name} uses the first example (row 0) only, not all m rows", _only_row_0),
+    *_activation_mistakes(),
     Mistake("factor-2", "{name} is twice the notes' value", lambda link, chain: [op["mul"](TWO, link.expr)]),
     Mistake("factor-1/2", "{name} is half the notes' value", lambda link, chain: [op["div"](link.expr, TWO)]),
     Mistake("factor-m", "{name} is m times the notes' value", lambda link, chain: [op["mul"](S("m"), link.expr)]),
@@ -216,30 +234,62 @@ class Found:
     explained: int
     cases: int
     constant: str = ""
+    upstream: str = ""  # the upstream link where the mistake is, when it is not in the link's own line
 
     def sentence(self, link: Link) -> str:
         W = f"W{link.name[2:]}" if link.name.startswith("dW") else ""
-        return self.mistake.sentence.format(name=link.name, notes=link.formula, c=self.constant, W=W)
+        name = self.upstream or link.name
+        text = self.mistake.sentence.format(name=name, notes=link.formula, c=self.constant, W=W)
+        if self.upstream:
+            text += f" (in {name}, which the file does not return; {link.name} is computed from it)"
+        return text
 
 
 def best(link: Link, chain: Chain, cases: list) -> Found | None:
     """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one."""
-    top = None
-    first = sorted(cases, key=lambda case: case[1].size)[:3]  # a candidate must explain one of the smallest first
-    for mistake in CATALOGUE:
-        for expr in mistake.candidates(link, chain):
-            if len(cases) > len(first) and not any(_explains(expr, case) for case in first):
-                continue
-            k = sum(_explains(expr, case) for case in cases)
-            if k and (top is None or k > top.explained):
-                top = Found(mistake, expr, k, len(cases))
-        if top is not None and top.explained == len(cases):
-            return top
+    top = _search_catalogue(link, chain, cases, _candidates(link, chain))
+    if top is None or top.explained < len(cases):  # a mistake in an upstream value the file does not return
+        upstream = _search_catalogue(link, chain, cases, _upstream_candidates(link, chain))
+        if upstream is not None and (top is None or upstream.explained > top.explained):
+            top = upstream
+    if top is not None and top.explained == len(cases):
+        return top
     for fitted in (_factor(link, cases), _extra_term(link, cases)):
         if fitted is not None and (top is None or fitted.explained > top.explained):
             top = fitted
     if top is not None and top.explained < len(cases):
         top.expr = None  # it does not say what the learner computed in the other cases
+    return top
+
+
+def _candidates(link: Link, chain: Chain):
+    return [(mistake, expr, "") for mistake in CATALOGUE for expr in mistake.candidates(link, chain)]
+
+
+def _upstream_candidates(link: Link, chain: Chain):
+    """The link's own line fed with an upstream link's mistake (dW1 from a dZ1 computed with 1 − A1)."""
+    out = []
+    for name in sorted(link.expr.symbols()):
+        up = chain.by_name.get(name)
+        if up is None or chain.names.index(name) >= chain.names.index(link.name):
+            continue
+        for mistake in CATALOGUE:
+            for expr in mistake.candidates(up, chain):
+                out.append((mistake, link.expr.replace(S(name), expr), name))
+    return out
+
+
+def _search_catalogue(link: Link, chain: Chain, cases, candidates) -> Found | None:
+    top = None
+    first = sorted(cases, key=lambda case: case[1].size)[:3]  # a candidate must explain one of the smallest first
+    for mistake, expr, upstream in candidates:
+        if len(cases) > len(first) and not any(_explains(expr, case) for case in first):
+            continue
+        k = sum(_explains(expr, case) for case in cases)
+        if k and (top is None or k > top.explained):
+            top = Found(mistake, expr, k, len(cases), upstream=upstream)
+            if k == len(cases):
+                return top
     return top
 
 
