@@ -144,7 +144,9 @@ def sentence(link: Link, chain: Chain, cause: Cause) -> str:
     where = f"{layer}: " if layer else ""
     parts = []
     if cause.sentence:
-        explained = f" (explains {cause.explained}/{cause.cases} failing cases)" if cause.explained < cause.cases else ""
+        explained = (
+            f" (explains {cause.explained}/{cause.cases} failing cases)" if cause.explained < cause.cases else ""
+        )
         parts.append(cause.sentence + explained)
     if cause.formula:
         parts.append(f"you computed {cause.formula}; the notes: {link.formula}")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from torchref.derivation import protocol
+from torchref.derivation import diagnosis, protocol
+from torchref.derivation import source as reading
 from torchref.derivation.child import run_child
-from torchref.derivation import diagnosis, source as reading
 from torchref.derivation.diagnosis import Failing, case_environment, own_line
 from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
 from torchref.parity import compare_tensor
@@ -220,7 +220,9 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
             t.diagnosis = t.diagnosis or f"follows from {first.name}: its own line is right"
         if first.name in chain.by_name and first.status != "missing":
             link = chain[first.name]
-            line = reading.line_of(source, first.name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols())
+            line = reading.line_of(
+                source, first.name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols()
+            )
             if line is not None:
                 report.line = line.where(Path(report.file).name)
                 first.read_as = line.read_as
@@ -265,7 +267,7 @@ def _at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
         if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
             raise ValueError(f"hidden must be positive layer widths such as (4, 3), got {hidden!r}")
         if len(set(depths)) == 1 and depths[0] != len(hidden):
-            raise ValueError(
+            raise UnusableInput(
                 f"hidden: model {pair.name} has {depths[0]} hidden layer(s), got {len(hidden)} width(s) {hidden}"
             )
     elif len(set(depths)) == 1:
@@ -301,6 +303,11 @@ def _problems(problems: list) -> str:
             function = "backward" if text.startswith("grads") else "forward"
             text = f"{function} returned None: a missing `return`?"
         out.append(text)
+    unfilled = [text for text in out if text.endswith("dtype object is not numeric")]
+    if len(unfilled) > 2:  # the template's `...` everywhere: one line, not one per name
+        names = ", ".join(text.split(": ")[0].rsplit("/", 1)[-1] for text in unfilled)
+        out = [t for t in out if t not in unfilled]
+        out.append(f"{names} are not numbers (a `...` of the template not filled in yet?)")
     return "; ".join(out)
 
 

@@ -143,30 +143,42 @@ CATALOGUE = [
     Mistake(
         "tanh-prime-1-minus-A",
         "tanh′ written as 1 − A instead of 1 − A²",
-        lambda link, chain: [rebuild(op["sub"](ONE, n.args[0])) for n, rebuild in _g_prime_nodes(link.expr)
-                             if n.op == "tanh_prime"],
+        lambda link, chain: [
+            rebuild(op["sub"](ONE, n.args[0])) for n, rebuild in _g_prime_nodes(link.expr) if n.op == "tanh_prime"
+        ],
     ),  # fmt: skip
     Mistake(
         "square-outside",
         "the square is outside: (1 − A)² instead of 1 − A²",
-        lambda link, chain: [rebuild(op["square"](op["sub"](ONE, n.args[0]))) for n, rebuild in _g_prime_nodes(link.expr)
-                             if n.op == "tanh_prime"],
+        lambda link, chain: [
+            rebuild(op["square"](op["sub"](ONE, n.args[0])))
+            for n, rebuild in _g_prime_nodes(link.expr)
+            if n.op == "tanh_prime"
+        ],
     ),  # fmt: skip
     Mistake(
         "tanh-prime-from-Z",
         "the derivative is computed from Z instead of A: g′ in the notes is written in terms of A = g(Z)",
-        lambda link, chain: [rebuild(Expr(n.op, (S("Z" + n.args[0].name[1:]),), "", n.size))
-                             for n, rebuild in _g_prime_nodes(link.expr) if n.args[0].op == "sym"],
+        lambda link, chain: [
+            rebuild(Expr(n.op, (S("Z" + n.args[0].name[1:]),), "", n.size))
+            for n, rebuild in _g_prime_nodes(link.expr)
+            if n.args[0].op == "sym"
+        ],
     ),  # fmt: skip
     Mistake(
         "first-unit-g-prime",
         "the derivative of the first unit only (A[:, 0]) is used for every unit",
-        lambda link, chain: [rebuild(Expr(n.op, (op["col0"](n.args[0]),), "", n.size + 1))
-                             for n, rebuild in _g_prime_nodes(link.expr)],
+        lambda link, chain: [
+            rebuild(Expr(n.op, (op["col0"](n.args[0]),), "", n.size + 1)) for n, rebuild in _g_prime_nodes(link.expr)
+        ],
     ),  # fmt: skip
-    Mistake("z-for-a", "{name} uses Z where the notes use A", lambda link, chain: _swap_leaf(link.expr, chain, [("A", "Z")])),
     Mistake(
-        "dA-for-dZ", "{name} uses dA where the notes use dZ", lambda link, chain: _swap_leaf(link.expr, chain, [("dZ", "dA")])
+        "z-for-a", "{name} uses Z where the notes use A", lambda link, chain: _swap_leaf(link.expr, chain, [("A", "Z")])
+    ),
+    Mistake(
+        "dA-for-dZ",
+        "{name} uses dA where the notes use dZ",
+        lambda link, chain: _swap_leaf(link.expr, chain, [("dZ", "dA")]),
     ),
     Mistake("transposed", "{name} is transposed", lambda link, chain: [op["T"](link.expr)]),
     Mistake(
@@ -177,16 +189,20 @@ CATALOGUE = [
     Mistake(
         "axis",
         "{name} is summed over the wrong axis (or not summed): the notes sum the rows, axis=0",
-        lambda link, chain: _replace_ops(link.expr, "sum_rows", "sum_cols")
-        + _replace_ops(link.expr, "sum_rows", "sum_cols_1d")
-        + [rebuild(n.args[0]) for n, rebuild in _nodes(link.expr, lambda n: n.op == "sum_rows")],
+        lambda link, chain: (
+            _replace_ops(link.expr, "sum_rows", "sum_cols")
+            + _replace_ops(link.expr, "sum_rows", "sum_cols_1d")
+            + [rebuild(n.args[0]) for n, rebuild in _nodes(link.expr, lambda n: n.op == "sum_rows")]
+        ),
     ),
     Mistake(
         "scalar-sum",
         "{name} is summed over both axes: a scalar where the notes sum the rows only (axis=0, keepdims=True)",
         lambda link, chain: _replace_ops(link.expr, "sum_rows", "sum_all"),
     ),
-    Mistake("1-d", "{name} is a 1-D (m,) array where the notes keep (m, 1)", lambda link, chain: [op["ravel"](link.expr)]),
+    Mistake(
+        "1-d", "{name} is a 1-D (m,) array where the notes keep (m, 1)", lambda link, chain: [op["ravel"](link.expr)]
+    ),
     Mistake(
         "broadcast",
         "an (m,) array was broadcast against an (m, 1) one in {name}: the result is (m, m)",
@@ -198,7 +214,9 @@ CATALOGUE = [
     Mistake("factor-1/2", "{name} is half the notes' value", lambda link, chain: [op["div"](link.expr, TWO)]),
     Mistake("factor-m", "{name} is m times the notes' value", lambda link, chain: [op["mul"](S("m"), link.expr)]),
     Mistake("factor-n", "{name} is n times the notes' value", lambda link, chain: [op["mul"](S("n"), link.expr)]),
-    Mistake("factor-1/n", "{name} is the notes' value divided by n", lambda link, chain: [op["div"](link.expr, S("n"))]),
+    Mistake(
+        "factor-1/n", "{name} is the notes' value divided by n", lambda link, chain: [op["div"](link.expr, S("n"))]
+    ),
 ]
 # fitted: the same constant in every case
 FACTOR = Mistake("factor", "{name} is off by a constant factor {c}", None)
@@ -351,7 +369,9 @@ def _extra_term(link: Link, cases) -> Found | None:
         if c is None:
             continue
         text = f"{c:.3g}"
-        term = op["div"](op["mul"](Expr.const(float(text)), W), S("m")) if per_m else op["mul"](Expr.const(float(text)), W)
+        term = (
+            op["div"](op["mul"](Expr.const(float(text)), W), S("m")) if per_m else op["mul"](Expr.const(float(text)), W)
+        )
         found = Found(EXTRA_TERM, op["add"](link.expr, term), k, len(cases), f"({text}/m)" if per_m else text)
         if best_found is None or k > best_found.explained:
             best_found = found

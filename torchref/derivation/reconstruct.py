@@ -52,7 +52,7 @@ def neighbours(link: Link, chain: Chain, names: list[str]) -> list[str]:
         digits = s[len(stem) :]
         kinds = {"A": ("A", "Z", "dA", "dZ"), "Z": ("Z", "A"), "dZ": ("dZ", "dA"), "dA": ("dA", "dZ"), "X": ()}
         for kind in kinds.get(stem, ()):
-            for d in ({int(digits) - 1, int(digits), int(digits) + 1} if digits else {""}):
+            for d in {int(digits) - 1, int(digits), int(digits) + 1} if digits else {""}:
                 name = f"{kind}{d}"
                 if name in names and name not in out:
                     out.append(name)
@@ -275,7 +275,7 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
         swaps = UNARY if len(node.args) == 1 else BINARY if len(node.args) == 2 else ()
         for name in swaps:  # the same operands under another operation
             if name != node.op and all(x is not None for x in values):
-                attempt(path, compute(name, *values), lambda name=name: Expr(name, node.args, "", node.size))
+                attempt(path, compute(name, *values), lambda name=name, node=node: Expr(name, node.args, "", node.size))
         if node.scalar:
             continue
         for name in UNARY:  # the node wrapped in an operation

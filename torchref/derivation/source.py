@@ -41,9 +41,7 @@ def _key_matches(node, name: str) -> bool:
     if isinstance(node, ast.Constant):
         return node.value == name
     if isinstance(node, ast.JoinedStr):
-        pattern = "".join(
-            re.escape(part.value) if isinstance(part, ast.Constant) else r"\d+" for part in node.values
-        )
+        pattern = "".join(re.escape(part.value) if isinstance(part, ast.Constant) else r"\d+" for part in node.values)
         return re.fullmatch(pattern, name) is not None
     return False
 
@@ -188,7 +186,11 @@ def string_keys(source) -> set[str]:
     tree = parse(source)
     keys = set()
     for node in ast.walk(tree) if tree else ():
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
             keys.add(node.slice.value)
         if isinstance(node, ast.Dict):
             keys |= {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
