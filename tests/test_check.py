@@ -203,8 +203,9 @@ def test_hidden_that_the_model_cannot_take_is_one_clear_line(tmp_path, capsys):
     path = _write(tmp_path, "ok", NO_FORWARD, "", "")
     assert cli.main(["check", str(path), "--model", "shallow", "--hidden", "4,3", "--cases", "2"]) == 2
     assert "hidden: model shallow has 1 hidden layer(s), got 2 width(s) (4, 3)" in capsys.readouterr().out
-    assert cli.main(["check", str(path), "--model", "shallow", "--hidden", "4,x"]) == 2
-    assert "expected widths such as 4,3, got '4,x'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["check", str(path), "--model", "shallow", "--hidden", "4,x"])
+    assert exit_.value.code == 2 and "expected widths such as 4,3, got '4,x'" in capsys.readouterr().err
     assert cli.main(["check", str(path), "--model", "shallow", "--hidden", "5", "--cases", "3", "--quiet"]) == 0
 
 
@@ -233,7 +234,7 @@ def test_a_missing_return_and_a_file_for_another_model_are_named(tmp_path):
     logistic_file = _write(tmp_path, "logistic_file", LOGISTIC, "", "")
     report = check(logistic_file, "shallow", cases=2, seed=1)
     assert report.verdict == "wrong"
-    assert "this looks like a logistic file (keys W, b): did you mean `--model logistic`?" in report.reason
+    assert "this looks like a logistic file (keys A, dW, dZ, db): did you mean `--model logistic`?" in report.reason
 
 
 def test_the_json_keeps_the_cause_the_line_and_the_small_case(tmp_path):

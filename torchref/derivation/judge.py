@@ -300,7 +300,7 @@ def _problems(problems: list) -> str:
     out = []
     for text in problems:
         if text.endswith("got NoneType"):
-            function = "backward" if text.startswith("grads") else "forward"
+            function = "backward" if "grads must" in text else "forward"
             text = f"{function} returned None: a missing `return`?"
         out.append(text)
     unfilled = [text for text in out if text.endswith("dtype object is not numeric")]
@@ -312,19 +312,23 @@ def _problems(problems: list) -> str:
 
 
 def _other_model(pair: AutogradPair, shape: Shape, source) -> str:
-    """When no case ran: a file written for another model of the registry ('keys W, b': the logistic one)."""
+    """When no case ran: a file written for another model of the registry ('keys A, dW, db': the logistic one)."""
+
+    def vocabulary(p: AutogradPair, s: Shape) -> set:
+        return set(p.param_shapes(s)) | set(p.names(s)) - {"J"}
+
     keys = reading.string_keys(source)
-    ours = set(pair.param_shapes(shape))
-    if ours <= keys:
-        return ""
+    ours = len(keys & vocabulary(pair, shape))
+    best, best_keys = None, set()
     for name, other in REGISTRY.items():
         if other is pair or not isinstance(other, AutogradPair):
             continue
-        theirs = set(other.param_shapes(other.shapes[0]))
-        if theirs <= keys:
-            listed = ", ".join(sorted(theirs))
-            return f"; this looks like a {name} file (keys {listed}): did you mean `--model {name}`?"
-    return ""
+        theirs = keys & vocabulary(other, other.shapes[-1])
+        if len(theirs) > max(ours, len(best_keys)):
+            best, best_keys = name, theirs
+    if best is None:
+        return ""
+    return f"; this looks like a {best} file (keys {', '.join(sorted(best_keys))}): did you mean `--model {best}`?"
 
 
 def check_many(directory, model: str, progress=None, **kwargs) -> list[FileReport]:
