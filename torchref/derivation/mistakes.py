@@ -318,11 +318,12 @@ def _explains(expr: Expr, case) -> bool:
 
 
 def _fit(cases, direction):
-    """The constant c with G ≈ R + c·D (direction gives (R, D) per case), per case; None where it does not fit."""
+    """The constant c with G ≈ R + c·D (direction gives (R, D) per case), per case; None where it does not fit
+    (and in a case of one element, where any two numbers differ by a factor)."""
     out = []
     for env, G, dtype in cases:
         R, D = direction(env)
-        if R is None or D is None or R.shape != G.shape or D.shape != G.shape or not np.isfinite(G).all():
+        if R is None or D is None or R.shape != G.shape or D.shape != G.shape or not np.isfinite(G).all() or G.size < 2:
             out.append(None)
             continue
         dd = float((D * D).sum())

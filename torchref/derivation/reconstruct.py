@@ -144,9 +144,10 @@ def search(link: Link, chain: Chain, cases: list, budget: int = BUDGET) -> tuple
     leaves = [S(n) for n in names]
     near = [S(n) for n in neighbours(link, chain, names)]
     try:
+        _edits(s, link.expr, [], sizes, leaves, sizes)  # the edits that need no bank, first
         bank = _bank(s, leaves, sizes, scalars, 3)
         focused = _bank(s, near, sizes, scalars, 4, skip=len(near) == 0)
-        _edits(s, link.expr, bank + focused, sizes + [e for e in bank if e.size <= 2], leaves, sizes)
+        _edits(s, link.expr, bank + focused, sizes + [e for e in bank if e.size <= 2], [], [], cheap=False)
     except _Spent:
         pass
     if not s.found:
@@ -210,7 +211,7 @@ def _rebuild(path, new: Expr) -> Expr:
     return new
 
 
-def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes: list) -> None:
+def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes: list, cheap: bool = True) -> None:
     """The notes' line with one node replaced, dropped, swapped or wrapped.
 
     Only the path from the edited node to the root is recomputed (the other operands keep
@@ -270,16 +271,20 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
                     if e != node:
                         attempt(path, s.memo[id(e)], lambda e=e: e)
         values = [s.memo.get(id(a)) for a in node.args]
-        for arg, value in zip(node.args, values):  # the node dropped for one of its operands
-            attempt(path, value, lambda arg=arg: arg)
-        swaps = UNARY if len(node.args) == 1 else BINARY if len(node.args) == 2 else ()
-        for name in swaps:  # the same operands under another operation
-            if name != node.op and all(x is not None for x in values):
-                attempt(path, compute(name, *values), lambda name=name, node=node: Expr(name, node.args, "", node.size))
+        if cheap:
+            for arg, value in zip(node.args, values):  # the node dropped for one of its operands
+                attempt(path, value, lambda arg=arg: arg)
+            swaps = UNARY if len(node.args) == 1 else BINARY if len(node.args) == 2 else ()
+            for name in swaps:  # the same operands under another operation
+                if name != node.op and all(x is not None for x in values):
+                    attempt(
+                        path, compute(name, *values), lambda name=name, node=node: Expr(name, node.args, "", node.size)
+                    )
+            if not node.scalar:
+                for name in UNARY:  # the node wrapped in an operation
+                    attempt(path, compute(name, v), lambda name=name, node=node: op[name](node))
         if node.scalar:
             continue
-        for name in UNARY:  # the node wrapped in an operation
-            attempt(path, compute(name, v), lambda name=name, node=node: op[name](node))
         for e in small:
             w = s.value(e)
             for name in BINARY:
