@@ -117,6 +117,8 @@ WRONG = [
      "dZ2", "tanh-prime-1-minus-A", "dZ = dA * (1 - A_prev)"),
     ("deep-sigma-prime-in-relu-net", "deep_relu_sigmoid", DEEP, "dZ = dA * (1 - A_prev**2)",
      "dZ = dA * A_prev * (1 - A_prev)", "dZ2", "sigma-prime-for-relu-prime", "dZ = dA * A_prev * (1 - A_prev)"),
+    ("deep-loop-stops-early", "deep_tanh_sigmoid", DEEP, "for l in range(L, 0, -1):", "for l in range(L, 1, -1):",
+     "dW1", "missing-key", ""),
     ("deep-missing-1/m", "deep_tanh_softmax", DEEP, "(1 / m) * (A_prev.T @ dZ)", "A_prev.T @ dZ", "dW3",
      "missing-1/m", 'grads[f"dW{l}"] = A_prev.T @ dZ'),
 ]  # fmt: skip
@@ -166,6 +168,8 @@ def test_a_known_mistake_is_named_at_its_link_and_line(tmp_path, entry):
     assert report.first_wrong == first, report.table()
     assert report.mistake == mistake, report.table()
     assert report.cause and f"first wrong link: {first}: " in report.reason
+    if name == "deep-loop-stops-early":
+        assert "the loop at line 9 stores dW{l}: does it reach layer 1?" in report.reason, report.reason
     if code:
         lines = path.read_text().splitlines()
         number = max(i for i, text in enumerate(lines, 1) if text.strip().startswith(code))  # the last assignment

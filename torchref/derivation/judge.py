@@ -215,6 +215,12 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
         report.first_wrong = first.name
         report.reason = f"first wrong link: {first.name}: {first.diagnosis or 'follows from an earlier value'}"
         if first.status == "missing":
+            loop = reading.loop_storing(source, first.name)
+            if loop is not None:
+                first.diagnosis += (
+                    f"; the loop at line {loop} stores {first.name[:2]}{{l}}: does it reach layer {first.name[2:]}?"
+                )
+                report.reason = f"first wrong link: {first.name}: {first.diagnosis}"
             report.mistake, report.cause = "missing-key", first.diagnosis
         for t in echoes:
             t.diagnosis = t.diagnosis or f"follows from {first.name}: its own line is right"

@@ -203,8 +203,21 @@ def layers_written_out(source) -> int | None:
     return max(numbers) if numbers else None
 
 
-def returns_something(source, name: str) -> bool:
-    """Whether function `name` has a `return` with a value."""
+def loop_storing(source, name: str) -> int | None:
+    """The line of a loop of backward that stores keys like `name` with an f-string (grads[f"dW{l}"]), or None.
+
+    When such a key is missing, the loop did not reach that layer.
+    """
     tree = parse(source)
-    fn = tree and _function(tree, name)
-    return bool(fn) and any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn))
+    fn = tree and _function(tree, "backward")
+    if not fn:
+        return None
+    stem = name.rstrip("0123456789")
+    for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    key = target.slice if isinstance(target, ast.Subscript) else None
+                    if isinstance(key, ast.JoinedStr) and _key_matches(key, stem + "1"):
+                        return loop.lineno
+    return None
