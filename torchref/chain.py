@@ -154,17 +154,19 @@ class Expr:
         if op in ("sym", "const"):
             return self.name
         p = [x.python() for x in a]
-        simple = {"T": "({0}).T", "neg": "-({0})", "square": "({0}) ** 2", "row0": "({0})[:1]"}
-        simple |= {"col0": "({0})[:, :1]", "ravel": "np.ravel({0})"}
+        q = [f"({t})" if x.op in BINARY or x.op == "neg" else t for x, t in zip(a, p)]  # operands of an operator
+        simple = {"T": "{0}.T", "neg": "-{0}", "square": "{0} ** 2", "row0": "{0}[:1]", "col0": "{0}[:, :1]"}
         if op in simple:
-            return simple[op].format(p[0])
+            return simple[op].format(q[0])
+        if op == "ravel":
+            return f"np.ravel({p[0]})"
         if op in FUNCTIONS:
             return f"{op}({p[0]})"
         if op in SUMS:
             kwargs = "".join(f", {k}={v}" for k, v in SUMS[op][0].items())
             return f"np.sum({p[0]}{kwargs})"
         sign = {"matmul": "@", "mul": "*", "div": "/", "add": "+", "sub": "-"}[op]
-        return f"({p[0]}) {sign} ({p[1]})"
+        return f"{q[0]} {sign} {q[1]}"
 
     def __str__(self) -> str:
         return self.text()
