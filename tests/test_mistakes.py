@@ -73,6 +73,8 @@ WRONG = [
      "dZ1", "first-unit-g-prime", "dZ1 = dA1 * (1 - A1[:, [0]] ** 2)"),
     ("only-row-0", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (X[:1].T @ dZ1[:1])", "dW1",
      "only-row-0", "dW1 = (1 / m) * (X[:1].T @ dZ1[:1])"),
+    ("divided-by-h-dW1", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (X.T @ dZ1) / W2.shape[0]",
+     "dW1", "factor-1/h", "dW1 = (1 / m) * (X.T @ dZ1) / W2.shape[0]"),
     ("factor-2-dA1", "shallow", NO_FORWARD, "dA1 = dZ2 @ W2.T", "dA1 = 2 * dZ2 @ W2.T", "dA1", "factor-2",
      "dA1 = 2 * dZ2 @ W2.T"),
     ("sigma-prime-again", "shallow", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = (A2 - Y) * A2 * (1 - A2)", "dZ2",

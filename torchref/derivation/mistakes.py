@@ -217,6 +217,15 @@ CATALOGUE = [
     Mistake(
         "factor-1/n", "{name} is the notes' value divided by n", lambda link, chain: [op["div"](link.expr, S("n"))]
     ),
+    Mistake("factor-h", "{name} is h times the notes' value", lambda link, chain: [op["mul"](S("h"), link.expr)]),
+    Mistake(
+        "factor-1/h", "{name} is the notes' value divided by h", lambda link, chain: [op["div"](link.expr, S("h"))]
+    ),
+    Mistake(
+        "factor-n/m",
+        "{name} is n/m times the notes' value: m and n swapped?",
+        lambda link, chain: [op["div"](op["mul"](S("n"), link.expr), S("m"))],
+    ),
 ]
 # fitted: the same constant in every case
 FACTOR = Mistake("factor", "{name} is off by a constant factor {c}", None)
