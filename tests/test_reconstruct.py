@@ -97,3 +97,32 @@ def test_the_report_says_honestly_when_nothing_explains_the_values(tmp_path):
     assert "the notes: dZ1 = dA1 ⊙ (1 − A1²)" in report.cause
     dZ1 = next(t for t in report.tensors if t.name == "dZ1")
     assert dZ1.computed == "" and dZ1.small_case and report.line.endswith("dZ1 = dA1 * np.cos(A1)")
+
+
+def _example(tmp_path, name, old, new):
+    path = tmp_path / f"{name}.py"
+    text = EXAMPLE.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_the_learners_line_read_in_the_notes_symbols_states_what_the_search_cannot_reach(tmp_path):
+    """tanh′ cubed is beyond the search's size; the line, read back to the notes' symbols, gives every value."""
+    line = "dZ1 = dA1 * (1 - A1**2) * (1 - A1**2) * (1 - A1**2)"
+    path = _example(tmp_path, "cubed", "dZ1 = dA1 * (1 - A1**2)", line)
+    report = check(path, "shallow", cases=8, seed=5, dtypes=("float64",))
+    dZ1 = next(t for t in report.tensors if t.name == "dZ1")
+    assert report.first_wrong == "dZ1" and report.line.endswith(line)
+    assert "you computed dZ1 = " in report.cause and "the notes: dZ1 = dA1 ⊙ (1 − A1²)" in report.cause
+    env, values = _case("shallow", Shape(6, 3, (5,)), 9)  # a shape the check never saw
+    names = {"np": np, "tanh_prime": lambda a: 1 - a * a}
+    assert np.allclose(eval(dZ1.computed, {**names, **env}), values["dA1"] * (1 - values["A1"] ** 2) ** 3)  # noqa: S307
+
+
+def test_a_line_that_does_not_give_the_returned_values_says_so(tmp_path):
+    path = _example(tmp_path, "later", "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (X.T @ dZ1)\n    dW1 *= 3")
+    report = check(path, "shallow", cases=6, seed=5, dtypes=("float64",))
+    assert report.first_wrong == "dW1" and report.line.endswith("dW1 = (1 / m) * (X.T @ dZ1)")
+    assert "dW1 is changed in place at line" in report.reason
+    assert "it gives other values than the dW1 returned" in report.reason

@@ -117,7 +117,7 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
     if found is not None:
         cause.mistake, cause.sentence, cause.explained = found.mistake.name, found.sentence(link), found.explained
         if found.expr is not None:
-            cause.computed, cause.formula = found.expr.python(), _said(link, found.expr)
+            cause.computed, cause.formula = found.expr.python(), said(link, found.expr)
     if cause.explained < n and search:
         chosen = _search_cases(failing)
         if len({f.shape for f in chosen}) >= 2:
@@ -126,14 +126,14 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
                                         if (v := mistakes.evaluate(expr, env)) is not None) and all(
                 mistakes.evaluate(expr, env) is not None for env, _, _ in cases
             ):  # fmt: skip
-                cause.computed, cause.formula = expr.python(), _said(link, expr)
+                cause.computed, cause.formula = expr.python(), said(link, expr)
                 if cause.explained < n:
                     cause.mistake = cause.sentence = ""
                     cause.explained = n
     return cause
 
 
-def _said(link: Link, expr) -> str:
+def said(link: Link, expr) -> str:
     short, long = expr.text(), expr.text(expand=True)
     return f"{link.name} = {short}" + (f" = {long}" if long != short else "")
 

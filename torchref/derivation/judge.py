@@ -232,14 +232,41 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
             if line is not None:
                 report.line = line.where(Path(report.file).name)
                 first.read_as = line.read_as
-                if line.notes:
-                    report.reason += f" (your line: {'; '.join(line.notes)})"
+                notes = list(line.notes)
+                if line.expr is not None and first.name in failing:
+                    notes += _line_against_values(line, link, chain, first, failing[first.name], report)
+                if notes:
+                    report.reason += f" (your line: {'; '.join(notes)})"
     if report.errors:
         failed = len(report.errors)
         error = report.errors[0].split(": ", 1)[1]
         report.reason = (
             report.reason + "; " if report.reason else ""
         ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
+
+
+def _line_against_values(line, link, chain, t: TensorVerdict, failing: list, report: FileReport) -> list[str]:
+    """The learner's line, read in the notes' symbols, against the values they returned.
+
+    When it gives those values in every failing case and nothing else said what was computed,
+    it is the formula; when it gives other values, that is the message: the value was
+    changed after the line, or another line produced it.
+    """
+    values = [diagnosis.mistakes.evaluate(line.expr, f.env) for f in failing]
+    if any(v is None for v in values):
+        return []
+    agrees = [diagnosis.mistakes.close(v, np.asarray(f.G, np.float64), f.dtype) for v, f in zip(values, failing)]
+    if all(agrees):
+        if not t.computed:
+            cause = diagnosis.Cause(computed=line.expr.python(), formula=diagnosis.said(link, line.expr))
+            cause.explained = cause.cases = len(failing)
+            t.computed, t.diagnosis = cause.computed, diagnosis.sentence(link, chain, cause)
+            report.cause, report.reason = t.diagnosis, f"first wrong link: {t.name}: {t.diagnosis}"
+        return []
+    name = t.name
+    return [
+        f"it gives other values than the {name} returned: is {name} changed after it, or returned from another line?"
+    ]
 
 
 def _small_case(failing: list[Failing], name: str, link) -> dict:

@@ -20,6 +20,7 @@ class Line:
     code: str  # the statement's first line, as written
     read_as: str  # in the notes' symbols
     notes: list  # what else the source says: "changed in place at line 22", "inside a loop"
+    expr: object = None  # the right-hand side in the chain's grammar (torchref.chain.Expr), when it translates
 
     def where(self, filename: str) -> str:
         return f"{filename}:{self.number}  {self.code}"
@@ -98,8 +99,9 @@ def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
         options = [a for a in _assignments(fn, value.id) if not isinstance(a, ast.AugAssign)]
         if not options:
             break
-        preferred = [a for a in options if _mentions_Y(a) == output_link] or options
-        before = [a for a in preferred if a.lineno <= statement.lineno] or preferred
+        if _in_loop(fn, statement):  # grads[f"dZ{l}"] = dZ: the dZ of the output layer, or of the others
+            options = [a for a in options if _mentions_Y(a) == output_link] or options
+        before = [a for a in options if a.lineno <= statement.lineno] or options
         statement = before[-1]
         value = statement.value
     notes = []
@@ -107,11 +109,101 @@ def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
     if target:
         later = [a for a in _assignments(fn, target) if a.lineno > statement.lineno and isinstance(a, ast.AugAssign)]
         notes += [f"{target} is changed in place at line {a.lineno}" for a in later]
-    if any(isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= n.end_lineno for n in ast.walk(fn)):
+    if _in_loop(fn, statement):
         notes.append("inside a loop")
     code = lines[statement.lineno - 1].split("#")[0].strip() if statement.lineno <= len(lines) else ""
     read = render(statement.value) if getattr(statement, "value", None) is not None else ""
-    return Line(statement.lineno, code, f"{target or name} = {read}" if read else "", notes)
+    value = getattr(statement, "value", None)
+    expr = (
+        translate(value, fn, statement.lineno)
+        if value is not None and not isinstance(statement, ast.AugAssign)
+        else None
+    )
+    return Line(statement.lineno, code, f"{target or name} = {read}" if read else "", notes, expr)
+
+
+_BINARY = {ast.MatMult: "matmul", ast.Mult: "mul", ast.Div: "div", ast.Add: "add", ast.Sub: "sub"}
+_CALLS = {"tanh": "tanh", "np.tanh": "tanh", "sigmoid": "sigmoid", "np.transpose": "T"}
+
+
+def translate(node, fn, before: int, depth: int = 0):
+    """The learner's expression in the chain's grammar, reading their names back to the notes' symbols
+    (`A1 = cache["A1"]`, `m = X.shape[0]`); None for anything outside the grammar. Nothing is run."""
+    from torchref.chain import SIZES, Expr, S, op
+
+    def t(n):
+        return translate(n, fn, before, depth + 1)
+
+    if depth > 12:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return Expr.const(float(node.value))
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return (
+            S(node.slice.value) if isinstance(node.value, ast.Name) and node.value.id in ("cache", "params") else None
+        )
+    if isinstance(node, ast.Name):
+        if node.id in ("X", "Y"):
+            return S(node.id)
+        assigned = [a for a in _assignments(fn, node.id) if a.lineno < before]
+        if len(assigned) == 1 and isinstance(assigned[0], ast.Assign) and len(assigned[0].targets) == 1:
+            target = assigned[0].targets[0]
+            if isinstance(target, ast.Name):
+                return translate(assigned[0].value, fn, assigned[0].lineno, depth + 1)
+            if isinstance(target, ast.Tuple) and isinstance(assigned[0].value, ast.Tuple):
+                names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+                if node.id in names and len(names) == len(assigned[0].value.elts):
+                    return translate(assigned[0].value.elts[names.index(node.id)], fn, assigned[0].lineno, depth + 1)
+        return S(node.id) if node.id in SIZES else None
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        inner = t(node.value)
+        return inner and op["T"](inner)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+        if (
+            isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "X"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            return {0: S("m"), 1: S("n")}.get(node.slice.value)
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = t(node.operand)
+        return inner and op["neg"](inner)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow):
+            base = t(node.left)
+            two = isinstance(node.right, ast.Constant) and node.right.value == 2
+            return op["square"](base) if base is not None and two else None
+        name = _BINARY.get(type(node.op))
+        left, right = t(node.left), t(node.right)
+        return op[name](left, right) if name and left is not None and right is not None else None
+    if isinstance(node, ast.Call):
+        func = ast.unparse(node.func)
+        kwargs = {k.arg: k.value for k in node.keywords}
+        if func in ("np.sum", "np.mean") and len(node.args) == 1 and set(kwargs) <= {"axis", "keepdims"}:
+            inner = t(node.args[0])
+            axis = kwargs.get("axis")
+            axis = axis.value if isinstance(axis, ast.Constant) else None if axis is None else "?"
+            keep = isinstance(kwargs.get("keepdims"), ast.Constant) and kwargs["keepdims"].value is True
+            name = {(0, True): "sum_rows", (0, False): "sum_rows_1d", (1, True): "sum_cols", (1, False): "sum_cols_1d"}
+            name = name.get((axis, keep), "sum_all" if axis is None else None)
+            if inner is None or name is None:
+                return None
+            total = op[name](inner)
+            if func == "np.mean":
+                size = {"sum_all": None}.get(name, S("m") if axis == 0 else None)
+                return op["div"](total, size) if size is not None else None
+            return total
+        if func in _CALLS and len(node.args) == 1 and not kwargs:
+            inner = t(node.args[0])
+            return inner and op[_CALLS[func]](inner)
+    return None
+
+
+def _in_loop(fn, statement) -> bool:
+    return any(
+        isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= n.end_lineno for n in ast.walk(fn)
+    )
 
 
 def _target_name(statement) -> str:
