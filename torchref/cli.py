@@ -21,6 +21,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """--hidden 4,3: hidden layer widths."""
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths such as 4,3, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths such as 4,3, got {text!r}")
+    return widths
+
+
 def _models(text: str) -> list[str]:
     from torchref.registry import REGISTRY
 
@@ -93,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
     )
+    c.add_argument(
+        "--hidden",
+        type=_widths,
+        default=None,
+        metavar="H1,H2",
+        help="hidden widths of every case (a deep model is otherwise judged at the depth the file writes out)",
+    )
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
@@ -111,6 +129,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")
     e.add_argument("--dtype", choices=list(DTYPES), default="float64")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--file", metavar="FILE", help="a learner's derivation: its values beside the reference's")
+    t = sub.add_parser("template", help="write a skeleton derivation file for a model: the contract, the shapes")
+    t.add_argument("model", type=_model)
+    t.add_argument("--hidden", type=_widths, default=None, metavar="H1,H2", help="hidden widths (deep models)")
+    t.add_argument("--out", metavar="FILE", help="where to write it (default my_MODEL.py; never overwritten)")
     k = sub.add_parser(
         "compare",
         help="train handmade and torch side by side on a dataset; figures and a report",
@@ -227,11 +250,15 @@ def _bench(args) -> int:
 
 
 def _explain(args) -> int:
+    from torchref.derivation import UnusableInput
     from torchref.explain import explain
 
     try:
-        print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed))
-    except (ValueError, TypeError) as exc:  # a shape the model does not take
+        print(explain(args.model, args.m, args.n, args.h, args.k, args.dtype, args.seed, file=args.file))
+    except UnusableInput as exc:  # the learner's file could not be run
+        print(f"torchref: cannot run --file {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:  # a shape the model does not take, a file that is not one
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -259,6 +286,29 @@ def _verify(args) -> int:
     if not _write_json(args.json, report.to_json()):
         return 2
     return 0 if report.ok else 1
+
+
+def _template(args) -> int:
+    from pathlib import Path
+
+    from torchref.explain import template
+
+    path = Path(args.out or f"my_{args.model}.py")
+    if path.exists():
+        print(f"torchref: error: --out {path} exists; the template never overwrites a file", file=sys.stderr)
+        return 2
+    try:
+        text = template(args.model, args.hidden)
+    except ValueError as exc:
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        path.write_text(text.replace("{FILE}", path.name), encoding="utf-8")
+    except OSError as exc:
+        print(f"torchref: cannot write --out {path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: fill in the lines marked ..., then: torchref check {path} --model {args.model}")
+    return 0
 
 
 def _write_json(path, document) -> bool:
@@ -344,6 +394,7 @@ def _check(args) -> int:
         timeout=args.timeout,
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
+        hidden=args.hidden,
     )
     batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
     if path.is_dir() or path.suffix == ".ipynb" or any(batch):
@@ -369,6 +420,7 @@ COMMANDS = {
     "bench": _bench,
     "models": _models_command,
     "autograder": _autograder,
+    "template": _template,
 }
 
 

@@ -376,6 +376,12 @@ class AutogradPair(ModelPair):
         """The layers' suffixes in the notes: '' for one layer, else '1', '2', ..."""
         return [key[1:] for key in self.param_shapes(shape) if key.startswith("W")]
 
+    def chain(self, shape: Shape):
+        """The notes' chain of this model at this shape's depth: links, formulas, shapes (torchref.chain)."""
+        from torchref.chain import build
+
+        return build(self.activation, self.output, self.suffixes(shape))
+
     def names(self, shape: Shape) -> list[str]:
         """Forward (Z, A per layer), J, then the backward chain in the notes' order."""
         s = self.suffixes(shape)

@@ -1,153 +1,163 @@
-"""Why a tensor is wrong: the notes' chain, what its own line gives, and the usual mistakes.
+"""Why a tensor is wrong: its own line of the notes, the known mistakes, and what the learner computed.
 
-The chain is walked in the notes' order (Z1, A1, ..., dZ2, dW2, db2, dA1, dZ1, dW1, db1).
-A tensor is compared with the reference, and also with what its own line of the notes gives
-from the learner's *own* upstream values: a tensor that is wrong although its line is right
-is an echo of an earlier mistake, and the first tensor whose line is wrong is the first
-wrong link. `diagnose` then names the kind of mistake that turns the reference into the
-learner's value.
+The chain (`torchref.chain`) is walked in the notes' order. A tensor is compared with the
+reference, and also with what its own line of the notes gives from the learner's *own*
+upstream values (`own_line`): a tensor that is wrong although its line is right is an echo
+of an earlier mistake, and the first tensor whose line is wrong is the first wrong link.
+
+There, `explain` names the cause from every failing case at once: first the catalogue of
+known mistakes (`mistakes.py`, the fast pass, and the names a class report counts), then
+a bounded search for the formula the learner computed (`reconstruct.py`). A formula is
+stated only when it gives the learner's value in every failing case; otherwise the
+report says that nothing within the search's budget reproduces it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from torchref.registry import AutogradPair, Sample
-from torchref_handmade.activations import HIDDEN, sigmoid, softmax
+from torchref.chain import Chain, Link, environment
+from torchref.derivation import mistakes, reconstruct
+
+SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
 
 
-def chain(pair: AutogradPair, s: Sample, cache, mistake: str | None = None) -> dict:
-    """The notes' backward pass over the pair's layers, optionally with one classic mistake."""
-    X, Y, params = s.X, s.Y, s.params
-    suffixes, m = pair.suffixes(s.shape), X.shape[0]
-    g_prime = HIDDEN[pair.activation][1] if pair.activation else None
-    A = lambda i: X if i < 0 else cache[f"A{suffixes[i]}"]  # noqa: E731
-    AL = A(len(suffixes) - 1)
-    dZ = AL - Y  # (m, k)
-    if mistake == "sigma-prime-again":
-        dZ = dZ * AL * (1 - AL)
-    grads = {}
-    for i in range(len(suffixes) - 1, -1, -1):
-        s_i = suffixes[i]
-        grads[f"dZ{s_i}"] = dZ
-        grads[f"dW{s_i}"] = (1 / m) * (A(i - 1).T @ dZ)
-        grads[f"db{s_i}"] = (1 / m) * np.sum(dZ, axis=0, keepdims=True)
-        if i > 0:
-            dA = dZ @ params[f"W{s_i}"].T
-            grads[f"dA{suffixes[i - 1]}"] = dA
-            if mistake == "tanh-prime-1-minus-A":
-                dZ = dA * (1 - A(i - 1))
-            elif mistake == "tanh-prime-from-Z":
-                dZ = dA * (1 - cache[f"Z{suffixes[i - 1]}"] ** 2)
-            else:
-                dZ = dA * g_prime(A(i - 1))
-    return grads
+@dataclass
+class Failing:
+    """One failing case of one tensor: its id, shape, dtype, the learner's value and the symbols around it."""
+
+    case: str
+    shape: object
+    dtype: str
+    G: np.ndarray  # the learner's value, as returned
+    expected: np.ndarray
+    env: dict  # chain.environment of the case, with the learner's own upstream values
 
 
-def link(pair: AutogradPair, s: Sample, name: str, mine: dict, ref: dict, cache):
-    """What the notes' line for `name` gives from the learner's own upstream values.
-
-    `cache` is what the learner's backward received; `mine` what the learner returned
-    (intermediates it did not return are taken from the reference `ref`).
-    """
-    suffixes, m = pair.suffixes(s.shape), s.X.shape[0]
-    up = lambda key: mine.get(key, ref[key])  # noqa: E731 - theirs where given
-    body = name[1:] if name.startswith("d") else name
-    kind, sfx = body[0], body[1:]
-    i, last = suffixes.index(sfx), len(suffixes) - 1
-    A_prev = s.X if i == 0 else cache[f"A{suffixes[i - 1]}"]  # (m, n_(l−1))
-    if not name.startswith("d"):  # forward: Zl, Al
-        if kind == "Z":
-            return (s.X if i == 0 else up(f"A{suffixes[i - 1]}")) @ s.params[f"W{sfx}"] + s.params[f"b{sfx}"]
-        g = HIDDEN[pair.activation][0] if i < last else (sigmoid if pair.output == "sigmoid" else softmax)
-        return g(up(f"Z{sfx}"))
-    if kind == "Z":
-        return cache[f"A{sfx}"] - s.Y if i == last else up(f"dA{sfx}") * HIDDEN[pair.activation][1](cache[f"A{sfx}"])
-    if kind == "W":
-        return (1 / m) * (A_prev.T @ up(f"dZ{sfx}"))
-    if kind == "b":
-        return (1 / m) * np.sum(up(f"dZ{sfx}"), axis=0, keepdims=True)
-    return up(f"dZ{suffixes[i + 1]}") @ s.params[f"W{suffixes[i + 1]}"].T  # dAl = dZ(l+1) W(l+1)ᵀ
+@dataclass
+class Cause:
+    mistake: str = ""  # a catalogue name, "" when none explains every case
+    sentence: str = ""  # what the learner reads
+    computed: str = ""  # the learner's value as a NumPy expression of the notes' symbols, "" when unknown
+    formula: str = ""  # the same in the notes' symbols: "dZ1 = dA1 ⊙ σ′(A1)"
+    explained: int = 0
+    cases: int = 0
+    searched: int = 0  # candidates the search spent (0: the catalogue sufficed)
 
 
-def _close(a, b, rtol=1e-4) -> bool:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or not np.isfinite(a).all():
-        return False
-    return bool(np.abs(a - b).max(initial=0) <= rtol * max(np.abs(b).max(initial=0), 1e-12))
+def case_environment(s, cache: dict, mine: dict, ref: dict) -> dict:
+    """The symbols of a case: the learner's forward values (`cache`: what their backward received) and
+    backward values where they returned them, the reference's elsewhere."""
+    forward = {k: v for k, v in cache.items() if k[:1] in ("Z", "A")}
+    backward = {k: mine.get(k, v) for k, v in ref.items() if k.startswith("d")}
+    forward |= {k: mine[k] for k in mine if k[:1] in ("Z", "A") and k in ref}
+    return environment(s.X, s.Y, s.params, forward, backward)
 
 
-MISTAKES = {  # kind -> text; chain(..., kind) computes what the whole chain gives with that mistake
-    "sigma-prime-again": "σ′ applied again after BCE: (A − Y)·A(1 − A); BCE's ∂L/∂A times σ′ is already A − Y",
-    "tanh-prime-1-minus-A": "tanh′ written as 1 − A instead of 1 − A²",
-    "tanh-prime-from-Z": "tanh′ computed from Z instead of A: 1 − Z² instead of 1 − A²",
-}
-
-
-def diagnose(name: str, G, R, s: Sample, variants: dict) -> tuple[str, str]:
-    """(kind, text): the usual mistake that turns the reference R into the learner's G.
-
-    The kind is the same in every case that shows the same mistake (a constant factor
-    only when it is the same constant), so that one verdict can be drawn across cases.
-    """
-    G, m = np.asarray(G), s.X.shape[0]
-    if G.dtype != R.dtype and G.shape == R.shape:
-        if G.dtype.kind == "f" and _close(G, R, 1e-3):
-            return "dtype", (
-                f"dtype {G.dtype} where the inputs are {R.dtype}: a float64 constant or array "
-                f"(np.float64, np.ones, np.array([...])) promoted the computation"
-            )
-        return f"dtype {G.dtype}", f"dtype {G.dtype} where the inputs are {R.dtype}"
-    if G.shape != R.shape:
-        return _shape_mistake(G, R, m)
-    if not np.isfinite(G).all():
-        return "nan", f"NaN/inf values ({np.count_nonzero(~np.isfinite(G))} of {G.size}): a log or a division by 0?"
-    if m > 1 and _close(G, m * R):
-        return "missing-1/m", "missing 1/m: the values are m times too large"
-    if m > 1 and _close(G, R / m):
-        return "extra-1/m", "an extra 1/m: the values are m times too small"
-    if _close(G, -R):
-        return "sign", "flipped sign"
-    if R.ndim == 2 and R.shape[0] == R.shape[1] and not _close(R, R.T) and _close(G, R.T):
-        return "transposed", "transposed (a square case, so the shape did not show it)"
-    for key, text in MISTAKES.items():
-        if name in variants.get(key, {}) and _close(G, variants[key][name]):
-            return key, text
-    denom = float((R * R).sum())
-    c = float((G * R).sum()) / denom if denom else 0.0
-    if G.size > 1 and denom and abs(c - 1) > 1e-3 and _close(G, c * R):
-        return f"factor {c:.3g}", f"off by a constant factor {c:.3g}"
-    return "unknown", "no known kind"
-
-
-def _shape_mistake(G, R, m) -> tuple[str, str]:
-    got, want = G.shape, R.shape
-    if got == want[::-1]:
-        return "transposed", f"transposed: shape {got}, expected {want}"
-    if len(want) == 2 and want[0] == 1 and got == (want[1],):
-        return "keepdims", f"summed without keepdims: shape {got}, expected {want}"
-    if len(want) == 2 and want[1] == 1 and got == (want[0],):
-        return "1-d", f"shape {got} instead of {want}: a 1-D (m,) array where the notes keep (m, 1)"
-    if len(want) == 2 and want[0] == 1 and got in ((m, 1), (m, want[1])) and m != 1:
-        return "axis", f"summed over the wrong axis (or not summed): shape {got}, expected {want}; sum the rows, axis=0"
-    if got == ():
-        return "scalar", f"summed over both axes: a scalar, expected {want}"
-    if len(got) == 2 and got[0] == got[1] == m and want != (m, m):
-        return "broadcast", f"shape {got}: an (m,) array was broadcast against an (m, 1) one (m = {m})"
-    return "shape", f"wrong shape {got}, expected {want}"
-
-
-def consolidate(kinds: dict) -> str:
-    """One diagnosis when every failing case shows the same kind of mistake, else a plain one."""
-    if len(kinds) == 1:
-        return next(iter(kinds.values()))
-    return "no known kind (the failing cases look like different mistakes: " + "; ".join(kinds.values()) + ")"
-
-
-def safe_link(pair, s, name, mine, ref, cache):
+def own_line(link: Link, env: dict):
+    """What the notes' line for the link gives from the learner's upstream values; None when it cannot."""
     try:
         with np.errstate(all="ignore"):
-            out = link(pair, s, name, mine, ref, cache)
-        return None if out is None else np.asarray(out)
-    except (ValueError, KeyError, TypeError):  # the learner's upstream has the wrong shape
+            return np.asarray(link.expr.evaluate(env))
+    except (ValueError, KeyError, TypeError, IndexError):  # the learner's upstream has the wrong shape
         return None
+
+
+def _special(failing: list[Failing]) -> Cause | None:
+    """A wrong dtype or NaN/inf in every failing case: said as such, before any formula."""
+    G = [np.asarray(f.G) for f in failing]
+    if all(g.dtype != f.expected.dtype for g, f in zip(G, failing)):
+        g, f = G[0], failing[0]
+        promoted = all(g.dtype.kind == "f" and g.shape == f.expected.shape for g in G)
+        text = f"dtype {g.dtype} where the inputs are {f.expected.dtype}" + (
+            ": a float64 constant or array (np.float64, np.ones, np.array([...])) promoted the computation"
+            if promoted
+            else ""
+        )
+        return Cause("dtype", text, explained=len(failing), cases=len(failing))
+    bad = [g for g in G if g.dtype.kind in "fc" and not np.isfinite(g).all()]
+    if len(bad) == len(G):
+        count = sum(int(np.count_nonzero(~np.isfinite(g))) for g in bad)
+        total = sum(g.size for g in bad)
+        return Cause("nan", f"NaN/inf values ({count} of {total}): a log or a division by 0?", explained=len(G),
+                     cases=len(G))  # fmt: skip
+    return None
+
+
+def _search_cases(failing: list[Failing]) -> list[Failing]:
+    """A few failing cases of distinct shapes, float64 first, the ones with every size > 1 and small first."""
+
+    def order(f: Failing):
+        sizes = (f.shape.m, f.shape.n, *f.shape.hidden)
+        return (f.dtype != "float64", min(sizes) < 2, len(set(sizes)) < len(sizes), int(np.prod(sizes)))
+
+    chosen, shapes = [], set()
+    for f in sorted(failing, key=order):
+        if f.shape not in shapes:
+            chosen.append(f)
+            shapes.add(f.shape)
+    return chosen[:SEARCH_CASES]
+
+
+def _triples(failing: list[Failing]):
+    return [(f.env, np.asarray(f.G, np.float64), f.dtype) for f in failing]
+
+
+def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = True) -> Cause:
+    """The cause at the first wrong link, from every failing case at once."""
+    n = len(failing)
+    special = _special(failing)
+    if special is not None:
+        return special
+    cases = _triples(failing)
+    found = mistakes.best(link, chain, cases)
+    cause = Cause(cases=n)
+    if found is not None:
+        cause.mistake, cause.sentence, cause.explained = found.mistake.name, found.sentence(link), found.explained
+        if found.expr is not None:
+            cause.computed, cause.formula = found.expr.python(), said(link, found.expr)
+    if cause.explained < n and search:
+        chosen = _search_cases(failing)
+        if len({f.shape for f in chosen}) >= 2:
+            expr, cause.searched = reconstruct.search(link, chain, _triples(chosen))
+            if expr is not None and all(mistakes.close(v, G, d) for env, G, d in cases
+                                        if (v := mistakes.evaluate(expr, env)) is not None) and all(
+                mistakes.evaluate(expr, env) is not None for env, _, _ in cases
+            ):  # fmt: skip
+                cause.computed, cause.formula = expr.python(), said(link, expr)
+                if cause.explained < n:
+                    cause.mistake = cause.sentence = ""
+                    cause.explained = n
+    return cause
+
+
+def said(link: Link, expr) -> str:
+    short, long = expr.text(), expr.text(expand=True)
+    return f"{link.name} = {short}" + (f" = {long}" if long != short else "")
+
+
+def sentence(link: Link, chain: Chain, cause: Cause) -> str:
+    """The one sentence a learner reads about the first wrong link."""
+    layer = chain.layer_text(link.name)
+    where = f"{layer}: " if layer else ""
+    parts = []
+    if cause.sentence:
+        explained = (
+            f" (explains {cause.explained}/{cause.cases} failing cases)" if cause.explained < cause.cases else ""
+        )
+        parts.append(cause.sentence + explained)
+    if cause.formula:
+        parts.append(f"you computed {cause.formula}; the notes: {link.formula}")
+    if not parts:
+        parts.append(
+            "no known mistake, and no formula within the search's budget gives your values in every failing case"
+            f"; the notes: {link.formula} (compare your line with it on the small case below)"
+        )
+    return where + "; ".join(parts)
+
+
+def catalogue_only(link: Link, chain: Chain, failing: list[Failing]) -> str:
+    """A short diagnosis for a wrong tensor after the first (the table's column): the catalogue only."""
+    return sentence(link, chain, explain(link, chain, failing, search=False))

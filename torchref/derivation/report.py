@@ -39,7 +39,10 @@ class TensorVerdict:
     fd_cases: int = 0  # float64 cases also compared with central finite differences
     fd_max_abs: float = 0.0
     smallest_size: int = 0  # m·n·Πh·k of the smallest failing case
-    kinds: dict = field(default_factory=dict)  # mistake kind -> failing cases that show it
+    mistake: str = ""  # the known mistake (catalogue name) when one explains every failing case
+    computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
+    read_as: str = ""  # the learner's line in the notes' symbols
+    small_case: dict = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
 
 
 @dataclass
@@ -157,6 +160,10 @@ class FileReport:
         ]
         if self.reason:
             lines.append(self.reason)
+        first = next((t for t in self.tensors if t.name == self.first_wrong), None)
+        if self.line:
+            read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
+            lines.append(f"your line: {self.line}{read}")
         if self.tensors:
             head = (
                 f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
@@ -165,11 +172,37 @@ class FileReport:
             lines += ["", head, "-" * len(head)]
             for t in self.tensors:
                 worst = "" if t.worst_index is None else str(tuple(t.worst_index))
+                said = t.diagnosis
+                if t is first and t.status == "wrong":
+                    said = t.mistake or ("the formula above" if t.computed else "see above")
                 lines.append(
                     f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
-                    f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {t.diagnosis}"
+                    f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {said}".rstrip()
                 )
+        if first is not None and first.small_case:
+            lines += ["", *small_case_lines(first.name, first.small_case)]
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def small_case_lines(name: str, case: dict) -> list[str]:
+    """The smallest failing case, printed to be recomputed by hand."""
+    import numpy as np
+
+    def show(label, value):
+        text = np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
+        rows = text.splitlines()
+        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+
+    out = [f"the smallest failing case ({case['case']}), to recompute by hand:"]
+    out += show("X", case["X"]) + show("Y", case["Y"])
+    for key, value in {**case["params"], **case.get("upstream", {})}.items():
+        out += show(key, value)
+    out += show(f"{name} expected", case["expected"][name]) + show(f"{name} yours", case["yours"][name])
+    diff = case.get("first_difference")
+    if diff:
+        at = ", ".join(map(str, diff["index"]))
+        out.append(f"  first difference at {name}[{at}]: expected {diff['expected']:.6g}, yours {diff['yours']:.6g}")
+    return out

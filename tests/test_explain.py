@@ -1,0 +1,81 @@
+"""`torchref explain` (the case's inputs, every symbol, a learner's values beside the reference's) and
+`torchref template` (a skeleton that the checker reads, that passes once filled in)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import torchref
+from torchref import cli
+from torchref.derivation import check
+from torchref.explain import explain, template
+from torchref.registry import REGISTRY, Shape
+
+EXAMPLES = Path(torchref.__file__).parent / "examples"
+
+
+def test_explain_prints_the_inputs_and_parameters_of_its_case():
+    out = explain("logistic", m=2, n=2, seed=5)
+    sample = REGISTRY["logistic"].sample(Shape(2, 2), "float64", 5)
+    for name, value in [("X", sample.X), ("Y", sample.Y), ("W", sample.params["W"]), ("b", sample.params["b"])]:
+        assert f"{name}    shape {value.shape}" in out
+        assert np.array2string(value, precision=5, suppress_small=True, max_line_width=60).splitlines()[0] in out
+    assert out.index("X    shape") < out.index("Z = X W + b")
+
+
+def test_explain_with_a_file_shows_the_learners_values_and_the_first_that_differs(tmp_path, capsys):
+    text = (EXAMPLES / "shallow_derivation.py").read_text().replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
+    path = tmp_path / "mine.py"
+    path.write_text(text)
+    assert cli.main(["explain", "shallow", "--file", str(path), "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "mine.py (yours) | torch (the reference)" in out
+    marked = [line for line in out.splitlines() if "← the first value that differs" in line]
+    assert len(marked) == 1 and marked[0].startswith("dZ1 = dA1 ⊙ (1 − A1²)"), marked
+    dA1 = next(line for line in out.splitlines() if line.startswith("dA1 = dZ2 W2ᵀ    shape (m, h) = (3, 4)"))
+    assert float(dA1.split("max |diff| ")[1]) < 1e-12
+
+
+def test_explain_with_a_file_that_is_not_one_exits_2(tmp_path, capsys):
+    assert cli.main(["explain", "shallow", "--file", str(tmp_path / "nope.py")]) == 2
+    assert "--file must be an existing .py file" in capsys.readouterr().err
+    broken = tmp_path / "broken.py"
+    broken.write_text("def backward(:\n")
+    assert cli.main(["explain", "shallow", "--file", str(broken)]) == 0
+    assert "error: cannot import the file" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["logistic", "shallow", "deep_relu_softmax"])
+def test_a_template_holds_the_contract_and_passes_once_filled_in(tmp_path, model):
+    pair = REGISTRY[model]
+    text = template(model)
+    compile(text, "template.py", "exec")
+    chain = pair.chain(next(s for s in pair.shapes if len(s.hidden) == len(pair.shapes[-1].hidden)))
+    for link in chain.links:
+        assert f"    {link.name} = ...".ljust(56) + f"# {link.shape}" in text
+    filled = text
+    for link in chain.links:  # the notes' line of each link, as a learner would write it
+        filled = filled.replace(f"    {link.name} = ...", f"    {link.name} = {link.expr.python()}", 1)
+    names = "from torchref_handmade.activations import *  # noqa\n"
+    path = tmp_path / "filled.py"
+    path.write_text(filled.replace("import numpy as np\n", "import numpy as np\n" + names, 1))
+    report = check(path, model, cases=6, seed=11)
+    assert report.verdict == "pass", report.table()
+    unfilled = tmp_path / "unfilled.py"
+    unfilled.write_text(text)
+    report = check(unfilled, model, cases=2, seed=11)
+    assert report.verdict == "wrong" and "a `...` of the template not filled in yet?" in report.reason
+
+
+def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["template", "shallow"]) == 0
+    assert "wrote my_shallow.py" in capsys.readouterr().out
+    assert "torchref check my_shallow.py --model shallow" in (tmp_path / "my_shallow.py").read_text()
+    assert cli.main(["template", "shallow"]) == 2
+    assert "exists; the template never overwrites a file" in capsys.readouterr().err
+    assert cli.main(["template", "deep_tanh_sigmoid", "--hidden", "3,2,2", "--out", "deep.py"]) == 0
+    assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
+    assert cli.main(["template", "perceptron"]) == 2
+    assert "model must have a backward pass" in capsys.readouterr().err

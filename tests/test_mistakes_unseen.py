@@ -1,0 +1,260 @@
+"""Mistakes written from the notes alone, before the checker's reconstruction existed.
+
+Each entry is a correct file with one line changed, as a learner would change it after
+reading the notes, with what the checker must find: the first wrong link, the learner's
+line that produced it, and the cause. The cause is given twice, either of which counts:
+the names of the known mistakes that describe it, and `expr`, what the learner actually
+computed as a Python expression of the notes' symbols (X, Y, m, n, h, W1, b1, Z1, A1, ...,
+dZ2, dA1, ...; NumPy as `np`; the activations of `torchref_handmade.activations`).
+
+The checker states a cause as a mistake name (`FileReport.mistake`) or as a formula: the
+verdict of the first wrong link carries `computed`, the same kind of expression. A stated
+formula is evaluated here on fresh values of shapes the checker never saw and must equal
+`expr` there: a formula that is not what the learner computed is a defect, whatever the
+share of causes named. This file is not used to tune the checker.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import torchref
+from torchref.derivation import check
+from torchref.registry import REGISTRY, Shape
+from torchref_handmade import activations
+
+EXAMPLES = Path(torchref.__file__).parent / "examples"
+SHALLOW = (EXAMPLES / "shallow_derivation.py").read_text()
+NO_FORWARD = SHALLOW[: SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward") :]
+LOGISTIC = (EXAMPLES / "logistic_derivation.py").read_text()
+LOGISTIC_FORWARD = LOGISTIC.replace(
+    "def backward",
+    "def forward(X, params):\n"
+    '    W, b = params["W"], params["b"]\n'
+    "    Z = X @ W + b\n"
+    "    A = 1 / (1 + np.exp(-Z))\n"
+    '    return A, {"Z": Z, "A": A}\n\n\n'
+    "def backward",
+)
+DEEP_LOOP = """import numpy as np
+
+
+def backward(X, Y, params, cache):
+    m = X.shape[0]
+    L = len(params) // 2
+    grads = {}
+    dZ = cache[f"A{L}"] - Y                                 # (m, k)
+    for l in range(L, 0, -1):
+        A_prev = cache[f"A{l - 1}"] if l > 1 else X         # (m, n_(l-1))
+        grads[f"dZ{l}"] = dZ
+        grads[f"dW{l}"] = (1 / m) * (A_prev.T @ dZ)
+        grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=0, keepdims=True)
+        if l > 1:
+            dA = dZ @ params[f"W{l}"].T
+            grads[f"dA{l - 1}"] = dA
+            dZ = dA * (1 - A_prev**2)
+    return grads
+"""
+DEEP_TWO_HIDDEN = """import numpy as np
+
+
+def backward(X, Y, params, cache):
+    m = X.shape[0]
+    W2, W3 = params["W2"], params["W3"]
+    A1, A2, A3 = cache["A1"], cache["A2"], cache["A3"]
+    dZ3 = A3 - Y                                            # (m, 1)
+    dW3 = (1 / m) * (A2.T @ dZ3)                            # (h2, 1)
+    db3 = (1 / m) * np.sum(dZ3, axis=0, keepdims=True)      # (1, 1)
+    dA2 = dZ3 @ W3.T                                        # (m, h2)
+    dZ2 = dA2 * (1 - A2**2)                                 # (m, h2)
+    dW2 = (1 / m) * (A1.T @ dZ2)                            # (h1, h2)
+    db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)      # (1, h2)
+    dA1 = dZ2 @ W2.T                                        # (m, h1)
+    dZ1 = dA1 * (1 - A1**2)                                 # (m, h1)
+    dW1 = (1 / m) * (X.T @ dZ1)                             # (n, h1)
+    db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)      # (1, h1)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3,
+            "dZ1": dZ1, "dZ2": dZ2, "dZ3": dZ3, "dA1": dA1, "dA2": dA2}
+"""
+TANH_PRIME_LOOP = "dZ = dA * (1 - A_prev**2)"
+
+# (id, model, template, line in the template, the learner's version, first wrong link,
+#  the learner's line that produced it, names that describe it, what the learner computed)
+UNSEEN = [
+    ("sigma-prime-for-tanh-prime", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * A1 * (1 - A1)",
+     "dZ1", "dZ1 = dA1 * A1 * (1 - A1)", {"sigma-prime-for-tanh-prime"}, "dA1 * A1 * (1 - A1)"),
+    ("g-prime-left-out", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dZ2 @ W2.T",
+     "dZ1", "dZ1 = dZ2 @ W2.T", {"g-prime-left-out"}, "dA1"),
+    ("Z1-for-A1-in-dW2", "shallow", NO_FORWARD, "dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = (1 / m) * (cache['Z1'].T @ dZ2)",
+     "dW2", "dW2 = (1 / m) * (cache['Z1'].T @ dZ2)", {"z-for-a"}, "(1 / m) * (Z1.T @ dZ2)"),
+    ("square-outside", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - np.tanh(cache['Z1'])) ** 2",
+     "dZ1", "dZ1 = dA1 * (1 - np.tanh(cache['Z1'])) ** 2", {"square-outside"}, "dA1 * (1 - A1) ** 2"),
+    ("l2-penalty-dW1", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)",
+     "dW1 = (1 / m) * (X.T @ dZ1) + 0.01 * params['W1']",
+     "dW1", "dW1 = (1 / m) * (X.T @ dZ1) + 0.01 * params['W1']", {"extra-term-W"}, "(1 / m) * (X.T @ dZ1) + 0.01 * W1"),
+    ("m-from-columns", "shallow", NO_FORWARD, "m = X.shape[0]", "m = X.shape[1]",
+     "dW2", "dW2 = (1 / m) * (A1.T @ dZ2)", {"m-from-columns"}, "(1 / n) * (A1.T @ dZ2)"),
+    ("db1-over-axis-1", "shallow", NO_FORWARD, "db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)",
+     "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+     "db1", "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)", {"axis"},
+     "(1 / m) * np.sum(dZ1, axis=1, keepdims=True)"),
+    ("first-unit-tanh-prime", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1[:, :1] ** 2)",
+     "dZ1", "dZ1 = dA1 * (1 - A1[:, :1] ** 2)", {"first-unit-g-prime"}, "dA1 * (1 - A1[:, :1] ** 2)"),
+    ("only-row-0", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * np.outer(X[0], dZ1[0])",
+     "dW1", "dW1 = (1 / m) * np.outer(X[0], dZ1[0])", {"only-row-0"}, "(1 / m) * (X[:1].T @ dZ1[:1])"),
+    ("factor-2-dZ2", "shallow", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = 2 * (A2 - Y)",
+     "dZ2", "dZ2 = 2 * (A2 - Y)", {"factor-2"}, "2 * (A2 - Y)"),
+    ("dA1-for-dZ1-in-dW1", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (X.T @ dA1)",
+     "dW1", "dW1 = (1 / m) * (X.T @ dA1)", {"dA-for-dZ"}, "(1 / m) * (X.T @ dA1)"),
+    ("db2-a-scalar", "shallow", NO_FORWARD, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)",
+     "db2 = np.sum(dZ2) / m",
+     "db2", "db2 = np.sum(dZ2) / m", {"scalar-sum"}, "np.sum(dZ2) / m"),
+    ("db1-mean-without-keepdims", "shallow", NO_FORWARD, "db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)",
+     "db1 = np.mean(dZ1, axis=0)", "db1", "db1 = np.mean(dZ1, axis=0)", {"keepdims"}, "np.mean(dZ1, axis=0)"),
+    ("dW2-transposed", "shallow", NO_FORWARD, "dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = (1 / m) * (dZ2.T @ A1)",
+     "dW2", "dW2 = (1 / m) * (dZ2.T @ A1)", {"transposed"}, "(1 / m) * (dZ2.T @ A1)"),
+    ("1/m-in-dZ2", "shallow", NO_FORWARD, "dZ2 = A2 - Y", "dZ2 = (A2 - Y) / m",
+     "dZ2", "dZ2 = (A2 - Y) / m", {"extra-1/m"}, "(A2 - Y) / m"),
+    ("tanh-prime-of-Z1", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - cache['Z1'] ** 2)",
+     "dZ1", "dZ1 = dA1 * (1 - cache['Z1'] ** 2)", {"tanh-prime-from-Z"}, "dA1 * (1 - Z1**2)"),
+    ("plus-in-tanh-prime", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 + A1**2)",
+     "dZ1", "dZ1 = dA1 * (1 + A1**2)", set(), "dA1 * (1 + A1**2)"),
+    ("tanh-prime-of-A2", "shallow", NO_FORWARD, "dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A2**2)",
+     "dZ1", "dZ1 = dA1 * (1 - A2**2)", set(), "dA1 * (1 - A2**2)"),
+    ("db1-from-dA1", "shallow", NO_FORWARD, "db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)",
+     "db1 = (1 / m) * np.sum(dA1, axis=0, keepdims=True)",
+     "db1", "db1 = (1 / m) * np.sum(dA1, axis=0, keepdims=True)", {"dA-for-dZ"},
+     "(1 / m) * np.sum(dA1, axis=0, keepdims=True)"),
+    ("dW1-without-1/m", "shallow", NO_FORWARD, "dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = X.T @ dZ1",
+     "dW1", "dW1 = X.T @ dZ1", {"missing-1/m"}, "X.T @ dZ1"),
+    ("tanh-prime-in-dA1", "shallow", NO_FORWARD, "dA1 = dZ2 @ W2.T", "dA1 = dZ2 @ W2.T * (1 - A1**2)",
+     "dA1", "dA1 = dZ2 @ W2.T * (1 - A1**2)", set(), "(dZ2 @ W2.T) * (1 - A1**2)"),
+    ("hidden-sigmoid", "shallow", SHALLOW, "A1 = np.tanh(Z1)", "A1 = 1 / (1 + np.exp(-Z1))",
+     "A1", "A1 = 1 / (1 + np.exp(-Z1))", set(), "sigmoid(Z1)"),
+    ("no-bias-Z1", "shallow", SHALLOW, "Z1 = X @ W1 + b1", "Z1 = X @ W1",
+     "Z1", "Z1 = X @ W1", set(), "X @ W1"),
+    ("Z1-for-A1-in-Z2", "shallow", SHALLOW, "Z2 = A1 @ W2 + b2", "Z2 = Z1 @ W2 + b2",
+     "Z2", "Z2 = Z1 @ W2 + b2", {"z-for-a"}, "Z1 @ W2 + b2"),
+    ("logistic-A-for-dZ", "logistic", LOGISTIC, "dW = (1 / m) * (X.T @ dZ)", "dW = (1 / m) * (X.T @ A)",
+     "dW", "dW = (1 / m) * (X.T @ A)", set(), "(1 / m) * (X.T @ A)"),
+    ("logistic-ravel", "logistic", LOGISTIC, "dZ = A - Y", "dZ = A.ravel() - Y.ravel()",
+     "dZ", "dZ = A.ravel() - Y.ravel()", {"1-d"}, "A.ravel() - Y.ravel()"),
+    ("logistic-m-from-columns", "logistic", LOGISTIC, "m = X.shape[0]", "m = X.shape[1]",
+     "dW", "dW = (1 / m) * (X.T @ dZ)", {"m-from-columns"}, "(1 / n) * (X.T @ dZ)"),
+    ("logistic-divided-by-sigma-prime", "logistic", LOGISTIC, "dZ = A - Y", "dZ = (A - Y) / (A * (1 - A))",
+     "dZ", "dZ = (A - Y) / (A * (1 - A))", set(), "(A - Y) / (A * (1 - A))"),
+    ("logistic-l2-over-m", "logistic", LOGISTIC, "dW = (1 / m) * (X.T @ dZ)",
+     "dW = (1 / m) * (X.T @ dZ) + (0.1 / m) * params['W']",
+     "dW", "dW = (1 / m) * (X.T @ dZ) + (0.1 / m) * params['W']", {"extra-term-W"},
+     "(1 / m) * (X.T @ dZ) + (0.1 / m) * W"),
+    ("logistic-dW-as-a-row", "logistic", LOGISTIC, "dW = (1 / m) * (X.T @ dZ)",
+     "dW = (1 / m) * np.sum(X * dZ, axis=0, keepdims=True)",
+     "dW", "dW = (1 / m) * np.sum(X * dZ, axis=0, keepdims=True)", {"transposed"},
+     "(1 / m) * np.sum(X * dZ, axis=0, keepdims=True)"),
+    ("logistic-sigmoid-of-minus-Z", "logistic", LOGISTIC_FORWARD, "A = 1 / (1 + np.exp(-Z))", "A = 1 / (1 + np.exp(Z))",
+     "A", "A = 1 / (1 + np.exp(Z))", set(), "sigmoid(-Z)"),
+    ("logistic-minus-b", "logistic", LOGISTIC_FORWARD, "Z = X @ W + b", "Z = X @ W - b",
+     "Z", "Z = X @ W - b", set(), "X @ W - b"),
+    ("deep-tanh-prime-1-minus-A", "deep_tanh_sigmoid", DEEP_LOOP, TANH_PRIME_LOOP, "dZ = dA * (1 - A_prev)",
+     "dZ2", "dZ = dA * (1 - A_prev)", {"tanh-prime-1-minus-A"}, "dA2 * (1 - A2)"),
+    ("deep-1/m-in-dA", "deep_tanh_sigmoid", DEEP_LOOP, 'dA = dZ @ params[f"W{l}"].T', 'dA = dZ @ params[f"W{l}"].T / m',
+     "dA2", 'dA = dZ @ params[f"W{l}"].T / m', {"extra-1/m"}, "(dZ3 @ W3.T) / m"),
+    ("deep-relu-prime-always-1", "deep_relu_sigmoid", DEEP_LOOP, TANH_PRIME_LOOP, "dZ = dA * (A_prev >= 0)",
+     "dZ2", "dZ = dA * (A_prev >= 0)", {"g-prime-left-out"}, "dA2"),
+    ("deep-tanh-prime-in-sigmoid-net", "deep_sigmoid_sigmoid", DEEP_LOOP, TANH_PRIME_LOOP, TANH_PRIME_LOOP,
+     "dZ2", "dZ = dA * (1 - A_prev**2)", {"tanh-prime-for-sigma-prime"}, "dA2 * (1 - A2**2)"),
+    ("deep-softmax-sigma-prime-again", "deep_tanh_softmax", DEEP_LOOP, 'dZ = cache[f"A{L}"] - Y',
+     'dZ = (cache[f"A{L}"] - Y) * cache[f"A{L}"] * (1 - cache[f"A{L}"])',
+     "dZ3", 'dZ = (cache[f"A{L}"] - Y) * cache[f"A{L}"] * (1 - cache[f"A{L}"])', {"sigma-prime-again"},
+     "(A3 - Y) * A3 * (1 - A3)"),
+    ("deep-db-over-axis-1", "deep_tanh_sigmoid", DEEP_LOOP, "np.sum(dZ, axis=0, keepdims=True)",
+     "np.sum(dZ, axis=1, keepdims=True)",
+     "db3", 'grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=1, keepdims=True)', {"axis"},
+     "(1 / m) * np.sum(dZ3, axis=1, keepdims=True)"),
+    ("deep-written-out-dW3-without-1/m", "deep_tanh_sigmoid", DEEP_TWO_HIDDEN, "dW3 = (1 / m) * (A2.T @ dZ3)",
+     "dW3 = A2.T @ dZ3", "dW3", "dW3 = A2.T @ dZ3", {"missing-1/m"}, "A2.T @ dZ3"),
+    ("deep-written-out-A1-for-X", "deep_tanh_sigmoid", DEEP_TWO_HIDDEN, "dW1 = (1 / m) * (X.T @ dZ1)",
+     "dW1 = (1 / m) * (A1.T @ dZ1)", "dW1", "dW1 = (1 / m) * (A1.T @ dZ1)", set(), "(1 / m) * (A1.T @ dZ1)"),
+]  # fmt: skip
+
+SEED = 20261124
+
+
+def _write(tmp_path, name, template, line, replacement) -> Path:
+    assert template.count(line) == 1, f"the template must hold {line!r} once"
+    path = tmp_path / (name.replace("/", "_") + ".py")
+    path.write_text(template.replace(line, replacement))
+    return path
+
+
+def _values(model: str, shape: Shape, seed: int) -> dict:
+    """The notes' symbols of one fresh float64 case: inputs, parameters, forward and backward values, m, n, h."""
+    pair = REGISTRY[model]
+    s = pair.sample(shape, "float64", seed)
+    names = {name: getattr(activations, name) for name in dir(activations) if not name.startswith("_")}
+    sizes = {"m": shape.m, "n": shape.n, **({"h": shape.hidden[0]} if shape.hidden else {})}
+    return {"np": np, **names, "X": s.X, "Y": s.Y, **sizes, **s.params, **pair.handmade(s)}
+
+
+def _fresh_shapes(model: str):
+    k = REGISTRY[model].shapes[0].k
+    depth = {"logistic": (), "shallow": (4,)}.get(model, (4, 3))
+    other = {"logistic": (), "shallow": (3,)}.get(model, (3, 2))
+    return [Shape(5, 3, depth, k), Shape(6, 2, other, k)]
+
+
+def _same(formula: str, expr: str, model: str) -> bool:
+    """Whether `formula` gives what `expr` gives on fresh cases of two new shapes."""
+    for i, shape in enumerate(_fresh_shapes(model)):
+        env = _values(model, shape, SEED + i)
+        try:
+            with np.errstate(all="ignore"):
+                got, want = np.asarray(eval(formula, env)), np.asarray(eval(expr, env))  # noqa: S307
+        except Exception:  # noqa: BLE001 - a formula that does not even evaluate is wrong
+            return False
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-9):
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("unseen")
+    out = {}
+    for name, model, template, line, replacement, *_ in UNSEEN:
+        path = _write(tmp, name, template, line, replacement)
+        out[name] = (path, check(path, model, cases=8, seed=SEED))
+    return out
+
+
+def test_the_catalogue_is_large_and_covers_three_models():
+    assert len(UNSEEN) >= 30 and len({u[0] for u in UNSEEN}) == len(UNSEEN)
+    models = {u[1] for u in UNSEEN}
+    assert {"logistic", "shallow"} <= models and any(m.startswith("deep_") for m in models)
+
+
+@pytest.mark.parametrize("entry", UNSEEN, ids=[u[0] for u in UNSEEN])
+def test_flagged_at_the_first_wrong_link_with_the_learners_line(reports, entry):
+    name, _model, _template, _line, _replacement, first, code, *_ = entry
+    path, report = reports[name]
+    assert report.verdict == "wrong", report.table()
+    assert report.first_wrong == first, report.table()
+    lines = path.read_text().splitlines()
+    number = next(i for i, text in enumerate(lines, 1) if text.strip().startswith(code))
+    assert report.line.startswith(f"{path.name}:{number}  "), report.line
+    assert code in report.line
+
+
+def test_causes_are_named_for_nine_in_ten_and_no_formula_is_wrong(reports):
+    named, wrong = [], []
+    for name, model, *_, names, expr in UNSEEN:
+        report = reports[name][1]
+        verdict = next(t for t in report.tensors if t.name == report.first_wrong)
+        formula_right = bool(verdict.computed) and _same(verdict.computed, expr, model)
+        if verdict.computed and not formula_right:
+            wrong.append(f"{name}: stated {verdict.computed!r}, the learner computed {expr!r}")
+        if report.cause and (report.mistake in names or formula_right):
+            named.append(name)
+    assert not wrong, wrong
+    assert len(named) >= 0.9 * len(UNSEEN), sorted({u[0] for u in UNSEEN} - set(named))
