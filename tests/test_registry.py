@@ -98,8 +98,8 @@ def test_a_new_entry_gets_a_compare_run_with_its_figures(new_entry, tmp_path, ca
 def test_a_new_entry_gets_an_explain_trace(new_entry, capsys):
     assert cli.main(["explain", new_entry.name, "--h", "4"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{new_entry.name}: ") and "A1 = sigmoid(Z1)" in out
-    assert "dZ1 = dA1 * A1(1 − A1)" in out
+    assert out.startswith(f"{new_entry.name}: ") and "A1 = σ(Z1)" in out
+    assert "dZ1 = dA1 ⊙ A1(1 − A1)" in out
 
 
 def test_a_new_entry_gets_checked(new_entry, tmp_path, capsys):
