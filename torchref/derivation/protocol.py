@@ -1,6 +1,6 @@
 """Named arrays as one plain file: a JSON index, then each array's raw bytes. No pickle, no zip.
 
-The judge and the learner's process (`_runner.py`) hand each other a few hundred small
+The judge and the learner's process (`runner.py`) hand each other a few hundred small
 arrays per file checked; `.npz` spent ~0.3 ms on each member's zip entry and header, a
 third of a normal check. Here writing is one join and reading one `np.frombuffer` view
 per array. The reader trusts nothing in the file: a malformed index, an offset outside
@@ -62,7 +62,12 @@ def pack(path, arrays: dict) -> None:
 def unpack(path) -> dict:
     """{name: array}, writable arrays sharing one buffer; ValueError for anything malformed."""
     with open(path, "rb") as fh:
-        buffer = bytearray(fh.read())
+        return unpack_bytes(fh.read())
+
+
+def unpack_bytes(data: bytes) -> dict:
+    """`unpack` of a file's bytes already read (by the judge, with a size cap)."""
+    buffer = bytearray(data)
     try:
         length = int.from_bytes(buffer[:_HEADER], "little")
         index = json.loads(bytes(buffer[_HEADER : _HEADER + length]))
@@ -71,6 +76,8 @@ def unpack(path) -> dict:
             dtype = np.dtype(dtype)
             if dtype.kind not in NUMERIC or dtype.hasobject or not isinstance(name, str):
                 raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+            if not isinstance(shape, list) or len(shape) > 32 or not all(type(d) is int for d in shape):
+                raise ValueError(f"{name!r}: shape {shape!r} is not a list of integers")
             count = int(np.prod(shape, dtype=np.int64))
             if (
                 count * dtype.itemsize != nbytes

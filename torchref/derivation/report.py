@@ -49,7 +49,10 @@ class FileReport:
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
-    stdout: str = ""  # the learner's printed output (bounded, escaped)
+    stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
+    sandbox: str = ""  # bwrap | basic: where the file ran
+    imports: list = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
+    limits: dict = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
     score: float = 0.0  # points earned under the rubric (gradebook)
     max_score: float = 0.0
     cases: int = 0
@@ -80,6 +83,7 @@ class FileReport:
         ]
         if self.reason:
             lines.append(self.reason)
+        lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
                 f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
