@@ -19,6 +19,36 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
+    return value
+
+
+def _size_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text}")
+    return value
+
+
 def _models(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in REGISTRY]
@@ -71,22 +101,57 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
     c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
+    )
     c.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         help="seconds a file may run its cases, after its import, before its process is killed (default 60)",
     )
     c.add_argument(
         "--import-timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
-        help="seconds a file may take to import (a file that imports torch needs ~3) (default 60)",
+        help="seconds a file may take to import (default 60)",
     )
     c.add_argument(
         "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
     )
+    c.add_argument(
+        "--cpu-seconds", type=_positive, default=120, help="CPU-time limit of the learner's process (default 120)"
+    )
+    c.add_argument(
+        "--file-mb", type=_positive, default=256, help="largest file the learner's process may write (default 256)"
+    )
+    c.add_argument(
+        "--max-processes", type=_positive, default=64, help="processes the learner's code may have at once (default 64)"
+    )
+    c.add_argument(
+        "--output-mb",
+        type=_size_mb,
+        default=None,
+        help="most MiB of arrays read back from a file (default: 4x the expected arrays + 1 MiB)",
+    )
+    c.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "basic"],
+        default="auto",
+        help="where learners' files run: bubblewrap, or the basic fallback (default auto: bwrap where installed)",
+    )
+    c.add_argument(
+        "--allow-import",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also let files import this package (repeat; by default only the standard library and NumPy)",
+    )
+    c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
+    c.add_argument("-j", "--jobs", type=_positive, default=None, help="files checked at a time (default: every core)")
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
@@ -249,29 +314,47 @@ def _check(args) -> int:
         timeout=args.timeout,
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
+        cpu_seconds=args.cpu_seconds,
+        file_mb=args.file_mb,
+        max_processes=args.max_processes,
+        output_mb=args.output_mb,
+        sandbox=args.sandbox,
+        allow_imports=args.allow_import,
+        strict=args.strict,
     )
-    if path.is_dir():
-        from functools import partial
+    try:
+        if args.seed is None:  # one seed for the whole run, named in every report
+            from torchref.derivation.judge import fresh_seed
 
-        from tqdm import tqdm
+            options["seed"] = fresh_seed()
+        if path.is_dir():
+            from functools import partial
 
-        from torchref.derivation import check_many
+            from tqdm import tqdm
 
-        bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
-        reports = check_many(path, args.model, progress=bar, **options)
-        if not reports:
-            print(f"torchref: no .py files in {path}", file=sys.stderr)
-            return 2
-        for report in reports:
-            print(report.summary())
-        counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
-        print(f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged")
-        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
-        status = max(r.exit_code for r in reports)
-    else:
-        report = check(path, args.model, **options)
-        print(report.table())
-        document, status = report.to_json(), report.exit_code
+            from torchref.derivation import check_many
+
+            bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
+            reports = check_many(path, args.model, jobs=args.jobs, progress=bar, **options)
+            if not reports:
+                print(f"torchref: no .py files in {path}", file=sys.stderr)
+                return 2
+            for report in reports:
+                print(report.summary())
+            counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
+            print(
+                f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+                f" (seed {options['seed']}, sandbox {reports[0].sandbox or 'none'})"
+            )
+            document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+            status = max(r.exit_code for r in reports)
+        else:
+            report = check(path, args.model, **options)
+            print(report.table())
+            document, status = report.to_json(), report.exit_code
+    except ValueError as exc:  # an argument argparse cannot see (TORCHREF_SEED, --sandbox bwrap without bwrap)
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
     return status if _write_json(args.json, document) else 2
 
 

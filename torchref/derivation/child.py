@@ -17,8 +17,6 @@ import signal
 import stat
 from pathlib import Path
 
-import numpy as np
-
 from torchref.derivation import protocol
 from torchref.derivation.escape import clean
 from torchref.derivation.report import UnusableInput
@@ -76,6 +74,7 @@ def run_file(
             ),
             "cpu": reply["cpu"],
             "left_behind": reply["left_behind"],
+            "run_seconds": reply.get("seconds"),
         }
         stderr = _tail(folder / "stderr.txt", STDERR_TAIL)
         _limit_reached(reply, limits, folder, stderr)
@@ -191,7 +190,7 @@ def _own(outputs: dict) -> dict:
         if not value.dtype.isnative:
             value = value.astype(value.dtype.newbyteorder("="))
         own[key] = value
-    return own
+    return protocol.Arrays(own)
 
 
 # ---------------------------------------------------------------- result.json's schema

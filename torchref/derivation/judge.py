@@ -38,7 +38,10 @@ MAX_SOURCE = 2**20  # bytes of a submission
 REFERENCE = ("torch", "torchref", "torchref_handmade", "handmade", "jax", "jaxlib")
 ALLOWED = frozenset(sys.stdlib_module_names) | {"numpy"}
 SEED_ENV = "TORCHREF_SEED"
-LARGE = ((1024, 3072), (64, 257), (64, 257))  # the ranges of m, n and each hidden width of the large cases
+# the ranges of m, and of n and each hidden width, of the two large cases: one tall (many examples),
+# one wide (many inputs and units); each costs a few milliseconds
+TALL = ((1024, 2049), (8, 33))
+WIDE = ((16, 65), (128, 321))
 
 
 def _where(error: dict, m: int | None = None) -> str:
@@ -78,10 +81,11 @@ def fresh_seed() -> int:
 
 
 def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample]:
-    """The sweep's cases, with the last random case of each dtype replaced by a large one (m in the thousands).
+    """The sweep's cases, with the last random case of each dtype replaced by a large one.
 
     The large shape keeps the pair's depth and classes (from its own random shape) and
-    draws m, n and the hidden widths from LARGE, so a file cannot have met every shape before.
+    draws m, n and the hidden widths from TALL (the first dtype) or WIDE (the second),
+    beyond the registry's random shapes, so that a file cannot have met every shape before.
     """
     samples = []
     for dtype in dtypes:
@@ -89,12 +93,13 @@ def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample
         if cases > len(pair.shapes) + 1:
             rng = np.random.default_rng([seed, 7, DTYPES.index(dtype)])
             base = pair.random_shape(rng)
-            (m0, m1), (n0, n1), (h0, h1) = LARGE
+            tall = len(samples) == 0  # the first dtype's is tall (m large), the second's wide (n, h large)
+            (m0, m1), (n0, n1) = (TALL if tall else WIDE)[:2]
             shape = replace(
                 base,
                 m=int(rng.integers(m0, m1)),
                 n=int(rng.integers(n0, n1)),
-                hidden=tuple(int(rng.integers(h0, h1)) for _ in base.hidden),
+                hidden=tuple(int(rng.integers(n0, n1)) for _ in base.hidden),
             )
             drawn[-1] = pair.sample(shape, dtype, seed * 100_003 + cases - 1)
         samples += drawn
@@ -152,10 +157,10 @@ def _reference_roots(paths) -> list[list[str]]:
     for name in REFERENCE:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "__file__", None):
-            roots.append([str(Path(module.__file__).resolve().parent), "the reference's files"])
-    roots.append([str(Path(torchref.__file__).resolve().parent.parent), "the reference's files"])
-    roots += [[str(p), "another submission"] for p in sorted({str(Path(p).resolve().parent) for p in paths})]
-    return roots
+            roots.append([str(Path(module.__file__).resolve().parent), "the reference's files", name])
+    roots.append([str(Path(torchref.__file__).resolve().parent), "the reference's files", "torchref"])
+    folders = sorted({str(Path(p).resolve().parent) for p in paths})
+    return roots + [[folder, "another submission", ""] for folder in folders]
 
 
 class Session:
@@ -207,16 +212,23 @@ class Session:
         inputs = {}
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+        # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
+        # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
         self.expected = sum(
-            v.nbytes for s in self.samples for k, v in self.pair.torch(s).items() if k != "J"
-        )  # every forward value and gradient of every case
+            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+            for s in self.samples
+        )
         self.rules = {
             "blocked": [],  # filled per run: the reference always, and what is not allowed
             "allowed": [],
             "roots": _reference_roots(paths),
             "strict": strict,
         }
-        self.batch = Batch(sandbox, inputs, jobs)
+        try:
+            self.batch = Batch(sandbox, inputs, jobs)
+        except SandboxError as exc:
+            self.problem = str(exc)
+            return
         self.servers = list(self.batch.servers)
         self.lock = threading.Lock()
 
@@ -288,6 +300,7 @@ class Session:
         rules = dict(self.rules)
         rules["blocked"] = [n for n in REFERENCE if n not in self.allowed]
         rules["allowed"] = sorted(ALLOWED | set(self.allowed))
+        rules["roots"] = [[root, what] for root, what, name in self.rules["roots"] if name not in self.allowed]
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
@@ -360,9 +373,10 @@ def _judge(
             for name in mutated
             if not any(name in w for w in report.warnings)
         ]
-        if strict and mutated:
-            case = {**case, "problems": [*case["problems"], f"changed {', '.join(mutated)} in place (--strict)"]}
         error = case.get("error", {})
+        if strict and (mutated or "read-only" in error.get("message", "")):  # strict: the inputs were read-only
+            case = {**case, "problems": [*case["problems"], "changes an input in place (--strict)"]}
+            case.pop("error", None)
         if error.get("type") == "MemoryError":
             raise UnusableInput(
                 f"MemoryError in the learner's code (case {s.id}): over the memory limit (--memory-mb)?"
@@ -379,9 +393,44 @@ def _judge(
             )
             report.errors.append(f"case {s.id}: {text}")
             continue
-        _judge_case(pair, s, i, caches[i], outputs, verdicts)
+        if not _fast_case(pair, s, i, outputs, verdicts):
+            _judge_case(pair, s, i, caches[i], outputs, verdicts)
     report.tensors = list(verdicts.values())
     _verdict(report)
+
+
+def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
+    """A case where every given tensor agrees (and every required one is given), counted in one vectorised pass.
+
+    False, with nothing counted, when anything differs: `_judge_case` then walks the chain
+    and names the mistake. The counting is `_judge_case`'s for the tensors that agree.
+    """
+    mine = {**protocol.take(outputs, i, "cache"), **protocol.take(outputs, i, "grads")}
+    names = [n for n in pair.names(s.shape) if n in verdicts]
+    if any(verdicts[n].required and n not in mine for n in names):
+        return False
+    given = [n for n in names if n in mine]
+    ref = pair.torch(s)
+    results = dict(zip(given, compare(mine, ref, pair.tolerance(s.dtype), names=given)))
+    if not all(r.ok for r in results.values()):
+        return False
+    fd = {}
+    if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
+        fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
+        if not all(r.ok for r in fd.values()):
+            return False
+    for name in names:
+        v = verdicts[name]
+        v.cases += 1
+        if name not in results:
+            if v.status == "ok" and v.failed == 0:
+                v.status = "not given"
+            continue
+        v.max_abs, v.max_rel = max(v.max_abs, results[name].max_abs), max(v.max_rel, results[name].max_rel)
+        if name in fd:
+            v.fd_cases += 1
+            v.fd_max_abs = max(v.fd_max_abs, fd[name].max_abs)
+    return True
 
 
 def _forward_A(pair, s: Sample, i: int, outputs: dict, case: dict) -> None:

@@ -41,9 +41,30 @@ def case_inputs(case: int, X, Y, params: dict, cache: dict) -> dict:
 
 
 def take(arrays: dict, case: int, part: str) -> dict:
-    """{name: array} of one part of one case."""
+    """{name: array} of one part of one case (from the index of `Arrays`, or by scanning a plain dict)."""
+    parts = getattr(arrays, "parts", None)
+    if parts is not None:
+        return dict(parts.get((str(case), part), {}))
     prefix = key(case, part, "")
     return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+class Arrays(dict):
+    """A dict of arrays keyed as `key` makes them, indexed by (case, part) so that `take` needs no scan."""
+
+    def __init__(self, arrays: dict):
+        super().__init__(arrays)
+        self.parts = {}
+        for name, value in arrays.items():
+            case, _, rest = name.partition("/")
+            part, _, leaf = rest.partition("/")
+            self.parts.setdefault((case, part), {})[leaf] = value
+
+    def __setitem__(self, name, value):
+        super().__setitem__(name, value)
+        case, _, rest = name.partition("/")
+        part, _, leaf = rest.partition("/")
+        self.parts.setdefault((case, part), {})[leaf] = value
 
 
 def pack(path, arrays: dict) -> None:

@@ -99,4 +99,6 @@ class FileReport:
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
+        if self.sandbox:
+            lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)

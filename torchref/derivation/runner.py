@@ -15,6 +15,7 @@ answers with one JSON line. The judge compares the arrays itself: nothing done h
 pass a derivation. Only the standard library and NumPy are imported.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -27,7 +28,27 @@ import traceback
 import types
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
-NOBODY = 65534
+PRELOAD = (
+    "math",
+    "random",
+    "functools",
+    "itertools",
+    "collections",
+    "typing",
+    "dataclasses",
+    "time",
+    "warnings",
+    "copy",
+    "numbers",
+    "statistics",
+    "string",
+    "re",
+    "operator",
+    "enum",
+    "fractions",
+    "decimal",
+    "textwrap",
+)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -122,11 +143,17 @@ def _arrays(prefix, mapping, out, problems):
         out[prefix + key] = arr
 
 
-def _run_case(i, inputs, forward, backward, path, out):
+def _read_only(array):
+    """A copy that cannot be written, nor made writable: a view of an immutable bytes object."""
+    return np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape)  # noqa: F821
+
+
+def _run_case(i, inputs, forward, backward, path, out, strict=False):
     p = protocol
-    X, Y = inputs[p.key(i, "X")].copy(), inputs[p.key(i, "Y")].copy()
-    params = {k: v.copy() for k, v in p.take(inputs, i, "params").items()}
-    cache = {k: v.copy() for k, v in p.take(inputs, i, "cache").items()}
+    give = _read_only if strict else np.copy  # noqa: F821
+    X, Y = give(inputs[p.key(i, "X")]), give(inputs[p.key(i, "Y")])
+    params = {k: give(v) for k, v in p.take(inputs, i, "params").items()}
+    cache = {k: give(v) for k, v in p.take(inputs, i, "cache").items()}
     watched = {"X": X, "Y": Y, **{f"params[{k!r}]": v for k, v in params.items()}}
     if forward is None:  # the cache the judge supplied is an input too
         watched.update({f"cache[{k!r}]": v for k, v in cache.items()})
@@ -186,17 +213,15 @@ def _learner(job, inputs, signal_fd):
                 "code": (exc.text or "").strip()[:200],
             }
         )
-    try:
+    with contextlib.suppress(OSError):
         os.write(signal_fd, b"i")  # the import is over: the clock for the cases starts now
-    except OSError:
-        pass
     if result["import_error"] is None and result["exit"] is None:
         backward = getattr(module, "backward", None)
         forward = getattr(module, "forward", None)
         result["has_backward"] = callable(backward)
         result["has_forward"] = callable(forward)
         for i in range(job["cases"] if callable(backward) else 0):
-            result["cases"].append(_run_case(i, inputs, forward, backward, path, out))
+            result["cases"].append(_run_case(i, inputs, forward, backward, path, out, job.get("strict") is True))
             if result["cases"][-1].get("exit"):
                 result["exit"] = {"where": f"case {i}", "code": result["cases"][-1]["exit"]}
                 break
@@ -350,7 +375,11 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    drop_to = NOBODY if config.get("drop_uid") and os.getuid() == 0 else None
+    drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
+    if drop_to is not None:  # the learner cannot read root's folders: the stdlib it may need is loaded now
+        for name in PRELOAD:
+            with contextlib.suppress(ImportError):
+                __import__(name)
     inputs = protocol.unpack(config["inputs"])
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)

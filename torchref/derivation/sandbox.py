@@ -19,6 +19,7 @@ next file.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -42,7 +43,8 @@ _DIGEST = hashlib.sha256(RUNNER.read_bytes() + PROTOCOL.read_bytes()).hexdigest(
 KINDS = ("auto", "bwrap", "basic")
 SITE = "/opt/torchref-site"  # where NumPy appears inside bwrap
 JOB = "/job"  # the batch's work folder inside bwrap
-WATCHDOG_GRACE = 10.0  # seconds the judge waits beyond the learner's two clocks before it kills the sandbox
+NOBODY = 65534  # the learner's uid (bwrap: inside its namespace; basic, judge root: on the host)
+WATCHDOG_GRACE = 5.0  # seconds the judge waits beyond the learner's two clocks before it kills the sandbox
 
 
 class SandboxError(RuntimeError):
@@ -106,10 +108,8 @@ def choose(kind: str) -> str:
 
 def _non_dumpable() -> None:
     """The judge itself: no core dump, no ptrace or /proc/<pid>/environ by a process of the same uid."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
 
 
 def read_runner() -> tuple[str, str]:
@@ -128,8 +128,9 @@ def _numpy_dirs() -> list[Path]:
 class Server:
     """One sandbox for a batch: started lazily, restarted after a file kills it, stopped by `close`."""
 
-    def __init__(self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str]):
+    def __init__(self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str], uid: int = NOBODY):
         self.kind, self.workdir, self.inputs, self.texts = kind, workdir, inputs, texts
+        self.uid = uid  # basic, judge root: the learner's uid (one per server, so one cannot signal another)
         self.proc: subprocess.Popen | None = None
 
     # paths as the learner's process sees them
@@ -152,10 +153,10 @@ class Server:
         }
         if self.kind == "basic":
             env["HOME"] = str(self.workdir)
-            config = {"path": [str(_numpy_dirs()[0].parent)], "inputs": str(self.inputs), "drop_uid": True}
+            config = {"path": [str(_numpy_dirs()[0].parent)], "inputs": str(self.inputs), "uid": self.uid}
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
-        config = {"path": [SITE], "inputs": self.inside(self.inputs), "drop_uid": False}
+        config = {"path": [SITE], "inputs": self.inside(self.inputs), "uid": None}
         args = [bwrap_path(), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for folder in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives", "/etc/ld.so.cache"):
@@ -237,14 +238,10 @@ class Server:
         if proc is None:
             return
         for stream in (proc.stdin, proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
         proc.wait()
 
 
@@ -269,7 +266,7 @@ class Batch:
         self.inputs = self.workdir / "inputs.arrays"
         protocol.pack(self.inputs, inputs)
         os.chmod(self.inputs, 0o644)
-        self.servers = [Server(self.kind, self.workdir, self.inputs, self.texts) for _ in range(jobs)]
+        self.servers = [Server(self.kind, self.workdir, self.inputs, self.texts, NOBODY - k) for k in range(jobs)]
 
     def folder(self) -> Path:
         """A fresh folder for one file, under an unguessable name."""
