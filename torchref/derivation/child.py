@@ -136,7 +136,7 @@ def _tail(path: Path, size: int) -> str:
 
 def _valid_reply(reply: dict) -> dict:
     ok = (
-        reply.get("killed") in (None, "import", "run")
+        reply.get("killed") in (None, "import", "run", "processes")
         and all(isinstance(reply.get(k), (int, type(None))) for k in ("status", "signal"))
         and isinstance(reply.get("cpu"), (int, float))
         and isinstance(reply.get("left_behind"), int)
@@ -154,6 +154,8 @@ def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> No
         )
     if reply["killed"] == "run":
         raise UnusableInput(f"killed after the time limit of {limits.timeout:g} s (--timeout; an endless loop?)")
+    if reply["killed"] == "processes":
+        raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes)")
     sig = reply["signal"]
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and reply["cpu"] >= limits.cpu_seconds):
         raise UnusableInput(f"over the CPU time limit of {limits.cpu_seconds:g} s (--cpu-seconds)")

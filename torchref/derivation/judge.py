@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import secrets
 import sys
 import threading
@@ -136,10 +137,14 @@ class _Reference:
         return compare(grads, numeric, FD_TOLERANCE)
 
 
+_AST_LOCK = threading.Lock()
+
+
 def scan_imports(source: bytes) -> list[tuple[str, int]]:
     """Every import statement of the file: (module, line); [] when it does not parse (the runner says why)."""
     try:
-        tree = ast.parse(source)
+        with _AST_LOCK:  # CPython 3.11's parser is not safe in two threads at once
+            tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found = []
@@ -157,8 +162,8 @@ def _reference_roots(paths) -> list[list[str]]:
     for name in REFERENCE:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "__file__", None):
-            roots.append([str(Path(module.__file__).resolve().parent), "the reference's files", name])
-    roots.append([str(Path(torchref.__file__).resolve().parent), "the reference's files", "torchref"])
+            roots.append([str(Path(module.__file__).resolve().parent), "the reference", name])
+    roots.append([str(Path(torchref.__file__).resolve().parent), "the reference", "torchref"])
     folders = sorted({str(Path(p).resolve().parent) for p in paths})
     return roots + [[folder, "another submission", ""] for folder in folders]
 
@@ -270,7 +275,7 @@ class Session:
             report.stdout = facts["stdout"]
             if facts["left_behind"]:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
-            _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict)
+            _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:  # noqa: BLE001 - the judge's own failure on this file: the batch goes on
@@ -336,9 +341,23 @@ def check(
         session.close()
 
 
+EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
+
+
 def _judge(
-    report: FileReport, pair: AutogradPair, samples, caches, result: dict, outputs: dict, strict: bool = False
+    report: FileReport,
+    pair: AutogradPair,
+    samples,
+    caches,
+    result: dict,
+    outputs: dict,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> None:
+    limits = limits or Limits()
+    errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
+    if any(e.get("errno") == EFBIG for e in errors):
+        raise UnusableInput(f"over the file size limit of {limits.file_mb:g} MiB (--file-mb): it wrote too much")
     found = result.get("reference", {})
     if "import" in found:
         raise UnusableInput(f"imports the reference (line {found['import']['line']}): {clean(found['import']['name'])}")
@@ -346,6 +365,9 @@ def _judge(
         raise UnusableInput(f"reads {clean(found['open']['what'])} (line {found['open']['line']})")
     if result.get("import_error"):
         error = result["import_error"]
+        missing = re.fullmatch(r"No module named '([\w.]+)'", error["message"])
+        if error["type"] == "ModuleNotFoundError" and missing and missing.group(1).split(".")[0] in REFERENCE:
+            raise UnusableInput(f"imports the reference (line {error.get('line', '?')}): {missing.group(1)}")
         if error["type"] == "BlockingIOError":
             raise UnusableInput(f"over the process limit (--max-processes) at import: {_where(error)}")
         raise UnusableInput(f"cannot import the file: {_where(error)}")

@@ -28,27 +28,7 @@ import traceback
 import types
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
-PRELOAD = (
-    "math",
-    "random",
-    "functools",
-    "itertools",
-    "collections",
-    "typing",
-    "dataclasses",
-    "time",
-    "warnings",
-    "copy",
-    "numbers",
-    "statistics",
-    "string",
-    "re",
-    "operator",
-    "enum",
-    "fractions",
-    "decimal",
-    "textwrap",
-)
+WATCH_PROCESSES = False
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -114,7 +94,7 @@ def _guard(path, blocked, allowed, roots, own, found):
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
         elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
-            name = os.path.abspath(os.fsdecode(args[0]))
+            name = os.path.realpath(os.fsdecode(args[0]))
             for root, what in roots if not name.startswith(own + os.sep) else ():
                 if name == root or name.startswith(root + os.sep):
                     found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
@@ -233,6 +213,14 @@ def _learner(job, inputs, signal_fd):
     os.replace(tmp, os.path.join(jobdir, "result.json"))
 
 
+def _moved(entry, moved):
+    """`entry` under the folder descriptor that replaced its import-path folder, if any."""
+    for old, new in moved.items():
+        if entry == old or entry.startswith(old + os.sep):
+            return new + entry[len(old) :]
+    return entry
+
+
 def _child(job, inputs, signal_r, signal_w, drop_to):
     """The forked child's set-up, then the learner: never returns."""
     code = 0
@@ -262,9 +250,25 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
             for folder, _, names in os.walk(jobdir):
                 for name in [folder, *(os.path.join(folder, n) for n in names)]:
                     os.chown(name, drop_to, drop_to)
+            # the import path stays readable through folder descriptors opened before the uid changes
+            # (the interpreter may live in a folder only root can enter, e.g. /root)
+            held = [
+                (i, os.open(entry, os.O_RDONLY | os.O_DIRECTORY))
+                for i, entry in enumerate(sys.path)
+                if os.path.isdir(entry)
+            ]
             os.setgroups([])
             os.setgid(drop_to)
             os.setuid(drop_to)
+            _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self back to the learner's uid, for /proc/self/fd
+            moved = {}
+            for i, fd in held:
+                moved[sys.path[i]] = sys.path[i] = f"/proc/self/fd/{fd}"
+            for module in list(sys.modules.values()):  # the packages already imported (importlib, json...)
+                path = getattr(module, "__path__", None)
+                if isinstance(path, list):
+                    path[:] = [_moved(entry, moved) for entry in path]
+            sys.path_importer_cache.clear()
         os.chdir(os.path.dirname(os.path.abspath(job["file"])))
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -328,6 +332,21 @@ def _kill_all():
     return killed
 
 
+def _wait(fds, seconds, watch):
+    """select() on `fds` for `seconds`; with `watch` (a process limit), also count the learner's processes
+    every 10 ms: "processes" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root)."""
+    if not watch:
+        return select.select(fds, [], [], seconds)[0]
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        ready = select.select(fds, [], [], max(0.0, min(left, 0.01)))[0]
+        if ready or left <= 0:
+            return ready
+        if len(_descendants(os.getpid())) > watch:
+            return "processes"
+
+
 def _run(job, inputs, drop_to):
     signal_r, signal_w = os.pipe()
     start = time.monotonic()
@@ -337,15 +356,21 @@ def _run(job, inputs, drop_to):
     os.close(signal_w)
     pidfd = os.pidfd_open(pid)
     answer = {"killed": None, "status": None, "signal": None, "cpu": 0.0}
+    watch = job["limits"]["processes"] if WATCH_PROCESSES else 0
     try:
-        ready = select.select([signal_r, pidfd], [], [], job["import_timeout"])[0]
-        if not ready:
+        ready = _wait([signal_r, pidfd], job["import_timeout"], watch)
+        if ready == "processes":
+            answer["killed"] = "processes"
+        elif not ready:
             answer["killed"] = "import"
         else:
             if signal_r in ready:
                 os.read(signal_r, 1)
             left = job["timeout"] if signal_r in ready else job["import_timeout"] - (time.monotonic() - start)
-            if not select.select([pidfd], [], [], max(left, 0.0))[0]:
+            ready = _wait([pidfd], max(left, 0.0), watch)
+            if ready == "processes":
+                answer["killed"] = "processes"
+            elif not ready:
                 answer["killed"] = "run"
         if answer["killed"]:
             os.kill(pid, signal.SIGKILL)
@@ -375,11 +400,9 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
+    global WATCH_PROCESSES
+    WATCH_PROCESSES = config.get("watch_processes") is True
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
-    if drop_to is not None:  # the learner cannot read root's folders: the stdlib it may need is loaded now
-        for name in PRELOAD:
-            with contextlib.suppress(ImportError):
-                __import__(name)
     inputs = protocol.unpack(config["inputs"])
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)

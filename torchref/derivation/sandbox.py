@@ -156,7 +156,8 @@ class Server:
             config = {"path": [str(_numpy_dirs()[0].parent)], "inputs": str(self.inputs), "uid": self.uid}
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
-        config = {"path": [SITE], "inputs": self.inside(self.inputs), "uid": None}
+        # the learner's uid is root's outside the namespace, which RLIMIT_NPROC never binds: the server counts
+        config = {"path": [SITE], "inputs": self.inside(self.inputs), "uid": None, "watch_processes": True}
         args = [bwrap_path(), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for folder in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives", "/etc/ld.so.cache"):
