@@ -15,7 +15,6 @@ import secrets
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -235,7 +234,6 @@ class Session:
             self.problem = str(exc)
             return
         self.servers = list(self.batch.servers)
-        self.lock = threading.Lock()
 
     def close(self) -> None:
         if self.batch is not None:
@@ -262,16 +260,7 @@ class Session:
                 raise UnusableInput(f"the file has {len(source)} bytes, over the limit of {MAX_SOURCE} bytes")
             report.cases = len(self.samples)
             self._scan(report, source)
-            if server is None:
-                with self.lock:
-                    server = self.servers.pop()
-                try:
-                    result, outputs, facts = self._run(path, source, server)
-                finally:
-                    with self.lock:
-                        self.servers.append(server)
-            else:
-                result, outputs, facts = self._run(path, source, server)
+            result, outputs, facts = self._run(path, source, server or self.servers[0])
             report.stdout = facts["stdout"]
             if facts["left_behind"]:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
@@ -565,8 +554,65 @@ def check_many(items, model: str, jobs: int | None = None, progress=None, **opti
     try:
         if session.batch is None or len(session.servers) == 1:
             return [session.judge(p, src) for p, src in (progress or iter)(items)]
-        with ThreadPoolExecutor(len(session.servers)) as pool:
-            futures = [pool.submit(session.judge, p, src) for p, src in items]
-            return [f.result() for f in (progress or iter)(futures)]
+        return _in_parallel(session, items, progress)
     finally:
         session.close()
+
+
+def _in_parallel(session: Session, items: list, progress) -> list[FileReport]:
+    """`session.judge` of every item in worker processes forked from this one, one sandbox each.
+
+    The workers share the batch's cases and reference (forked, not copied) and take the
+    next file from a queue as soon as they are free, so a file that runs to its time limit
+    holds up only its own worker. A worker that dies leaves its files "could not be judged".
+    """
+    import multiprocessing
+    import queue
+
+    context = multiprocessing.get_context("fork")
+    tasks, results = context.Queue(), context.Queue()
+    for i in range(len(items)):
+        tasks.put(i)
+    workers = []
+    for server in session.servers:
+        tasks.put(None)
+        workers.append(context.Process(target=_worker, args=(session, server, items, tasks, results), daemon=True))
+    for worker in workers:
+        worker.start()
+    reports: list = [None] * len(items)
+    try:
+        for _ in (progress or iter)(range(len(items))):
+            while True:
+                try:
+                    i, report = results.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    if not any(w.is_alive() for w in workers) and results.empty():
+                        raise _WorkersGone from None
+            reports[i] = report
+    except _WorkersGone:
+        pass
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():  # pragma: no cover - a worker stuck past its own watchdog
+                worker.kill()
+                worker.join()
+    for i, report in enumerate(reports):
+        if report is None:  # pragma: no cover - only when a worker process itself died
+            reports[i] = FileReport(clean(Path(items[i][0]).resolve()), session.model, verdict="unusable")
+            reports[i].reason = "could not be judged: the judge's worker process died"
+    return reports
+
+
+class _WorkersGone(Exception):
+    pass
+
+
+def _worker(session: Session, server, items, tasks, results) -> None:  # pragma: no cover - runs in a fork
+    try:
+        while (i := tasks.get()) is not None:
+            path, source = items[i]
+            results.put((i, session.judge(path, source, server)))
+    finally:
+        server.close()

@@ -403,7 +403,7 @@ def main(protocol_source, config):
     global WATCH_PROCESSES
     WATCH_PROCESSES = config.get("watch_processes") is True
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
-    inputs = protocol.unpack(config["inputs"])
+    inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
