@@ -372,6 +372,8 @@ def _run(job, inputs, drop_to):
                 answer["killed"] = "processes"
             elif not ready:
                 answer["killed"] = "run"
+        if watch and not answer["killed"] and len(_descendants(os.getpid())) > watch:
+            answer["killed"] = "processes"  # more were left running than the limit allows
         if answer["killed"]:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
