@@ -262,7 +262,7 @@ def _valid_result(result, nonce: str) -> dict:
         if case.get("exit") is not None:
             c["exit"] = _str(case["exit"], 100)
         out["cases"].append(c)
-    reference = result.get("reference") or {}
+    reference = result.get("reference", {})
     if not isinstance(reference, dict):
         raise ValueError("reference must be an object")
     for kind in ("import", "open"):

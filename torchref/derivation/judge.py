@@ -113,6 +113,9 @@ class _Reference:
         self._pair = pair
         self._torch = {id(s): pair.torch(s) for s in samples}
         self._numeric = {}
+        for s in samples:  # now, once, rather than in every worker of a parallel batch
+            if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
+                self._numerical(s)
 
     def __getattr__(self, name):
         return getattr(self._pair, name)
@@ -123,6 +126,11 @@ class _Reference:
     def check_finite_differences(self, s: Sample, grads: dict | None = None):
         if grads is None:
             return self._pair.check_finite_differences(s)
+        numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
+        return compare(grads, numeric, FD_TOLERANCE)
+
+    def _numerical(self, s: Sample) -> dict:
+        """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""
         if id(s) not in self._numeric:
             s64 = replace(
                 s,
@@ -132,8 +140,7 @@ class _Reference:
                 params={key: value.astype(np.float64) for key, value in s.params.items()},
             )
             self._numeric[id(s)] = finite_differences(self._pair.loss_of_params(s64), s64.params)
-        numeric = {key: value for key, value in self._numeric[id(s)].items() if key in grads}
-        return compare(grads, numeric, FD_TOLERANCE)
+        return self._numeric[id(s)]
 
 
 _AST_LOCK = threading.Lock()
