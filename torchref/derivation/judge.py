@@ -330,11 +330,19 @@ def check(
     allow_imports, strict; README, "Grading untrusted files"). `seed=None` draws a fresh
     seed (or takes TORCHREF_SEED), recorded in the report.
     """
-    session = Session(model, cases, seed, dtypes, timeout, memory_mb, import_timeout, paths=[path], **options)
-    try:
-        return session.judge(path, source)
-    finally:
-        session.close()
+    reports = check_many(
+        [(path, source)],
+        model,
+        jobs=1,
+        cases=cases,
+        seed=seed,
+        dtypes=dtypes,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        import_timeout=import_timeout,
+        **options,
+    )
+    return reports[0]
 
 
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
@@ -428,8 +436,10 @@ def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
     if any(verdicts[n].required and n not in mine for n in names):
         return False
     given = [n for n in names if n in mine]
-    ref = pair.torch(s)
-    results = dict(zip(given, compare(mine, ref, pair.tolerance(s.dtype), names=given)))
+    ref, tol = pair.torch(s), pair.tolerance(s.dtype)
+    if not _within(mine, ref, given, tol):  # decided without building assert_close's messages
+        return False
+    results = dict(zip(given, compare(mine, ref, tol, names=given)))
     if not all(r.ok for r in results.values()):
         return False
     fd = {}
@@ -448,6 +458,18 @@ def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
         if name in fd:
             v.fd_cases += 1
             v.fd_max_abs = max(v.fd_max_abs, fd[name].max_abs)
+    return True
+
+
+def _within(mine: dict, ref: dict, names, tol) -> bool:
+    """Every named array of the same shape and dtype as the reference's, and within assert_close's rule."""
+    for name in names:
+        a, e = mine[name], np.asarray(ref[name])
+        if a.shape != e.shape or a.dtype != e.dtype:
+            return False
+        with np.errstate(invalid="ignore", over="ignore"):
+            if not np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)):
+                return False
     return True
 
 
@@ -556,14 +578,22 @@ def check_many(items, model: str, jobs: int | None = None, progress=None, **opti
         items = [(Path(p), src) for p, src in items]
     if not items:
         return []
+    import torch
+    from threadpoolctl import threadpool_limits
+
     jobs = jobs or os.cpu_count() or 1
-    session = Session(model, jobs=min(jobs, len(items)), paths=[p for p, _ in items], **options)
-    try:
-        if session.batch is None or len(session.servers) == 1:
-            return [session.judge(p, src) for p, src in (progress or iter)(items)]
-        return _in_parallel(session, items, progress)
-    finally:
-        session.close()
+    threads = torch.get_num_threads()
+    # one thread for torch and NumPy's BLAS: a case's arrays are small, and the cores go to the files
+    with threadpool_limits(limits=1, user_api="blas"):
+        torch.set_num_threads(1)
+        session = Session(model, jobs=min(jobs, len(items)), paths=[p for p, _ in items], **options)
+        try:
+            if session.batch is None or len(session.servers) == 1:
+                return [session.judge(p, src) for p, src in (progress or iter)(items)]
+            return _in_parallel(session, items, progress)
+        finally:
+            session.close()
+            torch.set_num_threads(threads)
 
 
 def _in_parallel(session: Session, items: list, progress) -> list[FileReport]:
@@ -617,6 +647,10 @@ class _WorkersGone(Exception):
 
 
 def _worker(session: Session, server, items, tasks, results) -> None:  # pragma: no cover - runs in a fork
+    import torch
+
+    # the parent's OpenMP threads do not exist in this fork: a parallel region waiting for them would hang
+    torch.set_num_threads(1)  # (check_many set one thread already; this keeps the worker safe on its own)
     try:
         while (i := tasks.get()) is not None:
             path, source = items[i]

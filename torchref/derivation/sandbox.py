@@ -262,7 +262,9 @@ class Batch:
         if self.kind == "basic":
             _non_dumpable()
         self.texts = read_runner()
-        self.workdir = Path(tempfile.mkdtemp(prefix="torchref-check-"))
+        # in memory where there is a /dev/shm: each file's arrays are written, read and deleted there
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
+        self.workdir = Path(tempfile.mkdtemp(prefix="torchref-check-", dir=shm))
         os.chmod(self.workdir, 0o711)  # the learner can reach its own folder, not list or write the others
         self.inputs = self.workdir / "inputs.arrays"
         protocol.pack(self.inputs, inputs)
