@@ -71,13 +71,15 @@ def pack(path, arrays: dict) -> None:
     index, chunks, offset = [], [], 0
     for name, value in arrays.items():
         array = np.asarray(value)
-        data = array.tobytes()  # C order whatever the array's layout
+        if not array.flags.c_contiguous:  # C order whatever the array's layout (a copy only when it is not)
+            array = array.copy(order="C")
+        data = memoryview(array.reshape(-1)).cast("B") if array.size else b""
         index.append([name, array.dtype.str, list(array.shape), offset, len(data)])
         chunks.append(data)
         offset += len(data)
     head = json.dumps(index).encode()
     with open(path, "wb") as fh:
-        fh.write(len(head).to_bytes(_HEADER, "little") + head + b"".join(chunks))
+        fh.writelines([len(head).to_bytes(_HEADER, "little"), head, *chunks])
 
 
 def unpack(path) -> dict:
