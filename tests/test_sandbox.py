@@ -149,3 +149,20 @@ def test_outputs_keep_their_values_in_native_byte_order():
     assert out["0/grads/dW1"].dtype == np.float64 and out["0/grads/dW1"].dtype.isnative
     assert np.array_equal(out["0/grads/dW1"], big)
     assert "0/grads/A1" not in out and "0/cache/A1" in out  # forward values come only from the cache
+
+
+def test_the_shared_chains_are_the_diagnosis_chains_of_the_reference():
+    from torchref.derivation import diagnosis, judge
+
+    pair = REGISTRY["shallow"]
+    samples = draw_cases(pair, ("float32",), 3, seed=2)
+    shared = _Reference(pair, samples)
+    for s in samples:
+        ref = shared.torch(s)
+        for mistake in diagnosis.MISTAKES:
+            once, again = judge.chain(shared, s, ref, mistake), judge.chain(shared, s, ref, mistake)
+            expected = diagnosis.chain(pair, s, pair.torch(s), mistake)
+            assert once is again and once.keys() == expected.keys()
+            assert all(np.array_equal(once[k], expected[k]) for k in expected)
+        other = {k: v * 2 for k, v in ref.items()}  # not the batch's reference: computed afresh
+        assert not np.array_equal(judge.chain(shared, s, other, None)["dZ2"], judge.chain(shared, s, ref, None)["dZ2"])

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import torchref
-from torchref.derivation import protocol
+from torchref.derivation import diagnosis, protocol
 from torchref.derivation.child import FORWARD_VALUE, run_file
-from torchref.derivation.diagnosis import MISTAKES, chain, consolidate, diagnose, safe_link
+from torchref.derivation.diagnosis import MISTAKES, consolidate, diagnose, safe_link
 from torchref.derivation.escape import clean
 from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
 from torchref.derivation.sandbox import Batch, Limits, SandboxError
@@ -113,6 +113,7 @@ class _Reference:
         self._pair = pair
         self._torch = {id(s): pair.torch(s) for s in samples}
         self._numeric = {}
+        self._chains = {}  # (id(sample), mistake) -> diagnosis.chain of the case's reference (see `chain`)
         for s in samples:  # now, once, rather than in every worker of a parallel batch
             if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
                 self._numerical(s)
@@ -141,6 +142,17 @@ class _Reference:
             )
             self._numeric[id(s)] = finite_differences(self._pair.loss_of_params(s64), s64.params)
         return self._numeric[id(s)]
+
+
+def chain(pair, s: Sample, cache, mistake: str | None = None) -> dict:
+    """`diagnosis.chain`, computed once per case of a batch: it depends on the case and its reference only,
+    never on the learner's file (the reference's values are the same objects for every file of a batch)."""
+    if not isinstance(pair, _Reference) or cache is not pair._torch.get(id(s)):  # only the batch's own reference
+        return diagnosis.chain(pair, s, cache, mistake)
+    key = (id(s), mistake)
+    if key not in pair._chains:
+        pair._chains[key] = diagnosis.chain(pair, s, cache, mistake)
+    return pair._chains[key]
 
 
 _AST_LOCK = threading.Lock()
