@@ -13,15 +13,15 @@ from torchref.derivation import check, check_many, sandbox
 from torchref.derivation.child import _valid_result
 from torchref.derivation.escape import clean
 from torchref.derivation.judge import Session, _Reference, draw_cases, scan_imports
-from torchref.registry import REGISTRY, AutogradPair
+from torchref.registry import REGISTRY
 
 GOOD = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
 
 
 def test_a_batch_computes_the_reference_once_for_every_file(monkeypatch):
-    calls = []
-    torch_of = AutogradPair.torch
-    monkeypatch.setattr(AutogradPair, "torch", lambda self, s: calls.append(s.id) or torch_of(self, s))
+    calls, pair = [], REGISTRY["shallow"]
+    torch_of = pair.torch
+    monkeypatch.setattr(pair, "torch", lambda s: calls.append(s.id) or torch_of(s))
     items = [(Path(f"f{i}.py"), GOOD) for i in range(3)]
     reports = check_many(items, "shallow", jobs=1, cases=3)
     assert [r.verdict for r in reports] == ["pass"] * 3
