@@ -166,3 +166,43 @@ def test_the_shared_chains_are_the_diagnosis_chains_of_the_reference():
             assert all(np.array_equal(once[k], expected[k]) for k in expected)
         other = {k: v * 2 for k, v in ref.items()}  # not the batch's reference: computed afresh
         assert not np.array_equal(judge.chain(shared, s, other, None)["dZ2"], judge.chain(shared, s, ref, None)["dZ2"])
+
+
+def _interrupt_after(n):
+    """A progress wrapper that presses Ctrl-C once `n` files are done."""
+
+    def progress(iterable):
+        for i, item in enumerate(iterable):
+            if i == n:
+                raise KeyboardInterrupt
+            yield item
+
+    return progress
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_keeps_the_files_judged_so_far(jobs):
+    from torchref.derivation.judge import Interrupted
+
+    items = [(Path(f"f{i}.py"), GOOD) for i in range(5)]
+    with pytest.raises(Interrupted) as stop:
+        check_many(items, "shallow", jobs=jobs, cases=2, progress=_interrupt_after(2))
+    done = stop.value.reports
+    assert 2 <= len(done) <= 5 and all(r.verdict == "pass" for r in done)
+    assert isinstance(stop.value, KeyboardInterrupt)
+
+
+def test_ctrl_c_on_the_command_line_writes_the_partial_json(tmp_path, monkeypatch, capsys):
+    import tqdm
+
+    for i in range(4):
+        (tmp_path / f"f{i}.py").write_text(GOOD)
+    monkeypatch.setattr(tqdm, "tqdm", lambda iterable, **_: _interrupt_after(2)(iterable))
+    out_json = tmp_path / "partial.json"
+    status = cli.main(
+        ["check", str(tmp_path), "--model", "shallow", "--cases", "2", "-j", "1", "--json", str(out_json)]
+    )
+    assert status == 130
+    doc = json.loads(out_json.read_text())
+    assert doc["interrupted"] is True and [Path(f["file"]).name for f in doc["files"]] == ["f0.py", "f1.py"]
+    assert "interrupted: 2 files checked" in capsys.readouterr().err

@@ -333,12 +333,17 @@ def _check(args) -> int:
             from tqdm import tqdm
 
             from torchref.derivation import check_many
+            from torchref.derivation.judge import Interrupted
 
             bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
-            reports = check_many(path, args.model, jobs=args.jobs, progress=bar, **options)
+            interrupted = False
+            try:
+                reports = check_many(path, args.model, jobs=args.jobs, progress=bar, **options)
+            except Interrupted as exc:  # Ctrl-C: the files done so far are still reported and written
+                reports, interrupted = exc.reports, True
             if not reports:
-                print(f"torchref: no .py files in {path}", file=sys.stderr)
-                return 2
+                print(f"torchref: {'interrupted' if interrupted else 'no .py files'} in {path}", file=sys.stderr)
+                return 130 if interrupted else 2
             for report in reports:
                 print(report.summary())
             counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "wrong", "unusable")}
@@ -348,6 +353,10 @@ def _check(args) -> int:
             )
             document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
             status = max(r.exit_code for r in reports)
+            if interrupted:
+                print(f"torchref: interrupted: {len(reports)} files checked", file=sys.stderr)
+                document["interrupted"] = True
+                return 130 if _write_json(args.json, document) else 2
         else:
             report = check(path, args.model, **options)
             print(report.table())

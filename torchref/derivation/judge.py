@@ -599,16 +599,29 @@ def check_many(items, model: str, jobs: int | None = None, progress=None, **opti
     with threadpool_limits(limits=1, user_api="blas"):
         torch.set_num_threads(1)
         session = Session(model, jobs=min(jobs, len(items)), paths=[p for p, _ in items], **options)
+        done: list = [None] * len(items)
         try:
             if session.batch is None or len(session.servers) == 1:
-                return [session.judge(p, src) for p, src in (progress or iter)(items)]
-            return _in_parallel(session, items, progress)
+                for i, (p, src) in enumerate((progress or iter)(items)):
+                    done[i] = session.judge(p, src)
+                return done
+            return _in_parallel(session, items, progress, done)
+        except KeyboardInterrupt:
+            raise Interrupted([r for r in done if r is not None]) from None
         finally:
             session.close()
             torch.set_num_threads(threads)
 
 
-def _in_parallel(session: Session, items: list, progress) -> list[FileReport]:
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: `reports` holds the files judged so far, in input order."""
+
+    def __init__(self, reports: list):
+        super().__init__(f"interrupted after {len(reports)} files")
+        self.reports = reports
+
+
+def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:
     """`session.judge` of every item in worker processes forked from this one, one sandbox each.
 
     The workers share the batch's cases and reference (forked, not copied) and take the
@@ -628,7 +641,6 @@ def _in_parallel(session: Session, items: list, progress) -> list[FileReport]:
         workers.append(context.Process(target=_worker, args=(session, server, items, tasks, results), daemon=True))
     for worker in workers:
         worker.start()
-    reports: list = [None] * len(items)
     try:
         for _ in (progress or iter)(range(len(items))):
             while True:
