@@ -206,3 +206,18 @@ def test_ctrl_c_on_the_command_line_writes_the_partial_json(tmp_path, monkeypatc
     doc = json.loads(out_json.read_text())
     assert doc["interrupted"] is True and [Path(f["file"]).name for f in doc["files"]] == ["f0.py", "f1.py"]
     assert "interrupted: 2 files checked" in capsys.readouterr().err
+
+
+def test_the_judges_own_time_per_file_is_bounded(monkeypatch):
+    import time
+
+    from torchref.derivation import judge
+
+    monkeypatch.setattr(judge, "JUDGE_SECONDS", 0.2)
+    slow = judge._judge
+    monkeypatch.setattr(judge, "_judge", lambda *a, **k: (time.sleep(5), slow(*a, **k)))
+    items = [(Path("slow.py"), GOOD), (Path("next.py"), GOOD)]
+    reports = check_many(items, "shallow", jobs=1, cases=2)
+    assert [r.verdict for r in reports] == ["unusable", "unusable"]
+    assert "the judge's own time limit of 0.2 s for one file ran out (watchdog)" in reports[0].reason
+    assert all(r.seconds < 4 for r in reports)

@@ -9,9 +9,11 @@ at a time, and whatever one file does makes only that file "could not be judged"
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -283,7 +285,8 @@ class Session:
             report.stdout = facts["stdout"]
             if facts["left_behind"]:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
-            _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits)
+            with _watchdog(JUDGE_SECONDS):
+                _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:  # noqa: BLE001 - the judge's own failure on this file: the batch goes on
@@ -321,6 +324,32 @@ class Session:
             return run_file(self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules)
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
+
+
+JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)
+
+
+class _JudgeTimeout(UnusableInput):
+    pass
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    """Stop the judge's own work on one file after `seconds` (a SIGALRM timer; only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _JudgeTimeout(f"the judge's own time limit of {seconds:g} s for one file ran out (watchdog)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check(
