@@ -13,6 +13,7 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "MATMUL_SIZE", 256)  # the roofline's rate, measured smaller and shorter:
     monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)  # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(bench, "CLASS_FILES", 6)  # the checker's throughput, on a class of six
     measure = bench.parity_rate
     monkeypatch.setattr(
         bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape, cases=32)
@@ -36,6 +37,8 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
         assert 0 < row["fast_roofline"] < 1 and row["matmul_gflops"] > 1
         assert row["fast_peak_mib"] >= 0 and row["torch_peak_mib"] >= 0 and row["fast_workers"] == 1
     assert result["parity_cases_per_shape"] == 16
+    assert result["class_files"] == 6 and result["class_right_verdicts"] == 6 and result["class_files_per_minute"] > 0
+    assert result["class_sandbox"] in ("bwrap", "basic") and "files per minute" in out
     assert all(
         result[f"parity_cases_per_second{kind}"] > 1 for kind in ("", "_small", "_new_shapes", "_small_new_shapes")
     )
@@ -91,3 +94,15 @@ def test_a_failing_memory_child_is_named_with_its_error(monkeypatch):
     monkeypatch.setattr(bench, "_child_peak", lambda side, jobs: real(side, [(0, 2, 3, "float32")]))  # m = 0
     with pytest.raises(RuntimeError, match=r"(?s)the fast side's memory process failed: .*Error"):
         bench.peak_memory([(8, 2, 3, "float32")], sides=("fast",))
+
+
+def test_the_class_of_the_bench_mixes_right_and_wrong_files():
+    """Every mistake of the class is caught, every right file passes: the throughput counts real verdicts."""
+    from pathlib import Path
+
+    from torchref.derivation import check_many
+
+    submissions = bench.a_class(2 * len(bench.CLASS_MISTAKES))
+    assert [want for _, _, want in submissions].count("wrong") == len(bench.CLASS_MISTAKES)
+    reports = check_many([(Path(n), src) for n, src, _ in submissions], "shallow", cases=4)
+    assert [r.verdict for r in reports] == [want for _, _, want in submissions]

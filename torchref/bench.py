@@ -269,6 +269,61 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
         "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape, per_shape=CHUNK),
         "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
         "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape),
+        **class_rate(),
+    }
+
+
+CLASS_FILES = 200  # the class the checker's throughput is measured on
+# the wrong lines of the class: (the example's line, the learner's), each a classic mistake
+CLASS_MISTAKES = [
+    ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"),
+    ("dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = A1.T @ dZ2"),
+    ("dZ2 = A2 - Y", "dZ2 = Y - A2"),
+    ("dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (1 / m) * (dZ1.T @ X).T * 2"),
+]
+
+
+def a_class(files: int) -> list[tuple[str, str, str]]:
+    """(name, source, the verdict it must get) for a class of `files` shallow-model submissions:
+    half of them right, the others each with one classic mistake; no endless loops."""
+    from pathlib import Path
+
+    import torchref
+
+    good = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+    out = []
+    for i in range(files):
+        if i % 2 == 0:
+            out.append((f"student{i:03d}.py", good, "pass"))
+        else:
+            line, wrong = CLASS_MISTAKES[(i // 2) % len(CLASS_MISTAKES)]
+            out.append((f"student{i:03d}.py", good.replace(line, wrong), "wrong"))
+    return out
+
+
+def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
+    """Submissions per minute for a class checked with the defaults (sandbox on, every core), and one file's time."""
+    from pathlib import Path
+
+    from torchref.derivation import check, check_many
+
+    files = files or CLASS_FILES
+    submissions = a_class(files)
+    start = time.perf_counter()
+    reports = check_many([(Path(name), source) for name, source, _ in submissions], "shallow", jobs=jobs)
+    seconds = time.perf_counter() - start
+    one = time.perf_counter()
+    single = check(Path(submissions[0][0]), "shallow", source=submissions[0][1])
+    one = time.perf_counter() - one
+    return {
+        "class_files": files,
+        "class_seconds": seconds,
+        "class_files_per_minute": files / seconds * 60,
+        "class_right_verdicts": sum(r.verdict == want for r, (_, _, want) in zip(reports, submissions)),
+        "class_sandbox": reports[0].sandbox,
+        "class_jobs": jobs or __import__("os").cpu_count(),
+        "check_seconds": one,
+        "check_sandbox": single.sandbox,
     }
 
 
@@ -299,6 +354,12 @@ def main(quick: bool) -> dict:
         f"{result['parity_cases_per_second_new_shapes']:.0f} and "
         f"{result['parity_cases_per_second_small_new_shapes']:.0f} "
         "with a new shape every case"
+    )
+    print(
+        f"torchref check, a class of {result['class_files']} shallow files (half wrong), sandbox "
+        f"{result['class_sandbox']}, {result['class_jobs']} jobs: {result['class_files_per_minute']:.0f} files per "
+        f"minute ({result['class_seconds']:.1f} s; {result['class_right_verdicts']}/{result['class_files']} verdicts "
+        f"right); one file alone: {result['check_seconds']:.2f} s (sandbox {result['check_sandbox']})"
     )
     print(
         "plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); "

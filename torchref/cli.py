@@ -32,6 +32,36 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
+    return value
+
+
+def _size_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text}")
+    return value
+
+
 def _models(text: str) -> list[str]:
     from torchref.registry import REGISTRY
 
@@ -88,18 +118,23 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
     c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
+    )
     c.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         help="seconds a file may run its cases, after its import, before its process is killed (default 60)",
     )
     c.add_argument(
         "--import-timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
-        help="seconds a file may take to import (a file that imports torch needs ~3) (default 60)",
+        help="seconds a file may take to import (default 60)",
     )
     c.add_argument(
         "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
@@ -111,6 +146,36 @@ def parser() -> argparse.ArgumentParser:
         metavar="H1,H2",
         help="hidden widths of every case (a deep model is otherwise judged at the depth the file writes out)",
     )
+    c.add_argument(
+        "--cpu-seconds", type=_positive, default=120, help="CPU-time limit of the learner's process (default 120)"
+    )
+    c.add_argument(
+        "--file-mb", type=_positive, default=256, help="largest file the learner's process may write (default 256)"
+    )
+    c.add_argument(
+        "--max-processes", type=_positive, default=64, help="processes the learner's code may have at once (default 64)"
+    )
+    c.add_argument(
+        "--output-mb",
+        type=_size_mb,
+        default=None,
+        help="most MiB of arrays read back from a file (default: 4x the expected arrays + 1 MiB)",
+    )
+    c.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "basic"],
+        default="auto",
+        help="where learners' files run: bubblewrap, or the basic fallback (default auto: bwrap where installed)",
+    )
+    c.add_argument(
+        "--allow-import",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also let files import this package (repeat; by default only the standard library and NumPy)",
+    )
+    c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
+    c.add_argument("-j", "--jobs", type=_positive, default=None, help="files checked at a time (default: every core)")
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
@@ -395,13 +460,24 @@ def _check(args) -> int:
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
         hidden=args.hidden,
+        cpu_seconds=args.cpu_seconds,
+        file_mb=args.file_mb,
+        max_processes=args.max_processes,
+        output_mb=args.output_mb,
+        sandbox=args.sandbox,
+        allow_imports=args.allow_import,
+        strict=args.strict,
     )
-    batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
-    if path.is_dir() or path.suffix == ".ipynb" or any(batch):
-        from torchref.gradebook import cli as gradebook
+    try:
+        batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
+        if path.is_dir() or path.suffix == ".ipynb" or any(batch):
+            from torchref.gradebook import cli as gradebook
 
-        return gradebook(args, options)  # folders, notebooks, scores and the class report
-    report = check(path, args.model, **options)
+            return gradebook(args, {**options, "jobs": args.jobs})  # folders, notebooks, scores, the class report
+        report = check(path, args.model, **options)
+    except ValueError as exc:  # an argument argparse cannot see (TORCHREF_SEED, --sandbox bwrap without bwrap)
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return 2
     print(report.table())
     return report.exit_code if _write_json(args.json, report.to_json()) else 2
 

@@ -99,17 +99,20 @@ def check_folder(path, model: str, recursive=False, pattern=None, progress=None,
 
 
 def judge_entries(found: list[Entry], model: str, progress=None, **options) -> list[FileReport]:
+    """One graded report per entry, in order. Ctrl-C raises `Interrupted` holding the entries finished so far."""
+    from torchref.derivation import check_many
+    from torchref.derivation.judge import Interrupted
+
     todo = [e for e in found if e.judged]
-    judged = iter(_check_many([(judge_path(e), e.data) for e in todo], model, progress, **options))
-    reports = [finish(e, next(judged)) if e.judged else e.report for e in found]
-    return [grade(r) for r in reports]
-
-
-def _check_many(items, model, progress=None, **options) -> list[FileReport]:
-    """One report per (path, source bytes), in order: each file in its own child, as the judge runs them."""
-    from torchref.derivation import check
-
-    return [check(path, model, source=data, **options) for path, data in (progress or iter)(items)]
+    try:
+        judged = check_many([(judge_path(e), e.data) for e in todo], model, progress=progress, **options)
+    except Interrupted as exc:  # the files judged so far, and the entries that are not submissions
+        done = {r.file: r for r in exc.reports}
+        paths = {id(e): str(judge_path(e).resolve()) for e in todo}
+        finished = [e for e in found if not e.judged or paths[id(e)] in done]
+        raise Interrupted([grade(finish(e, done[paths[id(e)]]) if e.judged else e.report) for e in finished]) from None
+    judged = iter(judged)
+    return [grade(finish(e, next(judged)) if e.judged else e.report) for e in found]
 
 
 # ---- writing ---------------------------------------------------------------------------
@@ -221,21 +224,31 @@ def cli(args, options: dict) -> int:
     if (args.recursive or args.pattern) and not root.is_dir():
         print(f"torchref: error: --recursive and --pattern need a folder, got the file {root}", file=sys.stderr)
         return 2
+    from torchref.derivation.judge import Interrupted
+
     bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
-    found, reports = check_folder(root, args.model, args.recursive, args.pattern, progress=bar, **options)
+    interrupted = False
+    try:
+        found, reports = check_folder(root, args.model, args.recursive, args.pattern, progress=bar, **options)
+    except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
+        found, reports, interrupted = None, exc.reports, True
     if args.hide_values:
         reports = [hide_values(r) for r in reports]
     judged = [r for r in reports if r.verdict != "skipped"]
-    if root.is_dir():
+    if root.is_dir() or interrupted:
         for r in reports:
             print(r.summary(label(r, root)))
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
         skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
+        ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
+        batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
-            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged", end=""
+            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+            f"{skipped}{batch}"
         )
-        print(skipped)
         document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+        if interrupted:
+            document["interrupted"] = True
     else:
         print(reports[0].table())
         document = reports[0].to_json()
@@ -243,7 +256,7 @@ def cli(args, options: dict) -> int:
         (args.json, lambda p: _write_json(p, document)),
         (args.csv, lambda p: write_csv(p, reports, root)),
         (args.gradescope, lambda p: _write_json(p, gradescope(reports, root))),
-        (args.html, lambda p: _html(p, found, reports, root, args)),
+        (None if interrupted else args.html, lambda p: _html(p, found, reports, root, args)),
     ]
     for flag, (target, write) in zip(("--json", "--csv", "--gradescope", "--html"), outputs):
         if target:
@@ -252,6 +265,9 @@ def cli(args, options: dict) -> int:
             except OSError as exc:
                 print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
                 return 2
+    if interrupted:
+        print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
+        return 130
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2

@@ -7,9 +7,13 @@ names (README, "Checking a derivation"). The package's parts:
 - `report`: what is said about a file (per tensor and as a whole), as text and JSON;
 - `diagnosis`: the notes' chain, what a link's own line gives, the kinds of mistakes;
 - `protocol`: the arrays and case keys that the judge and the learner's process exchange;
-- `child`: running the learner's file in its own process under limits (`runner.py` is
-  what runs there; the judge never imports it);
-- `judge`: the sweep's cases through the learner's file, compared and walked in order.
+- `sandbox`: where learners' files run (bubblewrap, or the basic fallback), one server per
+  batch and job, and the limits (`Limits`); `runner.py` is what runs there (the judge never
+  imports it);
+- `child`: one file through the batch's sandbox, and what comes back read as untrusted;
+- `escape`: learner text made harmless before it is printed or written;
+- `judge`: the batch's cases and their reference, drawn once; every file's arrays compared
+  and walked in order.
 """
 
 from torchref.derivation.judge import check, check_many

@@ -1,6 +1,6 @@
 """Named arrays as one plain file: a JSON index, then each array's raw bytes. No pickle, no zip.
 
-The judge and the learner's process (`_runner.py`) hand each other a few hundred small
+The judge and the learner's process (`runner.py`) hand each other a few hundred small
 arrays per file checked; `.npz` spent ~0.3 ms on each member's zip entry and header, a
 third of a normal check. Here writing is one join and reading one `np.frombuffer` view
 per array. The reader trusts nothing in the file: a malformed index, an offset outside
@@ -41,28 +41,56 @@ def case_inputs(case: int, X, Y, params: dict, cache: dict) -> dict:
 
 
 def take(arrays: dict, case: int, part: str) -> dict:
-    """{name: array} of one part of one case."""
+    """{name: array} of one part of one case (from the index of `Arrays`, or by scanning a plain dict)."""
+    parts = getattr(arrays, "parts", None)
+    if parts is not None:
+        return dict(parts.get((str(case), part), {}))
     prefix = key(case, part, "")
     return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+class Arrays(dict):
+    """A dict of arrays keyed as `key` makes them, indexed by (case, part) so that `take` needs no scan."""
+
+    def __init__(self, arrays: dict):
+        super().__init__(arrays)
+        self.parts = {}
+        for name, value in arrays.items():
+            case, _, rest = name.partition("/")
+            part, _, leaf = rest.partition("/")
+            self.parts.setdefault((case, part), {})[leaf] = value
+
+    def __setitem__(self, name, value):
+        super().__setitem__(name, value)
+        case, _, rest = name.partition("/")
+        part, _, leaf = rest.partition("/")
+        self.parts.setdefault((case, part), {})[leaf] = value
 
 
 def pack(path, arrays: dict) -> None:
     index, chunks, offset = [], [], 0
     for name, value in arrays.items():
         array = np.asarray(value)
-        data = array.tobytes()  # C order whatever the array's layout
+        if not array.flags.c_contiguous:  # C order whatever the array's layout (a copy only when it is not)
+            array = array.copy(order="C")
+        data = memoryview(array.reshape(-1)).cast("B") if array.size else b""
         index.append([name, array.dtype.str, list(array.shape), offset, len(data)])
         chunks.append(data)
         offset += len(data)
     head = json.dumps(index).encode()
     with open(path, "wb") as fh:
-        fh.write(len(head).to_bytes(_HEADER, "little") + head + b"".join(chunks))
+        fh.writelines([len(head).to_bytes(_HEADER, "little"), head, *chunks])
 
 
 def unpack(path) -> dict:
     """{name: array}, writable arrays sharing one buffer; ValueError for anything malformed."""
     with open(path, "rb") as fh:
-        buffer = bytearray(fh.read())
+        return unpack_bytes(fh.read())
+
+
+def unpack_bytes(data: bytes) -> dict:
+    """`unpack` of a file's bytes already read (by the judge, with a size cap)."""
+    buffer = bytearray(data)
     try:
         length = int.from_bytes(buffer[:_HEADER], "little")
         index = json.loads(bytes(buffer[_HEADER : _HEADER + length]))
@@ -71,6 +99,8 @@ def unpack(path) -> dict:
             dtype = np.dtype(dtype)
             if dtype.kind not in NUMERIC or dtype.hasobject or not isinstance(name, str):
                 raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+            if not isinstance(shape, list) or len(shape) > 32 or not all(type(d) is int for d in shape):
+                raise ValueError(f"{name!r}: shape {shape!r} is not a list of integers")
             count = int(np.prod(shape, dtype=np.int64))
             if (
                 count * dtype.itemsize != nbytes

@@ -58,7 +58,10 @@ class FileReport:
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
-    stdout: str = ""  # the learner's printed output (bounded, escaped)
+    stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
+    sandbox: str = ""  # bwrap | basic: where the file ran
+    imports: list = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
+    limits: dict = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
     score: float = 0.0  # points earned under the rubric (gradebook)
     max_score: float = 0.0
     cases: int = 0
@@ -164,6 +167,7 @@ class FileReport:
         if self.line:
             read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
             lines.append(f"your line: {self.line}{read}")
+        lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
                 f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
@@ -184,6 +188,8 @@ class FileReport:
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
+        if self.sandbox:
+            lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)
 
 
