@@ -57,7 +57,16 @@ def test_a_template_holds_the_contract_and_passes_once_filled_in(tmp_path, model
     filled = text
     for link in chain.links:  # the notes' line of each link, as a learner would write it
         filled = filled.replace(f"    {link.name} = ...", f"    {link.name} = {link.expr.python()}", 1)
-    names = "from torchref_handmade.activations import *  # noqa\n"
+    names = (  # the activations a learner defines beside backward (the reference may not be imported)
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
+        "def sigmoid_prime(a):\n    return a * (1 - a)\n\n\n"
+        "tanh = np.tanh\n\n\n"
+        "def tanh_prime(a):\n    return 1 - a**2\n\n\n"
+        "def relu(z):\n    return np.maximum(z, 0)\n\n\n"
+        "def relu_prime(a):\n    return (a > 0).astype(a.dtype)\n\n\n"
+        "def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n\n\n"
+    )
     path = tmp_path / "filled.py"
     path.write_text(filled.replace("import numpy as np\n", "import numpy as np\n" + names, 1))
     report = check(path, model, cases=6, seed=11)

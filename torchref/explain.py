@@ -12,7 +12,6 @@ comments and `...` where the learner's lines go. Both read the model's chain
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ def _depth(pair: AutogradPair) -> int:
 
 
 def shape_for(pair, m: int, n: int, h=None, k=None) -> Shape:
-    if not isinstance(pair, AutogradPair):
+    if not pair.differentiable:
         return Shape(m, n)
     layers = _depth(pair)
     if layers == 1:
@@ -101,21 +100,27 @@ def _loss_text(pair) -> str:
 
 
 def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
-    """({name: the learner's value}, [errors]) of one sample: their file run in its own process, as check runs it."""
+    """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
     from torchref.derivation import protocol
-    from torchref.derivation.child import run_child
+    from torchref.derivation.judge import Session
 
-    if not isinstance(pair, AutogradPair):
+    if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
     if not path.is_file() or path.suffix != ".py":
         raise ValueError(f"--file must be an existing .py file, got {path}")
-    cache = pair.model.forward(sample.X, sample.params)[1]
-    with tempfile.TemporaryDirectory(prefix="torchref-explain-") as tmp:
-        (Path(tmp) / "learner").mkdir()
-        copy = Path(tmp) / "learner" / path.name
-        copy.write_bytes(path.read_bytes())
-        inputs = protocol.case_inputs(0, sample.X, sample.Y, sample.params, cache)
-        result, outputs = run_child(copy, inputs, 1, timeout, timeout, memory_mb, Path(tmp))
+    session = Session(
+        pair.name,
+        dtypes=[sample.dtype],
+        timeout=timeout,
+        import_timeout=timeout,
+        memory_mb=memory_mb,
+        samples=[sample],
+        paths=[path],
+    )
+    try:
+        result, outputs, _ = session.run(path, path.read_bytes())
+    finally:
+        session.close()
     errors = []
     if result.get("import_error"):
         errors.append(f"cannot import the file: {result['import_error'].get('message', '')}")
@@ -137,7 +142,7 @@ def _unpack(container: str, names: list[str]) -> str:
 def template(model: str, h=None) -> str:
     """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
     pair = get(model)
-    if not isinstance(pair, AutogradPair):
+    if not pair.differentiable:
         raise ValueError(f"model must have a backward pass (logistic, shallow, deep_*), got {model!r}")
     shape = shape_for(pair, 3, 2, h)
     chain = pair.chain(shape)

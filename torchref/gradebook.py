@@ -120,10 +120,12 @@ def judge_entries(found: list[Entry], model: str, progress=None, **options) -> l
 
 def label(report: FileReport, root: Path) -> str:
     """The report's file as the teacher reads it: relative to the folder that was checked."""
+    from torchref.derivation.escape import clean
+
     if not root.is_dir():
-        return report.file
+        return clean(report.file)
     relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
-    return report.file if relative.startswith("..") else relative
+    return clean(report.file if relative.startswith("..") else relative)  # a learner's file name: escaped
 
 
 def rows(reports: list[FileReport], root: Path) -> list[dict]:

@@ -30,7 +30,7 @@ from torchref.derivation.diagnosis import Failing, case_environment, own_line
 from torchref.derivation.escape import clean
 from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
 from torchref.derivation.sandbox import Batch, Limits, SandboxError
-from torchref.parity import compare, compare_tensor, finite_differences
+from torchref.parity import agreement, compare_tensor, finite_differences
 from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY, AutogradPair, Sample, Shape
 from torchref.sweep import cases_for, check_sweep
 from torchref_handmade import _checks
@@ -130,7 +130,7 @@ class _Reference:
         if grads is None:
             return self._pair.check_finite_differences(s)
         numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
-        return compare(grads, numeric, FD_TOLERANCE)
+        return agreement(grads, numeric, FD_TOLERANCE)
 
     def _numerical(self, s: Sample) -> dict:
         """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""
@@ -201,6 +201,7 @@ class Session:
         paths=(),
         hidden=None,
         depth_from=None,
+        samples=None,
     ):
         check_sweep(None, cases, dtypes)  # the caller's arguments, not the learner's file
         for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
@@ -223,7 +224,8 @@ class Session:
             self.problem = f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
             return
         try:
-            self.samples = _at_depth(pair, draw_cases(pair, dtypes, cases, self.seed), hidden, depth_from)
+            drawn = draw_cases(pair, dtypes, cases, self.seed) if samples is None else list(samples)
+            self.samples = _at_depth(pair, drawn, hidden, depth_from)
         except UnusableInput as exc:
             self.problem = str(exc)
             return
@@ -250,6 +252,12 @@ class Session:
             self.problem = str(exc)
             return
         self.servers = list(self.batch.servers)
+
+    def run(self, path, source: bytes) -> tuple[dict, dict, dict]:
+        """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
+        if self.problem:
+            raise UnusableInput(self.problem)
+        return self._run(Path(path), source, self.servers[0])
 
     def close(self) -> None:
         if self.batch is not None:
@@ -477,7 +485,7 @@ def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
     ref, tol = pair.torch(s), pair.tolerance(s.dtype)
     if not _within(mine, ref, given, tol):  # decided without building assert_close's messages
         return False
-    results = dict(zip(given, compare(mine, ref, tol, names=given)))
+    results = dict(zip(given, agreement(mine, ref, tol, names=given)))
     if not all(r.ok for r in results.values()):
         return False
     fd = {}
