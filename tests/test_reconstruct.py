@@ -50,7 +50,7 @@ def test_expressions_render_in_the_notes_symbols_and_as_numpy():
     assert dW.text() == "(1/m) Xᵀ (dA1 ⊙ (1 − A1))"
     env, _ = _case("shallow", Shape(4, 3, (5,)), 1)
     names = {"np": np, "sigmoid_prime": lambda a: a * (1 - a)}
-    assert np.allclose(eval(dW.python(), {**names, **env}), dW.evaluate(env))  # noqa: S307
+    assert np.allclose(eval(dW.python(), {**names, **env}), dW.evaluate(env))
 
 
 FORMULAS = [  # what a learner computed at a link, outside the catalogue
@@ -117,7 +117,7 @@ def test_the_learners_line_read_in_the_notes_symbols_states_what_the_search_cann
     assert "you computed dZ1 = " in report.cause and "the notes: dZ1 = dA1 ⊙ (1 − A1²)" in report.cause
     env, values = _case("shallow", Shape(6, 3, (5,)), 9)  # a shape the check never saw
     names = {"np": np, "tanh_prime": lambda a: 1 - a * a}
-    assert np.allclose(eval(dZ1.computed, {**names, **env}), values["dA1"] * (1 - values["A1"] ** 2) ** 3)  # noqa: S307
+    assert np.allclose(eval(dZ1.computed, {**names, **env}), values["dA1"] * (1 - values["A1"] ** 2) ** 3)
 
 
 def test_a_line_that_does_not_give_the_returned_values_says_so(tmp_path):

@@ -292,7 +292,7 @@ class Session:
                 _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
-        except Exception as exc:  # noqa: BLE001 - the judge's own failure on this file: the batch goes on
+        except Exception as exc:
             report.verdict = "unusable"
             report.reason = (
                 f"could not be judged: the judge failed on this file ({type(exc).__name__}: {clean(exc, 300)})"

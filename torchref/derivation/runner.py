@@ -34,7 +34,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def _load_protocol(source):
     module = types.ModuleType("torchref_protocol")
-    exec(compile(source, "protocol.py", "exec"), module.__dict__)  # noqa: S102 - the judge's own, hash-checked text
+    exec(compile(source, "protocol.py", "exec"), module.__dict__)
     return module
 
 
@@ -51,9 +51,7 @@ def _where(exc, path):
     if last is not None:
         frame = traceback.extract_tb(last, limit=1)[0]
         shapes = {
-            name: list(value.shape)
-            for name, value in last.tb_frame.f_locals.items()
-            if isinstance(value, np.ndarray)  # noqa: F821 - np is imported by the server before any child exists
+            name: list(value.shape) for name, value in last.tb_frame.f_locals.items() if isinstance(value, np.ndarray)
         }
         where.update(
             file=os.path.basename(path),
@@ -113,8 +111,8 @@ def _arrays(prefix, mapping, out, problems):
             problems.append(f"{prefix}{str(key)[:40]!r}: keys must be names such as 'dW1'")
             continue
         try:
-            arr = np.array(value)  # noqa: F821 - a copy: later changes to the learner's object do not reach it
-        except Exception as exc:  # noqa: BLE001 - a learner's object can fail to convert in any way
+            arr = np.array(value)
+        except Exception as exc:
             problems.append(f"{prefix}{key}: cannot be read as an array ({type(exc).__name__})")
             continue
         if arr.dtype.kind not in NUMERIC:
@@ -125,12 +123,12 @@ def _arrays(prefix, mapping, out, problems):
 
 def _read_only(array):
     """A copy that cannot be written, nor made writable: a view of an immutable bytes object."""
-    return np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape)  # noqa: F821
+    return np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape)
 
 
 def _run_case(i, inputs, forward, backward, path, out, strict=False):
     p = protocol
-    give = _read_only if strict else np.copy  # noqa: F821
+    give = _read_only if strict else np.copy
     X, Y = give(inputs[p.key(i, "X")]), give(inputs[p.key(i, "Y")])
     params = {k: give(v) for k, v in p.take(inputs, i, "params").items()}
     cache = {k: give(v) for k, v in p.take(inputs, i, "cache").items()}
@@ -152,7 +150,7 @@ def _run_case(i, inputs, forward, backward, path, out, strict=False):
         _arrays(p.key(i, "grads", ""), grads, out, case["problems"])
     except SystemExit as exc:
         case["exit"] = repr(exc.code)[:100]
-    except BaseException as exc:  # noqa: BLE001 - report any failure of the learner's code
+    except BaseException as exc:
         case["error"] = _where(exc, path)
     originals = {"X": inputs[p.key(i, "X")], "Y": inputs[p.key(i, "Y")]}
     originals.update({f"params[{k!r}]": v for k, v in p.take(inputs, i, "params").items()})
@@ -160,7 +158,7 @@ def _run_case(i, inputs, forward, backward, path, out, strict=False):
     case["mutated"] = [
         name
         for name, value in watched.items()
-        if not (isinstance(value, np.ndarray) and np.array_equal(value, originals[name], equal_nan=True))  # noqa: F821
+        if not (isinstance(value, np.ndarray) and np.array_equal(value, originals[name], equal_nan=True))
     ]
     return case
 
@@ -181,7 +179,7 @@ def _learner(job, inputs, signal_fd):
         spec.loader.exec_module(module)
     except SystemExit as exc:
         result["exit"] = {"where": "import", "code": repr(exc.code)[:100]}
-    except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, anything at import
+    except BaseException as exc:
         result["import_error"] = (
             _where(exc, path)
             if not isinstance(exc, SyntaxError)
@@ -275,11 +273,11 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
         _learner(job, inputs, keep)
         sys.stdout.flush()
         sys.stderr.flush()
-    except BaseException:  # noqa: BLE001 - whatever happens, the child ends here and never runs the server's loop
+    except BaseException:
         try:
             traceback.print_exc()
             sys.stderr.flush()
-        except BaseException:  # noqa: BLE001, S110
+        except BaseException:
             pass
         code = 70
     os._exit(code)

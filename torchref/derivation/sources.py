@@ -211,7 +211,7 @@ def _importable(value) -> bool:
         return False
     try:
         mod = __import__(module, fromlist=[attr])
-    except Exception:  # noqa: BLE001 - any import failure means: not importable by name
+    except Exception:
         return False
     return getattr(mod, attr, None) is value
 
@@ -253,7 +253,7 @@ def from_notebook(data: bytes, name: str) -> Source:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError:
         raise SourceError("not a readable notebook: it is not UTF-8 text") from None
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
+    except Exception as exc:
         raise SourceError(f"not a readable notebook: {type(exc).__name__}: {str(exc)[:200]}") from None
     language = nb.metadata.get("kernelspec", {}).get("language") or nb.metadata.get("language_info", {}).get("name")
     if language and str(language).lower() != "python":
