@@ -39,6 +39,10 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert result["parity_cases_per_shape"] == 16
     assert result["class_files"] == 6 and result["class_right_verdicts"] == 6 and result["class_files_per_minute"] > 0
     assert result["class_sandbox"] in ("bwrap", "basic") and "files per minute" in out
+    # the mistake no catalogue entry names is stated as a formula, not given up on
+    assert (
+        result["wrong_check_seconds"] > 0 and "you computed dZ1 = dA1 ⊙ tanh′(A1) ⊙ A1" in result["wrong_check_cause"]
+    )
     assert all(
         result[f"parity_cases_per_second{kind}"] > 1 for kind in ("", "_small", "_new_shapes", "_small_new_shapes")
     )
