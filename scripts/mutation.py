@@ -149,7 +149,9 @@ def main(argv=None) -> int:
     env = {**os.environ, "CI": "true"}  # hypothesis draws its fixed examples: a survivor stays a survivor
     run = subprocess.run([*mutmut, *chosen], env=env, check=False)
     if run.returncode != 0:
-        print(f"mutation: mutmut stopped with exit status {run.returncode} (its output above says why)", file=sys.stderr)
+        print(
+            f"mutation: mutmut stopped with exit status {run.returncode} (its output above says why)", file=sys.stderr
+        )
         return 2
     return report(chosen, names, args.min_score, kind)
 
