@@ -31,8 +31,12 @@ import os
 import random
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the toml package mutmut itself reads its configuration with
+    import toml as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT_FILE = ROOT / "scripts" / "equivalent-mutants.txt"

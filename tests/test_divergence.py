@@ -5,7 +5,6 @@ import types
 import numpy as np
 import pytest
 
-from torchref_handmade import logistic
 from torchref_handmade.train import DivergenceError, descend, gradient_descent
 
 

@@ -43,7 +43,7 @@ def test_the_gate_agrees_with_assert_close_on_either_side_of_the_bound(dtype, ex
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numpys_tolerance_would_let_through_what_the_gate_refuses(dtype):
-    """NumPy's allclose (1e-5, 1e-8) is looser than the defaults of either dtype: a 2e-6 relative error at 100 must fail."""
+    """NumPy's allclose (1e-5, 1e-8) is looser than either dtype's default: 2e-6 relative at 100 must fail."""
     e = np.full((2, 2), 100.0, dtype)
     a = e * (1 + 2e-6)
     assert np.allclose(a, e)

@@ -26,7 +26,7 @@ def _rows(report, model, dtype, prefix=""):
 def test_every_model_has_forward_loss_and_gradient_rows_in_both_dtypes(report):
     for name, pair in REGISTRY.items():
         for dtype in DTYPES:
-            rows = {k: r for k, r in _rows(report, name, dtype).items()}
+            rows = _rows(report, name, dtype)
             shapes = [s.shape for s in cases_for(pair, dtype, 3, 0)]
             expected = set().union(*(pair.names(shape) for shape in shapes)) - {"fit.A", "fit.theta", "fit.inhibitory"}
             assert expected <= set(rows), f"{name} {dtype}: missing rows {sorted(expected - set(rows))}"

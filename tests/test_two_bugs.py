@@ -1,0 +1,78 @@
+"""Derivations with two and three independent mistakes: each wrong line is blamed, in every case order.
+
+A line that is wrong stays "wrong" for the whole file, even in later cases where it happens to
+give the value its own (wrong) inputs call for — with m = 1 a missing 1/m is invisible, so
+there dW2 only looks like an echo of a wrong dZ2. The cases of `check` put m = 1 both before
+and after m > 1 (sweep.named_order), so a verdict that could be downgraded would be.
+"""
+
+from pathlib import Path
+
+import pytest
+
+import torchref
+from torchref.derivation import check
+
+SHALLOW = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+NO_FORWARD = SHALLOW[: SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward") :]
+
+SIGN_dZ2 = ("dZ2 = A2 - Y", "dZ2 = Y - A2")
+NO_1_M_dW2 = ("dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = A1.T @ dZ2")
+TANH_dZ1 = ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
+AXIS_db2 = ("db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)", "db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)")
+TWICE_dW1 = ("dW1 = (1 / m) * (X.T @ dZ1)", "dW1 = (2 / m) * (X.T @ dZ1)")
+
+
+def _file(tmp_path, *changes):
+    source = NO_FORWARD
+    for line, replacement in changes:
+        assert line in source, line
+        source = source.replace(line, replacement, 1)
+    path = tmp_path / "learner.py"
+    path.write_text(source)
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes, statuses, first",
+    [
+        (
+            [SIGN_dZ2, NO_1_M_dW2],
+            dict(dZ2="wrong", dW2="wrong", db2="echo", dA1="echo", dZ1="echo", dW1="echo", db1="echo"),
+            "dZ2",
+        ),
+        (
+            [SIGN_dZ2, NO_1_M_dW2, TANH_dZ1],
+            dict(dZ2="wrong", dW2="wrong", db2="echo", dA1="echo", dZ1="wrong", dW1="echo", db1="echo"),
+            "dZ2",
+        ),
+        (
+            [AXIS_db2, TWICE_dW1],
+            dict(dZ2="ok", dW2="ok", db2="wrong", dA1="ok", dZ1="ok", dW1="wrong", db1="ok"),
+            "db2",
+        ),
+        (
+            [NO_1_M_dW2, TANH_dZ1, AXIS_db2],
+            dict(dZ2="ok", dW2="wrong", db2="wrong", dA1="ok", dZ1="wrong", dW1="echo", db1="echo"),
+            "dW2",
+        ),
+    ],
+    ids=["sign-dZ2+no-1/m-dW2", "three-bugs", "two-independent", "three-independent"],
+)
+def test_every_wrong_line_stays_wrong_and_the_first_is_named(tmp_path, changes, statuses, first):
+    report = check(_file(tmp_path, *changes), "shallow", cases=6)
+    assert report.verdict == "wrong" and report.exit_code == 1
+    assert {t.name: t.status for t in report.tensors} == statuses, report.table()
+    assert report.first_wrong == first and f"first wrong link: {first}" in report.reason
+    for t in report.tensors:
+        if t.status == "echo":
+            assert "follows from" in t.diagnosis
+
+
+def test_a_line_that_is_right_only_for_one_example_is_still_wrong_in_either_case_order(tmp_path):
+    """dW2 without 1/m next to a wrong dZ2: in the float64 cases alone and in both dtypes, first m = 1 or not."""
+    path = _file(tmp_path, SIGN_dZ2, NO_1_M_dW2)
+    for dtypes in [("float64",), ("float32", "float64")]:
+        for cases in (2, 4):
+            statuses = {t.name: t.status for t in check(path, "shallow", cases=cases, dtypes=dtypes).tensors}
+            assert statuses["dW2"] == "wrong" and statuses["dZ2"] == "wrong", (dtypes, cases, statuses)
