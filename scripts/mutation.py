@@ -29,6 +29,7 @@ import fnmatch
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,11 +96,16 @@ def stage(kind: str) -> Path:
 
 
 def generate(jobs: int) -> dict[str, Path]:
-    """Write the mutants (in the current folder's mutants/) and return every mutant's name -> its source file."""
+    """Write the mutants (in the current folder's mutants/, made afresh) and return every mutant's name -> its file.
+
+    Afresh: mutmut keeps which tests call which function from its last run, so tests added
+    since would not be run against the mutants they kill.
+    """
     from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, setup_source_paths
     from mutmut.utils.file_utils import walk_mutatable_files
 
-    Path("mutants").mkdir(exist_ok=True)
+    shutil.rmtree("mutants", ignore_errors=True)
+    Path("mutants").mkdir()
     copy_src_dir()
     copy_also_copy_files()
     setup_source_paths()

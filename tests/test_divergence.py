@@ -67,3 +67,12 @@ def test_gradient_descent_returns_steps_plus_one_losses_and_the_final_parameters
     params, losses = gradient_descent(model, None, None, {"w": np.zeros((1, 1))}, lr=1.0, steps=4)
     assert params["w"][0, 0] == 4.0
     np.testing.assert_allclose(losses, [1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+
+
+def test_an_overflow_inside_the_models_forward_is_divergence_not_a_warning():
+    """The forward's own overflow (e^(big)) is held by descend and reported as DivergenceError."""
+    model = _walker(blow_up_at=np.inf)
+    model.forward = lambda X, params: (np.exp(params["w"] * 1000.0), {})
+    with pytest.raises(DivergenceError, match="not finite at step 1") as info:
+        gradient_descent(model, None, None, {"w": np.zeros((1, 1))}, lr=1.0, steps=5)
+    assert info.value.params["w"][0, 0] == 0.0

@@ -124,3 +124,9 @@ def test_every_differentiable_entry_uses_the_defaults_and_the_rules_exact_ones_u
             else:
                 assert (tol.rtol, tol.atol) == (0.0, 0.0), pair.name
     assert (FD_TOLERANCE.rtol, FD_TOLERANCE.atol) == (1e-5, 1e-7)
+
+
+def test_the_relative_error_skips_zero_and_infinite_references_when_values_are_not_finite():
+    """Where equal infinities send compare down its non-finite path, max_rel still ignores e = 0 and e = ±inf."""
+    res = compare_tensor("x", np.array([[np.inf, 0.5, 2.2]]), np.array([[np.inf, 0.0, 2.0]]), Tolerance(0.0, 1.0))
+    assert res.ok and res.max_rel == pytest.approx(0.1) and res.max_abs == pytest.approx(0.5)

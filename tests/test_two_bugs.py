@@ -6,6 +6,7 @@ there dW2 only looks like an echo of a wrong dZ2. The cases of `check` put m = 1
 and after m > 1 (sweep.named_order), so a verdict that could be downgraded would be.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,38 @@ def test_a_line_that_is_right_only_for_one_example_is_still_wrong_in_either_case
         for cases in (2, 4):
             statuses = {t.name: t.status for t in check(path, "shallow", cases=cases, dtypes=dtypes).tensors}
             assert statuses["dW2"] == "wrong" and statuses["dZ2"] == "wrong", (dtypes, cases, statuses)
+
+
+def _with_forward(tmp_path, *changes):
+    source = SHALLOW
+    for line, replacement in changes:
+        assert line in source, line
+        source = source.replace(line, replacement, 1)
+    path = tmp_path / "learner_forward.py"
+    path.write_text(source)
+    return path
+
+
+def test_a_wrong_forward_link_makes_the_later_forward_values_echoes(tmp_path):
+    """A1 as σ instead of tanh: Z2 = A1 W2 + b2 and A2 = σ(Z2) are right from the learner's own A1."""
+    path = _with_forward(tmp_path, ("A1 = np.tanh(Z1)", "A1 = 1 / (1 + np.exp(-Z1))"))
+    report = check(path, "shallow", cases=6)
+    statuses = {t.name: t.status for t in report.tensors}
+    assert statuses["Z1"] == "ok" and statuses["A1"] == "wrong", report.table()
+    assert statuses["Z2"] == "echo" and statuses["A2"] == "echo", report.table()
+    assert report.first_wrong == "A1"
+
+
+def test_a_float64_constant_in_a_float32_case_is_named_as_a_promotion(tmp_path):
+    path = _file(tmp_path, ("dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = (1 / m) * (A1.T @ dZ2).astype(np.float64)"))
+    report = check(path, "shallow", cases=3, dtypes=("float32",))
+    dW2 = next(t for t in report.tensors if t.name == "dW2")
+    assert dW2.status == "wrong" and "promoted the computation" in dW2.diagnosis, report.table()
+
+
+def test_nan_values_are_counted_in_the_diagnosis(tmp_path):
+    path = _file(tmp_path, ("dW2 = (1 / m) * (A1.T @ dZ2)", "dW2 = (1 / m) * (A1.T @ dZ2) * np.nan"))
+    report = check(path, "shallow", cases=3, dtypes=("float64",))
+    dW2 = next(t for t in report.tensors if t.name == "dW2")
+    assert dW2.status == "wrong", report.table()
+    assert re.search(r"NaN/inf values \((\d+) of \1\)", dW2.diagnosis), dW2.diagnosis

@@ -126,3 +126,22 @@ def test_finite_differences_stay_on_small_cases(monkeypatch):
     for name in ("shallow", "deep_tanh_sigmoid"):
         sizes = [sum(p.size for p in s.params.values()) for s in differenced[name]]
         assert sizes and max(sizes) <= FD_MAX_PARAMS
+
+
+def test_the_table_has_the_documented_header_and_a_failing_row_says_so(report):
+    lines = report.table().splitlines()
+    assert lines[0] == (
+        "model                  dtype    tensor            cases max abs err max rel err    rtol    atol  verdict"
+    )
+    assert lines[1] == "-" * len(lines[0])
+    assert lines[-1] == f"verify: {len(report.rows)} rows passed, 0 rows failed"
+    row = report.rows[0]
+    row.failed, row.first_failure = 1, "case m1-n1: planted"
+    try:
+        text = report.table(failures_only=True).splitlines()
+        assert len(text) == 2 + 1 + 2 + 2  # header, rule, the row, blank + first failure, blank + total
+        assert text[2].startswith(f"{row.model:<22} {row.dtype:<8} {row.tensor:<17}") and "FAIL (1/" in text[2]
+        assert f"FIRST FAILURE {row.model} {row.dtype} {row.tensor}: case m1-n1: planted" in text
+        assert text[-1] == f"verify: {len(report.rows) - 1} rows passed, 1 rows failed"
+    finally:
+        row.failed, row.first_failure = 0, ""
