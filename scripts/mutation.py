@@ -137,6 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="which sample (default 0)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
     parser.add_argument("--only", metavar="GLOB", help="only the mutants whose names match, e.g. '*losses*'")
+    parser.add_argument("names", nargs="*", help="run these mutants only (names as printed after SURVIVED)")
     parser.add_argument("--gate", action="store_true", help="the models' mutants against `torchref verify`")
     parser.add_argument("--min-score", type=float, default=95.0, help="exit 1 below this score in %% (default 95)")
     args = parser.parse_args(argv)
@@ -149,7 +150,10 @@ def main(argv=None) -> int:
     os.chdir(folder)
     sys.path.insert(0, str(folder))
     names = generate(args.jobs)
-    chosen = sorted(n for n in names if args.only is None or fnmatch.fnmatch(n, args.only))
+    unknown = sorted(set(args.names) - set(names))
+    if unknown:
+        parser.error(f"names must be mutants of this run, got unknown {unknown[:3]}")
+    chosen = sorted(n for n in args.names or names if args.only is None or fnmatch.fnmatch(n, args.only))
     if args.sample is not None and args.sample < len(chosen):
         chosen = sorted(random.Random(args.seed).sample(chosen, args.sample))
     if not chosen:

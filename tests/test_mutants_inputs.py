@@ -142,3 +142,21 @@ def test_rain_rent_defaults_to_seed_0():
     X, Y, _ = datasets.rain_rent()
     np.testing.assert_array_equal(X, datasets.rain_rent(seed=0)[0])
     assert X.shape == (200, 2) and not np.array_equal(X, datasets.rain_rent(seed=1)[0])
+
+
+@pytest.mark.parametrize("name, model, params", MODELS, ids=[m[0] for m in MODELS])
+def test_a_row_of_labels_is_refused_not_reshaped(name, model, params):
+    """Y may be (m, 1) or (m,); a (1, m) row is another shape, not the same labels laid flat."""
+    A, cache = model.forward(X3, params)
+    with pytest.raises(ValueError, match=r"^Y must have shape \(4, 1\) or \(4,\), got"):
+        model.backward(X3, Y4.T, params, cache)
+    with pytest.raises(ValueError, match=r"^Y must have shape"):
+        model.loss(A, Y4.T)
+    grads = model.backward(X3, Y4.ravel(), params, cache)  # (m,) is accepted, as documented
+    assert all(np.array_equal(grads[k], v) for k, v in model.backward(X3, Y4, params, cache).items())
+
+
+def test_a_one_dimensional_W1_is_named_with_the_shape_it_should_have():
+    params = {"W1": np.ones(3), "b1": np.ones((1, 1)), "W2": np.ones((1, 1)), "b2": np.ones((1, 1))}
+    with pytest.raises(ValueError, match=r"^params\['W1'\] must have shape \(1, 1\), got \(3,\)$"):
+        shallow.forward(np.ones((2, 1)), params)
