@@ -9,6 +9,7 @@ and after m > 1 (sweep.named_order), so a verdict that could be downgraded would
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import torchref
@@ -137,3 +138,15 @@ def test_a_file_that_raises_in_some_cases_and_is_wrong_in_others_says_both(tmp_p
     dW2 = next(t for t in report.tensors if t.name == "dW2")
     assert dW2.message.startswith("dW2: "), dW2.message  # assert_close's message, under the tensor's name
     assert report.seconds == round(report.seconds, 3) > 0
+
+
+def test_the_diagnosis_tolerates_a_zero_reference_and_compares_up_to_the_bound():
+    """`diagnose` against an all-zero reference (no constant factor to fit) and `_close` exactly at its bound."""
+    from torchref.derivation import diagnosis
+    from torchref.registry import REGISTRY, Shape
+
+    s = REGISTRY["shallow"].sample(Shape(3, 2, (4,)), "float64", 0)
+    R = np.zeros((4, 1))
+    assert diagnosis.diagnose("dW2", np.ones((4, 1)), R, s, {}) == ("unknown", "no known kind")
+    assert diagnosis._close(np.array([3.0]), np.array([2.0]), rtol=0.5)  # |3 − 2| = 0.5 · 2: on the bound
+    assert not diagnosis._close(np.array([3.25]), np.array([2.0]), rtol=0.5)
