@@ -160,3 +160,23 @@ def test_a_one_dimensional_W1_is_named_with_the_shape_it_should_have():
     params = {"W1": np.ones(3), "b1": np.ones((1, 1)), "W2": np.ones((1, 1)), "b2": np.ones((1, 1))}
     with pytest.raises(ValueError, match=r"^params\['W1'\] must have shape \(1, 1\), got \(3,\)$"):
         shallow.forward(np.ones((2, 1)), params)
+
+
+def test_datasets_defaults_are_the_documented_ones():
+    np.testing.assert_array_equal(datasets.moons()[0], datasets.moons(400, noise=0.15, seed=0)[0])
+    np.testing.assert_array_equal(datasets.circles()[0], datasets.circles(400, noise=0.08, factor=0.5, seed=0)[0])
+    np.testing.assert_array_equal(datasets.flower()[0], datasets.flower(400, seed=0)[0])
+    np.testing.assert_array_equal(datasets.rain_rent()[0], datasets.rain_rent(200, seed=0)[0])
+
+
+def test_min_max_keeps_one_minimum_and_maximum_per_column():
+    from torchref_handmade.normalise import MinMax
+
+    X = np.array([[0.0, 500.0], [20.0, 3000.0], [5.0, 1000.0]])  # the notes' rainfall and rent
+    scaler = MinMax.fit(X)
+    assert scaler.low.shape == scaler.high.shape == (1, 2)
+    np.testing.assert_array_equal(scaler.high, [[20.0, 3000.0]])
+    scaled = scaler.transform(X)
+    np.testing.assert_array_equal(scaled.min(axis=0), [0, 0])
+    np.testing.assert_array_equal(scaled.max(axis=0), [1, 1])
+    np.testing.assert_allclose(scaler.inverse(scaled), X)

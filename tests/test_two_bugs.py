@@ -150,3 +150,13 @@ def test_the_diagnosis_tolerates_a_zero_reference_and_compares_up_to_the_bound()
     assert diagnosis.diagnose("dW2", np.ones((4, 1)), R, s, {}) == ("unknown", "no known kind")
     assert diagnosis._close(np.array([3.0]), np.array([2.0]), rtol=0.5)  # |3 − 2| = 0.5 · 2: on the bound
     assert not diagnosis._close(np.array([3.25]), np.array([2.0]), rtol=0.5)
+
+
+def test_shape_mistakes_are_named_by_what_the_shape_shows():
+    from torchref.derivation.diagnosis import _shape_mistake
+
+    z = np.zeros
+    assert _shape_mistake(z((2, 1)), z((1, 1)), 2)[0] == "axis"  # summed over the rows' other axis, m = 2
+    assert _shape_mistake(z((4,)), z((1, 4)), 3)[0] == "keepdims"
+    assert _shape_mistake(z((3, 3)), z((3, 1)), 3)[0] == "broadcast"
+    assert _shape_mistake(z((3, 5)), z((3, 4)), 3)[0] == "shape"  # 2-D, but not (m, m)
