@@ -180,3 +180,15 @@ def test_min_max_keeps_one_minimum_and_maximum_per_column():
     np.testing.assert_array_equal(scaled.min(axis=0), [0, 0])
     np.testing.assert_array_equal(scaled.max(axis=0), [1, 1])
     np.testing.assert_allclose(scaler.inverse(scaled), X)
+
+
+def test_deep_param_shapes_default_to_one_output():
+    assert deep.param_shapes(3, [4]) == {"W1": (3, 4), "b1": (1, 4), "W2": (4, 1), "b2": (1, 1)}
+
+
+def test_the_fast_trainers_helper_threads_are_named_after_it():
+    import threading
+
+    X = RNG.standard_normal((8, 3))
+    ShallowTrainer(X, np.ones((8, 1)), P_SHA, 0.1, workers=2).step()
+    assert any(t.name.startswith("shallow_fast") for t in threading.enumerate())
