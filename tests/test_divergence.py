@@ -76,3 +76,11 @@ def test_an_overflow_inside_the_models_forward_is_divergence_not_a_warning():
     with pytest.raises(DivergenceError, match="not finite at step 1") as info:
         gradient_descent(model, None, None, {"w": np.zeros((1, 1))}, lr=1.0, steps=5)
     assert info.value.params["w"][0, 0] == 0.0
+
+
+def test_an_invalid_operation_inside_the_models_forward_is_divergence_not_a_warning():
+    """inf − inf in the forward gives NaN: held by descend (no RuntimeWarning) and reported at its step."""
+    model = _walker(blow_up_at=np.inf)
+    model.forward = lambda X, params: (np.exp(params["w"] * 1000.0) - np.exp(params["w"] * 1000.0), {})
+    with pytest.raises(DivergenceError, match="not finite at step 1"):
+        gradient_descent(model, None, None, {"w": np.zeros((1, 1))}, lr=1.0, steps=5)
