@@ -148,3 +148,14 @@ def test_shallow_and_deep_initialisation_take_the_dtype_and_the_scale():
     assert params["W1"].dtype == np.float32 and abs(params["W1"].std() - 0.01) < 0.0005
     np.testing.assert_array_equal(params["b1"], 0)
     assert deep.init_params(3, [4], rng=0, dtype=np.float32)["W1"].dtype == np.float32
+
+
+def test_losses_take_labels_as_a_column_or_flat_and_refuse_other_shapes():
+    A = np.array([[0.2], [0.9], [0.5]])
+    y = np.array([0.0, 1.0, 1.0])
+    assert losses.bce(A, y) == losses.bce(A, y.reshape(-1, 1))
+    assert losses.bce_with_logits(A, y) == losses.bce_with_logits(A, y.reshape(-1, 1))
+    with pytest.raises(ValueError, match=r"^Y must have the shape of the prediction \(3, 2\), got \(3,\)"):
+        losses.cross_entropy_with_logits(np.zeros((3, 2)), y)
+    with pytest.raises(ValueError, match=r"^Y must have the shape of the prediction \(3, 1\), got \(1, 3\)"):
+        losses.bce(A, y.reshape(1, -1))
