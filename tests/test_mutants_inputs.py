@@ -192,3 +192,9 @@ def test_the_fast_trainers_helper_threads_are_named_after_it():
     X = RNG.standard_normal((8, 3))
     ShallowTrainer(X, np.ones((8, 1)), P_SHA, 0.1, workers=2).step()
     assert any(t.name.startswith("shallow_fast") for t in threading.enumerate())
+
+
+def test_one_hot_labels_of_the_wrong_shape_name_only_the_two_dimensional_form():
+    with pytest.raises(ValueError, match=r"^Y must have shape \(4, 2\), got") as info:
+        deep.loss(np.full((4, 2), 0.5), np.ones((4, 3)), "softmax")
+    assert "or (4,)" not in str(info.value)

@@ -130,3 +130,8 @@ def test_the_relative_error_skips_zero_and_infinite_references_when_values_are_n
     """Where equal infinities send compare down its non-finite path, max_rel still ignores e = 0 and e = ±inf."""
     res = compare_tensor("x", np.array([[np.inf, 0.5, 2.2]]), np.array([[np.inf, 0.0, 2.0]]), Tolerance(0.0, 1.0))
     assert res.ok and res.max_rel == pytest.approx(0.1) and res.max_abs == pytest.approx(0.5)
+
+
+def test_a_result_names_the_dtype_it_compared():
+    res = compare_tensor("x", np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), DEFAULT_TOLERANCES["float32"])
+    assert (res.name, res.dtype, res.shape, res.ok) == ("x", "float32", (2, 1), True)

@@ -160,3 +160,10 @@ def test_shape_mistakes_are_named_by_what_the_shape_shows():
     assert _shape_mistake(z((4,)), z((1, 4)), 3)[0] == "keepdims"
     assert _shape_mistake(z((3, 3)), z((3, 1)), 3)[0] == "broadcast"
     assert _shape_mistake(z((3, 5)), z((3, 4)), 3)[0] == "shape"  # 2-D, but not (m, m)
+
+
+def test_an_optional_intermediate_left_out_is_not_given_not_ok(tmp_path):
+    path = _file(tmp_path, ('return {"dZ2": dZ2, ', "return {"))
+    report = check(path, "shallow", cases=2, dtypes=("float64",))
+    assert report.verdict == "pass", report.table()
+    assert {t.name: t.status for t in report.tensors}["dZ2"] == "not given"

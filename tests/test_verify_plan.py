@@ -134,6 +134,7 @@ def test_the_table_has_the_documented_header_and_a_failing_row_says_so(report):
         "model                  dtype    tensor            cases max abs err max rel err    rtol    atol  verdict"
     )
     assert lines[1] == "-" * len(lines[0])
+    assert all(line.endswith("  PASS") for line in lines[2 : 2 + len(report.rows)])
     assert lines[-1] == f"verify: {len(report.rows)} rows passed, 0 rows failed"
     row = report.rows[0]
     row.failed, row.first_failure = 1, "case m1-n1: planted"
