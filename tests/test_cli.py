@@ -35,11 +35,11 @@ def test_verify_is_deterministic(tmp_path):
 
 def test_verify_draws_long_runs_in_groups_of_one_random_shape():
     """Named shapes first; then at least CHUNK distinct random shapes, each for up to CHUNK cases in a row."""
-    from torchref.sweep import CHUNK, cases_for
+    from torchref.sweep import CHUNK, cases_for, named_order
 
     pair = REGISTRY["shallow"]
     default = [s.shape for s in cases_for(pair, "float64", 20, 0)]
-    assert default[: len(pair.shapes)] == list(pair.shapes) and len(set(default[len(pair.shapes) :])) == 20 - len(
+    assert default[: len(pair.shapes)] == named_order(pair) and len(set(default[len(pair.shapes) :])) == 20 - len(
         pair.shapes
     )
     long = list(cases_for(pair, "float32", len(pair.shapes) + 40 * CHUNK, 0))

@@ -410,7 +410,7 @@ def test_a_killed_writer_leaves_the_previous_checkpoint_whole(tmp_path):
     before = path.read_bytes()
     code = (
         "import os, numpy as np\n"
-        "from handmade import checkpoint\n"
+        "from torchref_handmade import checkpoint\n"
         "real = np.savez\n"
         "def dying(fh, **arrays):\n"
         "    real(fh, **arrays); fh.flush(); os._exit(9)\n"  # killed after writing, before the rename

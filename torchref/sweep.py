@@ -12,6 +12,7 @@ from torchref.registry import DTYPES, REGISTRY, ModelPair
 from torchref_handmade import _checks
 
 CHUNK = 16  # cases checked phase by phase (ModelPair.parity_many), and the most cases that share a random shape
+FD_MAX_PARAMS = 300  # finite differences (two losses per parameter) on the cases with at most this many parameters
 
 
 def check_sweep(models, cases, dtypes) -> None:
@@ -24,8 +25,23 @@ def check_sweep(models, cases, dtypes) -> None:
         raise ValueError(f"dtypes must be a non-empty selection of {DTYPES}, got {dtypes!r}")
 
 
+def size(shape) -> int:
+    """m · n · (product of the hidden widths) · k: the work of one step, and what the fast trainer's switches read."""
+    return shape.m * shape.n * int(np.prod(shape.hidden or (1,))) * shape.k
+
+
+def named_order(pair: ModelPair) -> list:
+    """The named shapes in the order the cases take them: the first (degenerate: m = 1), the largest, then the rest.
+
+    So any two cases hold one example and many (one worker and two in the fast trainer), and the
+    smallest and the largest m·h (either side of its exp-based tanh); `verify` trains both.
+    """
+    first, largest = pair.shapes[0], max(pair.shapes, key=size)
+    return [first, *([largest] if largest != first else []), *(s for s in pair.shapes[1:] if s != largest)]
+
+
 def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
-    """The n samples of one model and dtype: named shapes first, then random ones.
+    """The n samples of one model and dtype: named shapes first (`named_order`), then random ones.
 
     Each random shape serves `group` consecutive cases (each with its own data and
     parameters), so that their torch sides run as one batch (ModelPair.torch_many):
@@ -33,11 +49,12 @@ def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
     CHUNK distinct random shapes before any repeats (the default 20 cases: a new shape each).
     """
     rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
-    named = min(n, len(pair.shapes))
+    shapes = named_order(pair)
+    named = min(n, len(shapes))
     group = min(CHUNK, max(1, (n - named) // CHUNK))
     for i in range(n):
         if i < named:
-            shape = pair.shapes[i]
+            shape = shapes[i]
         elif (i - named) % group == 0:
             shape = pair.random_shape(rng)
         yield pair.sample(shape, dtype, seed * 100_003 + i)

@@ -1,9 +1,11 @@
 """`torchref verify`: every registry entry over N cases, both dtypes, one table.
 
-Per model and dtype, the first cases are the entry's named shapes (degenerate ones
-first), the rest are random shapes (in long runs up to CHUNK cases in a row share one, so
-that their torch sides run as one batch); a share of them is also trained for TRAIN_STEPS
-steps on both sides. Each (model, dtype, tensor) compared becomes one row of the report.
+Per model and dtype, the first cases are the entry's named shapes (a degenerate one, the
+largest, then the others: `sweep.named_order`), the rest are random shapes (in long runs up
+to CHUNK cases in a row share one, so that their torch sides run as one batch). The first two
+cases and every `train_every`-th are also trained for TRAIN_STEPS steps on both sides, and
+those with at most FD_MAX_PARAMS parameters of a differentiable model are held to central
+finite differences. Each (model, dtype, check, tensor) becomes one row of the report.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import itertools
 from dataclasses import asdict, dataclass, field
 
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
-from torchref.sweep import CHUNK, cases_for, check_sweep
+from torchref.sweep import CHUNK, FD_MAX_PARAMS, cases_for, check_sweep
 from torchref_handmade import _checks
 
 SCHEMA = "torchref.verify/1"
@@ -96,7 +98,8 @@ def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, 
 
 
 def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_every: int = 5, progress=None) -> Report:
-    """Run the sweep. `train_every`: every k-th case is also trained TRAIN_STEPS steps on both sides.
+    """Run the sweep. `train_every`: the first two cases and every k-th are also trained TRAIN_STEPS steps on both
+    sides (and differenced, when small enough).
 
     On Ctrl-C the KeyboardInterrupt carries `.report`: the rows finished so far, `complete` False.
     """
@@ -121,8 +124,11 @@ def _sweep(report: Report, models, cases: int, dtypes, seed: int, train_every: i
             while chunk := list(itertools.islice(numbered, CHUNK)):
                 for (i, sample), results in zip(chunk, pair.parity_many(sample for _, sample in chunk)):
                     _record(rows, pair, dtype, "", sample.id, results)
-                    if i % train_every == 0 and dtype in pair.train_dtypes:
+                    trained = i < 2 or i % train_every == 0
+                    if trained and dtype in pair.train_dtypes:
                         _record(rows, pair, dtype, "train.", sample.id, pair.parity_training(sample, TRAIN_STEPS))
+                    if trained and pair.differentiable and sum(p.size for p in sample.params.values()) <= FD_MAX_PARAMS:
+                        _record(rows, pair, dtype, "fd.", sample.id, pair.check_finite_differences(sample))
                     if progress:
                         progress()
             report.rows.extend(rows.values())
