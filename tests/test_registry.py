@@ -82,7 +82,9 @@ def test_a_new_entry_gets_verify_rows(new_entry, tmp_path, capsys):
     rows = json.loads(path.read_text())["rows"]
     assert {row["model"] for row in rows} == {new_entry.name}
     tensors = {row["tensor"] for row in rows if row["dtype"] == "float64"}
-    assert tensors == {*new_entry.names(Shape(3, 2, (4,))), "train.J", "train.W1", "train.b1", "train.W2", "train.b2"}
+    trained = {"train.J", "train.W1", "train.b1", "train.W2", "train.b2"}
+    differenced = {"fd.dW1", "fd.db1", "fd.dW2", "fd.db2"}
+    assert tensors == {*new_entry.names(Shape(3, 2, (4,))), *trained, *differenced}
     assert all(row["passed"] and row["cases"] >= 1 for row in rows)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from torchref.parity import DEFAULT_TOLERANCES, Tolerance, compare, compare_tensor
+from torchref.parity import DEFAULT_TOLERANCES, Tolerance, agreement, compare_tensor
 from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY
 
 
@@ -108,7 +108,7 @@ def test_shape_dtype_and_missing_tensors_fail_with_a_message():
     tol = DEFAULT_TOLERANCES["float64"]
     e = {"A": np.zeros((2, 1)), "B": np.zeros((2, 1)), "C": np.zeros((2, 1)), "D": np.zeros((0, 1))}
     a = {"A": np.zeros((1, 2)), "B": np.zeros((2, 1), np.float32), "D": np.zeros((0, 1))}
-    results = {r.name: r for r in compare(a, e, tol)}
+    results = {r.name: r for r in agreement(a, e, tol)}
     assert not results["A"].ok and "expected shape (2, 1)" in results["A"].message
     assert not results["B"].ok and "float32" in results["B"].message
     assert not results["C"].ok and "missing" in results["C"].message
@@ -127,7 +127,7 @@ def test_every_differentiable_entry_uses_the_defaults_and_the_rules_exact_ones_u
 
 
 def test_the_relative_error_skips_zero_and_infinite_references_when_values_are_not_finite():
-    """Where equal infinities send compare down its non-finite path, max_rel still ignores e = 0 and e = ±inf."""
+    """Where equal infinities send agreement down its non-finite path, max_rel still ignores e = 0 and e = ±inf."""
     res = compare_tensor("x", np.array([[np.inf, 0.5, 2.2]]), np.array([[np.inf, 0.0, 2.0]]), Tolerance(0.0, 1.0))
     assert res.ok and res.max_rel == pytest.approx(0.1) and res.max_abs == pytest.approx(0.5)
 

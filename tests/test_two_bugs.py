@@ -114,13 +114,13 @@ def test_nan_values_are_counted_in_the_diagnosis(tmp_path):
     assert re.search(r"NaN/inf values \((\d+) of \1\)", dW2.diagnosis), dW2.diagnosis
 
 
-def test_the_kind_of_a_broadcast_mistake_is_recorded_for_the_report(tmp_path):
-    """The verdict's kinds (in the JSON report) name the mistake: an (m,) array broadcast against (m, 1)."""
+def test_the_name_of_a_broadcast_mistake_is_recorded_for_the_report(tmp_path):
+    """The mistake's name (in the JSON report, for a class report to count): an (m,) array broadcast against (m, 1)."""
     path = _file(tmp_path, ("dZ2 = A2 - Y", "dZ2 = A2 - Y.ravel()"), ("dA1 = dZ2 @ W2.T", "dA1 = (A2 - Y) @ W2.T"))
     report = check(path, "shallow", cases=4, dtypes=("float64",))
     dZ2 = next(t for t in report.tensors if t.name == "dZ2")
-    assert dZ2.status == "wrong" and "broadcast" in dZ2.kinds, report.table()
-    assert report.to_json()["tensors"][0]["kinds"] == dZ2.kinds
+    assert dZ2.status == "wrong" and dZ2.mistake == report.mistake == "broadcast", report.table()
+    assert report.to_json()["tensors"][0]["mistake"] == "broadcast"
 
 
 def test_a_file_that_raises_in_some_cases_and_is_wrong_in_others_says_both(tmp_path):
@@ -131,8 +131,10 @@ def test_a_file_that_raises_in_some_cases_and_is_wrong_in_others_says_both(tmp_p
     )
     report = check(path, "shallow", cases=4, dtypes=("float64",))
     assert report.verdict == "wrong" and report.first_wrong == "dW2", report.table()
-    assert report.reason.startswith("first wrong link: dW2: missing 1/m")
-    assert "m times too large; the learner's code raised in 2/4 cases: ValueError at learner.py:" in report.reason
+    assert report.reason.startswith("first wrong link: dW2: dW2 lacks the 1/m of the mean loss")
+    assert "the notes: dW2 = (1/m) A1ᵀ dZ2; the learner's code raised in 2/4 cases: ValueError at learner.py:" in (
+        report.reason
+    )
     assert "planted" in report.reason
     dW2 = next(t for t in report.tensors if t.name == "dW2")
     assert dW2.message.startswith("dW2: "), dW2.message  # assert_close's message, under the tensor's name

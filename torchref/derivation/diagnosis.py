@@ -70,7 +70,7 @@ def _special(failing: list[Failing]) -> Cause | None:
     G = [np.asarray(f.G) for f in failing]
     if all(g.dtype != f.expected.dtype for g, f in zip(G, failing)):
         g, f = G[0], failing[0]
-        promoted = all(g.dtype.kind == "f" and g.shape == f.expected.shape for g in G)
+        promoted = all(g.dtype.kind == "f" and g.shape == f.expected.shape for g, f in zip(G, failing))
         text = f"dtype {g.dtype} where the inputs are {f.expected.dtype}" + (
             ": a float64 constant or array (np.float64, np.ones, np.array([...])) promoted the computation"
             if promoted

@@ -32,10 +32,9 @@ from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
 from torchref.derivation.sandbox import Batch, Limits, SandboxError
 from torchref.parity import agreement, compare_tensor, finite_differences
 from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY, AutogradPair, Sample, Shape
-from torchref.sweep import cases_for, check_sweep
+from torchref.sweep import FD_MAX_PARAMS, cases_for, check_sweep, size
 from torchref_handmade import _checks
 
-FD_MAX_PARAMS = 300  # finite differences on the float64 cases with at most this many parameters
 MAX_SOURCE = 2**20  # bytes of a submission
 # what a derivation may not import: the reference itself, and the libraries that compute gradients for it
 REFERENCE = ("torch", "torchref", "torchref_handmade", "handmade", "jax", "jaxlib")
@@ -63,10 +62,6 @@ def _where(error: dict, m: int | None = None) -> str:
             f" against an (m, 1) one)"
         )
     return text
-
-
-def _size(shape) -> int:
-    return shape.m * shape.n * max(1, int(np.prod(shape.hidden or (1,)))) * shape.k
 
 
 def fresh_seed() -> int:
@@ -585,8 +580,8 @@ def _failed(v: TensorVerdict, s: Sample) -> None:
     """Count a failing case: the first one, and the smallest shape."""
     v.failed += 1
     v.first_failure = v.first_failure or s.id
-    if not v.smallest_failure or _size(s.shape) < v.smallest_size:
-        v.smallest_failure, v.smallest_size = s.shape.id, _size(s.shape)
+    if not v.smallest_failure or size(s.shape) < v.smallest_size:
+        v.smallest_failure, v.smallest_size = s.shape.id, size(s.shape)
 
 
 def _verdict(report: FileReport, chain, failing: dict, source) -> None:
@@ -670,7 +665,7 @@ def _line_against_values(line, link, chain, t: TensorVerdict, failing: list, rep
 def _small_case(failing: list[Failing], name: str, link) -> dict:
     """The smallest failing case in full, to recompute by hand: inputs, parameters, the values the notes'
     line uses (`upstream`), the expected and the learner's value, and the first element that differs."""
-    f = min(failing, key=lambda f: (_size(f.shape), f.dtype != "float64"))
+    f = min(failing, key=lambda f: (size(f.shape), f.dtype != "float64"))
     G, E = np.asarray(f.G), np.asarray(f.expected)
     case = {"case": f.case, "X": f.env["X"].tolist(), "Y": f.env["Y"].tolist()}
     case["params"] = {k: f.env[k].tolist() for k in f.env if k[:1] in ("W", "b") and not k.startswith("d")}
