@@ -11,14 +11,25 @@ import sys
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _number(convert, expected: str, ok):
+    """An argparse type: `convert(text)`, refused in one line naming what was expected unless `ok(value)`."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):  # also nan, which no comparison admits
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+
+    return parse
+
+
+_positive = _number(int, "a positive integer", lambda value: value >= 1)
+_seed = _number(int, "an integer >= 0", lambda value: value >= 0)
+_seconds = _number(float, "a finite number of seconds > 0", lambda value: 0 < value < float("inf"))
+_size_mb = _number(float, "a finite number of MiB > 0", lambda value: 0 < value < float("inf"))
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -30,36 +41,6 @@ def _widths(text: str) -> tuple[int, ...]:
     if not widths or min(widths) < 1:
         raise argparse.ArgumentTypeError(f"expected positive widths such as 4,3, got {text!r}")
     return widths
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text}")
-    return value
-
-
-def _size_mb(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0, got {text}")
-    return value
 
 
 def _models(text: str) -> list[str]:
