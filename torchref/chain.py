@@ -19,6 +19,7 @@ for layers l = 1..L with A0 = X,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,7 +251,7 @@ class Chain:
     def __getitem__(self, name: str) -> Link:
         return self.by_name[name]
 
-    @property
+    @functools.cached_property  # a frozen chain: its index never changes
     def by_name(self) -> dict:
         return {link.name: link for link in self.links}
 
@@ -268,8 +269,16 @@ class Chain:
         return names[: names.index(name)]
 
 
-def build(activation: str | None, output: str, suffixes: list[str]) -> Chain:
-    """The chain of a network with these layers (suffixes '' for one layer, else '1', '2', ...)."""
+def build(activation: str | None, output: str, suffixes) -> Chain:
+    """The chain of a network with these layers (suffixes '' for one layer, else '1', '2', ...).
+
+    Built once per model and depth (a chain is frozen): the judge asks for it in every case.
+    """
+    return _build(activation, output, tuple(suffixes))
+
+
+@functools.cache
+def _build(activation: str | None, output: str, suffixes: tuple) -> Chain:
     L = len(suffixes)
     sizes = ["n", *(["h"] if L == 2 else [f"h{i}" for i in range(1, L)]), "k" if output == "softmax" else "1"]
     head = "softmax" if output == "softmax" else "sigmoid"

@@ -47,20 +47,21 @@ class TensorResult:
     message: str = ""
 
 
-def compare_tensor(name: str, actual, expected, tol: Tolerance) -> TensorResult:
+def compare_tensor(name: str, actual, expected, tol: Tolerance, messages: bool = True) -> TensorResult:
     """|actual − expected| ≤ atol + rtol·|expected| elementwise (assert_close's rule), same shape and dtype."""
-    return agreement({name: actual}, {name: expected}, tol)[0]
+    return agreement({name: actual}, {name: expected}, tol, messages=messages)[0]
 
 
 INF = float("inf")
 
 
-def agreement(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[TensorResult]:
+def agreement(actual: dict, expected: dict, tol: Tolerance, names=None, messages: bool = True) -> list[TensorResult]:
     """Compare every name of `expected` (or of `names`) with assert_close's rule, in one vectorised pass.
 
     A name missing from `actual`, or of another shape or dtype, fails with a message. The
     others are flattened into one vector, so a case costs a few NumPy calls whatever its
-    number of tensors; assert_close's detailed message is built only for failing tensors.
+    number of tensors; assert_close's detailed message is built only for failing tensors, and
+    not at all with `messages=False` (a caller that keeps only its first failure's message).
     """
     names = list(names if names is not None else expected)
     results: list[TensorResult | None] = [None] * len(names)
@@ -109,7 +110,7 @@ def agreement(actual: dict, expected: dict, tol: Tolerance, names=None) -> list[
             max_abs=max_abs[j],
             max_rel=max_rel[j],
             worst_index=_unravel(worst, e.shape),
-            message="" if ok else _assert_close_message(name, a, e, tol),
+            message="" if ok or not messages else _assert_close_message(name, a, e, tol),
             **base,
         )
     return results
