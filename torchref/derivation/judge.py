@@ -412,6 +412,8 @@ def _judge(
     found = result.get("reference", {})
     if "import" in found:
         raise UnusableInput(f"imports the reference (line {found['import']['line']}): {clean(found['import']['name'])}")
+    if "program" in found:
+        raise UnusableInput(f"starts a program (line {found['program']['line']}): {clean(found['program']['name'])}")
     if "open" in found:
         raise UnusableInput(f"reads {clean(found['open']['what'])} (line {found['open']['line']})")
     if result.get("import_error"):

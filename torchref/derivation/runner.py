@@ -22,6 +22,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -77,6 +78,23 @@ class _Refused(ImportError):
     pass
 
 
+# a program started from a derivation would run without the audit hook (it could read the reference)
+PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn"}
+
+
+def _resolutions(name):
+    """Every real path `name` can mean: a relative name may be opened against any open folder (dir_fd), not only
+    the working folder."""
+    if os.path.isabs(name):
+        return [os.path.realpath(name)]
+    bases = [os.getcwd()]
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(os.stat(f"/proc/self/fd/{fd}").st_mode):
+                bases.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return [os.path.realpath(os.path.join(base, name)) for base in bases]
+
+
 def _guard(path, blocked, allowed, roots, own, found):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
@@ -91,12 +109,16 @@ def _guard(path, blocked, allowed, roots, own, found):
             if top in blocked and top not in allowed:
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
+        elif event in PROGRAMS:
+            found.setdefault("program", {"name": str(args[0])[:200], "line": _learner_line(path)})
+            raise PermissionError("starting a program is not allowed in a derivation")
         elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
-            name = os.path.realpath(os.fsdecode(args[0]))
-            for root, what in roots if not name.startswith(own + os.sep) else ():
-                if name == root or name.startswith(root + os.sep):
-                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
-                    raise PermissionError(f"reading {what} is not allowed in a derivation")
+            for name in _resolutions(os.fsdecode(args[0])):
+                for root, what in roots if not name.startswith(own + os.sep) else ():
+                    # a folder above a root is refused too: a relative name opened from it (dir_fd) reaches the root
+                    if name == root or name.startswith(root + os.sep) or root.startswith(name.rstrip(os.sep) + os.sep):
+                        found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
+                        raise PermissionError(f"reading {what} is not allowed in a derivation")
 
     sys.addaudithook(hook)
 
