@@ -21,6 +21,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import stat
 import sys
@@ -30,6 +31,7 @@ import types
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 WATCH_PROCESSES = False
+WIPE = []  # folders emptied after every file (bwrap: its private /tmp and the work folder)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -352,6 +354,25 @@ def _kill_all():
     return killed
 
 
+def _wipe(folders, keep):
+    """Delete everything in `folders` but `keep` (the job's folder, which the judge reads, then deletes): nothing
+    one file writes there is left for the next file of the server."""
+    for folder in folders:
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if path == keep:
+                continue
+            for top, dirs, _ in os.walk(path):  # the learner may have made its folders unreadable
+                for name in [top, *(os.path.join(top, d) for d in dirs)]:
+                    with contextlib.suppress(OSError):
+                        os.chmod(name, 0o700, follow_symlinks=False)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+
 def _wait(fds, seconds, watch):
     """select() on `fds` for `seconds`; with `watch` (a process limit), also count the learner's processes
     every 10 ms: "processes" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root)."""
@@ -406,6 +427,7 @@ def _run(job, inputs, drop_to):
         os.close(signal_r)
         os.close(pidfd)
         answer["left_behind"] = _kill_all()
+        _wipe(WIPE, job["dir"])
     answer["seconds"] = round(time.monotonic() - start, 4)
     return answer
 
@@ -422,8 +444,9 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES
+    global WATCH_PROCESSES, WIPE
     WATCH_PROCESSES = config.get("watch_processes") is True
+    WIPE = config.get("wipe", [])
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
     inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
     replies = os.fdopen(os.dup(1), "w", buffering=1)
