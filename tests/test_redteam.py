@@ -5,12 +5,14 @@ Each test runs a short batch in which the first file attacks the files judged af
 beside it, and asserts on what those files got.
 """
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
 from test_hostile import GOOD, LIMITS, SANDBOXES
 
+from torchref import cli
 from torchref.derivation import check_many
 
 POISONS_THE_INPUTS = """
@@ -109,3 +111,42 @@ def test_a_file_leaves_nothing_for_the_next_file(tmp_path, sandbox):
 def test_a_file_cannot_see_the_file_judged_beside_it(tmp_path, sandbox):
     reports = _batch(tmp_path, sandbox, {"a_sleeper": WAITS_A_SECOND, "b_spy": LOOKS_FOR_ITS_NEIGHBOUR}, jobs=2)
     assert "saw 0 other folders" in reports["b_spy"].stdout, reports["b_spy"].stdout
+
+
+# ---- a class's folder: what a learner controls there is its files' names and links
+
+
+def test_a_link_out_of_the_folder_is_neither_judged_nor_read(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "solution.py").write_text(GOOD)  # a teacher's solution, the shipped example...
+    (outside / "secret.txt").write_text("s3cret = 'the judge can read this'\n")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "good.py").write_text(GOOD)
+    (folder / "alias.py").symlink_to(folder / "good.py")  # inside the folder: judged
+    (folder / "borrowed.py").symlink_to(outside / "solution.py")
+    (folder / "leak.py").symlink_to(outside / "secret.txt")
+    out = tmp_path / "out.json"
+    assert cli.main(["check", str(folder), "--model", "shallow", "--cases", "1", "--quiet", "--json", str(out)]) == 2
+    files = {Path(f["file"]).name: f for f in json.loads(out.read_text())["files"]}
+    assert [files[n]["verdict"] for n in ("alias.py", "good.py")] == ["pass", "pass"]
+    for name in ("borrowed.py", "leak.py"):
+        assert files[name]["verdict"] == "unusable"
+        assert "a symbolic link to a file outside the folder" in files[name]["reason"]
+    assert "s3cret" not in out.read_text()
+
+
+def test_file_names_are_escaped_in_every_gradebook(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("a\nfriend.py: PASS.py", "b\x1b[2J.py", "c\u202egnp.py"):
+        (folder / name).write_text(GOOD.replace("(1 - A1**2)", "(1 - A1)"))
+    csv_path, json_path = tmp_path / "grades.csv", tmp_path / "report.json"
+    args = ["check", str(folder), "--model", "shallow", "--cases", "1", "--quiet"]
+    assert cli.main([*args, "--csv", str(csv_path), "--json", str(json_path)]) == 1
+    text = csv_path.read_text(encoding="utf-8")
+    assert not any(line.startswith("friend.py") for line in text.splitlines())
+    assert "\x1b" not in text and "\u202e" not in text
+    students = [f["student"] for f in json.loads(json_path.read_text())["files"]]
+    assert sorted(students) == ["a\\nfriend.py: PASS", "b\\x1b[2J", "c\\u202egnp"]
