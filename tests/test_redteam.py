@@ -13,7 +13,7 @@ import pytest
 from test_hostile import GOOD, LIMITS, SANDBOXES
 
 from torchref import cli
-from torchref.derivation import check_many
+from torchref.derivation import check, check_many
 
 POISONS_THE_INPUTS = """
 import os, signal
@@ -150,3 +150,29 @@ def test_file_names_are_escaped_in_every_gradebook(tmp_path):
     assert "\x1b" not in text and "\u202e" not in text
     students = [f["student"] for f in json.loads(json_path.read_text())["files"]]
     assert sorted(students) == ["a\\nfriend.py: PASS", "b\\x1b[2J", "c\\u202egnp"]
+
+
+# ---- what a file returns: values chosen to trouble the judge's own arithmetic
+
+HUGE_VALUES = """
+import numpy as np
+
+
+def backward(X, Y, params, cache):
+    grads = {"d" + k: np.zeros_like(v) for k, v in params.items()}
+    for g in grads.values():
+        g.flat[0] = 1e307  # finite, and its difference over any expected value below 17 is past float64's range
+    return grads
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_huge_values_are_wrong_without_a_warning_from_the_judge(tmp_path, sandbox):
+    import warnings
+
+    path = tmp_path / "huge.py"
+    path.write_text(HUGE_VALUES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning of the judge's own arithmetic would end this file's judging
+        report = check(path, "shallow", sandbox=sandbox, cases=3, seed=1)
+    assert report.verdict == "wrong", report.table()
