@@ -6,6 +6,7 @@ beside it, and asserts on what those files got.
 """
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -176,3 +177,39 @@ def test_huge_values_are_wrong_without_a_warning_from_the_judge(tmp_path, sandbo
         warnings.simplefilter("error")  # a warning of the judge's own arithmetic would end this file's judging
         report = check(path, "shallow", sandbox=sandbox, cases=3, seed=1)
     assert report.verdict == "wrong", report.table()
+
+
+# ---- the judge's own outputs, written after every learner's process is gone
+
+PLANTS_LINKS_WHERE_THE_REPORTS_GO = """
+import os
+for name in ("report.json", "grades.csv", "html"):
+    try:
+        os.symlink("{VICTIM}", os.path.join("{OUT}", name))
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_the_reports_go_where_the_teacher_said_not_where_a_file_pointed(tmp_path, sandbox):
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="torchref-out-", dir="/tmp"))  # a folder anyone may write to, as /tmp
+    try:
+        out.chmod(0o1777)
+        folder = tmp_path / "class"
+        folder.mkdir()
+        victim = folder / "b_classmate.py"
+        victim.write_text(GOOD)
+        attack = PLANTS_LINKS_WHERE_THE_REPORTS_GO.replace("{VICTIM}", str(victim)).replace("{OUT}", str(out))
+        (folder / "a_planter.py").write_text(textwrap.dedent(attack) + "\n" + GOOD)
+        args = ["check", str(folder), "--model", "shallow", "--cases", "1", "--quiet", "--sandbox", sandbox]
+        outputs = ["--json", str(out / "report.json"), "--csv", str(out / "grades.csv"), "--html", str(out / "html")]
+        assert cli.main([*args, *outputs]) == 0
+        assert victim.read_text() == GOOD  # the classmate's file is untouched
+        for name in ("report.json", "grades.csv", "html"):
+            assert not (out / name).is_symlink()
+        assert json.loads((out / "report.json").read_text())["files"][1]["verdict"] == "pass"
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
