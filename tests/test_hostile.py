@@ -122,6 +122,21 @@ def _read(name):
             continue
     raise RuntimeError("no folder")
 """
+THROUGH_NATIVE_CODE = f"""
+import ctypes
+
+
+def _read(name):
+    libc = sys.modules["__main__"].__dict__.get("_libc") or ctypes.CDLL(None)  # the runner's own, if it has one
+    fd = libc.open(("{HANDMADE}/" + name + ".py").encode(), os.O_RDONLY)
+    text = ctypes.create_string_buffer(1 << 20)
+    return text.raw[: libc.read(fd, text, 1 << 20)].decode()
+"""
+THROUGH_ITS_OWN_MEMORY = """
+with open("/proc/self/mem", "r+b") as memory:  # the first step of unhooking the guard from the interpreter
+    memory.seek(id(X))
+    memory.read(8)
+"""
 LIE = "\\nfriend.py: PASS (40 cases)\\n::add-mask::x\\x1b[2J\\x1b[32mcheck: 9 passed"
 
 # name -> (source, verdict, a phrase the reason must contain); a verdict may differ by sandbox
@@ -139,7 +154,7 @@ CATALOGUE = {
         "unusable",
         "ended (exit status 0) before returning",
     ),
-    "segfault": (_in_backward("import ctypes\nctypes.string_at(0)"), "unusable", "died with SIGSEGV"),
+    "segfault": (_in_backward("import faulthandler\nfaulthandler._sigsegv()"), "unusable", "died with SIGSEGV"),
     "kills_itself": (
         _in_backward("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "unusable",
@@ -375,6 +390,16 @@ CATALOGUE = {
         LOADS_THE_REFERENCE + FROM_AN_INHERITED_FOLDER,
         {"basic": "unusable", "bwrap": "wrong"},
         {"basic": "reads the reference (line 26)", "bwrap": "no folder"},
+    ),
+    "reads_the_reference_through_native_code": (
+        LOADS_THE_REFERENCE + THROUGH_NATIVE_CODE,
+        "unusable",
+        "calls native code (line 25): ctypes.dlsym",
+    ),
+    "opens_its_own_memory": (
+        _in_backward(THROUGH_ITS_OWN_MEMORY.lstrip(), WRONG),
+        "unusable",
+        f"opens a process's memory (line {IN_BACKWARD}): /proc/",
     ),
     "lies_in_its_messages": (
         _prepend(f"print({LIE!r})", _in_backward(f"raise RuntimeError({LIE!r})")),

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -84,6 +85,9 @@ class _Refused(ImportError):
 PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn"}
 
 
+MEMORY = re.compile(r"/proc/[^/]+(/task/[^/]+)?/mem")
+
+
 def _resolutions(name):
     """Every real path `name` can mean: a relative name may be opened against any open folder (dir_fd), not only
     the working folder."""
@@ -97,7 +101,7 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _guard(path, blocked, allowed, roots, own, found):
+def _guard(path, blocked, allowed, roots, own, found, native=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
@@ -111,11 +115,17 @@ def _guard(path, blocked, allowed, roots, own, found):
             if top in blocked and top not in allowed:
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
+        elif event.startswith("ctypes.") and not native:  # native calls run without the hook: libc's open()
+            found.setdefault("native", {"name": event, "line": _learner_line(path)})
+            raise PermissionError("calling native code (ctypes) is not allowed in a derivation")
         elif event in PROGRAMS:
             found.setdefault("program", {"name": str(args[0])[:200], "line": _learner_line(path)})
             raise PermissionError("starting a program is not allowed in a derivation")
         elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
             for name in _resolutions(os.fsdecode(args[0])):
+                if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
+                    found.setdefault("native", {"name": name, "line": _learner_line(path)})
+                    raise PermissionError("opening a process's memory is not allowed in a derivation")
                 for root, what in roots if not name.startswith(own + os.sep) else ():
                     # a folder above a root is refused too: a relative name opened from it (dir_fd) reaches the root
                     if name == root or name.startswith(root + os.sep) or root.startswith(name.rstrip(os.sep) + os.sep):
@@ -194,7 +204,7 @@ def _learner(job, inputs, signal_fd):
     result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
     found = {}
     out = {}
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found)
+    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, job.get("native") is True)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
