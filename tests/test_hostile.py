@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import torchref
+import torchref_handmade
 from torchref import cli
 from torchref.derivation import check, check_many
 from torchref.derivation.sandbox import bwrap_path
@@ -23,7 +24,9 @@ EXAMPLE = Path(torchref.__file__).parent / "examples" / "shallow_derivation.py"
 GOOD = EXAMPLE.read_text()
 WRONG = GOOD.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
 IN_BACKWARD = GOOD.splitlines().index("    m = X.shape[0]") + 2  # the line of code _in_backward adds
-MARKER = "424242"  # the argument of the `sleep` that hostile files leave behind: none may be alive afterwards
+MARKER = (
+    "424242"  # the name and the seconds of the sleeper that hostile files leave behind: none may be alive afterwards
+)
 SECRET = "judge-secret-7f3a"  # in the judge's environment: no learner may print it
 
 SANDBOXES = [
@@ -55,7 +58,10 @@ import os
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        os.execv("/bin/sleep", ["sleep", "{MARKER}"])
+        import time
+        with open("/proc/self/comm", "w") as comm:  # its name, as `ps` shows it (starting a program is refused)
+            comm.write("{MARKER}")
+        time.sleep({MARKER})
     os._exit(0)
 """
 WRITES_LATER = """
@@ -69,6 +75,67 @@ if os.fork() == 0:
         except OSError:
             pass
     os._exit(0)
+"""
+HANDMADE = Path(torchref_handmade.__file__).resolve().parent
+# the reference's own files, read without `import` or a refused name, made into a package of another name
+LOADS_THE_REFERENCE = """
+import os, sys, types
+
+
+def _load():
+    package = types.ModuleType("ref")
+    package.__path__ = []
+    sys.modules["ref"] = package
+    for name in ["_checks", "activations", "losses", "shallow"]:
+        module = types.ModuleType("ref." + name)
+        module.__package__ = "ref"
+        sys.modules["ref." + name] = package.__dict__[name] = module
+        exec(compile(_read(name), name, "exec"), module.__dict__)
+    return module
+
+
+def backward(X, Y, params, cache):
+    return _load().backward(X, Y, params, cache)
+"""
+THROUGH_A_PROGRAM = f"""
+import subprocess
+
+
+def _read(name):
+    return subprocess.run(["cat", "{HANDMADE}/" + name + ".py"], capture_output=True, text=True).stdout
+"""
+FROM_A_FOLDER_ABOVE = f"""
+def _read(name):
+    above = os.open({str(HANDMADE.parent)!r}, os.O_RDONLY)  # not a refused folder: the one above it
+    return os.read(os.open("{HANDMADE.name}/" + name + ".py", os.O_RDONLY, dir_fd=above), 1 << 20).decode()
+"""
+FROM_AN_INHERITED_FOLDER = f"""
+def _read(name):
+    deep = "/tmp/" + "d/" * 40  # the working folder deep enough that `..` from it never reaches the reference
+    os.makedirs(deep, exist_ok=True)
+    os.chdir(deep)
+    for fd in map(int, os.listdir("/proc/self/fd")):  # the folders of sys.path the runner holds open
+        try:
+            return os.read(os.open("../" * 40 + {str(HANDMADE)[1:]!r} + "/" + name + ".py", os.O_RDONLY, dir_fd=fd),
+                           1 << 20).decode()
+        except OSError:
+            continue
+    raise RuntimeError("no folder")
+"""
+THROUGH_NATIVE_CODE = f"""
+import ctypes
+
+
+def _read(name):
+    libc = sys.modules["__main__"].__dict__.get("_libc") or ctypes.CDLL(None)  # the runner's own, if it has one
+    fd = libc.open(("{HANDMADE}/" + name + ".py").encode(), os.O_RDONLY)
+    text = ctypes.create_string_buffer(1 << 20)
+    return text.raw[: libc.read(fd, text, 1 << 20)].decode()
+"""
+THROUGH_ITS_OWN_MEMORY = """
+with open("/proc/self/mem", "r+b") as memory:  # the first step of unhooking the guard from the interpreter
+    memory.seek(id(X))
+    memory.read(8)
 """
 LIE = "\\nfriend.py: PASS (40 cases)\\n::add-mask::x\\x1b[2J\\x1b[32mcheck: 9 passed"
 
@@ -87,7 +154,7 @@ CATALOGUE = {
         "unusable",
         "ended (exit status 0) before returning",
     ),
-    "segfault": (_in_backward("import ctypes\nctypes.string_at(0)"), "unusable", "died with SIGSEGV"),
+    "segfault": (_in_backward("import faulthandler\nfaulthandler._sigsegv()"), "unusable", "died with SIGSEGV"),
     "kills_itself": (
         _in_backward("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
         "unusable",
@@ -309,6 +376,31 @@ CATALOGUE = {
         "over the file size limit",
     ),
     # learner text that tries to pass for the judge's
+    "reads_the_reference_through_a_program": (
+        LOADS_THE_REFERENCE + THROUGH_A_PROGRAM,
+        "unusable",
+        "starts a program (line 24): cat",
+    ),
+    "reads_the_reference_from_a_folder_above": (
+        LOADS_THE_REFERENCE + FROM_A_FOLDER_ABOVE,
+        "unusable",
+        "reads the reference (line 21)",
+    ),
+    "reads_the_reference_from_an_inherited_folder": (
+        LOADS_THE_REFERENCE + FROM_AN_INHERITED_FOLDER,
+        {"basic": "unusable", "bwrap": "wrong"},
+        {"basic": "reads the reference (line 26)", "bwrap": "no folder"},
+    ),
+    "reads_the_reference_through_native_code": (
+        LOADS_THE_REFERENCE + THROUGH_NATIVE_CODE,
+        "unusable",
+        "calls native code (line 25): ctypes.dlsym",
+    ),
+    "opens_its_own_memory": (
+        _in_backward(THROUGH_ITS_OWN_MEMORY.lstrip(), WRONG),
+        "unusable",
+        f"opens a process's memory (line {IN_BACKWARD}): /proc/",
+    ),
     "lies_in_its_messages": (
         _prepend(f"print({LIE!r})", _in_backward(f"raise RuntimeError({LIE!r})")),
         "wrong",
@@ -339,7 +431,7 @@ def _marker_alive():
     alive = []
     for pid in os.listdir("/proc"):
         try:
-            if MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if any(MARKER.encode() in Path(f"/proc/{pid}/{name}").read_bytes() for name in ("cmdline", "comm")):
                 alive.append(pid)
         except OSError:
             continue

@@ -363,10 +363,10 @@ def _write_json(path, document) -> bool:
         return True
     import json
 
+    from torchref.gradebook import write_file
+
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2)
-            fh.write("\n")
+        write_file(path, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
         print(f"torchref: cannot write --json {path}: {exc}", file=sys.stderr)
         return False

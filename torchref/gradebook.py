@@ -11,10 +11,13 @@ maximum; an entry that is not a submission (a .txt, a figure) has no score.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport, TensorVerdict
@@ -151,12 +154,29 @@ def _cell(value):
     return value
 
 
+def write_file(path, text: str) -> None:
+    """Write `text` as a new file that then takes the name `path`: whatever was there (a link a learner planted in
+    a folder anyone may write to, a file of another owner) is replaced, never followed or written into."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def write_csv(path, reports: list[FileReport], root: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, CSV_COLUMNS)
-        writer.writeheader()
-        for row in rows(reports, root):
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, CSV_COLUMNS)
+    writer.writeheader()
+    for row in rows(reports, root):
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    write_file(path, text.getvalue())
 
 
 def gradescope(reports: list[FileReport], root: Path) -> dict:
@@ -205,9 +225,7 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
 
 
 def _write_json(path, document) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
+    write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 # ---- the command line's batch ----------------------------------------------------------------

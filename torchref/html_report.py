@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 
 from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport
-from torchref.gradebook import label
+from torchref.gradebook import label, write_file
 
 COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """
@@ -78,7 +78,10 @@ def mistakes(reports: list[FileReport]) -> list[tuple[str, str, list[int]]]:
 def write(out, found, reports: list[FileReport], root, model: str, hide: bool = False) -> Path:
     """Write the report into the folder `out` (made if needed); return the path of index.html."""
     out, root = Path(out), Path(root)
-    (out / "s").mkdir(parents=True, exist_ok=True)
+    for folder in (out, out / "s"):  # a link planted where the report goes is replaced, not followed
+        if folder.is_symlink():
+            folder.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
     for old in (out / "s").glob("[0-9][0-9][0-9][0-9].html"):  # an earlier report's pages
         old.unlink()
     names = [label(r, root) for r in reports]
@@ -86,8 +89,8 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
     ranked = mistakes(reports)
     figures = _figures(reports, ranked)
     for i, (entry, r) in enumerate(zip(found, reports)):
-        (out / pages[i]).write_text(_page(r, names[i], entry.source, model, hide), encoding="utf-8")
-    (out / "index.html").write_text(_index(reports, names, pages, ranked, figures, root, model), encoding="utf-8")
+        write_file(out / pages[i], _page(r, names[i], entry.source, model, hide))
+    write_file(out / "index.html", _index(reports, names, pages, ranked, figures, root, model))
     document = {
         "schema": "torchref.class/1",
         "model": model,
@@ -99,7 +102,7 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
         "files": [{**r.to_json(), "name": names[i], "page": pages[i]} for i, r in enumerate(reports)],
         "check_schema": SCHEMA,
     }
-    (out / "report.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_file(out / "report.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return out / "index.html"
 
 

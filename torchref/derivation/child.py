@@ -42,7 +42,7 @@ def run_file(
     `rules`: blocked and allowed imports, and the folders the learner may not read.
     `facts`: what the judge learnt besides the arrays (stdout, CPU seconds, processes left behind).
     """
-    folder = batch.folder()
+    folder = batch.folder(server)
     try:
         copy = folder / "learner" / name
         copy.write_bytes(source)
@@ -60,7 +60,7 @@ def run_file(
                 "file_mb": limits.file_mb,
                 "processes": limits.processes,
             },
-            "own": server.inside(batch.workdir),
+            "own": server.inside(server.workdir),
             **rules,
         }
         try:
@@ -265,7 +265,7 @@ def _valid_result(result, nonce: str) -> dict:
     reference = result.get("reference", {})
     if not isinstance(reference, dict):
         raise ValueError("reference must be an object")
-    for kind in ("import", "open"):
+    for kind in ("import", "open", "program", "native"):
         found = reference.get(kind)
         if isinstance(found, dict) and isinstance(found.get("line"), int):
             out["reference"][kind] = {

@@ -315,6 +315,7 @@ class Session:
         rules["blocked"] = [n for n in REFERENCE if n not in self.allowed]
         rules["allowed"] = sorted(ALLOWED | set(self.allowed))
         rules["roots"] = [[root, what] for root, what, name in self.rules["roots"] if name not in self.allowed]
+        rules["native"] = bool(self.allowed)  # a package a teacher allows (torch) loads its libraries with ctypes
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
@@ -407,6 +408,12 @@ def _judge(
     found = result.get("reference", {})
     if "import" in found:
         raise UnusableInput(f"imports the reference (line {found['import']['line']}): {clean(found['import']['name'])}")
+    if "native" in found:
+        name, line = clean(found["native"]["name"]), found["native"]["line"]
+        what = "opens a process's memory" if name.startswith("/proc/") else "calls native code"
+        raise UnusableInput(f"{what} (line {line}): {name}")
+    if "program" in found:
+        raise UnusableInput(f"starts a program (line {found['program']['line']}): {clean(found['program']['name'])}")
     if "open" in found:
         raise UnusableInput(f"reads {clean(found['open']['what'])} (line {found['open']['line']})")
     if result.get("import_error"):

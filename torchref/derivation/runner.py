@@ -19,9 +19,12 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import resource
 import select
+import shutil
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -29,6 +32,7 @@ import types
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 WATCH_PROCESSES = False
+WIPE = []  # folders emptied after every file (bwrap: its private /tmp and the work folder)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -77,7 +81,27 @@ class _Refused(ImportError):
     pass
 
 
-def _guard(path, blocked, allowed, roots, own, found):
+# a program started from a derivation would run without the audit hook (it could read the reference)
+PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn"}
+
+
+MEMORY = re.compile(r"/proc/[^/]+(/task/[^/]+)?/mem")
+
+
+def _resolutions(name):
+    """Every real path `name` can mean: a relative name may be opened against any open folder (dir_fd), not only
+    the working folder."""
+    if os.path.isabs(name):
+        return [os.path.realpath(name)]
+    bases = [os.getcwd()]
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(os.stat(f"/proc/self/fd/{fd}").st_mode):
+                bases.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return [os.path.realpath(os.path.join(base, name)) for base in bases]
+
+
+def _guard(path, blocked, allowed, roots, own, found, native=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
@@ -91,12 +115,22 @@ def _guard(path, blocked, allowed, roots, own, found):
             if top in blocked and top not in allowed:
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
+        elif event.startswith("ctypes.") and not native:  # native calls run without the hook: libc's open()
+            found.setdefault("native", {"name": event, "line": _learner_line(path)})
+            raise PermissionError("calling native code (ctypes) is not allowed in a derivation")
+        elif event in PROGRAMS:
+            found.setdefault("program", {"name": str(args[0])[:200], "line": _learner_line(path)})
+            raise PermissionError("starting a program is not allowed in a derivation")
         elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
-            name = os.path.realpath(os.fsdecode(args[0]))
-            for root, what in roots if not name.startswith(own + os.sep) else ():
-                if name == root or name.startswith(root + os.sep):
-                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
-                    raise PermissionError(f"reading {what} is not allowed in a derivation")
+            for name in _resolutions(os.fsdecode(args[0])):
+                if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
+                    found.setdefault("native", {"name": name, "line": _learner_line(path)})
+                    raise PermissionError("opening a process's memory is not allowed in a derivation")
+                for root, what in roots if not name.startswith(own + os.sep) else ():
+                    # a folder above a root is refused too: a relative name opened from it (dir_fd) reaches the root
+                    if name == root or name.startswith(root + os.sep) or root.startswith(name.rstrip(os.sep) + os.sep):
+                        found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
+                        raise PermissionError(f"reading {what} is not allowed in a derivation")
 
     sys.addaudithook(hook)
 
@@ -170,7 +204,7 @@ def _learner(job, inputs, signal_fd):
     result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
     found = {}
     out = {}
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found)
+    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, job.get("native") is True)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
@@ -330,6 +364,25 @@ def _kill_all():
     return killed
 
 
+def _wipe(folders, keep):
+    """Delete everything in `folders` but `keep` (the job's folder, which the judge reads, then deletes): nothing
+    one file writes there is left for the next file of the server."""
+    for folder in folders:
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if path == keep:
+                continue
+            for top, dirs, _ in os.walk(path):  # the learner may have made its folders unreadable
+                for name in [top, *(os.path.join(top, d) for d in dirs)]:
+                    with contextlib.suppress(OSError):
+                        os.chmod(name, 0o700, follow_symlinks=False)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+
 def _wait(fds, seconds, watch):
     """select() on `fds` for `seconds`; with `watch` (a process limit), also count the learner's processes
     every 10 ms: "processes" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root)."""
@@ -384,6 +437,7 @@ def _run(job, inputs, drop_to):
         os.close(signal_r)
         os.close(pidfd)
         answer["left_behind"] = _kill_all()
+        _wipe(WIPE, job["dir"])
     answer["seconds"] = round(time.monotonic() - start, 4)
     return answer
 
@@ -400,8 +454,9 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES
+    global WATCH_PROCESSES, WIPE
     WATCH_PROCESSES = config.get("watch_processes") is True
+    WIPE = config.get("wipe", [])
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
     inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
     replies = os.fdopen(os.dup(1), "w", buffering=1)

@@ -4,8 +4,9 @@ Two kinds of sandbox, named in every report (`FileReport.sandbox`):
 
 - `bwrap` (bubblewrap, where installed): new user, PID, IPC, network, UTS and mount
   namespaces, uid 65534 inside, a read-only view of only the Python installation and
-  NumPy (neither this package, nor torch, nor the submissions), a private `/tmp`, the
-  batch's work folder as the only writable place, `--die-with-parent` and `--new-session`.
+  NumPy (neither this package, nor torch, nor the submissions), the rest read-only, a
+  private `/tmp` and the server's own work folder as the only writable places (both emptied
+  after every file; the batch's inputs read-only), `--die-with-parent` and `--new-session`.
 - `basic` (the fallback): the learner's child drops to uid 65534 (`nobody`) when the
   judge is root, the server and the judge are non-dumpable (no ptrace, no /proc/<pid>/mem
   or environ), the server gets a minimal environment, and an audit hook refuses the
@@ -42,7 +43,8 @@ RUNNER, PROTOCOL = HERE / "runner.py", HERE / "protocol.py"
 _DIGEST = hashlib.sha256(RUNNER.read_bytes() + PROTOCOL.read_bytes()).hexdigest()
 KINDS = ("auto", "bwrap", "basic")
 SITE = "/opt/torchref-site"  # where NumPy appears inside bwrap
-JOB = "/job"  # the batch's work folder inside bwrap
+JOB = "/job"  # the server's own work folder inside bwrap
+INPUTS = "/inputs.arrays"  # the batch's inputs inside bwrap, read-only
 NOBODY = 65534  # the learner's uid (bwrap: inside its namespace; basic, judge root: on the host)
 WATCHDOG_GRACE = 5.0  # seconds the judge waits beyond the learner's two clocks before it kills the sandbox
 
@@ -157,7 +159,8 @@ class Server:
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
         # the learner's uid is root's outside the namespace, which RLIMIT_NPROC never binds: the server counts
-        config = {"path": [SITE], "inputs": self.inside(self.inputs), "uid": None, "watch_processes": True}
+        # what one file leaves in the server's writable folders is deleted before the next one runs
+        config = {"path": [SITE], "inputs": INPUTS, "uid": None, "watch_processes": True, "wipe": ["/tmp", JOB]}
         args = [bwrap_path(), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for folder in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives", "/etc/ld.so.cache"):
@@ -168,9 +171,12 @@ class Server:
             args += ["--ro-bind", python, python]
         for folder in _numpy_dirs():
             args += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
-        args += ["--bind", str(self.workdir), JOB, "--chdir", JOB]
+        # only this server's folder is writable (the learner is its owner inside): a file can neither see the
+        # folder of the file judged beside it nor change the inputs a restarted server reads back
+        args += ["--bind", str(self.workdir), JOB, "--ro-bind", str(self.inputs), INPUTS, "--chdir", JOB]
         for key, value in env.items():
             args += ["--setenv", key, value]
+        args += ["--remount-ro", "/", "--remount-ro", "/dev"]  # writable: only /tmp and the work folder
         args += ["--", python, "-I", "-S", "-c", runner, proto, json.dumps(config)]
         return args, env
 
@@ -269,11 +275,17 @@ class Batch:
         self.inputs = self.workdir / "inputs.arrays"
         protocol.pack(self.inputs, inputs)
         os.chmod(self.inputs, 0o644)
-        self.servers = [Server(self.kind, self.workdir, self.inputs, self.texts, NOBODY - k) for k in range(jobs)]
+        self.servers = [Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k) for k in range(jobs)]
 
-    def folder(self) -> Path:
-        """A fresh folder for one file, under an unguessable name."""
-        path = self.workdir / secrets.token_hex(8)
+    def _own(self, k: int) -> Path:
+        """The work folder of server k: its files' folders, and nothing of the other servers'."""
+        path = self.workdir / f"server{k}"
+        path.mkdir(mode=0o711)
+        return path
+
+    def folder(self, server: Server) -> Path:
+        """A fresh folder for one file in its server's work folder, under an unguessable name."""
+        path = server.workdir / secrets.token_hex(8)
         path.mkdir(mode=0o755)
         (path / "learner").mkdir(mode=0o755)
         return path

@@ -20,6 +20,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from torchref.derivation.escape import clean
 from torchref.derivation.report import FileReport
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -352,9 +353,10 @@ def entries(directory, model: str, recursive: bool = False, pattern: str | None 
     out: list[Entry] = []
     for item in _scan(directory):
         if recursive and _is_dir(item):
-            out += _student(Path(item.path), item.name, model, pattern, depth=1)
+            out += _student(Path(item.path), clean(item.name), model, pattern, depth=1, root=directory)
         else:
-            out.append(_entry(Path(item.path), "" if recursive else _stem(item.name), model, pattern))
+            student = "" if recursive else clean(_stem(item.name))  # a name the learner chose: escaped
+            out.append(_entry(Path(item.path), student, model, pattern, directory))
     return out
 
 
@@ -377,7 +379,7 @@ def _stem(name: str) -> str:
     return name
 
 
-def _student(folder: Path, student: str, model: str, pattern, depth: int) -> list[Entry]:
+def _student(folder: Path, student: str, model: str, pattern, depth: int, root: Path) -> list[Entry]:
     if folder.name in ("__pycache__", ".ipynb_checkpoints", ".git"):
         return [Entry(folder, student, report=_report(folder, model, student, "skipped", "copies and caches"))]
     if depth > MAX_DEPTH:
@@ -389,9 +391,9 @@ def _student(folder: Path, student: str, model: str, pattern, depth: int) -> lis
     out = []
     for item in items:
         if _is_dir(item):
-            out += _student(Path(item.path), student, model, pattern, depth + 1)
+            out += _student(Path(item.path), student, model, pattern, depth + 1, root)
         else:
-            out.append(_entry(Path(item.path), student, model, pattern))
+            out.append(_entry(Path(item.path), student, model, pattern, root))
     if not items:
         out.append(Entry(folder, student, report=_report(folder, model, student, "skipped", "an empty folder")))
     return out
@@ -405,7 +407,10 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _entry(path: Path, student: str, model: str, pattern) -> Entry:
+def _entry(path: Path, student: str, model: str, pattern, root: Path | None = None) -> Entry:
+    """One folder entry: a submission, or a report saying why not. In a folder (`root`), a link is followed only
+    to a file of that folder: a link elsewhere would have the judge read (and print) any file it may read."""
+
     def no(verdict, reason):
         return Entry(path, student, report=_report(path, model, student, verdict, reason))
 
@@ -426,7 +431,10 @@ def _entry(path: Path, student: str, model: str, pattern) -> Entry:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 return no("unusable", "a symbolic link that loops back on itself")
-            return no("unusable", f"a symbolic link to nothing ({os.readlink(path)})")
+            return no("unusable", f"a symbolic link to nothing ({clean(os.readlink(path))})")
+        real, top = os.path.realpath(path), os.path.realpath(root) if root is not None else None
+        if top is not None and not real.startswith(top.rstrip(os.sep) + os.sep):
+            return no("unusable", f"a symbolic link to a file outside the folder ({clean(os.readlink(path))})")
     kind = _kind(st.st_mode)
     if kind:
         return no("unusable", f"{kind}, not a file")
