@@ -13,6 +13,29 @@ SIGN = ("dZ2 = A2 - Y", "dZ2 = Y - A2")  # a flipped sign: every gradient wrong
 # raises in every case with m > 1 (the first named shape has m = 1): crashed cases fail every tensor
 CRASH = ("m = X.shape[0]", "m = X.shape[0]\n    assert m == 1, 'only one example'")
 INJECTION = "<img src=x onerror=alert(1)>"
+# the activations a learner defines beside backward (a derivation may not import the reference)
+ACTIVATIONS = (
+    "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
+    "def sigmoid_prime(a):\n    return a * (1 - a)\n\n\n"
+    "tanh = np.tanh\n\n\n"
+    "def tanh_prime(a):\n    return 1 - a**2\n\n\n"
+    "def relu(z):\n    return np.maximum(z, 0)\n\n\n"
+    "def relu_prime(a):\n    return (a > 0).astype(a.dtype)\n\n\n"
+    "def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+    "    return e / e.sum(axis=1, keepdims=True)\n\n\n"
+)
+
+
+def filled_template(model: str, hidden=None) -> str:
+    """`torchref template MODEL` with every `...` filled in with the notes' line, as a learner would: a right file."""
+    from torchref.explain import shape_for, template
+    from torchref.registry import REGISTRY
+
+    pair = REGISTRY[model]
+    text = template(model, hidden)
+    for link in pair.chain(shape_for(pair, 3, 2, hidden)).links:
+        text = text.replace(f"    {link.name} = ...", f"    {link.name} = {link.expr.python()}", 1)
+    return text.replace("import numpy as np\n", "import numpy as np\n" + ACTIVATIONS, 1)
 
 
 def derivation(*changes) -> str:

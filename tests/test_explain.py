@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from classroom import filled_template
 
 import torchref
 from torchref import cli
@@ -54,21 +55,8 @@ def test_a_template_holds_the_contract_and_passes_once_filled_in(tmp_path, model
     chain = pair.chain(next(s for s in pair.shapes if len(s.hidden) == len(pair.shapes[-1].hidden)))
     for link in chain.links:
         assert f"    {link.name} = ...".ljust(56) + f"# {link.shape}" in text
-    filled = text
-    for link in chain.links:  # the notes' line of each link, as a learner would write it
-        filled = filled.replace(f"    {link.name} = ...", f"    {link.name} = {link.expr.python()}", 1)
-    names = (  # the activations a learner defines beside backward (the reference may not be imported)
-        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
-        "def sigmoid_prime(a):\n    return a * (1 - a)\n\n\n"
-        "tanh = np.tanh\n\n\n"
-        "def tanh_prime(a):\n    return 1 - a**2\n\n\n"
-        "def relu(z):\n    return np.maximum(z, 0)\n\n\n"
-        "def relu_prime(a):\n    return (a > 0).astype(a.dtype)\n\n\n"
-        "def softmax(z):\n    e = np.exp(z - z.max(axis=1, keepdims=True))\n"
-        "    return e / e.sum(axis=1, keepdims=True)\n\n\n"
-    )
     path = tmp_path / "filled.py"
-    path.write_text(filled.replace("import numpy as np\n", "import numpy as np\n" + names, 1))
+    path.write_text(filled_template(model))
     report = check(path, model, cases=6, seed=11)
     assert report.verdict == "pass", report.table()
     unfilled = tmp_path / "unfilled.py"
