@@ -888,6 +888,10 @@ def _in_parallel(session: Session, items: list, progress, reports: list) -> list
             reports[i] = report
     except _WorkersGone:
         pass
+    except KeyboardInterrupt:  # Ctrl-C is the parent's to handle: the workers stop now, each closing its sandbox
+        for worker in workers:
+            worker.terminate()
+        raise
     finally:
         for worker in workers:
             worker.join(timeout=30)
@@ -910,6 +914,10 @@ def _worker(session: Session, server, items, tasks, results) -> None:  # pragma:
 
     # the parent's OpenMP threads do not exist in this fork: a parallel region waiting for them would hang
     torch.set_num_threads(1)  # (check_many set one thread already; this keeps the worker safe on its own)
+    # Ctrl-C reaches the whole process group: the parent keeps the files judged so far and stops the
+    # workers with SIGTERM, which ends this one through its `finally` (its sandbox closed), without a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         while (i := tasks.get()) is not None:
             path, source = items[i]
