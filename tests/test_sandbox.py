@@ -204,3 +204,33 @@ def test_the_judges_own_time_per_file_is_bounded(monkeypatch):
     assert [r.verdict for r in reports] == ["unusable", "unusable"]
     assert "the judge's own time limit of 0.2 s for one file ran out (watchdog)" in reports[0].reason
     assert all(r.seconds < 4 for r in reports)
+
+
+def test_ctrl_c_in_a_parallel_batch_is_one_line_from_every_process(tmp_path):
+    """SIGINT reaches the whole process group (a terminal's Ctrl-C): the judge workers stop without a traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    slow = (
+        "import time\ntime.sleep(0.5)\n"
+        + (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+    )
+    for i in range(40):  # 20 s of sleeping at least, whatever the machine: the signal comes while files run
+        (folder / f"s{i:02d}.py").write_text(slow)
+    out = tmp_path / "batch.json"
+    command = [sys.executable, "-m", "torchref", "check", str(folder), "--model", "shallow", "--quiet", "-j", "2"]
+    proc = subprocess.Popen(
+        [*command, "--cases", "1", "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    if out.exists():  # (a machine slow enough to be interrupted before the batch began writes no report)
+        assert json.loads(out.read_text())["interrupted"] is True
