@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_mistakes_unseen import DEEP_LOOP
 
 import torchref
 from torchref.derivation import check
@@ -18,25 +19,7 @@ SHALLOW = (EXAMPLES / "shallow_derivation.py").read_text()
 LOGISTIC = (EXAMPLES / "logistic_derivation.py").read_text()
 NO_FORWARD = SHALLOW[: SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward") :]
 RETURN = 'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}'
-DEEP = """import numpy as np
-
-
-def backward(X, Y, params, cache):
-    m = X.shape[0]
-    L = len(params) // 2
-    grads = {}
-    dZ = cache[f"A{L}"] - Y
-    for l in range(L, 0, -1):
-        A_prev = cache[f"A{l - 1}"] if l > 1 else X
-        grads[f"dZ{l}"] = dZ
-        grads[f"dW{l}"] = (1 / m) * (A_prev.T @ dZ)
-        grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=0, keepdims=True)
-        if l > 1:
-            dA = dZ @ params[f"W{l}"].T
-            grads[f"dA{l - 1}"] = dA
-            dZ = dA * (1 - A_prev**2)
-    return grads
-"""
+DEEP = DEEP_LOOP  # a deep file written as a loop over the layers, tanh hidden layers
 SEED = 4242
 
 # (id, model, template, line, the learner's version, first wrong link, mistake name, the learner's line)
