@@ -361,12 +361,10 @@ def _write_json(path, document) -> bool:
     """Write `document` to the --json PATH, if one was given; False (and one line on stderr) when it cannot."""
     if not path:
         return True
-    import json
-
-    from torchref.gradebook import write_file
+    from torchref.gradebook import write_json
 
     try:
-        write_file(path, json.dumps(document, indent=2) + "\n")
+        write_json(path, document)
     except OSError as exc:
         print(f"torchref: cannot write --json {path}: {exc}", file=sys.stderr)
         return False

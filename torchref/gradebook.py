@@ -224,7 +224,8 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
     }
 
 
-def _write_json(path, document) -> None:
+def write_json(path, document) -> None:
+    """`document` as indented UTF-8 JSON, through `write_file`: every --json, --gradescope and report.json."""
     write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -273,9 +274,9 @@ def cli(args, options: dict) -> int:
         print(reports[0].table())
         document = reports[0].to_json()
     outputs = [
-        (args.json, lambda p: _write_json(p, document)),
+        (args.json, lambda p: write_json(p, document)),
         (args.csv, lambda p: write_csv(p, reports, root)),
-        (args.gradescope, lambda p: _write_json(p, gradescope(reports, root))),
+        (args.gradescope, lambda p: write_json(p, gradescope(reports, root))),
         (None if interrupted else args.html, lambda p: _html(p, found, reports, root, args)),
     ]
     for flag, (target, write) in zip(("--json", "--csv", "--gradescope", "--html"), outputs):

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 
 from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport
-from torchref.gradebook import label, write_file
+from torchref.gradebook import label, write_file, write_json
 
 COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """
@@ -102,7 +102,7 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
         "files": [{**r.to_json(), "name": names[i], "page": pages[i]} for i, r in enumerate(reports)],
         "check_schema": SCHEMA,
     }
-    write_file(out / "report.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_json(out / "report.json", document)
     return out / "index.html"
 
 

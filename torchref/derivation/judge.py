@@ -840,10 +840,12 @@ def _batch(items: list, model: str, jobs, progress, options: dict, depth_from) -
 
 
 def _read(path) -> bytes | None:
-    """A regular file's bytes, else None (the judge then says what the path is)."""
-    path = Path(path)
+    """A regular file's bytes (read as a folder's entries are: a FIFO never blocks), else None (the judge then says
+    what the path is)."""
+    from torchref.derivation.sources import read_regular
+
     try:
-        return path.read_bytes() if path.is_file() else None
+        return read_regular(Path(path))
     except OSError:
         return None
 

@@ -442,7 +442,7 @@ def _entry(path: Path, student: str, model: str, pattern, root: Path | None = No
     if st.st_size > MAX_BYTES[suffix]:
         return no("unusable", f"larger than {MAX_BYTES[suffix] >> 20} MiB ({st.st_size} bytes)")
     try:
-        data = _read(path)
+        data = read_regular(path)
     except OSError as exc:
         return no("unusable", f"cannot be read: {_why(exc)}")
     return submission(path, data, student, model)
@@ -461,7 +461,7 @@ def _kind(mode) -> str:
     return ""
 
 
-def _read(path: Path) -> bytes:
+def read_regular(path: Path) -> bytes:
     """A regular file's bytes; opened without blocking and checked again, so that a FIFO swapped in cannot hang us."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
