@@ -26,7 +26,6 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
 
     from torchref.derivation import check as judge
     from torchref.derivation import sources
-
     from torchref.derivation.judge import check_option_names
 
     if callable(path) and not isinstance(path, (str, bytes, Path)):  # torchref.check(backward, model=...)

@@ -1,12 +1,13 @@
 """A class's submissions as a gradebook: scores under a rubric, a CSV, Gradescope's results.json.
 
 The rubric (README, "Grading a class"): every required gradient of the model (dW1, db1,
-dW2, db2 for `shallow`; dW, db for `logistic`; dW1..dWL, db1..dbL for a deep model, at the depth its file is judged) is worth
-one point, earned when it agrees with autograd in **every** case of the sweep. A case in
-which the learner's code raised (or returned something that is not a dict of arrays) counts
-as failed for every tensor, so a file that crashed in 34 of 40 cases earns nothing for the
-tensors it returned in the other 6. A file that could not be judged scores 0 of the same
-maximum; an entry that is not a submission (a .txt, a figure) has no score.
+dW2, db2 for `shallow`; dW, db for `logistic`; dW1..dWL, db1..dbL for a deep model, at the
+depth its file is judged) is worth one point, earned when it agrees with autograd in
+**every** case of the sweep. A case in which the learner's code raised (or returned
+something that is not a dict of arrays) counts as failed for every tensor, so a file that
+crashed in 34 of 40 cases earns nothing for the tensors it returned in the other 6. A file
+that could not be judged scores 0 of the model's usual maximum; an entry that is not a
+submission (a .txt, a figure) has no score.
 """
 
 from __future__ import annotations
