@@ -254,4 +254,17 @@ VARIANTS = [
           notes=(_name("backprop"),)),
 ]
 
-ENTRIES = MISTAKES + VARIANTS
+# The same kinds of mistake handed in as notebooks: (cell, line) counts every cell, markdown too, from 1.
+NOTEBOOKS = [
+    Entry("nb_perc_update_plus.ipynb", "perceptron", "wrong", "a notebook whose update cell adds α dW",
+          "update", ("W",), PLUS_FOR_MINUS, (5, 2), 'W = params["W"] + lr * grads["dW"]', True),
+    Entry("nb_loss_missing_minus.ipynb", "logistic", "wrong", "A02 notebook: compute_cost without the minus",
+          "loss", ("J",), MINUS, (5, 3), "J = np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))", True,
+          missing_minus=True),
+    Entry("nb_norm_global.ipynb", "normalise", "wrong", "rain/rent notebook: min and max of the whole array",
+          "normalise", ("X_scaled",), PER_COLUMN, (4, 3), "return (X - X.min()) / (X.max() - X.min())", True),
+    Entry("nb_train_cost_after_update.ipynb", "logistic", "wrong", "a loop logging the cost after the update",
+          "train", ("losses",), AFTER_UPDATE, (6, 7), "losses.append(loss(A, Y))"),
+]
+
+ENTRIES = MISTAKES + VARIANTS + NOTEBOOKS
