@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from torchref import models
+from torchref import contracts, models
 from torchref.convert import bind_params, load_params, read_params
 from torchref.parity import DEFAULT_TOLERANCES, Tolerance, agreement, finite_differences, torch_step, torch_steps
 from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
+from torchref_handmade.normalise import MinMax
 from torchref_handmade.shallow_fast import ShallowTrainer
 from torchref_handmade.train import descend
 
@@ -200,6 +201,7 @@ class ModelPair(abc.ABC):
     one_hot = False
     output: str | None = None  # the last layer's activation, where it is σ or softmax
     model = None  # the handmade module: forward(X, params) -> (A, cache), loss(A, Y), backward(X, Y, params, cache)
+    contract: contracts.Contract | None = None  # the functions a learner's file may define (torchref check)
 
     # --- sampling -------------------------------------------------------------------------
 
@@ -332,6 +334,7 @@ class AutogradPair(ModelPair):
     """
 
     differentiable = True
+    contract = contracts.TRAINABLE
 
     def __init__(
         self,
@@ -547,6 +550,7 @@ class PerceptronPair(ModelPair):
 
     name = "perceptron"
     model = perceptron
+    contract = contracts.PERCEPTRON
     description = "perceptron: step activation, the notes' batch rule dZ = A − Y"
     tolerances = {dtype: Tolerance(0.0, 0.0, "exact grid: every operation is exact") for dtype in DTYPES}
     shapes = tuple(Shape(m, n) for m, n in [(1, 1), (2, 1), (4, 2), (8, 3), (16, 5), (32, 8), (64, 16)])
@@ -620,6 +624,7 @@ class MPNeuronPair(ModelPair):
 
     name = "mp_neuron"
     model = mp_neuron
+    contract = contracts.MP_NEURON
     description = "McCulloch–Pitts neuron: threshold θ, excitatory and inhibitory inputs, fit by search"
     boolean_inputs = True
     tolerances = {dtype: Tolerance(0.0, 0.0, "boolean and integer arithmetic") for dtype in DTYPES}
@@ -681,6 +686,58 @@ class MPNeuronPair(ModelPair):
         if side == "handmade":
             return mp_neuron.forward(X, theta, mask)
         return models.mp_forward(torch.from_numpy(X), theta, torch.from_numpy(mask)).numpy()
+
+
+class NormalisePair(ModelPair):
+    """Min–max normalisation per column (handmade.normalise.MinMax) against the same in torch ops.
+
+    Not a model: it has no parameters and is not trained. Its samples are the notes' kind of
+    data (rainfall in mm, rent) and random columns; a constant column is never drawn here
+    (min–max divides by max − min = 0: `torchref check` reports it on its own).
+    """
+
+    name = "normalise"
+    description = "min–max normalisation per column and its inverse (rain 0–20 mm, rent 500–3000 → [0, 1])"
+    contract = contracts.NORMALISE
+    shapes = tuple(Shape(m, n) for m, n in [(2, 1), (3, 2), (6, 2), (5, 3), (64, 8)])
+    training = Training(lr=0.0, steps=0)
+
+    def random_shape(self, rng) -> Shape:
+        return Shape(int(rng.integers(2, 65)), int(rng.integers(1, 9)))
+
+    def names(self, shape: Shape) -> list[str]:
+        return ["low", "high", "X_scaled", "X"]
+
+    def sample(self, shape: Shape, dtype: str, seed: int) -> Sample:
+        rng = np.random.default_rng(seed)
+        X = rng.uniform(0, 20, (shape.m, shape.n)) * rng.uniform(1, 150, (1, shape.n)) + rng.uniform(0, 500, (1, shape.n))
+        X[0], X[-1] = X.min(axis=0) - 1, X.max(axis=0) + 1  # no constant column, even at m = 2
+        return Sample(shape, dtype, seed, X.astype(dtype), np.zeros((shape.m, 1), dtype), {})
+
+    def handmade(self, s: Sample) -> dict:
+        scaler = MinMax.fit(s.X)
+        X_scaled = scaler.transform(s.X)
+        return {"low": scaler.low, "high": scaler.high, "X_scaled": X_scaled, "X": scaler.inverse(X_scaled)}
+
+    def torch(self, s: Sample) -> dict:
+        X = torch.from_numpy(s.X)
+        low, high = X.amin(dim=0, keepdim=True), X.amax(dim=0, keepdim=True)
+        X_scaled = (X - low) / (high - low)
+        out = {"low": low, "high": high, "X_scaled": X_scaled, "X": X_scaled * (high - low) + low}
+        return {key: value.numpy() for key, value in out.items()}
+
+    def _fitted(self, out: dict) -> dict:
+        return _stack([(np.zeros((), out["X"].dtype), {"low": out["low"], "high": out["high"]})])
+
+    def handmade_train(self, s: Sample, steps: int) -> dict:
+        return self._fitted(self.handmade(s))
+
+    def torch_train(self, s: Sample, steps: int) -> dict:
+        return self._fitted(self.torch(s))
+
+    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+        """Normalisation is fitted, not trained: its fit is part of `parity`."""
+        return []
 
 
 # Named shapes (JAX-style): degenerate first, then n = h, odd, the notes' example, larger.
@@ -749,6 +806,7 @@ REGISTRY: dict[str, ModelPair] = {
     for pair in [
         MPNeuronPair(),
         PerceptronPair(),
+        NormalisePair(),
         AutogradPair(
             "logistic",
             "sigmoid neuron / logistic regression (Assignment A02): σ + BCE",

@@ -36,6 +36,7 @@ def run_file(
     limits: Limits,
     expected_bytes: int,
     rules: dict,
+    plan: dict | None = None,
 ) -> tuple[dict, dict, dict]:
     """Run the learner's `source` on the batch's cases; (result, outputs, facts) or raise UnusableInput.
 
@@ -63,6 +64,8 @@ def run_file(
             "own": server.inside(server.workdir),
             **rules,
         }
+        if plan:  # the contract's other functions: calls the runner makes as planned (pieces.plan)
+            job["plan"] = plan
         try:
             reply = server.run(job, limits)
         except SandboxError as exc:
@@ -80,7 +83,9 @@ def run_file(
         _limit_reached(reply, limits, folder, stderr)
         cap = int(limits.output_mb * 2**20) if limits.output_mb else 4 * expected_bytes + 2**20
         try:
-            result = _valid_result(json.loads(_read(folder / "result.json", 64 * 1024 + 64 * 1024 * n_cases)), nonce)
+            calls = len(plan["calls"]) if plan else 0
+            size = 64 * 1024 + 64 * 1024 * n_cases + 16 * 1024 * calls
+            result = _valid_result(json.loads(_read(folder / "result.json", size)), nonce)
             outputs = protocol.unpack_bytes(_read(folder / "outputs.arrays", cap, what="output"))
         except _TooBig as exc:
             raise UnusableInput(
@@ -262,6 +267,7 @@ def _valid_result(result, nonce: str) -> dict:
         if case.get("exit") is not None:
             c["exit"] = _str(case["exit"], 100)
         out["cases"].append(c)
+    out["found"], out["calls"] = _valid_calls(result)
     reference = result.get("reference", {})
     if not isinstance(reference, dict):
         raise ValueError("reference must be an object")
@@ -274,3 +280,35 @@ def _valid_result(result, nonce: str) -> dict:
                 "line": found["line"],
             }
     return out
+
+
+def _valid_calls(result: dict) -> tuple[dict, list]:
+    """The planned calls' records (pieces.plan): which function names were found, and each call's outcome."""
+    found = result.get("found", {})
+    if not isinstance(found, dict) or len(found) > 20:
+        raise ValueError("found must be an object of at most 20 names")
+    found = {_str(k, 40): _str(v, 40) for k, v in found.items()}
+    calls = result.get("calls", [])
+    if not isinstance(calls, list) or len(calls) > 10_000:
+        raise ValueError("calls must be a list")
+    out = []
+    for call in calls:
+        if not isinstance(call, dict):
+            raise ValueError("a call must be an object")
+        problems, mutated, types = call.get("problems", []), call.get("mutated", []), call.get("types", {})
+        if not isinstance(problems, list) or not isinstance(mutated, list) or not isinstance(types, dict):
+            raise ValueError("a call's problems, mutated and types must be lists and an object")
+        c = {
+            "id": _str(call.get("id"), 40),
+            "missing": call.get("missing") is True,
+            "problems": [_str(p) for p in problems[:20]],
+            "mutated": [_str(m, 60) for m in mutated[:40]],
+            "types": {_str(k, 100): _str(v, 40) for k, v in list(types.items())[:200]},
+            "returns_argument": _str(call.get("returns_argument", ""), 40),
+        }
+        if call.get("error") is not None:
+            c["error"] = _error(call["error"])
+        if call.get("exit") is not None:
+            c["exit"] = _str(call["exit"], 100)
+        out.append(c)
+    return found, out

@@ -31,6 +31,7 @@ from torchref.derivation.escape import clean
 from torchref.derivation.report import FileReport, TensorVerdict, UnusableInput
 from torchref.derivation.sandbox import Batch, Limits, SandboxError
 from torchref.parity import agreement, compare_tensor, finite_differences
+from torchref.pieces.session import Course
 from torchref.registry import DTYPES, FD_TOLERANCE, REGISTRY, AutogradPair, Sample, Shape
 from torchref.sweep import FD_MAX_PARAMS, cases_for, check_sweep, size
 from torchref_handmade import _checks
@@ -214,27 +215,25 @@ class Session:
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
         pair = REGISTRY.get(model)
-        if pair is None:  # the caller's argument: refused, as a bad number of cases is
-            known = [name for name, p in REGISTRY.items() if p.differentiable]
+        if pair is None or pair.contract is None:  # the caller's argument: refused, as a bad number of cases is
+            known = [name for name, p in REGISTRY.items() if p.contract is not None]
             raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
-        if not pair.differentiable:
-            known = [name for name, p in REGISTRY.items() if p.differentiable]
-            self.problem = f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
-            return
         try:
-            drawn = draw_cases(pair, dtypes, cases, self.seed) if samples is None else list(samples)
-            self.samples = _at_depth(pair, drawn, hidden, depth_from)
+            drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)
+            drawn = drawn if samples is None else list(samples)
+            self.samples = _at_depth(pair, drawn, hidden, depth_from) if pair.differentiable else []
         except UnusableInput as exc:
             self.problem = str(exc)
             return
-        self.pair = _Reference(pair, self.samples)
+        self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
+        self.pair = _Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
-        inputs = {}
+        inputs = dict(self.course.inputs)
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
         # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
         # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
-        self.expected = sum(
+        self.expected = self.course.expected_bytes + sum(
             sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
             for s in self.samples
         )
@@ -287,7 +286,11 @@ class Session:
             if facts["left_behind"]:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
             with _watchdog(JUDGE_SECONDS):
-                _judge(report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source)
+                backward = _judge(
+                    report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
+                    pieces=bool(self.course.found(result)),
+                )  # fmt: skip
+                self.course.merge(report, result, outputs, source, path.name, backward)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:
@@ -323,7 +326,9 @@ class Session:
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
         try:
-            return run_file(self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules)
+            return run_file(
+                self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules, self.course.plan
+            )
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
 
@@ -434,7 +439,10 @@ def _judge(
     strict: bool = False,
     limits: Limits | None = None,
     source: bytes = b"",
-) -> None:
+    pieces: bool = False,
+) -> bool:
+    """Judge the backward (and the forward's cache) of one file's run; False when the file has no backward and
+    other functions of the contract are judged instead (`pieces`)."""
     limits = limits or Limits()
     errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
     if any(e.get("errno") == EFBIG for e in errors):
@@ -460,7 +468,9 @@ def _judge(
         raise UnusableInput(f"cannot import the file: {_where(error)}")
     if result.get("exit"):
         raise UnusableInput(f"the file called sys.exit({result['exit']['code']}) at {result['exit']['where']}")
-    if not result.get("has_backward"):
+    if not result.get("has_backward") or not samples:
+        if pieces:
+            return False
         raise UnusableInput(_no_backward(source))
     if len(result["cases"]) != len(samples):
         raise UnusableInput(
@@ -505,6 +515,7 @@ def _judge(
     _verdict(report, pair.chain(deepest), failing, source)
     if report.errors and len(report.errors) == len(samples):
         report.reason += _other_model(pair, deepest, source)
+    return True
 
 
 def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:

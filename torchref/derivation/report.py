@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
-SCHEMA = "torchref.check/1"
+SCHEMA = "torchref.check/2"
 # "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
 # listed with the reason, and it does not change the batch's exit status.
 EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
@@ -71,6 +71,12 @@ class FileReport:
     errors: list = field(default_factory=list)  # exceptions inside the learner's code
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    # the contract's functions (torchref.pieces): each one judged or not found, and the first wrong one
+    pieces: list = field(default_factory=list)  # {"name", "status": judged | not found, "verdict"}
+    first_wrong_piece: str = ""  # forward | loss | backward | update | train | fit | normalise | denormalise
+    notes: list = field(default_factory=list)  # conventions accepted, learners' names, edge cases said on their own
+    repair: dict | None = None  # a verified one-line repair, or None
+    small_case: dict = field(default_factory=dict)  # the smallest failing case of the first wrong piece
 
     @property
     def exit_code(self) -> int:

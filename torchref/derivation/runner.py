@@ -197,6 +197,133 @@ def _run_case(i, inputs, forward, backward, path, out, strict=False):
     return case
 
 
+def _spellings(job, name):
+    """The names the judge's plan accepts for a contract function (the learners' usual ones after its own)."""
+    return (job.get("plan") or {}).get("names", {}).get(name, [name])
+
+
+def _function(module, names):
+    """(name, function): the first of `names` the module defines as something callable; ("", None) if none."""
+    for name in names:
+        value = getattr(module, name, None)
+        if callable(value):
+            return name, value
+    return "", None
+
+
+def _copy(value):
+    """A deep copy of arrays, dicts, lists and tuples (what a call's arguments are made of)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def _argument(spec, inputs, returned):
+    """One argument of a planned call, built fresh: an input array, a dict of them, a literal, or an earlier
+    call's returned value (or a part of it)."""
+    if "in" in spec:
+        return inputs[spec["in"]].copy()
+    if "dict" in spec:
+        case, part = spec["dict"]
+        return {k: v.copy() for k, v in protocol.take(inputs, case, part).items()}
+    if "ret" in spec:
+        value = returned.get(spec["ret"])
+        for step in spec.get("path", []):
+            value = value[step]
+        return _copy(value)
+    return spec.get("value")
+
+
+def _flatten(path, value, out, types, problems, depth=0):
+    """A returned value as arrays keyed by their path ("", "0", "1.W"), with the type of every node."""
+    types[path] = type(value).__name__
+    if len(types) > 200 or value is None:
+        return
+    if isinstance(value, dict) and depth < 3:
+        for key, item in list(value.items())[:100]:
+            if not (isinstance(key, int) or isinstance(key, str) and key.isidentifier() and len(key) <= 40):
+                problems.append(f"{path or 'the result'}: key {str(key)[:40]!r} is not a name")
+                continue
+            _flatten(f"{path}.{key}" if path else str(key), item, out, types, problems, depth + 1)
+        return
+    if isinstance(value, (list, tuple)) and depth < 3:
+        try:
+            array = np.array(value)
+        except Exception:
+            array = None
+        if array is None or array.dtype.kind not in NUMERIC or array.size > 10**6:
+            for i, item in enumerate(value[:100]):
+                _flatten(f"{path}.{i}" if path else str(i), item, out, types, problems, depth + 1)
+            return
+        out[path] = array
+        return
+    try:
+        array = np.array(value)
+    except Exception as exc:
+        problems.append(f"{path or 'the result'}: cannot be read as an array ({type(exc).__name__})")
+        return
+    if array.dtype.kind in NUMERIC:
+        out[path] = array
+
+
+def _watch(name, value, watched):
+    """The arrays of an argument (itself, or a dict's members), kept with a copy to see what the call changes."""
+    if isinstance(value, np.ndarray):
+        watched.append((name, value, value.copy()))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, np.ndarray):
+                watched.append((f"{name}[{key!r}]", item, item.copy()))
+
+
+def _call(call, module, job, inputs, returned, path, out):
+    """One planned call of a learner's function, on fresh copies of its arguments."""
+    record = {"id": call["id"], "problems": [], "mutated": [], "types": {}, "returns_argument": ""}
+    name, function = _function(module, _spellings(job, call["fn"]))
+    if function is None:
+        record["missing"] = True
+        return record
+    args, watched = [], []
+    for arg_name, spec in call["args"]:
+        value = _argument(spec, inputs, returned)
+        args.append(value)
+        _watch(arg_name, value, watched)
+    try:
+        value = function(*args)
+        returned[call["id"]] = value
+        arrays = {}
+        _flatten("", value, arrays, record["types"], record["problems"])
+        out.update({protocol.key(call["id"], "ret", k): v for k, v in arrays.items()})
+        for (arg_name, _), arg in zip(call["args"], args):
+            first = value[0] if isinstance(value, tuple) and value else value
+            if arg is not None and not isinstance(arg, (int, float, str)) and (value is arg or first is arg):
+                record["returns_argument"] = arg_name
+    except SystemExit as exc:
+        record["exit"] = repr(exc.code)[:100]
+    except BaseException as exc:
+        record["error"] = _where(exc, path)
+    record["mutated"] = [
+        name for name, value, before in watched if not np.array_equal(value, before, equal_nan=True)
+    ]
+    return record
+
+
+def _plan(job, module, inputs, path, out):
+    """Every call of the judge's plan, in order; which contract functions the file defines, by which name."""
+    plan = job["plan"]
+    found = {fn: _function(module, names)[0] for fn, names in plan.get("names", {}).items()}
+    returned, calls = {}, []
+    for call in plan.get("calls", []):
+        calls.append(_call(call, module, job, inputs, returned, path, out))
+        if calls[-1].get("exit"):
+            break
+    return found, calls
+
+
 def _learner(job, inputs, signal_fd):
     """In the forked child: run the learner's file on every case, write the arrays and result.json."""
     path = os.path.abspath(job["file"])
@@ -228,8 +355,8 @@ def _learner(job, inputs, signal_fd):
     with contextlib.suppress(OSError):
         os.write(signal_fd, b"i")  # the import is over: the clock for the cases starts now
     if result["import_error"] is None and result["exit"] is None:
-        backward = getattr(module, "backward", None)
-        forward = getattr(module, "forward", None)
+        backward = _function(module, _spellings(job, "backward"))[1]
+        forward = _function(module, _spellings(job, "forward"))[1]
         result["has_backward"] = callable(backward)
         result["has_forward"] = callable(forward)
         for i in range(job["cases"] if callable(backward) else 0):
@@ -237,6 +364,11 @@ def _learner(job, inputs, signal_fd):
             if result["cases"][-1].get("exit"):
                 result["exit"] = {"where": f"case {i}", "code": result["cases"][-1]["exit"]}
                 break
+        if job.get("plan") and result["exit"] is None:
+            result["found"], result["calls"] = _plan(job, module, inputs, path, out)
+            stopped = [c for c in result["calls"] if c.get("exit")]
+            if stopped:
+                result["exit"] = {"where": f"call {stopped[0]['id']}", "code": stopped[0]["exit"]}
     result["reference"] = found
     protocol.pack(os.path.join(jobdir, "outputs.arrays"), out)
     tmp = os.path.join(jobdir, "result.json.tmp")

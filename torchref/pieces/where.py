@@ -1,0 +1,341 @@
+"""The learner's line: where in their function (or a helper it calls) a named mistake is written.
+
+Each locator reads the file's syntax tree and returns a line number or None; a mistake
+states a line only when its locator finds the construct it names (`>` for `≥`, a min
+without an axis, a `+` on the gradients, a loop's range, a learning rate reassigned in
+the loop...). Without one, the line that defines the wrong value is the fallback: the
+returned name followed back to its assignment, through `float(...)`, `np.squeeze(...)`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+PASSTHROUGH = {"float", "squeeze", "asarray", "array", "item", "astype", "reshape", "ravel", "copy"}
+
+
+@dataclass
+class Code:
+    """A parsed file and the function that implements one contract function in it."""
+
+    tree: ast.Module
+    lines: list[str]
+    fn: ast.FunctionDef | None = None
+    helpers: list = field(default_factory=list)  # the module's functions it calls, transitively
+
+    @property
+    def bodies(self) -> list:
+        return [self.fn, *self.helpers] if self.fn is not None else []
+
+    def params(self) -> list[str]:
+        names = [a.arg for a in self.fn.args.args] if self.fn is not None else []
+        return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+
+def parse(source: bytes | str, name: str) -> Code | None:
+    """The function the file exposes as `name` (a def, or a module-level alias of a method or a function)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    defs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    fn = _top(tree, name, defs)
+    code = Code(tree, text.splitlines(), fn)
+    if fn is not None:
+        seen, todo = {fn.name}, [fn]
+        while todo:
+            for node in ast.walk(todo.pop()):
+                called = _called(node)
+                if called in defs and called not in seen:
+                    seen.add(called)
+                    code.helpers.append(defs[called])
+                    todo.append(defs[called])
+    return code
+
+
+def _top(tree, name, defs):
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node
+    for node in tree.body:  # forward = model.forward, normalise = _scaler.fit_transform
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            value = node.value
+            attr = value.attr if isinstance(value, ast.Attribute) else value.id if isinstance(value, ast.Name) else ""
+            return defs.get(attr)
+    return defs.get(name)
+
+
+def _called(node) -> str:
+    if isinstance(node, ast.Call):
+        f = node.func
+        return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    return ""
+
+
+def _nodes(code: Code, kind=ast.AST, helpers: bool = True):
+    """Every node of the function (and its helpers), in line order."""
+    bodies = code.bodies if helpers else code.bodies[:1]
+    found = [n for body in bodies for n in ast.walk(body) if isinstance(n, kind) and hasattr(n, "lineno")]
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _name(node) -> str:
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _names_in(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+# --- the locators -----------------------------------------------------------------------------------------
+
+
+def defining(code: Code, value: str = "") -> int | None:
+    """The line that makes the returned value (or the entry `value` of a returned dict or tuple)."""
+    returns = _nodes(code, ast.Return, helpers=False)
+    returns = [r for r in returns if r.value is not None]
+    if not returns:
+        return None
+    ret = returns[-1]
+    node = ret.value
+    if isinstance(node, ast.Dict) and value:
+        for k, v in zip(node.keys, node.values):
+            if isinstance(k, ast.Constant) and k.value == value:
+                node = v
+    if isinstance(node, ast.Name):
+        return _assigned(code, node.id, ret.lineno, value) or ret.lineno
+    return node.lineno if hasattr(node, "lineno") else ret.lineno
+
+
+def _assigned(code: Code, name: str, before: int, key: str = "") -> int | None:
+    """The last assignment to `name` (or to name[...]) before line `before`, skipping passthrough wrappers."""
+    for node in reversed(_nodes(code, (ast.Assign, ast.AugAssign), helpers=False)):
+        if node.lineno >= before:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            hits = [e for e in (t.elts if isinstance(t, ast.Tuple) else [t]) if _name(e) == name]
+            if not hits:
+                continue
+            if isinstance(node.value, ast.Call) and _called(node.value) in PASSTHROUGH and name in _names_in(node.value):
+                return _assigned(code, name, node.lineno, key) or node.lineno
+            if isinstance(node.value, ast.Name) and node.value.id != name and not isinstance(hits[0], ast.Subscript):
+                return _assigned(code, node.value.id, node.lineno, key) or node.lineno
+            if isinstance(hits[0], ast.Name) and _is_empty(node.value):
+                continue  # losses = [] or X_scaled = np.zeros_like(X): filled in below
+            return node.lineno
+    return None
+
+
+def _is_empty(value) -> bool:
+    return isinstance(value, (ast.List, ast.Dict)) and not (getattr(value, "elts", None) or getattr(value, "keys", None))
+
+
+def compare_strict(code: Code) -> int | None:
+    """`z > theta` (or `theta < z`)."""
+    for node in _nodes(code, ast.Compare):
+        if any(isinstance(op, (ast.Gt, ast.Lt)) for op in node.ops):
+            return node.lineno
+    return None
+
+
+def sum_of_inputs(code: Code) -> int | None:
+    """A sum over X itself, every input together (np.sum(X, ...) or X.sum(...))."""
+    x = code.params()[0] if code.params() else "X"
+    for node in _nodes(code, ast.Call):
+        f = node.func
+        if _called(node) == "sum" and isinstance(f, ast.Attribute):
+            target = node.args[0] if _name(f.value) in ("np", "numpy") and node.args else f.value
+            if isinstance(target, ast.Name) and target.id == x:
+                return node.lineno
+    return None
+
+
+def subtraction(code: Code) -> int | None:
+    """The first assignment of one name minus another."""
+    for node in _nodes(code, ast.Assign):
+        v = node.value
+        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Sub) and isinstance(v.left, ast.Name) and isinstance(v.right, ast.Name):
+            return node.lineno
+    return None
+
+
+def sum_without_keepdims(code: Code) -> int | None:
+    """A sum along an axis that drops it: (m,) where the contract keeps (m, 1)."""
+    for node in _nodes(code, ast.Call):
+        if _called(node) in ("sum", "any", "max") and any(k.arg == "axis" for k in node.keywords):
+            if not any(k.arg == "keepdims" for k in node.keywords):
+                return node.lineno
+    return None
+
+
+def last_return(code: Code) -> int | None:
+    returns = _nodes(code, ast.Return, helpers=False)
+    return returns[-1].lineno if returns else None
+
+
+def call_without_mask(code: Code) -> int | None:
+    """A call of forward that leaves out the inhibitory argument the function was given."""
+    for node in _nodes(code, ast.Call, helpers=False):
+        if _called(node) == "forward" and len(node.args) < 3 and not any(k.arg == "inhibitory" for k in node.keywords):
+            return node.lineno
+    return None
+
+
+def loop_range(code: Code) -> int | None:
+    """The first `for ... in range(...)` of the function."""
+    for node in _nodes(code, ast.For, helpers=False):
+        if _called(node.iter) == "range":
+            return node.lineno
+    return None
+
+
+def writes_into(code: Code, argument: int) -> int | None:
+    """The first in-place write into the `argument`-th parameter's arrays, through any alias of them."""
+    params = code.params()
+    if len(params) <= argument:
+        return None
+    aliases = {params[argument]}
+    for node in _nodes(code, (ast.Assign, ast.AugAssign, ast.For), helpers=False):
+        if isinstance(node, ast.For):
+            items = node.iter.elts if isinstance(node.iter, (ast.Tuple, ast.List)) else []
+            if items and all(_name(i) in aliases for i in items) and isinstance(node.target, ast.Name):
+                aliases.add(node.target.id)
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if isinstance(node, ast.AugAssign) and _name(node.target) in aliases:
+            return node.lineno
+        if any(isinstance(t, ast.Subscript) and _name(t) in aliases for t in targets):
+            return node.lineno
+        if isinstance(node, ast.Assign) and (_name(node.value) in aliases and not isinstance(node.value, ast.Call)):
+            for t in targets:
+                for e in t.elts if isinstance(t, ast.Tuple) else [t]:
+                    if isinstance(e, ast.Name):
+                        aliases.add(e.id)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple):
+            for t in targets:
+                if isinstance(t, ast.Tuple):
+                    for e, v in zip(t.elts, node.value.elts):
+                        if _name(v) in aliases and isinstance(e, ast.Name):
+                            aliases.add(e.id)
+    return None
+
+
+def plus_on_gradient(code: Code) -> int | None:
+    """A `+` (or `+=`) whose operands read the gradients (the second parameter, or a name from it)."""
+    params = code.params()
+    grads = params[1] if len(params) > 1 else "grads"
+    for node in _nodes(code, (ast.BinOp, ast.AugAssign), helpers=False):
+        if isinstance(node.op, ast.Add) and grads in _names_in(node):
+            return node.lineno
+    return None
+
+
+def rebinds_argument(code: Code, argument: int) -> int | None:
+    """An assignment to the `argument`-th parameter's name (lr = lr * 0.95; low, high = ...)."""
+    params = code.params()
+    if len(params) <= argument:
+        return None
+    for node in _nodes(code, ast.Assign, helpers=False):
+        for t in node.targets:
+            if any(isinstance(e, ast.Name) and e.id == params[argument] for e in ast.walk(t)):
+                return node.lineno
+    return None
+
+
+def append_in_loop(code: Code) -> int | None:
+    """The `losses.append(...)` inside the loop."""
+    for loop in _nodes(code, ast.For, helpers=False):
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Call) and _called(node) == "append":
+                return node.lineno
+    return None
+
+
+def call_before_loop(code: Code, callees=("backward", "backprop")) -> int | None:
+    """A call of backward outside every loop of the function."""
+    inside = {id(n) for loop in _nodes(code, (ast.For, ast.While), helpers=False) for n in ast.walk(loop)}
+    for node in _nodes(code, ast.Call, helpers=False):
+        if _called(node) in callees and id(node) not in inside:
+            return node.lineno
+    return None
+
+
+def log_of_preactivation(code: Code) -> int | None:
+    """A log of a name assigned from a matrix product (Z = X @ W + b)."""
+    products = set()
+    for node in _nodes(code, ast.Assign):
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) for n in ast.walk(node.value)):
+            products |= {_name(t) for t in node.targets}
+    for node in _nodes(code, ast.Call):
+        if _called(node) == "log" and node.args and _name(node.args[0]) in products:
+            return node.lineno
+    return None
+
+
+def one_log_term(code: Code) -> int | None:
+    """The line whose loss has a single log term."""
+    for line in sorted({n.lineno for n in _nodes(code, ast.Call) if _called(n) == "log"}):
+        if code.lines[line - 1].count("log(") == 1:
+            return line
+    return None
+
+
+def min_without_axis(code: Code) -> int | None:
+    for node in _nodes(code, ast.Call):
+        if _called(node) in ("min", "amin", "max", "amax") and not node.keywords and len(node.args) <= (
+            1 if isinstance(node.func, ast.Attribute) and _name(node.func.value) in ("np", "numpy") else 0
+        ):
+            return node.lineno
+    return None
+
+
+def axis_one(code: Code) -> int | None:
+    for node in _nodes(code, ast.Call):
+        for k in node.keywords:
+            if k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value in (1, -1):
+                return node.lineno
+    return None
+
+
+def like_input(code: Code) -> int | None:
+    """An array made like X (np.zeros_like(X), np.empty_like(X)): it takes X's integer dtype."""
+    for node in _nodes(code, ast.Call):
+        if _called(node) in ("zeros_like", "empty_like", "ones_like"):
+            return node.lineno
+    return None
+
+
+def constant_array(code: Code) -> int | None:
+    """np.array of numbers and module constants (a fixed range)."""
+    params = set(code.params())
+    for node in _nodes(code, ast.Assign):
+        v = node.value
+        if _called(v) in ("array", "asarray") and v.args and not (_names_in(v.args[0]) & params):
+            if not any(isinstance(n, ast.Call) for n in ast.walk(v.args[0])):
+                return node.lineno
+    return None
+
+
+def innermost(code: Code, divides_by_m: bool = False) -> int | None:
+    """The first assignment in the innermost loop (that divides by m, when asked)."""
+    loops = _nodes(code, ast.For, helpers=False)
+    inner = [loop for loop in loops if not any(isinstance(n, ast.For) for b in loop.body for n in ast.walk(b))]
+    nested = [loop for loop in inner if any(loop is not o and loop in list(ast.walk(o)) for o in loops)]
+    for loop in nested or inner:
+        for node in (n for b in loop.body for n in ast.walk(b)):
+            if isinstance(node, ast.Assign):
+                if not divides_by_m or any(isinstance(n, ast.Name) and n.id == "m" for n in ast.walk(node.value)):
+                    return node.lineno
+    return None
+
+
+def separate_shuffles(code: Code) -> bool:
+    """X and Y shuffled by separate calls (np.random.shuffle(X); np.random.shuffle(Y))."""
+    params = code.params()
+    shuffled = {_name(n.args[0]) for n in _nodes(code, ast.Call) if _called(n) == "shuffle" and n.args}
+    return len(params) >= 2 and {params[0], params[1]} <= shuffled
