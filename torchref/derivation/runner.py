@@ -271,13 +271,18 @@ def _flatten(path, value, out, types, problems, depth=0):
 
 
 def _watch(name, value, watched):
-    """The arrays of an argument (itself, or a dict's members), kept with a copy to see what the call changes."""
+    """The arrays of an argument (itself, or a dict's members), kept with a copy to see what the call changes:
+    an array changed in place, or a dict's entry replaced."""
     if isinstance(value, np.ndarray):
-        watched.append((name, value, value.copy()))
+        watched.append((name, lambda: value, value.copy()))
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, np.ndarray):
-                watched.append((f"{name}[{key!r}]", item, item.copy()))
+                watched.append((f"{name}[{key!r}]", lambda key=key: value.get(key), item.copy()))
+
+
+def _changed(now, before):
+    return not (isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before, equal_nan=True))
 
 
 def _call(call, module, job, inputs, returned, path, out):
@@ -306,9 +311,7 @@ def _call(call, module, job, inputs, returned, path, out):
         record["exit"] = repr(exc.code)[:100]
     except BaseException as exc:
         record["error"] = _where(exc, path)
-    record["mutated"] = [
-        name for name, value, before in watched if not np.array_equal(value, before, equal_nan=True)
-    ]
+    record["mutated"] = [name for name, now, before in watched if _changed(now(), before)]
     return record
 
 

@@ -301,7 +301,13 @@ def _kept(statements):
     definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
     def reads(node):
-        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        """The names a statement reads from the notebook's globals (a function's own arguments and locals not)."""
+        loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+            local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            loads -= local
+        return loads
 
     def binds(node):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -314,11 +320,14 @@ def _kept(statements):
     for item, kept in zip(statements, keep):
         if kept and item[3] is not None:
             read |= reads(item[3])
-    for kinds in ((ast.Assign, ast.AnnAssign), (ast.Import, ast.ImportFrom)):  # constants first: they may use imports
-        for i, item in enumerate(statements):
-            if isinstance(item[3], kinds) and binds(item[3]) & read:
-                keep[i] = True
-                read |= reads(item[3])
+    changed = True
+    while changed:  # until every name a kept statement reads is bound by a kept one (a constant built from another)
+        changed = False
+        for kinds in ((ast.Assign, ast.AnnAssign), (ast.Import, ast.ImportFrom)):  # constants first: they use imports
+            for i, item in enumerate(statements):
+                if not keep[i] and isinstance(item[3], kinds) and binds(item[3]) & read:
+                    keep[i] = changed = True
+                    read |= reads(item[3])
     return [item for item, kept in zip(statements, keep) if kept]
 
 

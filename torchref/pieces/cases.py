@@ -91,6 +91,10 @@ def _trainable_cases(pair, seed: int) -> list[Case]:
         J = np.asarray(model.loss(A, s.Y))
         cases.append(Case(f"loss{i}", "loss", {"A": A, "Y": s.Y}, {"J": J}, s.dtype, label=_label(s)))
         grads = model.backward(s.X, s.Y, s.params, cache)
+        if not pair.differentiable:  # a rule, not a gradient: judged here, not by the chain's judge
+            args = {"X": s.X, "Y": s.Y, "params": s.params, "cache": cache}
+            cases.append(Case(f"backward{i}", "backward", args, grads, s.dtype, label=_label(s),
+                              extra={"m": s.X.shape[0]}))  # fmt: skip
         lr = 0.25 if pair.contract is contracts.PERCEPTRON else LR
         new = {k: v - np.asarray(lr, v.dtype) * grads["d" + k] for k, v in s.params.items()}
         cases.append(Case(f"update{i}", "update", {"params": s.params, "grads": grads, "lr": lr}, new, s.dtype,
@@ -108,9 +112,10 @@ def _trainable_cases(pair, seed: int) -> list[Case]:
             J = np.asarray(model.loss(A, Y))
             cases.append(Case("loss_saturated", "loss", {"A": A, "Y": Y}, {"J": J}, s.dtype, "saturated",
                               label=f"{_label(s)}, a = 1 where y = 0 and a = 0 where y = 1"))  # fmt: skip
-    for i, s in enumerate(x for x in samples if x.dtype == "float64"):
-        if i >= 2:
-            break
+    # the loops: two float64 samples, the perceptron's the largest (a row's update must change a later row's a)
+    looped = [x for x in samples if x.dtype == "float64"]
+    looped = looped[-2:] if pair.contract is contracts.PERCEPTRON else looped[:2]
+    for i, s in enumerate(looped):
         lr = 0.25 if pair.contract is contracts.PERCEPTRON else 0.5  # big enough that every step shows
         for steps in TRAIN_STEPS:
             args = {"X": s.X, "Y": s.Y, "params": s.params, "lr": lr, "steps": steps}
@@ -209,6 +214,7 @@ def _mp_cases(seed: int) -> list[Case]:
         (table(2), 1, None),  # OR
         (table(3), 2, _mask(3, 0)),  # an inhibitory input that matters
         (table(3), 0, _mask(3, 2)),  # θ = 0: fires unless inhibited
+        (table(2), 0, None),  # θ = 0 and no inhibitory input: fires on every row
         (table(3)[[0, 7]], 3, None),  # two rows, z ∈ {0, 3}: every θ in 1..3 reproduces Y
         (table(3)[[0, 1, 3]], 3, None),  # θ in 3..4
     ]

@@ -17,9 +17,9 @@ from torchref import contracts
 from torchref.contracts import LEARNER_NAMES
 from torchref.derivation.escape import clean
 from torchref.pieces import loops, plan, values, where
-from torchref.pieces.mistakes import LOSS, MP, NORMALISE, UPDATE, Mistake
+from torchref.pieces.mistakes import LOSS, MP, NORMALISE, RULE, UPDATE, Mistake
 
-CATALOGUE = [*MP, *LOSS, *UPDATE, *NORMALISE, *loops.TRAIN]
+CATALOGUE = [*MP, *LOSS, *RULE, *UPDATE, *NORMALISE, *loops.TRAIN]
 
 
 @dataclass
@@ -122,7 +122,7 @@ def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | No
             if as_counts:
                 notes.append("train's losses are counts of misclassified rows (read as error rates: count / m)")
             return None
-        if loops.shuffled_together(case, got):
+        if not perceptron and loops.shuffled_together(case, got):
             notes.append("train shuffles X and Y together each epoch (per-example SGD over a fresh order of the rows)")
             return None
         reading = loops.counted(case, got) if perceptron else None
@@ -176,7 +176,8 @@ def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contra
     elif mistake is not None:
         piece.mistake = mistake.name
         piece.cause = mistake.cause.replace("{detail}", detail)
-        line = (mistake.where(code) if mistake.where and code else None) or (
+        locate = (lambda c: where.defining(c, piece.first_wrong)) if mistake.where is where.defining else mistake.where
+        line = (locate(code) if locate and code else None) or (
             where.defining(code, piece.first_wrong) if code and not mistake.mechanism else None
         )
     elif piece.name == "train" and code is not None and where.separate_shuffles(code):
@@ -205,7 +206,18 @@ def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contra
 
 
 def _verified(name: str, failures: list, code, contract) -> tuple[Mistake | None, str]:
-    """The first catalogued mistake of this piece that reproduces the learner's values on every failing case."""
+    """The catalogued mistake of this piece that reproduces the learner's values on every failing case.
+
+    When several do (the cases cannot tell them apart), the one whose construct is in the learner's code is
+    stated; if that leaves more than one, or none, no cause is stated.
+    """
+    verified = list(_reproducing(name, failures, code, contract))
+    if len(verified) > 1:
+        verified = [(m, d) for m, d in verified if m.where is not None and code is not None and m.where(code)]
+    return verified[0] if len(verified) == 1 else (None, "")
+
+
+def _reproducing(name: str, failures: list, code, contract):
     for mistake in CATALOGUE:
         if mistake.piece != name or (mistake.only and not set(mistake.only) <= set(contract.names)):
             continue
@@ -225,8 +237,7 @@ def _verified(name: str, failures: list, code, contract) -> tuple[Mistake | None
             keys.append(reproduced.get("_key"))
             details.append(reproduced.get("_detail", ""))
         if explained and details and len({repr(k) for k in keys}) == 1:
-            return mistake, details[0]
-    return None, ""
+            yield mistake, details[0]
 
 
 def _small_case(failures: list) -> dict:

@@ -36,7 +36,7 @@ def agrees(case, values: dict, expected: dict) -> bool:
 def counted(case, values: dict) -> dict | None:
     """The values with losses given as counts of misclassified rows read as error rates (the perceptron's)."""
     losses = np.asarray(values.get("losses", []), np.float64)
-    if losses.size and np.all(losses == np.round(losses)) and losses.max() > 1:
+    if losses.size and np.all(losses == np.round(losses)):
         return {**values, "losses": losses / case.extra["m"]}
     return None
 

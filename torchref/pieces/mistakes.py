@@ -148,6 +148,32 @@ LOSS = [
 ]  # fmt: skip
 
 
+# --- the perceptron's rule (a backward without a gradient: judged as a piece) ------------------------------
+
+
+def _rule(case, dZ=None, sums=False, db_with_x=False):
+    X, m = case.args["X"], case.extra["m"]
+    dZ = case.expected["dZ"] if dZ is None else dZ
+    scale = 1 if sums else 1 / m
+    db = np.sum(X * dZ if db_with_x else dZ, axis=0, keepdims=True) * scale
+    return {"dZ": dZ, "dW": (X.T @ dZ) * scale, "db": db}
+
+
+RULE = [
+    Mistake("backward-missing-one-over-m", "backward",
+            "dW and db are the sums over the rows, m times the notes' average: dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ",
+            lambda c, v: _rule(c, sums=True), lambda code: where.defining(code, "dW"), only=("backward",)),
+    Mistake("backward-b-with-x", "backward",
+            "db multiplies dZ by the inputs X like a weight's gradient: b (w0) has a constant input 1, so "
+            "db = (1/m) Σ dZ",
+            lambda c, v: _rule(c, db_with_x=True), lambda code: where.defining(code, "db"), only=("backward",)),
+    Mistake("backward-z-for-a", "backward",
+            "dZ = Z − Y takes the pre-activation Z where the rule takes the step's output: dZ = A − Y",
+            lambda c, v: _rule(c, dZ=c.args["cache"]["Z"] - c.args["Y"]), lambda code: where.defining(code, "dZ"),
+            only=("backward",)),
+]  # fmt: skip
+
+
 # --- the update ---------------------------------------------------------------------------------------------
 
 

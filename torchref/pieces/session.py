@@ -34,12 +34,15 @@ class Course:
     def merge(self, report, result: dict, outputs, source: bytes, filename: str, backward_judged: bool) -> None:
         """Judge the pieces, then decide the report: its pieces, its first wrong piece, its notes and verdict."""
         found = self.found(result)
-        pieces, notes = pieces_judge.judge(self.pair, self.cases, result, outputs, source, filename)
+        chain = self.pair.differentiable  # the backward's own judge, link by link
+        skip = ("backward",) if chain else ()
+        pieces, notes = pieces_judge.judge(self.pair, self.cases, result, outputs, source, filename, skip)
         by_name = {p.name: p for p in pieces}
         backward = by_name.get("backward")
         if backward is not None:
-            backward.status = "judged" if backward_judged else "not found"
-            backward.verdict = report.verdict if backward_judged else ""
+            if chain:
+                backward.status = "judged" if backward_judged else "not found"
+                backward.verdict = report.verdict if backward_judged else ""
             update = by_name.get("update")
             if (
                 backward.verdict == "wrong"
@@ -68,7 +71,7 @@ class Course:
             return
         report.verdict, report.first_wrong_piece = "wrong", first.name
         report.cases = max(report.cases, sum(p.cases for p in pieces))
-        if first.name == "backward":
+        if first.name == "backward" and chain:
             return  # the backward's judge has said it all
         report.first_wrong, report.mistake, report.cause, report.line = (
             first.first_wrong,

@@ -13,7 +13,7 @@ import numpy as np
 from torchref.parity import DEFAULT_TOLERANCES
 
 # the names a piece's values are compared in, before the parameters (the first wrong one is reported)
-ORDER = {"forward": ("A",), "loss": ("J",), "train": ("losses",), "fit": ("theta",)}
+ORDER = {"forward": ("A",), "loss": ("J",), "backward": ("dZ", "dW", "db"), "train": ("losses",), "fit": ("theta",)}
 
 
 def read(case, got: dict, types: dict) -> tuple[dict, str]:
@@ -27,10 +27,11 @@ def read(case, got: dict, types: dict) -> tuple[dict, str]:
         values = {"A": got["0"]}
         values.update({k: got[f"1.{k}"] for k in case.expected if k != "A" and f"1.{k}" in got})
         return values, ""
-    if case.piece in ("update", "step"):
+    if case.piece in ("update", "step", "backward"):
         values = {k: got[k] for k in case.expected if k in got}
         missing = [k for k in case.expected if k not in values]
-        return values, (f"update returned no {', '.join(missing)} (a dict of the parameters)" if missing else "")
+        what = "the gradients" if case.piece == "backward" else "the parameters"
+        return values, (f"{_fn(case)} returned no {', '.join(missing)} (a dict of {what})" if missing else "")
     if case.piece == "train":
         if top not in ("tuple", "list") or not any(k.startswith("0.") for k in got):
             return {}, f"train must return (params, losses), got {top}"
