@@ -24,6 +24,7 @@ from functools import partial
 import numpy as np
 
 from . import _checks
+from . import train as _train
 from .activations import HIDDEN, sigmoid, softmax
 from .losses import LOG_CLAMP, bce
 
@@ -137,9 +138,12 @@ def backward(X, Y, params, cache, activation: str = "tanh", output: str = "sigmo
 def model(activation: str = "tanh", output: str = "sigmoid"):
     """The deep network with its configuration bound, as an object with forward/loss/backward."""
     _config(activation, output)
-    return types.SimpleNamespace(
+    bound = types.SimpleNamespace(
         name=f"deep[{activation}->{output}]",
         forward=partial(forward, activation=activation, output=output),
         loss=partial(loss, output=output),
         backward=partial(backward, activation=activation, output=output),
+        update=_train.update,
     )
+    bound.train = _train.trainer(bound)
+    return bound

@@ -46,7 +46,7 @@ def forward(X, theta: int, inhibitory=None) -> np.ndarray:
     return ((z >= theta) & ~blocked).astype(np.int8)       # (m, 1)
 
 
-def fit(X, Y, inhibitory=None):
+def search(X, Y, inhibitory=None):
     """The threshold θ (and mask) that reproduce Y exactly.
 
     With `inhibitory` given, θ is searched over 0..n+1; otherwise every mask is tried too,
@@ -69,3 +69,17 @@ def fit(X, Y, inhibitory=None):
             if np.array_equal(forward(X, theta, mask), Y):
                 return theta, mask
     raise ValueError("no threshold and inhibitory mask of an MP neuron reproduce Y (not linearly separable?)")
+
+
+def fit(X, Y, inhibitory=None):
+    """The contract's fit: the smallest θ that reproduces Y with these inhibitory inputs (None: none), or None.
+
+    Unlike `search`, the mask is given, never searched, and no θ (XOR) is None, not an error.
+    """
+    X = boolean_inputs("X", X)
+    try:
+        return search(X, Y, np.zeros(X.shape[1], int) if inhibitory is None else inhibitory)[0]
+    except ValueError as exc:
+        if "no threshold" in str(exc):
+            return None
+        raise

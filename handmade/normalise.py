@@ -38,3 +38,15 @@ class MinMax:
     def inverse(self, X_scaled):
         X_scaled = self._x(X_scaled)
         return X_scaled * (self.high - self.low) + self.low  # (m, n)
+
+
+def normalise(X):
+    """The contract's normalise: X (m, n) min–max scaled per column with its own minima and maxima."""
+    X = _checks.matrix("X", X)
+    return MinMax.fit(X).transform(X)
+
+
+def denormalise(X_scaled, low, high):
+    """The contract's denormalise: x = x' (high − low) + low, with low and high (1, n) of the training data."""
+    low = _checks.matrix("low", low, rows=1)
+    return MinMax(low, _checks.matrix("high", high, dtype=low.dtype, rows=1, cols=low.shape[1])).inverse(X_scaled)

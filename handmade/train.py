@@ -58,3 +58,19 @@ def gradient_descent(model, X, Y, params, lr: float, steps: int):
         losses.append(J)
         if t == steps:
             return current, np.array(losses)
+
+
+def update(params, grads, lr: float):
+    """One step W ← W − α dW for every parameter W (the contract's `update`); `params` is not modified."""
+    lr = _checks.learning_rate("lr", lr)
+    return {key: value - np.asarray(lr, value.dtype) * grads["d" + key] for key, value in params.items()}
+
+
+def trainer(model):
+    """The contract's `train(X, Y, params, lr, steps) -> (params, losses)` of a model: `gradient_descent` bound."""
+
+    def train(X, Y, params, lr: float, steps: int):
+        """`steps` updates from `params`: (the final parameters, J before each update then the final J)."""
+        return gradient_descent(model, X, Y, params, lr, steps)
+
+    return train

@@ -203,10 +203,10 @@ BAD_INPUTS = [
         r"Y must have shape \(2, 3\)",
     ),
     ("deep-k-zero", lambda p: deep.init_params(2, [3], k=0), ValueError, r"k must be a positive integer, got 0"),
-    ("mp-Y-not-binary", lambda p: mp_neuron.fit([[0, 1], [1, 1]], [0.5, 1]), ValueError, r"Y must be 0/1"),
+    ("mp-Y-not-binary", lambda p: mp_neuron.search([[0, 1], [1, 1]], [0.5, 1]), ValueError, r"Y must be 0/1"),
     (
         "mp-too-many-inputs",
-        lambda p: mp_neuron.fit(np.zeros((1, 13)), [0]),
+        lambda p: mp_neuron.search(np.zeros((1, 13)), [0]),
         ValueError,
         r"X has 13 inputs; the mask search handles at most 12",
     ),

@@ -30,14 +30,14 @@ GATES = {
 )
 def test_mp_neuron_fits_gates_by_threshold(gate, theta, inhibitory):
     X, Y = GATES[gate]
-    fitted_theta, mask = mp_neuron.fit(X, Y)
+    fitted_theta, mask = mp_neuron.search(X, Y)
     assert (fitted_theta, mask.astype(int).tolist()) == (theta, inhibitory)
     np.testing.assert_array_equal(mp_neuron.forward(X, fitted_theta, mask).ravel(), Y)
 
 
 def test_mp_neuron_cannot_fit_xor():
     with pytest.raises(ValueError, match="no threshold"):
-        mp_neuron.fit(*GATES["XOR"])
+        mp_neuron.search(*GATES["XOR"])
 
 
 def test_mp_neuron_refuses_non_boolean_inputs():

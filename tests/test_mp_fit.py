@@ -18,7 +18,7 @@ from torchref_handmade import mp_neuron
 
 def _fit_both(X, Y, inhibitory=None):
     X, Y = np.array(X, float), np.array(Y, float).reshape(-1, 1)
-    theta, mask = mp_neuron.fit(X, Y, inhibitory)
+    theta, mask = mp_neuron.search(X, Y, inhibitory)
     if inhibitory is None:
         t_theta, t_mask = models.mp_fit(torch.from_numpy(X), torch.from_numpy(Y))
         assert (t_theta, t_mask.tolist()) == (theta, mask.tolist()), "the torch twin searches in the same order"
@@ -37,8 +37,8 @@ def test_all_zero_targets_need_a_threshold_above_n(n):
 
 
 def test_all_zero_targets_with_a_given_mask_search_theta_up_to_n_plus_1():
-    assert mp_neuron.fit(_table(2), np.zeros(4), inhibitory=[0, 0])[0] == 3
-    assert mp_neuron.fit(_table(2), np.zeros(4), inhibitory=[0, 1])[0] == 2  # one excitatory input: θ = 2
+    assert mp_neuron.search(_table(2), np.zeros(4), inhibitory=[0, 0])[0] == 3
+    assert mp_neuron.search(_table(2), np.zeros(4), inhibitory=[0, 1])[0] == 2  # one excitatory input: θ = 2
 
 
 def test_all_one_targets_take_theta_zero():
@@ -75,9 +75,9 @@ def test_partial_tables_of_the_notes_gates():
 
 def test_no_fit_raises():
     with pytest.raises(ValueError, match="no threshold and inhibitory mask"):
-        mp_neuron.fit(_table(2), [0, 1, 1, 0])  # XOR
+        mp_neuron.search(_table(2), [0, 1, 1, 0])  # XOR
     with pytest.raises(ValueError, match="no threshold and inhibitory mask"):
-        mp_neuron.fit([[1.0, 0.0], [1.0, 0.0]], [0, 1])  # one row, two labels
+        mp_neuron.search([[1.0, 0.0], [1.0, 0.0]], [0, 1])  # one row, two labels
 
 
 def test_forward_blocks_on_any_inhibitory_input_and_counts_the_others():

@@ -9,6 +9,9 @@ Importing this package is cheap (torch loads on first use):
 """
 
 
+FUNCTIONS = ("loss", "update", "train", "fit", "normalise", "denormalise")  # besides backward and forward
+
+
 def check(path=None, model: str | None = None, *, backward=None, forward=None, source=None, **kwargs):
     """Judge a derivation and return its report (`torchref.derivation.FileReport`).
 
@@ -34,14 +37,17 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         path, backward = None, path
     if model is None:
         raise TypeError("model is required: torchref.check(..., model='shallow')")
+    functions = {name: kwargs.pop(name) for name in FUNCTIONS if kwargs.get(name) is not None}
     check_option_names(kwargs)
-    given = [name for name, v in (("path", path), ("backward", backward), ("source", source)) if v is not None]
-    if forward is not None and backward is None:
-        raise TypeError("forward=... needs backward=... too (backward is what is judged)")
-    if not given or (len(given) > 1 and given != ["path", "source"]):
-        raise TypeError(f"give one of path, backward=fn or source=..., got {', '.join(given) or 'none'}")
+    if forward is not None:
+        functions["forward"] = forward
     if backward is not None:
-        src = sources.from_functions(backward, forward)
+        functions = {"backward": backward, **functions}
+    given = [name for name, v in (("path", path), ("functions", functions), ("source", source)) if v]
+    if not given or (len(given) > 1 and given != ["path", "source"]):
+        raise TypeError(f"give one of path, the functions (backward=fn, loss=fn, ...) or source=..., got {', '.join(given) or 'none'}")
+    if functions:
+        src = sources.from_functions(**functions)
         data = src.text.encode("utf-8")
     elif isinstance(source, str):
         src = sources.from_text(source, Path(path).name if path is not None else "cell")

@@ -647,7 +647,7 @@ class MPNeuronPair(ModelPair):
         return Sample(shape, dtype, seed, X, Y, {}, truth=TruthTable(theta, inhibitory, rows))
 
     def handmade(self, s: Sample) -> dict:
-        theta, mask = mp_neuron.fit(s.truth.rows, s.Y)
+        theta, mask = mp_neuron.search(s.truth.rows, s.Y)
         return {
             "A": mp_neuron.forward(s.X, s.truth.theta, s.truth.inhibitory),
             "fit.A": mp_neuron.forward(s.truth.rows, theta, mask),
@@ -671,7 +671,7 @@ class MPNeuronPair(ModelPair):
         return _stack([(np.abs(A - s.Y).mean(), params)])  # J: the error rate
 
     def handmade_train(self, s: Sample, steps: int) -> dict:
-        return self._fitted("handmade", *mp_neuron.fit(s.X, s.Y), s)
+        return self._fitted("handmade", *mp_neuron.search(s.X, s.Y), s)
 
     def torch_train(self, s: Sample, steps: int) -> dict:
         theta, mask = models.mp_fit(torch.from_numpy(s.X), torch.from_numpy(s.Y))

@@ -9,6 +9,7 @@ that says why not. It never runs the learner's code: the judge does, in its own 
 from __future__ import annotations
 
 import ast
+import itertools
 import errno
 import fnmatch
 import inspect
@@ -20,11 +21,12 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from torchref.contracts import MP_NEURON, NORMALISE, TRAINABLE
 from torchref.derivation.escape import clean
 from torchref.derivation.report import FileReport
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
-CONTRACT = ("forward", "backward")  # the functions a derivation defines
+CONTRACT = tuple(dict.fromkeys(n for c in (TRAINABLE, MP_NEURON, NORMALISE) for n in c.names))  # what a file defines
 MAX_BYTES = {".py": 1 << 20, ".ipynb": 64 << 20}  # a notebook carries its figures
 MAX_DEPTH = 8  # folders below a student's folder
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
@@ -83,18 +85,20 @@ class Source:
 # ---- function objects (a notebook's `def backward`) -------------------------------------
 
 
-def from_functions(backward, forward=None) -> Source:
-    """The source of `backward` (and `forward`) with the imports, helpers and constants they use.
+def from_functions(backward=None, forward=None, **more) -> Source:
+    """The source of the contract's functions given (`backward`, `forward`, `loss=`, ...) with the imports,
+    helpers and constants they use.
 
     Module objects become import lines, functions of the same notebook or module come with
     their own source, numbers and strings are written out; anything else (an array, an
     object) is left out with a warning, and the learner's process then names it.
     """
-    roles = [("backward", backward)] + ([("forward", forward)] if forward is not None else [])
+    roles = [(r, f) for r, f in (("backward", backward), ("forward", forward), *more.items()) if f is not None]
     for role, fn in roles:
         _function(role, fn)
-    if forward is not None and forward is not backward and forward.__name__ == backward.__name__:
-        raise SourceError(f"forward and backward are two functions with one name {backward.__name__!r}: rename one")
+    for (r1, f1), (r2, f2) in itertools.combinations(roles, 2):
+        if f1 is not f2 and f1.__name__ == f2.__name__:
+            raise SourceError(f"{r2} and {r1} are two functions with one name {f1.__name__!r}: rename one")
     chunks: list[tuple[str, str]] = []  # (function name, its source)
     header: list[str] = []  # imports and constants
     aliases: list[str] = []  # `role = name` lines, after every definition
@@ -133,7 +137,7 @@ def from_functions(backward, forward=None) -> Source:
     for line in aliases:
         lines.append(line)
         labels.append("(names)")
-    return Source(backward.__name__, "\n".join(lines) + "\n", labels, warnings)  # labels say the function
+    return Source(roles[0][1].__name__, "\n".join(lines) + "\n", labels, warnings)  # labels say the function
 
 
 def _function(role: str, fn) -> None:
