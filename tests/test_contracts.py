@@ -37,7 +37,14 @@ HANDMADE = {
 def submission(model: str) -> str:
     """One self-contained file: the handmade modules' own text as a package `hm` (the judge's sandbox cannot
     import the installed reference), then the contract's names taken from it."""
-    lines = ["import sys", "import types", "", "hm = types.ModuleType('hm')", "hm.__path__ = []", "sys.modules['hm'] = hm"]
+    lines = [
+        "import sys",
+        "import types",
+        "",
+        "hm = types.ModuleType('hm')",
+        "hm.__path__ = []",
+        "sys.modules['hm'] = hm",
+    ]
     for name in MODULES:
         text = (HANDMADE_DIR / f"{name}.py").read_text(encoding="utf-8")
         lines += [

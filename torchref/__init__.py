@@ -8,7 +8,6 @@ Importing this package is cheap (torch loads on first use):
     torchref.assert_derivation("derivation.py", model="shallow")      # AssertionError with the report
 """
 
-
 FUNCTIONS = ("loss", "update", "train", "fit", "normalise", "denormalise")  # besides backward and forward
 
 
@@ -45,7 +44,10 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         functions = {"backward": backward, **functions}
     given = [name for name, v in (("path", path), ("functions", functions), ("source", source)) if v]
     if not given or (len(given) > 1 and given != ["path", "source"]):
-        raise TypeError(f"give one of path, the functions (backward=fn, loss=fn, ...) or source=..., got {', '.join(given) or 'none'}")
+        raise TypeError(
+            "give one of path, the functions (backward=fn, loss=fn, ...) or source=..., "
+            f"got {', '.join(given) or 'none'}"
+        )
     if functions:
         src = sources.from_functions(**functions)
         data = src.text.encode("utf-8")

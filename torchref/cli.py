@@ -380,6 +380,11 @@ def _compare(args) -> int:
     if args.lr is not None and not (args.lr > 0 and args.lr < float("inf")):
         print(f"torchref: error: --lr must be finite and > 0, got {args.lr}", file=sys.stderr)
         return 2
+    from torchref.registry import REGISTRY
+
+    if args.model and REGISTRY[args.model].model is None:
+        print(f"torchref: error: MODEL {args.model} has no model to train or predict with", file=sys.stderr)
+        return 2
     if args.all and args.hidden:
         print("torchref: error: --hidden sets one model's widths; --all trains each with its own", file=sys.stderr)
         return 2

@@ -146,7 +146,7 @@ def template(model: str, h=None) -> str:
     """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
     pair = get(model)
     if not pair.differentiable:
-        raise ValueError(f"model must have a backward pass (logistic, shallow, deep_*), got {model!r}")
+        return _contract_template(pair)
     shape = shape_for(pair, 3, 2, h)
     chain = pair.chain(shape)
     suffixes = pair.suffixes(shape)
@@ -187,3 +187,22 @@ def template(model: str, h=None) -> str:
     grads = ", ".join(f'"{n}": {n}' for n in backward_names)
     out += [f"    return {{{grads}}}", ""]
     return "\n".join(out)
+
+
+def _contract_template(pair) -> str:
+    """Every function of an entry's contract, its signature and what it computes, `...` where the lines go."""
+    out = [
+        f'"""My {pair.name}: {pair.description}.',
+        "",
+        f"Check it with:  torchref check {{FILE}} --model {pair.name}",
+        "",
+        "The checker judges every function below that the file defines (delete the ones you do not write).",
+        '"""',
+        "",
+        "import numpy as np",
+    ]
+    for function in pair.contract.functions:
+        out += ["", "", f"def {function.signature}:", f'    """{function.doc}"""']
+        returned = function.returns.strip("()")
+        out += [f"    {name.strip()} = ..." for name in returned.split(",")] + [f"    return {returned}"]
+    return "\n".join(out) + "\n"

@@ -700,7 +700,7 @@ class NormalisePair(ModelPair):
     description = "min–max normalisation per column and its inverse (rain 0–20 mm, rent 500–3000 → [0, 1])"
     contract = contracts.NORMALISE
     shapes = tuple(Shape(m, n) for m, n in [(2, 1), (3, 2), (6, 2), (5, 3), (64, 8)])
-    training = Training(lr=0.0, steps=0)
+    training = Training(lr=0.0, steps=0)  # nothing to train: `torchref compare` has no run of it
 
     def random_shape(self, rng) -> Shape:
         return Shape(int(rng.integers(2, 65)), int(rng.integers(1, 9)))
@@ -710,7 +710,9 @@ class NormalisePair(ModelPair):
 
     def sample(self, shape: Shape, dtype: str, seed: int) -> Sample:
         rng = np.random.default_rng(seed)
-        X = rng.uniform(0, 20, (shape.m, shape.n)) * rng.uniform(1, 150, (1, shape.n)) + rng.uniform(0, 500, (1, shape.n))
+        X = rng.uniform(0, 20, (shape.m, shape.n)) * rng.uniform(1, 150, (1, shape.n)) + rng.uniform(
+            0, 500, (1, shape.n)
+        )
         X[0], X[-1] = X.min(axis=0) - 1, X.max(axis=0) + 1  # no constant column, even at m = 2
         return Sample(shape, dtype, seed, X.astype(dtype), np.zeros((shape.m, 1), dtype), {})
 

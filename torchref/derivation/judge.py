@@ -216,7 +216,9 @@ class Session:
         self.batch = None
         pair = REGISTRY.get(model)
         if pair is None or pair.contract is None:  # the caller's argument: refused, as a bad number of cases is
-            known = [name for name, p in REGISTRY.items() if p.contract is not None]
+            known = sorted(
+                (n for n, p in REGISTRY.items() if p.contract is not None), key=lambda n: not REGISTRY[n].differentiable
+            )
             raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
         try:
             drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)

@@ -282,7 +282,9 @@ def _watch(name, value, watched):
 
 
 def _changed(now, before):
-    return not (isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before, equal_nan=True))
+    return not (
+        isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before, equal_nan=True)
+    )
 
 
 def _call(call, module, job, inputs, returned, path, out):

@@ -9,10 +9,10 @@ that says why not. It never runs the learner's code: the judge does, in its own 
 from __future__ import annotations
 
 import ast
-import itertools
 import errno
 import fnmatch
 import inspect
+import itertools
 import os
 import re
 import stat

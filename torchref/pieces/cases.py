@@ -57,7 +57,7 @@ def draw(pair, seed: int) -> list[Case]:
 
 
 def _both_labels(Y: np.ndarray) -> np.ndarray:
-    if Y.shape[0] >= 2 and Y.shape[1] == 1 and np.all(Y == Y[0]):
+    if Y.shape[0] >= 2 and Y.shape[1] == 1 and np.all(Y[0] == Y):
         Y = Y.copy()
         Y[0] = 1 - Y[0]
     return Y

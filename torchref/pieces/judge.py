@@ -144,7 +144,9 @@ def _edge_note(case, failure: _Failure | None) -> list[str]:
         return []
     what = f"{case.piece} on {case.label}"
     if failure.error:
-        return [f"{what} raises {clean(failure.error.get('type', 'an error'))}: reported on its own, not in the verdict"]
+        return [
+            f"{what} raises {clean(failure.error.get('type', 'an error'))}: reported on its own, not in the verdict"
+        ]
     finite = [np.all(np.isfinite(np.asarray(v, np.float64))) for v in failure.values.values() if v is not None]
     if case.kind == "saturated" and not all(finite):
         return [f"{what}: J is inf/NaN (log of 0); clip a to [ε, 1 − ε] (np.clip) so that a saturated σ keeps J "

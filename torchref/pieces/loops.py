@@ -68,9 +68,10 @@ def shuffled_together(case, values: dict) -> bool:
             return all(same(values[k], params[k], case.dtype) for k in params if k in values)
         for order in itertools.permutations(range(m)):
             after = sgd_trajectory(model, a["X"][list(order)], a["Y"][list(order)], params, a["lr"], 1)
-            if same(losses[epoch + 1], after["losses"][-1], case.dtype):
-                if search({k: after[k] for k in params}, epoch + 1):
-                    return True
+            if same(losses[epoch + 1], after["losses"][-1], case.dtype) and search(
+                {k: after[k] for k in params}, epoch + 1
+            ):
+                return True
         return False
 
     return bool(same(losses[0], _run(case, "batch")["losses"][0], case.dtype)) and search(a["params"], 0)
@@ -116,7 +117,9 @@ def _schedule(case, values):
 
     def distance(r):
         ref = _run(case, "batch", schedule=lambda t: r**t)
-        return sum(float(np.sum((np.asarray(values[k], np.float64) - ref[k]) ** 2)) for k in _params(ref) if k in values)
+        return sum(
+            float(np.sum((np.asarray(values[k], np.float64) - ref[k]) ** 2)) for k in _params(ref) if k in values
+        )
 
     grid = np.linspace(0.5, 1.5, 101)
     best = grid[int(np.argmin([distance(r) for r in grid]))]
@@ -182,7 +185,8 @@ TRAIN = [
     Mistake("train-sgd-one-over-m", "train",
             "each per-row step is divided by m: one row's gradient (a batch of m = 1) takes the full step α x dz; "
             "the 1/m belongs to the batch rule's average",
-            lambda c, v: _kinded("per-example", scale=1 / c.extra["m"])(c, v), lambda code: where.innermost(code, divides_by_m=True),
+            lambda c, v: _kinded("per-example", scale=1 / c.extra["m"])(c, v),
+            lambda code: where.innermost(code, divides_by_m=True),
             only=("backward",)),
     Mistake("train-rows-stale-output", "train",
             "every row's output a is taken from the start of the epoch (stale): the updates add up to one batch "

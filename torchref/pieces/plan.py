@@ -24,12 +24,16 @@ def build(contract: Contract, cases: list[Case]) -> tuple[dict, dict]:
     for case in cases:
         key = PREFIX + case.id
         if case.piece == "step":  # the learner's backward, then their update on its gradients
-            calls.append({"id": key + "_bw", "fn": "backward", "args": _args(key, inputs, case.args, "X Y params cache")})
+            calls.append(
+                {"id": key + "_bw", "fn": "backward", "args": _args(key, inputs, case.args, "X Y params cache")}
+            )
             args = _args(key, inputs, case.args, "params") + [["grads", {"ret": key + "_bw"}]]
             calls.append({"id": key, "fn": "update", "args": args + _args(key, inputs, case.args, "lr")})
             continue
         function = contract[case.piece]
-        calls.append({"id": key, "fn": case.piece, "args": _args(key, inputs, case.args, function.args + function.optional)})
+        calls.append(
+            {"id": key, "fn": case.piece, "args": _args(key, inputs, case.args, function.args + function.optional)}
+        )
     names = {name: contract.spellings(name) for name in contract.names}
     return inputs, {"names": names, "calls": calls}
 

@@ -121,7 +121,11 @@ def _assigned(code: Code, name: str, before: int, key: str = "") -> int | None:
             hits = [e for e in (t.elts if isinstance(t, ast.Tuple) else [t]) if _name(e) == name]
             if not hits:
                 continue
-            if isinstance(node.value, ast.Call) and _called(node.value) in PASSTHROUGH and name in _names_in(node.value):
+            if (
+                isinstance(node.value, ast.Call)
+                and _called(node.value) in PASSTHROUGH
+                and name in _names_in(node.value)
+            ):
                 return _assigned(code, name, node.lineno, key) or node.lineno
             if isinstance(node.value, ast.Name) and node.value.id != name and not isinstance(hits[0], ast.Subscript):
                 return _assigned(code, node.value.id, node.lineno, key) or node.lineno
@@ -132,7 +136,9 @@ def _assigned(code: Code, name: str, before: int, key: str = "") -> int | None:
 
 
 def _is_empty(value) -> bool:
-    return isinstance(value, (ast.List, ast.Dict)) and not (getattr(value, "elts", None) or getattr(value, "keys", None))
+    return isinstance(value, (ast.List, ast.Dict)) and not (
+        getattr(value, "elts", None) or getattr(value, "keys", None)
+    )
 
 
 def compare_strict(code: Code) -> int | None:
@@ -159,7 +165,12 @@ def subtraction(code: Code) -> int | None:
     """The first assignment of one name minus another."""
     for node in _nodes(code, ast.Assign):
         v = node.value
-        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Sub) and isinstance(v.left, ast.Name) and isinstance(v.right, ast.Name):
+        if (
+            isinstance(v, ast.BinOp)
+            and isinstance(v.op, ast.Sub)
+            and isinstance(v.left, ast.Name)
+            and isinstance(v.right, ast.Name)
+        ):
             return node.lineno
     return None
 
@@ -167,9 +178,9 @@ def subtraction(code: Code) -> int | None:
 def sum_without_keepdims(code: Code) -> int | None:
     """A sum along an axis that drops it: (m,) where the contract keeps (m, 1)."""
     for node in _nodes(code, ast.Call):
-        if _called(node) in ("sum", "any", "max") and any(k.arg == "axis" for k in node.keywords):
-            if not any(k.arg == "keepdims" for k in node.keywords):
-                return node.lineno
+        keywords = {k.arg for k in node.keywords}
+        if _called(node) in ("sum", "any", "max") and "axis" in keywords and "keepdims" not in keywords:
+            return node.lineno
     return None
 
 
@@ -287,8 +298,11 @@ def one_log_term(code: Code) -> int | None:
 
 def min_without_axis(code: Code) -> int | None:
     for node in _nodes(code, ast.Call):
-        if _called(node) in ("min", "amin", "max", "amax") and not node.keywords and len(node.args) <= (
-            1 if isinstance(node.func, ast.Attribute) and _name(node.func.value) in ("np", "numpy") else 0
+        if (
+            _called(node) in ("min", "amin", "max", "amax")
+            and not node.keywords
+            and len(node.args)
+            <= (1 if isinstance(node.func, ast.Attribute) and _name(node.func.value) in ("np", "numpy") else 0)
         ):
             return node.lineno
     return None
@@ -315,9 +329,9 @@ def constant_array(code: Code) -> int | None:
     params = set(code.params())
     for node in _nodes(code, ast.Assign):
         v = node.value
-        if _called(v) in ("array", "asarray") and v.args and not (_names_in(v.args[0]) & params):
-            if not any(isinstance(n, ast.Call) for n in ast.walk(v.args[0])):
-                return node.lineno
+        constant = v.args and not any(isinstance(n, ast.Call) for n in ast.walk(v.args[0]))
+        if _called(v) in ("array", "asarray") and constant and not (_names_in(v.args[0]) & params):
+            return node.lineno
     return None
 
 
@@ -328,9 +342,13 @@ def innermost(code: Code, divides_by_m: bool = False) -> int | None:
     nested = [loop for loop in inner if any(loop is not o and loop in list(ast.walk(o)) for o in loops)]
     for loop in nested or inner:
         for node in (n for b in loop.body for n in ast.walk(b)):
-            if isinstance(node, ast.Assign):
-                if not divides_by_m or any(isinstance(n, ast.Name) and n.id == "m" for n in ast.walk(node.value)):
-                    return node.lineno
+            by_m = (
+                any(isinstance(n, ast.Name) and n.id == "m" for n in ast.walk(node.value))
+                if hasattr(node, "value")
+                else False
+            )
+            if isinstance(node, ast.Assign) and (not divides_by_m or by_m):
+                return node.lineno
     return None
 
 
