@@ -342,12 +342,9 @@ def innermost(code: Code, divides_by_m: bool = False) -> int | None:
     nested = [loop for loop in inner if any(loop is not o and loop in list(ast.walk(o)) for o in loops)]
     for loop in nested or inner:
         for node in (n for b in loop.body for n in ast.walk(b)):
-            by_m = (
-                any(isinstance(n, ast.Name) and n.id == "m" for n in ast.walk(node.value))
-                if hasattr(node, "value")
-                else False
-            )
-            if isinstance(node, ast.Assign) and (not divides_by_m or by_m):
+            if not isinstance(node, ast.Assign):
+                continue
+            if not divides_by_m or any(isinstance(n, ast.Name) and n.id == "m" for n in ast.walk(node.value)):
                 return node.lineno
     return None
 
