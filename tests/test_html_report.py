@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 import pytest
 from classroom import CRASH, INJECTION, SIGN, TANH, derivation, notebook
 
-from torchref import cli, html_report
-from torchref.derivation.report import FileReport
-from torchref.derivation.sources import submission
+from torchref import cli
+from torchref.checker.report import FileReport
+from torchref.checker.sources import submission
+from torchref.grading import classreport as html_report
 
 CHECK = ["--model", "shallow", "--cases", "3", "--seed", "4", "--quiet"]
 

@@ -10,7 +10,7 @@ Importing this package is cheap (torch loads on first use):
 
 
 def check(path=None, model: str | None = None, *, backward=None, forward=None, source=None, **kwargs):
-    """Judge a derivation and return its report (`torchref.derivation.FileReport`).
+    """Judge a derivation and return its report (`torchref.checker.FileReport`).
 
     Give one of:
     - `path`: a `.py` file, or a `.ipynb` notebook (its code cells that define the functions);
@@ -24,9 +24,9 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     """
     from pathlib import Path
 
-    from torchref.derivation import check as judge
-    from torchref.derivation import sources
-    from torchref.derivation.judge import check_option_names
+    from torchref.checker import check as judge
+    from torchref.checker import sources
+    from torchref.checker.batch import check_option_names
 
     if callable(path) and not isinstance(path, (str, bytes, Path)):  # torchref.check(backward, model=...)
         if backward is not None:

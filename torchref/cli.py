@@ -296,7 +296,7 @@ def _bench(args) -> int:
 
 
 def _explain(args) -> int:
-    from torchref.derivation import UnusableInput
+    from torchref.checker import UnusableInput
     from torchref.explain import explain
 
     try:
@@ -361,7 +361,7 @@ def _write_json(path, document) -> bool:
     """Write `document` to the --json PATH, if one was given; False (and one line on stderr) when it cannot."""
     if not path:
         return True
-    from torchref.gradebook import write_json
+    from torchref.grading.gradebook import write_json
 
     try:
         write_json(path, document)
@@ -426,7 +426,7 @@ def _compare(args) -> int:
 def _check(args) -> int:
     from pathlib import Path
 
-    from torchref.derivation import check
+    from torchref.checker import check
     from torchref.registry import DTYPES
 
     path = Path(args.path)
@@ -450,7 +450,7 @@ def _check(args) -> int:
     try:
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):
-            from torchref.gradebook import cli as gradebook
+            from torchref.grading.gradebook import cli as gradebook
 
             return gradebook(args, {**options, "jobs": args.jobs})  # folders, notebooks, scores, the class report
         report = check(path, args.model, **options)
@@ -462,7 +462,7 @@ def _check(args) -> int:
 
 
 def _autograder(args) -> int:
-    from torchref.autograder import cli as autograder
+    from torchref.grading.autograder import cli as autograder
 
     return autograder(args)
 

@@ -101,11 +101,10 @@ def _loss_text(pair) -> str:
 
 def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
     """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
-    from torchref.derivation import protocol
-    from torchref.derivation.escape import clean
-    from torchref.derivation.judge import Session
-    from torchref.derivation.judge import _problems as problems
-    from torchref.derivation.judge import _where as where
+    from torchref.checker.batch import Session
+    from torchref.checker.escape import clean
+    from torchref.checker.messages import problems, where
+    from torchref.checker.sandbox import protocol
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")

@@ -16,7 +16,7 @@ names (README, "Checking a derivation"). The package's parts:
   and walked in order.
 """
 
-from torchref.derivation.judge import check, check_many
-from torchref.derivation.report import SCHEMA, FileReport, TensorVerdict, UnusableInput
+from torchref.checker.batch import Interrupted, check, check_many
+from torchref.checker.report import SCHEMA, FileReport, TensorVerdict, UnusableInput
 
-__all__ = ["SCHEMA", "FileReport", "TensorVerdict", "UnusableInput", "check", "check_many"]
+__all__ = ["SCHEMA", "FileReport", "Interrupted", "TensorVerdict", "UnusableInput", "check", "check_many"]

@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport, TensorVerdict
-from torchref.derivation.sources import Entry, entries, finish, judge_path, read
+from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport, TensorVerdict
+from torchref.checker.sources import Entry, entries, finish, judge_path, read
 from torchref.registry import REGISTRY
 
 POINTS = 1.0  # per required gradient
@@ -114,8 +114,8 @@ def check_folder(path, model: str, recursive=False, pattern=None, progress=None,
 
 def judge_entries(found: list[Entry], model: str, progress=None, **options) -> list[FileReport]:
     """One graded report per entry, in order. Ctrl-C raises `Interrupted` holding the entries finished so far."""
-    from torchref.derivation import check_many
-    from torchref.derivation.judge import Interrupted
+    from torchref.checker import check_many
+    from torchref.checker.batch import Interrupted
 
     todo = [e for e in found if e.judged]
     try:
@@ -134,7 +134,7 @@ def judge_entries(found: list[Entry], model: str, progress=None, **options) -> l
 
 def label(report: FileReport, root: Path) -> str:
     """The report's file as the teacher reads it: relative to the folder that was checked."""
-    from torchref.derivation.escape import clean
+    from torchref.checker.escape import clean
 
     if not root.is_dir():
         return clean(report.file)
@@ -256,7 +256,7 @@ def cli(args, options: dict) -> int:
     if (args.recursive or args.pattern) and not root.is_dir():
         print(f"torchref: error: --recursive and --pattern need a folder, got the file {root}", file=sys.stderr)
         return 2
-    from torchref.derivation.judge import Interrupted
+    from torchref.checker.batch import Interrupted
 
     bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
     interrupted = False
@@ -307,6 +307,6 @@ def cli(args, options: dict) -> int:
 
 
 def _html(out, found, reports, root, args):
-    from torchref.html_report import write
+    from torchref.grading.classreport import write
 
     write(out, found, reports, root, args.model, hide=args.hide_values)

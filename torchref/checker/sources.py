@@ -20,8 +20,8 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torchref.derivation.escape import clean
-from torchref.derivation.report import FileReport
+from torchref.checker.escape import clean
+from torchref.checker.report import FileReport
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
 CONTRACT = ("forward", "backward")  # the functions a derivation defines
