@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import torchref
-from torchref.checker.sources import SourceError, from_functions, from_notebook
+from torchref.checker.intake import SourceError, from_functions, from_notebook
 
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()

@@ -10,11 +10,11 @@ import pytest
 import torchref
 from torchref import cli
 from torchref.checker import check, check_many
-from torchref.checker.sandbox import sandbox
 from torchref.checker.batch import Session
 from torchref.checker.cases import Reference, draw_cases
 from torchref.checker.escape import clean
 from torchref.checker.policy import scan_imports
+from torchref.checker.sandbox import sandbox
 from torchref.checker.sandbox.child import _valid_result
 from torchref.registry import REGISTRY
 

@@ -24,9 +24,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     """
     from pathlib import Path
 
-    from torchref.checker import check as judge
-    from torchref.checker import sources
-    from torchref.checker.batch import check_option_names
+    from torchref.checker import CheckOptions, Submission, judge_submissions
 
     if callable(path) and not isinstance(path, (str, bytes, Path)):  # torchref.check(backward, model=...)
         if backward is not None:
@@ -34,33 +32,25 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         path, backward = None, path
     if model is None:
         raise TypeError("model is required: torchref.check(..., model='shallow')")
-    check_option_names(kwargs)
+    options = CheckOptions.of(**kwargs)  # an unknown or bad option: one line naming it, before any file is read
     given = [name for name, v in (("path", path), ("backward", backward), ("source", source)) if v is not None]
     if forward is not None and backward is None:
         raise TypeError("forward=... needs backward=... too (backward is what is judged)")
     if not given or (len(given) > 1 and given != ["path", "source"]):
         raise TypeError(f"give one of path, backward=fn or source=..., got {', '.join(given) or 'none'}")
     if backward is not None:
-        src = sources.from_functions(backward, forward)
-        data = src.text.encode("utf-8")
+        submission = Submission.from_functions(backward, forward)
     elif isinstance(source, str):
-        src = sources.from_text(source, Path(path).name if path is not None else "cell")
-        data = src.text.encode("utf-8")
-    elif source is not None or str(path).endswith(".ipynb"):
-        if source is None:
-            entry = sources.read(Path(path), model)
-        elif isinstance(source, bytes):
-            entry = sources.submission(Path(path if path is not None else "cell.py"), source, "", model)
-        else:
-            raise TypeError(f"source must be the cell's text (str) or a file's bytes, got {type(source).__name__}")
-        if not entry.judged:
-            return entry.report
-        return sources.finish(entry, judge(sources.judge_path(entry), model, source=entry.data, **kwargs))
+        submission = Submission.from_text(source, Path(path).name if path is not None else "cell")
+    elif isinstance(source, bytes):
+        submission = Submission.from_bytes(Path(path if path is not None else "cell.py"), source, model)
+    elif source is not None:
+        raise TypeError(f"source must be the cell's text (str) or a file's bytes, got {type(source).__name__}")
     else:
-        return judge(path, model, **kwargs)
-    report = judge(Path(src.pyname), model, source=data, **kwargs)
-    report.file = src.name
-    return src.relabel(report)
+        submission = Submission.named(path, model)
+    if not submission.judged:
+        return submission.report
+    return judge_submissions([submission], model, options=options.with_jobs(1))[0]
 
 
 def assert_derivation(path=None, model: str | None = None, **kwargs):

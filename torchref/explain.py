@@ -105,11 +105,15 @@ def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: i
     from torchref.checker.escape import clean
     from torchref.checker.messages import problems, where
     from torchref.checker.sandbox import protocol
+    from torchref.checker.submission import Submission
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
-    if not path.is_file() or path.suffix != ".py":
-        raise ValueError(f"--file must be an existing .py file, got {path}")
+    submission = Submission.named(path, pair.name)  # a .py or a notebook, read once, as check reads it
+    if not submission.judged:
+        raise ValueError(f"--file {path}: {submission.report.reason}")
+    if submission.data is None:
+        raise ValueError(f"--file must be an existing .py file or notebook, got {path}")
     session = Session(
         pair.name,
         dtypes=[sample.dtype],
@@ -120,7 +124,7 @@ def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: i
         paths=[path],
     )
     try:
-        result, outputs, _ = session.run(path, path.read_bytes())
+        result, outputs, _ = session.run(submission.judge_path, submission.data)
     finally:
         session.close()
     errors = []  # in the judge's words, the learner's text escaped (the sandbox's result is untrusted)

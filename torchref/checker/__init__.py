@@ -4,19 +4,37 @@ A derivation is a Python file defining `backward(X, Y, params, cache) -> grads` 
 optionally `forward(X, params) -> (A, cache)`) for one registry model, with the notes'
 names (README, "Checking a derivation"). The package's parts:
 
+- `submission`: the front door: a path, a notebook, a cell's text or function objects made
+  into one `Submission` (`intake` turns each into source; `folder` lists a class's folder);
+- `options`: `CheckOptions`, every default of a check and its validation;
+- `cases`: the seed, the cases drawn once per batch, their depth, the reference cache;
+- `policy`: what a file may import and read;
+- `batch`: one `Session` (cases, reference, sandbox) per batch, parallel workers, `Interrupted`;
+- `judge`: one file's arrays compared along the notes' chain, and the verdict;
+- `messages`: the learner's sentences; `escape`: learner text made harmless to print;
 - `report`: what is said about a file (per tensor and as a whole), as text and JSON;
-- `diagnosis`: the notes' chain, what a link's own line gives, the kinds of mistakes;
-- `protocol`: the arrays and case keys that the judge and the learner's process exchange;
-- `sandbox`: where learners' files run (bubblewrap, or the basic fallback), one server per
-  batch and job, and the limits (`Limits`); `runner.py` is what runs there (the judge never
-  imports it);
-- `child`: one file through the batch's sandbox, and what comes back read as untrusted;
-- `escape`: learner text made harmless before it is printed or written;
-- `judge`: the batch's cases and their reference, drawn once; every file's arrays compared
-  and walked in order.
+- `diagnosis/`: the chain's causes, the catalogue of mistakes, the formula search, the
+  learner's source read for their line;
+- `sandbox/`: where learners' files run, and what crosses the boundary.
+
+The checker never imports `torchref.grading` nor the command line.
 """
 
-from torchref.checker.batch import Interrupted, check, check_many
+from torchref.checker.batch import Interrupted, check, check_many, judge_submissions
+from torchref.checker.options import DEFAULTS, CheckOptions
 from torchref.checker.report import SCHEMA, FileReport, TensorVerdict, UnusableInput
+from torchref.checker.submission import Submission
 
-__all__ = ["SCHEMA", "FileReport", "Interrupted", "TensorVerdict", "UnusableInput", "check", "check_many"]
+__all__ = [
+    "DEFAULTS",
+    "SCHEMA",
+    "CheckOptions",
+    "FileReport",
+    "Interrupted",
+    "Submission",
+    "TensorVerdict",
+    "UnusableInput",
+    "check",
+    "check_many",
+    "judge_submissions",
+]

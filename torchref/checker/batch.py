@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from torchref.checker import policy
@@ -21,12 +22,13 @@ from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.judge import judge_file
+from torchref.checker.options import CheckOptions
 from torchref.checker.report import FileReport, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import run_file
-from torchref.checker.sandbox.sandbox import Batch, Limits, SandboxError
-from torchref.registry import DTYPES, REGISTRY
-from torchref.sweep import check_sweep
+from torchref.checker.sandbox.sandbox import Batch, SandboxError
+from torchref.checker.submission import read_regular
+from torchref.registry import REGISTRY
 from torchref_handmade import _checks
 
 
@@ -36,39 +38,24 @@ class Session:
     def __init__(
         self,
         model: str,
-        cases: int = 20,
-        seed: int | None = None,
-        dtypes=DTYPES,
-        timeout: float = 60.0,
-        memory_mb: int = 4096,
-        import_timeout: float = 60.0,
+        options: CheckOptions | None = None,
         *,
-        sandbox: str = "auto",
-        cpu_seconds: int = 120,
-        file_mb: int = 256,
-        max_processes: int = 64,
-        output_mb: float | None = None,
-        allow_imports=(),
-        strict: bool = False,
         jobs: int = 1,
         paths=(),
-        hidden=None,
         depth_from=None,
         samples=None,
+        **given,
     ):
-        check_sweep(None, cases, dtypes)  # the caller's arguments, not the learner's file
-        for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
-            if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 < value < float("inf")):
-                raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-        _checks.positive_int("memory_mb", memory_mb)
+        """`options` (or the same names as keywords, `given`); `jobs` sandboxed servers; `paths` the batch's files
+        (their folders are closed to each file); `depth_from` the source whose depth a deep model is drawn at."""
+        options = CheckOptions.of(**given) if options is None else options.validated()
         _checks.positive_int("jobs", jobs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed must be an integer >= 0 or None (a fresh one), got {seed!r}")
-        self.limits = Limits(timeout, import_timeout, cpu_seconds, memory_mb, file_mb, max_processes, output_mb)
-        self.limits.check()
+        self.options = options
+        self.limits = options.limits()
+        cases, dtypes, strict = options.cases, options.dtypes, options.strict
         self.model, self.dtypes, self.strict = model, list(dtypes), strict
-        self.seed = fresh_seed() if seed is None else seed
-        self.allowed = sorted(set(allow_imports))
+        self.seed = fresh_seed() if options.seed is None else options.seed
+        self.allowed = sorted(set(options.allow_imports))
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
         pair = REGISTRY.get(model)
@@ -81,7 +68,7 @@ class Session:
             return
         try:
             drawn = draw_cases(pair, dtypes, cases, self.seed) if samples is None else list(samples)
-            self.samples = at_depth(pair, drawn, hidden, depth_from)
+            self.samples = at_depth(pair, drawn, options.hidden, depth_from)
         except UnusableInput as exc:
             self.problem = str(exc)
             return
@@ -98,7 +85,7 @@ class Session:
         )
         self.roots = policy.reference_roots(paths)
         try:
-            self.batch = Batch(sandbox, inputs, jobs)
+            self.batch = Batch(options.sandbox, inputs, jobs)
         except SandboxError as exc:
             self.problem = str(exc)
             return
@@ -195,82 +182,30 @@ def _watchdog(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-# the options of `check` (and of `torchref.check`) besides the file and the model
-OPTIONS = (
-    "cases",
-    "seed",
-    "dtypes",
-    "timeout",
-    "import_timeout",
-    "memory_mb",
-    "cpu_seconds",
-    "file_mb",
-    "max_processes",
-    "output_mb",
-    "sandbox",
-    "allow_imports",
-    "strict",
-    "hidden",
-)
-
-
-def check_option_names(options) -> None:
-    """A TypeError naming an option `check` does not take, with the nearest known one."""
-    import difflib
-
-    for name in options:
-        if name not in OPTIONS:
-            near = difflib.get_close_matches(name, OPTIONS, n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
-            raise TypeError(f"unknown option {name}={options[name]!r}{hint}; the options: {', '.join(OPTIONS)}")
-
-
-def check(
-    path,
-    model: str,
-    cases: int = 20,
-    seed: int | None = None,
-    dtypes=DTYPES,
-    timeout: float = 60.0,
-    memory_mb: int = 4096,
-    source: bytes | str | None = None,
-    import_timeout: float = 60.0,
-    **options,
-) -> FileReport:
+def check(path, model: str, *, source: bytes | str | None = None, **options) -> FileReport:
     """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
 
     The file is read once (or `source`, bytes or text, is used) and run from a private copy
-    in the sandbox (`options`: sandbox, cpu_seconds, file_mb, max_processes, output_mb,
-    allow_imports, strict; README, "Grading untrusted files"). `seed=None` draws a fresh
-    seed (or takes TORCHREF_SEED), recorded in the report. A deep model is judged at one
-    depth (`options["hidden"]`, widths such as (4, 3), for every case; else the depth the
-    file writes out: params["W3"] means two hidden layers; else the usual depth).
+    in the sandbox. `options` are `CheckOptions`' names (cases, seed, dtypes, timeout,
+    import_timeout, memory_mb, sandbox, cpu_seconds, file_mb, max_processes, output_mb,
+    allow_imports, strict, hidden; README, "Grading untrusted files"). `seed=None` draws a
+    fresh seed (or takes TORCHREF_SEED), recorded in the report. A deep model is judged at
+    one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
+    writes out: params["W3"] means two hidden layers; else the usual depth).
     """
-    check_option_names(options)
-    reports = check_many(
-        [(path, source)],
-        model,
-        jobs=1,
-        cases=cases,
-        seed=seed,
-        dtypes=dtypes,
-        timeout=timeout,
-        memory_mb=memory_mb,
-        import_timeout=import_timeout,
-        **options,
-    )
-    return reports[0]
+    return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
 
 
-def check_many(items, model: str, jobs: int | None = None, progress=None, **options) -> list[FileReport]:
+def check_many(items, model: str, progress=None, options: CheckOptions | None = None, **given) -> list[FileReport]:
     """One report per submission, in input order: `items` is an iterable of (path, source) pairs, or a folder.
 
     A folder means its *.py files, sorted by name. Every source is read before the first
     file runs, so no submission can change or delete another before it is judged. The cases
     and their reference are drawn once for the batch; `jobs` files run at a time (default:
     every core), each in its own child of the batch's sandbox. `progress` wraps the
-    iteration (e.g. tqdm).
+    iteration (e.g. tqdm). `options` (or their names as keywords, `given`): `CheckOptions`.
     """
+    options = CheckOptions.of(**given) if options is None else options.validated()
     if isinstance(items, (str, os.PathLike)):
         folder = Path(items)
         items = [(p, p.read_bytes()) for p in sorted(folder.glob("*.py")) if p.is_file()]
@@ -278,19 +213,35 @@ def check_many(items, model: str, jobs: int | None = None, progress=None, **opti
         items = [(Path(p), _read(p) if src is None else src) for p, src in items]
     if not items:
         return []
-    if options.get("seed") is None:  # one seed for the whole batch (every group of it), named in every report
-        options["seed"] = fresh_seed()
-    groups = _by_depth(model, items, options.get("hidden"))
+    if options.seed is None:  # one seed for the whole batch (every group of it), named in every report
+        options = replace(options, seed=fresh_seed())
+    groups = _by_depth(model, items, options.hidden)
     if len(groups) == 1:
-        return _batch(items, model, jobs, progress, options, groups[0][0])
+        return _batch(items, model, progress, options, groups[0][0])
     reports: list = [None] * len(items)
     try:
         for depth_from, where in groups:
-            for i, report in zip(where, _batch([items[i] for i in where], model, jobs, progress, options, depth_from)):
+            for i, report in zip(where, _batch([items[i] for i in where], model, progress, options, depth_from)):
                 reports[i] = report
     except Interrupted as exc:
         raise Interrupted([r for r in reports if r is not None] + exc.reports) from None
     return reports
+
+
+def judge_submissions(found: list, model: str, progress=None, options: CheckOptions | None = None, **given) -> list:
+    """One report per `Submission`, in order: those to judge in one batch (`check_many`), each finished as the
+    learner names things; the others with their own report. Ctrl-C raises `Interrupted` holding, in order,
+    the submissions finished so far (those judged, and those that are not submissions)."""
+    todo = [s for s in found if s.judged]
+    try:
+        judged = check_many([(s.judge_path, s.data) for s in todo], model, progress, options, **given)
+    except Interrupted as exc:
+        done = {r.file: r for r in exc.reports}
+        paths = {id(s): str(s.judge_path.resolve()) for s in todo}
+        finished = [s for s in found if not s.judged or paths[id(s)] in done]
+        raise Interrupted([s.finish(done[paths[id(s)]]) if s.judged else s.report for s in finished]) from None
+    judged = iter(judged)
+    return [s.finish(next(judged)) if s.judged else s.report for s in found]
 
 
 def _by_depth(model: str, items: list, hidden) -> list[tuple]:
@@ -308,18 +259,18 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
     return [(items[where[0]][1], where) for where in groups.values()]
 
 
-def _batch(items: list, model: str, jobs, progress, options: dict, depth_from) -> list[FileReport]:
+def _batch(items: list, model: str, progress, options: CheckOptions, depth_from) -> list[FileReport]:
     """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file."""
     import torch
     from threadpoolctl import threadpool_limits
 
-    jobs = jobs or os.cpu_count() or 1
+    jobs = options.jobs or os.cpu_count() or 1
     threads = torch.get_num_threads()
     # one thread for torch and NumPy's BLAS: a case's arrays are small, and the cores go to the files
     with threadpool_limits(limits=1, user_api="blas"):
         torch.set_num_threads(1)
         session = Session(
-            model, jobs=min(jobs, len(items)), paths=[p for p, _ in items], depth_from=depth_from, **options
+            model, options, jobs=min(jobs, len(items)), paths=[p for p, _ in items], depth_from=depth_from
         )
         done: list = [None] * len(items)
         try:
@@ -338,8 +289,6 @@ def _batch(items: list, model: str, jobs, progress, options: dict, depth_from) -
 def _read(path) -> bytes | None:
     """A regular file's bytes (read as a folder's entries are: a FIFO never blocks), else None (the judge then says
     what the path is)."""
-    from torchref.checker.sources import read_regular
-
     try:
         return read_regular(Path(path))
     except OSError:

@@ -74,9 +74,7 @@ def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
     """The samples at one depth: `hidden` if given, else the depth the file writes out, else the usual one."""
     depths = [len(s.hidden) for s in pair.shapes]
     if hidden is not None:
-        hidden = tuple(hidden)
-        if not hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
-            raise ValueError(f"hidden must be positive layer widths such as (4, 3), got {hidden!r}")
+        hidden = tuple(hidden)  # validated with the other options (CheckOptions)
         if len(set(depths)) == 1 and depths[0] != len(hidden):
             raise UnusableInput(
                 f"hidden: model {pair.name} has {depths[0]} hidden layer(s), got {len(hidden)} width(s) {hidden}"

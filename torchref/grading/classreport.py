@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 
 from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport
-from torchref.grading.gradebook import label, write_file, write_json
+from torchref.grading.writers import label, write_file, write_json
 
 COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """
