@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ast
 import sys
-import threading
 from pathlib import Path
 
 import torchref
+from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.report import UnusableInput
 
@@ -25,15 +25,11 @@ REFERENCE = ("torch", "torchref", "torchref_handmade", "handmade", "jax", "jaxli
 
 ALLOWED = frozenset(sys.stdlib_module_names) | {"numpy"}
 
-_AST_LOCK = threading.Lock()
-
 
 def scan_imports(source: bytes) -> list[tuple[str, int]]:
     """Every import statement of the file: (module, line); [] when it does not parse (the runner says why)."""
-    try:
-        with _AST_LOCK:  # CPython 3.11's parser is not safe in two threads at once
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = reading.parse(source)
+    if tree is None:
         return []
     found = []
     for node in ast.walk(tree):
