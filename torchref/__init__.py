@@ -31,7 +31,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
             raise TypeError("give the function once: torchref.check(backward, model=...) or backward=...")
         path, backward = None, path
     if model is None:
-        raise TypeError("model is required: torchref.check(..., model='shallow')")
+        raise TypeError("model is required: torchref.check(..., model=NAME), a name `torchref models` lists")
     options = CheckOptions.of(**kwargs)  # an unknown or bad option: one line naming it, before any file is read
     given = [name for name, v in (("path", path), ("backward", backward), ("source", source)) if v is not None]
     if forward is not None and backward is None:

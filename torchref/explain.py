@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from torchref.registry import AutogradPair, Shape, get
+from torchref.registry import REGISTRY, AutogradPair, Shape, get
 
 OPTIONS = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40)
 
@@ -149,7 +149,8 @@ def template(model: str, h=None) -> str:
     """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
     pair = get(model)
     if not pair.differentiable:
-        raise ValueError(f"model must have a backward pass (logistic, shallow, deep_*), got {model!r}")
+        known = ", ".join(name for name, p in REGISTRY.items() if p.differentiable)
+        raise ValueError(f"model must have a backward pass (one of {known}), got {model!r}")
     shape = shape_for(pair, 3, 2, h)
     chain = pair.chain(shape)
     suffixes = pair.suffixes(shape)
