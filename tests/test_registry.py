@@ -1,8 +1,8 @@
 """The registry is the spine: an entry declared in one place gets every command; nothing else names a model."""
 
 import ast
-import re
 import json
+import re
 from pathlib import Path
 
 import numpy as np
