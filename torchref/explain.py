@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from torchref.registry import REGISTRY, AutogradPair, Shape, get
+from torchref.tolerances import TRACE
 
 OPTIONS = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40)
 
@@ -85,7 +86,8 @@ def explain(
             lines += [f"{formula}    shape {symbolic}{np.shape(ref[name])}    (not returned)", ""]
             continue
         diff = _difference(mine[name], ref[name])
-        wrong = not (diff <= 1e-4 * max(float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0)), 1e-6))
+        largest = float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0))
+        wrong = not (diff <= max(TRACE.rtol * largest, TRACE.atol))  # relative to the largest |value|
         mark = ""
         if wrong and file is not None and first_wrong is None:
             first_wrong, mark = name, "    ← the first value that differs"

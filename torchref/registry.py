@@ -22,13 +22,14 @@ import torch
 from torchref import models
 from torchref.convert import bind_params, load_params, read_params
 from torchref.parity import DEFAULT_TOLERANCES, Tolerance, agreement, finite_differences, torch_step, torch_steps
+from torchref.tolerances import BOOLEAN, EXACT_GRID, FINITE_DIFFERENCES
 from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
 from torchref_handmade.shallow_fast import ShallowTrainer
 from torchref_handmade.train import descend
 
 DTYPES = ("float32", "float64")
 TRAIN_STEPS = 50
-FD_TOLERANCE = Tolerance(1e-5, 1e-7, "central differences in float64, ε = 1e-6: error O(ε²) + O(1e-16/ε)")
+FD_TOLERANCE = FINITE_DIFFERENCES  # tolerances.py
 
 
 @dataclass(frozen=True)
@@ -548,7 +549,7 @@ class PerceptronPair(ModelPair):
     name = "perceptron"
     model = perceptron
     description = "perceptron: step activation, the notes' batch rule dZ = A − Y"
-    tolerances = {dtype: Tolerance(0.0, 0.0, "exact grid: every operation is exact") for dtype in DTYPES}
+    tolerances = dict.fromkeys(DTYPES, EXACT_GRID)
     shapes = tuple(Shape(m, n) for m, n in [(1, 1), (2, 1), (4, 2), (8, 3), (16, 5), (32, 8), (64, 16)])
     # 0/1 inputs and α = 1/4 keep the gates exact on both sides; no random start is needed
     training = Training(lr=0.25, steps=100, init=Init(scale=0), datasets=("and", "or", "nand", "xor", "rain_rent"))
@@ -622,7 +623,7 @@ class MPNeuronPair(ModelPair):
     model = mp_neuron
     description = "McCulloch–Pitts neuron: threshold θ, excitatory and inhibitory inputs, fit by search"
     boolean_inputs = True
-    tolerances = {dtype: Tolerance(0.0, 0.0, "boolean and integer arithmetic") for dtype in DTYPES}
+    tolerances = dict.fromkeys(DTYPES, BOOLEAN)
     shapes = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (4, 2), (8, 3), (5, 4), (16, 5)])
     training = Training(lr=0.0, steps=0, datasets=("and", "or", "nor"))
 

@@ -17,8 +17,9 @@ import numpy as np
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.report import UnusableInput
 from torchref.parity import agreement, finite_differences
-from torchref.registry import DTYPES, FD_TOLERANCE, AutogradPair, Sample, Shape
+from torchref.registry import DTYPES, AutogradPair, Sample, Shape
 from torchref.sweep import FD_MAX_PARAMS, cases_for
+from torchref.tolerances import FINITE_DIFFERENCES
 
 SEED_ENV = "TORCHREF_SEED"
 
@@ -115,7 +116,7 @@ class Reference:
         if grads is None:
             return self._pair.check_finite_differences(s)
         numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
-        return agreement(grads, numeric, FD_TOLERANCE)
+        return agreement(grads, numeric, FINITE_DIFFERENCES)
 
     def _numerical(self, s: Sample) -> dict:
         """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""

@@ -26,6 +26,7 @@ from torchref.checker.sandbox.sandbox import Limits
 from torchref.parity import agreement, compare_tensor
 from torchref.registry import AutogradPair, Sample
 from torchref.sweep import FD_MAX_PARAMS, size
+from torchref.tolerances import SMALL_CASE
 
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
@@ -313,7 +314,8 @@ def _small_case(failing: list[Failing], name: str, link) -> dict:
     case["expected"] = {name: E.tolist()}
     case["yours"] = {name: G.tolist() if G.dtype.kind in "biuf" else str(G)}
     if G.shape == E.shape and G.dtype.kind in "biuf":
-        differs = ~np.isclose(G.astype(np.float64), E.astype(np.float64), rtol=1e-4, atol=1e-6, equal_nan=True)
+        tol = SMALL_CASE
+        differs = ~np.isclose(G.astype(np.float64), E.astype(np.float64), rtol=tol.rtol, atol=tol.atol, equal_nan=True)
         if differs.any():
             index = np.unravel_index(int(np.argmax(differs)), E.shape)
             case["first_difference"] = {
