@@ -177,3 +177,14 @@ def test_the_guard_reads_words_inside_f_strings_and_lists():
     words = [re.findall(r"[A-Za-z_][A-Za-z0-9_]*\*?", node.value) for node in _string_constants(tree)]
     named = [w for ws in words for w in ws if w in REGISTRY or w.startswith("deep_")]
     assert named == ["logistic", "deep_*", "perceptron"]
+
+
+def test_the_usual_depth_is_the_pairs_and_its_random_cases_take_it():
+    """One place decides a model's depth: the named shapes' most common one, which its random shapes have too."""
+    rng = np.random.default_rng(1)
+    for pair in REGISTRY.values():
+        depths = [len(s.hidden) for s in pair.shapes]
+        assert depths.count(pair.usual_depth) == max(depths.count(d) for d in depths)
+        assert pair.one_depth == (len(set(depths)) == 1)
+        if pair.differentiable:
+            assert len(pair.random_shape(rng).hidden) == pair.usual_depth

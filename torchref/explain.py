@@ -24,8 +24,7 @@ OPTIONS = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40
 
 def _depth(pair: AutogradPair) -> int:
     """The number of layers of the model's usual shape (most of its named shapes)."""
-    depths = [len(s.hidden) for s in pair.shapes]
-    return max(set(depths), key=depths.count) + 1
+    return pair.usual_depth + 1
 
 
 def shape_for(pair, m: int, n: int, h=None, k=None) -> Shape:

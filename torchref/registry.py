@@ -202,6 +202,20 @@ class ModelPair(abc.ABC):
     output: str | None = None  # the last layer's activation, where it is σ or softmax
     model = None  # the handmade module: forward(X, params) -> (A, cache), loss(A, Y), backward(X, Y, params, cache)
 
+    # --- depth ----------------------------------------------------------------------------
+
+    @property
+    def usual_depth(self) -> int:
+        """Hidden layers of the model's usual shape: the most common depth of its named shapes. The one place a
+        model's depth is decided where a file does not say (the checker's cases, the rubric, explain, template)."""
+        depths = [len(s.hidden) for s in self.shapes]
+        return max(sorted(set(depths)), key=depths.count)
+
+    @property
+    def one_depth(self) -> bool:
+        """Every named shape has the same number of hidden layers (a deep model's do not)."""
+        return len({len(s.hidden) for s in self.shapes}) == 1
+
     # --- sampling -------------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -24,7 +24,7 @@ PARITY = {
     "float32": Tolerance(1.3e-6, 1e-5),
     "float64": Tolerance(1e-7, 1e-7),
 }
-# the perceptron's step on an exact grid, and the McCulloch–Pitts neuron's integer arithmetic
+# a step activation on an exact grid, and a threshold neuron's integer arithmetic
 EXACT_GRID = Tolerance(0.0, 0.0, "exact grid: every operation is exact")
 BOOLEAN = Tolerance(0.0, 0.0, "boolean and integer arithmetic")
 # a gradient against central finite differences of the handmade loss, in float64
@@ -57,8 +57,8 @@ SATURATED = 1e-12
 TABLE = [
     ("parity float32", PARITY["float32"]),
     ("parity float64", PARITY["float64"]),
-    ("perceptron (exact grid)", EXACT_GRID),
-    ("McCulloch–Pitts neuron", BOOLEAN),
+    ("step activation (exact grid)", EXACT_GRID),
+    ("threshold neuron (integers)", BOOLEAN),
     ("finite differences", FINITE_DIFFERENCES),
     ("training float64", TRAINING["float64"]),
     ("training float32", TRAINING["float32"]),

@@ -251,7 +251,7 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
     (its cases, their reference and a sandbox), and the source given is the group's first.
     """
     pair = REGISTRY.get(model)
-    if hidden is not None or pair is None or not pair.differentiable or len({len(s.hidden) for s in pair.shapes}) == 1:
+    if hidden is not None or pair is None or not pair.differentiable or pair.one_depth:
         return [(items[0][1], list(range(len(items))))]
     groups: dict = {}
     for i, (_, source) in enumerate(items):

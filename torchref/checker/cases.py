@@ -73,18 +73,17 @@ def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample
 
 def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
     """The samples at one depth: `hidden` if given, else the depth the file writes out, else the usual one."""
-    depths = [len(s.hidden) for s in pair.shapes]
     if hidden is not None:
         hidden = tuple(hidden)  # validated with the other options (CheckOptions)
-        if len(set(depths)) == 1 and depths[0] != len(hidden):
+        if pair.one_depth and pair.usual_depth != len(hidden):
             raise UnusableInput(
-                f"hidden: model {pair.name} has {depths[0]} hidden layer(s), got {len(hidden)} width(s) {hidden}"
+                f"hidden: model {pair.name} has {pair.usual_depth} hidden layer(s), got {len(hidden)} width(s) {hidden}"
             )
-    elif len(set(depths)) == 1:
+    elif pair.one_depth:
         return samples  # one depth: nothing to choose
     else:
         written = reading.layers_written_out(source) if source is not None else None
-        depth = written - 1 if written and written > 1 else max(set(depths), key=depths.count)
+        depth = written - 1 if written and written > 1 else pair.usual_depth
     out = []
     for s in samples:
         widths = hidden or (s.shape.hidden * depth)[:depth]
