@@ -11,7 +11,9 @@ and its `report.to_json()` must:
 - state only true causes: a stated cause matches what the catalogue says a true one says, or is a
   formula (`computed`) that gives the learner's own values on fresh cases and is not degenerate
   (all zeros, or the same whatever the inputs). A formula that does not give them is false
-  wherever it stands. No false statement at all, and a true cause for nine mistakes in ten;
+  wherever it stands; so is a label known to be false for the file (manifest's `not_cause`), and
+  a label that explains only part of the failing cases offered as the cause. Saying plainly that
+  it cannot tell is no statement. No false statement at all, and a true cause for nine in ten;
 - name the learner's line (the helper's line for a mistake in a helper) for nine in ten;
 - show a repair for four in five, each re-applied here (the learner's line replaced by `after`)
   and the repaired file checked again: it must do what the repair's `result` says.
@@ -195,6 +197,11 @@ def _tensors(report: dict) -> dict:
     return {t["name"]: t for t in report.get("tensors", [])}
 
 
+# a report that says it does not know states no cause (the contract's way is an empty `cause`)
+CANNOT_TELL = re.compile(r"\b(cannot|can't|could not) tell\b|^(layer \d+ of \d+: )?no known mistake", re.IGNORECASE)
+PART = re.compile(r"explains (\d+)/(\d+)")  # "(explains 2/16 failing cases)"
+
+
 def _cause(case, report: dict) -> tuple[str, str]:
     """("true" | "honest" | "none" | "false", why) for the report's statement of cause."""
     cause = report.get("cause") or ""
@@ -202,10 +209,14 @@ def _cause(case, report: dict) -> tuple[str, str]:
     holds = _formula_holds(case.id, formula) if formula and case.verdict == "wrong" else None
     if formula and (case.verdict == "pass" or holds is False):
         return "false", f"the formula {formula!r} is not what the learner computed (or is degenerate)"
-    if not cause:
+    if not cause or CANNOT_TELL.search(cause):
         return ("honest" if case.cause is None else "none"), ""
     if case.verdict == "pass":
         return "false", f"a cause for a correct file: {cause!r}"
+    if (part := PART.search(cause)) and int(part[1]) < int(part[2]):
+        return "false", f"a label that explains only part of the failing cases, as the cause: {cause!r}"
+    if case.not_cause is not None and re.search(case.not_cause, cause, re.IGNORECASE):
+        return "false", f"{cause!r} says what the catalogue knows to be false here ({case.not_cause!r})"
     if case.cause is not None and re.search(case.cause, cause, re.IGNORECASE):
         return "true", ""
     if holds:

@@ -22,6 +22,9 @@ A `Case` says, for a mistake file:
 - `repair`: the line a human would write in place of `line` ("" deletes the line; a pair
   (line, text) when the repair belongs on another line than the mistake), and
   `repair_result`: "pass" when the repaired file passes, else the tensor wrong next.
+`not_cause`: statements known to be false for the file, which a report must not make even beside
+a true one (a mechanism the source does not have: an (m,) array where there is none, a sign
+flipped in Z when the helper is wrong, a constant factor where the factor changes with m).
 For a variant (a correct file written in an unusual way), `verdict` is "pass".
 """
 
@@ -94,6 +97,11 @@ NP_MAX = r"np\.max\b|\bmax(imum|ima)?\b|largest"
 RELU_PRIME = r"relu|deriv|\bstep\b|indicator|>\s*0|maximum"
 
 
+# statements the catalogue knows to be false where they are attached (see `not_cause`)
+NO_1D_HERE = r"\(m,\) array|\b1-D\b|ravel"  # there is no 1-D array in the learner's line
+DEGENERATE = r"σ′\(Y\)|sigmoid_prime\(Y\)|softmax\(W"  # formulas that are zero because Y is 0 or 1
+
+
 def alpha(value: str) -> str:
     """A gradient scaled by the learning rate α = value."""
     return rf"learning rate|α|alpha|\blr\b|{re.escape(value)}"
@@ -121,6 +129,7 @@ class Case:
     repair: str | tuple | None = None
     repair_result: str = ""
     also_lines: tuple = ()
+    not_cause: str | None = None  # a statement known to be false for this file (a label its source does not bear)
     api: tuple = (("backward", "backward"), ("forward", "forward"))  # (keyword, function name) for form "api"
 
 
@@ -141,12 +150,14 @@ MISTAKES = [
     Case("logistic-floor-division", "logistic_floordiv.py", "logistic", "py", "1 // m",
          "1 // m is 0 for every m > 1: dW and db are all zeros (right only when m = 1)",
          first_wrong="dW", wrong=("dW", "db"), cause=ZERO, line=9, code="dW = 1 // m * (X.T @ dZ)",
-         repair="dW = 1 / m * (X.T @ dZ)", repair_result="db"),
+         repair="dW = 1 / m * (X.T @ dZ)", repair_result="db",
+         not_cause=DEGENERATE),
     Case("logistic-own-sigmoid-sign", "logistic_own_sigmoid.py", "logistic", "py", "own wrong sigmoid helper",
          "the learner's sigmoid helper computes 1 / (1 + e^z), which is σ(-z); Z itself is right",
          first_wrong="A", wrong=("A",),
          cause=r"sigmoid|σ|\bexp\b|helper|1\s*[-−]\s*(σ|sigmoid)|σ\s*\(\s*[-−]\s*Z", line=5,
-         code="return 1 / (1 + np.exp(z))", repair="return 1 / (1 + np.exp(-z))", repair_result="pass"),
+         code="return 1 / (1 + np.exp(z))", repair="return 1 / (1 + np.exp(-z))", repair_result="pass",
+         not_cause=r"\bZ (has|with) its sign|in Z, which"),
     Case("logistic-db-missing-1/m", "logistic_db_missing_m.py", "logistic", "py", "missing 1/m",
          "db sums dZ over the rows but is not divided by m", first_wrong="db", wrong=("db",), cause=MISSING_M,
          line=11, code="db = np.sum(dZ, axis=0, keepdims=True)  # (1, 1)",
@@ -155,7 +166,8 @@ MISTAKES = [
          "dZ = A - Y.T: (m, 1) minus (1, m) broadcasts to an (m, m) table (right only when m = 1)",
          first_wrong="dZ", wrong=("dZ",),
          cause=r"Y\.T|Yᵀ|Y transposed|transpose of Y|\(m, ?m\)|\(1, ?m\)|\((?P<s>[2-9]|\d\d+), ?(?P=s)\)",
-         line=8, code="dZ = A - Y.T", repair="dZ = A - Y", repair_result="pass"),
+         line=8, code="dZ = A - Y.T", repair="dZ = A - Y", repair_result="pass",
+         not_cause=NO_1D_HERE),
     Case("logistic-sum-over-everything", "logistic_sum_everything.py", "logistic", "py", "sum over all elements",
          "dW = np.sum(X * dZ) / m sums over rows and columns: one number, not one per feature; db a 0-d scalar",
          first_wrong="dW", wrong=("dW", "db"), cause=SUM_ALL, line=9, code="dW = np.sum(X * dZ) / m",
@@ -164,7 +176,8 @@ MISTAKES = [
          "backward reads the notebook's m = X_train.shape[0] (400) instead of the rows of its own X",
          first_wrong="dW", wrong=("dW", "db"), cause=global_m("400"), line=(7, 4),
          code="dW = (1 / m) * np.dot(X.T, dZ)", repair="dW = (1 / X.shape[0]) * np.dot(X.T, dZ)",
-         repair_result="db"),
+         repair_result="db",
+         not_cause=r"constant factor"),
     Case("logistic-nb-sign-flipped", "logistic_nb_sign_flip.ipynb", "logistic", "ipynb", "sign flipped",
          "dZ = Y - A in the vectorised backward of an A02 notebook with a per-row SGD cell",
          first_wrong="dZ", wrong=("dZ",), cause=SIGN, line=(8, 4), code="dZ = Y - A", repair="dZ = A - Y",
@@ -267,7 +280,8 @@ MISTAKES = [
          "dA1 = W2 @ dZ2.T is (h, m), the transpose; (m, h) * (h, m) then broadcasts or raises",
          first_wrong="dA1", wrong=("dA1",), cause=TRANSPOSED + r"|\(h, ?m\)|W2\s*@\s*dZ2|column", line=12,
          code="dA1 = W2 @ dZ2.T                          # (m, h)", repair="dA1 = dZ2 @ W2.T",
-         repair_result="pass"),
+         repair_result="pass",
+         not_cause=NO_1D_HERE),
     Case("shallow-api-A2-from-A1-key", "api_shallow_cache_A1.py", "shallow", "api", "wrong cache key (raises mostly)",
          'A2 = cache["A1"], a copy-paste slip: dZ2 = A1 - Y; raises in dA1 unless h = 1',
          first_wrong="dZ2", wrong=("dZ2",), cause=r"\bA1\b", line=7, code='A2 = cache["A1"]',
@@ -284,7 +298,8 @@ MISTAKES = [
     Case("shallow-api-module-global-m", "api_shallow_global_m.py", "shallow", "api", "module global m",
          "m_inv = 1.0 / m with m the module's X_train.shape[0] = 400: every dW, db wrong in its own right",
          first_wrong="dW2", wrong=("dW2", "db2", "dW1", "db1"), cause=global_m("400"), line=20,
-         code="m_inv = 1.0 / m", repair="m_inv = 1.0 / X.shape[0]", repair_result="pass"),
+         code="m_inv = 1.0 / m", repair="m_inv = 1.0 / X.shape[0]", repair_result="pass",
+         not_cause=r"constant factor"),
     Case("shallow-api-lambda-dtanh-sign", "api_shallow_lambda_dtanh.py", "shallow", "api", "mistake in a lambda helper",
          "dtanh = lambda a: a ** 2 - 1: tanh' with its sign flipped, in a lambda",
          first_wrong="dZ1", wrong=("dZ1",), cause=SIGN + r"|A1?\s*(\*\*\s*2|²)\s*[-−]\s*1", line=4,
@@ -306,12 +321,14 @@ MISTAKES = [
          "backward never defines m: it reads the notebook's m = X_train.shape[0] = 400",
          first_wrong="dW2", wrong=("dW2", "db2", "dW1", "db1"), cause=global_m("400"), line=(5, 4),
          code="dW2 = (1 / m) * np.dot(A1.T, dZ2)", repair="dW2 = (1 / X.shape[0]) * np.dot(A1.T, dZ2)",
-         repair_result="db2"),
+         repair_result="db2",
+         not_cause=r"constant factor"),
     Case("shallow-nb-W2-updated-in-place", "shallow_nb_inplace_update.ipynb", "shallow", "ipynb",
          "parameter changed in place before use",
          'params["W2"] -= learning_rate * dW2 inside backward, before dA1 = dZ2 @ params["W2"].T reads it',
          first_wrong="dA1", wrong=("dA1",), cause=IN_PLACE, line=(5, 8),
-         code='params["W2"] -= learning_rate * dW2', repair="", repair_result="pass", also_lines=((5, 10),)),
+         code='params["W2"] -= learning_rate * dW2', repair="", repair_result="pass", also_lines=((5, 10),),
+         not_cause=r"constant factor"),
     Case("shallow-nb-helper-square-outside", "shallow_nb_helper_square_outside.ipynb", "shallow", "ipynb",
          "mistake inside a helper (another cell)", "d_tanh(A) returns (1 - A) ** 2, in a helpers cell above the data",
          first_wrong="dZ1", wrong=("dZ1",), cause=SQUARE_OUTSIDE, line=(2, 10), code="return (1 - A) ** 2",
@@ -350,17 +367,20 @@ MISTAKES = [
     Case("deep-relu-np-max", "deep_relu_np_max.py", "deep_relu_sigmoid", "py", "np.max(Z, 0) for ReLU",
          "relu(Z) = np.max(Z, 0): the (n_l,) column maxima, not np.maximum; wrong in both hidden layers",
          first_wrong="A1", wrong=("A1", "A2"), cause=NP_MAX, line=5, code="return np.max(Z, 0)",
-         repair="return np.maximum(Z, 0)", repair_result="pass"),
+         repair="return np.maximum(Z, 0)", repair_result="pass",
+         not_cause=r"\(m,\)|ravel"),
     Case("deep-softmax-net-sigmoid-output", "deep_softmax_with_sigmoid.py", "deep_tanh_softmax", "py",
          "wrong output activation",
          "a 3-class net with a sigmoid on the output layer; the cache keeps only A1..A3, no Z",
          first_wrong="A3", wrong=("A3",), cause=SOFTMAX, line=18, code="A = sigmoid(Z)",
-         repair="A = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)", repair_result="pass"),
+         repair="A = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)", repair_result="pass",
+         not_cause=r"no key .Z\d"),
     Case("deep-nb-floor-division", "deep_nb_floordiv.ipynb", "deep_tanh_sigmoid", "ipynb", "1 // m",
          'grads["dW" + str(l)] = 1 // m * ...: every dW all zeros (m > 1)', first_wrong="dW3",
          wrong=("dW3", "dW2", "dW1"), cause=ZERO, line=(6, 8),
          code='grads["dW" + str(l)] = 1 // m * np.dot(A_prev.T, dZ)',
-         repair='grads["dW" + str(l)] = 1 / m * np.dot(A_prev.T, dZ)', repair_result="pass"),
+         repair='grads["dW" + str(l)] = 1 / m * np.dot(A_prev.T, dZ)', repair_result="pass",
+         not_cause=DEGENERATE),
     Case("deep-nb-layer-index", "deep_nb_layer_index.ipynb", "deep_tanh_sigmoid", "ipynb",
          "wrong intermediate not returned",
          'dZ = dA * (1 - cache["A" + str(l)] ** 2): layer l\'s A where A(l-1) belongs; dZ is not returned',
