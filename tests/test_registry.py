@@ -68,6 +68,7 @@ NEW = AutogradPair(
     Net(depth=1, activation="sigmoid"),
     (Shape(1, 1, (1,)), Shape(3, 2, (4,)), Shape(4, 4, (4,)), Shape(7, 3, (5,))),
     Training(lr=0.5, steps=200, hidden=(3,), init=Init("fan_in"), datasets=("moons",)),
+    salt=7,
 )
 
 
@@ -188,3 +189,20 @@ def test_the_usual_depth_is_the_pairs_and_its_random_cases_take_it():
         assert pair.one_depth == (len(set(depths)) == 1)
         if pair.differentiable:
             assert len(pair.random_shape(rng).hidden) == pair.usual_depth
+
+
+def test_every_entry_has_its_own_stable_salt_and_a_renamed_entry_keeps_its_cases():
+    import copy
+
+    from torchref.sweep import cases_for
+
+    salts = [pair.salt for pair in REGISTRY.values()]
+    assert all(isinstance(s, int) and s > 0 for s in salts) and len(set(salts)) == len(salts)
+    pair = next(p for p in REGISTRY.values() if p.differentiable)
+    renamed = copy.copy(pair)
+    renamed.name = "another_name"
+    ids = [s.id for s in cases_for(pair, "float64", 12, seed=3)]
+    assert [s.id for s in cases_for(renamed, "float64", 12, seed=3)] == ids
+    resalted = copy.copy(pair)
+    resalted.salt = pair.salt + 1
+    assert [s.id for s in cases_for(resalted, "float64", 12, seed=3)] != ids
