@@ -1,0 +1,264 @@
+"""The judge of a contract's pieces: every function the file defines, on its cases, in the contract's order.
+
+Each piece is a set of links (its named values: J, W, losses, θ, X_scaled) judged like the
+backward's: compared with the reference on every case, the first wrong value named, a
+cause stated only when a catalogued mistake reproduces the learner's values on every
+failing case (`torchref.checker.pieces.mistakes`, `torchref.checker.pieces.loops`), the learner's line,
+and the smallest failing case. Conventions the contract accepts become notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from torchref import contracts
+from torchref.checker.escape import clean
+from torchref.checker.pieces import loops, plan, values, where
+from torchref.checker.pieces.mistakes import LOSS, MP, NORMALISE, RULE, UPDATE, Mistake
+from torchref.contracts import LEARNER_NAMES
+
+CATALOGUE = [*MP, *LOSS, *RULE, *UPDATE, *NORMALISE, *loops.TRAIN]
+
+
+@dataclass
+class Piece:
+    """What is said about one contract function of the file."""
+
+    name: str
+    status: str = "not found"  # judged | not found
+    verdict: str = ""  # pass | wrong | unusable | ""
+    spelled: str = ""  # the learner's name for it
+    cases: int = 0
+    failed: int = 0
+    first_wrong: str = ""  # the first wrong value ("J", "W", "losses", ...)
+    mistake: str = ""
+    cause: str = ""
+    line: str = ""
+    reason: str = ""  # the sentence of the report when this is the first wrong piece
+    small_case: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "status": self.status, "verdict": self.verdict}
+
+
+@dataclass
+class _Failure:
+    case: object
+    values: dict
+    wrong: list  # the names that differ
+    error: dict | None = None
+    problem: str = ""
+    mutated: list = field(default_factory=list)
+
+
+def judge(pair, cases, result: dict, outputs, source: bytes, filename: str, skip=("backward",)):
+    """(pieces, notes): every function of the pair's contract but `skip` (the backward's own judge)."""
+    contract = pair.contract
+    found = result.get("found", {})
+    records = {c["id"]: c for c in result.get("calls", [])}
+    perceptron = contract is contracts.PERCEPTRON
+    notes, pieces = [], []
+    for name in contract.names:
+        piece = Piece(name, spelled=found.get(name, ""))
+        if piece.spelled:
+            piece.status = "judged"
+            if piece.spelled != name:
+                notes.append(f"{piece.spelled} is judged as the contract's {contract[name].signature}")
+        pieces.append(piece)
+        if name in skip or not piece.spelled:
+            continue
+        failures, piece_notes = [], []
+        for case in (c for c in cases if c.piece == name):
+            failure = _case(case, records.get(plan.PREFIX + case.id), outputs, perceptron, piece_notes)
+            if case.kind != "ordinary":
+                piece_notes += _edge_note(case, failure)
+                continue
+            piece.cases += 1
+            if failure is not None:
+                failures.append(failure)
+        notes += list(dict.fromkeys(piece_notes))
+        piece.failed = len(failures)
+        piece.verdict = "wrong" if failures else "pass"
+        if failures:
+            _diagnose(piece, failures, source, filename, contract)
+    return pieces, notes
+
+
+def step_passes(cases, result: dict, outputs) -> bool:
+    """The learner's backward composed with their update gives the reference's step on every case."""
+    records = {c["id"]: c for c in result.get("calls", [])}
+    steps = [c for c in cases if c.piece == "step"]
+    for case in steps:
+        record = records.get(plan.PREFIX + case.id)
+        if record is None or record.get("missing") or record.get("error") or record["problems"]:
+            return False
+        got, problem = values.read(case, plan.returned(outputs, case.id), record["types"])
+        if problem or values.wrong_names(case, got):
+            return False
+    return bool(steps)
+
+
+def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
+    """None when the learner's function is right on this case; else what went wrong."""
+    if record is None or record.get("missing"):
+        return _Failure(case, {}, [], problem="the call did not run")
+    if record.get("error"):
+        return _Failure(case, {}, [], error=record["error"])
+    got, problem = values.read(case, plan.returned(outputs, case.id), record["types"])
+    problem = "; ".join(p for p in [problem, *record["problems"]] if p)
+    if problem:
+        return _Failure(case, got, [], problem=problem)
+    mutated = [m for m in record["mutated"] if m.startswith("grads")]
+    if case.piece == "update" and record["mutated"] and record["returns_argument"] == "params":
+        notes.append("update changes params in place and returns them (accepted: the caller's dict is the new one)")
+    if case.piece == "train":
+        kind, as_counts = loops.kind_of(case, got, perceptron)
+        if kind:
+            if kind == "per-example":
+                notes.append(f"train is {loops.KINDS[kind]}; judged against that kind's trajectory")
+            if as_counts:
+                notes.append("train's losses are counts of misclassified rows (read as error rates: count / m)")
+            return None
+        if not perceptron and loops.shuffled_together(case, got):
+            notes.append("train shuffles X and Y together each epoch (per-example SGD over a fresh order of the rows)")
+            return None
+        reading = loops.counted(case, got) if perceptron else None
+        got = reading or got
+    if case.piece == "loss" and perceptron and not values.wrong_names(case, {"J": np.asarray(got["J"]) / case.m}):
+        notes.append("loss is the count of misclassified rows (read as the error rate: count / m)")
+        return None
+    wrong = values.wrong_names(case, got)
+    if case.piece == "forward" and "theta" not in case.args:
+        wrong = [w for w in wrong if w in got]
+    if not wrong and not mutated:
+        return None
+    return _Failure(case, got, wrong or ["grads"], mutated=mutated)
+
+
+def _edge_note(case, failure: _Failure | None) -> list[str]:
+    """What the learner's function does on an edge case, said on its own (never the verdict)."""
+    if failure is None:
+        return []
+    what = f"{case.piece} on {case.label}"
+    if failure.error:
+        return [
+            f"{what} raises {clean(failure.error.get('type', 'an error'))}: reported on its own, not in the verdict"
+        ]
+    finite = [np.all(np.isfinite(np.asarray(v, np.float64))) for v in failure.values.values() if v is not None]
+    if case.kind == "saturated" and not all(finite):
+        return [f"{what}: J is inf/NaN (log of 0); clip a to [ε, 1 − ε] (np.clip) so that a saturated σ keeps J "
+                "finite: not part of the verdict"]  # fmt: skip
+    if not all(finite):
+        return [f"{what} gives NaN/inf (max − min = 0 divides by zero): reported on its own, not in the verdict"]
+    return []
+
+
+def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contract) -> None:
+    """The first wrong value, a verified cause, the learner's line, the smallest failing case."""
+    named = [f for f in failures if f.wrong]
+    order = [*values.ORDER.get(piece.name, ()), *(f.wrong[0] for f in named)]
+    piece.first_wrong = next((n for n in order if any(n in f.wrong for f in named)), "")
+    if not named:  # every failing case raised or returned something unreadable
+        piece.first_wrong = piece.first_wrong or next(iter(failures[0].case.expected), "")
+    code = where.parse(source, piece.spelled)
+    mistake, detail = _verified(piece.name, failures, code, contract)
+    errors = [f.error for f in failures if f.error]
+    if any(f.mutated for f in failures):
+        mutated = sorted({m for f in failures for m in f.mutated})
+        piece.first_wrong = "grads"
+        piece.mistake = "update-changes-grads"
+        piece.cause = (
+            f"update changes the caller's grads in place ({', '.join(mutated)}): the gradients belong to the "
+            "caller; compute the step in new arrays"
+        )
+        line = where.writes_into(code, 1) if code else None
+    elif mistake is not None:
+        piece.mistake = mistake.name
+        piece.cause = mistake.cause.replace("{detail}", detail)
+        locate = (lambda c: where.defining(c, piece.first_wrong)) if mistake.where is where.defining else mistake.where
+        line = (locate(code) if locate and code else None) or (
+            where.defining(code, piece.first_wrong) if code and not mistake.mechanism else None
+        )
+    elif piece.name == "train" and code is not None and where.separate_shuffles(code):
+        piece.mistake, piece.cause, line = "train-shuffled-apart", loops.SHUFFLED_APART, None
+    else:
+        line = errors[0].get("line") if errors else (where.defining(code, piece.first_wrong) if code else None)
+    if line and code is not None and 0 < line <= len(code.lines):
+        piece.line = f"{filename}:{line}  {clean(code.lines[line - 1].strip(), 200)}"
+    piece.small_case = _small_case(failures)
+    if piece.cause:
+        piece.reason = f"{piece.name}: {piece.first_wrong}: {piece.cause}"
+    elif errors:
+        e = errors[0]
+        place = f" at line {e['line']}" if e.get("line") else ""
+        piece.reason = (
+            f"{piece.name}: the learner's code raised in {len(errors)}/{piece.cases} cases: "
+            f"{clean(e.get('type', ''))}{place}: {clean(e.get('message', ''), 200)}"
+        )
+    elif any(f.problem for f in failures):
+        piece.reason = f"{piece.name}: {clean(next(f.problem for f in failures if f.problem), 300)}"
+    else:
+        piece.reason = (
+            f"{piece.name}: {piece.first_wrong} differs from the reference in {len(failures)}/{piece.cases} cases; "
+            "I cannot tell which mistake it is: look at your line and the smallest failing case"
+        )
+
+
+def _verified(name: str, failures: list, code, contract) -> tuple[Mistake | None, str]:
+    """The catalogued mistake of this piece that reproduces the learner's values on every failing case.
+
+    When several do (the cases cannot tell them apart), the one whose construct is in the learner's code is
+    stated; if that leaves more than one, or none, no cause is stated.
+    """
+    verified = list(_reproducing(name, failures, code, contract))
+    if len(verified) > 1:
+        verified = [(m, d) for m, d in verified if m.where is not None and code is not None and m.where(code)]
+    return verified[0] if len(verified) == 1 else (None, "")
+
+
+def _reproducing(name: str, failures: list, code, contract):
+    for mistake in CATALOGUE:
+        if mistake.piece != name or (mistake.only and not set(mistake.only) <= set(contract.names)):
+            continue
+        if mistake.mechanism and (code is None or mistake.where is None or mistake.where(code) is None):
+            continue
+        keys, details, explained = [], [], True
+        for f in failures:
+            if f.error is not None and mistake.raises is not None and mistake.raises(f.case, f.error):
+                continue
+            if f.error is not None or f.problem and not f.values or f.mutated:
+                explained = False
+                break
+            reproduced = mistake.reproduce(f.case, f.values)
+            if not values.explains(f.case, f.values, reproduced):
+                explained = False
+                break
+            keys.append(reproduced.get("_key"))
+            details.append(reproduced.get("_detail", ""))
+        if explained and details and len({repr(k) for k in keys}) == 1:
+            yield mistake, details[0]
+
+
+def _small_case(failures: list) -> dict:
+    """The smallest failing case: its arguments, the reference's values and the learner's."""
+    f = min(failures, key=lambda f: (f.case.m, f.case.dtype != "float64"))
+    args = {}
+    for k, v in f.case.args.items():
+        if isinstance(v, dict):
+            args[k] = {kk: np.asarray(vv).tolist() for kk, vv in v.items()}
+        else:
+            args[k] = np.asarray(v).tolist() if v is not None else None
+    out = {"case": f.case.label, "piece": f.case.piece, "arguments": args}
+    out["expected"] = {k: values.show(v) for k, v in f.case.expected.items() if not k.startswith("_")}
+    out["yours"] = {k: values.show(v) for k, v in f.values.items()}
+    if f.error:
+        out["raised"] = clean(f"{f.error.get('type')}: {f.error.get('message', '')}", 300)
+    return out
+
+
+def learner_names_note(found: dict) -> list[str]:
+    """Functions of the file named as learners name them but not matching this contract (for the reason)."""
+    return [f"{alias} (the contract's {meant})" for alias, meant in LEARNER_NAMES.items() if alias in found]

@@ -1,0 +1,209 @@
+"""Training loops as learners write them: which kind a loop is, and the mistakes of a loop.
+
+Two kinds are right: batch gradient descent (the notes' 1/m rule) and per-example SGD over
+the rows in data order (A02's `row[-1]` loop), one update per row with that row's gradient;
+either way `losses` holds J over all rows before each update (each epoch), then the final
+one. A per-example loop that visits the rows in a fresh order of X and Y together each
+epoch is right too: the order is searched (small m) and reported. The perceptron's losses
+may be its error rates or counts of misclassified rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from torchref.checker.pieces import where
+from torchref.checker.pieces.cases import batch_trajectory, sgd_trajectory
+from torchref.checker.pieces.mistakes import Mistake
+from torchref.checker.pieces.values import same
+
+KINDS = {"batch": "batch gradient descent", "per-example": "per-example SGD, one row at a time in data order"}
+MAX_SEARCH_ROWS = 5  # orders of the rows searched per epoch: m! (120 at m = 5)
+
+
+def _run(case, kind: str, **options) -> dict:
+    a = case.args
+    trajectory = sgd_trajectory if kind == "per-example" else batch_trajectory
+    return trajectory(case.extra["model"], a["X"], a["Y"], a["params"], a["lr"], a["steps"], **options)
+
+
+def agrees(case, values: dict, expected: dict) -> bool:
+    return all(k in values and same(values[k], expected[k], case.dtype) for k in expected if not k.startswith("_"))
+
+
+def counted(case, values: dict) -> dict | None:
+    """The values with losses given as counts of misclassified rows read as error rates (the perceptron's)."""
+    losses = np.asarray(values.get("losses", []), np.float64)
+    if losses.size and np.all(losses == np.round(losses)):
+        return {**values, "losses": losses / case.extra["m"]}
+    return None
+
+
+def kind_of(case, values: dict, perceptron: bool) -> tuple[str, bool]:
+    """("batch" | "per-example" | "", losses counted): the kind of right loop the values are, if any."""
+    readings = [(values, False)] + ([(counted(case, values), True)] if perceptron else [])
+    for reading, as_counts in readings:
+        if reading is None:
+            continue
+        for kind in KINDS:
+            if agrees(case, reading, case.expected if kind == "batch" else _run(case, kind)):
+                return kind, as_counts
+    return "", False
+
+
+def shuffled_together(case, values: dict) -> bool:
+    """Per-example SGD over some order of the rows (X and Y together) each epoch: searched epoch by epoch."""
+    a, m = case.args, case.args["X"].shape[0]
+    if m > MAX_SEARCH_ROWS or "losses" not in values:
+        return False
+    losses = np.asarray(values["losses"], np.float64)
+    if losses.shape != (a["steps"] + 1,):
+        return False
+    model = case.extra["model"]
+
+    def search(params, epoch):
+        if epoch == a["steps"]:
+            return all(same(values[k], params[k], case.dtype) for k in params if k in values)
+        for order in itertools.permutations(range(m)):
+            after = sgd_trajectory(model, a["X"][list(order)], a["Y"][list(order)], params, a["lr"], 1)
+            if same(losses[epoch + 1], after["losses"][-1], case.dtype) and search(
+                {k: after[k] for k in params}, epoch + 1
+            ):
+                return True
+        return False
+
+    return bool(same(losses[0], _run(case, "batch")["losses"][0], case.dtype)) and search(a["params"], 0)
+
+
+# --- the mistakes of a loop ---------------------------------------------------------------------------
+
+
+def _alternative_losses(case, path: list, loss) -> np.ndarray:
+    a = case.args
+    with np.errstate(all="ignore"):
+        return np.array([loss(a["X"] @ p["W"] + p["b"], a["Y"]) for p in path]) if "W" in path[0] else None
+
+
+def _after_update(case, values):
+    guesses = [{**_params(ref), "losses": ref["losses"][1:]} for ref in (_run(case, kind) for kind in KINDS)]
+    return next((g for g in guesses if agrees(case, values, g)), guesses[0])
+
+
+def _params(ref: dict) -> dict:
+    return {k: v for k, v in ref.items() if k not in ("losses", "_path")}
+
+
+def _steps_off(case, values):
+    s = case.args["steps"]
+    for k in (s - 1, s + 1):
+        if k < 0:
+            continue
+        moved = dict(case.args, steps=k)
+        ref = batch_trajectory(case.extra["model"], *(moved[x] for x in ("X", "Y", "params", "lr", "steps")))
+        for losses in (ref["losses"], case.expected["losses"]):
+            guess = {**_params(ref), "losses": losses}
+            if agrees(case, values, guess):
+                word = "too few" if k < s else "too many"
+                return {**guess, "_detail": f"{k} updates for steps = {s}: one update {word}", "_key": word}
+    return None
+
+
+def _schedule(case, values):
+    """α multiplied by r after every step, r fitted to the learner's parameters (grid, then golden section)."""
+    if case.args["steps"] < 2:
+        return None
+
+    def distance(r):
+        ref = _run(case, "batch", schedule=lambda t: r**t)
+        return sum(
+            float(np.sum((np.asarray(values[k], np.float64) - ref[k]) ** 2)) for k in _params(ref) if k in values
+        )
+
+    grid = np.linspace(0.5, 1.5, 101)
+    best = grid[int(np.argmin([distance(r) for r in grid]))]
+    lo, hi = best - 0.01, best + 0.01
+    for _ in range(40):
+        a, b = lo + 0.382 * (hi - lo), lo + 0.618 * (hi - lo)
+        lo, hi = (lo, b) if distance(a) < distance(b) else (a, hi)
+    r = round((lo + hi) / 2, 4)
+    if abs(r - 1) < 1e-3:
+        return None
+    ref = _run(case, "batch", schedule=lambda t: r**t)
+    return {**_params(ref), "losses": ref["losses"], "_detail": f"× {r:g}", "_key": r}
+
+
+def _bce(Z, Y):
+    return -np.mean(Y * np.log(Z) + (1 - Y) * np.log(1 - Z))
+
+
+def _log_z(case, values):
+    for kind in KINDS:
+        ref = _run(case, kind)
+        losses = _alternative_losses(case, ref["_path"], _bce)
+        if losses is not None and agrees(case, values, {**_params(ref), "losses": losses}):
+            return {**_params(ref), "losses": losses}
+    return None
+
+
+def _y_log_a(case, values):
+    def only_first(Z, Y):
+        return -np.mean(Y * np.log(1 / (1 + np.exp(-Z))))
+
+    for kind in KINDS:
+        ref = _run(case, kind)
+        losses = _alternative_losses(case, ref["_path"], only_first)
+        if losses is not None and agrees(case, values, {**_params(ref), "losses": losses}):
+            return {**_params(ref), "losses": losses}
+    return None
+
+
+def _kinded(kind: str, **options):
+    def reproduce(case, values):
+        ref = _run(case, kind, **options)
+        return {**_params(ref), "losses": ref["losses"]}
+
+    return reproduce
+
+
+TRAIN = [
+    Mistake("train-cost-after-update", "train",
+            "the cost is logged after each update: losses holds J after steps 1, 2, …, and J before the first "
+            "update (of the starting parameters) is missing; log J before each update, then the final one",
+            _after_update, where.append_in_loop, only=("backward",)),
+    Mistake("train-stale-gradients", "train",
+            "the gradients are computed once, before the loop: every step reuses the first step's gradients "
+            "(stale); backward must run on the current parameters in every step",
+            _kinded("batch", grads_at=0), where.call_before_loop, only=("backward",)),
+    Mistake("train-steps-off-by-one", "train", "the loop makes {detail}", _steps_off, where.loop_range,
+            only=("backward",)),
+    Mistake("train-learning-rate-schedule", "train",
+            "the learning rate changes from step to step (α {detail} after every step): a learning-rate schedule "
+            "the contract does not ask for; α stays fixed",
+            _schedule, lambda code: where.rebinds_argument(code, 3), only=("backward",)),
+    Mistake("train-sgd-one-over-m", "train",
+            "each per-row step is divided by m: one row's gradient (a batch of m = 1) takes the full step α x dz; "
+            "the 1/m belongs to the batch rule's average",
+            lambda c, v: _kinded("per-example", scale=1 / c.extra["m"])(c, v),
+            lambda code: where.innermost(code, divides_by_m=True),
+            only=("backward",)),
+    Mistake("train-rows-stale-output", "train",
+            "every row's output a is taken from the start of the epoch (stale): the updates add up to one batch "
+            "step with the gradients summed, without 1/m, which is neither the per-row rule (recompute a before "
+            "each row's update) nor the batch rule",
+            _kinded("per-example", stale=True), where.innermost, only=("backward",)),
+    Mistake("train-log-of-z", "train",
+            "the loop's cost takes log Z, the pre-activation, where the notes take log A = log σ(Z)",
+            _log_z, where.log_of_preactivation, only=("backward",)),
+    Mistake("train-loss-y-log-a-only", "train",
+            "the logged loss keeps only the y log a term: the (1 − y) log(1 − a) term of the rows with y = 0 is "
+            "missing",
+            _y_log_a, where.one_log_term, only=("backward",)),
+]  # fmt: skip
+
+
+SHUFFLED_APART = (
+    "X and Y are shuffled separately (two shuffles): the rows lose their labels; shuffle them together with one "
+    "permutation (order = rng.permutation(m); X[order], Y[order]), or keep the data order"
+)
