@@ -127,7 +127,8 @@ def test_every_hook_is_declared_and_an_entry_missing_one_cannot_be_made():
     with pytest.raises(TypeError, match="abstract"):
         Half()
     for pair in REGISTRY.values():
-        assert pair.training.datasets or pair.name == "shallow_fast"  # it trains like the reference
+        # shallow_fast trains like the reference; an entry without a model (normalisation) has nothing to train
+        assert pair.training.datasets or pair.name == "shallow_fast" or pair.model is None
         assert isinstance(pair.differentiable, bool) and pair.shapes
 
 

@@ -15,7 +15,7 @@ from torchref.checker.pieces import plan
 
 ONE_OVER_M = (
     "1/m in update, not in backward: backward returns the summed gradients and update takes (1/m)(α ∘ ∂w), as the "
-    "notes write the perceptron rule; their composition is the step W ← W − α (1/m) Xᵀ dZ (accepted)"
+    "notes write the learning rule; their composition is the step W ← W − α (1/m) Xᵀ dZ (accepted)"
 )
 
 
