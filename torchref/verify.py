@@ -14,7 +14,7 @@ import itertools
 from dataclasses import asdict, dataclass, field
 
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
-from torchref.sweep import CHUNK, FD_MAX_PARAMS, cases_for, check_sweep
+from torchref.sweep import CHUNK, cases_for, check_sweep, gets_finite_differences
 from torchref_handmade import _checks
 
 SCHEMA = "torchref.verify/1"
@@ -127,7 +127,7 @@ def _sweep(report: Report, models, cases: int, dtypes, seed: int, train_every: i
                     trained = i < 2 or i % train_every == 0
                     if trained and dtype in pair.train_dtypes:
                         _record(rows, pair, dtype, "train.", sample.id, pair.parity_training(sample, TRAIN_STEPS))
-                    if trained and pair.differentiable and sum(p.size for p in sample.params.values()) <= FD_MAX_PARAMS:
+                    if trained and gets_finite_differences(pair, sample):
                         _record(rows, pair, dtype, "fd.", sample.id, pair.check_finite_differences(sample))
                     if progress:
                         progress()
