@@ -484,7 +484,7 @@ def _check_folder(args, options) -> int:
     from tqdm import tqdm
 
     from torchref.checker import Interrupted
-    from torchref.checker.report import SCHEMA, VERDICT_WORDS
+    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
     from torchref.grading.gradebook import check_folder
     from torchref.grading.rubric import hide_values
     from torchref.grading.writers import gradescope, label, write_csv, write_json
@@ -509,11 +509,13 @@ def _check_folder(args, options) -> int:
         for r in reports:
             print(r.summary(label(r, root)))
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
-        skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
+        said = VERDICT_COUNTED
+        skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
         ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
         batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
-            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+            f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
+            f"{counts['unusable']} {said['unusable']}"
             f"{skipped}{batch}"
         )
         document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
