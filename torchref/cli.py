@@ -8,6 +8,7 @@ import io
 import os
 import sys
 
+from torchref.interrupt import Interrupted
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
@@ -247,11 +248,6 @@ def _model(text: str) -> str:
     return text
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, after a command saved what it had: raise it with a note ("12 of 40 files judged; partial
-    report written to PATH") and `main` prints that note on its one line before exiting 130."""
-
-
 def main(argv=None) -> int:
     """Run one command and return its exit status; never a traceback for what a user can cause.
 
@@ -263,7 +259,7 @@ def main(argv=None) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt as exc:
-        note = f": {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        note = f": {exc.note}" if isinstance(exc, Interrupted) and exc.note else ""
         _stderr(f"torchref: interrupted{note}")
         return 130
     except BrokenPipeError:
@@ -333,17 +329,16 @@ def _verify(args) -> int:
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
     try:
         report = verify(args.models, args.cases, dtypes, args.seed)
-    except KeyboardInterrupt as exc:
-        partial = getattr(exc, "report", None)
-        if partial is None:
-            raise
+    except Interrupted as exc:
+        partial = exc.partial
         print(partial.table(failures_only=args.failures_only))
         saved = (
             f" (also in {args.json}, complete: false)"
             if args.json and _write_json(args.json, partial.to_json())
             else ""
         )
-        raise Interrupted(f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}") from exc
+        note = f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}"
+        raise Interrupted(partial, note) from exc
     print(report.table(failures_only=args.failures_only))
     if not _write_json(args.json, report.to_json()):
         return 2
@@ -427,7 +422,7 @@ def _compare(args) -> int:
         if not runs:
             raise
         path = report(runs, [], args.out)  # the runs finished so far keep their figures
-        raise Interrupted(f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
+        raise Interrupted(runs, f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
     path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()
@@ -483,7 +478,6 @@ def _check_folder(args, options) -> int:
 
     from tqdm import tqdm
 
-    from torchref.checker import Interrupted
     from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
     from torchref.grading.gradebook import check_folder
     from torchref.grading.rubric import hide_values
@@ -538,8 +532,7 @@ def _check_folder(args, options) -> int:
                 print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
                 return 2
     if interrupted:
-        print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
-        return 130
+        raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2

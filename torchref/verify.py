@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass, field
 
+from torchref.interrupt import Interrupted
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
 from torchref.sweep import CHUNK, cases_for, check_sweep, gets_finite_differences
 from torchref_handmade import _checks
@@ -101,17 +102,16 @@ def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_eve
     """Run the sweep. `train_every`: the first two cases and every k-th are also trained TRAIN_STEPS steps on both
     sides (and differenced, when small enough).
 
-    On Ctrl-C the KeyboardInterrupt carries `.report`: the rows finished so far, `complete` False.
+    Ctrl-C raises `Interrupted` whose `partial` is the report of the rows finished so far, `complete` False.
     """
     check_sweep(models, cases, dtypes)
     train_every = _checks.positive_int("train_every", train_every)
     report = Report(seed, cases, tuple(dtypes))
     try:
         _sweep(report, models, cases, dtypes, seed, train_every, progress)
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         report.complete = False
-        exc.report = report
-        raise
+        raise Interrupted(report) from None
     return report
 
 
