@@ -527,7 +527,7 @@ class FastShallowPair(AutogradPair):
 
     It runs with two workers (threads sharing the rows; one where m = 1), so every shape
     also checks the split of the rows and the sum of the workers' gradients; one worker
-    runs the same code on all rows (tests/test_handmade.py holds both to the reference).
+    runs the same code on all rows (tests/handmade/test_models.py holds both to the reference).
     Its buffers are overwritten as the step goes (A1 becomes 1 − A1², A2 becomes dZ2), so
     it is compared on what it keeps: the output A2, J, and the parameter gradients; its
     trajectory is its own in-place loop, not `descend`.

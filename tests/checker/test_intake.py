@@ -2,16 +2,15 @@
 
 import json
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
+from classroom import EXAMPLES
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import torchref
 from torchref.checker.intake import SourceError, from_functions, from_notebook
 
-EXAMPLES = Path(torchref.__file__).parent / "examples"
 EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
 FORWARD, BACKWARD = (
     "def forward" + EXAMPLE.split("def forward")[1].split("def backward")[0],

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from classroom import EXAMPLES
 
-import torchref
 from torchref import cli
 from torchref.checker import check, check_many
 from torchref.checker.batch import Session
@@ -18,7 +18,7 @@ from torchref.checker.sandbox import sandbox
 from torchref.checker.sandbox.child import _valid_result
 from torchref.registry import REGISTRY
 
-GOOD = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+GOOD = (EXAMPLES / "shallow_derivation.py").read_text()
 
 
 def test_a_batch_computes_the_reference_once_for_every_file(monkeypatch):
@@ -103,7 +103,7 @@ def test_bwrap_asked_for_where_it_cannot_run_is_an_error(monkeypatch, capsys):
     assert sandbox.choose("auto") == "basic"
     with pytest.raises(ValueError, match="bubblewrap"):
         sandbox.choose("bwrap")
-    example = str(Path(torchref.__file__).parent / "examples" / "shallow_derivation.py")
+    example = str(EXAMPLES / "shallow_derivation.py")
     assert cli.main(["check", example, "--model", "shallow", "--sandbox", "bwrap"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 
@@ -219,10 +219,7 @@ def test_ctrl_c_in_a_parallel_batch_is_one_line_from_every_process(tmp_path):
 
     folder = tmp_path / "class"
     folder.mkdir()
-    slow = (
-        "import time\ntime.sleep(0.5)\n"
-        + (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
-    )
+    slow = "import time\ntime.sleep(0.5)\n" + (EXAMPLES / "shallow_derivation.py").read_text()
     for i in range(40):  # 20 s of sleeping at least, whatever the machine: the signal comes while files run
         (folder / f"s{i:02d}.py").write_text(slow)
     out = tmp_path / "batch.json"

@@ -1,17 +1,15 @@
 """The chain written once, and the search for what a learner computed: right when it speaks, silent otherwise."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from classroom import EXAMPLES
 
-import torchref
 from torchref.chain import Expr, S, environment, op
 from torchref.checker import check
 from torchref.checker.diagnosis.reconstruct import BUDGET, search
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
-EXAMPLE = Path(torchref.__file__).parent / "examples" / "shallow_derivation.py"
+EXAMPLE = EXAMPLES / "shallow_derivation.py"
 DIFFERENTIABLE = [name for name, pair in REGISTRY.items() if isinstance(pair, AutogradPair)]
 
 

@@ -1,11 +1,10 @@
 """The pytest plugin, as another repository would use it (pytester runs a separate pytest)."""
 
 import re
-from pathlib import Path
 
-import torchref
+from classroom import EXAMPLES
 
-EXAMPLE = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
 
 
 def test_the_plugin_is_registered_by_its_entry_point(pytester):

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from classroom import EXAMPLES
 
 import torchref
 import torchref_handmade
@@ -20,7 +21,7 @@ from torchref import cli
 from torchref.checker import check, check_many
 from torchref.checker.sandbox.sandbox import bwrap_path
 
-EXAMPLE = Path(torchref.__file__).parent / "examples" / "shallow_derivation.py"
+EXAMPLE = EXAMPLES / "shallow_derivation.py"
 GOOD = EXAMPLE.read_text()
 WRONG = GOOD.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
 IN_BACKWARD = GOOD.splitlines().index("    m = X.shape[0]") + 2  # the line of code _in_backward adds

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_hostile import GOOD, LIMITS, SANDBOXES
+from test_hostile import GOOD, LIMITS, SANDBOXES  # beside this file
 
 from torchref import cli
 from torchref.checker import check, check_many
