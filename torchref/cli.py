@@ -1,4 +1,11 @@
-"""The `torchref` command line."""
+"""The `torchref` command line: the parser of every command, and each command as a few lines over the library.
+
+Nothing imports this module (tests/test_layering.py): a command reads its arguments, calls
+the library (`torchref.checker`, `torchref.grading`, `verify`, `compare`, `explain`,
+`bench`) and prints or writes what it returns. Its length, over 400 lines, is the parser's:
+eight commands and their options with their help; the defaults of `check` come from
+`checker.options.DEFAULTS`.
+"""
 
 from __future__ import annotations
 

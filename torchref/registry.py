@@ -8,6 +8,11 @@ differentiable entries are `AutogradPair`s assembled from small declarative piec
 datasets) and the named shapes. Adding an entry adds all of its parity tests, its rows in
 `torchref verify`, its runs in `torchref compare --all`, and makes it a `--model` of
 `torchref check` and `torchref explain`.
+
+One file of about 800 lines, on purpose: it is the only module that names a model (a test
+holds every other module to that), so the entries and the pieces they are declared from
+(shapes, nets, training, the three kinds of pair and their hooks) are read together; split,
+a new entry would touch several files.
 """
 
 from __future__ import annotations
