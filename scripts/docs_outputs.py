@@ -128,9 +128,7 @@ class Workdir:
             timeout=600,
         )
         if proc.returncode != status:
-            raise OutputChanged(
-                f"`{command}` exited {proc.returncode}, the page says {status}:\n{proc.stdout[-3000:]}"
-            )
+            raise OutputChanged(f"`{command}` exited {proc.returncode}, the page says {status}:\n{proc.stdout[-3000:]}")
         return self.stable(proc.stdout)
 
     def run(self, command: str, status: int = 0, keep=None, mask=(), prompt: bool = True) -> str:
@@ -313,7 +311,9 @@ def machine() -> dict:
                 info["cpu"] = line.split(":", 1)[1].strip()
                 break
     with contextlib.suppress(OSError):
-        kib = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        kib = int(
+            next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]
+        )
         info["memory_gib"] = round(kib / 2**20, 1)
     info["load_average"] = [round(x, 2) for x in os.getloadavg()]
     info["kernel"] = platform.release()
@@ -410,7 +410,9 @@ def mistakes_table() -> str:
     """The catalogue of known mistakes as a Markdown table: its name (as the report's `mistake`) and sentence."""
     rows = ["| mistake | what the report says |", "|---|---|"]
     for mistake in _mistakes():
-        sentence = mistake.sentence.replace("{name}", "‹tensor›").replace("{c}", "c").replace("{W}", "W").replace("|", "\\|")
+        sentence = (
+            mistake.sentence.replace("{name}", "‹tensor›").replace("{c}", "c").replace("{W}", "W").replace("|", "\\|")
+        )
         rows.append(f"| `{mistake.name}` | {sentence} |")
     return "\n".join(rows) + "\n"
 
