@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the virtual environment's bin/, where `torchref` is
 HOME_SHOWN = "/home/you/course"  # the folder every pasted run seems to run in
 COLUMNS = 100  # argparse's help and anything else that asks the terminal's width
-# Where the tolerances live: every module-level Tolerance and {dtype: Tolerance} table of these
-# modules is listed on the concepts page (plus the registry entries' own tables).
+# Where the tolerances live: every module-level Tolerance and table of them in these modules is
+# listed on the concepts page (plus the registry entries' own tables). When they all move into
+# one module, this line names it alone.
 TOLERANCE_MODULES = ("torchref.parity", "torchref.registry", "torchref.compare")
 
 
@@ -47,6 +48,8 @@ class OutputChanged(RuntimeError):
 
 
 def _environment() -> dict:
+    if shutil.which("bwrap") is None:  # every pasted check names its sandbox: the pages say bwrap
+        raise OutputChanged("the pasted runs are made under bubblewrap: apt-get install bubblewrap (.ci/run does)")
     env = {key: value for key, value in os.environ.items() if not key.startswith("TORCHREF_")}
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -255,45 +258,47 @@ def cli_reference() -> str:
 
 
 def tolerances(modules=TOLERANCE_MODULES) -> list[tuple[str, str, object]]:
-    """(where, dtype or '', Tolerance) for every tolerance the code declares, in declaration order.
+    """(where, what it applies to, Tolerance) for every tolerance the code declares, in declaration order.
 
-    Module level: a Tolerance, or a dict of them keyed by dtype, in each of `modules` (a
-    table one module imports from an earlier one is listed once, under the earlier). The
-    registry: each entry whose own table differs from the default it would inherit.
+    Module level: a Tolerance, or a dict of them (keyed by dtype, or by name, nested or not),
+    in each of `modules` (a table one module imports from an earlier one is listed once,
+    under the earlier). The registry: each entry whose own table differs from the default
+    it would inherit.
     """
     import importlib
 
-    from torchref.parity import Tolerance
-
     found, seen = [], set()
+
+    def walk(owner: str, key: str, value) -> list:
+        if not isinstance(value, type) and all(hasattr(value, a) for a in ("rtol", "atol", "reason")):
+            return [(owner, key, value)]  # a Tolerance, wherever its class lives
+        if isinstance(value, dict) and value:
+            rows = [walk(owner, " · ".join(filter(None, (key, str(k)))), v) for k, v in value.items()]
+            if all(rows):  # every value is a tolerance, or a table of them
+                return [row for found_rows in rows for row in found_rows]
+        return []
+
     for module_name in modules:
         module = importlib.import_module(module_name)
         for name, value in vars(module).items():
-            if name.startswith("_"):
-                continue
-            owner = f"{module_name}.{name}"
-            if isinstance(value, Tolerance) and id(value) not in seen:
+            rows = [] if name.startswith("_") or id(value) in seen else walk(f"{module_name}.{name}", "", value)
+            if rows:
                 seen.add(id(value))
-                found.append((owner, "", value))
-            elif isinstance(value, dict) and value and all(isinstance(v, Tolerance) for v in value.values()):
-                if id(value) in seen:
-                    continue
-                seen.add(id(value))
-                found.extend((owner, dtype, tol) for dtype, tol in value.items())
+                found.extend(rows)
     from torchref.registry import REGISTRY
 
     for pair in REGISTRY.values():
         if id(pair.tolerances) not in seen:
             seen.add(id(pair.tolerances))
-            found.extend((f"registry entry {pair.name}", dtype, tol) for dtype, tol in pair.tolerances.items())
+            found.extend(walk(f"registry entry {pair.name}", "", pair.tolerances))
     return found
 
 
 def tolerance_table(modules=TOLERANCE_MODULES) -> str:
     """A Markdown table of `tolerances()`: a value passes when |actual − expected| ≤ atol + rtol·|expected|."""
-    rows = ["| where | dtype | rtol | atol | why |", "|---|---|---|---|---|"]
-    for where, dtype, tol in tolerances(modules):
-        rows.append(f"| `{where}` | {dtype or 'any'} | {tol.rtol:g} | {tol.atol:g} | {tol.reason} |")
+    rows = ["| where | for | rtol | atol | why |", "|---|---|---|---|---|"]
+    for where, key, tol in tolerances(modules):
+        rows.append(f"| `{where}` | {key or 'any dtype'} | {tol.rtol:g} | {tol.atol:g} | {tol.reason} |")
     return "\n".join(rows) + "\n"
 
 
