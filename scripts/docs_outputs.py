@@ -40,7 +40,7 @@ COLUMNS = 100  # argparse's help and anything else that asks the terminal's widt
 # Where the tolerances live: every module-level Tolerance and table of them in these modules is
 # listed on the concepts page (plus the registry entries' own tables). When they all move into
 # one module, this line names it alone.
-TOLERANCE_MODULES = ("torchref.parity", "torchref.registry", "torchref.compare")
+TOLERANCE_MODULES = ("torchref.tolerances",)
 
 
 class OutputChanged(RuntimeError):
@@ -257,40 +257,51 @@ def cli_reference() -> str:
 # ---- the tolerances, from the table(s) in the code ------------------------------------------------
 
 
+def _is_tolerance(value) -> bool:
+    """A Tolerance, wherever its class lives: rtol, atol and the reason for them."""
+    return not isinstance(value, type) and all(hasattr(value, a) for a in ("rtol", "atol", "reason"))
+
+
 def tolerances(modules=TOLERANCE_MODULES) -> list[tuple[str, str, object]]:
     """(where, what it applies to, Tolerance) for every tolerance the code declares, in declaration order.
 
-    Module level: a Tolerance, or a dict of them (keyed by dtype, or by name, nested or not),
-    in each of `modules` (a table one module imports from an earlier one is listed once,
-    under the earlier). The registry: each entry whose own table differs from the default
-    it would inherit.
+    A module's `TABLE` of (name, Tolerance) rows, where it has one; otherwise every
+    module-level Tolerance and dict of them (keyed by dtype or by name, nested or not). A
+    tolerance met twice (a table imported by another module) is listed once. Then each
+    registry entry's own tolerance, where it is not among those already listed.
     """
     import importlib
 
     found, seen = [], set()
 
     def walk(owner: str, key: str, value) -> list:
-        if not isinstance(value, type) and all(hasattr(value, a) for a in ("rtol", "atol", "reason")):
-            return [(owner, key, value)]  # a Tolerance, wherever its class lives
+        if _is_tolerance(value):
+            return [(owner, key, value)]
         if isinstance(value, dict) and value:
             rows = [walk(owner, " · ".join(filter(None, (key, str(k)))), v) for k, v in value.items()]
             if all(rows):  # every value is a tolerance, or a table of them
                 return [row for found_rows in rows for row in found_rows]
         return []
 
+    def add(rows) -> None:
+        for row in rows:
+            if id(row[2]) not in seen:
+                seen.add(id(row[2]))
+                found.append(row)
+
     for module_name in modules:
         module = importlib.import_module(module_name)
+        table = getattr(module, "TABLE", None)
+        if isinstance(table, list) and table and all(_is_tolerance(tol) for _, tol in table):
+            add((module_name, name, tol) for name, tol in table)
+            continue
         for name, value in vars(module).items():
-            rows = [] if name.startswith("_") or id(value) in seen else walk(f"{module_name}.{name}", "", value)
-            if rows:
-                seen.add(id(value))
-                found.extend(rows)
+            if not name.startswith("_"):
+                add(walk(f"{module_name}.{name}", "", value))
     from torchref.registry import REGISTRY
 
     for pair in REGISTRY.values():
-        if id(pair.tolerances) not in seen:
-            seen.add(id(pair.tolerances))
-            found.extend(walk(f"registry entry {pair.name}", "", pair.tolerances))
+        add(walk(f"registry entry {pair.name}", "", pair.tolerances))
     return found
 
 
@@ -298,8 +309,40 @@ def tolerance_table(modules=TOLERANCE_MODULES) -> str:
     """A Markdown table of `tolerances()`: a value passes when |actual − expected| ≤ atol + rtol·|expected|."""
     rows = ["| where | for | rtol | atol | why |", "|---|---|---|---|---|"]
     for where, key, tol in tolerances(modules):
-        rows.append(f"| `{where}` | {key or 'any dtype'} | {tol.rtol:g} | {tol.atol:g} | {tol.reason} |")
+        reason = tol.reason.replace("|", "\\|")
+        rows.append(f"| `{where}` | {key or 'any dtype'} | {tol.rtol:g} | {tol.atol:g} | {reason} |")
     return "\n".join(rows) + "\n"
+
+
+def thresholds(modules=TOLERANCE_MODULES) -> str:
+    """The other numbers of the tolerance module(s): module-level floats, with the comment that explains each."""
+    import ast
+    import importlib
+
+    rows = ["| where | value | what it is |", "|---|---|---|"]
+    for module_name in modules:
+        path = Path(importlib.import_module(module_name).__file__)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.parse("\n".join(lines)).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, float)):
+                continue
+            line = lines[node.lineno - 1]
+            comment = line.split("#", 1)[1].strip() if "#" in line else ""
+            name = node.targets[0].id
+            if not comment:  # the comment block above it, or the nearest one above that names it
+                above = node.lineno - 2
+                if not lines[above].lstrip().startswith("#"):
+                    above = next((i for i in range(above, -1, -1) if name in lines[i] and "#" in lines[i]), -1)
+                block = []
+                while above >= 0 and lines[above].lstrip().startswith("#"):
+                    block.insert(0, lines[above].lstrip("# ").strip())
+                    above -= 1
+                comment = " ".join(block)
+            comment = comment.replace("|", "\\|")
+            rows.append(f"| `{module_name}.{name}` | {node.value.value:g} | {comment} |")
+    return "\n".join(rows) + "\n" if len(rows) > 2 else ""
 
 
 # ---- the performance page, from a stored `torchref bench --json` ---------------------------------

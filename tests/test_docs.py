@@ -132,15 +132,17 @@ def test_a_changed_field_fails_its_schema(outputs, output, schema, change):
 
 
 def test_the_tolerance_table_is_read_from_the_code():
-    from torchref.parity import DEFAULT_TOLERANCES
-    from torchref.registry import FD_TOLERANCE, REGISTRY
+    from torchref import tolerances
+    from torchref.registry import REGISTRY
 
     found = [tol for _, _, tol in docs_outputs.tolerances()]
-    assert FD_TOLERANCE in found and all(tol in found for tol in DEFAULT_TOLERANCES.values())
+    assert all(any(tol is f for f in found) for _, tol in tolerances.TABLE)
     assert all(tol in found for pair in REGISTRY.values() for tol in pair.tolerances.values())
     table = docs_outputs.tolerance_table()
     assert table.count("\n") == len(found) + 2  # a header, a rule, a row per tolerance
-    assert table in (ROOT / "docs" / "concepts" / "conventions.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "concepts" / "conventions.md").read_text(encoding="utf-8")
+    assert table in page and docs_outputs.thresholds() in page
+    assert "`torchref.tolerances.FD_STEP` | 1e-06 | ε of the central differences |" in docs_outputs.thresholds()
 
 
 def test_the_readme_is_a_short_front_door_with_the_ci_test_command():
