@@ -27,3 +27,11 @@ pytest_plugins = ["pytester", "torchref.pytest_plugin"]
 def blas_threads():
     """A function giving the thread counts of the loaded BLAS libraries (a set: usually one library)."""
     return lambda: {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """This project's wheel, built by `python -m build` once per session (the sdist beside it)."""
+    from wheel_env import shared_wheel
+
+    return shared_wheel(tmp_path_factory)

@@ -24,6 +24,8 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import torchref
+
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder's image (Ubuntu, as root).
 set -euo pipefail
@@ -61,7 +63,7 @@ def bundle(out, model: str, cases: int = 20, hide_values: bool = False, requirem
     """Write setup.sh, run_autograder and autograder.zip into `out`; return their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    version = metadata.version("torchref")
+    version = torchref.__version__
     extras = "[notebook]"
     files = []
     if requirement is None:

@@ -61,9 +61,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref import __version__
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
         "verify",
