@@ -124,11 +124,17 @@ def test_the_shipped_notebook_runs_in_the_kernel_registered_as_documented(venv, 
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))  # where --user installs kernels
     _in(venv, "python", "-m", "ipykernel", "install", "--user", "--name", "torchref", "--display-name", "torchref")
     nb = nbformat.read(_shipped(venv, "check_in_notebook.ipynb"), as_version=4)
+    example = _shipped(venv, "shallow_derivation.py").read_text()
+    nb.cells += [
+        nbformat.v4.new_code_cell("%load_ext torchref"),
+        nbformat.v4.new_code_cell(f"%%check shallow\n{example}"),
+    ]
     client = NotebookClient(nb, timeout=300, kernel_name="torchref", resources={"metadata": {"path": str(tmp_path)}})
     client.execute(env=environ())
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] == "error"], outputs
     where = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
-    assert html and ">WRONG<" in html[0] and "PASS" in where, (html, where)
+    assert len(html) == 2 and ">WRONG<" in html[0] and "PASS" in where, (html, where)
+    assert ">PASS<" in html[1]  # the cell magic
     assert sys.executable not in where

@@ -425,15 +425,12 @@ def _compare(args) -> int:
     return 0
 
 
-def _check(args) -> int:
-    from pathlib import Path
-
-    from torchref.derivation import check
+def check_options(args) -> dict:
+    """The keyword arguments of `torchref.check` for the parsed options of `torchref check` (also `%%check`'s)."""
     from torchref.registry import DTYPES
 
-    path = Path(args.path)
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    options = dict(
+    return dict(
         cases=args.cases,
         seed=args.seed,
         dtypes=dtypes,
@@ -449,6 +446,15 @@ def _check(args) -> int:
         allow_imports=args.allow_import,
         strict=args.strict,
     )
+
+
+def _check(args) -> int:
+    from pathlib import Path
+
+    from torchref.derivation import check
+
+    path = Path(args.path)
+    options = check_options(args)
     try:
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):

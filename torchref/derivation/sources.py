@@ -29,7 +29,7 @@ MAX_BYTES = {".py": 1 << 20, ".ipynb": 64 << 20}  # a notebook carries its figur
 MAX_DEPTH = 8  # folders below a student's folder
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
-_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
+_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
 
 
 class SourceError(ValueError):
