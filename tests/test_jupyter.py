@@ -1,5 +1,7 @@
 """`%load_ext torchref` and `%%check MODEL`: a real notebook, executed by nbclient in an IPython kernel."""
 
+import re
+
 import nbformat
 import pytest
 from classroom import TANH, derivation
@@ -44,6 +46,7 @@ def executed(tmp_path_factory):
         f"%%check shallow --csv grades.csv\n{RIGHT}",
         "%%check\nx = 2",
         "print('ran' in dir(), x)",
+        f"%%check shallow {OPTIONS}\n{RIGHT}\n1 / 0",
     )
 
 
@@ -65,6 +68,12 @@ def test_the_magic_refuses_in_one_line_and_runs_nothing_it_refused(executed):
     assert _errors(cells[6]) == ["UsageError: %%check: --csv is for files and folders (torchref check), not a cell"]
     assert _errors(cells[7])[0].startswith("UsageError: %%check needs a model first")
     assert [o["text"] for o in cells[8].outputs] == ["False 1\n"]  # a refused cell did not run; `x = 1` did
+    raised = _errors(cells[9])
+    assert raised[0] == "ZeroDivisionError: division by zero" and "the cell raised" in raised[1], raised
+    traceback = re.sub(
+        r"\x1b\[[0-9;]*m", "", "".join(line for o in cells[9].outputs for line in o.get("traceback", []))
+    )
+    assert "jupyter.py" not in traceback and "1 / 0" in traceback  # from the learner's cell on
 
 
 def test_a_notebook_of_check_cells_handed_in_is_judged_as_written(executed, tmp_path):
@@ -72,3 +81,26 @@ def test_a_notebook_of_check_cells_handed_in_is_judged_as_written(executed, tmp_
     nbformat.write(executed, path)
     report = torchref.check(path, model="shallow", cases=2, seed=1)
     assert report.verdict == "pass", report.table()  # the last backward, as in the kernel
+
+
+def test_the_magic_in_an_ipython_shell_of_this_process(tmp_path):
+    """The same magic without a kernel between: its result is the API's report, a refusal a UsageError."""
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "torchref")
+    assert shell.run_cell(f"%%check shallow {OPTIONS}\n{WRONG}").success
+    report = shell.user_ns["_"]  # the cell's result, as Out[] holds it
+    assert report.verdict == "wrong" and report.first_wrong == "dZ1"
+    assert (
+        report._repr_html_()
+        == torchref.check(
+            forward=shell.user_ns["forward"], backward=shell.user_ns["backward"], model="shallow", cases=2, seed=1
+        )._repr_html_()
+    )
+    refused = shell.run_cell("%%check shallow --hidden 0\nnever = 1")
+    assert isinstance(refused.error_in_exec, UsageError) and "never" not in shell.user_ns
+    failed = shell.run_cell(f"%%check shallow {OPTIONS}\n1 / 0\n{RIGHT}")
+    assert isinstance(failed.error_in_exec, UsageError) and "the cell raised" in str(failed.error_in_exec)
+    assert shell.user_ns["_"] is report  # no new report for a cell that raised

@@ -8,7 +8,8 @@
     def backward(X, Y, params, cache):
         ...
 
-The cell runs as any cell does, in the notebook's namespace. Then the contract functions it
+The cell runs as any cell does, in the notebook's namespace (a cell that raises shows its
+traceback, and nothing is checked). Then the contract functions it
 defined (the keyword arguments of `torchref.check` that take a function, such as `forward` and
 `backward`) are handed, as objects, to `torchref.check`, and the report is the cell's result:
 the same table as `torchref.check(...)` on a cell's last line. The options are those of
@@ -22,6 +23,7 @@ import contextlib
 import inspect
 import io
 import shlex
+import sys
 
 # options of `torchref check` about a folder, a class or the files written: nothing to do with one cell
 _NOT_FOR_A_CELL = (
@@ -80,9 +82,8 @@ def check_cell(shell, line: str, cell: str):
     model, options = parse(line)  # refused before the cell runs
     names = contract_functions()
     before = {name: shell.user_ns.get(name) for name in names}
-    result = shell.run_cell(cell)
-    if not result.success:  # the cell's own error is on the screen already
-        return None
+    if not _run(shell, cell):
+        raise UsageError(f"%%check {model}: the cell raised (above): nothing was checked")
     functions = {
         name: shell.user_ns[name]
         for name in names
@@ -96,6 +97,22 @@ def check_cell(shell, line: str, cell: str):
         return torchref.check(model=model, **functions, **options)
     except (TypeError, ValueError) as exc:  # what the API refuses (forward without backward, TORCHREF_SEED)
         raise UsageError(f"%%check {model}: {exc}") from None
+
+
+def _run(shell, cell: str) -> bool:
+    """Run the cell as a cell runs (IPython's syntax, the notebook's namespace, its source kept where
+    `inspect` finds it); False when it raised, its traceback shown from the cell's own first frame."""
+    text = shell.transform_cell(cell)
+    filename = shell.compile.cache(text, shell.execution_count, raw_code=cell)
+    try:
+        exec(shell.compile(text, filename, "exec"), shell.user_global_ns, shell.user_ns)
+    except Exception:
+        kind, value, tb = sys.exc_info()
+        while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+            tb = tb.tb_next  # our frames: the learner reads from their cell on
+        shell.showtraceback((kind, value, tb))
+        return False
+    return True
 
 
 def load_ipython_extension(shell) -> None:
