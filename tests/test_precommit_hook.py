@@ -116,3 +116,20 @@ def _notebook(text):
     from classroom import notebook
 
     return notebook(text)
+
+
+def test_the_hooks_command_judges_each_file_it_is_given(tmp_path, capsys):
+    from torchref.precommit import main
+
+    (tmp_path / "ann.py").write_text(derivation())
+    (tmp_path / "bob.py").write_text(derivation(TANH))
+    files = [str(tmp_path / "ann.py"), str(tmp_path / "bob.py")]
+    assert main(["--model", "shallow", "--cases", "2", *files]) == 1
+    out = capsys.readouterr().out
+    assert f"{files[0]}: PASS (4 cases)" in out and f"{files[1]}: WRONG: first wrong link dZ1" in out
+    assert main(["--model", "shallow", "--cases", "2", files[0]]) == 0
+    assert main(["--model", "shallow"]) == 0  # pre-commit gave no file
+    assert main(["--model", "shallow", "--csv", "g.csv", *files]) == 2
+    assert main(["--model", "shallow", "--bogus", *files]) == 2
+    err = capsys.readouterr().err
+    assert "--csv is for torchref check over a folder" in err and "unrecognized arguments: --bogus" in err
