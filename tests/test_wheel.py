@@ -138,3 +138,9 @@ def test_the_shipped_notebook_runs_in_the_kernel_registered_as_documented(venv, 
     assert len(html) == 2 and ">WRONG<" in html[0] and "PASS" in where, (html, where)
     assert ">PASS<" in html[1]  # the cell magic
     assert sys.executable not in where
+
+
+def test_the_gradescope_bundle_ships_the_wheel_this_install_came_from(venv, wheel, tmp_path):
+    out = tmp_path / "bundle"
+    _in(venv, "torchref", "autograder", "gradescope", "--model", "shallow", "--out", out)
+    assert (out / wheel.name).read_bytes() == wheel.read_bytes()
