@@ -19,7 +19,7 @@ from wheel_env import environ, torch_pin
 
 import torchref
 from torchref import cli
-from torchref.autograder import finish
+from torchref.grading.autograder import finish
 
 WHEEL = f"handmade_torchref-{torchref.__version__}-py3-none-any.whl"
 # Gradescope's autograder specification: the fields of results.json and of each test, and the visibilities

@@ -26,7 +26,7 @@ def test_the_hooks_pass_on_the_tree_and_fix_or_refuse_what_they_must(tmp_path):
 
     (repo / "docs" / "spaces.txt").write_text("a line   \n")
     (repo / "docs" / "bad.yaml").write_text("a: [1\n")
-    (repo / "tests" / "catalogues" / "course").mkdir(parents=True)
+    (repo / "tests" / "catalogues" / "course").mkdir(parents=True, exist_ok=True)
     (repo / "tests" / "catalogues" / "course" / "as_written.py").write_text("x = 1  \n")
     run(["git", "add", "-A"], cwd=repo, env=environ(**GIT))
     done = _pre_commit(repo, tmp_path)
