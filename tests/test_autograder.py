@@ -19,7 +19,7 @@ from wheel_env import environ, torch_pin
 
 import torchref
 from torchref import cli
-from torchref.grading.autograder import finish
+from torchref.grading.autograder import finish, main
 
 WHEEL = f"handmade_torchref-{torchref.__version__}-py3-none-any.whl"
 # Gradescope's autograder specification: the fields of results.json and of each test, and the visibilities
@@ -147,7 +147,8 @@ def test_run_autograder_leaves_results_when_the_check_cannot_run(bundle, tmp_pat
 
 def test_finish_says_when_the_check_ran_out_of_time_or_stopped(tmp_path):
     results = tmp_path / "results.json"
-    doc = gradescope_valid(finish(results, 124, "hidden", 300))
+    assert main(["finish", str(results), "--status", "124", "--visibility", "hidden", "--deadline", "300"]) == 0
+    doc = gradescope_valid(json.loads(results.read_text()))
     assert doc["score"] == 0 and "did not finish within 300 s" in doc["output"] and doc["visibility"] == "hidden"
     results.write_text("{not json")
     assert "stopped with exit status 1" in finish(results, 1, "visible", 300)["output"]
