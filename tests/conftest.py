@@ -42,3 +42,11 @@ def shipped_example():
     from classroom import EXAMPLE_PATH
 
     return EXAMPLE_PATH
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """This project's wheel, built by `python -m build` once per session (the sdist beside it)."""
+    from wheel_env import shared_wheel
+
+    return shared_wheel(tmp_path_factory)

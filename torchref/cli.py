@@ -69,11 +69,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref import __version__
     from torchref.checker.options import DEFAULTS as D  # every default of a check, and its validation
     from torchref.checker.sandbox.sandbox import KINDS
+    from torchref.grading.autograder import VISIBILITIES
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
         "verify",
@@ -230,19 +233,42 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
-    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
+    a = sub.add_parser(
+        "autograder",
+        help="write an autograder bundle (Gradescope) that runs torchref check",
+        description="Writes the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
+        "autograder.zip (to upload) into --out. The checker's options below are fixed for every submission; "
+        "those not given keep torchref check's defaults.",
+    )
     a.add_argument("platform", choices=["gradescope"])
     a.add_argument("--model", required=True, type=_model)
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle and autograder.zip")
+    a.add_argument("--cases", type=_positive, default=None, help="cases per dtype (torchref check's default)")
+    a.add_argument("--timeout", type=_seconds, default=None, help="seconds a file may run its cases (check's default)")
+    a.add_argument("--memory-mb", type=_positive, default=None, help="address-space limit of a file's process")
+    a.add_argument("--hidden", type=_widths, default=None, metavar="H1,H2", help="hidden widths of every case")
     a.add_argument(
-        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+        "--allow-import", action="append", default=[], metavar="NAME", help="also let files import this (repeat)"
     )
-    a.add_argument("--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases})")
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
-        "--requirement",
-        metavar="SPEC",
-        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
-        "(default: this version from PyPI)",
+        "--visibility",
+        choices=VISIBILITIES,
+        default="visible",
+        help="when learners see their results on Gradescope (default visible)",
+    )
+    a.add_argument(
+        "--deadline",
+        type=_positive,
+        default=540,
+        help="seconds one submission's check may take before results.json says so (default 540, "
+        "under Gradescope's default limit of 10 minutes)",
+    )
+    a.add_argument(
+        "--wheel",
+        metavar="FILE",
+        help="the wheel of this torchref to ship (default: the one it was installed from, else built from "
+        "its source tree, else downloaded at this version)",
     )
     return p
 
@@ -441,32 +467,38 @@ def _compare(args) -> int:
     return 0
 
 
+def check_options(args) -> dict:
+    """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
+    file: the command's, `%%check`'s and the pre-commit hook's."""
+    from torchref.registry import DTYPES
+
+    return dict(
+        cases=args.cases,
+        seed=args.seed,
+        dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
+        timeout=args.timeout,
+        import_timeout=args.import_timeout,
+        memory_mb=args.memory_mb,
+        hidden=args.hidden,
+        cpu_seconds=args.cpu_seconds,
+        file_mb=args.file_mb,
+        max_processes=args.max_processes,
+        output_mb=args.output_mb,
+        sandbox=args.sandbox,
+        allow_imports=args.allow_import,
+        strict=args.strict,
+    )
+
+
 def _check(args) -> int:
     """`torchref check FILE|DIR`: one file's table, or a folder's lines and its outputs (CSV, Gradescope, HTML)."""
     from pathlib import Path
 
     from torchref.checker import CheckOptions, Submission, judge_submissions
-    from torchref.registry import DTYPES
 
     path = Path(args.path)
     try:
-        options = CheckOptions.of(
-            cases=args.cases,
-            seed=args.seed,
-            dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
-            timeout=args.timeout,
-            import_timeout=args.import_timeout,
-            memory_mb=args.memory_mb,
-            hidden=args.hidden,
-            cpu_seconds=args.cpu_seconds,
-            file_mb=args.file_mb,
-            max_processes=args.max_processes,
-            output_mb=args.output_mb,
-            sandbox=args.sandbox,
-            allow_imports=args.allow_import,
-            strict=args.strict,
-            jobs=args.jobs,
-        )
+        options = CheckOptions.of(**check_options(args), jobs=args.jobs)
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):
             return _check_folder(args, options)  # folders, notebooks, scores, the class report
