@@ -21,7 +21,7 @@ from torchref.contracts import MP_NEURON, NORMALISE, TRAINABLE
 CONTRACT = tuple(dict.fromkeys(n for c in (TRAINABLE, MP_NEURON, NORMALISE) for n in c.names))  # what a file defines
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
-_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
+_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
 
 
 class SourceError(ValueError):
