@@ -84,7 +84,7 @@ def hide_values(report: FileReport) -> FileReport:
     """The report without the numbers of the expected values (feedback a learner can read before the deadline)."""
     for t in report.tensors:
         t.max_abs = t.max_rel = t.fd_max_abs = 0.0
-        t.worst_index, t.message = None, ""
+        t.worst_index, t.message, t.small_case = None, "", {}
     for name in CASE_FIELDS:
         if hasattr(report, name):
             setattr(report, name, type(getattr(report, name))())
