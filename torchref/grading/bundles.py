@@ -1,0 +1,212 @@
+"""Grader bundles for PrairieLearn and Coursera: a Dockerfile and the script the platform runs per submission.
+
+    torchref autograder prairielearn --model shallow --out pl-grader/
+    torchref autograder coursera --model shallow --out coursera-grader/     (or --part ID=MODEL, repeated)
+
+Both images are built by the teacher (`docker build`), never by the tool; both install this
+version of torchref (a wheel in the bundle, or a pip requirement) with torch's CPU build in a
+virtual environment at /opt/torchref/venv, run as a user without privileges, and always
+leave the platform's document, also when the check itself fails:
+
+- PrairieLearn ("External grading"): the platform mounts the learner's files at /grade/student
+  and reads /grade/results/results.json; the question's info.json names the image and the
+  entry point (written here as `info.json`, with `question.html` as a starting point).
+  `run_grader` grades /grade/student as one submission with `--prairielearn`.
+- Coursera (custom graders): the learner's file is at /shared/submission/, the part in the
+  environment (`partId`), no network; the grader writes /shared/feedback.json. `grader` picks
+  the model for the part and grades /shared/submission with `--coursera`.
+
+TORCHREF_GRADER_ROOT (default /grade or /shared) and TORCHREF_GRADER_PYTHON (default the
+image's venv) let the same scripts run against a copy of those folders elsewhere (the tests do).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import uuid
+from importlib import metadata
+from pathlib import Path
+
+VENV = "/opt/torchref/venv"
+BASE_IMAGE = "python:3.11-slim-bookworm"  # Debian 12 with Python 3.11: the versions this suite is tested with
+PRAIRIELEARN_TIMEOUT = 600  # seconds: PrairieLearn's largest grading timeout
+
+DOCKERFILE = """# The grader's image for {platform}: build it with `docker build -t IMAGE .` in this folder.
+FROM {base}
+# bubblewrap: the sandbox learners' files run in (where a container forbids its namespaces, the check
+# falls back to its basic sandbox and says so in every report)
+# hadolint ignore=DL3008
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends bubblewrap \\
+    && rm -rf /var/lib/apt/lists/*
+COPY {copied} /opt/torchref/
+# torch's CPU build (the default one on PyPI carries CUDA, several GB), then torchref and its pinned needs
+RUN python -m venv {venv} \\
+    && {venv}/bin/pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu {torch} \\
+    && {venv}/bin/pip install --no-cache-dir {requirement} \\
+    && chmod 0755 /opt/torchref/{script}
+{tail}"""
+
+RUN_PRAIRIELEARN = """#!/usr/bin/env bash
+# PrairieLearn runs this once per submission: the learner's files are in $root/student.
+set -uo pipefail
+root="${{TORCHREF_GRADER_ROOT:-/grade}}"
+python="${{TORCHREF_GRADER_PYTHON:-{venv}/bin/python}}"
+results="$root/results/results.json"
+mkdir -p "$root/results"
+rm -f "$results"
+# exit status 1 (wrong) and 2 (could not be judged) are grades written into results.json, not failures
+"$python" -m torchref check "$root/student" {check} --quiet --prairielearn "$results"
+status=$?
+if [ ! -s "$results" ]; then
+    printf '{{"gradable": false, "format_errors": ["%s"]}}\\n' \\
+        "The grader could not run the check (exit status $status): please tell your teacher." > "$results"
+fi
+exit 0
+"""
+
+RUN_COURSERA = """#!/usr/bin/env bash
+# Coursera runs this once per submission: the learner's file is in $root/submission, the part in $partId.
+set -uo pipefail
+root="${{TORCHREF_GRADER_ROOT:-/shared}}"
+python="${{TORCHREF_GRADER_PYTHON:-{venv}/bin/python}}"
+feedback="$root/feedback.json"
+rm -f "$feedback"
+part="${{partId:-}}"
+case "$part" in
+{parts}
+esac
+if [ -z "$model" ]; then
+    shown="$(printf '%s' "$part" | tr -cd 'A-Za-z0-9_-' | cut -c1-40)"
+    printf '{{"fractionalScore": 0, "feedback": "%s", "feedbackType": "TXT"}}\\n' \\
+        "This grader has no model for the part '$shown': please tell your teacher." > "$feedback"
+    exit 0
+fi
+# exit status 1 (wrong) and 2 (could not be judged) are grades written into feedback.json, not failures
+"$python" -m torchref check "$root/submission" --model "$model" {check} --quiet --coursera "$feedback"
+status=$?
+if [ ! -s "$feedback" ]; then
+    printf '{{"fractionalScore": 0, "feedback": "%s", "feedbackType": "TXT"}}\\n' \\
+        "The grader could not run the check (exit status $status): please tell your teacher." > "$feedback"
+fi
+exit 0
+"""
+
+# Coursera runs graders as a user without privileges: so does the image
+CODA_COURSERA = """RUN useradd --create-home --uid 1000 grader
+USER 1000:1000
+ENTRYPOINT ["/opt/torchref/grader"]
+"""
+
+QUESTION_HTML = """<pl-question-panel>
+  <p>Upload your derivation for the model <code>{model}</code>: a file <code>derivation.py</code> that
+  defines <code>forward</code> and <code>backward</code> as the notes write them
+  (<code>torchref template {model}</code> writes a skeleton to fill in).</p>
+</pl-question-panel>
+
+<pl-file-upload file-names="derivation.py"></pl-file-upload>
+
+<pl-submission-panel>
+  <pl-external-grader-results></pl-external-grader-results>
+  <pl-file-preview></pl-file-preview>
+</pl-submission-panel>
+"""
+
+
+def check_arguments(options: dict) -> str:
+    """The `torchref check` options fixed when the bundle is written, quoted for the shell."""
+    out = ["--cases", str(int(options.get("cases", 20)))]
+    if options.get("timeout") is not None:
+        out += ["--timeout", f"{float(options['timeout']):g}"]
+    if options.get("hidden"):
+        out += ["--hidden", ",".join(str(int(h)) for h in options["hidden"])]
+    for name in options.get("allow_imports") or []:
+        out += ["--allow-import", name]
+    if options.get("hide_values"):
+        out.append("--hide-values")
+    return " ".join(shlex.quote(a) for a in out)
+
+
+def _install(out: Path, requirement: str | None) -> tuple[str, list[Path]]:
+    """How the image installs torchref: a wheel or sdist copied into the bundle, or a pip requirement."""
+    if requirement is not None and Path(requirement).is_file():
+        shutil.copy(requirement, out / Path(requirement).name)
+        return f"/opt/torchref/{Path(requirement).name}[notebook]", [out / Path(requirement).name]
+    if requirement is None:
+        dist = (metadata.packages_distributions().get("torchref") or ["torchref"])[0]
+        requirement = f"{dist}[notebook]=={metadata.version(dist)}"
+    return requirement, []
+
+
+def _dockerfile(platform: str, script: str, copied: list[Path], requirement: str, tail: str) -> str:
+    torch = f"torch=={metadata.version('torch').split('+')[0]}"
+    return DOCKERFILE.format(
+        platform=platform,
+        base=BASE_IMAGE,
+        copied=" ".join([script, *(p.name for p in copied)]),
+        venv=VENV,
+        torch=shlex.quote(torch),
+        requirement=shlex.quote(requirement),
+        script=script,
+        tail=tail,
+    )
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def prairielearn(out, model: str, image: str = "torchref-grader", requirement=None, **options) -> list[Path]:
+    """Dockerfile, run_grader, info.json and question.html for an externally graded PrairieLearn question."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    install, copied = _install(out, requirement)
+    check = f"--model {shlex.quote(model)} {check_arguments(options)}"
+    run = _write(out / "run_grader", RUN_PRAIRIELEARN.format(venv=VENV, check=check), 0o755)
+    # no USER: PrairieLearn runs its graders as root, and a judge that is root runs the learner's code as
+    # another user (uid 65534) even where the container forbids bubblewrap
+    docker = _write(out / "Dockerfile", _dockerfile("PrairieLearn", "run_grader", copied, install, ""))
+    # the check's own limits, torch's import and the reference: within PrairieLearn's largest timeout
+    timeout = min(PRAIRIELEARN_TIMEOUT, int(options.get("timeout") or 60) * 2 + 120)
+    info = {
+        "uuid": str(uuid.uuid4()),
+        "title": f"Backpropagation: {model}",
+        "topic": "Backpropagation",
+        "tags": ["torchref"],
+        "type": "v3",
+        "singleVariant": True,
+        "gradingMethod": "External",
+        "externalGradingOptions": {
+            "enabled": True,
+            "image": image,
+            "entrypoint": "/opt/torchref/run_grader",
+            "timeout": timeout,
+        },
+    }
+    info_path = _write(out / "info.json", json.dumps(info, indent=2) + "\n")
+    question = _write(out / "question.html", QUESTION_HTML.format(model=model))
+    return [docker, run, info_path, question, *copied]
+
+
+def coursera(out, parts: dict, requirement=None, **options) -> list[Path]:
+    """Dockerfile and grader for a Coursera programming assignment; `parts` maps a part id to its model
+    ("*": the model of any other part)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    install, copied = _install(out, requirement)
+    cases = [f"    {shlex.quote(part) if part != '*' else '*'}) model={shlex.quote(m)} ;;" for part, m in parts.items()]
+    if "*" not in parts:
+        cases.append("    *) model= ;;")
+    else:  # the shell takes the first pattern that matches: the catch-all goes last
+        cases.append(cases.pop(list(parts).index("*")))
+    script = RUN_COURSERA.format(venv=VENV, parts="\n".join(cases), check=check_arguments(options))
+    grader = _write(out / "grader", script, 0o755)
+    docker = _write(
+        out / "Dockerfile",
+        _dockerfile("Coursera", "grader", copied, install, CODA_COURSERA),
+    )
+    return [docker, grader, *copied]
