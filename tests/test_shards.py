@@ -80,6 +80,8 @@ def test_merge_names_every_file_under_the_first_shards_folder(tmp_path):
     merged = shards.merge([("a.json", a), ("b.json", b)])
     assert [r.file for r in merged.reports] == [str(here / "s0.py"), str(here / "s1.py")]
     assert merged.root == here
+    a["shard"]["root"] = "class"  # given relative, elsewhere: named by where it was
+    assert shards.merge([("a.json", a), ("b.json", b)]).root == here
 
 
 @pytest.mark.parametrize(

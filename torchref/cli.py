@@ -157,16 +157,27 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
     c.add_argument("-j", "--jobs", type=_positive, default=None, help="files checked at a time (default: every core)")
-    c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
     c.add_argument("--pattern", metavar="GLOB", help="the file names to judge (default *.py and *.ipynb)")
-    c.add_argument(
-        "--csv", metavar="PATH", help="the gradebook: student, file, score, max, verdict, first wrong link, cause"
-    )
-    c.add_argument("--gradescope", metavar="PATH", help="Gradescope's results.json for the submission")
-    c.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    _outputs(c)
     c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
+    c.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="judge the K-th of N parts of the class (a student's files stay together; needs --seed or "
+        "$TORCHREF_SEED, and --json); `torchref merge` joins the parts",
+    )
+    m = sub.add_parser(
+        "merge",
+        help="join the --json files of `check --shard` runs into one class: gradebook, class report, platforms",
+        description="Exit status: as `check` of the whole folder would have exited (0 all pass, 1 a wrong file, "
+        "2 a file that could not be judged), 2 also when the shards cannot be joined (one line says why).",
+    )
+    m.add_argument("shards", nargs="+", metavar="SHARD.json", help="every shard's --json file")
+    _outputs(m)
+    m.add_argument("--quiet", action="store_true", help="accepted for symmetry with check (the merge has no bar)")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
     e.add_argument("--m", type=_positive, default=3)
@@ -206,12 +217,24 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
-    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
-    a.add_argument("platform", choices=["gradescope"])
-    a.add_argument("--model", required=True, type=_model)
-    a.add_argument(
-        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+    a = sub.add_parser(
+        "autograder",
+        help="write a grader bundle that runs torchref check: Gradescope, PrairieLearn or Coursera",
+        description="gradescope: setup.sh, run_autograder, autograder.zip. prairielearn: a Dockerfile, run_grader, "
+        "the question's info.json and question.html. coursera: a Dockerfile and its grader.",
     )
+    a.add_argument("platform", choices=["gradescope", "prairielearn", "coursera"])
+    a.add_argument("--model", type=_model, help="the registry model the submissions are for")
+    a.add_argument(
+        "--part",
+        type=_part,
+        action="append",
+        default=[],
+        metavar="ID=MODEL",
+        help="coursera: the model of an assignment part (repeat; --model covers every other part)",
+    )
+    a.add_argument("--image", default="torchref-grader", help="prairielearn: the image name info.json pulls")
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle's files")
     a.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20)")
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
@@ -221,6 +244,40 @@ def parser() -> argparse.ArgumentParser:
         "(default: this version from PyPI)",
     )
     return p
+
+
+def _outputs(p) -> None:
+    """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
+    p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
+    p.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    for name, what in (
+        ("gradescope", "Gradescope's results.json"),
+        ("prairielearn", "PrairieLearn's results.json"),
+        ("coursera", "Coursera's feedback.json"),
+        ("coderunner", "CodeRunner's combinator-grader JSON (- for standard output)"),
+    ):
+        p.add_argument(
+            f"--{name}",
+            metavar="FILE|DIR/",
+            help=f"{what}: FILE grades the folder as one submission, DIR/ writes one per student",
+        )
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from torchref.grading.shards import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _part(text: str) -> tuple[str, str]:
+    part, equals, model = text.partition("=")
+    if not (equals and part.strip() and model.strip()):
+        raise argparse.ArgumentTypeError(f"expected ID=MODEL (a part id of the assignment and its model), got {text!r}")
+    return part.strip(), _model(model.strip())
 
 
 def _model(text: str) -> str:
@@ -448,8 +505,9 @@ def _check(args) -> int:
         strict=args.strict,
     )
     try:
-        batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
-        if path.is_dir() or path.suffix == ".ipynb" or any(batch):
+        batch = (args.recursive, args.pattern, args.csv, args.html, args.hide_values, args.shard)
+        platforms = (args.gradescope, args.prairielearn, args.coursera, args.coderunner)
+        if path.is_dir() or path.suffix == ".ipynb" or any(batch) or any(platforms):
             from torchref.gradebook import cli as gradebook
 
             return gradebook(args, {**options, "jobs": args.jobs})  # folders, notebooks, scores, the class report
@@ -462,9 +520,64 @@ def _check(args) -> int:
 
 
 def _autograder(args) -> int:
-    from torchref.autograder import cli as autograder
+    if args.platform == "gradescope":
+        from torchref.autograder import cli as autograder
 
-    return autograder(args)
+        if args.model is None:
+            return _error("autograder gradescope needs --model MODEL")
+        return autograder(args)
+    from torchref.grading import bundles
+
+    options = dict(cases=args.cases, hide_values=args.hide_values)
+    try:
+        if args.platform == "prairielearn":
+            if args.model is None:
+                return _error("autograder prairielearn needs --model MODEL")
+            paths = bundles.prairielearn(args.out, args.model, args.image, args.requirement, **options)
+        else:
+            parts = dict(args.part) | ({"*": args.model} if args.model else {})
+            if not parts:
+                return _error("autograder coursera: give --model MODEL, or --part ID=MODEL for each part")
+            paths = bundles.coursera(args.out, parts, args.requirement, **options)
+    except OSError as exc:
+        print(f"torchref: cannot write --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _error(message: str) -> int:
+    print(f"torchref: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _merge(args) -> int:
+    import json
+
+    from torchref.gradebook import conclude
+    from torchref.grading import outputs, shards
+
+    try:
+        plan = outputs.plan(args)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    documents = []
+    for name in args.shards:
+        try:
+            with open(name, encoding="utf-8") as fh:
+                documents.append((name, json.load(fh)))
+        except OSError as exc:
+            return _error(f"cannot read SHARD.json {name}: {exc.strerror or exc}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(f"SHARD.json {name} is not JSON ({exc})")
+    try:
+        merged = shards.merge(documents)
+    except shards.ShardError as exc:
+        return _error(str(exc))
+    hide = bool(merged.options.get("hide_values"))
+    out = sys.stderr if plan.to_stdout else sys.stdout
+    return conclude(plan, merged.found, merged.reports, merged.root, merged.model, hide, False, out)
 
 
 COMMANDS = {
@@ -475,6 +588,7 @@ COMMANDS = {
     "bench": _bench,
     "models": _models_command,
     "autograder": _autograder,
+    "merge": _merge,
     "template": _template,
 }
 

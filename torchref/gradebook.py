@@ -233,69 +233,117 @@ def write_json(path, document) -> None:
 
 
 def cli(args, options: dict) -> int:
-    """`torchref check DIR|FILE` with --recursive, --pattern, --csv, --gradescope, --hide-values, --html."""
+    """`torchref check DIR|FILE` with --recursive, --pattern, --shard, the outputs (grading.outputs), --hide-values."""
     from functools import partial
 
     from tqdm import tqdm
 
+    from torchref.derivation.judge import SEED_ENV, Interrupted
+    from torchref.grading import outputs, shards
+
     root = Path(args.path)
     if not (root.is_dir() or os.path.lexists(root)):
-        print(f"torchref: error: FILE|DIR must be an existing file or folder, got {root}", file=sys.stderr)
-        return 2
+        return _refuse(f"FILE|DIR must be an existing file or folder, got {root}")
     if (args.recursive or args.pattern) and not root.is_dir():
-        print(f"torchref: error: --recursive and --pattern need a folder, got the file {root}", file=sys.stderr)
-        return 2
-    from torchref.derivation.judge import Interrupted
+        return _refuse(f"--recursive and --pattern need a folder, got the file {root}")
+    try:
+        plan = outputs.plan(args)
+    except outputs.TargetError as exc:
+        return _refuse(str(exc))
+    shard = getattr(args, "shard", None)
+    if shard is not None:
+        if not root.is_dir():
+            return _refuse(f"--shard needs a folder of submissions, got the file {root}")
+        others = [t.flag for t in plan.targets if t.option != "json"]
+        if others or not plan.get("json") or plan.get("json").path == outputs.STDOUT:
+            return _refuse(
+                "--shard K/N writes the shard's --json FILE only "
+                + (f"(not {', '.join(others)}): " if others else ": ")
+                + "`torchref merge` writes the gradebook and the other outputs from every shard's"
+            )
+        if options.get("seed") is None:
+            if not os.environ.get(SEED_ENV):
+                return _refuse(f"--shard needs one seed for every shard: give --seed N or set {SEED_ENV}")
+            from torchref.derivation.judge import fresh_seed
 
+            options["seed"] = fresh_seed()
+    try:
+        found = (
+            entries(root, args.model, args.recursive or plan.one_submission, args.pattern)
+            if root.is_dir()
+            else [read(root, args.model)]
+        )
+        outputs.refuse_several(plan, found, root, args.recursive)
+    except outputs.TargetError as exc:
+        return _refuse(str(exc))
+    positions = list(range(len(found))) if shard is None else shards.select(found, root, *shard)
+    mine = [found[i] for i in positions]
+    out = sys.stderr if plan.to_stdout else sys.stdout
     bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
     interrupted = False
     try:
-        found, reports = check_folder(root, args.model, args.recursive, args.pattern, progress=bar, **options)
+        reports = judge_entries(mine, args.model, progress=bar, **options)
     except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
-        found, reports, interrupted = None, exc.reports, True
+        reports, interrupted = exc.reports, True
+        done = {r.file for r in reports}
+        mine = [e for e in mine if os.path.abspath(e.path) in done]  # a report names its entry's path so
     if args.hide_values:
         reports = [hide_values(r) for r in reports]
+    document = None
+    if shard is not None:
+        recorded = {k: v for k, v in options.items() if k != "jobs"}
+        recorded.update(recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
+        recorded = json.loads(json.dumps(recorded))  # as the merge reads it back: tuples as lists
+        described = shards.describe(found, root, positions, *shard, options["seed"], args.model, recorded)
+        document = {"shard": described}
+    return conclude(plan, mine, reports, root, args.model, args.hide_values, interrupted, out, document, shard)
+
+
+def _refuse(message: str) -> int:
+    print(f"torchref: error: {message}", file=sys.stderr)
+    return 2
+
+
+def conclude(plan, found, reports, root, model, hide, interrupted, out, extra=None, shard=None) -> int:
+    """Print a class run's lines, write its outputs, return its exit status: `check`'s and `merge`'s last step.
+
+    `found` and `reports` are in the folder's order, one report per entry; `extra` joins the --json document."""
+    from torchref.grading import outputs
+
+    root = Path(root)
     judged = [r for r in reports if r.verdict != "skipped"]
-    if root.is_dir() or interrupted:
+    if root.is_dir() or interrupted or shard is not None:
         for r in reports:
-            print(r.summary(label(r, root)))
+            print(r.summary(label(r, root)), file=out)
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
         skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
         ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
         batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
             f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
-            f"{skipped}{batch}"
+            f"{skipped}{batch}",
+            file=out,
         )
-        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+        document = {"schema": SCHEMA, "model": model, "files": [r.to_json() for r in reports], **(extra or {})}
         if interrupted:
             document["interrupted"] = True
     else:
-        print(reports[0].table())
+        print(reports[0].table(), file=out)
         document = reports[0].to_json()
-    outputs = [
-        (args.json, lambda p: write_json(p, document)),
-        (args.csv, lambda p: write_csv(p, reports, root)),
-        (args.gradescope, lambda p: write_json(p, gradescope(reports, root))),
-        (None if interrupted else args.html, lambda p: _html(p, found, reports, root, args)),
-    ]
-    for flag, (target, write) in zip(("--json", "--csv", "--gradescope", "--html"), outputs):
-        if target:
-            try:
-                write(target)
-            except OSError as exc:
-                print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
-                return 2
+    for target in plan.targets:
+        if interrupted and target.option == "html":
+            continue
+        try:
+            outputs.write(target, found, reports, root, model, hide, document)
+        except OSError as exc:
+            print(f"torchref: cannot write {target.flag} {target.path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     if interrupted:
         print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
         return 130
+    if shard is not None:  # a shard's grades are the merge's to return (a shard may hold no student at all)
+        return 0
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2
     return max(r.exit_code for r in reports)
-
-
-def _html(out, found, reports, root, args):
-    from torchref.html_report import write
-
-    write(out, found, reports, root, args.model, hide=args.hide_values)

@@ -17,7 +17,8 @@ shard's own entries) with a "shard" object that the merge checks before joining 
 
     "shard": {"index": K, "count": N, "seed": S, "model": ..., "options": {every option that
               changes a verdict}, "root": the folder as given, "entries": how many entries the
-              whole folder has, "listing": SHA-256 of their relative paths,
+              whole folder has, "listing": SHA-256 of their relative paths, "folder": the
+              folder's absolute path,
               "positions": [each file's place in the whole listing],
               "sources": [each file's code as the class report shows it, or null]}
 
@@ -93,6 +94,7 @@ def describe(found, root, positions, index, count, seed, model, options) -> dict
         "model": model,
         "options": options,
         "root": str(root),
+        "folder": os.path.abspath(root),
         "entries": len(found),
         "listing": listing(found, root),
         "positions": positions,
@@ -161,7 +163,9 @@ def merge(documents: list[tuple[str, dict]]) -> Merged:
     if missing:
         listed = ", ".join(f"{k}/{first['count']}" for k in missing)
         raise ShardError(f"shard {listed} missing: the merge needs all {first['count']} shards")
-    root = Path(first["root"])
+    # the folder as the shards were given it when that names the same folder here, else its absolute path
+    folder = first["folder"]
+    root = Path(first["root"]) if os.path.abspath(first["root"]) == folder else Path(folder)
     placed: dict[int, tuple[FileReport, Entry]] = {}
     for name, shard, document in shards:
         files, positions, sources = document.get("files", []), shard["positions"], shard["sources"]
@@ -169,7 +173,7 @@ def merge(documents: list[tuple[str, dict]]) -> Merged:
             raise ShardError(f"{name}: {len(files)} files for {len(positions)} positions: the file was changed")
         for position, data, source in zip(positions, files, sources):
             report = from_json(data, name)
-            report.file = _rebased(report.file, Path(shard["root"]), root)
+            report.file = _rebased(report.file, shard["folder"], folder)
             placed[position] = (report, _entry(report, source))
     if sorted(placed) != list(range(first["entries"])):
         raise ShardError(f"the shards hold {len(placed)} of the folder's {first['entries']} entries")
@@ -184,10 +188,10 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _rebased(file: str, shard_root: Path, root: Path) -> str:
-    """A shard's file named under the merge's folder (shards may mount the class at different places)."""
-    relative = os.path.relpath(file, os.path.abspath(shard_root))
-    return file if relative.startswith("..") else os.path.join(os.path.abspath(root), relative)
+def _rebased(file: str, shard_folder: str, folder: str) -> str:
+    """A shard's file named under the first shard's folder (shards may mount the class at different places)."""
+    relative = os.path.relpath(file, shard_folder)
+    return file if relative.startswith("..") else os.path.join(folder, relative)
 
 
 def _entry(report: FileReport, source: dict | None) -> Entry:
