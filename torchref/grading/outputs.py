@@ -138,8 +138,8 @@ def refuse_several(plan: Plan, found, root, recursive: bool) -> None:
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         raise TargetError(
             f"{target.flag} {target.path} is one submission's, but --recursive reads {root} as {len(names)} "
-            f"students' folders ({shown}): give {target.flag} a folder ({target.path.rstrip('/')}/ or an existing "
-            "folder) for one document per student"
+            f"students' folders ({shown}): give {target.flag} a folder (a path ending in /) for one document per "
+            "student"
         )
 
 
