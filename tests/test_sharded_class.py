@@ -1,0 +1,110 @@
+"""A class judged in three shards and merged equals the class judged in one run with the same seed, output by output,
+byte for byte once the documented volatile fields (each file's `seconds`, Gradescope's `execution_time`) are zeroed."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from classroom import SIGN, derivation, one_folder_per_student
+
+from torchref import cli
+from torchref.derivation.judge import SEED_ENV
+
+OPTIONS = ["--model", "shallow", "--recursive", "--cases", "3", "-j", "1", "--quiet"]
+VOLATILE = ("seconds", "execution_time")  # the time a file took: the only difference two runs may show
+
+
+def outputs(base: Path) -> list[str]:
+    """Every output a class run writes, under `base`."""
+    return [
+        "--json", str(base / "class.json"), "--csv", str(base / "grades.csv"), "--html", str(base / "report"),
+        "--gradescope", f"{base}/gradescope/", "--prairielearn", f"{base}/prairielearn/",
+        "--coursera", f"{base}/coursera/", "--coderunner", f"{base}/coderunner/",
+    ]  # fmt: skip
+
+
+def zeroed(value):
+    if isinstance(value, dict):
+        return {k: (0 if k in VOLATILE else zeroed(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [zeroed(v) for v in value]
+    return value
+
+
+def contents(base: Path) -> dict[str, bytes]:
+    """{path under base: bytes}, JSON files with the volatile fields zeroed (and written back as the tool writes)."""
+    out = {}
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".json":
+            data = (json.dumps(zeroed(json.loads(data)), indent=2, ensure_ascii=False) + "\n").encode()
+        out[str(path.relative_to(base))] = data
+    return out
+
+
+@pytest.fixture(scope="module")
+def a_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sharded") / "class"
+    root.mkdir()
+    one_folder_per_student(root)  # a right file, wrong ones, a crash, a notebook and a .txt, an empty folder
+    for name in ("gus", "hana", "ivan", "jo"):
+        (root / name).mkdir()
+        (root / name / "hw3.py").write_text(derivation(SIGN) if name in ("gus", "jo") else derivation())
+    (root / "stray.py").write_text("print('a file at the top of the class folder')\n")
+    return root
+
+
+def test_three_shards_merged_equal_one_run_with_the_same_seed(a_class, tmp_path, capsys):
+    whole, merged = tmp_path / "whole", tmp_path / "merged"
+    whole.mkdir(), merged.mkdir()
+    status = cli.main(["check", str(a_class), *OPTIONS, "--seed", "11", *outputs(whole)])
+    lines = capsys.readouterr().out
+    assert status == 2 and lines.count("\n") == 13  # 12 entries (stray.py could not be judged), the count
+    sizes = []
+    for k in (1, 2, 3):
+        shard = tmp_path / f"shard-{k}.json"
+        assert (
+            cli.main(["check", str(a_class), *OPTIONS, "--seed", "11", "--shard", f"{k}/3", "--json", str(shard)]) == 0
+        )
+        sizes.append(len(json.loads(shard.read_text())["files"]))
+    capsys.readouterr()
+    assert sum(sizes) == 12 and all(sizes), sizes  # every entry judged once; each shard had students
+    shards = [str(tmp_path / f"shard-{k}.json") for k in (3, 1, 2)]  # any order
+    assert cli.main(["merge", *shards, *outputs(merged)]) == status
+    assert capsys.readouterr().out == lines
+    want, got = contents(whole), contents(merged)
+    assert sorted(got) == sorted(want) and len(want) > 40  # every output, a page and a document per student
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def test_shards_need_one_seed_and_write_only_their_json(a_class, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(SEED_ENV, raising=False)
+    shard = ["check", str(a_class), *OPTIONS, "--shard", "1/2"]
+    assert cli.main([*shard, "--json", str(tmp_path / "s.json")]) == 2
+    assert capsys.readouterr().err == (
+        f"torchref: error: --shard needs one seed for every shard: give --seed N or set {SEED_ENV}\n"
+    )
+    assert cli.main([*shard, "--seed", "1", "--csv", str(tmp_path / "g.csv"), "--json", str(tmp_path / "s.json")]) == 2
+    assert "--shard K/N writes the shard's --json FILE only (not --csv)" in capsys.readouterr().err
+    monkeypatch.setenv(SEED_ENV, "5")
+    assert cli.main([*shard, "--json", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text())["shard"]["seed"] == 5
+    assert not os.path.exists(tmp_path / "g.csv")
+
+
+def test_merge_refuses_in_one_line(a_class, tmp_path, capsys):
+    one = tmp_path / "one.json"
+    assert cli.main(["check", str(a_class), *OPTIONS, "--seed", "2", "--shard", "1/2", "--json", str(one)]) == 0
+    (tmp_path / "not.json").write_text("{")
+    for argv, says in (
+        ([str(one)], "shard 2/2 missing: the merge needs all 2 shards"),
+        ([str(one), str(tmp_path / "not.json")], f"SHARD.json {tmp_path}/not.json is not JSON"),
+        ([str(tmp_path / "none.json")], f"cannot read SHARD.json {tmp_path}/none.json"),
+        ([str(one), "--csv", str(tmp_path / "no" / "g.csv")], "--csv"),
+    ):
+        capsys.readouterr()
+        assert cli.main(["merge", *argv]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.splitlines()) == 1, err
