@@ -10,7 +10,7 @@ from platform_formats import markup, valid_coderunner, valid_coursera, valid_pra
 
 import torchref
 from torchref.derivation.report import FileReport, TensorVerdict
-from torchref.gradebook import grade, hide_values
+from torchref.gradebook import grade, graded, hide_values
 from torchref.grading import platforms
 from torchref.grading.platforms import coderunner, coursera, prairielearn
 
@@ -117,8 +117,8 @@ def test_several_files_the_best_counts_and_the_others_are_named(judged):
     # at one score, a wrong file's feedback counts before one that could not be judged
     zero = copy.deepcopy(reports["wrong"])
     zero.score = 0.0
-    assert platforms.graded([crashed, zero]) is zero
-    assert platforms.graded([crashed]) is crashed and platforms.graded([]) is None
+    assert graded([crashed, zero]) is zero
+    assert graded([crashed]) is crashed and graded([]) is None
 
 
 def _hostile(sub) -> FileReport:

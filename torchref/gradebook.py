@@ -7,6 +7,13 @@ which the learner's code raised (or returned something that is not a dict of arr
 as failed for every tensor, so a file that crashed in 34 of 40 cases earns nothing for the
 tensors it returned in the other 6. A file that could not be judged scores 0 of the same
 maximum; an entry that is not a submission (a .txt, a figure) has no score.
+
+A student with several files (a folder of them with --recursive, alice.py beside alice.ipynb
+in a flat folder) is graded by one: the file with the highest score; at the same score a
+pass before a wrong file, a wrong file before one that could not be judged, then the first
+listed (`graded`). The gradebook has one row per student, naming that file and how many
+files of the student were judged; Gradescope's and the other platforms' documents grade it
+and name the others.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from torchref.derivation.escape import clean
 from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport, TensorVerdict
 from torchref.derivation.sources import Entry, entries, finish, judge_path, read
 from torchref.registry import REGISTRY
 
 POINTS = 1.0  # per required gradient
-CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line"]
+CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
+VERDICT_RANK = {"pass": 3, "wrong": 2, "unusable": 1, "skipped": 0}  # at one score, the file a student is graded by
 # what --hide-values removes: the numbers of the expected values and of the case
 VALUE_FIELDS = ("max_abs", "max_rel", "worst_index", "message", "fd_max_abs")
 CASE_FIELDS = ("small_case",)
@@ -80,6 +89,31 @@ def grade(report: FileReport) -> FileReport:
     return report
 
 
+def title(name: str) -> str:
+    """A rubric item as the learner reads it: `dW1 (∂J/∂W1)`."""
+    return f"{name} (∂J/∂{name[1:]})" if name.startswith(("dW", "db")) else name
+
+
+def graded(reports: list[FileReport]) -> FileReport | None:
+    """The file a student (or a submission) is graded by (the module's docstring); None when none was judged."""
+    judged = [r for r in reports if r.verdict != "skipped"]
+    if not judged:
+        return None
+    return max(judged, key=lambda r: (r.score, VERDICT_RANK[r.verdict]))  # max keeps the first of equals
+
+
+def by_student(paths, root) -> dict[str, list[int]]:
+    """{student: positions of their entries}, in order, for the entries' `paths`: a path's first component under the
+    folder checked, without its .py/.ipynb suffix (a student's folder, or a student's file in a flat folder)."""
+    from torchref.grading.shards import key
+
+    root = Path(root)
+    groups: dict[str, list[int]] = {}
+    for i, path in enumerate(paths):
+        groups.setdefault(key(path, root) if root.is_dir() else "", []).append(i)
+    return groups
+
+
 def hide_values(report: FileReport) -> FileReport:
     """The report without the numbers of the expected values (feedback a learner can read before the deadline)."""
     for t in report.tensors:
@@ -123,8 +157,6 @@ def judge_entries(found: list[Entry], model: str, progress=None, **options) -> l
 
 def label(report: FileReport, root: Path) -> str:
     """The report's file as the teacher reads it: relative to the folder that was checked."""
-    from torchref.derivation.escape import clean
-
     if not root.is_dir():
         return clean(report.file)
     relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
@@ -132,19 +164,25 @@ def label(report: FileReport, root: Path) -> str:
 
 
 def rows(reports: list[FileReport], root: Path) -> list[dict]:
-    return [
-        {
-            "student": r.student,
-            "file": label(r, root),
-            "score": r.score,
-            "max_score": r.max_score,
-            "verdict": r.verdict,
-            "first_wrong": r.first_wrong,
-            "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
-            "line": " ".join(p for p in r.learner_line() if p),
-        }
-        for r in reports
-    ]
+    """The gradebook: one row per student, from the file they are graded by (`graded`)."""
+    out = []
+    for student, where in by_student([r.file for r in reports], root).items():
+        theirs = [reports[i] for i in where]
+        r = graded(theirs) or theirs[0]
+        out.append(
+            {
+                "student": r.student or clean(student),
+                "file": label(r, root),
+                "score": r.score,
+                "max_score": r.max_score,
+                "verdict": r.verdict,
+                "first_wrong": r.first_wrong,
+                "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
+                "line": " ".join(p for p in r.learner_line() if p),
+                "files": sum(t.verdict != "skipped" for t in theirs),
+            }
+        )
+    return out
 
 
 def _cell(value):
@@ -194,10 +232,10 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
             "visibility": "visible",
             "tests": [],
         }
-    best = max(judged, key=lambda r: (r.score, r.verdict == "pass"))
+    best = graded(judged)
     tests = [
         {
-            "name": f"{name} (∂J/∂{name[1:]})",
+            "name": title(name),
             "score": POINTS if earned else 0.0,
             "max_score": POINTS,
             "status": "passed" if earned else "failed",

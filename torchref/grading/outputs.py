@@ -27,7 +27,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from torchref.gradebook import gradescope, write_csv, write_json
+from torchref.gradebook import by_student, gradescope, write_csv, write_json
 from torchref.grading import platforms
 
 # the option, the file name of its per-student document, and its writer: (reports, root, hide) -> document
@@ -118,21 +118,11 @@ def _writable(flag: str, path: str, folder: bool) -> None:
         raise TargetError(f"{flag} {path}: the folder {parent} is not writable")
 
 
-def students(found, root) -> dict[str, list[int]]:
-    """{student key: positions of their entries}, in the folder's order (the key: `shards.key`)."""
-    from torchref.grading.shards import key
-
-    groups: dict[str, list[int]] = {}
-    for i, entry in enumerate(found):
-        groups.setdefault(key(entry.path, root) if Path(root).is_dir() else "", []).append(i)
-    return groups
-
-
 def refuse_several(plan: Plan, found, root, recursive: bool) -> None:
     """A platform's FILE with --recursive over several students' folders: refused, naming them."""
     if not (plan.one_submission and recursive):
         return
-    names = [k for k in students(found, root) if (Path(root) / k).is_dir()]
+    names = [k for k in by_student([e.path for e in found], root) if (Path(root) / k).is_dir()]
     if len(names) > 1:
         target = next(t for t in plan.targets if t.option in PLATFORMS and not t.folder)
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
@@ -158,7 +148,7 @@ def write(target: Target, found, reports, root, model: str, hide: bool, document
         _json(target.path, PLATFORMS[target.option][1](reports, root, hide))
     else:
         name, writer = PLATFORMS[target.option]
-        for student, where in students(found, root).items():
+        for student, where in by_student([r.file for r in reports], root).items():
             folder = Path(target.path) / (student or "submission")
             if folder.is_symlink():  # a link planted where a document goes is replaced, not followed
                 folder.unlink()

@@ -7,7 +7,7 @@
 Each writer is a pure function of the graded reports of one learner's submission (every
 entry found in it, as `gradebook.check_folder` lists them) and returns the platform's
 document, a dict for `json.dumps`. The rubric decides the score (`gradebook.grade`) and which
-file of a submission counts (`graded`); a writer only says it in the platform's words and
+file of a submission counts (`gradebook.graded`); a writer only says it in the platform's words and
 keeps within the platform's documented limits:
 
 - **PrairieLearn**, external grader ("Grading results" of its external-grading guide):
@@ -37,7 +37,7 @@ import json
 from pathlib import Path
 
 from torchref.derivation.report import VERDICT_WORDS, FileReport, small_case_lines
-from torchref.gradebook import POINTS, gradient_results, hide_values, label
+from torchref.gradebook import POINTS, graded, gradient_results, hide_values, label, title
 
 PRAIRIELEARN_BYTES = 1_000_000  # "this file should be limited to 1 MB"
 # Coursera and CodeRunner document no size limit for the grader's JSON; a page a learner reads stays
@@ -46,17 +46,7 @@ FEEDBACK_BYTES = 64 * 1024
 MESSAGE_CHARS = 2_000  # a headline
 TEXT_CHARS = 8_000  # one rubric item's or one link's text
 OUTPUT_CHARS = 100_000  # the details under the tests
-VERDICT_RANK = {"pass": 3, "wrong": 2, "unusable": 1, "skipped": 0}
 NOTHING = "No .py or .ipynb file with your derivation was found in the submission"
-
-
-def graded(reports: list[FileReport]) -> FileReport | None:
-    """The file of a submission that counts: its highest score, a pass before a wrong and a wrong before a file
-    that could not be judged at the same score, then the first listed. None when it holds no derivation."""
-    judged = [r for r in reports if r.verdict != "skipped"]
-    if not judged:
-        return None
-    return max(judged, key=lambda r: (r.score, VERDICT_RANK[r.verdict]))  # max keeps the first of equals
 
 
 def fraction(report: FileReport) -> float:
@@ -100,11 +90,6 @@ def _texts(node):
 
 def _prepared(reports: list[FileReport], hide: bool) -> list[FileReport]:
     return [hide_values(copy.deepcopy(r)) for r in reports] if hide else reports
-
-
-def _title(name: str) -> str:
-    """A rubric item as the learner reads it: `dW1 (∂J/∂W1)`."""
-    return f"{name} (∂J/∂{name[1:]})" if name.startswith(("dW", "db")) else name
 
 
 def _details(best: FileReport, others: list[FileReport], root: Path, hide: bool) -> list[str]:
@@ -156,7 +141,7 @@ def prairielearn(reports: list[FileReport], root, hide: bool = False) -> dict:
         head, _, rest = text.partition("\n")
         tests.append(
             {
-                "name": _title(name),
+                "name": title(name),
                 "description": f"{name} as your code returns it, against autograd in every case",
                 "points": POINTS if earned else 0.0,
                 "max_points": POINTS,
@@ -189,7 +174,7 @@ def coursera(reports: list[FileReport], root, hide: bool = False) -> dict:
         body = f"<p><b>{e(VERDICT_WORDS['unusable'])}</b></p>" + "".join(f"<p>{e(line)}</p>" for line in lines)
         return _coursera(0.0, body)
     rows = "".join(
-        f"<tr><td><code>{e(_title(name))}</code></td><td>{'✔' if earned else '✘'}</td>"
+        f"<tr><td><code>{e(title(name))}</code></td><td>{'✔' if earned else '✘'}</td>"
         f"<td>{POINTS if earned else 0.0:g} / {POINTS:g}</td><td><pre>{e(clip(text, TEXT_CHARS))}</pre></td></tr>"
         for name, earned, text in gradient_results(best)
     )
