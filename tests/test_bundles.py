@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from classroom import TANH, derivation
-from platform_formats import valid_coursera, valid_prairielearn
+from platform_formats import valid_coderunner, valid_coursera, valid_prairielearn
 
 from torchref import cli
 from torchref.grading import bundles
@@ -180,3 +180,39 @@ def test_the_coursera_entry_point_names_an_unknown_part_and_a_check_that_cannot_
     _run(co_bundle, tmp_path, partId="aB3x", TORCHREF_GRADER_PYTHON="/bin/false")
     feedback = json.loads((tmp_path / "feedback.json").read_text())
     assert feedback["fractionalScore"] == 0 and "exit status 1" in feedback["feedback"]
+
+
+def _rendered(template: str, answer: str) -> str:
+    """The template as CodeRunner's Twig renders it: e('py') puts a backslash before each backslash and double quote."""
+    escaped = answer.replace("\\", "\\\\").replace('"', '\\"')
+    return template.replace("{{ STUDENT_ANSWER | e('py') }}", escaped)
+
+
+@pytest.mark.parametrize(
+    "answer, fraction",
+    [
+        (derivation(), 1.0),
+        (derivation(TANH) + '\nNOTE = """a learner\'s triple quotes \\\\ and "quotes" """\n', 0.5),
+        ("def backward(:\n", 0.0),
+    ],
+)
+def test_the_coderunner_template_prints_the_combinator_json(tmp_path, answer, fraction, capsys):
+    assert cli.main(["autograder", "coderunner", "--model", "shallow", "--out", str(tmp_path), "--cases", "3"]) == 0
+    program = tmp_path / "prog.py"
+    program.write_text(_rendered((tmp_path / "template.py").read_text(), answer))
+    done = subprocess.run([PYTHON, str(program)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stderr == ""  # CodeRunner reads anything on stderr as a crash
+    result = valid_coderunner(json.loads(done.stdout))
+    assert result["fraction"] == fraction
+    if fraction == 0.0:
+        assert "testresults" not in result and "invalid syntax" in result["prologuehtml"]
+
+
+def test_the_coderunner_template_says_when_the_checker_cannot_run(tmp_path, capsys):
+    bundles.coderunner(tmp_path, "shallow")
+    program = tmp_path / "prog.py"
+    program.write_text(_rendered((tmp_path / "template.py").read_text(), derivation()))
+    env = {**os.environ, "TORCHREF_GRADER_PYTHON": "/bin/false"}
+    done = subprocess.run([PYTHON, str(program)], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    result = valid_coderunner(json.loads(done.stdout))
+    assert result["fraction"] == 0.0 and "could not run (exit status 1)" in result["prologuehtml"]

@@ -219,11 +219,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list the registry")
     a = sub.add_parser(
         "autograder",
-        help="write a grader bundle that runs torchref check: Gradescope, PrairieLearn or Coursera",
+        help="write a grader bundle that runs torchref check: Gradescope, PrairieLearn, Coursera or CodeRunner",
         description="gradescope: setup.sh, run_autograder, autograder.zip. prairielearn: a Dockerfile, run_grader, "
-        "the question's info.json and question.html. coursera: a Dockerfile and its grader.",
+        "the question's info.json and question.html. coursera: a Dockerfile and its grader. coderunner: the "
+        "question's combinator template grader (template.py).",
     )
-    a.add_argument("platform", choices=["gradescope", "prairielearn", "coursera"])
+    a.add_argument("platform", choices=["gradescope", "prairielearn", "coursera", "coderunner"])
     a.add_argument("--model", type=_model, help="the registry model the submissions are for")
     a.add_argument(
         "--part",
@@ -530,10 +531,13 @@ def _autograder(args) -> int:
 
     options = dict(cases=args.cases, hide_values=args.hide_values)
     try:
-        if args.platform == "prairielearn":
+        if args.platform in ("prairielearn", "coderunner"):
             if args.model is None:
-                return _error("autograder prairielearn needs --model MODEL")
-            paths = bundles.prairielearn(args.out, args.model, args.image, args.requirement, **options)
+                return _error(f"autograder {args.platform} needs --model MODEL")
+            if args.platform == "coderunner":
+                paths = bundles.coderunner(args.out, args.model, **options)
+            else:
+                paths = bundles.prairielearn(args.out, args.model, args.image, args.requirement, **options)
         else:
             parts = dict(args.part) | ({"*": args.model} if args.model else {})
             if not parts:

@@ -1,7 +1,9 @@
-"""Grader bundles for PrairieLearn and Coursera: a Dockerfile and the script the platform runs per submission.
+"""Grader bundles for PrairieLearn and Coursera (a Dockerfile and the script the platform runs per submission), and
+the template of a CodeRunner question.
 
     torchref autograder prairielearn --model shallow --out pl-grader/
     torchref autograder coursera --model shallow --out coursera-grader/     (or --part ID=MODEL, repeated)
+    torchref autograder coderunner --model shallow --out coderunner/        (the question's template)
 
 Both images are built by the teacher (`docker build`), never by the tool; both install this
 version of torchref (a wheel in the bundle, or a pip requirement) with torch's CPU build in a
@@ -16,8 +18,13 @@ leave the platform's document, also when the check itself fails:
   environment (`partId`), no network; the grader writes /shared/feedback.json. `grader` picks
   the model for the part and grades /shared/submission with `--coursera`.
 
+- Moodle CodeRunner (combinator template grader): no image; the question's template writes
+  the answer to a file and prints what `torchref check FILE --coderunner -` prints. The
+  sandbox that runs it (Jobe) must have torchref installed (the teacher's notes say how).
+
 TORCHREF_GRADER_ROOT (default /grade or /shared) and TORCHREF_GRADER_PYTHON (default the
-image's venv) let the same scripts run against a copy of those folders elsewhere (the tests do).
+image's venv; for CodeRunner the template's own python) let the same scripts run against a
+copy of those folders elsewhere (the tests do).
 """
 
 from __future__ import annotations
@@ -112,6 +119,32 @@ QUESTION_HTML = """<pl-question-panel>
   <pl-external-grader-results></pl-external-grader-results>
   <pl-file-preview></pl-file-preview>
 </pl-submission-panel>
+"""
+
+
+CODERUNNER_TEMPLATE = """# CodeRunner combinator template grader: torchref checks the answer (model {model}).
+# The question: type python3, "Is combinator" and "Template grader" on; the sandbox (Jobe) has torchref
+# installed for the python3 that runs this, and limits that fit torch (MemLimit, TimeLimit of the question).
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+PYTHON = os.environ.get("TORCHREF_GRADER_PYTHON", sys.executable)
+answer = \"\"\"{{{{ STUDENT_ANSWER | e('py') }}}}\"\"\"
+folder = tempfile.mkdtemp(dir=os.getcwd())  # the sandbox's own working folder
+path = os.path.join(folder, "answer.py")
+with open(path, "w", encoding="utf-8") as fh:
+    fh.write(answer)
+argv = [PYTHON, "-m", "torchref", "check", path] + {argv} + ["--quiet", "--coderunner", "-"]
+done = subprocess.run(argv, capture_output=True, text=True)  # stderr kept: CodeRunner reads it as a crash
+try:
+    result = json.loads(done.stdout)
+except ValueError:
+    said = "<p>The checker could not run (exit status %d): please tell your teacher.</p>" % done.returncode
+    result = {{"fraction": 0.0, "prologuehtml": said}}
+print(json.dumps(result))
 """
 
 
@@ -210,3 +243,11 @@ def coursera(out, parts: dict, requirement=None, **options) -> list[Path]:
         _dockerfile("Coursera", "grader", copied, install, CODA_COURSERA),
     )
     return [docker, grader, *copied]
+
+
+def coderunner(out, model: str, **options) -> list[Path]:
+    """template.py: the combinator template grader of a CodeRunner question that torchref checks."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    argv = ["--model", model, *shlex.split(check_arguments(options))]
+    return [_write(out / "template.py", CODERUNNER_TEMPLATE.format(model=model, argv=json.dumps(argv)))]
