@@ -3,6 +3,9 @@ byte for byte once the documented volatile fields (each file's `seconds`, Grades
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,48 @@ def test_merge_refuses_in_one_line(a_class, tmp_path, capsys):
         assert cli.main(["merge", *argv]) == 2
         err = capsys.readouterr().err
         assert says in err and len(err.splitlines()) == 1, err
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+def test_the_slurm_and_kubernetes_examples_shard_a_class_that_merges_to_one_run(tmp_path, capsys):
+    """docs/examples run as their schedulers would run them: each array task, each indexed pod, then the merge."""
+    root = tmp_path / "class"
+    for name, text in (("amy", derivation()), ("ben", derivation(SIGN)), ("cy", derivation())):
+        (root / name).mkdir(parents=True)
+        (root / name / "hw3.py").write_text(text)
+    whole = tmp_path / "whole.csv"
+    assert (
+        cli.main(
+            ["check", str(root), "--model", "shallow", "--recursive", "--quiet", "--seed", "11", "--csv", str(whole)]
+        )
+        == 1
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",  # the torchref command
+        "TORCHREF_SEED": "11",
+        "TORCHREF_CLASS": str(root),
+    }
+    slurm = tmp_path / "slurm"
+    for k in (1, 2):  # sbatch --array=1-2: SLURM_ARRAY_TASK_ID of each task
+        task = {"SLURM_ARRAY_TASK_ID": str(k), "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_CPUS_PER_TASK": "1"}
+        done = subprocess.run(
+            ["bash", str(EXAMPLES / "shard-slurm.sh")], env={**env, **task, "TORCHREF_SHARDS": str(slurm)},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    manifest = (EXAMPLES / "shard-kubernetes.yaml").read_text()
+    script = textwrap.dedent(manifest.split("# shard: begin\n", 1)[1].split("# shard: end", 1)[0])
+    script = script.replace("/opt/torchref/venv/bin/torchref", "torchref")  # the image's venv: this one
+    pods = tmp_path / "pods"
+    for index in range(4):  # completions: 4, the pod of completion index I
+        pod = {"JOB_COMPLETION_INDEX": str(index), "TORCHREF_SHARDS": str(pods)}
+        done = subprocess.run(["sh", "-c", script], env={**env, **pod}, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    for folder, count in ((slurm, 2), (pods, 4)):
+        shards = sorted(str(p) for p in folder.glob("shard-*.json"))
+        assert len(shards) == count
+        assert cli.main(["merge", *shards, "--csv", str(folder / "grades.csv")]) == 1
+        assert (folder / "grades.csv").read_bytes() == whole.read_bytes()
