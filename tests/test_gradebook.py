@@ -6,7 +6,7 @@ import os
 import threading
 
 import pytest
-from classroom import CRASH, SIGN, TANH, derivation, notebook, one_folder_per_student
+from classroom import CRASH, SIGN, TANH, derivation, filled_template, notebook, one_folder_per_student
 
 from torchref import cli
 from torchref.derivation.report import FileReport, TensorVerdict
@@ -231,3 +231,18 @@ def test_caches_folders_big_files_and_other_encodings_are_listed(tmp_path, monke
     assert said["amy/latin.py"] == "# café\n"  # shown as it reads; the judge runs its bytes
     flat = {e.path.name: e.report.reason for e in entries(tmp_path, "shallow") if e.report}
     assert flat == {"amy": "a folder (give --recursive for a folder per student)"}
+
+
+def test_a_right_deep_file_earns_every_point_at_the_depth_it_is_judged(tmp_path, capsys):
+    """The template's own file, filled in (two hidden layers), graded through the command line: full marks,
+    and no gradient of a deeper shape listed as "not judged"; the maximum is that of the judged depth."""
+    path = tmp_path / "deep.py"
+    path.write_text(filled_template("deep_tanh_sigmoid"))
+    grades, results = tmp_path / "g.csv", tmp_path / "results.json"
+    argv = ["check", str(path), "--model", "deep_tanh_sigmoid", "--seed", "1", "--cases", "8"]
+    assert cli.main([*argv, "--csv", str(grades), "--gradescope", str(results)]) == 0
+    row = next(csv.DictReader(grades.read_text().splitlines()))
+    assert (row["verdict"], float(row["score"]), float(row["max_score"])) == ("pass", 6.0, 6.0)
+    document = json.loads(results.read_text())
+    assert [t["name"].split()[0] for t in document["tests"]] == ["dW3", "db3", "dW2", "db2", "dW1", "db1"]
+    assert document["score"] == 6.0 and all(t["status"] == "passed" for t in document["tests"])

@@ -108,6 +108,15 @@ def test_functions_made_by_exec_or_in_a_closure_are_refused():
         torchref.check(backward=outer(2), model="shallow")
 
 
+def test_a_function_given_first_is_the_backward(tmp_path):
+    """`torchref.check(backward, model=...)`, as a notebook user writes it: judged as backward=backward."""
+    learner = _module(tmp_path, "learner_positional", EXAMPLE)
+    positional = torchref.check(learner.backward, model="shallow", **OPTIONS)
+    assert positional.verdict == "pass" and positional.file == "backward"
+    with pytest.raises(TypeError, match="give the function once"):
+        torchref.check(learner.backward, model="shallow", backward=learner.backward)
+
+
 def test_check_refuses_what_it_cannot_take():
     with pytest.raises(TypeError, match="model is required"):
         torchref.check(backward=test_check_refuses_what_it_cannot_take)

@@ -17,6 +17,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     - `backward=fn` (and `forward=fn`): functions, e.g. just defined in a notebook; their
       source, and the imports, helpers and constants they use, run in the judge's own process;
     - `source=`: a cell's text (str) or a file's bytes (`path`, if given, names it).
+    A function given first is the backward: `torchref.check(backward, model="shallow")`.
 
     Options as for `torchref check`: cases=20, seed, dtypes, timeout, import_timeout, memory_mb.
     In Jupyter the report shows as a table; `print(report)` gives the terminal's table.
@@ -25,9 +26,15 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
 
     from torchref.derivation import check as judge
     from torchref.derivation import sources
+    from torchref.derivation.judge import check_option_names
 
+    if callable(path) and not isinstance(path, (str, bytes, Path)):  # torchref.check(backward, model=...)
+        if backward is not None:
+            raise TypeError("give the function once: torchref.check(backward, model=...) or backward=...")
+        path, backward = None, path
     if model is None:
         raise TypeError("model is required: torchref.check(..., model='shallow')")
+    check_option_names(kwargs)
     given = [name for name, v in (("path", path), ("backward", backward), ("source", source)) if v is not None]
     if forward is not None and backward is None:
         raise TypeError("forward=... needs backward=... too (backward is what is judged)")

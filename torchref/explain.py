@@ -102,7 +102,10 @@ def _loss_text(pair) -> str:
 def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
     """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
     from torchref.derivation import protocol
+    from torchref.derivation.escape import clean
     from torchref.derivation.judge import Session
+    from torchref.derivation.judge import _problems as problems
+    from torchref.derivation.judge import _where as where
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
@@ -121,14 +124,14 @@ def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: i
         result, outputs, _ = session.run(path, path.read_bytes())
     finally:
         session.close()
-    errors = []
+    errors = []  # in the judge's words, the learner's text escaped (the sandbox's result is untrusted)
     if result.get("import_error"):
-        errors.append(f"cannot import the file: {result['import_error'].get('message', '')}")
+        errors.append(f"cannot import the file: {where(result['import_error'])}")
     for case in result.get("cases", []):
         if case.get("error"):
-            e = case["error"]
-            errors.append(f"{e['type']} at line {e.get('line', '?')}: `{e.get('code', '')}`: {e['message']}")
-        errors += case.get("problems", [])
+            errors.append(where(case["error"], sample.X.shape[0]))
+        if case.get("problems"):
+            errors.append(clean(problems(case["problems"])))
     values = {**protocol.take(outputs, 0, "cache"), **protocol.take(outputs, 0, "grads")}
     return values, errors
 

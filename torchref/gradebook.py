@@ -1,12 +1,13 @@
 """A class's submissions as a gradebook: scores under a rubric, a CSV, Gradescope's results.json.
 
 The rubric (README, "Grading a class"): every required gradient of the model (dW1, db1,
-dW2, db2 for `shallow`; dW, db for `logistic`; dW1..dWL, db1..dbL for a deep model) is worth
-one point, earned when it agrees with autograd in **every** case of the sweep. A case in
-which the learner's code raised (or returned something that is not a dict of arrays) counts
-as failed for every tensor, so a file that crashed in 34 of 40 cases earns nothing for the
-tensors it returned in the other 6. A file that could not be judged scores 0 of the same
-maximum; an entry that is not a submission (a .txt, a figure) has no score.
+dW2, db2 for `shallow`; dW, db for `logistic`; dW1..dWL, db1..dbL for a deep model, at the
+depth its file is judged) is worth one point, earned when it agrees with autograd in
+**every** case of the sweep. A case in which the learner's code raised (or returned
+something that is not a dict of arrays) counts as failed for every tensor, so a file that
+crashed in 34 of 40 cases earns nothing for the tensors it returned in the other 6. A file
+that could not be judged scores 0 of the model's usual maximum; an entry that is not a
+submission (a .txt, a figure) has no score.
 
 A student with several files (a folder of them with --recursive, alice.py beside alice.ipynb
 in a flat folder) is graded by one: the file with the highest score; at the same score a
@@ -40,11 +41,21 @@ VALUE_FIELDS = ("max_abs", "max_rel", "worst_index", "message", "fd_max_abs")
 CASE_FIELDS = ("small_case",)
 
 
-def required_gradients(model: str) -> list[str]:
-    """The parameter gradients a file for `model` must return, in the notes' order (the deepest named shape's)."""
+def required_gradients(model: str, report: FileReport | None = None) -> list[str]:
+    """The parameter gradients a file for `model` must return, in the notes' order.
+
+    A deep model is judged at one depth per file (the depth it writes out): the gradients
+    of that depth, as the report's judged tensors name them. A file not judged (or no
+    report) is scored against the model's usual depth, as the judge draws it.
+    """
+    if report is not None:
+        judged = [t.name for t in report.tensors if t.name.startswith(("dW", "db"))]
+        if judged:
+            return judged
     pair = REGISTRY[model]
-    deepest = max(pair.shapes, key=lambda s: len(s.hidden))
-    return [n for n in pair.names(deepest) if n.startswith(("dW", "db"))]
+    depths = [len(s.hidden) for s in pair.shapes]
+    usual = next(s for s in pair.shapes if len(s.hidden) == max(set(depths), key=depths.count))
+    return [n for n in pair.names(usual) if n.startswith(("dW", "db"))]
 
 
 def gradient_results(report: FileReport) -> list[tuple[str, bool, str]]:
@@ -54,7 +65,7 @@ def gradient_results(report: FileReport) -> list[tuple[str, bool, str]]:
     # tensor's own count cannot say it: a deep model's dW3 exists only in the cases with three layers.
     crashed = sum(error.startswith("case ") for error in report.errors)
     out = []
-    for name in required_gradients(report.model):
+    for name in required_gradients(report.model, report):
         t = tensors.get(name)
         if report.verdict == "unusable" or t is None:
             out.append((name, False, f"{name}: not judged: {report.reason or 'the file was not judged'}"))

@@ -211,9 +211,12 @@ class Session:
         self.model, self.dtypes, self.strict = model, list(dtypes), strict
         self.seed = fresh_seed() if seed is None else seed
         self.allowed = sorted(set(allow_imports))
-        self.problem = None  # a reason every file of the batch is unusable (an unknown model)
+        self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
         pair = REGISTRY.get(model)
+        if pair is None:  # the caller's argument: refused, as a bad number of cases is
+            known = [name for name, p in REGISTRY.items() if p.differentiable]
+            raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
         if not pair.differentiable:
             known = [name for name, p in REGISTRY.items() if p.differentiable]
             self.problem = f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
@@ -351,6 +354,36 @@ def _watchdog(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+# the options of `check` (and of `torchref.check`) besides the file and the model
+OPTIONS = (
+    "cases",
+    "seed",
+    "dtypes",
+    "timeout",
+    "import_timeout",
+    "memory_mb",
+    "cpu_seconds",
+    "file_mb",
+    "max_processes",
+    "output_mb",
+    "sandbox",
+    "allow_imports",
+    "strict",
+    "hidden",
+)
+
+
+def check_option_names(options) -> None:
+    """A TypeError naming an option `check` does not take, with the nearest known one."""
+    import difflib
+
+    for name in options:
+        if name not in OPTIONS:
+            near = difflib.get_close_matches(name, OPTIONS, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise TypeError(f"unknown option {name}={options[name]!r}{hint}; the options: {', '.join(OPTIONS)}")
+
+
 def check(
     path,
     model: str,
@@ -372,6 +405,7 @@ def check(
     depth (`options["hidden"]`, widths such as (4, 3), for every case; else the depth the
     file writes out: params["W3"] means two hidden layers; else the usual depth).
     """
+    check_option_names(options)
     reports = check_many(
         [(path, source)],
         model,
