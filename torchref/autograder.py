@@ -6,7 +6,8 @@ the learner's files to /autograder/submission, runs /autograder/run_autograder a
 
 - `setup.sh`: a virtual environment in /autograder/venv with this version of torchref
   (and the CPU build of torch) installed;
-- `run_autograder`: `torchref check /autograder/submission --gradescope .../results.json`,
+- `run_autograder`: `torchref check /autograder/submission --gradescope .../results.json`
+  (a results.json FILE: the folder is read as one submission, its files at any depth),
   with the model and cases fixed when the bundle was written and a fresh random seed per
   submission; it always leaves a results.json, also when the check itself fails;
 - `autograder.zip`: both at the root of the archive, as Gradescope wants it uploaded.
@@ -46,7 +47,7 @@ mkdir -p "$root/results"
 rm -f "$results"
 cd "$root"
 # exit status 1 (wrong) and 2 (could not be judged) are grades, not failures of the autograder
-"$python" -m torchref check "$root/submission" --model {model} --cases {cases} --recursive --quiet \\
+"$python" -m torchref check "$root/submission" --model {model} --cases {cases} --quiet \\
     --gradescope "$results"{hide}
 status=$?
 if [ ! -s "$results" ]; then
