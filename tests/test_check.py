@@ -12,7 +12,7 @@ import pytest
 
 import torchref
 from torchref import cli
-from torchref.derivation import check, check_many
+from torchref.checker import check, check_many
 
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 SHALLOW = (EXAMPLES / "shallow_derivation.py").read_text()

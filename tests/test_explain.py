@@ -9,7 +9,7 @@ from classroom import filled_template
 
 import torchref
 from torchref import cli
-from torchref.derivation import check
+from torchref.checker import check
 from torchref.explain import explain, template
 from torchref.registry import REGISTRY, Shape
 

@@ -9,9 +9,9 @@ import pytest
 from classroom import CRASH, SIGN, TANH, derivation, filled_template, notebook, one_folder_per_student
 
 from torchref import cli
-from torchref.derivation.report import FileReport, TensorVerdict
-from torchref.derivation.sources import entries
-from torchref.gradebook import grade, gradient_results, required_gradients
+from torchref.checker.folder import entries
+from torchref.checker.report import FileReport, TensorVerdict
+from torchref.grading.rubric import grade, gradient_results, required_gradients
 
 CHECK = ["--model", "shallow", "--cases", "3", "--seed", "2", "--quiet"]
 
@@ -215,7 +215,7 @@ def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
 
 
 def test_caches_folders_big_files_and_other_encodings_are_listed(tmp_path, monkeypatch):
-    from torchref.derivation import sources
+    from torchref.checker import submission as sources
 
     (tmp_path / "amy" / "__pycache__").mkdir(parents=True)
     (tmp_path / "amy" / "hw.py").write_text(derivation())

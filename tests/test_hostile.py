@@ -17,8 +17,8 @@ import pytest
 import torchref
 import torchref_handmade
 from torchref import cli
-from torchref.derivation import check, check_many
-from torchref.derivation.sandbox import bwrap_path
+from torchref.checker import check, check_many
+from torchref.checker.sandbox.sandbox import bwrap_path
 
 EXAMPLE = Path(torchref.__file__).parent / "examples" / "shallow_derivation.py"
 GOOD = EXAMPLE.read_text()
@@ -603,7 +603,7 @@ def test_cases_a_file_cannot_know(tmp_path, monkeypatch):
 
 
 def test_a_changed_runner_is_refused(tmp_path, monkeypatch):
-    from torchref.derivation import sandbox
+    from torchref.checker.sandbox import sandbox
 
     monkeypatch.setattr(sandbox, "_DIGEST", "0" * 64)
     report = check(EXAMPLE, "shallow", cases=2)
@@ -695,7 +695,7 @@ def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
     """The plain format between judge and learner: JSON index + raw bytes; never pickle, never a crash."""
     import numpy as np
 
-    from torchref.derivation import protocol as _arrays
+    from torchref.checker.sandbox import protocol as _arrays
 
     arrays = {
         "0/X": np.arange(6.0).reshape(2, 3),

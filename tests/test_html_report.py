@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 import pytest
 from classroom import CRASH, INJECTION, SIGN, TANH, derivation, notebook
 
-from torchref import cli, html_report
-from torchref.derivation.report import FileReport
-from torchref.derivation.sources import submission
+from torchref import cli
+from torchref.checker.report import FileReport
+from torchref.checker.submission import Submission
+from torchref.grading import classreport as html_report
 
 CHECK = ["--model", "shallow", "--cases", "3", "--seed", "4", "--quiet"]
 
@@ -134,7 +135,7 @@ def test_a_submission_page_marks_the_learners_line_and_shows_their_code(built):
 
 
 def test_the_small_case_and_the_printed_output_are_shown_and_hide_values_leaves_the_values_out(tmp_path):
-    entry = submission(tmp_path / "amy.py", derivation(TANH).encode(), "amy", "shallow")
+    entry = Submission.from_bytes(tmp_path / "amy.py", derivation(TANH).encode(), "shallow", "amy")
     report = FileReport(str(tmp_path / "amy.py"), "shallow", verdict="wrong", first_wrong="dZ1", cases=2)
     report.stdout = "debug: <b>dZ1</b>"
     report.small_case = {"X": [[0.5]], "dZ1 (autograd)": [[0.123]]}

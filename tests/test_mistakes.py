@@ -12,7 +12,7 @@ import pytest
 from test_mistakes_unseen import DEEP_LOOP
 
 import torchref
-from torchref.derivation import check
+from torchref.checker import check
 
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 SHALLOW = (EXAMPLES / "shallow_derivation.py").read_text()

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import torchref
-from torchref.derivation import check
+from torchref.checker import check
 from torchref.registry import REGISTRY, Shape
 from torchref_handmade import activations
 

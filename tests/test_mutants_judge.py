@@ -9,9 +9,10 @@ import pytest
 from classroom import EXAMPLE, filled_template
 
 import torchref_handmade
-from torchref.derivation import check, check_many, judge
-from torchref.derivation.judge import Session, draw_cases
-from torchref.derivation.sandbox import bwrap_path
+from torchref.checker import batch, check, check_many
+from torchref.checker.batch import Session
+from torchref.checker.cases import draw_cases
+from torchref.checker.sandbox.sandbox import bwrap_path
 from torchref.registry import REGISTRY
 
 DEEP = "deep_tanh_sigmoid"
@@ -79,7 +80,7 @@ def test_the_learners_own_cache_decides_what_is_an_echo(tmp_path):
 
 
 def test_a_worker_that_dies_leaves_its_files_could_not_be_judged(tmp_path, monkeypatch):
-    monkeypatch.setattr(judge, "_worker", lambda *args: os._exit(0))
+    monkeypatch.setattr(batch, "_worker", lambda *args: os._exit(0))
     items = [(_write(tmp_path, f"{name}.py", EXAMPLE), None) for name in ("a", "b")]
     reports = check_many(items, "shallow", jobs=2, cases=1, seed=5)
     assert [r.verdict for r in reports] == ["unusable", "unusable"]
@@ -136,7 +137,7 @@ def test_the_judges_own_failure_names_its_exception(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("planted in the judge")
 
-    monkeypatch.setattr(judge, "_judge", broken)
+    monkeypatch.setattr(batch, "judge_file", broken)
     report = check(_write(tmp_path, "a.py", EXAMPLE), "shallow", cases=1, seed=11)
     assert report.verdict == "unusable"
     assert (

@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import torchref
-from torchref.derivation.sources import SourceError, from_functions, from_notebook
+from torchref.checker.intake import SourceError, from_functions, from_notebook
 
 EXAMPLES = Path(torchref.__file__).parent / "examples"
 EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
@@ -305,7 +305,7 @@ def test_notebook_cells_that_are_not_python_are_left_out_and_said(tmp_path):
 
 
 def test_the_headline_names_the_cause_and_the_learners_line_when_they_are_known():
-    from torchref.derivation import FileReport, TensorVerdict
+    from torchref.checker import FileReport, TensorVerdict
 
     report = FileReport("/course/my.py", "shallow", verdict="wrong", first_wrong="dZ1", cases=40)
     report.tensors = [TensorVerdict("dZ1", "wrong", cases=40, failed=40, diagnosis="tanh′ written as 1 − A")]

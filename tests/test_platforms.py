@@ -9,10 +9,10 @@ from classroom import INJECTION, TANH, derivation
 from platform_formats import markup, valid_coderunner, valid_coursera, valid_prairielearn
 
 import torchref
-from torchref.derivation.report import FileReport, TensorVerdict
-from torchref.gradebook import grade, graded, hide_values
+from torchref.checker.report import FileReport, TensorVerdict
 from torchref.grading import platforms
 from torchref.grading.platforms import coderunner, coursera, prairielearn
+from torchref.grading.rubric import grade, graded, hide_values
 
 WRITERS = [(prairielearn, valid_prairielearn), (coursera, valid_coursera), (coderunner, valid_coderunner)]
 

@@ -7,8 +7,8 @@ import pytest
 
 import torchref
 from torchref.chain import Expr, S, environment, op
-from torchref.derivation import check
-from torchref.derivation.reconstruct import BUDGET, search
+from torchref.checker import check
+from torchref.checker.diagnosis.reconstruct import BUDGET, search
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
 EXAMPLE = Path(torchref.__file__).parent / "examples" / "shallow_derivation.py"

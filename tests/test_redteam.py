@@ -14,7 +14,7 @@ import pytest
 from test_hostile import GOOD, LIMITS, SANDBOXES
 
 from torchref import cli
-from torchref.derivation import check, check_many
+from torchref.checker import check, check_many
 
 POISONS_THE_INPUTS = """
 import os, signal

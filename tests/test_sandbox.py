@@ -9,10 +9,13 @@ import pytest
 
 import torchref
 from torchref import cli
-from torchref.derivation import check, check_many, sandbox
-from torchref.derivation.child import _valid_result
-from torchref.derivation.escape import clean
-from torchref.derivation.judge import Session, _Reference, draw_cases, scan_imports
+from torchref.checker import check, check_many
+from torchref.checker.batch import Session
+from torchref.checker.cases import Reference, draw_cases
+from torchref.checker.escape import clean
+from torchref.checker.policy import scan_imports
+from torchref.checker.sandbox import sandbox
+from torchref.checker.sandbox.child import _valid_result
 from torchref.registry import REGISTRY
 
 GOOD = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
@@ -32,7 +35,7 @@ def test_a_batch_computes_the_reference_once_for_every_file(monkeypatch):
 def test_the_shared_finite_differences_agree_with_the_registry():
     pair = REGISTRY["shallow"]
     samples = draw_cases(pair, ("float64",), 4, seed=3)
-    shared = _Reference(pair, samples)
+    shared = Reference(pair, samples)
     for s in samples:
         grads = pair.handmade(s)
         mine = {r.name: (r.ok, r.max_abs) for r in shared.check_finite_differences(s, grads)}
@@ -142,7 +145,7 @@ def test_a_huge_submission_is_not_run(tmp_path):
 
 
 def test_outputs_keep_their_values_in_native_byte_order():
-    from torchref.derivation.child import _own
+    from torchref.checker.sandbox.child import _own
 
     big = np.arange(6.0).reshape(2, 3).astype(">f8")
     out = _own({"0/grads/dW1": big, "0/grads/A1": np.ones(2), "0/cache/A1": np.ones(2)})
@@ -165,7 +168,7 @@ def _interrupt_after(n):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_keeps_the_files_judged_so_far(jobs):
-    from torchref.derivation.judge import Interrupted
+    from torchref.checker.batch import Interrupted
 
     items = [(Path(f"f{i}.py"), GOOD) for i in range(5)]
     with pytest.raises(Interrupted) as stop:
@@ -194,11 +197,11 @@ def test_ctrl_c_on_the_command_line_writes_the_partial_json(tmp_path, monkeypatc
 def test_the_judges_own_time_per_file_is_bounded(monkeypatch):
     import time
 
-    from torchref.derivation import judge
+    from torchref.checker import batch
 
-    monkeypatch.setattr(judge, "JUDGE_SECONDS", 0.2)
-    slow = judge._judge
-    monkeypatch.setattr(judge, "_judge", lambda *a, **k: (time.sleep(5), slow(*a, **k)))
+    monkeypatch.setattr(batch, "JUDGE_SECONDS", 0.2)
+    slow = batch.judge_file
+    monkeypatch.setattr(batch, "judge_file", lambda *a, **k: (time.sleep(5), slow(*a, **k)))
     items = [(Path("slow.py"), GOOD), (Path("next.py"), GOOD)]
     reports = check_many(items, "shallow", jobs=1, cases=2)
     assert [r.verdict for r in reports] == ["unusable", "unusable"]

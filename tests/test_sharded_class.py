@@ -12,7 +12,7 @@ import pytest
 from classroom import SIGN, derivation, one_folder_per_student
 
 from torchref import cli
-from torchref.derivation.judge import SEED_ENV
+from torchref.checker.cases import SEED_ENV
 
 OPTIONS = ["--model", "shallow", "--recursive", "--cases", "3", "-j", "1", "--quiet"]
 VOLATILE = ("seconds", "execution_time")  # the time a file took: the only difference two runs may show

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from torchref.derivation.report import FileReport, TensorVerdict
-from torchref.derivation.sources import Entry
+from torchref.checker.report import FileReport, TensorVerdict
+from torchref.checker.submission import Submission
 from torchref.grading import shards
 
 
@@ -39,8 +39,8 @@ def test_the_split_is_stable_under_adding_and_removing_students():
 
 
 def test_select_gives_every_entry_to_exactly_one_shard(tmp_path):
-    found = [Entry(tmp_path / f"s{i}" / "hw.py", f"s{i}") for i in range(40)]
-    found += [Entry(tmp_path / "s3" / "notes.txt", "s3")]
+    found = [Submission(tmp_path / f"s{i}" / "hw.py", f"s{i}") for i in range(40)]
+    found += [Submission(tmp_path / "s3" / "notes.txt", "s3")]
     chosen = [shards.select(found, tmp_path, k, 3) for k in (1, 2, 3)]
     assert sorted(i for part in chosen for i in part) == list(range(len(found)))
     assert all(part for part in chosen)
@@ -50,7 +50,7 @@ def test_select_gives_every_entry_to_exactly_one_shard(tmp_path):
 
 def _shard(tmp_path, k, n, files, positions, entries=None, **changes):
     """A shard's --json document as `torchref check --shard` writes it (schema torchref.check/1)."""
-    found = [Entry(tmp_path / f"s{i}.py", f"s{i}") for i in range(entries or len(positions))]
+    found = [Submission(tmp_path / f"s{i}.py", f"s{i}") for i in range(entries or len(positions))]
     shard = shards.describe(found, tmp_path, positions, k, n, 7, "shallow", {"cases": 3})
     shard["sources"] = [{"name": "x.py", "text": "x = 1\n", "labels": [], "prefix": ""} for _ in positions]
     shard.update(changes)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import torchref
-from torchref.derivation import check
+from torchref.checker import check
 
 SHALLOW = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
 NO_FORWARD = SHALLOW[: SHALLOW.index("def forward")] + SHALLOW[SHALLOW.index("def backward") :]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import sys
 
@@ -61,6 +62,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref.checker.options import DEFAULTS as D  # every default of a check, and its validation
+    from torchref.checker.sandbox.sandbox import KINDS
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
@@ -97,66 +100,80 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("path", metavar="FILE|DIR")
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
-    c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
+    c.add_argument(
+        "--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases}; named shapes first)"
+    )
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
     c.add_argument(
         "--seed",
         type=_seed,
-        default=None,
+        default=D.seed,
         help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
     )
     c.add_argument(
         "--timeout",
         type=_seconds,
-        default=60.0,
-        help="seconds a file may run its cases, after its import, before its process is killed (default 60)",
+        default=D.timeout,
+        help=f"seconds a file may run its cases, after its import, before it is killed (default {D.timeout:g})",
     )
     c.add_argument(
         "--import-timeout",
         type=_seconds,
-        default=60.0,
-        help="seconds a file may take to import (default 60)",
+        default=D.import_timeout,
+        help=f"seconds a file may take to import (default {D.import_timeout:g})",
     )
     c.add_argument(
-        "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
+        "--memory-mb",
+        type=_positive,
+        default=D.memory_mb,
+        help=f"address-space limit of the learner's process (default {D.memory_mb})",
     )
     c.add_argument(
         "--hidden",
         type=_widths,
-        default=None,
+        default=D.hidden,
         metavar="H1,H2",
         help="hidden widths of every case (a deep model is otherwise judged at the depth the file writes out)",
     )
     c.add_argument(
-        "--cpu-seconds", type=_positive, default=120, help="CPU-time limit of the learner's process (default 120)"
+        "--cpu-seconds",
+        type=_positive,
+        default=D.cpu_seconds,
+        help=f"CPU-time limit of the learner's process (default {D.cpu_seconds})",
     )
     c.add_argument(
-        "--file-mb", type=_positive, default=256, help="largest file the learner's process may write (default 256)"
+        "--file-mb",
+        type=_positive,
+        default=D.file_mb,
+        help=f"largest file the learner's process may write (default {D.file_mb})",
     )
     c.add_argument(
-        "--max-processes", type=_positive, default=64, help="processes the learner's code may have at once (default 64)"
+        "--max-processes",
+        type=_positive,
+        default=D.max_processes,
+        help=f"processes the learner's code may have at once (default {D.max_processes})",
     )
     c.add_argument(
         "--output-mb",
         type=_size_mb,
-        default=None,
+        default=D.output_mb,
         help="most MiB of arrays read back from a file (default: 4x the expected arrays + 1 MiB)",
     )
     c.add_argument(
         "--sandbox",
-        choices=["auto", "bwrap", "basic"],
-        default="auto",
+        choices=KINDS,
+        default=D.sandbox,
         help="where learners' files run: bubblewrap, or the basic fallback (default auto: bwrap where installed)",
     )
     c.add_argument(
         "--allow-import",
         action="append",
-        default=[],
+        default=list(D.allow_imports),
         metavar="NAME",
         help="also let files import this package (repeat; by default only the standard library and NumPy)",
     )
     c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
-    c.add_argument("-j", "--jobs", type=_positive, default=None, help="files checked at a time (default: every core)")
+    c.add_argument("-j", "--jobs", type=_positive, default=D.jobs, help="files checked at a time (default: every core)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
     c.add_argument("--pattern", metavar="GLOB", help="the file names to judge (default *.py and *.ipynb)")
@@ -236,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--image", default="torchref-grader", help="prairielearn: the image name info.json pulls")
     a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle's files")
-    a.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20)")
+    a.add_argument("--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases})")
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
         "--requirement",
@@ -354,7 +371,7 @@ def _bench(args) -> int:
 
 
 def _explain(args) -> int:
-    from torchref.derivation import UnusableInput
+    from torchref.checker import UnusableInput
     from torchref.explain import explain
 
     try:
@@ -419,7 +436,7 @@ def _write_json(path, document) -> bool:
     """Write `document` to the --json PATH, if one was given; False (and one line on stderr) when it cannot."""
     if not path:
         return True
-    from torchref.gradebook import write_json
+    from torchref.grading.writers import write_json
 
     try:
         write_json(path, document)
@@ -482,37 +499,36 @@ def _compare(args) -> int:
 
 
 def _check(args) -> int:
+    """`torchref check FILE|DIR`: one file's table, or a folder's lines and its outputs (CSV, Gradescope, HTML)."""
     from pathlib import Path
 
-    from torchref.derivation import check
+    from torchref.checker import CheckOptions, Submission, judge_submissions
     from torchref.registry import DTYPES
 
     path = Path(args.path)
-    dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    options = dict(
-        cases=args.cases,
-        seed=args.seed,
-        dtypes=dtypes,
-        timeout=args.timeout,
-        import_timeout=args.import_timeout,
-        memory_mb=args.memory_mb,
-        hidden=args.hidden,
-        cpu_seconds=args.cpu_seconds,
-        file_mb=args.file_mb,
-        max_processes=args.max_processes,
-        output_mb=args.output_mb,
-        sandbox=args.sandbox,
-        allow_imports=args.allow_import,
-        strict=args.strict,
-    )
     try:
+        options = CheckOptions.of(
+            cases=args.cases,
+            seed=args.seed,
+            dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
+            timeout=args.timeout,
+            import_timeout=args.import_timeout,
+            memory_mb=args.memory_mb,
+            hidden=args.hidden,
+            cpu_seconds=args.cpu_seconds,
+            file_mb=args.file_mb,
+            max_processes=args.max_processes,
+            output_mb=args.output_mb,
+            sandbox=args.sandbox,
+            allow_imports=args.allow_import,
+            strict=args.strict,
+            jobs=args.jobs,
+        )
         batch = (args.recursive, args.pattern, args.csv, args.html, args.hide_values, args.shard)
         platforms = (args.gradescope, args.prairielearn, args.coursera, args.coderunner)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch) or any(platforms):
-            from torchref.gradebook import cli as gradebook
-
-            return gradebook(args, {**options, "jobs": args.jobs})  # folders, notebooks, scores, the class report
-        report = check(path, args.model, **options)
+            return _check_folder(args, options)  # folders, notebooks, scores, the class report
+        report = judge_submissions([Submission.named(path, args.model)], args.model, options=options.with_jobs(1))[0]
     except ValueError as exc:  # an argument argparse cannot see (TORCHREF_SEED, --sandbox bwrap without bwrap)
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
@@ -520,9 +536,127 @@ def _check(args) -> int:
     return report.exit_code if _write_json(args.json, report.to_json()) else 2
 
 
+def _check_folder(args, options) -> int:
+    """`torchref check DIR|FILE` with --recursive, --pattern, --shard, the outputs (grading.outputs), --hide-values."""
+    from dataclasses import replace
+    from functools import partial
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from torchref.checker import Interrupted, Submission
+    from torchref.checker.cases import SEED_ENV, fresh_seed
+    from torchref.checker.folder import entries
+    from torchref.grading import outputs, shards
+    from torchref.grading.gradebook import judge_entries
+    from torchref.grading.rubric import hide_values
+
+    root = Path(args.path)
+    if not (root.is_dir() or os.path.lexists(root)):
+        return _error(f"FILE|DIR must be an existing file or folder, got {root}")
+    if (args.recursive or args.pattern) and not root.is_dir():
+        return _error(f"--recursive and --pattern need a folder, got the file {root}")
+    try:
+        plan = outputs.plan(args)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    if args.shard is not None:
+        if not root.is_dir():
+            return _error(f"--shard needs a folder of submissions, got the file {root}")
+        others = [t.flag for t in plan.targets if t.option != "json"]
+        if others or not plan.get("json") or plan.get("json").path == outputs.STDOUT:
+            return _error(
+                "--shard K/N writes the shard's --json FILE only "
+                + (f"(not {', '.join(others)}): " if others else ": ")
+                + "`torchref merge` writes the gradebook and the other outputs from every shard's"
+            )
+        if options.seed is None:
+            if not os.environ.get(SEED_ENV):
+                return _error(f"--shard needs one seed for every shard: give --seed N or set {SEED_ENV}")
+            options = replace(options, seed=fresh_seed())
+    try:
+        found = (
+            entries(root, args.model, args.recursive or plan.one_submission, args.pattern)
+            if root.is_dir()
+            else [Submission.from_path(root, args.model)]
+        )
+        outputs.refuse_several(plan, found, root, args.recursive)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    positions = list(range(len(found))) if args.shard is None else shards.select(found, root, *args.shard)
+    mine = [found[i] for i in positions]
+    out = sys.stderr if plan.to_stdout else sys.stdout
+    bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
+    interrupted = False
+    try:
+        reports = judge_entries(mine, args.model, progress=bar, options=options)
+    except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
+        reports, interrupted = exc.reports, True
+        done = {r.file for r in reports}
+        mine = [e for e in mine if os.path.abspath(e.path) in done]  # a report names its entry's path so
+    if args.hide_values:
+        reports = [hide_values(r) for r in reports]
+    extra = None
+    if args.shard is not None:
+        recorded = {k: v for k, v in vars(options).items() if k != "jobs"}
+        recorded.update(recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
+        recorded = json.loads(json.dumps(recorded))  # as the merge reads it back: tuples as lists
+        extra = {"shard": shards.describe(found, root, positions, *args.shard, options.seed, args.model, recorded)}
+    return _conclude(plan, mine, reports, root, args.model, args.hide_values, interrupted, out, extra, args.shard)
+
+
+def _conclude(plan, found, reports, root, model, hide, interrupted, out, extra=None, shard=None) -> int:
+    """A class run's last step, `check`'s and `merge`'s: its lines, its outputs, its exit status.
+
+    `found` and `reports` are in the folder's order, one report per entry; `extra` joins the --json document."""
+    from pathlib import Path
+
+    from torchref.checker.report import SCHEMA, VERDICT_WORDS
+    from torchref.grading import outputs
+    from torchref.grading.writers import label
+
+    root = Path(root)
+    judged = [r for r in reports if r.verdict != "skipped"]
+    if root.is_dir() or interrupted or shard is not None:
+        for r in reports:
+            print(r.summary(label(r, root)), file=out)
+        counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
+        skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
+        ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
+        batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
+        print(
+            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+            f"{skipped}{batch}",
+            file=out,
+        )
+        document = {"schema": SCHEMA, "model": model, "files": [r.to_json() for r in reports], **(extra or {})}
+        if interrupted:
+            document["interrupted"] = True
+    else:
+        print(reports[0].table(), file=out)
+        document = reports[0].to_json()
+    for target in plan.targets:
+        if interrupted and target.option == "html":
+            continue
+        try:
+            outputs.write(target, found, reports, root, model, hide, document)
+        except OSError as exc:
+            print(f"torchref: cannot write {target.flag} {target.path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    if interrupted:
+        print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
+        return 130
+    if shard is not None:  # a shard's grades are the merge's to return (a shard may hold no student at all)
+        return 0
+    if not judged:
+        print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
+        return 2
+    return max(r.exit_code for r in reports)
+
+
 def _autograder(args) -> int:
     if args.platform == "gradescope":
-        from torchref.autograder import cli as autograder
+        from torchref.grading.autograder import cli as autograder
 
         if args.model is None:
             return _error("autograder gradescope needs --model MODEL")
@@ -559,7 +693,6 @@ def _error(message: str) -> int:
 def _merge(args) -> int:
     import json
 
-    from torchref.gradebook import conclude
     from torchref.grading import outputs, shards
 
     try:
@@ -581,7 +714,7 @@ def _merge(args) -> int:
         return _error(str(exc))
     hide = bool(merged.options.get("hide_values"))
     out = sys.stderr if plan.to_stdout else sys.stdout
-    return conclude(plan, merged.found, merged.reports, merged.root, merged.model, hide, False, out)
+    return _conclude(plan, merged.found, merged.reports, merged.root, merged.model, hide, False, out)
 
 
 COMMANDS = {

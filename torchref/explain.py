@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from torchref.registry import AutogradPair, Shape, get
+from torchref.registry import REGISTRY, AutogradPair, Shape, get
+from torchref.tolerances import TRACE
 
 OPTIONS = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40)
 
 
 def _depth(pair: AutogradPair) -> int:
     """The number of layers of the model's usual shape (most of its named shapes)."""
-    depths = [len(s.hidden) for s in pair.shapes]
-    return max(set(depths), key=depths.count) + 1
+    return pair.usual_depth + 1
 
 
 def shape_for(pair, m: int, n: int, h=None, k=None) -> Shape:
@@ -85,7 +85,8 @@ def explain(
             lines += [f"{formula}    shape {symbolic}{np.shape(ref[name])}    (not returned)", ""]
             continue
         diff = _difference(mine[name], ref[name])
-        wrong = not (diff <= 1e-4 * max(float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0)), 1e-6))
+        largest = float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0))
+        wrong = not (diff <= max(TRACE.rtol * largest, TRACE.atol))  # relative to the largest |value|
         mark = ""
         if wrong and file is not None and first_wrong is None:
             first_wrong, mark = name, "    ← the first value that differs"
@@ -101,16 +102,19 @@ def _loss_text(pair) -> str:
 
 def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
     """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
-    from torchref.derivation import protocol
-    from torchref.derivation.escape import clean
-    from torchref.derivation.judge import Session
-    from torchref.derivation.judge import _problems as problems
-    from torchref.derivation.judge import _where as where
+    from torchref.checker.batch import Session
+    from torchref.checker.escape import clean
+    from torchref.checker.messages import problems, where
+    from torchref.checker.sandbox import protocol
+    from torchref.checker.submission import Submission
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
-    if not path.is_file() or path.suffix != ".py":
-        raise ValueError(f"--file must be an existing .py file, got {path}")
+    submission = Submission.named(path, pair.name)  # a .py or a notebook, read once, as check reads it
+    if not submission.judged:
+        raise ValueError(f"--file {path}: {submission.report.reason}")
+    if submission.data is None:
+        raise ValueError(f"--file must be an existing .py file or notebook, got {path}")
     session = Session(
         pair.name,
         dtypes=[sample.dtype],
@@ -121,7 +125,7 @@ def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: i
         paths=[path],
     )
     try:
-        result, outputs, _ = session.run(path, path.read_bytes())
+        result, outputs, _ = session.run(submission.judge_path, submission.data)
     finally:
         session.close()
     errors = []  # in the judge's words, the learner's text escaped (the sandbox's result is untrusted)
@@ -146,7 +150,8 @@ def template(model: str, h=None) -> str:
     """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
     pair = get(model)
     if not pair.differentiable:
-        raise ValueError(f"model must have a backward pass (logistic, shallow, deep_*), got {model!r}")
+        known = ", ".join(name for name, p in REGISTRY.items() if p.differentiable)
+        raise ValueError(f"model must have a backward pass (one of {known}), got {model!r}")
     shape = shape_for(pair, 3, 2, h)
     chain = pair.chain(shape)
     suffixes = pair.suffixes(shape)

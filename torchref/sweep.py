@@ -48,7 +48,7 @@ def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
     group = (random cases) // CHUNK, between 1 and CHUNK, so that there are always at least
     CHUNK distinct random shapes before any repeats (the default 20 cases: a new shape each).
     """
-    rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
+    rng = np.random.default_rng([seed, pair.salt, DTYPES.index(dtype)])
     shapes = named_order(pair)
     named = min(n, len(shapes))
     group = min(CHUNK, max(1, (n - named) // CHUNK))

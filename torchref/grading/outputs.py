@@ -27,8 +27,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from torchref.gradebook import by_student, gradescope, write_csv, write_json
 from torchref.grading import platforms
+from torchref.grading.gradebook import by_student
+from torchref.grading.writers import gradescope, write_csv, write_json
 
 # the option, the file name of its per-student document, and its writer: (reports, root, hide) -> document
 PLATFORMS = {
@@ -135,7 +136,7 @@ def refuse_several(plan: Plan, found, root, recursive: bool) -> None:
 
 def write(target: Target, found, reports, root, model: str, hide: bool, document: dict) -> None:
     """Write one output of a class run (OSError when it cannot be: the caller names the option)."""
-    from torchref.html_report import write as class_report
+    from torchref.grading.classreport import write as class_report
 
     root = Path(root)
     if target.option == "json":

@@ -6,8 +6,8 @@
 
 Each writer is a pure function of the graded reports of one learner's submission (every
 entry found in it, as `gradebook.check_folder` lists them) and returns the platform's
-document, a dict for `json.dumps`. The rubric decides the score (`gradebook.grade`) and which
-file of a submission counts (`gradebook.graded`); a writer only says it in the platform's words and
+document, a dict for `json.dumps`. The rubric decides the score (`rubric.grade`) and which
+file of a submission counts (`rubric.graded`); a writer only says it in the platform's words and
 keeps within the platform's documented limits:
 
 - **PrairieLearn**, external grader ("Grading results" of its external-grading guide):
@@ -36,8 +36,9 @@ import html
 import json
 from pathlib import Path
 
-from torchref.derivation.report import VERDICT_WORDS, FileReport, small_case_lines
-from torchref.gradebook import POINTS, graded, gradient_results, hide_values, label, title
+from torchref.checker.report import VERDICT_WORDS, FileReport, small_case_lines
+from torchref.grading.rubric import POINTS, graded, gradient_results, hide_values, title
+from torchref.grading.writers import label
 
 PRAIRIELEARN_BYTES = 1_000_000  # "this file should be limited to 1 MB"
 # Coursera and CodeRunner document no size limit for the grader's JSON; a page a learner reads stays

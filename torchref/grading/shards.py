@@ -38,8 +38,9 @@ import json
 import os
 from pathlib import Path
 
-from torchref.derivation.report import SCHEMA, FileReport, TensorVerdict
-from torchref.derivation.sources import SUBMISSION_SUFFIXES, Entry, Source
+from torchref.checker.intake import Source
+from torchref.checker.report import SCHEMA, FileReport, TensorVerdict
+from torchref.checker.submission import SUBMISSION_SUFFIXES, Submission
 
 
 class ShardError(ValueError):
@@ -74,12 +75,12 @@ def shard_of(student: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
-def select(found: list[Entry], root, index: int, count: int) -> list[int]:
+def select(found: list[Submission], root, index: int, count: int) -> list[int]:
     """The positions in `found` (the whole folder's listing) of the entries shard `index` of `count` judges."""
     return [i for i, entry in enumerate(found) if shard_of(key(entry.path, root), count) == index]
 
 
-def listing(found: list[Entry], root) -> str:
+def listing(found: list[Submission], root) -> str:
     """A fingerprint of the folder's listing: the SHA-256 of every entry's path under `root`, in order."""
     paths = "\n".join(os.path.relpath(os.path.abspath(e.path), os.path.abspath(root)) for e in found)
     return hashlib.sha256(paths.encode("utf-8", "surrogateescape")).hexdigest()
@@ -119,7 +120,7 @@ class Merged:
     root: Path
     seed: int
     options: dict
-    found: list  # Entry per report: what the class report shows of each (its code)
+    found: list  # Submission per report: what the class report shows of each (its code)
     reports: list  # FileReport, in the folder's order
 
 
@@ -166,7 +167,7 @@ def merge(documents: list[tuple[str, dict]]) -> Merged:
     # the folder as the shards were given it when that names the same folder here, else its absolute path
     folder = first["folder"]
     root = Path(first["root"]) if os.path.abspath(first["root"]) == folder else Path(folder)
-    placed: dict[int, tuple[FileReport, Entry]] = {}
+    placed: dict[int, tuple[FileReport, Submission]] = {}
     for name, shard, document in shards:
         files, positions, sources = document.get("files", []), shard["positions"], shard["sources"]
         if not (len(files) == len(positions) == len(sources)):
@@ -194,9 +195,9 @@ def _rebased(file: str, shard_folder: str, folder: str) -> str:
     return file if relative.startswith("..") else os.path.join(folder, relative)
 
 
-def _entry(report: FileReport, source: dict | None) -> Entry:
+def _entry(report: FileReport, source: dict | None) -> Submission:
     code = None if source is None else Source(source["name"], source["text"], source["labels"], [], source["prefix"])
-    return Entry(Path(report.file), report.student, code, b"", None if code is not None else report)
+    return Submission(Path(report.file), report.student, code, b"", None if code is not None else report)
 
 
 def from_json(data: dict, name: str = "the document") -> FileReport:

@@ -10,7 +10,9 @@ file defines, for the errors that say what the file is rather than what it lacks
 from __future__ import annotations
 
 import ast
+import functools
 import re
+import threading
 from dataclasses import dataclass
 
 
@@ -26,10 +28,18 @@ class Line:
         return f"{filename}:{self.number}  {self.code}"
 
 
+_PARSER = threading.Lock()  # CPython 3.11's parser is not safe in two threads at once
+
+
+@functools.lru_cache(maxsize=1)  # the file being judged: a tree can be hundreds of bytes per byte of source
 def parse(source) -> ast.Module | None:
+    """The file's syntax tree, parsed once per source (every reader here and the import policy share it; nothing
+    changes a tree); None when it does not parse (the runner says why)."""
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     try:
-        return ast.parse(source.decode("utf-8", "replace") if isinstance(source, bytes) else source)
-    except (SyntaxError, ValueError):
+        with _PARSER:
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 

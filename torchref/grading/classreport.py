@@ -22,8 +22,10 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from torchref.derivation.report import SCHEMA, VERDICT_WORDS, FileReport
-from torchref.gradebook import by_student, graded, label, write_file, write_json
+from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport
+from torchref.grading.gradebook import by_student
+from torchref.grading.rubric import graded
+from torchref.grading.writers import label, write_file, write_json
 
 COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """

@@ -17,10 +17,10 @@ import signal
 import stat
 from pathlib import Path
 
-from torchref.derivation import protocol
-from torchref.derivation.escape import clean
-from torchref.derivation.report import UnusableInput
-from torchref.derivation.sandbox import Batch, Limits, SandboxError, Server
+from torchref.checker.escape import clean
+from torchref.checker.report import UnusableInput
+from torchref.checker.sandbox import protocol
+from torchref.checker.sandbox.sandbox import Batch, Limits, SandboxError, Server
 
 STDOUT_TAIL = 4096  # bytes of the learner's printed output kept in the report
 STDERR_TAIL = 2000

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from torchref.chain import Chain, Link, environment
-from torchref.derivation import mistakes, reconstruct
+from torchref.checker.diagnosis import mistakes, reconstruct
 
 SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
 

@@ -262,7 +262,7 @@ class Batch:
     """A batch's work folder, inputs and sandbox servers (one per parallel job)."""
 
     def __init__(self, kind: str, inputs: dict, jobs: int):
-        from torchref.derivation import protocol
+        from torchref.checker.sandbox import protocol
 
         self.kind = choose(kind)
         if self.kind == "basic":

@@ -28,7 +28,7 @@ import itertools
 import numpy as np
 
 from torchref.chain import BINARY, FUNCTIONS, ONE, SIZES, SUMS, TWO, UNARY, Chain, Expr, Link, S, apply, op
-from torchref.derivation.mistakes import close
+from torchref.checker.diagnosis.mistakes import close
 
 BUDGET = 30_000  # candidate expressions evaluated at most, per search
 ELEMENTWISE = ("neg", "square", *FUNCTIONS)
