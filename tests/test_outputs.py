@@ -35,8 +35,9 @@ def _refused(argv, capsys) -> str:
         (["--html", "{tmp}/taken.txt"], "--html {tmp}/taken.txt: it is a file, not a folder"),
         (["--json", "{tmp}"], "--json {tmp}: it is a folder, not a file"),
         (["--csv", "{tmp}/same", "--json", "{tmp}/same"], "--json and --csv both write {tmp}/same"),
-        (["--coderunner", "-", "--json", "-"], "--json and --coderunner both write to standard output"),
-        (["--csv", "-"], "--csv -: only a JSON document can go to standard output"),
+        (["--coderunner", "-", "--prairielearn", "-"], "--prairielearn and --coderunner both write to standard output"),
+        (["--csv", "-"], "--csv -: only a platform's document can go to standard output"),
+        (["--json", "-"], "--json -: only a platform's document can go to standard output"),
     ],
 )
 def test_a_bad_output_is_refused_before_anything_is_judged(a_class, tmp_path, target, says, capsys, monkeypatch):
@@ -44,6 +45,12 @@ def test_a_bad_output_is_refused_before_anything_is_judged(a_class, tmp_path, ta
     (tmp_path / "taken.txt").write_text("a file already here")
     argv = ["check", str(a_class), "--recursive", *CHECK, *(t.replace("{tmp}", str(tmp_path)) for t in target)]
     assert f"torchref: error: {says.replace('{tmp}', str(tmp_path))}" in _refused(argv, capsys)
+
+
+def test_a_single_files_json_path_is_checked_before_it_is_judged(tmp_path, capsys):
+    (tmp_path / "hw.py").write_text(derivation())
+    err = _refused(["check", str(tmp_path / "hw.py"), *CHECK, "--json", "/nonexistent/x.json"], capsys)
+    assert err == "torchref: error: --json /nonexistent/x.json: the folder /nonexistent does not exist\n"
 
 
 def test_a_platform_file_for_a_whole_class_is_refused_with_the_reason(a_class, tmp_path, capsys):

@@ -524,6 +524,9 @@ def _check(args) -> int:
             strict=args.strict,
             jobs=args.jobs,
         )
+        from torchref.grading.outputs import plan
+
+        plan(args)  # every output path checked before anything is judged (a TargetError: one line)
         batch = (args.recursive, args.pattern, args.csv, args.html, args.hide_values, args.shard)
         platforms = (args.gradescope, args.prairielearn, args.coursera, args.coderunner)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch) or any(platforms):

@@ -12,7 +12,7 @@ the others. Given a folder (an existing one, or a path ending in `/`), one docum
 student: DIR/<student>/results.json (Gradescope, PrairieLearn), feedback.json (Coursera) or
 coderunner.json (CodeRunner), the student being the first path component of their files under
 the folder checked (a student's folder with --recursive, a student's file name, suffix
-removed, in a flat folder). `-` writes a JSON document to standard output (CodeRunner's
+removed, in a flat folder). `-` writes a platform's document to standard output (CodeRunner's
 template reads it there); the run's own lines then go to standard error.
 
 Every target is checked before anything is judged (`plan`): a file's folder must exist and
@@ -79,8 +79,8 @@ def plan(args) -> Plan:
         if not path:
             continue
         if path == STDOUT:
-            if option not in (*PLATFORMS, "json"):
-                raise TargetError(f"--{option} -: only a JSON document can go to standard output")
+            if option not in PLATFORMS:
+                raise TargetError(f"--{option} -: only a platform's document can go to standard output")
             targets.append(Target(option, path, False))
             continue
         folder = option in FOLDERS or (option in PLATFORMS and (path.endswith(("/", os.sep)) or os.path.isdir(path)))
