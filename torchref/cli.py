@@ -605,13 +605,17 @@ def _check_folder(args, options) -> int:
         recorded.update(recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
         recorded = json.loads(json.dumps(recorded))  # as the merge reads it back: tuples as lists
         extra = {"shard": shards.describe(found, root, positions, *args.shard, options.seed, args.model, recorded)}
-    return _conclude(plan, mine, reports, root, args.model, args.hide_values, interrupted, out, extra, args.shard)
+    folder = root.is_dir()
+    return _conclude(
+        plan, mine, reports, root, folder, args.model, args.hide_values, interrupted, out, extra, args.shard
+    )
 
 
-def _conclude(plan, found, reports, root, model, hide, interrupted, out, extra=None, shard=None) -> int:
+def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out, extra=None, shard=None) -> int:
     """A class run's last step, `check`'s and `merge`'s: its lines, its outputs, its exit status.
 
-    `found` and `reports` are in the folder's order, one report per entry; `extra` joins the --json document."""
+    `found` and `reports` are in the folder's order, one report per entry; `folder`: `root` is a folder (a merge's
+    is, also where this machine does not have it); `extra` joins the --json document."""
     from pathlib import Path
 
     from torchref.checker.report import SCHEMA, VERDICT_WORDS
@@ -620,7 +624,7 @@ def _conclude(plan, found, reports, root, model, hide, interrupted, out, extra=N
 
     root = Path(root)
     judged = [r for r in reports if r.verdict != "skipped"]
-    if root.is_dir() or interrupted or shard is not None:
+    if folder or interrupted or shard is not None:
         for r in reports:
             print(r.summary(label(r, root)), file=out)
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
@@ -717,7 +721,7 @@ def _merge(args) -> int:
         return _error(str(exc))
     hide = bool(merged.options.get("hide_values"))
     out = sys.stderr if plan.to_stdout else sys.stdout
-    return _conclude(plan, merged.found, merged.reports, merged.root, merged.model, hide, False, out)
+    return _conclude(plan, merged.found, merged.reports, merged.root, True, merged.model, hide, False, out)
 
 
 COMMANDS = {

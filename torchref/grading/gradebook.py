@@ -40,5 +40,5 @@ def by_student(paths, root) -> dict[str, list[int]]:
     root = Path(root)
     groups: dict[str, list[int]] = {}
     for i, path in enumerate(paths):
-        groups.setdefault(key(path, root) if root.is_dir() else "", []).append(i)
+        groups.setdefault(key(path, root), []).append(i)
     return groups

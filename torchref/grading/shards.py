@@ -60,9 +60,12 @@ def parse(text: str) -> tuple[int, int]:
 
 
 def key(path, root) -> str:
-    """The student an entry belongs to, as the split sees it: its first path component under `root`, unsuffixed."""
+    """The student an entry belongs to, as the split sees it: its first path component under `root`, unsuffixed
+    ("" for the file that was checked itself)."""
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     first = relative.split(os.sep, 1)[0]
+    if first == ".":
+        return ""
     for suffix in SUBMISSION_SUFFIXES:
         if first.endswith(suffix) and len(first) > len(suffix):
             return first[: -len(suffix)]

@@ -25,12 +25,10 @@ CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong"
 
 
 def label(report: FileReport, root: Path) -> str:
-    """The report's file as the teacher reads it: relative to the folder that was checked."""
-
-    if not root.is_dir():
-        return clean(report.file)
+    """The report's file as the teacher reads it: relative to the folder that was checked (its path when the file
+    itself was checked). From the names alone: a merge reads the shards' reports where the class may not be."""
     relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
-    return clean(report.file if relative.startswith("..") else relative)  # a learner's file name: escaped
+    return clean(report.file if relative == "." or relative.startswith("..") else relative)  # a learner's: escaped
 
 
 def rows(reports: list[FileReport], root: Path) -> list[dict]:
