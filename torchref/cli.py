@@ -258,7 +258,8 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--requirement",
         metavar="SPEC",
-        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
+        help="how the bundle (setup.sh, the Dockerfile) installs torchref: a pip requirement, or a wheel file copied "
+        "into the bundle "
         "(default: this version from PyPI)",
     )
     return p
@@ -268,7 +269,7 @@ def _outputs(p) -> None:
     """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
     p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
-    p.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    p.add_argument("--html", metavar="DIR", help="the class report: index.html (counts of students), a page per file")
     for name, what in (
         ("gradescope", "Gradescope's results.json"),
         ("prairielearn", "PrairieLearn's results.json"),
