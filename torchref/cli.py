@@ -1,4 +1,11 @@
-"""The `torchref` command line."""
+"""The `torchref` command line: the parser of every command, and each command as a few lines over the library.
+
+Nothing imports this module (tests/test_layering.py): a command reads its arguments, calls
+the library (`torchref.checker`, `torchref.grading`, `verify`, `compare`, `explain`,
+`bench`) and prints or writes what it returns. Its length, over 400 lines, is the parser's:
+eight commands and their options with their help; the defaults of `check` come from
+`checker.options.DEFAULTS`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import json
 import os
 import sys
 
+from torchref.interrupt import Interrupted
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
@@ -62,11 +70,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref import __version__
     from torchref.checker.options import DEFAULTS as D  # every default of a check, and its validation
     from torchref.checker.sandbox.sandbox import KINDS
+    from torchref.grading.autograder import VISIBILITIES
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
         "verify",
@@ -237,9 +248,11 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser(
         "autograder",
         help="write a grader bundle that runs torchref check: Gradescope, PrairieLearn, Coursera or CodeRunner",
-        description="gradescope: setup.sh, run_autograder, autograder.zip. prairielearn: a Dockerfile, run_grader, "
-        "the question's info.json and question.html. coursera: a Dockerfile and its grader. coderunner: the "
-        "question's combinator template grader (template.py).",
+        description="gradescope: the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
+        "autograder.zip (to upload). prairielearn: a Dockerfile (the wheel, constraints.txt), run_grader, the "
+        "question's info.json and question.html. coursera: a Dockerfile (the wheel, constraints.txt) and its "
+        "grader. coderunner: the question's combinator template grader (template.py). The checker's options "
+        "below are fixed for every submission; those not given keep torchref check's defaults.",
     )
     a.add_argument("platform", choices=["gradescope", "prairielearn", "coursera", "coderunner"])
     a.add_argument("--model", type=_model, help="the registry model the submissions are for")
@@ -252,15 +265,33 @@ def parser() -> argparse.ArgumentParser:
         help="coursera: the model of an assignment part (repeat; --model covers every other part)",
     )
     a.add_argument("--image", default="torchref-grader", help="prairielearn: the image name info.json pulls")
-    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle's files")
-    a.add_argument("--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases})")
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle")
+    a.add_argument("--cases", type=_positive, default=None, help="cases per dtype (torchref check's default)")
+    a.add_argument("--timeout", type=_seconds, default=None, help="seconds a file may run its cases (check's default)")
+    a.add_argument("--memory-mb", type=_positive, default=None, help="address-space limit of a file's process")
+    a.add_argument("--hidden", type=_widths, default=None, metavar="H1,H2", help="hidden widths of every case")
+    a.add_argument(
+        "--allow-import", action="append", default=[], metavar="NAME", help="also let files import this (repeat)"
+    )
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
-        "--requirement",
-        metavar="SPEC",
-        help="how the bundle (setup.sh, the Dockerfile) installs torchref: a pip requirement, or a wheel file copied "
-        "into the bundle "
-        "(default: this version from PyPI)",
+        "--visibility",
+        choices=VISIBILITIES,
+        default="visible",
+        help="when learners see their results on Gradescope (default visible)",
+    )
+    a.add_argument(
+        "--deadline",
+        type=_positive,
+        default=540,
+        help="seconds one submission's check may take before results.json says so (default 540, "
+        "under Gradescope's default limit of 10 minutes)",
+    )
+    a.add_argument(
+        "--wheel",
+        metavar="FILE",
+        help="the wheel of this torchref to ship (default: the one it was installed from, else built from "
+        "its source tree, else downloaded at this version)",
     )
     return p
 
@@ -307,11 +338,6 @@ def _model(text: str) -> str:
     return text
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, after a command saved what it had: raise it with a note ("12 of 40 files judged; partial
-    report written to PATH") and `main` prints that note on its one line before exiting 130."""
-
-
 def main(argv=None) -> int:
     """Run one command and return its exit status; never a traceback for what a user can cause.
 
@@ -323,7 +349,7 @@ def main(argv=None) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt as exc:
-        note = f": {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        note = f": {exc.note}" if isinstance(exc, Interrupted) and exc.note else ""
         _stderr(f"torchref: interrupted{note}")
         return 130
     except BrokenPipeError:
@@ -393,17 +419,16 @@ def _verify(args) -> int:
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
     try:
         report = verify(args.models, args.cases, dtypes, args.seed)
-    except KeyboardInterrupt as exc:
-        partial = getattr(exc, "report", None)
-        if partial is None:
-            raise
+    except Interrupted as exc:
+        partial = exc.partial
         print(partial.table(failures_only=args.failures_only))
         saved = (
             f" (also in {args.json}, complete: false)"
             if args.json and _write_json(args.json, partial.to_json())
             else ""
         )
-        raise Interrupted(f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}") from exc
+        note = f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}"
+        raise Interrupted(partial, note) from exc
     print(report.table(failures_only=args.failures_only))
     if not _write_json(args.json, report.to_json()):
         return 2
@@ -487,7 +512,7 @@ def _compare(args) -> int:
         if not runs:
             raise
         path = report(runs, [], args.out)  # the runs finished so far keep their figures
-        raise Interrupted(f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
+        raise Interrupted(runs, f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
     path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()
@@ -499,32 +524,38 @@ def _compare(args) -> int:
     return 0
 
 
+def check_options(args) -> dict:
+    """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
+    file: the command's, `%%check`'s and the pre-commit hook's."""
+    from torchref.registry import DTYPES
+
+    return dict(
+        cases=args.cases,
+        seed=args.seed,
+        dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
+        timeout=args.timeout,
+        import_timeout=args.import_timeout,
+        memory_mb=args.memory_mb,
+        hidden=args.hidden,
+        cpu_seconds=args.cpu_seconds,
+        file_mb=args.file_mb,
+        max_processes=args.max_processes,
+        output_mb=args.output_mb,
+        sandbox=args.sandbox,
+        allow_imports=args.allow_import,
+        strict=args.strict,
+    )
+
+
 def _check(args) -> int:
     """`torchref check FILE|DIR`: one file's table, or a folder's lines and its outputs (CSV, Gradescope, HTML)."""
     from pathlib import Path
 
     from torchref.checker import CheckOptions, Submission, judge_submissions
-    from torchref.registry import DTYPES
 
     path = Path(args.path)
     try:
-        options = CheckOptions.of(
-            cases=args.cases,
-            seed=args.seed,
-            dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
-            timeout=args.timeout,
-            import_timeout=args.import_timeout,
-            memory_mb=args.memory_mb,
-            hidden=args.hidden,
-            cpu_seconds=args.cpu_seconds,
-            file_mb=args.file_mb,
-            max_processes=args.max_processes,
-            output_mb=args.output_mb,
-            sandbox=args.sandbox,
-            allow_imports=args.allow_import,
-            strict=args.strict,
-            jobs=args.jobs,
-        )
+        options = CheckOptions.of(**check_options(args), jobs=args.jobs)
         from torchref.grading.outputs import plan
 
         plan(args)  # every output path checked before anything is judged (a TargetError: one line)
@@ -548,7 +579,7 @@ def _check_folder(args, options) -> int:
 
     from tqdm import tqdm
 
-    from torchref.checker import Interrupted, Submission
+    from torchref.checker import Submission
     from torchref.checker.cases import SEED_ENV, fresh_seed
     from torchref.checker.folder import entries
     from torchref.grading import outputs, shards
@@ -619,7 +650,7 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
     is, also where this machine does not have it); `extra` joins the --json document."""
     from pathlib import Path
 
-    from torchref.checker.report import SCHEMA, VERDICT_WORDS
+    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
     from torchref.grading import outputs
     from torchref.grading.writers import label
 
@@ -629,11 +660,13 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
         for r in reports:
             print(r.summary(label(r, root)), file=out)
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
-        skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
+        said = VERDICT_COUNTED
+        skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
         ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
         batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
-            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+            f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
+            f"{counts['unusable']} {said['unusable']}"
             f"{skipped}{batch}",
             file=out,
         )
@@ -652,8 +685,7 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
             print(f"torchref: cannot write {target.flag} {target.path}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     if interrupted:
-        print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
-        return 130
+        raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
     if shard is not None:  # a shard's grades are the merge's to return (a shard may hold no student at all)
         return 0
     if not judged:
@@ -663,28 +695,30 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
 
 
 def _autograder(args) -> int:
-    if args.platform == "gradescope":
-        from torchref.grading.autograder import cli as autograder
+    from torchref.grading.autograder import BundleError, check_argv
+    from torchref.grading.autograder import cli as gradescope
 
+    if args.platform == "gradescope":
         if args.model is None:
             return _error("autograder gradescope needs --model MODEL")
-        return autograder(args)
+        return gradescope(args)
     from torchref.grading import bundles
 
-    options = dict(cases=args.cases, hide_values=args.hide_values)
+    check = check_argv(args)
     try:
-        if args.platform in ("prairielearn", "coderunner"):
-            if args.model is None:
-                return _error(f"autograder {args.platform} needs --model MODEL")
-            if args.platform == "coderunner":
-                paths = bundles.coderunner(args.out, args.model, **options)
-            else:
-                paths = bundles.prairielearn(args.out, args.model, args.image, args.requirement, **options)
-        else:
+        if args.platform == "coursera":
             parts = dict(args.part) | ({"*": args.model} if args.model else {})
             if not parts:
                 return _error("autograder coursera: give --model MODEL, or --part ID=MODEL for each part")
-            paths = bundles.coursera(args.out, parts, args.requirement, **options)
+            paths = bundles.coursera(args.out, parts, check, args.wheel)
+        elif args.model is None:
+            return _error(f"autograder {args.platform} needs --model MODEL")
+        elif args.platform == "coderunner":
+            paths = bundles.coderunner(args.out, args.model, check)
+        else:
+            paths = bundles.prairielearn(args.out, args.model, check, args.image, args.wheel, args.timeout)
+    except BundleError as exc:
+        return _error(str(exc))
     except OSError as exc:
         print(f"torchref: cannot write --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -699,8 +733,6 @@ def _error(message: str) -> int:
 
 
 def _merge(args) -> int:
-    import json
-
     from torchref.grading import outputs, shards
 
     try:

@@ -100,11 +100,13 @@ def _loss_text(pair) -> str:
     return "−(1/m) Σ [y log a + (1 − y) log(1 − a)]" if pair.output == "sigmoid" else "−(1/m) Σ Σ y log a"
 
 
-def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
-    """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
+def learner_values(path: Path, pair, sample, timeout: float | None = None, memory_mb: int | None = None):
+    """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does
+    (with check's limits: `timeout` and `memory_mb` default to `checker.options.DEFAULTS`')."""
     from torchref.checker.batch import Session
     from torchref.checker.escape import clean
     from torchref.checker.messages import problems, where
+    from torchref.checker.options import DEFAULTS
     from torchref.checker.sandbox import protocol
     from torchref.checker.submission import Submission
 
@@ -115,12 +117,13 @@ def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: i
         raise ValueError(f"--file {path}: {submission.report.reason}")
     if submission.data is None:
         raise ValueError(f"--file must be an existing .py file or notebook, got {path}")
+    timeout = DEFAULTS.timeout if timeout is None else timeout
     session = Session(
         pair.name,
         dtypes=[sample.dtype],
         timeout=timeout,
         import_timeout=timeout,
-        memory_mb=memory_mb,
+        memory_mb=DEFAULTS.memory_mb if memory_mb is None else memory_mb,
         samples=[sample],
         paths=[path],
     )

@@ -8,6 +8,11 @@ differentiable entries are `AutogradPair`s assembled from small declarative piec
 datasets) and the named shapes. Adding an entry adds all of its parity tests, its rows in
 `torchref verify`, its runs in `torchref compare --all`, and makes it a `--model` of
 `torchref check` and `torchref explain`.
+
+One file of about 800 lines, on purpose: it is the only module that names a model (a test
+holds every other module to that), so the entries and the pieces they are declared from
+(shapes, nets, training, the three kinds of pair and their hooks) are read together; split,
+a new entry would touch several files.
 """
 
 from __future__ import annotations
@@ -527,7 +532,7 @@ class FastShallowPair(AutogradPair):
 
     It runs with two workers (threads sharing the rows; one where m = 1), so every shape
     also checks the split of the rows and the sum of the workers' gradients; one worker
-    runs the same code on all rows (tests/test_handmade.py holds both to the reference).
+    runs the same code on all rows (tests/handmade/test_models.py holds both to the reference).
     Its buffers are overwritten as the step goes (A1 becomes 1 − A1², A2 becomes dZ2), so
     it is compared on what it keeps: the output A2, J, and the parameter gradients; its
     trajectory is its own in-place loop, not `descend`.

@@ -28,6 +28,7 @@ from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import run_file
 from torchref.checker.sandbox.sandbox import Batch, SandboxError
 from torchref.checker.submission import read_regular
+from torchref.interrupt import Interrupted
 from torchref.registry import REGISTRY
 from torchref_handmade import _checks
 
@@ -293,14 +294,6 @@ def _read(path) -> bytes | None:
         return read_regular(Path(path))
     except OSError:
         return None
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a batch: `reports` holds the files judged so far, in input order."""
-
-    def __init__(self, reports: list):
-        super().__init__(f"interrupted after {len(reports)} files")
-        self.reports = reports
 
 
 def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:

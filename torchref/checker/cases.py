@@ -18,7 +18,7 @@ from torchref.checker.diagnosis import source as reading
 from torchref.checker.report import UnusableInput
 from torchref.parity import agreement, finite_differences
 from torchref.registry import DTYPES, AutogradPair, Sample, Shape
-from torchref.sweep import FD_MAX_PARAMS, cases_for
+from torchref.sweep import cases_for, gets_finite_differences
 from torchref.tolerances import FINITE_DIFFERENCES
 
 SEED_ENV = "TORCHREF_SEED"
@@ -29,6 +29,12 @@ SEED_ENV = "TORCHREF_SEED"
 TALL = ((1024, 2049), (8, 33))
 
 WIDE = ((16, 65), (128, 321))
+
+
+def finite_differences_judge(pair, s: Sample) -> bool:
+    """The checker also holds a file's gradients to finite differences in a case that gets them (`sweep`) and is
+    float64 (a float32 gradient is not that close to float64 differences)."""
+    return s.dtype == "float64" and gets_finite_differences(pair, s)
 
 
 def fresh_seed() -> int:
@@ -102,7 +108,7 @@ class Reference:
         self._torch = {id(s): pair.torch(s) for s in samples}
         self._numeric = {}
         for s in samples:  # now, once, rather than in every worker of a parallel batch
-            if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
+            if finite_differences_judge(pair, s):
                 self._numerical(s)
 
     def __getattr__(self, name):

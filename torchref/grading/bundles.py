@@ -5,10 +5,12 @@ the template of a CodeRunner question.
     torchref autograder coursera --model shallow --out coursera-grader/     (or --part ID=MODEL, repeated)
     torchref autograder coderunner --model shallow --out coderunner/        (the question's template)
 
-Both images are built by the teacher (`docker build`), never by the tool; both install this
-version of torchref (a wheel in the bundle, or a pip requirement) with torch's CPU build in a
-virtual environment at /opt/torchref/venv, run as a user without privileges, and always
-leave the platform's document, also when the check itself fails:
+Both images are built by the teacher (`docker build`), never by the tool; both install, as
+the Gradescope bundle does, the wheel of the running torchref shipped in the bundle with
+`constraints.txt` (this environment's exact versions; torch's CPU build first) into a virtual
+environment at /opt/torchref/venv, on Debian with the Python minor version the pins were
+resolved under; and the script each runs always leaves the platform's document, also when the
+check itself fails:
 
 - PrairieLearn ("External grading"): the platform mounts the learner's files at /grade/student
   and reads /grade/results/results.json; the question's info.json names the image and the
@@ -31,13 +33,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import uuid
 from importlib import metadata
 from pathlib import Path
 
+from torchref.grading.autograder import TORCH_CPU_INDEX, pins, python_version, running_wheel
+
 VENV = "/opt/torchref/venv"
-BASE_IMAGE = "python:3.11-slim-bookworm"  # Debian 12 with Python 3.11: the versions this suite is tested with
 PRAIRIELEARN_TIMEOUT = 600  # seconds: PrairieLearn's largest grading timeout
 
 DOCKERFILE = """# The grader's image for {platform}: build it with `docker build -t IMAGE .` in this folder.
@@ -48,11 +50,13 @@ FROM {base}
 RUN apt-get update \\
     && apt-get install -y --no-install-recommends bubblewrap \\
     && rm -rf /var/lib/apt/lists/*
-COPY {copied} /opt/torchref/
-# torch's CPU build (the default one on PyPI carries CUDA, several GB), then torchref and its pinned needs
+COPY {script} {wheel} constraints.txt /opt/torchref/
+# torch's CPU build first (PyPI's default one carries CUDA, several GB), then the wheel; everything at its pin
 RUN python -m venv {venv} \\
-    && {venv}/bin/pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu {torch} \\
-    && {venv}/bin/pip install --no-cache-dir {requirement} \\
+    && {venv}/bin/pip install --no-cache-dir --constraint /opt/torchref/constraints.txt \\
+        --index-url {index} {torch} \\
+    && {venv}/bin/pip install --no-cache-dir --constraint /opt/torchref/constraints.txt \\
+        "/opt/torchref/{wheel}[notebook]" \\
     && chmod 0755 /opt/torchref/{script}
 {tail}"""
 
@@ -148,43 +152,22 @@ print(json.dumps(result))
 """
 
 
-def check_arguments(options: dict) -> str:
-    """The `torchref check` options fixed when the bundle is written, quoted for the shell."""
-    out = ["--cases", str(int(options.get("cases", 20)))]
-    if options.get("timeout") is not None:
-        out += ["--timeout", f"{float(options['timeout']):g}"]
-    if options.get("hidden"):
-        out += ["--hidden", ",".join(str(int(h)) for h in options["hidden"])]
-    for name in options.get("allow_imports") or []:
-        out += ["--allow-import", name]
-    if options.get("hide_values"):
-        out.append("--hide-values")
-    return " ".join(shlex.quote(a) for a in out)
-
-
-def _install(out: Path, requirement: str | None) -> tuple[str, list[Path]]:
-    """How the image installs torchref: a wheel or sdist copied into the bundle, or a pip requirement."""
-    if requirement is not None and Path(requirement).is_file():
-        shutil.copy(requirement, out / Path(requirement).name)
-        return f"/opt/torchref/{Path(requirement).name}[notebook]", [out / Path(requirement).name]
-    if requirement is None:
-        dist = (metadata.packages_distributions().get("torchref") or ["torchref"])[0]
-        requirement = f"{dist}[notebook]=={metadata.version(dist)}"
-    return requirement, []
-
-
-def _dockerfile(platform: str, script: str, copied: list[Path], requirement: str, tail: str) -> str:
+def _dockerfile(out: Path, platform: str, script: str, wheel, tail: str) -> list[Path]:
+    """The Dockerfile, the wheel of the running torchref and constraints.txt in `out`."""
+    whl = running_wheel(out, wheel)
+    constraints = _write(out / "constraints.txt", pins())
     torch = f"torch=={metadata.version('torch').split('+')[0]}"
-    return DOCKERFILE.format(
+    text = DOCKERFILE.format(
         platform=platform,
-        base=BASE_IMAGE,
-        copied=" ".join([script, *(p.name for p in copied)]),
-        venv=VENV,
-        torch=shlex.quote(torch),
-        requirement=shlex.quote(requirement),
+        base=f"python:{python_version()}-slim-bookworm",
         script=script,
+        wheel=whl.name,
+        venv=VENV,
+        index=TORCH_CPU_INDEX,
+        torch=shlex.quote(torch),
         tail=tail,
     )
+    return [_write(out / "Dockerfile", text), whl, constraints]
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> Path:
@@ -193,18 +176,18 @@ def _write(path: Path, text: str, mode: int = 0o644) -> Path:
     return path
 
 
-def prairielearn(out, model: str, image: str = "torchref-grader", requirement=None, **options) -> list[Path]:
-    """Dockerfile, run_grader, info.json and question.html for an externally graded PrairieLearn question."""
+def prairielearn(out, model: str, check=(), image: str = "torchref-grader", wheel=None, timeout=None) -> list[Path]:
+    """Dockerfile (with the wheel and constraints.txt), run_grader, info.json and question.html for an externally
+    graded PrairieLearn question; `check`: the options of `torchref check` fixed for every submission."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    install, copied = _install(out, requirement)
-    check = f"--model {shlex.quote(model)} {check_arguments(options)}"
-    run = _write(out / "run_grader", RUN_PRAIRIELEARN.format(venv=VENV, check=check), 0o755)
+    argv = shlex.join(["--model", model, *check])
+    run = _write(out / "run_grader", RUN_PRAIRIELEARN.format(venv=VENV, check=argv), 0o755)
     # no USER: PrairieLearn runs its graders as root, and a judge that is root runs the learner's code as
     # another user (uid 65534) even where the container forbids bubblewrap
-    docker = _write(out / "Dockerfile", _dockerfile("PrairieLearn", "run_grader", copied, install, ""))
+    docker = _dockerfile(out, "PrairieLearn", "run_grader", wheel, "")
     # the check's own limits, torch's import and the reference: within PrairieLearn's largest timeout
-    timeout = min(PRAIRIELEARN_TIMEOUT, int(options.get("timeout") or 60) * 2 + 120)
+    seconds = min(PRAIRIELEARN_TIMEOUT, int(timeout or 60) * 2 + 120)
     info = {
         "uuid": str(uuid.uuid4()),
         "title": f"Backpropagation: {model}",
@@ -217,37 +200,33 @@ def prairielearn(out, model: str, image: str = "torchref-grader", requirement=No
             "enabled": True,
             "image": image,
             "entrypoint": "/opt/torchref/run_grader",
-            "timeout": timeout,
+            "timeout": seconds,
         },
     }
     info_path = _write(out / "info.json", json.dumps(info, indent=2) + "\n")
     question = _write(out / "question.html", QUESTION_HTML.format(model=model))
-    return [docker, run, info_path, question, *copied]
+    return [docker[0], run, info_path, question, *docker[1:]]
 
 
-def coursera(out, parts: dict, requirement=None, **options) -> list[Path]:
-    """Dockerfile and grader for a Coursera programming assignment; `parts` maps a part id to its model
-    ("*": the model of any other part)."""
+def coursera(out, parts: dict, check=(), wheel=None) -> list[Path]:
+    """Dockerfile (with the wheel and constraints.txt) and grader for a Coursera programming assignment; `parts`
+    maps a part id to its model ("*": the model of any other part)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    install, copied = _install(out, requirement)
     cases = [f"    {shlex.quote(part) if part != '*' else '*'}) model={shlex.quote(m)} ;;" for part, m in parts.items()]
     if "*" not in parts:
         cases.append("    *) model= ;;")
     else:  # the shell takes the first pattern that matches: the catch-all goes last
         cases.append(cases.pop(list(parts).index("*")))
-    script = RUN_COURSERA.format(venv=VENV, parts="\n".join(cases), check=check_arguments(options))
+    script = RUN_COURSERA.format(venv=VENV, parts="\n".join(cases), check=shlex.join(list(check)))
     grader = _write(out / "grader", script, 0o755)
-    docker = _write(
-        out / "Dockerfile",
-        _dockerfile("Coursera", "grader", copied, install, CODA_COURSERA),
-    )
-    return [docker, grader, *copied]
+    docker = _dockerfile(out, "Coursera", "grader", wheel, CODA_COURSERA)
+    return [docker[0], grader, *docker[1:]]
 
 
-def coderunner(out, model: str, **options) -> list[Path]:
+def coderunner(out, model: str, check=()) -> list[Path]:
     """template.py: the combinator template grader of a CodeRunner question that torchref checks."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    argv = ["--model", model, *shlex.split(check_arguments(options))]
+    argv = ["--model", model, *check]
     return [_write(out / "template.py", CODERUNNER_TEMPLATE.format(model=model, argv=json.dumps(argv)))]

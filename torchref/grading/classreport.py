@@ -7,7 +7,7 @@ many students made them, a table of every file sortable by each column), one pag
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
 figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
-are counted by the file they are graded by (gradebook: their best), so a student with two
+are counted by the file they are graded by (rubric: their best), so a student with two
 files counts once; the table and the pages show every file. Every
 text that comes from a learner (file and folder names, their code, messages, output) is
 escaped: it shows as text, never as markup or script.
@@ -22,12 +22,11 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport
+from torchref.checker.report import SCHEMA, VERDICT_COLOURS, VERDICT_COUNTED, VERDICT_WORDS, FileReport
 from torchref.grading.gradebook import by_student
 from torchref.grading.rubric import graded
 from torchref.grading.writers import label, write_file, write_json
 
-COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #1f2328 }
 h1 { font-size: 1.5em } h2 { font-size: 1.2em; margin-top: 1.6em }
@@ -133,7 +132,7 @@ def _html(title: str, body: str, script: str = "") -> str:
 
 
 def _verdict(r: FileReport) -> str:
-    return f'<span class="verdict" style="color:{COLOURS[r.verdict]}">{VERDICT_WORDS[r.verdict]}</span>'
+    return f'<span class="verdict" style="color:{VERDICT_COLOURS[r.verdict]}">{VERDICT_WORDS[r.verdict]}</span>'
 
 
 def _score(r: FileReport) -> str:
@@ -145,9 +144,9 @@ def _index(reports, students, names, pages, ranked, figures, root, model) -> str
     counts = Counter(reports[i].verdict for i in students)
     files = sum(r.verdict != "skipped" for r in reports)
     judged = [reports[i] for i in students if reports[i].verdict != "skipped"]  # students graded by a file
-    words = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "nothing to judge"}
+    words, colours = VERDICT_COUNTED, VERDICT_COLOURS
     cards = "".join(
-        f'<div class="count" id="count-{v}"><b style="color:{COLOURS[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
+        f'<div class="count" id="count-{v}"><b style="color:{colours[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
         for v in words
     )
     body = [
