@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 from classroom import SIGN, derivation, one_folder_per_student
 
@@ -212,7 +213,10 @@ def test_shards_need_one_seed_and_write_only_their_json(a_class, tmp_path, monke
     assert "--shard K/N writes the shard's --json FILE only (not --csv)" in capsys.readouterr().err
     monkeypatch.setenv(SEED_ENV, "5")
     assert cli.main([*shard, "--json", str(tmp_path / "s.json")]) == 0
-    assert json.loads((tmp_path / "s.json").read_text())["shard"]["seed"] == 5
+    document = json.loads((tmp_path / "s.json").read_text())
+    assert document["shard"]["seed"] == 5
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "schemas" / "check.schema.json").read_text())
+    jsonschema.validate(document, schema)  # the shard object as the documentation describes it
     assert not os.path.exists(tmp_path / "g.csv")
 
 
