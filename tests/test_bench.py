@@ -110,3 +110,12 @@ def test_the_class_of_the_bench_mixes_right_and_wrong_files():
     assert [want for _, _, want in submissions].count("wrong") == len(bench.CLASS_MISTAKES)
     reports = check_many([(Path(n), src) for n, src, _ in submissions], "shallow", cases=4)
     assert [r.verdict for r in reports] == [want for _, _, want in submissions]
+
+
+def test_the_sharded_class_counts_every_file_once_and_merges_to_the_same_gradebook():
+    result = bench.sharded_rate(files=4, shards=2)
+    assert result["sharded_files"] == sum(result["sharded_shard_files"]) == 4  # every file in one shard
+    assert len(result["shard_seconds"]) == result["sharded_shards"] == 2
+    assert result["shards_sum_seconds"] == sum(result["shard_seconds"])
+    assert result["largest_shard_seconds"] == max(result["shard_seconds"])
+    assert result["merged_same_gradebook"] is True

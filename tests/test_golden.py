@@ -97,13 +97,14 @@ def test_check_of_a_class_folder_with_its_gradebook_and_class_report(tmp_path, c
         [
             "check", root, "--model", "shallow", "--recursive", "--seed", 3, "--cases", 6, "-j", 1, "--quiet",
             "--json", tmp_path / "class.json", "--csv", tmp_path / "grades.csv",
-            "--gradescope", tmp_path / "results.json", "--html", out,
+            "--gradescope", f"{tmp_path}/gradescope/", "--html", out,
         ]
     )  # fmt: skip
     assert status == 1
     agrees("check_folder", json.loads((tmp_path / "class.json").read_text()), tmp_path)
     agrees("check_folder_csv", csv_rows(tmp_path / "grades.csv"), tmp_path)
-    agrees("check_folder_gradescope", json.loads((tmp_path / "results.json").read_text()), tmp_path)
+    per_student = {p.parent.name: json.loads(p.read_text()) for p in sorted((tmp_path / "gradescope").glob("*/*"))}
+    agrees("check_folder_gradescope", per_student, tmp_path)
     agrees("class_report", json.loads((out / "report.json").read_text()), tmp_path)
 
 

@@ -270,6 +270,7 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
         "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
         "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape),
         **class_rate(),
+        **({} if quick else sharded_rate()),
     }
 
 
@@ -337,6 +338,60 @@ def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
     }
 
 
+SHARDED_FILES = 1000  # the class the sharded run is measured on (not with --quick)
+SHARDS = 4
+
+
+def sharded_rate(files: int | None = None, shards: int | None = None, seed: int = 1) -> dict:
+    """A class of `files` generated files judged by one run, then as `shards` shards one after another and merged.
+
+    Each run is its own `torchref check` (or `torchref merge`) process, as each machine of a
+    sharded class runs one (torch's import included), with every core and a CSV written. The
+    shards' sum is what sharding costs, the largest shard the wall time on `shards` machines
+    at once (plus the merge). The merged gradebook is compared with the one run's.
+    """
+    import tempfile
+    from pathlib import Path
+
+    files, shards = files or SHARDED_FILES, shards or SHARDS
+    with tempfile.TemporaryDirectory(prefix="torchref-bench-") as tmp:
+        root = Path(tmp) / "class"
+        root.mkdir()
+        for name, source, _ in a_class(files):
+            (root / name).write_text(source)
+        common = ["--model", "shallow", "--seed", str(seed), "--quiet"]
+
+        def timed(argv) -> float:
+            """The wall time of one `torchref` process, which must leave its output (its last argument)."""
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "torchref", *argv], capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+            if not Path(argv[-1]).is_file():
+                raise RuntimeError(f"torchref {argv[0]} wrote no {argv[-1]} ({done.returncode}): {done.stderr[-500:]}")
+            return seconds
+
+        whole = timed(["check", str(root), *common, "--csv", f"{tmp}/whole.csv"])
+        parts, sizes = [], []
+        for k in range(1, shards + 1):
+            path = f"{tmp}/shard-{k}.json"
+            parts.append(timed(["check", str(root), *common, "--shard", f"{k}/{shards}", "--json", path]))
+            sizes.append(len(json.loads(Path(path).read_text())["files"]))
+        names = [f"{tmp}/shard-{k}.json" for k in range(1, shards + 1)]
+        merge = timed(["merge", *names, "--csv", f"{tmp}/merged.csv"])
+        same = Path(f"{tmp}/whole.csv").read_bytes() == Path(f"{tmp}/merged.csv").read_bytes()
+    return {
+        "sharded_files": files,
+        "sharded_shards": shards,
+        "sharded_shard_files": sizes,
+        "one_machine_seconds": whole,
+        "shard_seconds": parts,
+        "shards_sum_seconds": sum(parts),
+        "largest_shard_seconds": max(parts),
+        "merge_seconds": merge,
+        "merged_same_gradebook": same,
+    }
+
+
 HEAD = (
     f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
     f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}"
@@ -372,6 +427,14 @@ def main(quick: bool) -> dict:
         f"right); one file alone: {result['check_seconds']:.2f} s (sandbox {result['check_sandbox']}); a wrong one "
         f"whose cause the search reconstructs: {result['wrong_check_seconds']:.2f} s (target 2)"
     )
+    if "sharded_files" in result:
+        print(
+            f"a class of {result['sharded_files']} files: one machine {result['one_machine_seconds']:.1f} s; "
+            f"{result['sharded_shards']} shards one after another {result['shards_sum_seconds']:.1f} s (the largest "
+            f"{result['largest_shard_seconds']:.1f} s: the wall time on {result['sharded_shards']} machines), merge "
+            f"{result['merge_seconds']:.2f} s; merged gradebook "
+            + ("identical" if result["merged_same_gradebook"] else "DIFFERENT")
+        )
     print(
         "plain = handmade.shallow (reads like the notes), fast = handmade.shallow_fast (wk: its workers); "
         "x/pt = time ratio to torch eager (median); target applies to fast/pt; "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import sys
 
@@ -184,16 +185,27 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
     c.add_argument("-j", "--jobs", type=_positive, default=D.jobs, help="files checked at a time (default: every core)")
-    c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
     c.add_argument("--pattern", metavar="GLOB", help="the file names to judge (default *.py and *.ipynb)")
-    c.add_argument(
-        "--csv", metavar="PATH", help="the gradebook: student, file, score, max, verdict, first wrong link, cause"
-    )
-    c.add_argument("--gradescope", metavar="PATH", help="Gradescope's results.json for the submission")
-    c.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
+    _outputs(c)
     c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
+    c.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="judge the K-th of N parts of the class (a student's files stay together; needs --seed or "
+        "$TORCHREF_SEED, and --json); `torchref merge` joins the parts",
+    )
+    m = sub.add_parser(
+        "merge",
+        help="join the --json files of `check --shard` runs into one class: gradebook, class report, platforms",
+        description="Exit status: as `check` of the whole folder would have exited (0 all pass, 1 a wrong file, "
+        "2 a file that could not be judged), 2 also when the shards cannot be joined (one line says why).",
+    )
+    m.add_argument("shards", nargs="+", metavar="SHARD.json", help="every shard's --json file")
+    _outputs(m)
+    m.add_argument("--quiet", action="store_true", help="accepted for symmetry with check (the merge has no bar)")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
     e.add_argument("--m", type=_positive, default=3)
@@ -235,14 +247,25 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list the registry")
     a = sub.add_parser(
         "autograder",
-        help="write an autograder bundle (Gradescope) that runs torchref check",
-        description="Writes the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
-        "autograder.zip (to upload) into --out. The checker's options below are fixed for every submission; "
-        "those not given keep torchref check's defaults.",
+        help="write a grader bundle that runs torchref check: Gradescope, PrairieLearn, Coursera or CodeRunner",
+        description="gradescope: the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
+        "autograder.zip (to upload). prairielearn: a Dockerfile (the wheel, constraints.txt), run_grader, the "
+        "question's info.json and question.html. coursera: a Dockerfile (the wheel, constraints.txt) and its "
+        "grader. coderunner: the question's combinator template grader (template.py). The checker's options "
+        "below are fixed for every submission; those not given keep torchref check's defaults.",
     )
-    a.add_argument("platform", choices=["gradescope"])
-    a.add_argument("--model", required=True, type=_model)
-    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle and autograder.zip")
+    a.add_argument("platform", choices=["gradescope", "prairielearn", "coursera", "coderunner"])
+    a.add_argument("--model", type=_model, help="the registry model the submissions are for")
+    a.add_argument(
+        "--part",
+        type=_part,
+        action="append",
+        default=[],
+        metavar="ID=MODEL",
+        help="coursera: the model of an assignment part (repeat; --model covers every other part)",
+    )
+    a.add_argument("--image", default="torchref-grader", help="prairielearn: the image name info.json pulls")
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle")
     a.add_argument("--cases", type=_positive, default=None, help="cases per dtype (torchref check's default)")
     a.add_argument("--timeout", type=_seconds, default=None, help="seconds a file may run its cases (check's default)")
     a.add_argument("--memory-mb", type=_positive, default=None, help="address-space limit of a file's process")
@@ -271,6 +294,40 @@ def parser() -> argparse.ArgumentParser:
         "its source tree, else downloaded at this version)",
     )
     return p
+
+
+def _outputs(p) -> None:
+    """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
+    p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
+    p.add_argument("--html", metavar="DIR", help="the class report: index.html (counts of students), a page per file")
+    for name, what in (
+        ("gradescope", "Gradescope's results.json"),
+        ("prairielearn", "PrairieLearn's results.json"),
+        ("coursera", "Coursera's feedback.json"),
+        ("coderunner", "CodeRunner's combinator-grader JSON (- for standard output)"),
+    ):
+        p.add_argument(
+            f"--{name}",
+            metavar="FILE|DIR/",
+            help=f"{what}: FILE grades the folder as one submission, DIR/ writes one per student",
+        )
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from torchref.grading.shards import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _part(text: str) -> tuple[str, str]:
+    part, equals, model = text.partition("=")
+    if not (equals and part.strip() and model.strip()):
+        raise argparse.ArgumentTypeError(f"expected ID=MODEL (a part id of the assignment and its model), got {text!r}")
+    return part.strip(), _model(model.strip())
 
 
 def _model(text: str) -> str:
@@ -504,8 +561,12 @@ def _check(args) -> int:
     path = Path(args.path)
     try:
         options = CheckOptions.of(**check_options(args), jobs=args.jobs)
-        batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
-        if path.is_dir() or path.suffix == ".ipynb" or any(batch):
+        from torchref.grading.outputs import plan
+
+        plan(args)  # every output path checked before anything is judged (a TargetError: one line)
+        batch = (args.recursive, args.pattern, args.csv, args.html, args.hide_values, args.shard)
+        platforms = (args.gradescope, args.prairielearn, args.coursera, args.coderunner)
+        if path.is_dir() or path.suffix == ".ipynb" or any(batch) or any(platforms):
             return _check_folder(args, options)  # folders, notebooks, scores, the class report
         report = judge_submissions([Submission.named(path, args.model)], args.model, options=options.with_jobs(1))[0]
     except ValueError as exc:  # an argument argparse cannot see (TORCHREF_SEED, --sandbox bwrap without bwrap)
@@ -516,36 +577,93 @@ def _check(args) -> int:
 
 
 def _check_folder(args, options) -> int:
-    """`torchref check DIR|FILE` with --recursive, --pattern, --csv, --gradescope, --hide-values, --html."""
+    """`torchref check DIR|FILE` with --recursive, --pattern, --shard, the outputs (grading.outputs), --hide-values."""
+    from dataclasses import replace
     from functools import partial
     from pathlib import Path
 
     from tqdm import tqdm
 
-    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
-    from torchref.grading.gradebook import check_folder
+    from torchref.checker import Submission
+    from torchref.checker.cases import SEED_ENV, fresh_seed
+    from torchref.checker.folder import entries
+    from torchref.grading import outputs, shards
+    from torchref.grading.gradebook import judge_entries
     from torchref.grading.rubric import hide_values
-    from torchref.grading.writers import gradescope, label, write_csv, write_json
 
     root = Path(args.path)
     if not (root.is_dir() or os.path.lexists(root)):
-        print(f"torchref: error: FILE|DIR must be an existing file or folder, got {root}", file=sys.stderr)
-        return 2
+        return _error(f"FILE|DIR must be an existing file or folder, got {root}")
     if (args.recursive or args.pattern) and not root.is_dir():
-        print(f"torchref: error: --recursive and --pattern need a folder, got the file {root}", file=sys.stderr)
-        return 2
+        return _error(f"--recursive and --pattern need a folder, got the file {root}")
+    try:
+        plan = outputs.plan(args)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    if args.shard is not None:
+        if not root.is_dir():
+            return _error(f"--shard needs a folder of submissions, got the file {root}")
+        others = [t.flag for t in plan.targets if t.option != "json"]
+        if others or not plan.get("json") or plan.get("json").path == outputs.STDOUT:
+            return _error(
+                "--shard K/N writes the shard's --json FILE only "
+                + (f"(not {', '.join(others)}): " if others else ": ")
+                + "`torchref merge` writes the gradebook and the other outputs from every shard's"
+            )
+        if options.seed is None:
+            if not os.environ.get(SEED_ENV):
+                return _error(f"--shard needs one seed for every shard: give --seed N or set {SEED_ENV}")
+            options = replace(options, seed=fresh_seed())
+    try:
+        found = (
+            entries(root, args.model, args.recursive or plan.one_submission, args.pattern)
+            if root.is_dir()
+            else [Submission.from_path(root, args.model)]
+        )
+        outputs.refuse_several(plan, found, root, args.recursive)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    positions = list(range(len(found))) if args.shard is None else shards.select(found, root, *args.shard)
+    mine = [found[i] for i in positions]
+    out = sys.stderr if plan.to_stdout else sys.stdout
     bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
     interrupted = False
     try:
-        found, reports = check_folder(root, args.model, args.recursive, args.pattern, progress=bar, options=options)
+        reports = judge_entries(mine, args.model, progress=bar, options=options)
     except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
-        found, reports, interrupted = None, exc.reports, True
+        reports, interrupted = exc.reports, True
+        done = {r.file for r in reports}
+        mine = [e for e in mine if os.path.abspath(e.path) in done]  # a report names its entry's path so
     if args.hide_values:
         reports = [hide_values(r) for r in reports]
+    extra = None
+    if args.shard is not None:
+        recorded = {k: v for k, v in vars(options).items() if k != "jobs"}
+        recorded.update(recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
+        recorded = json.loads(json.dumps(recorded))  # as the merge reads it back: tuples as lists
+        extra = {"shard": shards.describe(found, root, positions, *args.shard, options.seed, args.model, recorded)}
+    folder = root.is_dir()
+    return _conclude(
+        plan, mine, reports, root, folder, args.model, args.hide_values, interrupted, out, extra, args.shard
+    )
+
+
+def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out, extra=None, shard=None) -> int:
+    """A class run's last step, `check`'s and `merge`'s: its lines, its outputs, its exit status.
+
+    `found` and `reports` are in the folder's order, one report per entry; `folder`: `root` is a folder (a merge's
+    is, also where this machine does not have it); `extra` joins the --json document."""
+    from pathlib import Path
+
+    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
+    from torchref.grading import outputs
+    from torchref.grading.writers import label
+
+    root = Path(root)
     judged = [r for r in reports if r.verdict != "skipped"]
-    if root.is_dir() or interrupted:
+    if folder or interrupted or shard is not None:
         for r in reports:
-            print(r.summary(label(r, root)))
+            print(r.summary(label(r, root)), file=out)
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
         said = VERDICT_COUNTED
         skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
@@ -554,45 +672,94 @@ def _check_folder(args, options) -> int:
         print(
             f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
             f"{counts['unusable']} {said['unusable']}"
-            f"{skipped}{batch}"
+            f"{skipped}{batch}",
+            file=out,
         )
-        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+        document = {"schema": SCHEMA, "model": model, "files": [r.to_json() for r in reports], **(extra or {})}
         if interrupted:
             document["interrupted"] = True
     else:
-        print(reports[0].table())
+        print(reports[0].table(), file=out)
         document = reports[0].to_json()
-    outputs = [
-        (args.json, lambda p: write_json(p, document)),
-        (args.csv, lambda p: write_csv(p, reports, root)),
-        (args.gradescope, lambda p: write_json(p, gradescope(reports, root))),
-        (None if interrupted else args.html, lambda p: _class_report(p, found, reports, root, args)),
-    ]
-    for flag, (target, write) in zip(("--json", "--csv", "--gradescope", "--html"), outputs):
-        if target:
-            try:
-                write(target)
-            except OSError as exc:
-                print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
-                return 2
+    for target in plan.targets:
+        if interrupted and target.option == "html":
+            continue
+        try:
+            outputs.write(target, found, reports, root, model, hide, document)
+        except OSError as exc:
+            print(f"torchref: cannot write {target.flag} {target.path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     if interrupted:
         raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
+    if shard is not None:  # a shard's grades are the merge's to return (a shard may hold no student at all)
+        return 0
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2
     return max(r.exit_code for r in reports)
 
 
-def _class_report(out, found, reports, root, args):
-    from torchref.grading.classreport import write
-
-    write(out, found, reports, root, args.model, hide=args.hide_values)
-
-
 def _autograder(args) -> int:
-    from torchref.grading.autograder import cli as autograder
+    from torchref.grading.autograder import BundleError, check_argv
+    from torchref.grading.autograder import cli as gradescope
 
-    return autograder(args)
+    if args.platform == "gradescope":
+        if args.model is None:
+            return _error("autograder gradescope needs --model MODEL")
+        return gradescope(args)
+    from torchref.grading import bundles
+
+    check = check_argv(args)
+    try:
+        if args.platform == "coursera":
+            parts = dict(args.part) | ({"*": args.model} if args.model else {})
+            if not parts:
+                return _error("autograder coursera: give --model MODEL, or --part ID=MODEL for each part")
+            paths = bundles.coursera(args.out, parts, check, args.wheel)
+        elif args.model is None:
+            return _error(f"autograder {args.platform} needs --model MODEL")
+        elif args.platform == "coderunner":
+            paths = bundles.coderunner(args.out, args.model, check)
+        else:
+            paths = bundles.prairielearn(args.out, args.model, check, args.image, args.wheel, args.timeout)
+    except BundleError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        print(f"torchref: cannot write --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _error(message: str) -> int:
+    print(f"torchref: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _merge(args) -> int:
+    from torchref.grading import outputs, shards
+
+    try:
+        plan = outputs.plan(args)
+    except outputs.TargetError as exc:
+        return _error(str(exc))
+    documents = []
+    for name in args.shards:
+        try:
+            with open(name, encoding="utf-8") as fh:
+                documents.append((name, json.load(fh)))
+        except OSError as exc:
+            return _error(f"cannot read SHARD.json {name}: {exc.strerror or exc}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(f"SHARD.json {name} is not JSON ({exc})")
+    try:
+        merged = shards.merge(documents)
+    except shards.ShardError as exc:
+        return _error(str(exc))
+    hide = bool(merged.options.get("hide_values"))
+    out = sys.stderr if plan.to_stdout else sys.stdout
+    return _conclude(plan, merged.found, merged.reports, merged.root, True, merged.model, hide, False, out)
 
 
 COMMANDS = {
@@ -603,6 +770,7 @@ COMMANDS = {
     "bench": _bench,
     "models": _models_command,
     "autograder": _autograder,
+    "merge": _merge,
     "template": _template,
 }
 

@@ -137,6 +137,20 @@ def test_run_autograder_grades_a_submission_with_the_bundles_visibility(bundle, 
     assert {doc["visibility"]} | {t["visibility"] for t in doc["tests"]} == {"after_due_date"}
 
 
+def test_run_autograder_grades_a_submission_uploaded_as_folders(bundle, tmp_path):
+    """A zip made on a Mac: the derivation in a folder, AppleDouble copies in __MACOSX/, a helper in another folder."""
+    sub = tmp_path / "autograder" / "submission"
+    for name, data in {
+        "hw3/derivation.py": derivation(TANH).encode(),
+        "__MACOSX/hw3/._derivation.py": b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X",
+        "extra/plots.py": b"import numpy as np\n",
+    }.items():
+        (sub / name).parent.mkdir(parents=True, exist_ok=True)
+        (sub / name).write_bytes(data)
+    doc = run_autograder(bundle, tmp_path / "autograder")
+    assert doc["score"] == 2.0 and doc["output"].startswith("hw3/derivation.py: WRONG: first wrong link dZ1")
+
+
 def test_run_autograder_leaves_results_when_the_check_cannot_run(bundle, tmp_path):
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)

@@ -31,7 +31,8 @@ def test_one_folder_per_student_into_a_csv_and_json(tmp_path, capsys):
     assert "frank: NOT JUDGED: an empty folder" in lines
     with open(out_csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line"]
+    columns = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
+    assert list(rows[0]) == columns
     graded = {r["student"]: (r["verdict"], float(r["score"])) for r in rows if r["verdict"] != "skipped"}
     assert graded == expected
     assert all(float(r["max_score"]) == 4 for r in rows if r["verdict"] != "skipped")
@@ -40,10 +41,35 @@ def test_one_folder_per_student_into_a_csv_and_json(tmp_path, capsys):
     carol = next(r for r in rows if r["student"] == "carol")
     assert carol["line"] == "hw3.py:26 assert m == 1, 'only one example'"  # where it raised
     doc = json.loads(out_json.read_text())
-    assert len(doc["files"]) == len(rows) == 7  # every entry, judged or not
+    assert len(doc["files"]) == 7 and len(rows) == 6  # every entry in the JSON, a row per student in the gradebook
+    assert bob["files"] == "1" and next(r for r in rows if r["student"] == "frank")["files"] == "0"
     assert {f["student"]: f["score"] for f in doc["files"] if f["verdict"] != "skipped"} == {
         s: score for s, (_, score) in expected.items()
     }
+
+
+def test_a_student_with_several_files_is_one_row_graded_by_the_best(tmp_path, capsys):
+    root = tmp_path / "class"
+    for name, text in {
+        "amy/1_draft.py": derivation(SIGN),  # 0 of 4
+        "amy/2_final.ipynb": notebook(derivation(TANH)),  # 2 of 4: the one amy is graded by
+        "amy/3_broken.py": "def backward(:\n",  # could not be judged
+        "ben.py": derivation(SIGN),  # a flat file of the same folder: its own student
+        "ben.txt": "ben's notes",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    out_csv, out_html = tmp_path / "grades.csv", tmp_path / "report"
+    assert cli.main(["check", str(root), "--recursive", *CHECK, "--csv", str(out_csv), "--html", str(out_html)]) == 2
+    with open(out_csv, newline="", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == ["amy", "ben", "ben.txt"]  # a flat folder's stray file is listed as its own, with nothing
+    assert (rows["amy"]["file"], rows["amy"]["score"], rows["amy"]["files"]) == ("amy/2_final.ipynb", "2.0", "3")
+    assert (rows["ben"]["file"], rows["ben"]["verdict"], rows["ben"]["files"]) == ("ben.py", "wrong", "1")
+    report = json.loads((out_html / "report.json").read_text())
+    assert report["students"] == 3 and report["counts"] == {"wrong": 2, "skipped": 1} and len(report["files"]) == 5
+    assert report["scores"] == [[0.0, 1], [2.0, 1]]  # each student once, by the file they are graded by
+    assert sum(m["count"] for m in report["mistakes"]) == 2
 
 
 def test_crashed_cases_count_as_failed_for_every_tensor(tmp_path):
@@ -183,7 +209,9 @@ def test_bad_arguments_get_one_line(argv, says, capsys):
 def test_an_output_that_cannot_be_written_is_one_line(tmp_path, capsys):
     (tmp_path / "hw.py").write_text(derivation())
     assert cli.main(["check", str(tmp_path), *CHECK, "--csv", str(tmp_path / "no" / "such" / "x.csv")]) == 2
-    assert "torchref: cannot write --csv" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert err == f"torchref: error: --csv {tmp_path}/no/such/x.csv: the folder {tmp_path}/no/such does not exist\n"
+    assert out == ""  # refused before anything was judged
 
 
 def test_caches_folders_big_files_and_other_encodings_are_listed(tmp_path, monkeypatch):

@@ -70,8 +70,9 @@ mkdir -p "$root/results"
 rm -f "$results"
 cd "$root"
 # exit status 1 (wrong) and 2 (could not be judged) are grades, not failures of the autograder
+# a results.json FILE: the submission is read as one, its files at any depth (a zip's folders too)
 timeout --kill-after=10 {deadline} "$python" -m torchref check "$root/submission" {check} \\
-    --recursive --quiet --gradescope "$results"
+    --quiet --gradescope "$results"
 status=$?
 "$python" -m torchref.grading.autograder finish "$results" --status "$status" \
     --visibility {visibility} --deadline {deadline}
@@ -152,11 +153,11 @@ def pins() -> str:
         name = (dist.metadata["Name"] or "").lower()
         if name and name != own and name not in seen:
             seen[name] = f"{dist.metadata['Name']}=={dist.version.split('+')[0]}"
-    header = f"# the versions the bundle was written from (Python {_python()}); setup.sh installs under them\n"
+    header = f"# the versions the bundle was written from (Python {python_version()}); setup.sh installs under them\n"
     return header + "".join(f"{line}\n" for _, line in sorted(seen.items()))
 
 
-def _python() -> str:
+def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -178,7 +179,7 @@ def bundle(
     whl = running_wheel(out, wheel)
     (out / "constraints.txt").write_text(pins())
     torch = f"torch=={metadata.version('torch').split('+')[0]}"
-    setup = SETUP.format(image=BASE_IMAGE, python=_python(), index=TORCH_CPU_INDEX, torch=torch, wheel=whl.name)
+    setup = SETUP.format(image=BASE_IMAGE, python=python_version(), index=TORCH_CPU_INDEX, torch=torch, wheel=whl.name)
     (out / "setup.sh").write_text(setup)
     command = shlex.join(["--model", model, *(check or [])])
     run = RUN.format(check=command, visibility=visibility, deadline=int(deadline))
@@ -218,7 +219,9 @@ def finish(results: Path, status: int, visibility: str, deadline: int) -> dict:
     return document
 
 
-def cli(args) -> int:
+def check_argv(args) -> list[str]:
+    """The options of `torchref check` a bundle fixes for every submission, from `torchref autograder`'s arguments
+    (every platform's bundle: Gradescope's here, PrairieLearn's, Coursera's and CodeRunner's in `bundles`)."""
     check = []
     for flag, value in (("--cases", args.cases), ("--timeout", args.timeout), ("--memory-mb", args.memory_mb)):
         if value is not None:
@@ -229,8 +232,12 @@ def cli(args) -> int:
         check += ["--allow-import", name]
     if args.hide_values:
         check.append("--hide-values")
+    return check
+
+
+def cli(args) -> int:
     try:
-        paths = bundle(args.out, args.model, check, args.visibility, args.wheel, args.deadline)
+        paths = bundle(args.out, args.model, check_argv(args), args.visibility, args.wheel, args.deadline)
     except BundleError as exc:
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
@@ -241,7 +248,8 @@ def cli(args) -> int:
         print(path)
     print(
         f"upload {paths[-1]} in Gradescope's autograder settings, with the base image {BASE_IMAGE} "
-        f"(the bundle installs Python {_python()}, torch and torchref {torchref.__version__} from the wheel inside)"
+        f"(the bundle installs Python {python_version()}, torch and torchref {torchref.__version__} "
+        "from the wheel inside)"
     )
     return 0
 

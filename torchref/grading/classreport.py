@@ -2,11 +2,13 @@
 
     torchref check submissions/ --model shallow --html report/
 
-writes `index.html` (counts, the score distribution, the mistakes ranked by how many
-learners made them, a table of every submission sortable by each column), one page per
+writes `index.html` (counts of students, the score distribution, the mistakes ranked by how
+many students made them, a table of every file sortable by each column), one page per
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
-figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Every
+figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
+are counted by the file they are graded by (rubric: their best), so a student with two
+files counts once; the table and the pages show every file. Every
 text that comes from a learner (file and folder names, their code, messages, output) is
 escaped: it shows as text, never as markup or script.
 """
@@ -21,6 +23,8 @@ from html import escape
 from pathlib import Path
 
 from torchref.checker.report import SCHEMA, VERDICT_COLOURS, VERDICT_COUNTED, VERDICT_WORDS, FileReport
+from torchref.grading.gradebook import by_student
+from torchref.grading.rubric import graded
 from torchref.grading.writers import label, write_file, write_json
 
 STYLE = """
@@ -57,10 +61,21 @@ def mistake_key(report: FileReport) -> str:
     return report.mistake or report.explanation() or report.reason
 
 
-def mistakes(reports: list[FileReport]) -> list[tuple[str, str, list[int]]]:
-    """(key, what a teacher reads, indexes of the reports) per mistake of the wrong submissions, most made first."""
+def counted(reports: list[FileReport], root) -> list[int]:
+    """The position of the report each student is counted by: the file they are graded by, else their first entry."""
+    out = []
+    for where in by_student([r.file for r in reports], root).values():
+        best = graded([reports[i] for i in where])
+        out.append(next((i for i in where if reports[i] is best), where[0]))
+    return out
+
+
+def mistakes(reports: list[FileReport], among: list[int] | None = None) -> list[tuple[str, str, list[int]]]:
+    """(key, what a teacher reads, indexes of the reports) per mistake of the wrong reports at the positions `among`
+    (default all), most made first."""
     groups: dict[str, list[int]] = {}
-    for i, r in enumerate(reports):
+    for i in range(len(reports)) if among is None else among:
+        r = reports[i]
         if r.verdict == "wrong":
             groups.setdefault(mistake_key(r), []).append(i)
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -85,16 +100,18 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
         old.unlink()
     names = [label(r, root) for r in reports]
     pages = [f"s/{i + 1:04d}.html" for i in range(len(reports))]  # numbered: a learner's name is never a path
-    ranked = mistakes(reports)
-    figures = _figures(reports, ranked)
+    students = counted(reports, root)
+    ranked = mistakes(reports, students)
+    figures = _figures([reports[i] for i in students], ranked)
     for i, (entry, r) in enumerate(zip(found, reports)):
         write_file(out / pages[i], _page(r, names[i], entry.source, model, hide))
-    write_file(out / "index.html", _index(reports, names, pages, ranked, figures, root, model))
+    write_file(out / "index.html", _index(reports, students, names, pages, ranked, figures, root, model))
     document = {
         "schema": "torchref.class/1",
         "model": model,
-        "counts": dict(Counter(r.verdict for r in reports)),
-        "scores": sorted(Counter(r.score for r in reports if r.verdict != "skipped").items()),
+        "students": len(students),
+        "counts": dict(Counter(reports[i].verdict for i in students)),  # of students, by the file each is graded by
+        "scores": sorted(Counter(reports[i].score for i in students if reports[i].verdict != "skipped").items()),
         "mistakes": [
             {"key": k, "cause": text, "count": len(m), "files": [names[i] for i in m]} for k, text, m in ranked
         ],
@@ -122,10 +139,11 @@ def _score(r: FileReport) -> str:
     return "" if r.verdict == "skipped" else f"{r.score:g} / {r.max_score:g}"
 
 
-def _index(reports, names, pages, ranked, figures, root, model) -> str:
+def _index(reports, students, names, pages, ranked, figures, root, model) -> str:
     n = len(reports)
-    counts = Counter(r.verdict for r in reports)
-    judged = [r for r in reports if r.verdict != "skipped"]
+    counts = Counter(reports[i].verdict for i in students)
+    files = sum(r.verdict != "skipped" for r in reports)
+    judged = [reports[i] for i in students if reports[i].verdict != "skipped"]  # students graded by a file
     words, colours = VERDICT_COUNTED, VERDICT_COLOURS
     cards = "".join(
         f'<div class="count" id="count-{v}"><b style="color:{colours[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
@@ -133,7 +151,8 @@ def _index(reports, names, pages, ranked, figures, root, model) -> str:
     )
     body = [
         f"<h1>Class report · model {escape(model)}</h1>",
-        f"<p>{n} entries of <code>{escape(str(root))}</code>, {len(judged)} submissions judged.</p>",
+        f'<p id="students">{len(students)} students, counted by the file each is graded by: {n} entries of '
+        f"<code>{escape(str(root))}</code>, {files} files judged.</p>",
         f'<div class="counts">{cards}</div>',
         "<h2>Scores</h2>",
     ]
@@ -141,12 +160,12 @@ def _index(reports, names, pages, ranked, figures, root, model) -> str:
         top = max(r.max_score for r in judged)
         spread = Counter(r.score for r in judged)
         body.append(
-            '<table id="scores"><tr><th>score</th><th>submissions</th></tr>'
+            '<table id="scores"><tr><th>score</th><th>students</th></tr>'
             + "".join(f"<tr><td>{s:g} / {top:g}</td><td>{spread[s]}</td></tr>" for s in sorted(spread))
             + "</table>"
         )
     body.append(figures.get("scores", ""))
-    body.append("<h2>Mistakes, by how many learners made them</h2>")
+    body.append("<h2>Mistakes, by how many students made them</h2>")
     if ranked:
         items = []
         for key, text, members in ranked:
@@ -183,7 +202,7 @@ def _index(reports, names, pages, ranked, figures, root, model) -> str:
             "</tr>"
         )
     body += [
-        "<h2>Every submission</h2><p><small>Click a column's header to sort by it.</small></p>",
+        "<h2>Every file</h2><p><small>Click a column's header to sort by it.</small></p>",
         '<table id="submissions"><thead><tr>'
         + "".join(f'<th data-type="{t}">{h}</th>' for h, t in head)
         + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>",
@@ -267,7 +286,7 @@ def _figures(reports: list[FileReport], ranked) -> dict:
         ax.bar(xs, [spread.get(x, 0) for x in xs], width=0.6, color="#0969da")
         ax.set_xticks(xs)
         ax.set_xlabel(f"score (of {top:g})")
-        ax.set_ylabel("submissions")
+        ax.set_ylabel("students")
         ax.set_title("Scores")
         out["scores"] = _img(fig, plt, "the score histogram", "figure-scores")
     if ranked:
@@ -277,7 +296,7 @@ def _figures(reports: list[FileReport], ranked) -> dict:
         ax.barh(range(len(shown)), [len(m) for _, _, m in shown], color="#cf222e")
         ax.set_yticks(range(len(shown)), labels)
         ax.invert_yaxis()
-        ax.set_xlabel("learners")
+        ax.set_xlabel("students")
         ax.set_title("Mistakes")
         out["mistakes"] = _img(fig, plt, "the mistakes ranked", "figure-mistakes")
     return out

@@ -30,3 +30,15 @@ def judge_entries(found: list[Submission], model: str, progress=None, **options)
     except Interrupted as exc:
         raise Interrupted([grade(r) for r in exc.reports]) from None
     return [grade(r) for r in reports]
+
+
+def by_student(paths, root) -> dict[str, list[int]]:
+    """{student: positions of their entries}, in order, for the entries' `paths`: a path's first component under the
+    folder checked, without its .py/.ipynb suffix (a student's folder, or a student's file in a flat folder)."""
+    from torchref.grading.shards import key
+
+    root = Path(root)
+    groups: dict[str, list[int]] = {}
+    for i, path in enumerate(paths):
+        groups.setdefault(key(path, root), []).append(i)
+    return groups

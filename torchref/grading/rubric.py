@@ -7,6 +7,13 @@ which the learner's code raised (or returned something that is not a dict of arr
 as failed for every tensor, so a file that crashed in 34 of 40 cases earns nothing for the
 tensors it returned in the other 6. A file that could not be judged scores 0 of the model's
 usual maximum; an entry that is not a submission (a .txt, a figure) has no score.
+
+A student with several files (a folder of them with --recursive, alice.py beside alice.ipynb
+in a flat folder) is graded by one: the file with the highest score; at the same score a
+pass before a wrong file, a wrong file before one that could not be judged, then the first
+listed (`graded`). The gradebook has one row per student, naming that file and how many
+files of the student were judged; Gradescope's and the other platforms' documents grade it
+and name the others.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ POINTS = 1.0  # per required gradient
 # what --hide-values removes: the numbers of the expected values and of the case
 VALUE_FIELDS = ("max_abs", "max_rel", "worst_index", "message", "fd_max_abs")
 CASE_FIELDS = ("small_case",)
+VERDICT_RANK = {"pass": 3, "wrong": 2, "unusable": 1, "skipped": 0}  # at one score, the file a student is graded by
 
 
 def required_gradients(model: str, report: FileReport | None = None) -> list[str]:
@@ -78,11 +86,24 @@ def grade(report: FileReport) -> FileReport:
     return report
 
 
+def title(name: str) -> str:
+    """A rubric item as the learner reads it: `dW1 (∂J/∂W1)`."""
+    return f"{name} (∂J/∂{name[1:]})" if name.startswith(("dW", "db")) else name
+
+
+def graded(reports: list[FileReport]) -> FileReport | None:
+    """The file a student (or a submission) is graded by (the module's docstring); None when none was judged."""
+    judged = [r for r in reports if r.verdict != "skipped"]
+    if not judged:
+        return None
+    return max(judged, key=lambda r: (r.score, VERDICT_RANK[r.verdict]))  # max keeps the first of equals
+
+
 def hide_values(report: FileReport) -> FileReport:
     """The report without the numbers of the expected values (feedback a learner can read before the deadline)."""
     for t in report.tensors:
         t.max_abs = t.max_rel = t.fd_max_abs = 0.0
-        t.worst_index, t.message = None, ""
+        t.worst_index, t.message, t.small_case = None, "", {}
     for name in CASE_FIELDS:
         if hasattr(report, name):
             setattr(report, name, type(getattr(report, name))())

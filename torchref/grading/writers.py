@@ -18,34 +18,39 @@ from pathlib import Path
 
 from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
-from torchref.grading.rubric import POINTS, gradient_results
+from torchref.grading.gradebook import by_student
+from torchref.grading.rubric import POINTS, graded, gradient_results, title
 
-CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line"]
+CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
 
 
 def label(report: FileReport, root: Path) -> str:
-    """The report's file as the teacher reads it: relative to the folder that was checked."""
-
-    if not root.is_dir():
-        return clean(report.file)
+    """The report's file as the teacher reads it: relative to the folder that was checked (its path when the file
+    itself was checked). From the names alone: a merge reads the shards' reports where the class may not be."""
     relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
-    return clean(report.file if relative.startswith("..") else relative)  # a learner's file name: escaped
+    return clean(report.file if relative == "." or relative.startswith("..") else relative)  # a learner's: escaped
 
 
 def rows(reports: list[FileReport], root: Path) -> list[dict]:
-    return [
-        {
-            "student": r.student,
-            "file": label(r, root),
-            "score": r.score,
-            "max_score": r.max_score,
-            "verdict": r.verdict,
-            "first_wrong": r.first_wrong,
-            "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
-            "line": " ".join(p for p in r.learner_line() if p),
-        }
-        for r in reports
-    ]
+    """The gradebook: one row per student, from the file they are graded by (`rubric.graded`)."""
+    out = []
+    for student, where in by_student([r.file for r in reports], root).items():
+        theirs = [reports[i] for i in where]
+        r = graded(theirs) or theirs[0]
+        out.append(
+            {
+                "student": r.student or clean(student),
+                "file": label(r, root),
+                "score": r.score,
+                "max_score": r.max_score,
+                "verdict": r.verdict,
+                "first_wrong": r.first_wrong,
+                "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
+                "line": " ".join(p for p in r.learner_line() if p),
+                "files": sum(t.verdict != "skipped" for t in theirs),
+            }
+        )
+    return out
 
 
 def _cell(value):
@@ -100,10 +105,10 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
             "visibility": "visible",
             "tests": [],
         }
-    best = max(judged, key=lambda r: (r.score, r.verdict == "pass"))
+    best = graded(judged)
     tests = [
         {
-            "name": f"{name} (∂J/∂{name[1:]})",
+            "name": title(name),
             "score": POINTS if earned else 0.0,
             "max_score": POINTS,
             "status": "passed" if earned else "failed",
