@@ -272,11 +272,17 @@ class Found:
         return text
 
 
-def best(link: Link, chain: Chain, cases: list) -> Found | None:
-    """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one."""
-    top = _search_catalogue(link, chain, cases, _candidates(link, chain))
+def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambda name: True) -> Found | None:
+    """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one.
+
+    `given`: the names the learner returned (a mistake is placed upstream only in a value the file does
+    not return); `allowed(name)`: whether a mistake's label may be said (its mechanism is in the code).
+    """
+    candidates = [c for c in _candidates(link, chain) if allowed(c[0].name)]
+    top = _search_catalogue(link, chain, cases, candidates)
     if top is None or top.explained < len(cases):  # a mistake in an upstream value the file does not return
-        upstream = _search_catalogue(link, chain, cases, _upstream_candidates(link, chain))
+        upstream = [c for c in _upstream_candidates(link, chain) if c[2] not in given and allowed(c[0].name)]
+        upstream = _search_catalogue(link, chain, cases, upstream)
         if upstream is not None and (top is None or upstream.explained > top.explained):
             top = upstream
     if top is not None and top.explained == len(cases):
