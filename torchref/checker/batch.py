@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from torchref.checker import policy
+from torchref.checker import policy, repair
 from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
@@ -130,6 +130,13 @@ class Session:
                 judge_file(
                     report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source
                 )
+                if self.options.repair:
+                    report.repair = repair.attempt(
+                        lambda edited: self.rejudge(path, edited, server),
+                        self.pair.chain(self._deepest),
+                        report,
+                        source,
+                    )
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:
@@ -138,6 +145,25 @@ class Session:
                 f"could not be judged: the judge failed on this file ({type(exc).__name__}: {clean(exc, 300)})"
             )
         report.seconds = round(time.perf_counter() - start, 3)
+        return report
+
+    @property
+    def _deepest(self):
+        return max(self.samples, key=lambda s: len(s.shape.hidden)).shape
+
+    def rejudge(self, path, source: str, server=None) -> FileReport:
+        """An edited source (a repair) judged on the same cases and reference: the verdict and first wrong link."""
+        path = Path(path)
+        report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
+        report.cases = len(self.samples)
+        data = source.encode("utf-8", "surrogateescape")
+        try:
+            result, outputs, _ = self._run(path, data, server or self.servers[0])
+            judge_file(
+                report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, data, False
+            )
+        except UnusableInput as exc:
+            report.verdict, report.reason = "unusable", str(exc)
         return report
 
     def _scan(self, report: FileReport, source: bytes) -> None:

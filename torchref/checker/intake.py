@@ -61,6 +61,12 @@ class Source:
         report.warnings = [fix(w) for w in report.warnings]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
+        if report.repair and 0 < report.repair["line"] <= len(self.labels):  # "cell 5, line 11": line 11 of cell 5
+            label = self.labels[report.repair["line"] - 1]
+            number = re.search(r"line (\d+)$", label)
+            report.repair = {**report.repair, "where": self.prefix + label}
+            if number:
+                report.repair["line"] = int(number.group(1))
         return report
 
     def lines(self) -> list[tuple[str, str]]:

@@ -40,7 +40,10 @@ def judge_file(
     strict: bool = False,
     limits: Limits | None = None,
     source: bytes = b"",
+    diagnose: bool = True,
 ) -> None:
+    """The verdict of one file in `report`; `diagnose=False`: the verdict and the first wrong link only (a repair
+    judged again needs no cause)."""
     limits = limits or Limits()
     errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
     if any(e.get("errno") == EFBIG for e in errors):
@@ -99,6 +102,8 @@ def judge_file(
         if not _fast_case(pair, s, i, outputs, verdicts):
             _judge_case(pair, s, i, caches[i], outputs, verdicts, failing)
     report.tensors = list(verdicts.values())
+    if not diagnose:
+        failing = {}
     _verdict(report, pair.chain(deepest), failing, source)
     if report.errors and len(report.errors) == len(samples):
         report.reason += other_model(pair, deepest, source)

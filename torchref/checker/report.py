@@ -56,6 +56,8 @@ class FileReport:
     mistake: str = ""  # the name of a known mistake ("sigma-prime-for-tanh-prime"), "" when none is named
     cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
+    # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
+    repair: dict | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
