@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from torchref.checker.diagnosis import source as reading
 
-MAX_RUNS = 8  # edited sources judged again at most, per file
+MAX_RUNS = 16  # edited sources judged again at most, per file
 _RATES = ("lr", "alpha", "learning_rate", "eta", "rate")
 
 
@@ -235,8 +235,10 @@ def edits(text: str, fn, statement, tree, mistake: str = "") -> list[Edit]:
     learner's line first, then the learner's line, then the statements it reads and the helpers it calls."""
     lines = text.split("\n")
     m = _m_name(fn)
-    out = []
+    per_site = []
     for site in _sites(tree, fn, statement):
+        out = []
+        per_site.append(out)
         if site.lineno != site.end_lineno or site.lineno > len(lines):
             continue
         before = lines[site.lineno - 1]
@@ -255,8 +257,10 @@ def edits(text: str, fn, statement, tree, mistake: str = "") -> list[Edit]:
                 seen.add(new)
                 out.append(Edit(site.lineno, before, indent + new + comment))
         if isinstance(site, ast.AugAssign) and isinstance(site.target, ast.Subscript):
-            out.append(Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
-    return out
+            out.insert(0, Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
+    first = list(per_site[0][: len(FIRST.get(mistake, ()))]) if per_site else []
+    rest = [edit for site in per_site for edit in site if edit not in first]
+    return first + rest
 
 
 # ---- verified -----------------------------------------------------------------------------------
@@ -275,8 +279,6 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
         return None
     order = chain.names
     candidates = edits(text, fn, line.node, tree, report.mistake)
-    if report.mistake in FIRST:  # the named mistake's own undoing, wherever it is in the list
-        candidates.sort(key=lambda e: e.number != line.number)
     for edit in candidates[:MAX_RUNS]:
         again = rejudge(repaired(text, edit))
         if again.verdict == "pass":
