@@ -183,6 +183,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--gradescope", metavar="PATH", help="Gradescope's results.json for the submission")
     c.add_argument("--html", metavar="DIR", help="the class report: index.html, a page per submission, report.json")
     c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
+    c.add_argument(
+        "--repair",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="look for a verified repair of a wrong file (default: on, off with --csv or --gradescope)",
+    )
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
     e.add_argument("--m", type=_positive, default=3)
@@ -464,6 +470,7 @@ def _check(args) -> int:
             allow_imports=args.allow_import,
             strict=args.strict,
             jobs=args.jobs,
+            repair=args.repair if args.repair is not None else not (args.csv or args.gradescope),
         )
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):

@@ -138,6 +138,8 @@ class FileReport:
             rows.append(("cause", e(self.explanation())))
         if place or code:
             rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
+        if self.repair:
+            rows.append(("repair", e(repair_text(self.repair))))
         if self.reason and not self.first_wrong:
             rows.append(("reason", e(self.reason)))
         rows += [("error", e(error)) for error in self.errors[:3]]
@@ -169,6 +171,8 @@ class FileReport:
         if self.line:
             read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
             lines.append(f"your line: {self.line}{read}")
+        if self.repair:
+            lines.append(f"repair: {repair_text(self.repair)}")
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
@@ -193,6 +197,13 @@ class FileReport:
         if self.sandbox:
             lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)
+
+
+def repair_text(repair: dict) -> str:
+    """`line 25: dZ1 = dA1 * A1  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 40 cases pass)`."""
+    after = repair["after"] or "(delete the line)"
+    where = repair.get("where") or f"line {repair['line']}"
+    return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
 
 
 def small_case_lines(name: str, case: dict) -> list[str]:

@@ -20,7 +20,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport
+from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport, repair_text
 from torchref.grading.writers import label, write_file, write_json
 
 COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
@@ -179,7 +179,9 @@ def _index(reports, names, pages, ranked, figures, root, model) -> str:
             f"<td>{escape(r.student)}</td>"
             f'<td><a href="{pages[i]}">{escape(names[i])}</a></td>'
             f'<td data-value="{r.score if r.verdict != "skipped" else -1:g}">{_score(r)}</td>'
-            f"<td>{_verdict(r)}</td><td>{escape(r.first_wrong)}</td><td>{escape(cause)}</td>"
+            f"<td>{_verdict(r)}</td><td>{escape(r.first_wrong)}</td><td>{escape(cause)}"
+            + (f"<br>repair: <code>{escape(repair_text(r.repair))}</code>" if r.repair else "")
+            + "</td>"
             f"<td>{escape(place)} <code>{escape(code)}</code></td>"
             "</tr>"
         )
@@ -209,6 +211,8 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
     if cause:
         rows.append(("cause", escape(cause)))
+    if r.repair:
+        rows.append(("repair", f"<code>{escape(repair_text(r.repair))}</code>"))
     if place or code:
         rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
     if r.reason and r.reason != cause:
