@@ -365,7 +365,9 @@ def _factor(link: Link, cases) -> Found | None:
     if c is None or abs(c - 1) < 1e-3:
         return None
     text = f"{c:.3g}"
-    return Found(FACTOR, op["mul"](Expr.const(float(text)), link.expr), k, len(cases), text)
+    expr = op["mul"](Expr.const(float(text)), link.expr)
+    k = max(k, sum(_explains(expr, case) for case in cases))  # a case of one element is explained by the constant
+    return Found(FACTOR, expr, k, len(cases), text)
 
 
 def _extra_term(link: Link, cases) -> Found | None:
@@ -388,7 +390,9 @@ def _extra_term(link: Link, cases) -> Found | None:
         term = (
             op["div"](op["mul"](Expr.const(float(text)), W), S("m")) if per_m else op["mul"](Expr.const(float(text)), W)
         )
-        found = Found(EXTRA_TERM, op["add"](link.expr, term), k, len(cases), f"({text}/m)" if per_m else text)
+        expr = op["add"](link.expr, term)
+        k = max(k, sum(_explains(expr, case) for case in cases))  # one element: explained by the fitted constant
+        found = Found(EXTRA_TERM, expr, k, len(cases), f"({text}/m)" if per_m else text)
         if best_found is None or k > best_found.explained:
             best_found = found
     return best_found
