@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from dataclasses import dataclass
 
 from torchref.checker.diagnosis import source as reading
@@ -230,7 +231,33 @@ FIRST = {
 }
 
 
-def edits(text: str, fn, statement, tree, mistake: str = "") -> list[Edit]:
+_NUMPY = (
+    (re.compile(r"tanh_prime\((\w+)\)"), r"(1 - \1 ** 2)"),
+    (re.compile(r"sigmoid_prime\((\w+)\)"), r"\1 * (1 - \1)"),
+    (re.compile(r"\btanh\("), "np.tanh("),
+)
+
+
+def notes_line(fn, statement, link, m: str) -> str:
+    """The notes' line for `link` in the learner's names (their locals hold the notes' symbols), or ''."""
+    target = reading._target_name(statement)
+    if not target or not isinstance(statement, ast.Assign):
+        return ""
+    code = link.expr.python()
+    for pattern, numpy in _NUMPY:
+        code = pattern.sub(numpy, code)
+    if re.search(r"\b(sigmoid|softmax|relu\w*)\(", code):
+        return ""
+    local = {
+        a.id for n in ast.walk(fn) for a in ast.walk(n) if isinstance(a, ast.Name) and isinstance(a.ctx, ast.Store)
+    }
+    local |= {a.arg for a in fn.args.args}
+    if any(s not in local | {"m", "n"} for s in link.expr.symbols()):
+        return ""
+    return f"{target} = " + re.sub(r"\bm\b", m, code)
+
+
+def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[Edit]:
     """Every one-change edit of the statements at fault, in order: those that undo the named mistake on the
     learner's line first, then the learner's line, then the statements it reads and the helpers it calls."""
     lines = text.split("\n")
@@ -256,9 +283,12 @@ def edits(text: str, fn, statement, tree, mistake: str = "") -> list[Edit]:
             if new not in seen and new != ast.unparse(site):
                 seen.add(new)
                 out.append(Edit(site.lineno, before, indent + new + comment))
+        if site is statement and link is not None and (new := notes_line(fn, site, link, m)):
+            # the notes' line in the learner's names, right after the edits that undo the named mistake
+            out.insert(min(len(FIRST.get(mistake, ())), len(out)), Edit(site.lineno, before, indent + new))
         if isinstance(site, ast.AugAssign) and isinstance(site.target, ast.Subscript):
             out.insert(0, Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
-    first = list(per_site[0][: len(FIRST.get(mistake, ()))]) if per_site else []
+    first = list(per_site[0][: len(FIRST.get(mistake, ())) + 1]) if per_site else []
     rest = [edit for site in per_site for edit in site if edit not in first]
     return first + rest
 
@@ -278,7 +308,7 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
     if fn is None or line is None or line.node is None:
         return None
     order = chain.names
-    candidates = edits(text, fn, line.node, tree, report.mistake)
+    candidates = edits(text, fn, line.node, tree, report.mistake, link)
     for edit in candidates[:MAX_RUNS]:
         again = rejudge(repaired(text, edit))
         if again.verdict == "pass":
