@@ -1,19 +1,14 @@
 """`torchref explain` (the case's inputs, every symbol, a learner's values beside the reference's) and
 `torchref template` (a skeleton that the checker reads, that passes once filled in)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from classroom import filled_template
+from classroom import EXAMPLES, filled_template
 
-import torchref
 from torchref import cli
 from torchref.checker import check
 from torchref.explain import explain, template
 from torchref.registry import REGISTRY, Shape
-
-EXAMPLES = Path(torchref.__file__).parent / "examples"
 
 
 def test_explain_prints_the_inputs_and_parameters_of_its_case():

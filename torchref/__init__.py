@@ -8,6 +8,17 @@ Importing this package is cheap (torch loads on first use):
     torchref.assert_derivation("derivation.py", model="shallow")      # AssertionError with the report
 """
 
+# The one place the version is written: pyproject.toml reads it (setuptools' dynamic version),
+# `torchref --version` prints it, the Gradescope bundle names its wheel by it.
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext torchref`: the `%%check MODEL [options]` cell magic (torchref/jupyter.py)."""
+    from torchref.jupyter import load_ipython_extension as load
+
+    load(ipython)
+
 
 def check(path=None, model: str | None = None, *, backward=None, forward=None, source=None, **kwargs):
     """Judge a derivation and return its report (`torchref.checker.FileReport`).
@@ -31,7 +42,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
             raise TypeError("give the function once: torchref.check(backward, model=...) or backward=...")
         path, backward = None, path
     if model is None:
-        raise TypeError("model is required: torchref.check(..., model='shallow')")
+        raise TypeError("model is required: torchref.check(..., model=NAME), a name `torchref models` lists")
     options = CheckOptions.of(**kwargs)  # an unknown or bad option: one line naming it, before any file is read
     given = [name for name, v in (("path", path), ("backward", backward), ("source", source)) if v is not None]
     if forward is not None and backward is None:

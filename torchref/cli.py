@@ -1,4 +1,11 @@
-"""The `torchref` command line."""
+"""The `torchref` command line: the parser of every command, and each command as a few lines over the library.
+
+Nothing imports this module (tests/test_layering.py): a command reads its arguments, calls
+the library (`torchref.checker`, `torchref.grading`, `verify`, `compare`, `explain`,
+`bench`) and prints or writes what it returns. Its length, over 400 lines, is the parser's:
+eight commands and their options with their help; the defaults of `check` come from
+`checker.options.DEFAULTS`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import io
 import os
 import sys
 
+from torchref.interrupt import Interrupted
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
@@ -61,11 +69,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref import __version__
     from torchref.checker.options import DEFAULTS as D  # every default of a check, and its validation
     from torchref.checker.sandbox.sandbox import KINDS
+    from torchref.grading.autograder import VISIBILITIES
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
         "verify",
@@ -228,19 +239,42 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
-    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
+    a = sub.add_parser(
+        "autograder",
+        help="write an autograder bundle (Gradescope) that runs torchref check",
+        description="Writes the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
+        "autograder.zip (to upload) into --out. The checker's options below are fixed for every submission; "
+        "those not given keep torchref check's defaults.",
+    )
     a.add_argument("platform", choices=["gradescope"])
     a.add_argument("--model", required=True, type=_model)
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle and autograder.zip")
+    a.add_argument("--cases", type=_positive, default=None, help="cases per dtype (torchref check's default)")
+    a.add_argument("--timeout", type=_seconds, default=None, help="seconds a file may run its cases (check's default)")
+    a.add_argument("--memory-mb", type=_positive, default=None, help="address-space limit of a file's process")
+    a.add_argument("--hidden", type=_widths, default=None, metavar="H1,H2", help="hidden widths of every case")
     a.add_argument(
-        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+        "--allow-import", action="append", default=[], metavar="NAME", help="also let files import this (repeat)"
     )
-    a.add_argument("--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases})")
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
-        "--requirement",
-        metavar="SPEC",
-        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
-        "(default: this version from PyPI)",
+        "--visibility",
+        choices=VISIBILITIES,
+        default="visible",
+        help="when learners see their results on Gradescope (default visible)",
+    )
+    a.add_argument(
+        "--deadline",
+        type=_positive,
+        default=540,
+        help="seconds one submission's check may take before results.json says so (default 540, "
+        "under Gradescope's default limit of 10 minutes)",
+    )
+    a.add_argument(
+        "--wheel",
+        metavar="FILE",
+        help="the wheel of this torchref to ship (default: the one it was installed from, else built from "
+        "its source tree, else downloaded at this version)",
     )
     return p
 
@@ -251,11 +285,6 @@ def _model(text: str) -> str:
     if text not in REGISTRY:
         raise argparse.ArgumentTypeError(f"unknown model {text!r}; known: {', '.join(REGISTRY)}")
     return text
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, after a command saved what it had: raise it with a note ("12 of 40 files judged; partial
-    report written to PATH") and `main` prints that note on its one line before exiting 130."""
 
 
 def main(argv=None) -> int:
@@ -269,7 +298,7 @@ def main(argv=None) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt as exc:
-        note = f": {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        note = f": {exc.note}" if isinstance(exc, Interrupted) and exc.note else ""
         _stderr(f"torchref: interrupted{note}")
         return 130
     except BrokenPipeError:
@@ -339,17 +368,16 @@ def _verify(args) -> int:
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
     try:
         report = verify(args.models, args.cases, dtypes, args.seed)
-    except KeyboardInterrupt as exc:
-        partial = getattr(exc, "report", None)
-        if partial is None:
-            raise
+    except Interrupted as exc:
+        partial = exc.partial
         print(partial.table(failures_only=args.failures_only))
         saved = (
             f" (also in {args.json}, complete: false)"
             if args.json and _write_json(args.json, partial.to_json())
             else ""
         )
-        raise Interrupted(f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}") from exc
+        note = f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}"
+        raise Interrupted(partial, note) from exc
     print(report.table(failures_only=args.failures_only))
     if not _write_json(args.json, report.to_json()):
         return 2
@@ -433,7 +461,7 @@ def _compare(args) -> int:
         if not runs:
             raise
         path = report(runs, [], args.out)  # the runs finished so far keep their figures
-        raise Interrupted(f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
+        raise Interrupted(runs, f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
     path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()
@@ -445,33 +473,44 @@ def _compare(args) -> int:
     return 0
 
 
+def check_options(args) -> dict:
+    """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
+    file: the command's, `%%check`'s and the pre-commit hook's."""
+    from torchref.registry import DTYPES
+
+    return dict(
+        cases=args.cases,
+        seed=args.seed,
+        dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
+        timeout=args.timeout,
+        import_timeout=args.import_timeout,
+        memory_mb=args.memory_mb,
+        hidden=args.hidden,
+        cpu_seconds=args.cpu_seconds,
+        file_mb=args.file_mb,
+        max_processes=args.max_processes,
+        output_mb=args.output_mb,
+        sandbox=args.sandbox,
+        allow_imports=args.allow_import,
+        strict=args.strict,
+        # a verified repair, unless asked otherwise: off by default where grades are written
+        repair=(
+            args.repair
+            if getattr(args, "repair", None) is not None
+            else not (getattr(args, "csv", None) or getattr(args, "gradescope", None))
+        ),
+    )
+
+
 def _check(args) -> int:
     """`torchref check FILE|DIR`: one file's table, or a folder's lines and its outputs (CSV, Gradescope, HTML)."""
     from pathlib import Path
 
     from torchref.checker import CheckOptions, Submission, judge_submissions
-    from torchref.registry import DTYPES
 
     path = Path(args.path)
     try:
-        options = CheckOptions.of(
-            cases=args.cases,
-            seed=args.seed,
-            dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
-            timeout=args.timeout,
-            import_timeout=args.import_timeout,
-            memory_mb=args.memory_mb,
-            hidden=args.hidden,
-            cpu_seconds=args.cpu_seconds,
-            file_mb=args.file_mb,
-            max_processes=args.max_processes,
-            output_mb=args.output_mb,
-            sandbox=args.sandbox,
-            allow_imports=args.allow_import,
-            strict=args.strict,
-            jobs=args.jobs,
-            repair=args.repair if args.repair is not None else not (args.csv or args.gradescope),
-        )
+        options = CheckOptions.of(**check_options(args), jobs=args.jobs)
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):
             return _check_folder(args, options)  # folders, notebooks, scores, the class report
@@ -490,8 +529,7 @@ def _check_folder(args, options) -> int:
 
     from tqdm import tqdm
 
-    from torchref.checker import Interrupted
-    from torchref.checker.report import SCHEMA, VERDICT_WORDS
+    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
     from torchref.grading.gradebook import check_folder
     from torchref.grading.rubric import hide_values
     from torchref.grading.writers import gradescope, label, write_csv, write_json
@@ -516,11 +554,13 @@ def _check_folder(args, options) -> int:
         for r in reports:
             print(r.summary(label(r, root)))
         counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
-        skipped = f", {counts['skipped']} not judged" if counts["skipped"] else ""
+        said = VERDICT_COUNTED
+        skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
         ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
         batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
-            f"check: {counts['pass']} passed, {counts['wrong']} wrong, {counts['unusable']} could not be judged"
+            f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
+            f"{counts['unusable']} {said['unusable']}"
             f"{skipped}{batch}"
         )
         document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
@@ -543,8 +583,7 @@ def _check_folder(args, options) -> int:
                 print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
                 return 2
     if interrupted:
-        print(f"torchref: interrupted: {len(judged)} files judged; the outputs hold those", file=sys.stderr)
-        return 130
+        raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import run_file
 from torchref.checker.sandbox.sandbox import Batch, SandboxError
 from torchref.checker.submission import read_regular
+from torchref.interrupt import Interrupted
 from torchref.registry import REGISTRY
 from torchref_handmade import _checks
 
@@ -277,7 +278,7 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
     (its cases, their reference and a sandbox), and the source given is the group's first.
     """
     pair = REGISTRY.get(model)
-    if hidden is not None or pair is None or not pair.differentiable or len({len(s.hidden) for s in pair.shapes}) == 1:
+    if hidden is not None or pair is None or not pair.differentiable or pair.one_depth:
         return [(items[0][1], list(range(len(items))))]
     groups: dict = {}
     for i, (_, source) in enumerate(items):
@@ -319,14 +320,6 @@ def _read(path) -> bytes | None:
         return read_regular(Path(path))
     except OSError:
         return None
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a batch: `reports` holds the files judged so far, in input order."""
-
-    def __init__(self, reports: list):
-        super().__init__(f"interrupted after {len(reports)} files")
-        self.reports = reports
 
 
 def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:

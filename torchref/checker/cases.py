@@ -17,8 +17,9 @@ import numpy as np
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.report import UnusableInput
 from torchref.parity import agreement, finite_differences
-from torchref.registry import DTYPES, FD_TOLERANCE, AutogradPair, Sample, Shape
-from torchref.sweep import FD_MAX_PARAMS, cases_for
+from torchref.registry import DTYPES, AutogradPair, Sample, Shape
+from torchref.sweep import cases_for, gets_finite_differences
+from torchref.tolerances import FINITE_DIFFERENCES
 
 SEED_ENV = "TORCHREF_SEED"
 
@@ -28,6 +29,12 @@ SEED_ENV = "TORCHREF_SEED"
 TALL = ((1024, 2049), (8, 33))
 
 WIDE = ((16, 65), (128, 321))
+
+
+def finite_differences_judge(pair, s: Sample) -> bool:
+    """The checker also holds a file's gradients to finite differences in a case that gets them (`sweep`) and is
+    float64 (a float32 gradient is not that close to float64 differences)."""
+    return s.dtype == "float64" and gets_finite_differences(pair, s)
 
 
 def fresh_seed() -> int:
@@ -72,18 +79,17 @@ def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample
 
 def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
     """The samples at one depth: `hidden` if given, else the depth the file writes out, else the usual one."""
-    depths = [len(s.hidden) for s in pair.shapes]
     if hidden is not None:
         hidden = tuple(hidden)  # validated with the other options (CheckOptions)
-        if len(set(depths)) == 1 and depths[0] != len(hidden):
+        if pair.one_depth and pair.usual_depth != len(hidden):
             raise UnusableInput(
-                f"hidden: model {pair.name} has {depths[0]} hidden layer(s), got {len(hidden)} width(s) {hidden}"
+                f"hidden: model {pair.name} has {pair.usual_depth} hidden layer(s), got {len(hidden)} width(s) {hidden}"
             )
-    elif len(set(depths)) == 1:
+    elif pair.one_depth:
         return samples  # one depth: nothing to choose
     else:
         written = reading.layers_written_out(source) if source is not None else None
-        depth = written - 1 if written and written > 1 else max(set(depths), key=depths.count)
+        depth = written - 1 if written and written > 1 else pair.usual_depth
     out = []
     for s in samples:
         widths = hidden or (s.shape.hidden * depth)[:depth]
@@ -102,7 +108,7 @@ class Reference:
         self._torch = {id(s): pair.torch(s) for s in samples}
         self._numeric = {}
         for s in samples:  # now, once, rather than in every worker of a parallel batch
-            if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
+            if finite_differences_judge(pair, s):
                 self._numerical(s)
 
     def __getattr__(self, name):
@@ -115,7 +121,7 @@ class Reference:
         if grads is None:
             return self._pair.check_finite_differences(s)
         numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
-        return agreement(grads, numeric, FD_TOLERANCE)
+        return agreement(grads, numeric, FINITE_DIFFERENCES)
 
     def _numerical(self, s: Sample) -> dict:
         """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""

@@ -19,7 +19,7 @@ from torchref.checker.report import FileReport
 CONTRACT = ("forward", "backward")  # the functions a derivation defines
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
-_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # cell magics whose body is Python
+_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
 
 
 class SourceError(ValueError):

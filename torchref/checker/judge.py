@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from torchref.checker import policy
+from torchref.checker.cases import finite_differences_judge
 from torchref.checker.diagnosis import diagnosis
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
@@ -25,7 +26,8 @@ from torchref.checker.sandbox.child import FORWARD_VALUE
 from torchref.checker.sandbox.sandbox import Limits
 from torchref.parity import agreement, compare_tensor
 from torchref.registry import AutogradPair, Sample
-from torchref.sweep import FD_MAX_PARAMS, size
+from torchref.sweep import size
+from torchref.tolerances import SMALL_CASE
 
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
@@ -127,7 +129,7 @@ def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
     if not all(r.ok for r in results.values()):
         return False
     fd = {}
-    if s.dtype == "float64" and sum(v.size for v in s.params.values()) <= FD_MAX_PARAMS:
+    if finite_differences_judge(pair, s):
         fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
         if not all(r.ok for r in fd.values()):
             return False
@@ -183,8 +185,7 @@ def _judge_case(
     chain = pair.chain(s.shape)
     tol = pair.tolerance(s.dtype)
     fd = {}
-    n_params = sum(v.size for v in s.params.values())
-    if s.dtype == "float64" and n_params <= FD_MAX_PARAMS:
+    if finite_differences_judge(pair, s):
         fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
     for link in chain.links:
         name = link.name
@@ -345,7 +346,8 @@ def _small_case(failing: list[Failing], name: str, link) -> dict:
     case["expected"] = {name: E.tolist()}
     case["yours"] = {name: G.tolist() if G.dtype.kind in "biuf" else str(G)}
     if G.shape == E.shape and G.dtype.kind in "biuf":
-        differs = ~np.isclose(G.astype(np.float64), E.astype(np.float64), rtol=1e-4, atol=1e-6, equal_nan=True)
+        tol = SMALL_CASE
+        differs = ~np.isclose(G.astype(np.float64), E.astype(np.float64), rtol=tol.rtol, atol=tol.atol, equal_nan=True)
         if differs.any():
             index = np.unravel_index(int(np.argmax(differs)), E.shape)
             case["first_difference"] = {

@@ -12,7 +12,6 @@ import ast
 import sys
 from pathlib import Path
 
-import torchref
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.report import UnusableInput
@@ -24,6 +23,7 @@ MAX_SOURCE = 2**20  # bytes of a submission
 REFERENCE = ("torch", "torchref", "torchref_handmade", "handmade", "jax", "jaxlib")
 
 ALLOWED = frozenset(sys.stdlib_module_names) | {"numpy"}
+PACKAGE = Path(__file__).resolve().parents[1]  # this package (torchref/), the reference a file may not read
 
 
 def scan_imports(source: bytes) -> list[tuple[str, int]]:
@@ -47,7 +47,7 @@ def reference_roots(paths) -> list[list[str]]:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "__file__", None):
             roots.append([str(Path(module.__file__).resolve().parent), "the reference", name])
-    roots.append([str(Path(torchref.__file__).resolve().parent), "the reference", "torchref"])
+    roots.append([str(PACKAGE), "the reference", "torchref"])
     folders = sorted({str(Path(p).resolve().parent) for p in paths})
     return roots + [[folder, "another submission", ""] for folder in folders]
 

@@ -11,7 +11,10 @@ SCHEMA = "torchref.check/1"
 # "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
 # listed with the reason, and it does not change the batch's exit status.
 EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
+# the verdicts as every output says them: a line's word, a count's words, a page's colour
 VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
+VERDICT_COUNTED = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "not judged"}
+VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 
 
 # where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
@@ -126,7 +129,7 @@ class FileReport:
     def _repr_html_(self) -> str:
         """The verdict table as Jupyter shows it; every text from the learner's side is escaped."""
         e = html.escape
-        colour = {"pass": "#1a7f37", "wrong": "#cf222e"}.get(self.verdict, "#9a6700")
+        colour = VERDICT_COLOURS[self.verdict]
         place, code = self.learner_line()
         rows = [
             ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {self.cases} cases'),

@@ -20,10 +20,16 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from torchref.checker.report import SCHEMA, VERDICT_WORDS, FileReport, repair_text
+from torchref.checker.report import (
+    SCHEMA,
+    VERDICT_COLOURS,
+    VERDICT_COUNTED,
+    VERDICT_WORDS,
+    FileReport,
+    repair_text,
+)
 from torchref.grading.writers import label, write_file, write_json
 
-COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #1f2328 }
 h1 { font-size: 1.5em } h2 { font-size: 1.2em; margin-top: 1.6em }
@@ -116,7 +122,7 @@ def _html(title: str, body: str, script: str = "") -> str:
 
 
 def _verdict(r: FileReport) -> str:
-    return f'<span class="verdict" style="color:{COLOURS[r.verdict]}">{VERDICT_WORDS[r.verdict]}</span>'
+    return f'<span class="verdict" style="color:{VERDICT_COLOURS[r.verdict]}">{VERDICT_WORDS[r.verdict]}</span>'
 
 
 def _score(r: FileReport) -> str:
@@ -127,9 +133,9 @@ def _index(reports, names, pages, ranked, figures, root, model) -> str:
     n = len(reports)
     counts = Counter(r.verdict for r in reports)
     judged = [r for r in reports if r.verdict != "skipped"]
-    words = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "not judged"}
+    words, colours = VERDICT_COUNTED, VERDICT_COLOURS
     cards = "".join(
-        f'<div class="count" id="count-{v}"><b style="color:{COLOURS[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
+        f'<div class="count" id="count-{v}"><b style="color:{colours[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
         for v in words
     )
     body = [

@@ -32,8 +32,7 @@ def required_gradients(model: str, report: FileReport | None = None) -> list[str
         if judged:
             return judged
     pair = REGISTRY[model]
-    depths = [len(s.hidden) for s in pair.shapes]
-    usual = next(s for s in pair.shapes if len(s.hidden) == max(set(depths), key=depths.count))
+    usual = next(s for s in pair.shapes if len(s.hidden) == pair.usual_depth)
     return [n for n in pair.names(usual) if n.startswith(("dW", "db"))]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from torchref import tolerances
 from torchref.chain import ONE, TWO, Chain, Expr, Link, S, op
 
 PRIME_TEXT = {"tanh_prime": "tanh′ (1 − A²)", "sigmoid_prime": "σ′ (A(1 − A))", "relu_prime": "relu′ ([A > 0])"}
@@ -241,7 +242,7 @@ def close(value, G, dtype: str) -> bool:
     if value.shape != G.shape or not np.isfinite(G).all() or not np.isfinite(value).all():
         return False
     scale = max(float(np.abs(G).max(initial=0)), 1e-12)
-    return bool(np.abs(value - G).max(initial=0) <= (2e-4 if dtype == "float32" else 1e-7) * scale)
+    return bool(np.abs(value - G).max(initial=0) <= tolerances.FORMULA[dtype].rtol * scale)
 
 
 def evaluate(e: Expr, env: dict):
@@ -347,7 +348,7 @@ def _fit(cases, direction):
     return out
 
 
-def _constant(values, tol=1e-4):
+def _constant(values, tol=tolerances.FACTOR.rtol):
     """The value shared by the most entries of `values` (None: unfitted), and how many share it."""
     fitted = [v for v in values if v is not None]
     if not fitted:
@@ -362,7 +363,7 @@ def _factor(link: Link, cases) -> Found | None:
         return (None, None) if R is None else (np.zeros_like(R), R)
 
     c, k = _constant(_fit(cases, direction))
-    if c is None or abs(c - 1) < 1e-3:
+    if c is None or abs(c - 1) < tolerances.FACTOR_ONE:
         return None
     text = f"{c:.3g}"
     expr = op["mul"](Expr.const(float(text)), link.expr)
