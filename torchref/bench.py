@@ -324,6 +324,11 @@ def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
     wrong = time.perf_counter()
     searched = check(Path("searched.py"), "shallow", source=submissions[0][1].replace(line, novel))
     wrong = time.perf_counter() - wrong
+    # a wrong file checked with its repair (found, judged again and verified): CPU of this process and its children
+    line, mistake = CLASS_MISTAKES[1]
+    cpu = _cpu_seconds()
+    repaired = check(Path("repaired.py"), "shallow", source=submissions[0][1].replace(line, mistake))
+    cpu = _cpu_seconds() - cpu
     return {
         "class_files": files,
         "class_seconds": seconds,
@@ -335,6 +340,8 @@ def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
         "check_sandbox": single.sandbox,
         "wrong_check_seconds": wrong,
         "wrong_check_cause": searched.cause,
+        "repair_check_cpu_seconds": cpu,
+        "repair_check_result": (repaired.repair or {}).get("result", ""),
     }
 
 
@@ -392,6 +399,14 @@ def sharded_rate(files: int | None = None, shards: int | None = None, seed: int 
     }
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (the sandbox's learner processes)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 HEAD = (
     f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
     f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}"
@@ -425,7 +440,9 @@ def main(quick: bool) -> dict:
         f"{result['class_sandbox']}, {result['class_jobs']} jobs: {result['class_files_per_minute']:.0f} files per "
         f"minute ({result['class_seconds']:.1f} s; {result['class_right_verdicts']}/{result['class_files']} verdicts "
         f"right); one file alone: {result['check_seconds']:.2f} s (sandbox {result['check_sandbox']}); a wrong one "
-        f"whose cause the search reconstructs: {result['wrong_check_seconds']:.2f} s (target 2)"
+        f"whose cause the search reconstructs: {result['wrong_check_seconds']:.2f} s (target 2); a wrong one with its "
+        f"verified repair: {result['repair_check_cpu_seconds']:.2f} s of CPU (target 2; "
+        f"{result['repair_check_result'] or 'no repair'})"
     )
     if "sharded_files" in result:
         print(

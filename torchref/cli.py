@@ -191,6 +191,12 @@ def parser() -> argparse.ArgumentParser:
     _outputs(c)
     c.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     c.add_argument(
+        "--repair",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="look for a verified repair of a wrong file (default: on, off with --csv or --gradescope)",
+    )
+    c.add_argument(
         "--shard",
         type=_shard,
         metavar="K/N",
@@ -549,6 +555,12 @@ def check_options(args) -> dict:
         sandbox=args.sandbox,
         allow_imports=args.allow_import,
         strict=args.strict,
+        # a verified repair, unless asked otherwise: off by default where grades are written
+        repair=(
+            args.repair
+            if getattr(args, "repair", None) is not None
+            else not (getattr(args, "csv", None) or getattr(args, "gradescope", None))
+        ),
     )
 
 

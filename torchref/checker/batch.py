@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from torchref.checker import policy
+from torchref.checker import policy, repair
 from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
@@ -127,11 +127,14 @@ class Session:
             if facts["left_behind"]:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
             with _watchdog(JUDGE_SECONDS):
-                backward = judge_file(
-                    report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
-                    pieces=bool(self.course.found(result)),
-                )  # fmt: skip
-                self.course.merge(report, result, outputs, source, path.name, backward)
+                self._judge(report, path, result, outputs, source)
+                if self.options.repair and self.samples:  # a repair edits the backward's chain
+                    report.repair = repair.attempt(
+                        lambda edited: self.rejudge(path, edited, server),
+                        self.pair.chain(self._deepest),
+                        report,
+                        source,
+                    )
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:
@@ -141,6 +144,31 @@ class Session:
             )
         report.seconds = round(time.perf_counter() - start, 3)
         return report
+
+    @property
+    def _deepest(self):
+        return max(self.samples, key=lambda s: len(s.shape.hidden)).shape
+
+    def rejudge(self, path, source: str, server=None) -> FileReport:
+        """An edited source (a repair) judged on the same cases and reference: the verdict and first wrong link."""
+        path = Path(path)
+        report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
+        report.cases = len(self.samples)
+        data = source.encode("utf-8", "surrogateescape")
+        try:
+            result, outputs, _ = self._run(path, data, server or self.servers[0])
+            self._judge(report, path, result, outputs, data, diagnose=False)
+        except UnusableInput as exc:
+            report.verdict, report.reason = "unusable", str(exc)
+        return report
+
+    def _judge(self, report: FileReport, path: Path, result, outputs, source: bytes, diagnose: bool = True) -> None:
+        """The backward's judge link by link, then every other function of the contract: the file's verdict."""
+        backward = judge_file(
+            report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
+            pieces=bool(self.course.found(result)), diagnose=diagnose,
+        )  # fmt: skip
+        self.course.merge(report, result, outputs, source, path.name, backward)
 
     def _scan(self, report: FileReport, source: bytes) -> None:
         imports = policy.scan_imports(source)

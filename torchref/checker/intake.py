@@ -63,6 +63,12 @@ class Source:
         report.warnings = [fix(w) for w in report.warnings]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
+        if report.repair and 0 < report.repair["line"] <= len(self.labels):  # "cell 5, line 11": line 11 of cell 5
+            label = self.labels[report.repair["line"] - 1]
+            number = re.search(r"line (\d+)$", label)
+            report.repair = {**report.repair, "where": self.prefix + label}
+            if number:
+                report.repair["line"] = int(number.group(1))
         return report
 
     def lines(self) -> list[tuple[str, str]]:
@@ -127,49 +133,83 @@ def from_notebook(data: bytes, name: str) -> Source:
             statements.append((number, first, node.end_lineno, node, lines))
     kept = _kept(statements)
     out, labels = [], []
+    lines_of: dict = {}  # cell -> (its lines, the line numbers kept): a line holding two statements is kept once
     for number, first, last, _, lines in kept:
-        for i in range(first, last + 1):
+        lines_of.setdefault(number, (lines, set()))[1].update(range(first, last + 1))
+    for number, (lines, numbers) in lines_of.items():
+        for i in sorted(numbers):
             out.append(lines[i - 1])
             labels.append(f"cell {number}, line {i}")
     return Source(name, "\n".join(out) + "\n", labels, warnings, prefix=f"{name} ")
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _bound_inside(node) -> set:
+    """Every name a definition binds inside itself: parameters, assignment and loop targets, imports."""
+    names = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        elif isinstance(n, ast.arg):
+            names.add(n.arg)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        elif isinstance(n, _DEFINITIONS) and n is not node:
+            names.add(n.name)
+    return names
+
+
+def reads(node) -> set:
+    """The global names a statement reads: for a definition, the names it loads and does not bind itself
+    (its parameters and locals are not the notebook's); its decorators, defaults and bases always."""
+    loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if not isinstance(node, _DEFINITIONS):
+        return loaded
+    outside = [*node.decorator_list, *getattr(node, "bases", [])]
+    if not isinstance(node, ast.ClassDef):
+        outside += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+    return (loaded - _bound_inside(node)) | {
+        n.id for part in outside for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+
+
+def binds(node) -> set:
+    """The names a top-level statement binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, _DEFINITIONS):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
 def _kept(statements):
-    """Function and class definitions; the assignments and imports whose names a kept statement reads.
+    """What a kernel needs to define the contract's functions, in notebook order.
 
-    An import nothing kept reads (`import torchref`, `import matplotlib.pyplot as plt`) is left
-    out: the judge would only pay for loading it.
+    Kept: every definition, every assignment that binds a contract name (`forward = model.forward`),
+    and then, to a fixed point, every import and assignment that binds a name a kept statement
+    reads (a definition reads only its globals: `m` in `dW = (1 / m) ...`, not its parameters), so
+    that a data cell `rng = ...; X = rng.normal(...)` keeps both statements a global needs. A call
+    that is not needed (a training loop, a plot, `backward(X, Y, ...)` on data) is left out: it
+    would run when the judge loads the file. An import nothing kept reads is left out too.
     """
-    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-    def reads(node):
-        """The names a statement reads from the notebook's globals (a function's own arguments and locals not)."""
-        loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-            local |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            loads -= local
-        return loads
-
-    def binds(node):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            return {(a.asname or a.name).split(".")[0] for a in node.names}
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
-
-    keep = [item[3] is None or isinstance(item[3], definitions) for item in statements]
-    read = set()
-    for item, kept in zip(statements, keep):
-        if kept and item[3] is not None:
-            read |= reads(item[3])
-    changed = True
-    while changed:  # until every name a kept statement reads is bound by a kept one (a constant built from another)
-        changed = False
-        for kinds in ((ast.Assign, ast.AnnAssign), (ast.Import, ast.ImportFrom)):  # constants first: they use imports
-            for i, item in enumerate(statements):
-                if not keep[i] and isinstance(item[3], kinds) and binds(item[3]) & read:
-                    keep[i] = changed = True
-                    read |= reads(item[3])
+    simple = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom)
+    keep = [
+        item[3] is None
+        or isinstance(item[3], _DEFINITIONS)
+        or (isinstance(item[3], ast.Assign) and binds(item[3]) & set(CONTRACT))
+        for item in statements
+    ]
+    read = set().union(*(reads(item[3]) for item, k in zip(statements, keep) if k and item[3] is not None))
+    grown = True
+    while grown:
+        grown = False
+        for i, item in enumerate(statements):
+            if not keep[i] and isinstance(item[3], simple) and binds(item[3]) & read:
+                keep[i], grown = True, True
+                read |= reads(item[3])
     return [item for item, kept in zip(statements, keep) if kept]
 
 
@@ -193,15 +233,16 @@ def from_functions(backward=None, forward=None, **more) -> Source:
     warnings: list[str] = []
     done: set = set()
 
-    def add(fn, role):
+    def add(fn, role, lambda_name=""):
         if id(fn) in done:
             return
         done.add(id(fn))
-        text = _function_source(role, fn)
+        text = "" if lambda_name else _function_source(role, fn)
         # co_names holds attribute names too (`.T`, `.shape`): only those bound in the globals matter
         for name in sorted(_global_names(fn.__code__) & fn.__globals__.keys()):
             value = fn.__globals__[name]
             if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+                add(value, name, lambda_name=name)  # what the lambda reads (numpy) travels with it
                 _lambda(name, value, fn, chunks, warnings)  # `sigma = lambda z: ...`: its own line
             elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__ and value is not fn:
                 add(value, value.__name__)  # a helper of the same notebook or module: its source too
@@ -209,7 +250,8 @@ def from_functions(backward=None, forward=None, **more) -> Source:
                     aliases.append(f"{name} = {value.__name__}")
             elif value is not fn:
                 _global(name, value, fn, header, warnings)
-        chunks.append((fn.__name__, text))
+        if not lambda_name:
+            chunks.append((fn.__name__, text))
 
     for role, fn in roles:
         add(fn, role)

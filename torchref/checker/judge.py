@@ -43,9 +43,11 @@ def judge_file(
     limits: Limits | None = None,
     source: bytes = b"",
     pieces: bool = False,
+    diagnose: bool = True,
 ) -> bool:
-    """Judge the backward (and the forward's cache) of one file's run; False when the file has no backward and
-    other functions of the contract are judged instead (`pieces`)."""
+    """Judge the backward (and the forward's cache) of one file's run in `report`; False when the file has no
+    backward and other functions of the contract are judged instead (`pieces`). `diagnose=False`: the verdict
+    and the first wrong link only (a repair judged again needs no cause)."""
     limits = limits or Limits()
     errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
     if any(e.get("errno") == EFBIG for e in errors):
@@ -72,9 +74,10 @@ def judge_file(
     report.has_forward = result["has_forward"]
     deepest = max(samples, key=lambda s: len(s.shape.hidden)).shape
     names = pair.names(deepest)
-    # required: the parameter gradients, and the forward values when the file has a forward
+    # required: the parameter gradients, and the activations when the file has a forward (a cache may keep
+    # only what its backward reads: the A's, without the Z's)
     verdicts = {
-        n: TensorVerdict(n, required=n.startswith(("dW", "db")) or (report.has_forward and n[0] in "ZA"))
+        n: TensorVerdict(n, required=n.startswith(("dW", "db")) or (report.has_forward and n[0] == "A"))
         for n in names
         if n != "J" and (report.has_forward or n.startswith("d"))
     }
@@ -105,6 +108,8 @@ def judge_file(
         if not _fast_case(pair, s, i, outputs, verdicts):
             _judge_case(pair, s, i, caches[i], outputs, verdicts, failing)
     report.tensors = list(verdicts.values())
+    if not diagnose:
+        failing = {}
     _verdict(report, pair.chain(deepest), failing, source)
     if report.errors and len(report.errors) == len(samples):
         report.reason += other_model(pair, deepest, source)
@@ -219,7 +224,10 @@ def _judge_case(
             v.status = "echo"
         else:
             v.status = "wrong"
-            failing.setdefault(name, []).append(Failing(s.id, s.shape, s.dtype, np.asarray(mine[name]), ref[name], env))
+            given = frozenset(mine)
+            failing.setdefault(name, []).append(
+                Failing(s.id, s.shape, s.dtype, np.asarray(mine[name]), ref[name], env, given)
+            )
 
 
 def _failed(v: TensorVerdict, s: Sample) -> None:
@@ -230,6 +238,25 @@ def _failed(v: TensorVerdict, s: Sample) -> None:
         v.smallest_failure, v.smallest_size = s.shape.id, size(s.shape)
 
 
+def _learner_line(source, chain, name: str):
+    """The learner's statement that made `name` (source.Line), or None."""
+    if name not in chain.by_name:
+        return None
+    link = chain[name]
+    return reading.line_of(source, name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols())
+
+
+def _echo_of(chain, name: str, status: dict, first: str) -> str:
+    """The wrong value an echo follows from: the nearest wrong or echoing link its own line reads."""
+    link = chain.by_name.get(name)
+    if link is None:
+        return first
+    for symbol in sorted(link.expr.symbols(), key=lambda n: -chain.names.index(n) if n in chain.by_name else 0):
+        if status.get(symbol) in ("wrong", "missing", "echo"):
+            return symbol
+    return first
+
+
 def _verdict(report: FileReport, chain, failing: dict, source) -> None:
     wrong = [t for t in report.tensors if t.status in ("wrong", "missing")]
     echoes = [t for t in report.tensors if t.status == "echo"]
@@ -238,17 +265,20 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
         return
     report.verdict = "wrong"
     first = wrong[0] if wrong else echoes[0] if echoes else None
+    lines = {}
     for t in wrong:  # every wrong tensor gets its cause; the first one the full search and the learner's line
         if t.status == "wrong" and t.name in failing:
             link = chain[t.name]
+            lines[t.name] = line = _learner_line(source, chain, t.name)
+            statement = line.node if line is not None else None
             if t is first:
-                cause = diagnosis.explain(link, chain, failing[t.name])
+                cause = diagnosis.explain(link, chain, failing[t.name], statement=statement)
                 t.diagnosis = diagnosis.sentence(link, chain, cause)
                 t.computed, t.mistake = cause.computed, cause.mistake
                 t.small_case = _small_case(failing[t.name], t.name, link)
                 report.mistake, report.cause = cause.mistake, t.diagnosis
             else:
-                t.diagnosis = diagnosis.catalogue_only(link, chain, failing[t.name])
+                t.diagnosis = diagnosis.catalogue_only(link, chain, failing[t.name], statement)
                 t.mistake = ""
     if first is not None:
         report.first_wrong = first.name
@@ -261,13 +291,14 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
                 )
                 report.reason = f"first wrong link: {first.name}: {first.diagnosis}"
             report.mistake, report.cause = "missing-key", first.diagnosis
+        status = {t.name: t.status for t in report.tensors}
         for t in echoes:
-            t.diagnosis = t.diagnosis or f"follows from {first.name}: its own line is right"
+            t.diagnosis = (
+                t.diagnosis or f"follows from {_echo_of(chain, t.name, status, first.name)}: its own line is right"
+            )
         if first.name in chain.by_name and first.status != "missing":
             link = chain[first.name]
-            line = reading.line_of(
-                source, first.name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols()
-            )
+            line = lines.get(first.name) or _learner_line(source, chain, first.name)
             if line is not None:
                 report.line = line.where(Path(report.file).name)
                 first.read_as = line.read_as

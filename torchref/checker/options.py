@@ -37,6 +37,7 @@ class CheckOptions:
     strict: bool = False  # changing an input in place is a failure, not a warning
     hidden: tuple | None = None  # hidden widths of every case; None: the depth the file writes out
     jobs: int | None = None  # files judged at a time; None: every core
+    repair: bool = True  # look for a verified repair of a wrong file (--no-repair; off where grades are written)
 
     @classmethod
     def of(cls, **options) -> CheckOptions:

@@ -59,6 +59,8 @@ class FileReport:
     mistake: str = ""  # the name of a known mistake ("sigma-prime-for-tanh-prime"), "" when none is named
     cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
+    # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
+    repair: dict | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
@@ -145,6 +147,8 @@ class FileReport:
             rows.append(("cause", e(self.explanation())))
         if place or code:
             rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
+        if self.repair:
+            rows.append(("repair", e(repair_text(self.repair))))
         if self.reason and not self.first_wrong:
             rows.append(("reason", e(self.reason)))
         rows += [("error", e(error)) for error in self.errors[:3]]
@@ -176,6 +180,8 @@ class FileReport:
         if self.line:
             read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
             lines.append(f"your line: {self.line}{read}")
+        if self.repair:
+            lines.append(f"repair: {repair_text(self.repair)}")
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
@@ -200,6 +206,13 @@ class FileReport:
         if self.sandbox:
             lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)
+
+
+def repair_text(repair: dict) -> str:
+    """`line 25: dZ1 = dA1 * A1  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 40 cases pass)`."""
+    after = repair["after"] or "(delete the line)"
+    where = repair.get("where") or f"line {repair['line']}"
+    return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
 
 
 def small_case_lines(name: str, case: dict) -> list[str]:

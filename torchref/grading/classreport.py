@@ -22,7 +22,14 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from torchref.checker.report import SCHEMA, VERDICT_COLOURS, VERDICT_COUNTED, VERDICT_WORDS, FileReport
+from torchref.checker.report import (
+    SCHEMA,
+    VERDICT_COLOURS,
+    VERDICT_COUNTED,
+    VERDICT_WORDS,
+    FileReport,
+    repair_text,
+)
 from torchref.grading.gradebook import by_student
 from torchref.grading.rubric import graded
 from torchref.grading.writers import label, write_file, write_json
@@ -197,7 +204,9 @@ def _index(reports, students, names, pages, ranked, figures, root, model) -> str
             f"<td>{escape(r.student)}</td>"
             f'<td><a href="{pages[i]}">{escape(names[i])}</a></td>'
             f'<td data-value="{r.score if r.verdict != "skipped" else -1:g}">{_score(r)}</td>'
-            f"<td>{_verdict(r)}</td><td>{escape(r.first_wrong)}</td><td>{escape(cause)}</td>"
+            f"<td>{_verdict(r)}</td><td>{escape(r.first_wrong)}</td><td>{escape(cause)}"
+            + (f"<br>repair: <code>{escape(repair_text(r.repair))}</code>" if r.repair else "")
+            + "</td>"
             f"<td>{escape(place)} <code>{escape(code)}</code></td>"
             "</tr>"
         )
@@ -227,6 +236,8 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
     if cause:
         rows.append(("cause", escape(cause)))
+    if r.repair:
+        rows.append(("repair", f"<code>{escape(repair_text(r.repair))}</code>"))
     if place or code:
         rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
     if r.reason and r.reason != cause:

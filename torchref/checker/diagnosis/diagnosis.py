@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from torchref.chain import Chain, Link, environment
-from torchref.checker.diagnosis import mistakes, reconstruct
+from torchref.checker.diagnosis import mistakes, reconstruct, verify
 
 SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
 
@@ -34,6 +34,7 @@ class Failing:
     G: np.ndarray  # the learner's value, as returned
     expected: np.ndarray
     env: dict  # chain.environment of the case, with the learner's own upstream values
+    given: frozenset = frozenset()  # the names the learner's functions returned in this case
 
 
 @dataclass
@@ -105,16 +106,33 @@ def _triples(failing: list[Failing]):
     return [(f.env, np.asarray(f.G, np.float64), f.dtype) for f in failing]
 
 
-def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = True) -> Cause:
-    """The cause at the first wrong link, from every failing case at once."""
+def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = True, statement=None) -> Cause:
+    """The cause at the first wrong link, from every failing case at once; only what is verified (`verify`).
+
+    `statement`: the learner's statement that made the value (a syntax tree), when it is known:
+    a label naming a mechanism is said only when the statement shows it.
+    """
     n = len(failing)
     special = _special(failing)
     if special is not None:
         return special
+    if verify.all_zeros(failing):
+        floor = verify.floor_division(statement)
+        text = f"your {link.name} is all zeros in every failing case" + (
+            f": `{floor}` is integer (floor) division, 0 for every m > 1; the notes divide by m with 1 / m"
+            if floor
+            else ""
+        )
+        return Cause("all-zeros", text, explained=n, cases=n)
     cases = _triples(failing)
-    found = mistakes.best(link, chain, cases)
+    given = frozenset.intersection(*(f.given for f in failing))
+    found = mistakes.best(link, chain, cases, given=given, allowed=lambda name: verify.shown(name, statement))
     cause = Cause(cases=n)
-    if found is not None:
+    if (
+        found is not None
+        and found.explained == n
+        and not (found.expr is not None and verify.degenerate(found.expr, failing))
+    ):
         cause.mistake, cause.sentence, cause.explained = found.mistake.name, found.sentence(link), found.explained
         if found.expr is not None:
             cause.computed, cause.formula = found.expr.python(), said(link, found.expr)
@@ -122,14 +140,15 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
         chosen = _search_cases(failing)
         if len({f.shape for f in chosen}) >= 2:
             expr, cause.searched = reconstruct.search(link, chain, _triples(chosen))
-            if expr is not None and all(mistakes.close(v, G, d) for env, G, d in cases
-                                        if (v := mistakes.evaluate(expr, env)) is not None) and all(
-                mistakes.evaluate(expr, env) is not None for env, _, _ in cases
-            ):  # fmt: skip
+            values = [mistakes.evaluate(expr, env) for env, _, _ in cases] if expr is not None else []
+            if (
+                expr is not None
+                and all(v is not None and mistakes.close(v, G, d) for v, (_, G, d) in zip(values, cases))
+                and not verify.degenerate(expr, failing)
+            ):
                 cause.computed, cause.formula = expr.python(), said(link, expr)
-                if cause.explained < n:
-                    cause.mistake = cause.sentence = ""
-                    cause.explained = n
+                cause.mistake = cause.sentence = ""
+                cause.explained = n
     return cause
 
 
@@ -143,11 +162,8 @@ def sentence(link: Link, chain: Chain, cause: Cause) -> str:
     layer = chain.layer_text(link.name)
     where = f"{layer}: " if layer else ""
     parts = []
-    if cause.sentence:
-        explained = (
-            f" (explains {cause.explained}/{cause.cases} failing cases)" if cause.explained < cause.cases else ""
-        )
-        parts.append(cause.sentence + explained)
+    if cause.sentence and cause.explained == cause.cases:  # a label for part of the cases is no cause
+        parts.append(cause.sentence)
     if cause.formula:
         parts.append(f"you computed {cause.formula}; the notes: {link.formula}")
     if not parts:
@@ -158,6 +174,6 @@ def sentence(link: Link, chain: Chain, cause: Cause) -> str:
     return where + "; ".join(parts)
 
 
-def catalogue_only(link: Link, chain: Chain, failing: list[Failing]) -> str:
+def catalogue_only(link: Link, chain: Chain, failing: list[Failing], statement=None) -> str:
     """A short diagnosis for a wrong tensor after the first (the table's column): the catalogue only."""
-    return sentence(link, chain, explain(link, chain, failing, search=False))
+    return sentence(link, chain, explain(link, chain, failing, search=False, statement=statement))

@@ -273,11 +273,17 @@ class Found:
         return text
 
 
-def best(link: Link, chain: Chain, cases: list) -> Found | None:
-    """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one."""
-    top = _search_catalogue(link, chain, cases, _candidates(link, chain))
+def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambda name: True) -> Found | None:
+    """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one.
+
+    `given`: the names the learner returned (a mistake is placed upstream only in a value the file does
+    not return); `allowed(name)`: whether a mistake's label may be said (its mechanism is in the code).
+    """
+    candidates = [c for c in _candidates(link, chain) if allowed(c[0].name)]
+    top = _search_catalogue(link, chain, cases, candidates)
     if top is None or top.explained < len(cases):  # a mistake in an upstream value the file does not return
-        upstream = _search_catalogue(link, chain, cases, _upstream_candidates(link, chain))
+        upstream = [c for c in _upstream_candidates(link, chain) if c[2] not in given and allowed(c[0].name)]
+        upstream = _search_catalogue(link, chain, cases, upstream)
         if upstream is not None and (top is None or upstream.explained > top.explained):
             top = upstream
     if top is not None and top.explained == len(cases):
@@ -360,7 +366,9 @@ def _factor(link: Link, cases) -> Found | None:
     if c is None or abs(c - 1) < tolerances.FACTOR_ONE:
         return None
     text = f"{c:.3g}"
-    return Found(FACTOR, op["mul"](Expr.const(float(text)), link.expr), k, len(cases), text)
+    expr = op["mul"](Expr.const(float(text)), link.expr)
+    k = max(k, sum(_explains(expr, case) for case in cases))  # a case of one element is explained by the constant
+    return Found(FACTOR, expr, k, len(cases), text)
 
 
 def _extra_term(link: Link, cases) -> Found | None:
@@ -383,7 +391,9 @@ def _extra_term(link: Link, cases) -> Found | None:
         term = (
             op["div"](op["mul"](Expr.const(float(text)), W), S("m")) if per_m else op["mul"](Expr.const(float(text)), W)
         )
-        found = Found(EXTRA_TERM, op["add"](link.expr, term), k, len(cases), f"({text}/m)" if per_m else text)
+        expr = op["add"](link.expr, term)
+        k = max(k, sum(_explains(expr, case) for case in cases))  # one element: explained by the fitted constant
+        found = Found(EXTRA_TERM, expr, k, len(cases), f"({text}/m)" if per_m else text)
         if best_found is None or k > best_found.explained:
             best_found = found
     return best_found

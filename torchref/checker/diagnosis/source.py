@@ -23,6 +23,7 @@ class Line:
     read_as: str  # in the notes' symbols
     notes: list  # what else the source says: "changed in place at line 22", "inside a loop"
     expr: object = None  # the right-hand side in the chain's grammar (torchref.chain.Expr), when it translates
+    node: object = None  # the statement's syntax tree
 
     def where(self, filename: str) -> str:
         return f"{filename}:{self.number}  {self.code}"
@@ -44,17 +45,44 @@ def parse(source) -> ast.Module | None:
 
 
 def _function(tree, name: str):
-    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    """The definition the contract's `name` is: a top-level function, or what a module-level `name = ...` makes
+    it (`backward = backprop`, `forward = model.forward`, `backward = Net.backward`), or a method of that name."""
+    top = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    if top is not None:
+        return top
+    wanted = name
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            value = node.value
+            wanted = (
+                value.id if isinstance(value, ast.Name) else value.attr if isinstance(value, ast.Attribute) else name
+            )
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == wanted]
+    return functions[-1] if functions else None
+
+
+def _key_pattern(node) -> str | None:
+    """A regular expression for the strings a key expression can be: "dW1", f"dW{l}", "dW" + str(l), "dW%d" % l."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(re.escape(part.value) if isinstance(part, ast.Constant) else r"\d+" for part in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _key_pattern(node.left), _key_pattern(node.right)
+        return None if left is None and right is None else (left or r"\d+") + (right or r"\d+")
+    string = isinstance(node, ast.BinOp) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
+    if string and isinstance(node.op, ast.Mod):
+        return re.sub(r"%[di]", r"\\d+", re.escape(node.left.value).replace("\\%", "%"))
+    method = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+    if method and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+        return re.sub(r"\\\{[^}]*\\\}", r"\\d+", re.escape(node.func.value.value))
+    return None
 
 
 def _key_matches(node, name: str) -> bool:
     """Whether a subscript or dict key (a string, or an f-string such as f"dZ{l}") can be `name`."""
-    if isinstance(node, ast.Constant):
-        return node.value == name
-    if isinstance(node, ast.JoinedStr):
-        pattern = "".join(re.escape(part.value) if isinstance(part, ast.Constant) else r"\d+" for part in node.values)
-        return re.fullmatch(pattern, name) is not None
-    return False
+    pattern = _key_pattern(node)
+    return pattern is not None and re.fullmatch(pattern, name) is not None
 
 
 def _producers(fn, name: str):
@@ -103,8 +131,8 @@ def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
     if not produced:
         return None
     value, statement = produced[-1]
-    for _ in range(3):  # follow a name to its own assignment: "dZ1": dZ1, or grads[...] = dZ
-        if not isinstance(value, ast.Name):
+    for _ in range(3):  # follow a name to its own assignment: "dZ1": dZ1, or grads[...] = dZ (not `dZ1 = dA1`)
+        if not isinstance(value, ast.Name) or (isinstance(statement, ast.Assign) and _target_name(statement)):
             break
         options = [a for a in _assignments(fn, value.id) if not isinstance(a, ast.AugAssign)]
         if not options:
@@ -129,7 +157,7 @@ def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
         if value is not None and not isinstance(statement, ast.AugAssign)
         else None
     )
-    return Line(statement.lineno, code, f"{target or name} = {read}" if read else "", notes, expr)
+    return Line(statement.lineno, code, f"{target or name} = {read}" if read else "", notes, expr, statement)
 
 
 _BINARY = {ast.MatMult: "matmul", ast.Mult: "mul", ast.Div: "div", ast.Add: "add", ast.Sub: "sub"}

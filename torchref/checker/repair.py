@@ -1,0 +1,325 @@
+"""The fix that works: a minimal change to the learner's own line, in their own names, verified before it is shown.
+
+At the first wrong link, small edits of the learner's statement are proposed (one change each:
+the operands of a difference swapped, a `.T` dropped, `/ m` added or removed, `//` made `/`,
+`keepdims=True` or `axis=0` given, a layer's digit or an A/Z swapped in a name or a key, a
+learning-rate factor dropped, the square put inside, `np.max` made `np.maximum`, the statement
+deleted...). The same edits are tried on the statements it reads that the file does not return
+(an intermediate) and on the return line of a helper it calls. An edit whose statement reads
+back into the notes' grammar is first evaluated on the failing cases and kept only when it gives
+the notes' value there; the others are kept in order. Each remaining edit (at most `MAX_RUNS`)
+makes a new source that is judged again in the same batch, with the same cases and reference
+(`Session.rejudge`): the first one after which every case passes, or the first wrong value is a
+later link of the chain, is the repair. No other repair is ever shown.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass
+
+from torchref.checker.diagnosis import source as reading
+
+MAX_RUNS = 16  # edited sources judged again at most, per file
+_RATES = ("lr", "alpha", "learning_rate", "eta", "rate")
+
+
+@dataclass(frozen=True)
+class Edit:
+    number: int  # the line in the judged source, 1-based
+    before: str  # the line as written
+    after: str  # the line that replaces it; "" deletes it
+
+
+def repaired(text: str, edit: Edit) -> str:
+    lines = text.split("\n")
+    lines[edit.number - 1] = edit.after
+    return "\n".join(lines)
+
+
+# ---- where to edit -------------------------------------------------------------------------------
+
+
+def _helpers(tree) -> dict:
+    """Module-level helpers: name -> the statements whose values they return (a def's returns, a lambda)."""
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = [node]
+    return out
+
+
+def _sites(tree, fn, statement) -> list:
+    """The statements to edit: the learner's line, the local values it reads (not returned), the helpers it calls."""
+    sites, helpers = [statement], _helpers(tree)
+    value = getattr(statement, "value", None)
+    if value is None:
+        return sites
+    for node in ast.walk(value):
+        if isinstance(node, ast.Name) and node.id not in ("X", "Y", "m", "np"):
+            assigned = [a for a in reading._assignments(fn, node.id) if a.lineno < statement.lineno]
+            sites += assigned[-1:]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers:
+            sites += helpers[node.func.id]
+    for site in list(sites[1:]):  # one level further: a helper's own helpers, an intermediate's helper
+        for node in ast.walk(site):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers:
+                sites += [h for h in helpers[node.func.id] if h not in sites]
+    return list(dict.fromkeys(sites))
+
+
+# ---- the edits of one statement ------------------------------------------------------------------
+
+
+def _m_name(fn) -> str:
+    """How the learner's function names the number of examples: their `m` when they set it from X, else X.shape[0]."""
+    for a in reading._assignments(fn, "m"):
+        if isinstance(a, ast.Assign) and "shape" in ast.unparse(a.value):
+            return "m"
+    return "X.shape[0]"
+
+
+def _variants(node, m: str):
+    """Every copy of `node` with one change (the tree of the copy, a short label of the change)."""
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        new = copy.deepcopy(node)
+        new.value = ast.BinOp(new.value, ast.Div(), ast.parse(m).body[0].value)
+        yield new, "add m"
+    nodes = list(ast.walk(node))
+    for i, n in enumerate(nodes):
+
+        def edited(change, i=i):
+            new = copy.deepcopy(node)
+            target = list(ast.walk(new))[i]
+            change(target)
+            return new
+
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub):
+            yield edited(_swap), "swap"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
+            yield edited(lambda t: setattr(t, "op", ast.Div())), "div"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.left, ast.BinOp):
+            inner = n.left  # (1 - A) ** 2 -> 1 - A ** 2
+            if isinstance(inner.op, ast.Sub):
+                yield edited(lambda t: _square_inside(t)), "square inside"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(n.right, (ast.Name, ast.Subscript)):
+            yield edited(lambda t: setattr(t, "right", ast.BinOp(t.right, ast.Pow(), ast.Constant(2)))), "square"
+        if isinstance(n, ast.Attribute) and n.attr == "T":
+            yield _replace(node, i, n.value), "no T"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
+            swapped = ast.BinOp(_t(n.right), ast.MatMult(), _t(n.left))
+            yield _replace(node, i, swapped), "swap product"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)):
+            for side, other in (("left", "right"), ("right", "left")):
+                part = getattr(n, side)
+                text = ast.unparse(part)
+                is_m = text in ("m", "(1 / m)", "1 / m", "X.shape[0]") or text.endswith(" / m")
+                rate = isinstance(part, ast.Name) and part.id.lower() in _RATES
+                if (rate or (is_m and (side == "right" or isinstance(n.op, ast.Mult)))) and not (
+                    side == "left" and isinstance(n.op, ast.Div)
+                ):
+                    yield _replace(node, i, getattr(n, other)), "drop factor"
+        if isinstance(n, ast.Call):
+            name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+            if name in ("sum", "mean"):
+                keywords = {k.arg: k for k in n.keywords}
+                if "keepdims" not in keywords:
+                    yield edited(lambda t: t.keywords.append(ast.keyword("keepdims", ast.Constant(True)))), "keepdims"
+                axis = keywords.get("axis")
+                if axis is None or not (isinstance(axis.value, ast.Constant) and axis.value.value == 0):
+                    yield edited(lambda t: _axis0(t)), "axis 0"
+            if name == "max" and isinstance(n.func, ast.Attribute):
+                yield edited(lambda t: setattr(t.func, "attr", "maximum")), "maximum"
+            if name in ("zeros", "ones", "zeros_like") and not any(k.arg == "dtype" for k in n.keywords):
+                yield (
+                    edited(lambda t: t.keywords.append(ast.keyword("dtype", ast.parse("X.dtype").body[0].value))),
+                    "dtype",
+                )
+        if isinstance(n, ast.Name) and n.id == "m" and m != "m":
+            yield _replace(node, i, ast.parse(m).body[0].value), "m from X"
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            yield _replace(node, i, n.operand), "no minus"
+        for new_name in _renamed(n):
+            yield edited(lambda t, v=new_name: _rename(t, v)), "name"
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "exp":
+            arg = n.args[0] if n.args else None
+            if arg is not None:
+                negated = arg.operand if isinstance(arg, ast.UnaryOp) else ast.UnaryOp(ast.USub(), arg)
+                yield edited(lambda t, a=negated: t.args.__setitem__(0, a)), "exp sign"
+
+
+def _swap(t):
+    t.left, t.right = t.right, t.left
+
+
+def _square_inside(t):
+    inner = t.left
+    t.__class__ = ast.BinOp
+    t.left, t.op, t.right = inner.left, ast.Sub(), ast.BinOp(inner.right, ast.Pow(), t.right)
+
+
+def _axis0(call):
+    call.keywords = [k for k in call.keywords if k.arg != "axis"] + [ast.keyword("axis", ast.Constant(0))]
+    if len(call.args) > 1:
+        call.args = call.args[:1]
+
+
+def _t(n):
+    """n transposed, without a double .T."""
+    return n.value if isinstance(n, ast.Attribute) and n.attr == "T" else ast.Attribute(n, "T", ast.Load())
+
+
+def _replace(root, index: int, new):
+    """A copy of root with its index-th node (in ast.walk order) replaced by `new`."""
+    root = copy.deepcopy(root)
+    nodes = list(ast.walk(root))
+    old = nodes[index]
+    if old is root:
+        return copy.deepcopy(new)
+    for parent in nodes:
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, copy.deepcopy(new))
+                return root
+            if isinstance(value, list) and any(v is old for v in value):
+                setattr(parent, field, [copy.deepcopy(new) if v is old else v for v in value])
+                return root
+    return root
+
+
+def _renamed(n) -> list[str]:
+    """Other names a learner mixes up with a name or key: another layer's digit, A for Z and Z for A."""
+    text = n.id if isinstance(n, ast.Name) else n.value if isinstance(n, ast.Constant) else None
+    if not isinstance(text, str) or not text or len(text) > 4 or not text[-1].isdigit():
+        return []
+    stem, digit = text.rstrip("0123456789"), int(text[len(text.rstrip("0123456789")) :])
+    out = [f"{stem}{d}" for d in (digit - 1, digit + 1) if d >= 1]
+    swap = {"A": "Z", "Z": "A", "dA": "dZ", "dZ": "dA", "a": "z", "z": "a", "dz": "da", "da": "dz"}
+    if stem in swap:
+        out.append(f"{swap[stem]}{digit}")
+    return out
+
+
+def _rename(t, new: str):
+    if isinstance(t, ast.Name):
+        t.id = new
+    else:
+        t.value = new
+
+
+# the changes that undo a named mistake, tried first
+FIRST = {
+    "missing-1/m": ("add m",),
+    "extra-1/m": ("drop factor",),
+    "sign": ("swap", "no minus", "exp sign"),
+    "transposed": ("no T", "swap product"),
+    "keepdims": ("keepdims",),
+    "axis": ("axis 0",),
+    "scalar-sum": ("axis 0",),
+    "all-zeros": ("div",),
+    "z-for-a": ("name",),
+    "dA-for-dZ": ("name",),
+    "dtype": ("dtype",),
+    "square-outside": ("square inside",),
+    "tanh-prime-1-minus-A": ("square",),
+}
+
+
+_NUMPY = (
+    (re.compile(r"tanh_prime\((\w+)\)"), r"(1 - \1 ** 2)"),
+    (re.compile(r"sigmoid_prime\((\w+)\)"), r"\1 * (1 - \1)"),
+    (re.compile(r"\btanh\("), "np.tanh("),
+)
+
+
+def notes_line(fn, statement, link, m: str) -> str:
+    """The notes' line for `link` in the learner's names (their locals hold the notes' symbols), or ''."""
+    target = reading._target_name(statement)
+    if not target or not isinstance(statement, ast.Assign):
+        return ""
+    code = link.expr.python()
+    for pattern, numpy in _NUMPY:
+        code = pattern.sub(numpy, code)
+    if re.search(r"\b(sigmoid|softmax|relu\w*)\(", code):
+        return ""
+    local = {
+        a.id for n in ast.walk(fn) for a in ast.walk(n) if isinstance(a, ast.Name) and isinstance(a.ctx, ast.Store)
+    }
+    local |= {a.arg for a in fn.args.args}
+    if any(s not in local | {"m", "n"} for s in link.expr.symbols()):
+        return ""
+    return f"{target} = " + re.sub(r"\bm\b", m, code)
+
+
+def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[Edit]:
+    """Every one-change edit of the statements at fault, in order: those that undo the named mistake on the
+    learner's line first, then the learner's line, then the statements it reads and the helpers it calls."""
+    lines = text.split("\n")
+    m = _m_name(fn)
+    per_site = []
+    for site in _sites(tree, fn, statement):
+        out = []
+        per_site.append(out)
+        if site.lineno != site.end_lineno or site.lineno > len(lines):
+            continue
+        before = lines[site.lineno - 1]
+        indent = before[: len(before) - len(before.lstrip())]
+        comment = "  #" + before.split("#", 1)[1] if "#" in before and '"' not in before.split("#", 1)[1] else ""
+        target = site.value if isinstance(site, ast.Return) else site
+        seen = set()
+        variants = list(_variants(target, m))
+        first = FIRST.get(mistake, ())
+        variants.sort(key=lambda pair: pair[1] not in first)
+        for variant, _ in variants:
+            new = ast.unparse(variant)
+            if isinstance(site, ast.Return):
+                new = f"return {new}"
+            if new not in seen and new != ast.unparse(site):
+                seen.add(new)
+                out.append(Edit(site.lineno, before, indent + new + comment))
+        if site is statement and link is not None and (new := notes_line(fn, site, link, m)):
+            # the notes' line in the learner's names, right after the edits that undo the named mistake
+            out.insert(min(len(FIRST.get(mistake, ())), len(out)), Edit(site.lineno, before, indent + new))
+        if isinstance(site, ast.AugAssign) and isinstance(site.target, ast.Subscript):
+            out.insert(0, Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
+    first = list(per_site[0][: len(FIRST.get(mistake, ())) + 1]) if per_site else []
+    rest = [edit for site in per_site for edit in site if edit not in first]
+    return first + rest
+
+
+# ---- verified -----------------------------------------------------------------------------------
+
+
+def attempt(rejudge, chain, report, source: bytes) -> dict | None:
+    """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source."""
+    if report.verdict != "wrong" or not report.first_wrong or report.first_wrong not in chain.by_name:
+        return None
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    tree = reading.parse(source)
+    link = chain[report.first_wrong]
+    fn = tree and reading._function(tree, "forward" if link.forward else "backward")
+    line = reading.line_of(source, link.name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols())
+    if fn is None or line is None or line.node is None:
+        return None
+    order = chain.names
+    candidates = edits(text, fn, line.node, tree, report.mistake, link)
+    for edit in candidates[:MAX_RUNS]:
+        again = rejudge(repaired(text, edit))
+        if again.verdict == "pass":
+            result = f"with this change, all {again.cases} cases pass"
+        elif (
+            again.verdict == "wrong"
+            and again.first_wrong in order
+            and order.index(again.first_wrong) > order.index(report.first_wrong)
+        ):
+            result = f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
+        else:
+            continue
+        return {"line": edit.number, "before": edit.before.strip(), "after": edit.after.strip(), "result": result}
+    return None
