@@ -197,6 +197,7 @@ class Session:
         hidden=None,
         depth_from=None,
         samples=None,
+        per_file: str = "fresh",
     ):
         check_sweep(None, cases, dtypes)  # the caller's arguments, not the learner's file
         for name, value in (("timeout", timeout), ("import_timeout", import_timeout)):
@@ -242,7 +243,7 @@ class Session:
             "strict": strict,
         }
         try:
-            self.batch = Batch(sandbox, inputs, jobs)
+            self.batch = Batch(sandbox, inputs, jobs, per_file)
         except SandboxError as exc:
             self.problem = str(exc)
             return
@@ -265,7 +266,6 @@ class Session:
         report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
         if self.batch is not None:
             report.sandbox = self.batch.kind
-            report.limits = self.batch.describe(self.limits)
         try:
             if self.problem:
                 raise UnusableInput(self.problem)
@@ -292,6 +292,8 @@ class Session:
             report.reason = (
                 f"could not be judged: the judge failed on this file ({type(exc).__name__}: {clean(exc, 300)})"
             )
+        if self.batch is not None:  # after the run: what the file had of its own is known once its server started
+            report.limits = self.batch.describe(self.limits, server or self.servers[0])
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 

@@ -42,6 +42,10 @@ RUNNER, PROTOCOL = HERE / "runner.py", HERE / "protocol.py"
 # the texts as this package was imported; a batch refuses to start if the files changed since
 _DIGEST = hashlib.sha256(RUNNER.read_bytes() + PROTOCOL.read_bytes()).hexdigest()
 KINDS = ("auto", "bwrap", "basic")
+# what each file gets of its own in a batch: "fresh" (the default): a child forked from the warm server with new
+# namespaces and its own tmpfs; "shared": a forked child in the server's namespaces, whose folders are emptied
+# after it; "cold": a new sandbox with its own interpreter and NumPy (one process tree per file: the baseline)
+PER_FILE = ("fresh", "shared", "cold")
 SITE = "/opt/torchref-site"  # where NumPy appears inside bwrap
 JOB = "/job"  # the server's own work folder inside bwrap
 INPUTS = "/inputs.arrays"  # the batch's inputs inside bwrap, read-only
@@ -74,38 +78,74 @@ class Limits:
             raise ValueError(f"output_mb must be a finite number > 0, got {self.output_mb!r}")
 
 
+PROBE_TRIES = 3  # a namespace probe can fail once under load (a fork refused for a moment): asked again before "no"
+PROBE_PAUSE = 0.5  # seconds between two tries
+
+
 def bwrap_path() -> str | None:
-    """The bwrap executable, when installed and able to create its namespaces here."""
+    """The bwrap executable, when installed and able to create its namespaces here (`bwrap_problem` says why not)."""
+    return None if bwrap_problem() else shutil.which("bwrap")
+
+
+def bwrap_problem() -> str:
+    """ "" when bwrap runs here; else why not, in one line (not installed, or each of PROBE_TRIES probes failed and
+    the last one's message). The answer is kept for the process: the probe starts a sandbox."""
     path = shutil.which("bwrap")
     if path is None:
-        return None
-    if path not in _BWRAP_WORKS:
+        return "bubblewrap (bwrap) is not installed"
+    if path not in _BWRAP_PROBLEM:
+        _BWRAP_PROBLEM[path] = _probe(path)
+    return _BWRAP_PROBLEM[path]
+
+
+def _probe(path: str) -> str:
+    import time
+
+    why = ""
+    for attempt in range(PROBE_TRIES):
+        if attempt:
+            time.sleep(PROBE_PAUSE)
         try:
             probe = subprocess.run(
                 [path, "--unshare-all", "--ro-bind", "/", "/", "--", "/bin/true"],
                 capture_output=True,
                 timeout=30,
             )
-            _BWRAP_WORKS[path] = probe.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            _BWRAP_WORKS[path] = False
-    return path if _BWRAP_WORKS[path] else None
+        except (OSError, subprocess.SubprocessError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            continue
+        if probe.returncode == 0:
+            return ""
+        message = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = message[-1] if message else f"exit status {probe.returncode}"
+    return f"bubblewrap (bwrap) cannot create its namespaces here ({PROBE_TRIES} tries; the last: {why[:200]})"
 
 
-_BWRAP_WORKS: dict = {}
+_BWRAP_PROBLEM: dict = {}
+FALLBACK_WARNING = (
+    "warning: {why}; learners' files run in the basic sandbox, which shares this machine's files "
+    "(--sandbox basic accepts that without this line, --sandbox bwrap refuses instead)"
+)
 
 
-def choose(kind: str) -> str:
-    """`auto`: bwrap where it works, else basic; `bwrap` where it does not work is an error."""
+def choose(kind: str, warn=None) -> str:
+    """`auto`: bwrap where it works, else basic with a warning line (`warn`, by default stderr); `basic` is the
+    explicit choice (no warning); `bwrap` where it does not work is an error."""
     if kind not in KINDS:
         raise ValueError(f"sandbox must be one of {', '.join(KINDS)}, got {kind!r}")
     if kind == "basic":
         return "basic"
-    if bwrap_path() is None:
+    why = bwrap_problem()
+    if why:
         if kind == "bwrap":
-            raise ValueError("sandbox 'bwrap' asked for, but bubblewrap (bwrap) is not installed or cannot run here")
+            raise ValueError(f"sandbox 'bwrap' asked for, but {why}")
+        (warn or _stderr)(FALLBACK_WARNING.format(why=why))
         return "basic"
     return "bwrap"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _non_dumpable() -> None:
@@ -127,12 +167,69 @@ def _numpy_dirs() -> list[Path]:
     return [p for p in (root, root.with_name("numpy.libs")) if p.exists()]
 
 
+PACKAGES = ("site-packages", "dist-packages")  # folders of installed packages: never shown inside bwrap
+
+
+def _binds() -> list[str]:
+    """bwrap's arguments that show the interpreter, its standard library and the shared libraries: nothing else
+    of the host's file system (not /usr whole: no package installed beside the interpreter, this one included).
+
+    The standard library's folder is shown with its package folders hidden (a pyenv or a venv keeps them
+    inside it); the shared libraries are the folders of those this process has loaded (libc's, the loader's,
+    the interpreter's own), found in /proc/self/maps, and the host's top-level links to them (/lib -> usr/lib).
+    """
+    if _BINDS:
+        return _BINDS
+    python = os.path.realpath(sys.executable)
+    stdlib = os.path.realpath(os.path.dirname(os.__file__))
+    libraries = set()
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            name = line.rstrip("\n").partition("/")[2]
+            if ".so" in name:
+                libraries.add(os.path.realpath("/" + name))
+    numpy = [str(p.resolve()) for p in _numpy_dirs()]
+    loader = "/lib64/ld-linux-x86-64.so.2"  # the interpreter's loader, by the name in its ELF header
+    folders = {os.path.realpath(os.path.dirname(loader))} if os.path.exists(loader) else set()
+    files = {python}
+    for lib in libraries:
+        if not os.path.isfile(lib) or any(part in PACKAGES for part in Path(lib).parts):
+            continue
+        if lib.startswith(stdlib + os.sep) or any(lib.startswith(folder + os.sep) for folder in numpy):
+            continue
+        folder = os.path.dirname(lib)
+        if (stdlib + os.sep).startswith(folder + os.sep):  # libpython beside the standard library: the file only
+            files.add(lib)
+        else:
+            folders.add(folder)
+    args = ["--ro-bind", stdlib, stdlib]
+    for path in sorted(folders | files):
+        args += ["--ro-bind", path, path]
+    for top in ("/lib", "/lib32", "/lib64", "/libx32", "/bin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+    if os.path.exists("/etc/ld.so.cache"):
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for name in PACKAGES:  # last: no bind above may show them again
+        if os.path.isdir(os.path.join(stdlib, name)):
+            args += ["--tmpfs", os.path.join(stdlib, name), "--remount-ro", os.path.join(stdlib, name)]
+    _BINDS.extend(args)
+    return _BINDS
+
+
+_BINDS: list = []
+
+
 class Server:
     """One sandbox for a batch: started lazily, restarted after a file kills it, stopped by `close`."""
 
-    def __init__(self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str], uid: int = NOBODY):
+    def __init__(
+        self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str], uid: int = NOBODY, per_file: str = "fresh"
+    ):
         self.kind, self.workdir, self.inputs, self.texts = kind, workdir, inputs, texts
         self.uid = uid  # basic, judge root: the learner's uid (one per server, so one cannot signal another)
+        self.per_file = per_file  # PER_FILE: what each file gets of its own
+        self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
         self.proc: subprocess.Popen | None = None
 
     # paths as the learner's process sees them
@@ -153,22 +250,31 @@ class Server:
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        isolate = self.per_file != "shared"
         if self.kind == "basic":
             env["HOME"] = str(self.workdir)
-            config = {"path": [str(_numpy_dirs()[0].parent)], "inputs": str(self.inputs), "uid": self.uid}
+            config = {
+                "path": [str(_numpy_dirs()[0].parent)],
+                "inputs": str(self.inputs),
+                "uid": self.uid,
+                "isolate": isolate,
+            }
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
         # the learner's uid is root's outside the namespace, which RLIMIT_NPROC never binds: the server counts
-        # what one file leaves in the server's writable folders is deleted before the next one runs
-        config = {"path": [SITE], "inputs": INPUTS, "uid": None, "watch_processes": True, "wipe": ["/tmp", JOB]}
-        args = [bwrap_path(), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
+        # its processes and threads; without fresh namespaces, what one file leaves in the server's writable
+        # folders is deleted before the next one runs
+        config = {
+            "path": [SITE],
+            "inputs": INPUTS,
+            "uid": None,
+            "watch_processes": True,
+            "wipe": ["/tmp", JOB],
+            "isolate": isolate,
+        }
+        args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        for folder in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives", "/etc/ld.so.cache"):
-            args += ["--ro-bind-try", folder, folder]
-        prefix = Path(sys.base_prefix).resolve()
-        args += ["--ro-bind", str(prefix), str(prefix)]
-        if not python.startswith(str(prefix) + os.sep):  # pragma: no cover - an interpreter outside its prefix
-            args += ["--ro-bind", python, python]
+        args += _binds()
         for folder in _numpy_dirs():
             args += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
         # only this server's folder is writable (the learner is its owner inside): a file can neither see the
@@ -197,9 +303,10 @@ class Server:
             raise SandboxError(f"cannot start the {self.kind} sandbox: {exc}") from None
         self.pending = b""
         hello = self._reply(120.0)
-        if "ready" not in hello:
+        if "ready" not in hello or not isinstance(hello.get("isolation"), str):
             self.close()
             raise SandboxError(f"the {self.kind} sandbox did not start")
+        self.isolation = hello["isolation"][:300]
 
     def _reply(self, seconds: float) -> dict:
         """One JSON line from the server within `seconds` (its watchdog), else SandboxError; at most 64 KiB."""
@@ -237,7 +344,10 @@ class Server:
         except OSError:
             self.close()
             raise SandboxError("the sandbox ended before the file could be sent") from None
-        return self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
+        reply = self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
+        if self.per_file == "cold":  # a new sandbox, interpreter and NumPy for every file (the slow baseline)
+            self.close()
+        return reply
 
     def close(self) -> None:
         """Kill the server and everything in its session (in bwrap: its PID namespace dies with it)."""
@@ -261,10 +371,13 @@ def _now() -> float:
 class Batch:
     """A batch's work folder, inputs and sandbox servers (one per parallel job)."""
 
-    def __init__(self, kind: str, inputs: dict, jobs: int):
+    def __init__(self, kind: str, inputs: dict, jobs: int, per_file: str = "fresh", warn=None):
         from torchref.derivation import protocol
 
-        self.kind = choose(kind)
+        if per_file not in PER_FILE:
+            raise ValueError(f"per_file must be one of {', '.join(PER_FILE)}, got {per_file!r}")
+        self.kind = choose(kind, warn)
+        self.per_file = per_file
         if self.kind == "basic":
             _non_dumpable()
         self.texts = read_runner()
@@ -275,7 +388,9 @@ class Batch:
         self.inputs = self.workdir / "inputs.arrays"
         protocol.pack(self.inputs, inputs)
         os.chmod(self.inputs, 0o644)
-        self.servers = [Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k) for k in range(jobs)]
+        self.servers = [
+            Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k, per_file) for k in range(jobs)
+        ]
 
     def _own(self, k: int) -> Path:
         """The work folder of server k: its files' folders, and nothing of the other servers'."""
@@ -288,6 +403,7 @@ class Batch:
         path = server.workdir / secrets.token_hex(8)
         path.mkdir(mode=0o755)
         (path / "learner").mkdir(mode=0o755)
+        (path / "scratch").mkdir(mode=0o755)  # where the file's own tmpfs is mounted first
         return path
 
     def close(self) -> None:
@@ -295,5 +411,15 @@ class Batch:
             server.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def describe(self, limits: Limits) -> dict:
-        return {"sandbox": self.kind, **asdict(limits)}
+    def describe(self, limits: Limits, server: Server | None = None) -> dict:
+        """The sandbox and limits a report names; `isolation`: what each file had of its own."""
+        why = (server or self.servers[0]).isolation
+        if self.per_file == "cold":
+            isolation = "a new sandbox per file"
+        elif why == "":
+            isolation = "fresh namespaces and tmpfs per file"
+        elif why is None:
+            isolation = "not started"
+        else:
+            isolation = f"shared by the files of one worker, emptied between them ({why})"
+        return {"sandbox": self.kind, "isolation": isolation, **asdict(limits)}
