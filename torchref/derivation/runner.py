@@ -94,6 +94,15 @@ class _Refused(ImportError):
     pass
 
 
+ONLY_ALLOWED = "is not allowed in a derivation: only the standard library and NumPy (--allow-import NAME)"
+PACKAGES = ("site-packages", "dist-packages")  # folders of installed packages
+LISTINGS = ("open", "os.listdir", "os.scandir")  # events naming a file or folder read
+
+
+def _inside(name, folders):
+    return any(name == folder or name.startswith(folder + os.sep) for folder in folders)
+
+
 # a program started from a derivation would run without the audit hook (it could read the reference)
 PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn"}
 
@@ -114,13 +123,18 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _guard(path, blocked, allowed, roots, own, found, native=False):
+def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
     folders, raises; the first such attempt is recorded in `found` (reported by the judge
-    as "imports the reference (line N)").
+    as "imports the reference (line N)"). With `only_allowed`, importing anything but
+    `allowed` (the standard library and NumPy) raises too, however the import is made
+    (`importlib.import_module`, `__import__`, a name built at run time).
     """
+
+    packages = [os.path.realpath(os.path.dirname(np.__file__))]
+    packages.append(packages[0] + ".libs")  # numpy.libs: its bundled libraries
 
     def hook(event, args):
         if event == "import":
@@ -128,13 +142,24 @@ def _guard(path, blocked, allowed, roots, own, found, native=False):
             if top in blocked and top not in allowed:
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
+            if only_allowed and top not in allowed:
+                raise _Refused(f"importing {top[:80]} {ONLY_ALLOWED}")
         elif event.startswith("ctypes.") and not native:  # native calls run without the hook: libc's open()
             found.setdefault("native", {"name": event, "line": _learner_line(path)})
             raise PermissionError("calling native code (ctypes) is not allowed in a derivation")
         elif event in PROGRAMS:
             found.setdefault("program", {"name": str(args[0])[:200], "line": _learner_line(path)})
             raise PermissionError("starting a program is not allowed in a derivation")
-        elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
+        elif only_allowed and event in LISTINGS and args and isinstance(args[0], (str, bytes)):
+            # importlib.import_module raises no "import" event: what it must read (a package's files, or the
+            # folder that lists it) is refused instead, outside NumPy's own folders
+            for name in [os.path.realpath(os.fsdecode(args[0]))]:  # as the import system names them: whole
+                parts = name.split(os.sep)
+                if any(part in PACKAGES for part in parts) and not _inside(name, packages):
+                    if parts[-1] in PACKAGES:  # the folder itself: the import system then finds nothing there
+                        raise PermissionError(f"listing {name[-120:]} {ONLY_ALLOWED}")
+                    raise _Refused(f"importing from {name[-120:]} {ONLY_ALLOWED}")
+        if event == "open" and isinstance(args[0], (str, bytes)) and roots:
             for name in _resolutions(os.fsdecode(args[0])):
                 if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
                     found.setdefault("native", {"name": name, "line": _learner_line(path)})
@@ -217,7 +242,8 @@ def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
     result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
     found = {}
     out = {}
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, job.get("native") is True)
+    native = job.get("native") is True  # a package a teacher allows: its own imports and native libraries
+    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
@@ -316,6 +342,7 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
                 if isinstance(path, list):
                     path[:] = [_moved(entry, moved) for entry in path]
             sys.path_importer_cache.clear()
+        sys.path_importer_cache.clear()  # no folder listing of the server's: an import lists its folder again
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         os.chdir(os.path.dirname(os.path.abspath(job["file"])))
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -566,8 +593,7 @@ def _run(job, inputs, drop_to):
 
 def main(protocol_source, config):
     global protocol, NUMERIC, np, importlib_util
-    for folder in config["path"]:
-        sys.path.insert(0, folder)
+    sys.path.extend(config["path"])  # after the standard library: a standard module is never looked for there
     import importlib.util as importlib_util
 
     import numpy as np
