@@ -252,3 +252,18 @@ def test_a_module_named_at_run_time_is_refused_in_both_sandboxes(tmp_path, sandb
     report = check_many([(path, path.read_bytes())], "shallow", sandbox=sandbox, **LIMITS)[0]
     assert report.verdict == "unusable", report.table()
     assert phrase in report.reason, report.reason
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_threads_count_against_the_process_limit(tmp_path, sandbox):
+    """--max-processes counts threads too: bwrap's server counts its learner's tasks (the uid outside is root's,
+    which RLIMIT_NPROC never binds); basic's learner uid is bound by RLIMIT_NPROC, which counts every thread."""
+    path = tmp_path / "threads.py"
+    path.write_text(
+        "import threading, time\n"
+        "for _ in range(40):\n"
+        "    threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n" + GOOD
+    )
+    report = check_many([(path, path.read_bytes())], "shallow", sandbox=sandbox, **{**LIMITS, "max_processes": 16})[0]
+    assert report.verdict == "unusable", report.table()
+    assert "over the process limit of 16" in report.reason or "can't start new thread" in report.reason, report.reason
