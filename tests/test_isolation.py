@@ -267,3 +267,44 @@ def test_threads_count_against_the_process_limit(tmp_path, sandbox):
     report = check_many([(path, path.read_bytes())], "shallow", sandbox=sandbox, **{**LIMITS, "max_processes": 16})[0]
     assert report.verdict == "unusable", report.table()
     assert "over the process limit of 16" in report.reason or "can't start new thread" in report.reason, report.reason
+
+
+def test_resources_by_cgroup_where_the_host_delegates_one(tmp_path, monkeypatch):
+    """Where a cgroup v2 folder with memory and pids is delegated, each job gets a group whose memory.max holds the
+    learner's processes and tmpfs together and whose pids.max counts threads; the server joins it before it runs.
+    (Played here on a folder laid out as cgroup v2's: the files a kernel reads are the ones written.)"""
+    from torchref.derivation import sandbox
+
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    (root / "cgroup.subtree_control").write_text("")
+    monkeypatch.setattr(sandbox, "cgroup_dir", lambda: (str(root), ""))
+    made = []
+    real = sandbox.Cgroups.job
+    monkeypatch.setattr(sandbox.Cgroups, "job", lambda self, k, limits: made.append(real(self, k, limits)) or made[-1])
+    monkeypatch.setattr(sandbox.Cgroups, "close", lambda self: None)  # kept to be read
+    report = check_many([(tmp_path / "a.py", GOOD.encode())], "shallow", sandbox="basic", **LIMITS)[0]
+    (group,) = made
+    assert (Path(group) / "memory.max").read_text() == str((1024 + 2 * 8 + sandbox.SERVER_MB) * 2**20)
+    assert (Path(group) / "pids.max").read_text() == str(32 + 4)
+    assert (Path(group) / "memory.swap.max").read_text() == "0"
+    assert (Path(group) / "cgroup.procs").read_text().strip() == "0"  # the server's shell joined it, then exec'd
+    assert "+memory +pids" in (Path(group).parent / "cgroup.subtree_control").read_text()
+    assert report.verdict == "pass" and report.limits["resources"].startswith("cgroup v2 per job")
+
+
+def test_without_cgroups_the_report_says_what_holds_instead():
+    """This host's answer, whichever it is: a report names the resources' containment and, without cgroups, why."""
+    from torchref.derivation import sandbox
+
+    folder, why = sandbox.cgroup_dir()
+    report = check_many([(Path("a.py"), GOOD.encode())], "shallow", sandbox="basic", **LIMITS)[0]
+    if folder:
+        assert report.limits["resources"].startswith("cgroup v2 per job")
+    else:
+        assert (
+            why
+            and report.limits["resources"]
+            == f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {why}"
+        )

@@ -147,6 +147,11 @@ def _valid_reply(reply: dict) -> dict:
 
 
 def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> None:
+    if reply.get("oom") is True:
+        raise UnusableInput(
+            f"over the memory limit of {limits.memory_mb} MiB (--memory-mb; its processes and the files it wrote "
+            "in its tmpfs together, by its cgroup)"
+        )
     if reply["killed"] == "import":
         raise UnusableInput(
             f"killed after the import time limit of {limits.import_timeout:g} s "

@@ -244,6 +244,7 @@ class Session:
         }
         try:
             self.batch = Batch(sandbox, inputs, jobs, per_file)
+            self.batch.limit(self.limits)
         except SandboxError as exc:
             self.problem = str(exc)
             return

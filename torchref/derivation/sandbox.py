@@ -148,6 +148,105 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+SERVER_MB = 256  # a server's own memory (the interpreter, NumPy, the batch's inputs) in its cgroup's limit
+
+
+def cgroup_dir() -> tuple[str, str]:
+    """(the cgroup v2 folder this process may make its jobs' groups in, "") where the host delegates the memory and
+    pids controllers to it; else ("", why not). Read at run time: /proc/self/cgroup and /proc/self/mountinfo."""
+    try:
+        with open("/proc/self/cgroup", encoding="utf-8") as fh:
+            own = next((line[3:].strip() for line in fh if line.startswith("0::")), None)
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError as exc:
+        return "", f"cannot read this process's cgroup ({exc.strerror})"
+    mount = next((m[4] for m in mounts if "cgroup2" in m[m.index("-") + 1 : m.index("-") + 2]), None)
+    if own is None or mount is None:
+        return "", "no cgroup v2 hierarchy here"
+    return _delegated(os.path.join(mount, own.lstrip("/")))
+
+
+def _delegated(folder: str) -> tuple[str, str]:
+    try:
+        with open(os.path.join(folder, "cgroup.controllers"), encoding="utf-8") as fh:
+            controllers = fh.read().split()
+    except OSError as exc:
+        return "", f"cannot read {folder}/cgroup.controllers ({exc.strerror})"
+    missing = [c for c in ("memory", "pids") if c not in controllers]
+    if missing:
+        return (
+            "",
+            f"the cgroup v2 controllers here are {' '.join(controllers) or 'none'} (no {' or '.join(missing)})",
+        )
+    if not os.access(folder, os.W_OK) or not os.access(os.path.join(folder, "cgroup.subtree_control"), os.W_OK):
+        return "", f"{folder} is not writable by this process"
+    return folder, ""
+
+
+class Cgroups:
+    """A batch's cgroup v2 groups, one per job, where the host delegates memory and pids (`cgroup_dir`):
+    memory.max holds all of a job's processes and its tmpfs together, pids.max its processes and threads,
+    no swap. Where it does not, `why` says so and the limits are per process (`Limits`)."""
+
+    def __init__(self):
+        parent, self.why = cgroup_dir()
+        self.folder = ""
+        if parent:
+            try:
+                self.folder = os.path.join(parent, f"torchref-{secrets.token_hex(6)}")
+                os.mkdir(self.folder)
+                _write(os.path.join(parent, "cgroup.subtree_control"), "+memory +pids", keep=True)
+                _write(os.path.join(self.folder, "cgroup.subtree_control"), "+memory +pids")
+            except OSError as exc:
+                self.why = f"cannot make a cgroup under {parent} ({exc.strerror})"
+                self.close()
+
+    def job(self, k: int, limits: Limits) -> str:
+        """The group of job k, its limits set from `limits` (made once, set again at every start)."""
+        if not self.folder:
+            return ""
+        group = os.path.join(self.folder, f"job{k}")
+        os.makedirs(group, exist_ok=True)
+        mib = 2**20
+        _write(os.path.join(group, "memory.max"), str((limits.memory_mb + 2 * limits.file_mb + SERVER_MB) * mib))
+        _write(os.path.join(group, "memory.swap.max"), "0", keep=True)
+        _write(os.path.join(group, "pids.max"), str(limits.processes + 4))  # bwrap's two, the server, its thread
+        return group
+
+    def describe(self) -> str:
+        if self.folder:
+            return "cgroup v2 per job: memory (processes and tmpfs together) and pids (threads included)"
+        return f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {self.why}"
+
+    def close(self) -> None:
+        if self.folder:
+            for group in sorted(Path(self.folder).glob("job*"), reverse=True):
+                with contextlib.suppress(OSError):
+                    group.rmdir()
+            with contextlib.suppress(OSError):
+                os.rmdir(self.folder)
+        self.folder = ""
+
+
+def _write(path: str, text: str, keep: bool = False) -> None:
+    """Write a cgroup file; with `keep`, a refusal (a controller already on, a file this kernel lacks) is kept quiet."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        if not keep:
+            raise
+
+
+def _oom_kills(group: str) -> int:
+    try:
+        with open(os.path.join(group, "memory.events"), encoding="utf-8") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("oom_kill ")), 0)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _non_dumpable() -> None:
     """The judge itself: no core dump, no ptrace or /proc/<pid>/environ by a process of the same uid."""
     with contextlib.suppress(OSError, AttributeError):
@@ -230,6 +329,7 @@ class Server:
         self.uid = uid  # basic, judge root: the learner's uid (one per server, so one cannot signal another)
         self.per_file = per_file  # PER_FILE: what each file gets of its own
         self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
+        self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
         self.proc: subprocess.Popen | None = None
 
     # paths as the learner's process sees them
@@ -288,6 +388,8 @@ class Server:
 
     def start(self) -> None:
         args, env = self._command()
+        if self.group:  # the server joins its job's group before it runs: every process it starts is counted there
+            args = ["/bin/sh", "-c", 'echo 0 > "$0/cgroup.procs" && exec "$@"', self.group, *args]
         try:
             self.proc = subprocess.Popen(
                 args,
@@ -344,7 +446,10 @@ class Server:
         except OSError:
             self.close()
             raise SandboxError("the sandbox ended before the file could be sent") from None
+        before = _oom_kills(self.group) if self.group else 0
         reply = self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
+        if self.group:
+            reply["oom"] = _oom_kills(self.group) > before  # the kernel killed in its group: over memory.max
         if self.per_file == "cold":  # a new sandbox, interpreter and NumPy for every file (the slow baseline)
             self.close()
         return reply
@@ -391,6 +496,12 @@ class Batch:
         self.servers = [
             Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k, per_file) for k in range(jobs)
         ]
+        self.cgroups = Cgroups()
+
+    def limit(self, limits: Limits) -> None:
+        """Each job's cgroup set to `limits` (where the host delegates cgroups)."""
+        for k, server in enumerate(self.servers):
+            server.group = self.cgroups.job(k, limits)
 
     def _own(self, k: int) -> Path:
         """The work folder of server k: its files' folders, and nothing of the other servers'."""
@@ -409,6 +520,7 @@ class Batch:
     def close(self) -> None:
         for server in self.servers:
             server.close()
+        self.cgroups.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def describe(self, limits: Limits, server: Server | None = None) -> dict:
@@ -422,4 +534,4 @@ class Batch:
             isolation = "not started"
         else:
             isolation = f"shared by the files of one worker, emptied between them ({why})"
-        return {"sandbox": self.kind, "isolation": isolation, **asdict(limits)}
+        return {"sandbox": self.kind, "isolation": isolation, "resources": self.cgroups.describe(), **asdict(limits)}
