@@ -112,7 +112,7 @@ def _read(path: Path, cap: int, what: str = "") -> bytes:
                 raise _TooBig(info.st_size)
             raise ValueError(f"{path.name} is larger than {cap} bytes")
         with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read(cap + 1)[:cap]
+            return fh.read(info.st_size + 1)[:cap]  # its size, not the cap: no buffer of the cap's size each time
     finally:
         os.close(fd)
 
