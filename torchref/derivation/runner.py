@@ -46,6 +46,9 @@ OUTPUTS = ("stdout.txt", "stderr.txt", "outputs.arrays", "result.json")  # opene
 WATCH_PROCESSES = False
 WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
 ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
+# a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
+# with nothing in it but a loopback, and a file's sockets close with its processes (making one costs ~ms)
+NEW_NETWORK = True
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -367,13 +370,14 @@ def _mount(source, target, fstype=None, flags=0, data=None):
         raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
 
 
-def _namespaces():
+def _namespaces(net=True):
     """This process in new mount, IPC, network and UTS namespaces: in a new user namespace too unless it is root
     (in bwrap the server is uid 65534 without capabilities; the new user namespace gives it the capabilities
     to mount, over its own mount namespace only)."""
     uid, gid = os.getuid(), os.getgid()
     user = os.geteuid() != 0
-    if _libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | (CLONE_NEWUSER if user else 0)):
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWNET if net else 0) | (CLONE_NEWUSER if user else 0)
+    if _libc.unshare(flags):
         errno = ctypes.get_errno()
         raise OSError(errno, f"unshare: {os.strerror(errno)}")
     if user:
@@ -392,7 +396,7 @@ def _isolate(job, size_mb, drop_to):
     path = os.path.abspath(job["file"])
     with open(path, "rb") as fh:
         source = fh.read()
-    user = _namespaces()
+    user = _namespaces(NEW_NETWORK)
     own = job["own"]
     _mount(own, own, None, MS_BIND | MS_REC)
     _mount(None, own, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -602,8 +606,9 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES, WIPE, ISOLATE
+    global WATCH_PROCESSES, WIPE, ISOLATE, NEW_NETWORK
     WATCH_PROCESSES = config.get("watch_processes") is True
+    NEW_NETWORK = config.get("new_network", True) is not False
     # a fresh set of namespaces per file where the platform allows it; else the shared folders are emptied
     why = _can_isolate() if config.get("isolate") is True else "not asked for"
     ISOLATE = not why

@@ -371,6 +371,7 @@ class Server:
             "watch_processes": True,
             "wipe": ["/tmp", JOB],
             "isolate": isolate,
+            "new_network": False,  # bwrap's own network namespace already holds only this server's files
         }
         args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
