@@ -320,7 +320,7 @@ def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) ->
     import os
     from pathlib import Path
 
-    from torchref.derivation import check, check_many
+    from torchref.checker import check, check_many
 
     files = files or CLASS_FILES
     jobs = jobs or os.cpu_count() or 1
@@ -376,7 +376,9 @@ def check_parts(per_file: str = "fresh") -> dict:
     comparison with the verdict. Measured on a second file of the same batch, the first having warmed it."""
     from pathlib import Path
 
-    from torchref.derivation import judge
+    from torchref.checker.batch import Session
+    from torchref.checker.judge import judge_file
+    from torchref.checker.report import FileReport
 
     source = a_class(1)[0][1].encode()
     parts = {}
@@ -387,7 +389,7 @@ def check_parts(per_file: str = "fresh") -> dict:
         parts[name] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - own if cpu is None else cpu}
         return out
 
-    session = timed("cases and reference", lambda: judge.Session("shallow", seed=1, per_file=per_file))
+    session = timed("cases and reference", lambda: Session("shallow", seed=1, per_file=per_file))
     try:
         server = session.servers[0]
         timed("sandbox start", server.start)
@@ -396,11 +398,11 @@ def check_parts(per_file: str = "fresh") -> dict:
         run = parts.pop("run and exchange")
         parts["learner's process"] = {"wall": facts["run_seconds"] or 0.0, "cpu": facts["cpu"]}
         parts["exchange"] = {"wall": run["wall"] - parts["learner's process"]["wall"], "cpu": run["cpu"]}
-        report = judge.FileReport("one.py", "shallow", dtypes=session.dtypes, seed=session.seed)
+        report = FileReport("one.py", "shallow", dtypes=session.dtypes, seed=session.seed)
         report.cases = len(session.samples)
         timed(
             "comparison and verdict",
-            lambda: judge._judge(
+            lambda: judge_file(
                 report, session.pair, session.samples, session.caches, result, outputs, False, session.limits, source
             ),
         )
