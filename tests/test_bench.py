@@ -39,6 +39,19 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert result["parity_cases_per_shape"] == 16
     assert result["class_files"] == 6 and result["class_right_verdicts"] == 6 and result["class_files_per_minute"] > 0
     assert result["class_sandbox"] in ("bwrap", "basic") and "files per minute" in out
+    # the class checked three ways in the same run: a fresh sandbox per file, one shared per job, a new one per file
+    (row,) = result["classes"]
+    assert [row[k]["right_verdicts"] for k in ("fresh", "shared", "cold")] == [6, 6, 6]
+    assert row["ratio_to_shared"] == row["fresh"]["files_per_minute"] / row["shared"]["files_per_minute"]
+    assert row["cold"]["isolation"] == "a new sandbox per file" and "x" in out and "load average" in out
+    assert list(result["check_parts"]) == [
+        "cases and reference",
+        "sandbox start",
+        "learner's process",
+        "exchange",
+        "comparison and verdict",
+    ]
+    assert all(part["wall"] > 0 for part in result["check_parts"].values())
     # the mistake no catalogue entry names is stated as a formula, not given up on
     assert (
         result["wrong_check_seconds"] > 0 and "you computed dZ1 = dA1 ⊙ tanh′(A1) ⊙ A1" in result["wrong_check_cause"]

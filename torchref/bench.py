@@ -269,7 +269,7 @@ def run(quick: bool = False, progress=print, sizes=None, parity_seconds: float =
         "parity_cases_per_second_small": parity_rate(parity_seconds, small_shape, per_shape=CHUNK),
         "parity_cases_per_second_new_shapes": parity_rate(parity_seconds),
         "parity_cases_per_second_small_new_shapes": parity_rate(parity_seconds, small_shape),
-        **class_rate(),
+        **class_rate(sizes=(CLASS_FILES,) if quick else (CLASS_FILES, CLASS_LARGE)),
         **({} if quick else sharded_rate()),
     }
 
@@ -305,24 +305,56 @@ def a_class(files: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
-    """Submissions per minute for a class checked with the defaults (sandbox on, every core), and one file's time."""
+CLASS_LARGE = 1000  # the second class of a full run
+COLD_SAMPLE = 40  # files of each class run with a new sandbox per file (the slow baseline is measured on these)
+
+
+def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) -> dict:
+    """Submissions per minute for a class checked with the defaults (sandbox on, every core), and one file's time.
+
+    Each class is checked three ways in this one run, so that their ratios hold on a loaded
+    machine: "fresh" (the default: a warm server per job forks a child with new namespaces
+    and its own tmpfs for every file), "shared" (the same fork without namespaces of its own,
+    folders emptied after each file) and "cold" (a new sandbox, interpreter and NumPy for
+    every file; on the first COLD_SAMPLE files only).
+    """
+    import os
     from pathlib import Path
 
     from torchref.checker import check, check_many
 
     files = files or CLASS_FILES
-    submissions = a_class(files)
-    start = time.perf_counter()
-    reports = check_many([(Path(name), source) for name, source, _ in submissions], "shallow", jobs=jobs)
-    seconds = time.perf_counter() - start
+    jobs = jobs or os.cpu_count() or 1
+    classes = []
+    # warmed first: what the first batch of a process pays once (imports the comparison makes on its first use)
+    check_many([(Path(name), source) for name, source, _ in a_class(2)], "shallow", jobs=1, seed=1)
+    for size in sizes or (files,):
+        submissions = a_class(size)
+        items = [(Path(name), source) for name, source, _ in submissions]
+        row = {"files": size, "load_average": os.getloadavg()[0]}
+        for per_file, batch in (("fresh", items), ("shared", items), ("cold", items[:COLD_SAMPLE])):
+            start = time.perf_counter()
+            reports = check_many(batch, "shallow", jobs=jobs, per_file=per_file, seed=1)
+            seconds = time.perf_counter() - start
+            row[per_file] = {
+                "files": len(batch),
+                "seconds": seconds,
+                "files_per_minute": len(batch) / seconds * 60,
+                "right_verdicts": sum(r.verdict == want for r, (_, _, want) in zip(reports, submissions)),
+                "sandbox": reports[0].sandbox,
+                "isolation": reports[0].limits.get("isolation", ""),
+            }
+        row["ratio_to_shared"] = row["fresh"]["files_per_minute"] / row["shared"]["files_per_minute"]
+        row["ratio_to_cold"] = row["fresh"]["files_per_minute"] / row["cold"]["files_per_minute"]
+        classes.append(row)
+    first = classes[0]
     one = time.perf_counter()
-    single = check(Path(submissions[0][0]), "shallow", source=submissions[0][1])
+    single = check(Path("student000.py"), "shallow", source=a_class(1)[0][1])
     one = time.perf_counter() - one
     # a mistake no catalogue entry names: its cause is stated as the formula the learner computed
     line, novel = SEARCHED_MISTAKE
     wrong = time.perf_counter()
-    searched = check(Path("searched.py"), "shallow", source=submissions[0][1].replace(line, novel))
+    searched = check(Path("searched.py"), "shallow", source=a_class(1)[0][1].replace(line, novel))
     wrong = time.perf_counter() - wrong
     # a wrong file checked with its repair (found, judged again and verified): CPU of this process and its children
     line, mistake = CLASS_MISTAKES[1]
@@ -330,14 +362,16 @@ def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
     repaired = check(Path("repaired.py"), "shallow", source=submissions[0][1].replace(line, mistake))
     cpu = _cpu_seconds() - cpu
     return {
-        "class_files": files,
-        "class_seconds": seconds,
-        "class_files_per_minute": files / seconds * 60,
-        "class_right_verdicts": sum(r.verdict == want for r, (_, _, want) in zip(reports, submissions)),
-        "class_sandbox": reports[0].sandbox,
-        "class_jobs": jobs or __import__("os").cpu_count(),
+        "class_files": first["files"],
+        "class_seconds": first["fresh"]["seconds"],
+        "class_files_per_minute": first["fresh"]["files_per_minute"],
+        "class_right_verdicts": first["fresh"]["right_verdicts"],
+        "class_sandbox": first["fresh"]["sandbox"],
+        "class_jobs": jobs,
+        "classes": classes,
         "check_seconds": one,
         "check_sandbox": single.sandbox,
+        "check_parts": check_parts(),
         "wrong_check_seconds": wrong,
         "wrong_check_cause": searched.cause,
         "repair_check_cpu_seconds": cpu,
@@ -407,6 +441,48 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def check_parts(per_file: str = "fresh") -> dict:
+    """One right file's check split into its parts, each {"wall": s, "cpu": s}: drawing the cases and their
+    reference, starting the sandbox (interpreter and NumPy), the learner's process (fork, namespaces, import,
+    cases; its CPU as the sandbox measured it), the exchange (folder, reading and checking its arrays) and the
+    comparison with the verdict. Measured on a second file of the same batch, the first having warmed it."""
+    from pathlib import Path
+
+    from torchref.checker.batch import Session
+    from torchref.checker.judge import judge_file
+    from torchref.checker.report import FileReport
+
+    source = a_class(1)[0][1].encode()
+    parts = {}
+
+    def timed(name, fn, cpu=None):
+        wall, own = time.perf_counter(), time.process_time()
+        out = fn()
+        parts[name] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - own if cpu is None else cpu}
+        return out
+
+    session = timed("cases and reference", lambda: Session("shallow", seed=1, per_file=per_file))
+    try:
+        server = session.servers[0]
+        timed("sandbox start", server.start)
+        session.judge(Path("warm.py"), source, server)
+        result, outputs, facts = timed("run and exchange", lambda: session._run(Path("one.py"), source, server))
+        run = parts.pop("run and exchange")
+        parts["learner's process"] = {"wall": facts["run_seconds"] or 0.0, "cpu": facts["cpu"]}
+        parts["exchange"] = {"wall": run["wall"] - parts["learner's process"]["wall"], "cpu": run["cpu"]}
+        report = FileReport("one.py", "shallow", dtypes=session.dtypes, seed=session.seed)
+        report.cases = len(session.samples)
+        timed(
+            "comparison and verdict",
+            lambda: judge_file(
+                report, session.pair, session.samples, session.caches, result, outputs, False, session.limits, source
+            ),
+        )
+    finally:
+        session.close()
+    return parts
+
+
 HEAD = (
     f"{'m':>7} {'n':>5} {'h':>5} {'dtype':<8} {'plain ms':>9} {'fast ms':>9} {'wk':>2} {'torch ms':>9} {'plain/pt':>8} "
     f"{'fast/pt':>7} {'target':>6} {'fast roof':>9} {'pt roof':>7} {'fast MiB':>8} {'pt MiB':>7}"
@@ -443,6 +519,18 @@ def main(quick: bool) -> dict:
         f"whose cause the search reconstructs: {result['wrong_check_seconds']:.2f} s (target 2); a wrong one with its "
         f"verified repair: {result['repair_check_cpu_seconds']:.2f} s of CPU (target 2; "
         f"{result['repair_check_result'] or 'no repair'})"
+    )
+    for row in result["classes"]:
+        print(
+            f"a class of {row['files']} (load average {row['load_average']:.1f} on {result['class_jobs']} jobs): "
+            f"{row['fresh']['files_per_minute']:.0f} files per minute with a fresh sandbox per file, "
+            f"{row['shared']['files_per_minute']:.0f} forked into one shared sandbox per job "
+            f"(x{row['ratio_to_shared']:.2f}), {row['cold']['files_per_minute']:.0f} with a new sandbox per file "
+            f"(x{row['ratio_to_cold']:.1f}, on {row['cold']['files']} files)"
+        )
+    print(
+        "one check's parts (wall / CPU s): "
+        + ", ".join(f"{name} {p['wall']:.3f} / {p['cpu']:.3f}" for name, p in result["check_parts"].items())
     )
     if "sharded_files" in result:
         print(

@@ -85,7 +85,8 @@ class Session:
         )
         self.roots = policy.reference_roots(paths)
         try:
-            self.batch = Batch(options.sandbox, inputs, jobs)
+            self.batch = Batch(options.sandbox, inputs, jobs, options.per_file)
+            self.batch.limit(self.limits)
         except SandboxError as exc:
             self.problem = str(exc)
             return
@@ -108,7 +109,6 @@ class Session:
         report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
         if self.batch is not None:
             report.sandbox = self.batch.kind
-            report.limits = self.batch.describe(self.limits)
         try:
             if self.problem:
                 raise UnusableInput(self.problem)
@@ -142,6 +142,8 @@ class Session:
             report.reason = (
                 f"could not be judged: the judge failed on this file ({type(exc).__name__}: {clean(exc, 300)})"
             )
+        if self.batch is not None:  # after the run: what the file had of its own is known once its server started
+            report.limits = self.batch.describe(self.limits, server or self.servers[0])
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, fields, replace
 
-from torchref.checker.sandbox.sandbox import KINDS, Limits
+from torchref.checker.sandbox.sandbox import KINDS, PER_FILE, Limits
 from torchref.registry import DTYPES
 from torchref.sweep import check_sweep
 from torchref_handmade import _checks
@@ -38,6 +38,7 @@ class CheckOptions:
     hidden: tuple | None = None  # hidden widths of every case; None: the depth the file writes out
     jobs: int | None = None  # files judged at a time; None: every core
     repair: bool = True  # look for a verified repair of a wrong file (--no-repair; off where grades are written)
+    per_file: str = "fresh"  # fresh | shared | cold: what each file gets of its own (sandbox.PER_FILE; the bench's)
 
     @classmethod
     def of(cls, **options) -> CheckOptions:
@@ -65,6 +66,8 @@ class CheckOptions:
             raise ValueError(f"seed must be an integer >= 0 or None (a fresh one), got {seed!r}")
         if self.sandbox not in KINDS:
             raise ValueError(f"sandbox must be one of {', '.join(KINDS)}, got {self.sandbox!r}")
+        if self.per_file not in PER_FILE:
+            raise ValueError(f"per_file must be one of {', '.join(PER_FILE)}, got {self.per_file!r}")
         hidden = self.hidden
         if hidden is not None:
             hidden = tuple(hidden)

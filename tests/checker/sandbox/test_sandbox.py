@@ -101,6 +101,9 @@ def test_a_result_on_the_schema_is_bounded():
 def test_bwrap_asked_for_where_it_cannot_run_is_an_error(monkeypatch, capsys):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     assert sandbox.choose("auto") == "basic"
+    warning = capsys.readouterr().err  # auto never falls back silently: one line says so, and why
+    assert warning.count("\n") == 1 and "bwrap) is not installed" in warning and "basic sandbox" in warning
+    assert sandbox.choose("basic") == "basic" and capsys.readouterr().err == ""  # the explicit opt-in: no line
     with pytest.raises(ValueError, match="bubblewrap"):
         sandbox.choose("bwrap")
     example = str(EXAMPLES / "shallow_derivation.py")
@@ -234,3 +237,35 @@ def test_ctrl_c_in_a_parallel_batch_is_one_line_from_every_process(tmp_path):
     assert proc.returncode == 130 and "Traceback" not in err, err
     if out.exists():  # (a machine slow enough to be interrupted before the batch began writes no report)
         assert json.loads(out.read_text())["interrupted"] is True
+
+
+def test_the_namespace_probe_tries_again_and_says_why_it_failed(monkeypatch):
+    calls = []
+
+    class Failed:
+        returncode, stderr = 1, b"bwrap: setting up uid map: Permission denied\n"
+
+    monkeypatch.setattr(sandbox, "_BWRAP_PROBLEM", {})
+    monkeypatch.setattr(sandbox, "PROBE_PAUSE", 0.0)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: calls.append(a) or Failed())
+    why = sandbox.bwrap_problem()
+    assert len(calls) == sandbox.PROBE_TRIES == 3
+    assert "cannot create its namespaces here (3 tries" in why and "setting up uid map: Permission denied" in why
+    assert sandbox.bwrap_path() is None
+
+
+def test_one_failed_probe_under_load_is_not_a_verdict(monkeypatch):
+    answers = iter([1, 0])
+
+    class Probe:
+        stderr = b"bwrap: fork: Resource temporarily unavailable\n"
+
+        def __init__(self):
+            self.returncode = next(answers)
+
+    monkeypatch.setattr(sandbox, "_BWRAP_PROBLEM", {})
+    monkeypatch.setattr(sandbox, "PROBE_PAUSE", 0.0)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: Probe())
+    assert sandbox.bwrap_problem() == "" and sandbox.bwrap_path() == "/usr/bin/bwrap"

@@ -117,7 +117,7 @@ def _read(path: Path, cap: int, what: str = "") -> bytes:
                 raise _TooBig(info.st_size)
             raise ValueError(f"{path.name} is larger than {cap} bytes")
         with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read(cap + 1)[:cap]
+            return fh.read(info.st_size + 1)[:cap]  # its size, not the cap: no buffer of the cap's size each time
     finally:
         os.close(fd)
 
@@ -152,6 +152,11 @@ def _valid_reply(reply: dict) -> dict:
 
 
 def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> None:
+    if reply.get("oom") is True:
+        raise UnusableInput(
+            f"over the memory limit of {limits.memory_mb} MiB (--memory-mb; its processes and the files it wrote "
+            "in its tmpfs together, by its cgroup)"
+        )
     if reply["killed"] == "import":
         raise UnusableInput(
             f"killed after the import time limit of {limits.import_timeout:g} s "

@@ -30,9 +30,25 @@ import time
 import traceback
 import types
 
-PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 4, 36, 38
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = (
+    0x20000,
+    0x4000000,
+    0x8000000,
+    0x10000000,
+    0x40000000,
+)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 0x4000, 0x40000
+MNT_DETACH = 2
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # the folders anyone may write: each file gets them fresh and empty
+INODES = 10_000  # files and folders a file may create in its own tmpfs
+OUTPUTS = ("stdout.txt", "stderr.txt", "outputs.arrays", "result.json")  # opened before the learner runs
 WATCH_PROCESSES = False
-WIPE = []  # folders emptied after every file (bwrap: its private /tmp and the work folder)
+WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
+ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
+# a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
+# with nothing in it but a loopback, and a file's sockets close with its processes (making one costs ~ms)
+NEW_NETWORK = True
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -81,6 +97,15 @@ class _Refused(ImportError):
     pass
 
 
+ONLY_ALLOWED = "is not allowed in a derivation: only the standard library and NumPy (--allow-import NAME)"
+PACKAGES = ("site-packages", "dist-packages")  # folders of installed packages
+LISTINGS = ("open", "os.listdir", "os.scandir")  # events naming a file or folder read
+
+
+def _inside(name, folders):
+    return any(name == folder or name.startswith(folder + os.sep) for folder in folders)
+
+
 # a program started from a derivation would run without the audit hook (it could read the reference)
 PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn"}
 
@@ -101,13 +126,18 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _guard(path, blocked, allowed, roots, own, found, native=False):
+def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
     folders, raises; the first such attempt is recorded in `found` (reported by the judge
-    as "imports the reference (line N)").
+    as "imports the reference (line N)"). With `only_allowed`, importing anything but
+    `allowed` (the standard library and NumPy) raises too, however the import is made
+    (`importlib.import_module`, `__import__`, a name built at run time).
     """
+
+    packages = [os.path.realpath(os.path.dirname(np.__file__))]
+    packages.append(packages[0] + ".libs")  # numpy.libs: its bundled libraries
 
     def hook(event, args):
         if event == "import":
@@ -115,13 +145,24 @@ def _guard(path, blocked, allowed, roots, own, found, native=False):
             if top in blocked and top not in allowed:
                 found.setdefault("import", {"name": str(args[0]), "line": _learner_line(path)})
                 raise _Refused(f"importing {top} is not allowed in a derivation")
+            if only_allowed and top not in allowed:
+                raise _Refused(f"importing {top[:80]} {ONLY_ALLOWED}")
         elif event.startswith("ctypes.") and not native:  # native calls run without the hook: libc's open()
             found.setdefault("native", {"name": event, "line": _learner_line(path)})
             raise PermissionError("calling native code (ctypes) is not allowed in a derivation")
         elif event in PROGRAMS:
             found.setdefault("program", {"name": str(args[0])[:200], "line": _learner_line(path)})
             raise PermissionError("starting a program is not allowed in a derivation")
-        elif event == "open" and isinstance(args[0], (str, bytes)) and roots:
+        elif only_allowed and event in LISTINGS and args and isinstance(args[0], (str, bytes)):
+            # importlib.import_module raises no "import" event: what it must read (a package's files, or the
+            # folder that lists it) is refused instead, outside NumPy's own folders
+            for name in [os.path.realpath(os.fsdecode(args[0]))]:  # as the import system names them: whole
+                parts = name.split(os.sep)
+                if any(part in PACKAGES for part in parts) and not _inside(name, packages):
+                    if parts[-1] in PACKAGES:  # the folder itself: the import system then finds nothing there
+                        raise PermissionError(f"listing {name[-120:]} {ONLY_ALLOWED}")
+                    raise _Refused(f"importing from {name[-120:]} {ONLY_ALLOWED}")
+        if event == "open" and isinstance(args[0], (str, bytes)) and roots:
             for name in _resolutions(os.fsdecode(args[0])):
                 if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
                     found.setdefault("native", {"name": name, "line": _learner_line(path)})
@@ -329,14 +370,15 @@ def _plan(job, module, inputs, path, out):
     return found, calls
 
 
-def _learner(job, inputs, signal_fd):
-    """In the forked child: run the learner's file on every case, write the arrays and result.json."""
+def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
+    """In the forked child: run the learner's file on every case, write the arrays and result.json (through
+    descriptors opened before it ran: the job's folder is read-only to the learner)."""
     path = os.path.abspath(job["file"])
-    jobdir = job["dir"]
     result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
     found = {}
     out = {}
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, job.get("native") is True)
+    native = job.get("native") is True  # a package a teacher allows: its own imports and native libraries
+    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
@@ -375,11 +417,9 @@ def _learner(job, inputs, signal_fd):
             if stopped:
                 result["exit"] = {"where": f"call {stopped[0]['id']}", "code": stopped[0]["exit"]}
     result["reference"] = found
-    protocol.pack(os.path.join(jobdir, "outputs.arrays"), out)
-    tmp = os.path.join(jobdir, "result.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    protocol.pack(f"/proc/self/fd/{arrays_fd}", out)  # the file opened before it ran, opened again to write it
+    with open(f"/proc/self/fd/{result_fd}", "w", encoding="utf-8") as fh:
         json.dump(result, fh)
-    os.replace(tmp, os.path.join(jobdir, "result.json"))
 
 
 def _moved(entry, moved):
@@ -398,14 +438,17 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
         os.close(signal_r)
         jobdir = job["dir"]
         null = os.open(os.devnull, os.O_RDONLY)
-        out = os.open(os.path.join(jobdir, "stdout.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err = os.open(os.path.join(jobdir, "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        for fd, target in ((null, 0), (out, 1), (err, 2)):
+        made = [os.open(os.path.join(jobdir, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) for name in OUTPUTS]
+        if drop_to is not None:
+            for fd in made:  # its own to write again (by /proc/self/fd) once it runs as the learner
+                os.fchown(fd, drop_to, drop_to)
+        for fd, target in ((null, 0), (made[0], 1), (made[1], 2), (signal_w, 3), (made[2], 4), (made[3], 5)):
             os.dup2(fd, target)
-        # only the three standard streams and the import signal stay open
-        keep = os.dup2(signal_w, 3) if signal_w != 3 else 3
-        os.closerange(4, 65536)
+        # only the three standard streams, the import signal and the two result files stay open
+        os.closerange(6, 65536)
         limits = job["limits"]
+        if ISOLATE:
+            _isolate(job, 2 * limits["file_mb"], drop_to)
         mib = 2**20
         for name, soft, hard in (
             ("RLIMIT_AS", limits["memory_mb"] * mib, limits["memory_mb"] * mib),
@@ -416,9 +459,10 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
         ):
             resource.setrlimit(getattr(resource, name), (soft, hard))
         if drop_to is not None:
-            for folder, _, names in os.walk(jobdir):
-                for name in [folder, *(os.path.join(folder, n) for n in names)]:
-                    os.chown(name, drop_to, drop_to)
+            if not ISOLATE:  # its own folder is its to write (with fresh namespaces: a tmpfs made its own)
+                for folder, _, names in os.walk(os.path.dirname(job["file"])):
+                    for name in [folder, *(os.path.join(folder, n) for n in names)]:
+                        os.chown(name, drop_to, drop_to)
             # the import path stays readable through folder descriptors opened before the uid changes
             # (the interpreter may live in a folder only root can enter, e.g. /root)
             held = [
@@ -438,10 +482,12 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
                 if isinstance(path, list):
                     path[:] = [_moved(entry, moved) for entry in path]
             sys.path_importer_cache.clear()
+        sys.path_importer_cache.clear()  # no folder listing of the server's: an import lists its folder again
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         os.chdir(os.path.dirname(os.path.abspath(job["file"])))
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-        _learner(job, inputs, keep)
+        _learner(job, inputs, 3, 4, 5)
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:
@@ -454,22 +500,129 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
     os._exit(code)
 
 
-def _descendants(me):
-    """Every process whose chain of parents leads to `me` (all of them are its children or below)."""
-    parent = {}
+def _mount(source, target, fstype=None, flags=0, data=None):
+    source, target, fstype, data = (None if x is None else os.fsencode(x) for x in (source, target, fstype, data))
+    if _libc.mount(source, target, fstype, flags, data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
+
+
+def _namespaces(net=True):
+    """This process in new mount, IPC, network and UTS namespaces: in a new user namespace too unless it is root
+    (in bwrap the server is uid 65534 without capabilities; the new user namespace gives it the capabilities
+    to mount, over its own mount namespace only)."""
+    uid, gid = os.getuid(), os.getgid()
+    user = os.geteuid() != 0
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWNET if net else 0) | (CLONE_NEWUSER if user else 0)
+    if _libc.unshare(flags):
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare: {os.strerror(errno)}")
+    if user:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as fh:
+                fh.write(text)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here reaches the server's namespace
+    return user
+
+
+def _isolate(job, size_mb, drop_to):
+    """One file's own view (in the forked child, before any of its code runs): new namespaces, one tmpfs of
+    `size_mb` for all it may write (/tmp, /var/tmp, /dev/shm and its folder, with a copy of its file), the work
+    folder read-only, its capabilities dropped and no user namespace of its own. Everything it writes or starts
+    there dies with it: the next file of the server starts from the same empty state."""
+    path = os.path.abspath(job["file"])
+    with open(path, "rb") as fh:
+        source = fh.read()
+    user = _namespaces(NEW_NETWORK)
+    own = job["own"]
+    _mount(own, own, None, MS_BIND | MS_REC)
+    _mount(None, own, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    scratch = os.path.join(job["dir"], "scratch")
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(size_mb)}m,nr_inodes={INODES},mode=0755")
+    root = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
+    os.mkdir(os.path.join(scratch, "tmp"), 0o1777)
+    os.chmod(os.path.join(scratch, "tmp"), 0o1777)
+    # its folder: where its file is, inside the shared folders when the work folder is one of them (basic)
+    folder = os.path.dirname(path)
+    under = next((f for f in SCRATCH if folder.startswith(f + os.sep)), None)
+    mine = os.path.join(scratch, "tmp", os.path.relpath(folder, under)) if under else os.path.join(scratch, "mine")
+    os.makedirs(mine, 0o755)
+    with open(os.path.join(mine, os.path.basename(path)), "wb") as fh:
+        fh.write(source)
+    if drop_to is not None:
+        os.chown(mine, drop_to, drop_to)
+    fresh = f"/proc/self/fd/{root}"
+    if not under:
+        _mount(f"{fresh}/mine", folder, None, MS_BIND)
+    for shared in SCRATCH:
+        if os.path.isdir(shared) and not os.path.islink(shared):
+            _mount(f"{fresh}/tmp", shared, None, MS_BIND | MS_NOSUID | MS_NODEV)
+    _libc.umount2(os.fsencode(fresh), MNT_DETACH)  # the tmpfs's own root: reached by nothing from now on
+    os.close(root)
+    if user:
+        with open("/proc/sys/user/max_user_namespaces", "w") as fh:  # no namespace of its own: no tmpfs past its size
+            fh.write("0")
+        _drop_capabilities()
+
+
+def _drop_capabilities():
+    """Empty effective, permitted and inheritable sets (what the new user namespace gave)."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    if _libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)()) != 0:  # _LINUX_CAPABILITY_VERSION_3
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"capset: {os.strerror(errno)}")
+
+
+def _can_isolate():
+    """ "" when a forked child can take its own namespaces here, else why not (one fork at the server's start)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            _namespaces()
+            os.write(w, b"")
+            code = 0
+        except BaseException as exc:
+            os.write(w, str(exc).encode()[:200])
+            code = 1
+        os._exit(code)
+    os.close(w)
+    why = os.read(r, 300).decode()
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    return "" if status == 0 else why or f"the probe ended with status {status}"
+
+
+def _descendants(me, threads=False):
+    """Every process whose chain of parents leads to `me` (all of them are its children or below); with
+    `threads`, {pid: its number of threads} (each thread counts against the process limit)."""
+    parent, count = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as fh:
                     stat = fh.read()
-                parent[int(entry)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+                fields = stat[stat.rindex(b")") + 2 :].split()
+                parent[int(entry)], count[int(entry)] = int(fields[1]), int(fields[17])
             except (OSError, ValueError, IndexError):
                 continue
     below, frontier = set(), {me}
     while frontier:
         frontier = {pid for pid, ppid in parent.items() if ppid in frontier and pid not in below}
         below |= frontier
-    return below
+    return {pid: count[pid] for pid in below} if threads else below
+
+
+def _tasks(me):
+    """The processes and threads below `me`."""
+    return sum(_descendants(me, threads=True).values())
 
 
 def _reap():
@@ -531,7 +684,7 @@ def _wait(fds, seconds, watch):
         ready = select.select(fds, [], [], max(0.0, min(left, 0.01)))[0]
         if ready or left <= 0:
             return ready
-        if len(_descendants(os.getpid())) > watch:
+        if _tasks(os.getpid()) > watch:
             return "processes"
 
 
@@ -560,7 +713,7 @@ def _run(job, inputs, drop_to):
                 answer["killed"] = "processes"
             elif not ready:
                 answer["killed"] = "run"
-        if watch and not answer["killed"] and len(_descendants(os.getpid())) > watch:
+        if watch and not answer["killed"] and _tasks(os.getpid()) > watch:
             answer["killed"] = "processes"  # more were left running than the limit allows
         if answer["killed"]:
             os.kill(pid, signal.SIGKILL)
@@ -581,8 +734,7 @@ def _run(job, inputs, drop_to):
 
 def main(protocol_source, config):
     global protocol, NUMERIC, np, importlib_util
-    for folder in config["path"]:
-        sys.path.insert(0, folder)
+    sys.path.extend(config["path"])  # after the standard library: a standard module is never looked for there
     import importlib.util as importlib_util
 
     import numpy as np
@@ -591,15 +743,19 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES, WIPE
+    global WATCH_PROCESSES, WIPE, ISOLATE, NEW_NETWORK
     WATCH_PROCESSES = config.get("watch_processes") is True
-    WIPE = config.get("wipe", [])
+    NEW_NETWORK = config.get("new_network", True) is not False
+    # a fresh set of namespaces per file where the platform allows it; else the shared folders are emptied
+    why = _can_isolate() if config.get("isolate") is True else "not asked for"
+    ISOLATE = not why
+    WIPE = [] if ISOLATE else config.get("wipe", [])
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
     inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
-    replies.write(json.dumps({"ready": os.getpid(), "uid": os.getuid()}) + "\n")
+    replies.write(json.dumps({"ready": os.getpid(), "uid": os.getuid(), "isolation": why}) + "\n")
     for line in sys.stdin:
         job = json.loads(line)
         replies.write(json.dumps(_run(job, inputs, drop_to)) + "\n")

@@ -42,6 +42,10 @@ RUNNER, PROTOCOL = HERE / "runner.py", HERE / "protocol.py"
 # the texts as this package was imported; a batch refuses to start if the files changed since
 _DIGEST = hashlib.sha256(RUNNER.read_bytes() + PROTOCOL.read_bytes()).hexdigest()
 KINDS = ("auto", "bwrap", "basic")
+# what each file gets of its own in a batch: "fresh" (the default): a child forked from the warm server with new
+# namespaces and its own tmpfs; "shared": a forked child in the server's namespaces, whose folders are emptied
+# after it; "cold": a new sandbox with its own interpreter and NumPy (one process tree per file: the baseline)
+PER_FILE = ("fresh", "shared", "cold")
 SITE = "/opt/torchref-site"  # where NumPy appears inside bwrap
 JOB = "/job"  # the server's own work folder inside bwrap
 INPUTS = "/inputs.arrays"  # the batch's inputs inside bwrap, read-only
@@ -74,38 +78,173 @@ class Limits:
             raise ValueError(f"output_mb must be a finite number > 0, got {self.output_mb!r}")
 
 
+PROBE_TRIES = 3  # a namespace probe can fail once under load (a fork refused for a moment): asked again before "no"
+PROBE_PAUSE = 0.5  # seconds between two tries
+
+
 def bwrap_path() -> str | None:
-    """The bwrap executable, when installed and able to create its namespaces here."""
+    """The bwrap executable, when installed and able to create its namespaces here (`bwrap_problem` says why not)."""
+    return None if bwrap_problem() else shutil.which("bwrap")
+
+
+def bwrap_problem() -> str:
+    """ "" when bwrap runs here; else why not, in one line (not installed, or each of PROBE_TRIES probes failed and
+    the last one's message). The answer is kept for the process: the probe starts a sandbox."""
     path = shutil.which("bwrap")
     if path is None:
-        return None
-    if path not in _BWRAP_WORKS:
+        return "bubblewrap (bwrap) is not installed"
+    if path not in _BWRAP_PROBLEM:
+        _BWRAP_PROBLEM[path] = _probe(path)
+    return _BWRAP_PROBLEM[path]
+
+
+def _probe(path: str) -> str:
+    import time
+
+    why = ""
+    for attempt in range(PROBE_TRIES):
+        if attempt:
+            time.sleep(PROBE_PAUSE)
         try:
             probe = subprocess.run(
                 [path, "--unshare-all", "--ro-bind", "/", "/", "--", "/bin/true"],
                 capture_output=True,
                 timeout=30,
             )
-            _BWRAP_WORKS[path] = probe.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            _BWRAP_WORKS[path] = False
-    return path if _BWRAP_WORKS[path] else None
+        except (OSError, subprocess.SubprocessError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            continue
+        if probe.returncode == 0:
+            return ""
+        message = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = message[-1] if message else f"exit status {probe.returncode}"
+    return f"bubblewrap (bwrap) cannot create its namespaces here ({PROBE_TRIES} tries; the last: {why[:200]})"
 
 
-_BWRAP_WORKS: dict = {}
+_BWRAP_PROBLEM: dict = {}
+FALLBACK_WARNING = (
+    "warning: {why}; learners' files run in the basic sandbox, which shares this machine's files "
+    "(--sandbox basic accepts that without this line, --sandbox bwrap refuses instead)"
+)
 
 
-def choose(kind: str) -> str:
-    """`auto`: bwrap where it works, else basic; `bwrap` where it does not work is an error."""
+def choose(kind: str, warn=None) -> str:
+    """`auto`: bwrap where it works, else basic with a warning line (`warn`, by default stderr); `basic` is the
+    explicit choice (no warning); `bwrap` where it does not work is an error."""
     if kind not in KINDS:
         raise ValueError(f"sandbox must be one of {', '.join(KINDS)}, got {kind!r}")
     if kind == "basic":
         return "basic"
-    if bwrap_path() is None:
+    why = bwrap_problem()
+    if why:
         if kind == "bwrap":
-            raise ValueError("sandbox 'bwrap' asked for, but bubblewrap (bwrap) is not installed or cannot run here")
+            raise ValueError(f"sandbox 'bwrap' asked for, but {why}")
+        (warn or _stderr)(FALLBACK_WARNING.format(why=why))
         return "basic"
     return "bwrap"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+SERVER_MB = 256  # a server's own memory (the interpreter, NumPy, the batch's inputs) in its cgroup's limit
+
+
+def cgroup_dir() -> tuple[str, str]:
+    """(the cgroup v2 folder this process may make its jobs' groups in, "") where the host delegates the memory and
+    pids controllers to it; else ("", why not). Read at run time: /proc/self/cgroup and /proc/self/mountinfo."""
+    try:
+        with open("/proc/self/cgroup", encoding="utf-8") as fh:
+            own = next((line[3:].strip() for line in fh if line.startswith("0::")), None)
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError as exc:
+        return "", f"cannot read this process's cgroup ({exc.strerror})"
+    mount = next((m[4] for m in mounts if "cgroup2" in m[m.index("-") + 1 : m.index("-") + 2]), None)
+    if own is None or mount is None:
+        return "", "no cgroup v2 hierarchy here"
+    return _delegated(os.path.join(mount, own.lstrip("/")))
+
+
+def _delegated(folder: str) -> tuple[str, str]:
+    try:
+        with open(os.path.join(folder, "cgroup.controllers"), encoding="utf-8") as fh:
+            controllers = fh.read().split()
+    except OSError as exc:
+        return "", f"cannot read {folder}/cgroup.controllers ({exc.strerror})"
+    missing = [c for c in ("memory", "pids") if c not in controllers]
+    if missing:
+        return (
+            "",
+            f"the cgroup v2 controllers here are {' '.join(controllers) or 'none'} (no {' or '.join(missing)})",
+        )
+    if not os.access(folder, os.W_OK) or not os.access(os.path.join(folder, "cgroup.subtree_control"), os.W_OK):
+        return "", f"{folder} is not writable by this process"
+    return folder, ""
+
+
+class Cgroups:
+    """A batch's cgroup v2 groups, one per job, where the host delegates memory and pids (`cgroup_dir`):
+    memory.max holds all of a job's processes and its tmpfs together, pids.max its processes and threads,
+    no swap. Where it does not, `why` says so and the limits are per process (`Limits`)."""
+
+    def __init__(self):
+        parent, self.why = cgroup_dir()
+        self.folder = ""
+        if parent:
+            try:
+                self.folder = os.path.join(parent, f"torchref-{secrets.token_hex(6)}")
+                os.mkdir(self.folder)
+                _write(os.path.join(parent, "cgroup.subtree_control"), "+memory +pids", keep=True)
+                _write(os.path.join(self.folder, "cgroup.subtree_control"), "+memory +pids")
+            except OSError as exc:
+                self.why = f"cannot make a cgroup under {parent} ({exc.strerror})"
+                self.close()
+
+    def job(self, k: int, limits: Limits) -> str:
+        """The group of job k, its limits set from `limits` (made once, set again at every start)."""
+        if not self.folder:
+            return ""
+        group = os.path.join(self.folder, f"job{k}")
+        os.makedirs(group, exist_ok=True)
+        mib = 2**20
+        _write(os.path.join(group, "memory.max"), str((limits.memory_mb + 2 * limits.file_mb + SERVER_MB) * mib))
+        _write(os.path.join(group, "memory.swap.max"), "0", keep=True)
+        _write(os.path.join(group, "pids.max"), str(limits.processes + 4))  # bwrap's two, the server, its thread
+        return group
+
+    def describe(self) -> str:
+        if self.folder:
+            return "cgroup v2 per job: memory (processes and tmpfs together) and pids (threads included)"
+        return f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {self.why}"
+
+    def close(self) -> None:
+        if self.folder:
+            for group in sorted(Path(self.folder).glob("job*"), reverse=True):
+                with contextlib.suppress(OSError):
+                    group.rmdir()
+            with contextlib.suppress(OSError):
+                os.rmdir(self.folder)
+        self.folder = ""
+
+
+def _write(path: str, text: str, keep: bool = False) -> None:
+    """Write a cgroup file; with `keep`, a refusal (a controller already on, a file this kernel lacks) is kept quiet."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        if not keep:
+            raise
+
+
+def _oom_kills(group: str) -> int:
+    try:
+        with open(os.path.join(group, "memory.events"), encoding="utf-8") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("oom_kill ")), 0)
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _non_dumpable() -> None:
@@ -127,12 +266,70 @@ def _numpy_dirs() -> list[Path]:
     return [p for p in (root, root.with_name("numpy.libs")) if p.exists()]
 
 
+PACKAGES = ("site-packages", "dist-packages")  # folders of installed packages: never shown inside bwrap
+
+
+def _binds() -> list[str]:
+    """bwrap's arguments that show the interpreter, its standard library and the shared libraries: nothing else
+    of the host's file system (not /usr whole: no package installed beside the interpreter, this one included).
+
+    The standard library's folder is shown with its package folders hidden (a pyenv or a venv keeps them
+    inside it); the shared libraries are the folders of those this process has loaded (libc's, the loader's,
+    the interpreter's own), found in /proc/self/maps, and the host's top-level links to them (/lib -> usr/lib).
+    """
+    if _BINDS:
+        return _BINDS
+    python = os.path.realpath(sys.executable)
+    stdlib = os.path.realpath(os.path.dirname(os.__file__))
+    libraries = set()
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            name = line.rstrip("\n").partition("/")[2]
+            if ".so" in name:
+                libraries.add(os.path.realpath("/" + name))
+    numpy = [str(p.resolve()) for p in _numpy_dirs()]
+    loader = "/lib64/ld-linux-x86-64.so.2"  # the interpreter's loader, by the name in its ELF header
+    folders = {os.path.realpath(os.path.dirname(loader))} if os.path.exists(loader) else set()
+    files = {python}
+    for lib in libraries:
+        if not os.path.isfile(lib) or any(part in PACKAGES for part in Path(lib).parts):
+            continue
+        if lib.startswith(stdlib + os.sep) or any(lib.startswith(folder + os.sep) for folder in numpy):
+            continue
+        folder = os.path.dirname(lib)
+        if (stdlib + os.sep).startswith(folder + os.sep):  # libpython beside the standard library: the file only
+            files.add(lib)
+        else:
+            folders.add(folder)
+    args = ["--ro-bind", stdlib, stdlib]
+    for path in sorted(folders | files):
+        args += ["--ro-bind", path, path]
+    for top in ("/lib", "/lib32", "/lib64", "/libx32", "/bin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+    if os.path.exists("/etc/ld.so.cache"):
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for name in PACKAGES:  # last: no bind above may show them again
+        if os.path.isdir(os.path.join(stdlib, name)):
+            args += ["--tmpfs", os.path.join(stdlib, name), "--remount-ro", os.path.join(stdlib, name)]
+    _BINDS.extend(args)
+    return _BINDS
+
+
+_BINDS: list = []
+
+
 class Server:
     """One sandbox for a batch: started lazily, restarted after a file kills it, stopped by `close`."""
 
-    def __init__(self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str], uid: int = NOBODY):
+    def __init__(
+        self, kind: str, workdir: Path, inputs: Path, texts: tuple[str, str], uid: int = NOBODY, per_file: str = "fresh"
+    ):
         self.kind, self.workdir, self.inputs, self.texts = kind, workdir, inputs, texts
         self.uid = uid  # basic, judge root: the learner's uid (one per server, so one cannot signal another)
+        self.per_file = per_file  # PER_FILE: what each file gets of its own
+        self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
+        self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
         self.proc: subprocess.Popen | None = None
 
     # paths as the learner's process sees them
@@ -153,22 +350,32 @@ class Server:
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        isolate = self.per_file != "shared"
         if self.kind == "basic":
             env["HOME"] = str(self.workdir)
-            config = {"path": [str(_numpy_dirs()[0].parent)], "inputs": str(self.inputs), "uid": self.uid}
+            config = {
+                "path": [str(_numpy_dirs()[0].parent)],
+                "inputs": str(self.inputs),
+                "uid": self.uid,
+                "isolate": isolate,
+            }
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
         # the learner's uid is root's outside the namespace, which RLIMIT_NPROC never binds: the server counts
-        # what one file leaves in the server's writable folders is deleted before the next one runs
-        config = {"path": [SITE], "inputs": INPUTS, "uid": None, "watch_processes": True, "wipe": ["/tmp", JOB]}
-        args = [bwrap_path(), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
+        # its processes and threads; without fresh namespaces, what one file leaves in the server's writable
+        # folders is deleted before the next one runs
+        config = {
+            "path": [SITE],
+            "inputs": INPUTS,
+            "uid": None,
+            "watch_processes": True,
+            "wipe": ["/tmp", JOB],
+            "isolate": isolate,
+            "new_network": False,  # bwrap's own network namespace already holds only this server's files
+        }
+        args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        for folder in ("/usr", "/lib", "/lib64", "/bin", "/etc/alternatives", "/etc/ld.so.cache"):
-            args += ["--ro-bind-try", folder, folder]
-        prefix = Path(sys.base_prefix).resolve()
-        args += ["--ro-bind", str(prefix), str(prefix)]
-        if not python.startswith(str(prefix) + os.sep):  # pragma: no cover - an interpreter outside its prefix
-            args += ["--ro-bind", python, python]
+        args += _binds()
         for folder in _numpy_dirs():
             args += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
         # only this server's folder is writable (the learner is its owner inside): a file can neither see the
@@ -182,6 +389,8 @@ class Server:
 
     def start(self) -> None:
         args, env = self._command()
+        if self.group:  # the server joins its job's group before it runs: every process it starts is counted there
+            args = ["/bin/sh", "-c", 'echo 0 > "$0/cgroup.procs" && exec "$@"', self.group, *args]
         try:
             self.proc = subprocess.Popen(
                 args,
@@ -197,9 +406,10 @@ class Server:
             raise SandboxError(f"cannot start the {self.kind} sandbox: {exc}") from None
         self.pending = b""
         hello = self._reply(120.0)
-        if "ready" not in hello:
+        if "ready" not in hello or not isinstance(hello.get("isolation"), str):
             self.close()
             raise SandboxError(f"the {self.kind} sandbox did not start")
+        self.isolation = hello["isolation"][:300]
 
     def _reply(self, seconds: float) -> dict:
         """One JSON line from the server within `seconds` (its watchdog), else SandboxError; at most 64 KiB."""
@@ -237,7 +447,13 @@ class Server:
         except OSError:
             self.close()
             raise SandboxError("the sandbox ended before the file could be sent") from None
-        return self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
+        before = _oom_kills(self.group) if self.group else 0
+        reply = self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
+        if self.group:
+            reply["oom"] = _oom_kills(self.group) > before  # the kernel killed in its group: over memory.max
+        if self.per_file == "cold":  # a new sandbox, interpreter and NumPy for every file (the slow baseline)
+            self.close()
+        return reply
 
     def close(self) -> None:
         """Kill the server and everything in its session (in bwrap: its PID namespace dies with it)."""
@@ -261,10 +477,13 @@ def _now() -> float:
 class Batch:
     """A batch's work folder, inputs and sandbox servers (one per parallel job)."""
 
-    def __init__(self, kind: str, inputs: dict, jobs: int):
+    def __init__(self, kind: str, inputs: dict, jobs: int, per_file: str = "fresh", warn=None):
         from torchref.checker.sandbox import protocol
 
-        self.kind = choose(kind)
+        if per_file not in PER_FILE:
+            raise ValueError(f"per_file must be one of {', '.join(PER_FILE)}, got {per_file!r}")
+        self.kind = choose(kind, warn)
+        self.per_file = per_file
         if self.kind == "basic":
             _non_dumpable()
         self.texts = read_runner()
@@ -275,7 +494,15 @@ class Batch:
         self.inputs = self.workdir / "inputs.arrays"
         protocol.pack(self.inputs, inputs)
         os.chmod(self.inputs, 0o644)
-        self.servers = [Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k) for k in range(jobs)]
+        self.servers = [
+            Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k, per_file) for k in range(jobs)
+        ]
+        self.cgroups = Cgroups()
+
+    def limit(self, limits: Limits) -> None:
+        """Each job's cgroup set to `limits` (where the host delegates cgroups)."""
+        for k, server in enumerate(self.servers):
+            server.group = self.cgroups.job(k, limits)
 
     def _own(self, k: int) -> Path:
         """The work folder of server k: its files' folders, and nothing of the other servers'."""
@@ -288,12 +515,24 @@ class Batch:
         path = server.workdir / secrets.token_hex(8)
         path.mkdir(mode=0o755)
         (path / "learner").mkdir(mode=0o755)
+        (path / "scratch").mkdir(mode=0o755)  # where the file's own tmpfs is mounted first
         return path
 
     def close(self) -> None:
         for server in self.servers:
             server.close()
+        self.cgroups.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def describe(self, limits: Limits) -> dict:
-        return {"sandbox": self.kind, **asdict(limits)}
+    def describe(self, limits: Limits, server: Server | None = None) -> dict:
+        """The sandbox and limits a report names; `isolation`: what each file had of its own."""
+        why = (server or self.servers[0]).isolation
+        if self.per_file == "cold":
+            isolation = "a new sandbox per file"
+        elif why == "":
+            isolation = "fresh namespaces and tmpfs per file"
+        elif why is None:
+            isolation = "not started"
+        else:
+            isolation = f"shared by the files of one worker, emptied between them ({why})"
+        return {"sandbox": self.kind, "isolation": isolation, "resources": self.cgroups.describe(), **asdict(limits)}
