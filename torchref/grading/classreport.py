@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from collections import Counter
 from html import escape
 from pathlib import Path
@@ -219,10 +218,9 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         f"<h1>{escape(name)}</h1>",
         "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
     ]
-    small = getattr(r, "small_case", None)
+    small = r.small_case_text()
     if small and not hide:
-        text = small if isinstance(small, str) else json.dumps(small, indent=2, ensure_ascii=False, default=str)
-        body.append(f'<h2>The small case, to recompute by hand</h2><pre id="small-case">{escape(text)}</pre>')
+        body.append(f'<h2>The small case</h2><pre id="small-case">{escape(small)}</pre>')
     if r.tensors:
         # returned: the cases in which the learner's code gave the tensor (not where it raised)
         cells = "".join(
