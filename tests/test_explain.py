@@ -66,7 +66,11 @@ def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, m
     assert "wrote my_shallow.py" in capsys.readouterr().out
     assert "torchref check my_shallow.py --model shallow" in (tmp_path / "my_shallow.py").read_text()
     assert cli.main(["template", "shallow"]) == 2
-    assert "exists; the template never overwrites a file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "my_shallow.py exists; the template never overwrites a file" in err and "--out my_shallow" not in err
+    assert "--out NAME writes another" in err
+    assert cli.main(["template", "shallow", "--out", "my_shallow.py"]) == 2
+    assert "--out my_shallow.py exists" in capsys.readouterr().err  # the option the user typed is named
     assert cli.main(["template", "deep_tanh_sigmoid", "--hidden", "3,2,2", "--out", "deep.py"]) == 0
     assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
     assert cli.main(["template", "perceptron"]) == 2

@@ -406,7 +406,10 @@ def _template(args) -> int:
 
     path = Path(args.out or f"my_{args.model}.py")
     if path.exists():
-        print(f"torchref: error: --out {path} exists; the template never overwrites a file", file=sys.stderr)
+        said = f"--out {path} exists; the template never overwrites a file"
+        if not args.out:  # the default name: the user typed no --out
+            said = f"{path} exists; the template never overwrites a file (--out NAME writes another)"
+        print(f"torchref: error: {said}", file=sys.stderr)
         return 2
     try:
         text = template(args.model, args.hidden)
