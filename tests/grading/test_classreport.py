@@ -209,3 +209,23 @@ def test_mistakes_group_by_their_catalogue_name_before_their_text():
         ("you computed dZ1 = dA1 ⊙ A1", [4]),
     ]
     assert ranked[0][1] == "at dZ1: σ′ used for tanh′ (in dZ1)"
+
+
+def test_a_mistake_group_names_each_members_own_link_and_cause(tmp_path):
+    """The same catalogue mistake at two links: the group does not say the first file's link for both."""
+    causes = {"dW1": "dW1 lacks the 1/m of the mean loss", "dW2": "dW2 lacks the 1/m of the mean loss"}
+    reports, entries = [], []
+    for who, link in (("amy", "dW1"), ("ben", "dW2")):
+        path = tmp_path / f"{who}.py"
+        path.write_text(derivation())
+        entries.append(Submission.from_bytes(path, path.read_bytes(), "shallow", who))
+        reports.append(
+            FileReport(str(path), "shallow", verdict="wrong", first_wrong=link, cause=causes[link], mistake="no-1/m")
+        )
+    (_, text, members), *_ = html_report.mistakes(reports)
+    assert members == [0, 1] and "at dW1:" not in text and "dW1" in text and "dW2" in text
+    html_report.write(tmp_path / "out", entries, reports, tmp_path, "shallow")
+    group = Page((tmp_path / "out" / "index.html").read_text()).by_id["mistakes"]
+    assert f"amy.py at dW1: {causes['dW1']}" in group and f"ben.py at dW2: {causes['dW2']}" in group
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [m["cause"] for m in doc["mistakes"][0]["members"]] == [f"at {k}: {v}" for k, v in causes.items()]
