@@ -191,8 +191,9 @@ class FileReport:
                 said = t.diagnosis
                 if t is first and t.status == "wrong":
                     said = t.mistake or ("the formula above" if t.computed else "see above")
+                status = "not run" if t.status == "ok" and not t.cases else t.status  # no case returned it
                 lines.append(
-                    f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
+                    f"{t.name:<8} {status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
                     f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {said}".rstrip()
                 )
         if self.small_case_text():
