@@ -109,3 +109,22 @@ def backward(X, Y, params, cache):
             dZ = dA * (1 - A_prev**2)
     return grads
 """
+
+
+def chromium():
+    """A headless Chromium driven by selenium (skips where it is not installed)."""
+    import shutil
+
+    import pytest
+
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (binary and driver):
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1800"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)

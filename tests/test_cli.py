@@ -203,3 +203,31 @@ def test_ctrl_c_in_compare_all_writes_the_report_of_the_runs_finished(monkeypatc
     assert err == f"torchref: interrupted: the report of the 1 of 19 runs finished is in {tmp_path / 'report.md'}\n"
     text = (tmp_path / "report.md").read_text()
     assert "| mp_neuron | and |" in text and "| mp_neuron | or |" not in text
+
+
+def test_an_unknown_option_is_named_with_a_suggestion(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", "mine.py", "--modle", "shallow"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and len(err.splitlines()) == 1
+    assert "unknown option --modle: did you mean --model?" in err
+
+
+def test_every_command_names_an_unknown_option(capsys):
+    commands = cli.parser()._subparsers._group_actions[0].choices
+    for command in commands:
+        with pytest.raises(SystemExit) as info:
+            cli.main([command, "--zz-never"])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and "unknown option --zz-never" in err, command
+    with pytest.raises(SystemExit):
+        cli.main(["--verison"])
+    assert "unknown option --verison: did you mean --version?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["nope.py", "nope.ipynb"])
+def test_a_missing_file_is_one_line(name, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", name, "--model", "shallow"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"torchref: error: FILE|DIR must be an existing file or folder, got {name}\n"

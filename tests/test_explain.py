@@ -38,8 +38,8 @@ def test_explain_with_a_file_that_is_not_one_exits_2(tmp_path, capsys):
     assert "--file must be an existing .py file" in capsys.readouterr().err
     broken = tmp_path / "broken.py"
     broken.write_text("def backward(:\n")
-    assert cli.main(["explain", "shallow", "--file", str(broken)]) == 0
-    assert "error: cannot import the file" in capsys.readouterr().out
+    assert cli.main(["explain", "shallow", "--file", str(broken)]) == 2  # a file that cannot be run
+    assert f"cannot run --file {broken}: cannot import the file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("model", ["logistic", "shallow", "deep_relu_softmax"])
@@ -66,7 +66,11 @@ def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, m
     assert "wrote my_shallow.py" in capsys.readouterr().out
     assert "torchref check my_shallow.py --model shallow" in (tmp_path / "my_shallow.py").read_text()
     assert cli.main(["template", "shallow"]) == 2
-    assert "exists; the template never overwrites a file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "my_shallow.py exists; the template never overwrites a file" in err and "--out my_shallow" not in err
+    assert "--out NAME writes another" in err
+    assert cli.main(["template", "shallow", "--out", "my_shallow.py"]) == 2
+    assert "--out my_shallow.py exists" in capsys.readouterr().err  # the option the user typed is named
     assert cli.main(["template", "deep_tanh_sigmoid", "--hidden", "3,2,2", "--out", "deep.py"]) == 0
     assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
     assert cli.main(["template", "perceptron"]) == 2
@@ -83,3 +87,19 @@ def test_explain_with_a_file_prints_the_learners_text_escaped_as_check_does(tmp_
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[31mred" in out
     assert not any(line.startswith(("friend.py", "::")) for line in out.splitlines())
+
+
+def test_an_unfilled_template_is_told_the_same_way_by_explain_and_check(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["template", "shallow"]) == 0
+    capsys.readouterr()
+    assert cli.main(["explain", "shallow", "--file", "my_shallow.py"]) == 2  # nothing it could run
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    hint = "are not numbers (a `...` of the template not filled in yet?)"
+    assert err.startswith("torchref: cannot run --file my_shallow.py: ") and hint in err
+    assert cli.main(["check", "my_shallow.py", "--model", "shallow", "--cases", "2", "--seed", "1"]) == 1
+    table = capsys.readouterr().out
+    assert hint in table.splitlines()[1]
+    rows = [line.split() for line in table.splitlines() if line.startswith(("Z1 ", "dZ1 ", "db1 "))]
+    assert len(rows) == 3 and all(row[1:3] == ["not", "run"] for row in rows)  # never "ok 0/0"

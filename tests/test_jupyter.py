@@ -4,7 +4,7 @@ import re
 
 import nbformat
 import pytest
-from classroom import TANH, derivation
+from classroom import TANH, chromium, derivation
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -104,3 +104,25 @@ def test_the_magic_in_an_ipython_shell_of_this_process(tmp_path):
     failed = shell.run_cell(f"%%check shallow {OPTIONS}\n1 / 0\n{RIGHT}")
     assert isinstance(failed.error_in_exec, UsageError) and "the cell raised" in str(failed.error_in_exec)
     assert shell.user_ns["_"] is report  # no new report for a cell that raised
+
+
+def test_the_notebook_view_shows_the_small_case_and_the_seed_in_a_browser(tmp_path):
+    """What `_repr_html_` draws in a notebook: the small case the diagnosis points to, labelled, and the seed."""
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "mine.py"
+    path.write_text(WRONG)
+    report = torchref.check(path, "shallow", cases=2, seed=1)
+    page = tmp_path / "cell.html"
+    page.write_text(f"<!doctype html><meta charset='utf-8'><body>{report._repr_html_()}</body>")
+    browser = chromium()
+    try:
+        browser.get(page.as_uri())
+        small = browser.find_element(By.CSS_SELECTOR, "pre.torchref-small-case")
+        assert small.is_displayed()
+        assert "the reference's dZ1 =" in small.text and "your dZ1 =" in small.text
+        assert "first difference at dZ1[" in small.text
+        seed = browser.find_element(By.XPATH, "//th[text()='seed']/following-sibling::td")
+        assert seed.text.startswith("1 (--seed 1 replays these cases)")
+    finally:
+        browser.quit()

@@ -146,3 +146,24 @@ def test_the_table_has_the_documented_header_and_a_failing_row_says_so(report):
         assert text[-1] == f"verify: {len(report.rows) - 1} rows passed, 1 rows failed"
     finally:
         row.failed, row.first_failure = 0, ""
+
+
+def test_one_first_failure_per_model_and_kind_of_check_not_per_tensor(report):
+    """One wrong line fails many rows (its tensor, those after it, both dtypes): one block names the first."""
+    model = next(r.model for r in report.rows if r.tensor.startswith("train."))
+    planted = [r for r in report.rows if r.model == model and not r.tensor.startswith(("train.", "fd."))][:4]
+    trained = [r for r in report.rows if r.model == model and r.tensor.startswith("train.")][:2]
+    assert len(planted) == 4 and len(trained) == 2
+    for row in planted + trained:
+        row.failed, row.first_failure = 1, f"case m1-n1: planted in {row.tensor}"
+    try:
+        text = report.table()
+        blocks = [line for line in text.splitlines() if line.startswith("FIRST FAILURE")]
+        assert blocks == [
+            f"FIRST FAILURE {model} {planted[0].dtype} {planted[0].tensor}: case m1-n1: planted in {planted[0].tensor}",
+            f"FIRST FAILURE {model} {trained[0].dtype} {trained[0].tensor}: case m1-n1: planted in {trained[0].tensor}",
+        ]
+        assert f"also failing: {planted[1].tensor} ({planted[1].dtype})" in text
+    finally:
+        for row in planted + trained:
+            row.failed, row.first_failure = 0, ""

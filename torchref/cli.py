@@ -68,6 +68,27 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"torchref: error: {message} (see torchref --help)\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        """An option this command does not know is named first (with the nearest known one), before anything
+        argparse would say about it, such as a required option it then thinks missing."""
+        import difflib
+
+        args = sys.argv[1:] if args is None else list(args)
+        commands = self._subparsers is not None and self._subparsers._group_actions
+        for word in args:
+            if word == "--":
+                break
+            if commands and not word.startswith("-"):
+                break  # the command's own parser reads the rest
+            option = word.split("=", 1)[0]
+            known = self._option_string_actions
+            if option.startswith("--") and not any(
+                o == option or (self.allow_abbrev and o.startswith(option)) for o in known
+            ):
+                near = difflib.get_close_matches(option, list(known), n=1, cutoff=0.75)
+                self.error(f"unknown option {option}" + (f": did you mean {near[0]}?" if near else ""))
+        return super().parse_known_args(args, namespace)
+
 
 def parser() -> argparse.ArgumentParser:
     from torchref import __version__
@@ -448,7 +469,10 @@ def _template(args) -> int:
 
     path = Path(args.out or f"my_{args.model}.py")
     if path.exists():
-        print(f"torchref: error: --out {path} exists; the template never overwrites a file", file=sys.stderr)
+        said = f"--out {path} exists; the template never overwrites a file"
+        if not args.out:  # the default name: the user typed no --out
+            said = f"{path} exists; the template never overwrites a file (--out NAME writes another)"
+        print(f"torchref: error: {said}", file=sys.stderr)
         return 2
     try:
         text = template(args.model, args.hidden)
@@ -571,6 +595,9 @@ def _check(args) -> int:
     from torchref.checker import CheckOptions, Submission, judge_submissions
 
     path = Path(args.path)
+    if not (path.is_dir() or os.path.lexists(path)):
+        print(f"torchref: error: FILE|DIR must be an existing file or folder, got {path}", file=sys.stderr)
+        return 2
     try:
         options = CheckOptions.of(**check_options(args), jobs=args.jobs)
         from torchref.grading.outputs import plan

@@ -66,6 +66,10 @@ def explain(
     ref = pair.torch(sample)
     if file is not None:
         mine, errors = learner_values(Path(file), pair, sample)
+        if errors and not any(name in mine for name in pair.names(shape)):
+            from torchref.checker.report import UnusableInput
+
+            raise UnusableInput(errors[0])  # nothing to show beside the reference: check's words, one line
         left, right = f"{Path(file).name} (yours)", "torch (the reference)"
     else:
         mine, errors = pair.handmade(sample), []

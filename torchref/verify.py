@@ -76,14 +76,24 @@ class Report:
                 f"{r.model:<22} {r.dtype:<8} {r.tensor:<17} {r.cases:>5} {r.max_abs:>11.2e} {r.max_rel:>11.2e} "
                 f"{r.rtol:>7.1e} {r.atol:>7.1e}  {verdict}"
             )
+        # one block per model and kind of check (parity, train., fd.): a wrong line fails the tensors after it too
+        kinds: dict[tuple, list[Row]] = {}
         for r in self.rows:
             if not r.ok:
-                lines.append(f"\nFIRST FAILURE {r.model} {r.dtype} {r.tensor}: {r.first_failure}")
+                kind = next((k for k in KINDS if r.tensor.startswith(k)), "")
+                kinds.setdefault((r.model, kind), []).append(r)
+        for first, *others in kinds.values():
+            lines.append(f"\nFIRST FAILURE {first.model} {first.dtype} {first.tensor}: {first.first_failure}")
+            if others:
+                lines.append("also failing: " + ", ".join(f"{r.tensor} ({r.dtype})" for r in others))
         passed = sum(r.ok for r in self.rows)
         lines.append(f"\nverify: {passed} rows passed, {len(self.rows) - passed} rows failed")
         if not self.complete:
             lines.append("verify: interrupted; the rows above are those of the models and dtypes finished")
         return "\n".join(lines)
+
+
+KINDS = ("train.", "fd.")  # the rows' prefixes besides the parity of one step: after training, finite differences
 
 
 def _record(rows: dict, pair: ModelPair, dtype: str, prefix: str, case_id: str, results) -> None:

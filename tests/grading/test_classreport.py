@@ -1,12 +1,12 @@
 """The class report: pages read with an HTML parser, then index.html in a real headless browser."""
 
 import json
-import shutil
 from html.parser import HTMLParser
 
 import pytest
-from classroom import CRASH, INJECTION, SIGN, TANH, derivation, notebook
+from classroom import CRASH, INJECTION, SIGN, TANH, chromium, derivation, notebook
 
+import torchref
 from torchref import cli
 from torchref.checker.report import FileReport
 from torchref.checker.submission import Submission
@@ -135,37 +135,27 @@ def test_a_submission_page_marks_the_learners_line_and_shows_their_code(built):
 
 
 def test_the_small_case_and_the_printed_output_are_shown_and_hide_values_leaves_the_values_out(tmp_path):
-    entry = Submission.from_bytes(tmp_path / "amy.py", derivation(TANH).encode(), "shallow", "amy")
-    report = FileReport(str(tmp_path / "amy.py"), "shallow", verdict="wrong", first_wrong="dZ1", cases=2)
-    report.stdout = "debug: <b>dZ1</b>"
-    report.small_case = {"X": [[0.5]], "dZ1 (autograd)": [[0.123]]}
+    path = tmp_path / "amy.py"
+    path.write_text(derivation(TANH) + "print('debug: <b>dZ1</b>')\n")
+    report = torchref.check(path, "shallow", cases=3, seed=4)  # judged, not built by hand
+    entry = Submission.from_bytes(path, path.read_bytes(), "shallow", "amy")
     html_report.write(tmp_path / "shown", [entry], [report], tmp_path, "shallow")
     page = Page((tmp_path / "shown" / "s" / "0001.html").read_text())
-    assert "0.123" in page.by_id["small-case"] and page.by_id["stdout"] == "debug: <b>dZ1</b>"
+    small = page.by_id["small-case"]
+    assert "the reference's dZ1 =" in small and "your dZ1 =" in small and "first difference at dZ1[" in small
+    expected = next(t for t in report.tensors if t.name == "dZ1").small_case["expected"]["dZ1"]
+    assert f"{expected[0][0]:.5f}"[:6] in small  # the reference's own number
+    assert "debug: <b>dZ1</b>" in page.by_id["stdout"]
     html_report.write(tmp_path / "hidden", [entry], [report], tmp_path, "shallow", hide=True)
     text = (tmp_path / "hidden" / "s" / "0001.html").read_text()
-    assert "0.123" not in text and "small-case" not in text
-
-
-def _chromium():
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1800"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=options)
+    assert "small-case" not in text and "the reference's dZ1" not in text
 
 
 def test_index_html_in_a_headless_browser_shows_the_summary_and_sorts_by_a_column(built):
     from selenium.webdriver.common.by import By
 
     _, out = built
-    browser = _chromium()
+    browser = chromium()
     try:
         browser.get((out / "index.html").as_uri())
         assert browser.find_element(By.ID, "count-pass").text.split() == ["1", "passed"]
@@ -190,6 +180,12 @@ def test_index_html_in_a_headless_browser_shows_the_summary_and_sorts_by_a_colum
         assert column(1) == files
         browser.get((out / "s" / "0001.html").as_uri())
         assert browser.find_element(By.TAG_NAME, "h1").text == f"{INJECTION}.py"  # text, not an image
+        erin = next(f for f in json.loads((out / "report.json").read_text())["files"] if f["name"] == "erin.py")
+        browser.get((out / erin["page"]).as_uri())
+        small = browser.find_element(By.ID, "small-case")
+        assert small.is_displayed()
+        assert "the reference's dZ1 =" in small.text and "your dZ1 =" in small.text
+        assert "first difference at dZ1[" in small.text
     finally:
         browser.quit()
 
@@ -213,3 +209,23 @@ def test_mistakes_group_by_their_catalogue_name_before_their_text():
         ("you computed dZ1 = dA1 ⊙ A1", [4]),
     ]
     assert ranked[0][1] == "at dZ1: σ′ used for tanh′ (in dZ1)"
+
+
+def test_a_mistake_group_names_each_members_own_link_and_cause(tmp_path):
+    """The same catalogue mistake at two links: the group does not say the first file's link for both."""
+    causes = {"dW1": "dW1 lacks the 1/m of the mean loss", "dW2": "dW2 lacks the 1/m of the mean loss"}
+    reports, entries = [], []
+    for who, link in (("amy", "dW1"), ("ben", "dW2")):
+        path = tmp_path / f"{who}.py"
+        path.write_text(derivation())
+        entries.append(Submission.from_bytes(path, path.read_bytes(), "shallow", who))
+        reports.append(
+            FileReport(str(path), "shallow", verdict="wrong", first_wrong=link, cause=causes[link], mistake="no-1/m")
+        )
+    (_, text, members), *_ = html_report.mistakes(reports)
+    assert members == [0, 1] and "at dW1:" not in text and "dW1" in text and "dW2" in text
+    html_report.write(tmp_path / "out", entries, reports, tmp_path, "shallow")
+    group = Page((tmp_path / "out" / "index.html").read_text()).by_id["mistakes"]
+    assert f"amy.py at dW1: {causes['dW1']}" in group and f"ben.py at dW2: {causes['dW2']}" in group
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [m["cause"] for m in doc["mistakes"][0]["members"]] == [f"at {k}: {v}" for k, v in causes.items()]

@@ -115,6 +115,11 @@ class FileReport:
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
         return first.diagnosis if first is not None and first.diagnosis else ""
 
+    def small_case_text(self) -> str:
+        """The small case of the first wrong link, to recompute by hand ("" when there is none)."""
+        first = next((t for t in self.tensors if t.name == self.first_wrong), None)
+        return "\n".join(small_case_lines(first.name, first.small_case)) if first and first.small_case else ""
+
     def headline(self) -> str:
         """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
         word = VERDICT_WORDS[self.verdict]
@@ -153,10 +158,14 @@ class FileReport:
             rows.append(("reason", e(self.reason)))
         rows += [("error", e(error)) for error in self.errors[:3]]
         rows += [("warning", e(w)) for w in self.warnings]
+        if self.seed and self.verdict != "skipped":
+            rows.append(("seed", f"{self.seed} (<code>--seed {self.seed}</code> replays these cases)"))
         head = "".join(
             f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>' for k, v in rows
         )
         out = f'<table class="torchref-report">{head}</table>'
+        if self.small_case_text():
+            out += f'<pre class="torchref-small-case">{e(self.small_case_text())}</pre>'
         if self.tensors:
             cells = "".join(
                 f"<tr><td>{e(t.name)}</td><td>{e(t.status)}</td><td>{t.failed}/{t.cases}</td>"
@@ -194,12 +203,13 @@ class FileReport:
                 said = t.diagnosis
                 if t is first and t.status == "wrong":
                     said = t.mistake or ("the formula above" if t.computed else "see above")
+                status = "not run" if t.status == "ok" and not t.cases else t.status  # no case returned it
                 lines.append(
-                    f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
+                    f"{t.name:<8} {status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
                     f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {said}".rstrip()
                 )
-        if first is not None and first.small_case:
-            lines += ["", *small_case_lines(first.name, first.small_case)]
+        if self.small_case_text():
+            lines += ["", self.small_case_text()]
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
@@ -216,7 +226,7 @@ def repair_text(repair: dict) -> str:
 
 
 def small_case_lines(name: str, case: dict) -> list[str]:
-    """The smallest failing case, printed to be recomputed by hand."""
+    """The smallest failing case, printed to be recomputed by hand: whose each value is, said on its line."""
     import numpy as np
 
     def show(label, value):
@@ -224,13 +234,20 @@ def small_case_lines(name: str, case: dict) -> list[str]:
         rows = text.splitlines()
         return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
 
-    out = [f"the smallest failing case ({case['case']}), to recompute by hand:"]
+    out = [f"the smallest failing case ({case['case']}), to recompute by hand:", " the inputs and parameters:"]
     out += show("X", case["X"]) + show("Y", case["Y"])
-    for key, value in {**case["params"], **case.get("upstream", {})}.items():
+    for key, value in case["params"].items():
         out += show(key, value)
-    out += show(f"{name} expected", case["expected"][name]) + show(f"{name} yours", case["yours"][name])
+    if case.get("upstream"):
+        out.append(f" the reference's values that the notes' line for {name} reads:")
+        for key, value in case["upstream"].items():
+            out += show(f"the reference's {key}", value)
+    out.append(" the result:")
+    out += show(f"the reference's {name}", case["expected"][name]) + show(f"your {name}", case["yours"][name])
     diff = case.get("first_difference")
     if diff:
         at = ", ".join(map(str, diff["index"]))
-        out.append(f"  first difference at {name}[{at}]: expected {diff['expected']:.6g}, yours {diff['yours']:.6g}")
+        out.append(
+            f"  first difference at {name}[{at}]: the reference's {diff['expected']:.6g}, yours {diff['yours']:.6g}"
+        )
     return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from collections import Counter
 from html import escape
 from pathlib import Path
@@ -88,12 +87,19 @@ def mistakes(reports: list[FileReport], among: list[int] | None = None) -> list[
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     out = []
     for key, members in ranked:
-        first = reports[members[0]]
-        text = first.explanation() or first.reason
-        if first.first_wrong:
-            text = f"at {first.first_wrong}: {text}"
+        links = sorted({reports[i].first_wrong for i in members})
+        if len(links) == 1:  # one link: the group says the first member's sentence
+            text = member_cause(reports[members[0]])
+        else:  # the same catalogue mistake at several links: each member's own is said beside its name
+            text = f"{key} (at {', '.join(link for link in links if link)})"
         out.append((key, text, members))
     return out
+
+
+def member_cause(r: FileReport) -> str:
+    """One submission's own link and cause: `at dW2: dW2 lacks the 1/m ...`."""
+    text = r.explanation() or r.reason
+    return f"at {r.first_wrong}: {text}" if r.first_wrong else text
 
 
 def write(out, found, reports: list[FileReport], root, model: str, hide: bool = False) -> Path:
@@ -120,7 +126,14 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
         "counts": dict(Counter(reports[i].verdict for i in students)),  # of students, by the file each is graded by
         "scores": sorted(Counter(reports[i].score for i in students if reports[i].verdict != "skipped").items()),
         "mistakes": [
-            {"key": k, "cause": text, "count": len(m), "files": [names[i] for i in m]} for k, text, m in ranked
+            {
+                "key": k,
+                "cause": text,
+                "count": len(m),
+                "files": [names[i] for i in m],
+                "members": [{"file": names[i], "cause": member_cause(reports[i])} for i in m],
+            }
+            for k, text, m in ranked
         ],
         "files": [{**r.to_json(), "name": names[i], "page": pages[i]} for i, r in enumerate(reports)],
         "check_schema": SCHEMA,
@@ -176,7 +189,12 @@ def _index(reports, students, names, pages, ranked, figures, root, model) -> str
     if ranked:
         items = []
         for key, text, members in ranked:
-            who = ", ".join(f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>' for i in members)
+            same = len({member_cause(reports[i]) for i in members}) == 1
+            who = (", " if same else ";<br>").join(
+                f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>'
+                + ("" if same else f" {escape(member_cause(reports[i]))}")
+                for i in members
+            )
             name = f" <code>{escape(key)}</code>" if reports[members[0]].mistake else ""
             items.append(
                 f'<li class="mistake" data-count="{len(members)}"><b>{len(members)}</b> of {len(judged)}: '
@@ -249,10 +267,9 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         f"<h1>{escape(name)}</h1>",
         "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
     ]
-    small = getattr(r, "small_case", None)
+    small = r.small_case_text()
     if small and not hide:
-        text = small if isinstance(small, str) else json.dumps(small, indent=2, ensure_ascii=False, default=str)
-        body.append(f'<h2>The small case, to recompute by hand</h2><pre id="small-case">{escape(text)}</pre>')
+        body.append(f'<h2>The small case</h2><pre id="small-case">{escape(small)}</pre>')
     if r.tensors:
         # returned: the cases in which the learner's code gave the tensor (not where it raised)
         cells = "".join(
