@@ -20,7 +20,7 @@ settings.register_profile(
 )  # --hypothesis-profile=thorough
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-pytest_plugins = ["pytester", "torchref.pytest_plugin"]
+pytest_plugins = ["pytester", "torchref.pytest_plugin", "bwrap_guard"]  # bwrap_guard: no silent sandbox skips
 
 
 @pytest.fixture

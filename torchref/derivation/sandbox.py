@@ -74,25 +74,44 @@ class Limits:
             raise ValueError(f"output_mb must be a finite number > 0, got {self.output_mb!r}")
 
 
+PROBE_TRIES = 3  # a loaded machine can fail one probe of the namespaces: bwrap is only given up after three
+
+
 def bwrap_path() -> str | None:
-    """The bwrap executable, when installed and able to create its namespaces here."""
+    """The bwrap executable, when installed and able to create its namespaces here (`bwrap_problem` says why not)."""
     path = shutil.which("bwrap")
     if path is None:
         return None
     if path not in _BWRAP_WORKS:
-        try:
-            probe = subprocess.run(
-                [path, "--unshare-all", "--ro-bind", "/", "/", "--", "/bin/true"],
-                capture_output=True,
-                timeout=30,
-            )
-            _BWRAP_WORKS[path] = probe.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            _BWRAP_WORKS[path] = False
-    return path if _BWRAP_WORKS[path] else None
+        for attempt in range(PROBE_TRIES):
+            if attempt:
+                _sleep(0.25 * attempt)
+            try:
+                probe = subprocess.run(
+                    [path, "--unshare-all", "--ro-bind", "/", "/", "--", "/bin/true"],
+                    capture_output=True,
+                    timeout=30,
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                _BWRAP_WORKS[path] = f"{type(exc).__name__}: {exc}"
+                continue
+            if probe.returncode == 0:
+                _BWRAP_WORKS[path] = ""
+                break
+            message = probe.stderr.decode("utf-8", "replace").strip() or "no message"
+            _BWRAP_WORKS[path] = f"exit status {probe.returncode}: {message}"
+    return None if _BWRAP_WORKS[path] else path
 
 
-_BWRAP_WORKS: dict = {}
+def bwrap_problem() -> str:
+    """Why `bwrap_path()` found no working bwrap: "not installed", or bwrap's own error after its tries."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap (bwrap) is not installed"
+    return _BWRAP_WORKS.get(path) or ""
+
+
+_BWRAP_WORKS: dict = {}  # {path: "" when it works, else bwrap's error}
 
 
 def choose(kind: str) -> str:
@@ -256,6 +275,12 @@ def _now() -> float:
     import time
 
     return time.monotonic()
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
 
 
 class Batch:
