@@ -174,33 +174,39 @@ def _text(data: bytes, where: str, broken: list) -> str:
         return data.decode("utf-8", "replace")
 
 
-def unsafe(text: str, where: str) -> list[str]:
-    """What a terminal, a CI log or a renderer would take from `text` as ours: escapes, bidi, workflow commands,
-    forged lines."""
+def unsafe(text: str, where: str, lines: bool = True) -> list[str]:
+    """What a terminal, a CI log or a renderer would take from `text` as ours: escapes, bidi controls (which also
+    reorder code a teacher reads), workflow commands and, with `lines`, forged lines. A page of the class report shows
+    the learner's code as written and its printed output in a block of its own: there, only escapes and bidi count."""
     found = []
     if "\x1b" in text:
         found.append(f"{where}: a raw escape character")
     if any(c in text for c in BIDI):
         found.append(f"{where}: a raw bidi control")
-    if "::add-mask::" in text:
+    if lines and "::add-mask::" in text:
         found.append(f"{where}: a workflow command (::add-mask::)")
-    found += [
-        f"{where}: a forged line {line[:50]!r}" for line in re.split(r"\r\n|\r|\n", text) if line.startswith(FORGED)
-    ]
+    if lines:
+        forged = [line for line in re.split(r"\r\n|\r|\n", text) if line.startswith(FORGED)]
+        found += [f"{where}: a forged line {line[:50]!r}" for line in forged]
     return found
 
 
-def _strings(value):
-    """Every string (keys included) in a JSON document."""
+def _strings(value, printed: bool = False):
+    """(string, whether it is the learner's printed output) for every string (keys included) of a JSON document:
+    the report keeps what a file printed line by line, under "stdout", where a line of it is no line of ours."""
     if isinstance(value, str):
-        yield value
+        yield value, printed
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield k
-            yield from _strings(v)
+            yield k, False
+            yield from _strings(v, k == "stdout")
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from _strings(v, printed)
+
+
+def _unsafe_json(doc, where: str) -> list[str]:
+    return [found for value, printed in _strings(doc) for found in unsafe(value, where, lines=not printed)]
 
 
 def seeds_in(text: str) -> set[int]:
@@ -253,12 +259,11 @@ def read_reports(out: Path, judged: Judged, secret: int | None, never=()) -> Non
         except ValueError as exc:
             judged.broken.append(f"{flag} is not JSON ({exc})")
             continue
-        for value in _strings(doc):
-            judged.broken += unsafe(value, f"{flag} (a string of it)")
+        judged.broken += _unsafe_json(doc, f"{flag} (a string of it)")
         if name == "report.json":
             judged.files = doc.get("files", [doc])
     for where, text in texts.items():
-        judged.broken += unsafe(text, where)
+        judged.broken += unsafe(text, where, lines=not where.startswith(("--html", "report.json", "results.json")))
         if secret is not None and secret in seeds_in(text) | {int(n) for n in re.findall(r"\d+", text)}:
             judged.broken.append(f"{where}: the secret seed {secret}, whole or encoded in a case id")
         judged.broken += [f"{where}: {phrase!r}" for phrase in never if phrase in text]
@@ -302,9 +307,8 @@ def judge_api(entry: Hostile, sandbox: str, path: Path, work: Path, outer=()) ->
         last = err.strip().splitlines()[-1:] or ["nothing"]
         return {"broken": [*broken, f"torchref.check crashed (exit status {status}): {last[0][:300]}"]}
     for key in ("table", "summary", "html"):
-        broken += unsafe(shown.get(key, ""), f"report.{key}()")
-    for value in _strings(shown.get("json", {})):
-        broken += unsafe(value, "report.to_json() (a string of it)")
+        broken += unsafe(shown.get(key, ""), f"report.{key}()", lines=key != "html")
+    broken += _unsafe_json(shown.get("json", {}), "report.to_json() (a string of it)")
     if entry.secret_seed is not None and entry.secret_seed in seeds_in(text):
         broken.append(f"the report holds the secret seed {entry.secret_seed}, whole or encoded in a case id")
     shown["broken"] = broken
@@ -338,7 +342,7 @@ def expect_file(doc: dict | None, expect: Expect, where: str, extra: str = "") -
             wrong.append(f"{where}: the reason lacks {phrase!r}: {reason[:200]!r}")
     if expect.reason_any and not any(p in reason for p in expect.reason_any):
         wrong.append(f"{where}: the reason names none of {expect.reason_any}: {reason[:200]!r}")
-    said = (_values(doc) + "\n" + extra).lower()
+    said = _unnamed(_values(doc) + "\n" + extra, doc).lower()  # the file's name is no flag (reverse_mode_tape.py)
     if expect.flag_any and not any(word in said for word in expect.flag_any):
         wrong.append(f"{where}: no flag among {expect.flag_any} in its report (warnings: {doc.get('warnings')})")
     for text in expect.stdout_never:
@@ -347,6 +351,14 @@ def expect_file(doc: dict | None, expect: Expect, where: str, extra: str = "") -
     if expect.similar_to and expect.similar_to not in _values(doc) + extra:
         wrong.append(f"{where}: nothing says it is the same source as {expect.similar_to}'s")
     return wrong
+
+
+def _unnamed(text: str, doc: dict) -> str:
+    """`text` without the file's path and name (a name such as complex_step.py says nothing of the report)."""
+    path = str(doc.get("file") or "")
+    for name in (path, Path(path).name, Path(path).stem):
+        text = text.replace(name, " ") if name else text
+    return text
 
 
 def _find(docs: list, rel: str | bytes, match: str = "") -> dict | None:
@@ -366,7 +378,7 @@ def _row(judged: Judged, rel, match="") -> str:
     return ""
 
 
-def _index_row(judged: Judged, rel) -> str:
+def _index_text(judged: Judged) -> str:
     """The class report's index (its text, tags removed), where a teacher reads the flags of a file."""
     return re.sub(r"<[^>]+>", " ", judged.html_pages.get("index.html", ""))
 
@@ -379,7 +391,7 @@ def check_cli(entry: Hostile, sandbox: str, judged: Judged) -> list[str]:
         doc = _find(judged.files, rel, match)
         expect = expects[sandbox]
         wrong += expect_file(doc, expect, f"cli {os.fsdecode(rel)}", _row(judged, rel, match))
-        index = _index_row(judged, rel).lower()
+        index = _unnamed(_index_text(judged), doc or {}).lower()
         if expect.flag_any and not any(word in index for word in expect.flag_any):
             wrong.append(f"cli {os.fsdecode(rel)}: the class report's index shows none of {expect.flag_any}")
     expect = entry.expect[sandbox]
@@ -394,9 +406,10 @@ def check_cli(entry: Hostile, sandbox: str, judged: Judged) -> list[str]:
 def check_api(entry: Hostile, sandbox: str, shown: dict) -> list[str]:
     wrong = [f"api: {b}" for b in shown["broken"]]
     expect = entry.expect[sandbox]
-    if "raised" in shown:  # refusing by raising, as for a lambda: only where it cannot be judged, with the reason
+    if "raised" in shown:  # refusing function objects by raising, as for a lambda: with the reason, nothing else
         message = shown["message"]
-        if expect.verdicts != ("unusable",) or not all(p in message for p in expect.reason):
+        said = all(p in message for p in expect.reason) and any(p in message for p in expect.reason_any or [""])
+        if entry.run != "api" or expect.verdicts != ("unusable",) or not said or shown["raised"].startswith("Unicode"):
             wrong.append(f"api: torchref.check raised {shown['raised']}: {message[:200]!r}")
         return wrong
     if "json" in shown:
@@ -405,6 +418,7 @@ def check_api(entry: Hostile, sandbox: str, shown: dict) -> list[str]:
 
 
 def _fail(entry: Hostile, sandbox: str, wrong: list[str]) -> None:
+    wrong = list(dict.fromkeys(wrong))  # one line per distinct finding
     if wrong:
         note = f" (basic: {entry.basic_note})" if sandbox == "basic" and entry.basic_note else ""
         pytest.fail(f"{entry.name} [{sandbox}] ({entry.attack}){note}:\n  " + "\n  ".join(wrong), pytrace=False)

@@ -223,9 +223,9 @@ CATALOGUE: list[Hostile] = [
     ),
     _file(
         "text",
-        "surrogate_in_exception_type_name",
-        "the exception's class name holds a lone surrogate",
-        both(Expect("wrong", ("Shape",))),
+        "surrogate_in_function_name",
+        "the function that raises has a lone surrogate in its code object's name, which tracebacks quote",
+        both(Expect("wrong", ("ValueError",))),
     ),
     _file(
         "text",

@@ -24,5 +24,5 @@ def backward(X, Y, params, cache):
     dZ1 = dA1 * (1 - A1**2)                                 # (m, h)
     dW1 = (1 / m) * (X.T @ dZ1)                             # (n, h)
     db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)      # (1, h)
-    os.dup2(os.open(".", os.O_RDONLY), 100, inheritable=True)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 100, inheritable=True)
     return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}

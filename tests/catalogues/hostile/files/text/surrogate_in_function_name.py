@@ -1,6 +1,13 @@
-"""The exception's class name holds a lone surrogate (type() accepts any str as a name)."""
+"""The function that raises carries a lone surrogate in its code object's name (co_name), which tracebacks quote."""
 
 import numpy as np
+
+
+def _check_shapes(X):
+    raise ValueError("bad shapes")
+
+
+_check_shapes.__code__ = _check_shapes.__code__.replace(co_name="check\ud800shapes")
 
 
 def forward(X, params):
@@ -14,7 +21,7 @@ def forward(X, params):
 
 def backward(X, Y, params, cache):
     m = X.shape[0]
-    raise type('Shape\ud800Error', (Exception,), {})('bad shapes')
+    _check_shapes(X)
     A1, A2, W2 = cache["A1"], cache["A2"], params["W2"]
     dZ2 = A2 - Y                                            # (m, 1)
     dW2 = (1 / m) * (A1.T @ dZ2)                            # (h, 1)
