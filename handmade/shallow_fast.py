@@ -5,9 +5,9 @@ written for speed, and the parity tests hold it to the reference and to torch:
 
 - inputs are checked once, when the trainer is built, not at every step;
 - the bias of the hidden layer is a weight on a constant input (the notes' x0 = 1): the
-  trainer keeps [X 1] (a copy of X with a column of ones) and [W1; b1] as one (n+1, h)
-  array, so Z1 = [X 1][W1; b1] is one product, [dW1; db1] = (1/m) [X 1]ᵀ dZ1 another and
-  the update one subtraction; [W2; b2] is one (h+1, 1) array as well, and so are the
+  trainer keeps `[X 1]` (a copy of X with a column of ones) and `[W1; b1]` as one (n+1, h)
+  array, so `Z1 = [X 1][W1; b1]` is one product, `[dW1; db1] = (1/m) [X 1]ᵀ dZ1` another and
+  the update one subtraction; `[W2; b2]` is one (h+1, 1) array as well, and so are the
   gradient buffers (W1, b1, W2, b2 in `params`, dW1, ... are views into them);
 - every intermediate lives in a buffer allocated once (`out=`), updates are in place;
 - above TANH_EXP_FROM elements, tanh is computed as 1 − 2 / (e^(2z) + 1) (one exp,

@@ -7,7 +7,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import torchref
 
-EXAMPLE = (Path(torchref.__file__).parent / "examples" / "shallow_derivation.py").read_text()
+# the shipped examples, found here and only here (conftest's `shipped_example` fixture gives the path)
+EXAMPLES = Path(torchref.__file__).parent / "examples"
+EXAMPLE_PATH = EXAMPLES / "shallow_derivation.py"
+EXAMPLE = EXAMPLE_PATH.read_text()
 TANH = ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")  # tanh′ as 1 − A: dW1, db1 are its echoes
 SIGN = ("dZ2 = A2 - Y", "dZ2 = Y - A2")  # a flipped sign: every gradient wrong
 # raises in every case with m > 1 (the first named shape has m = 1): crashed cases fail every tensor
@@ -84,3 +87,25 @@ def one_folder_per_student(root: Path) -> dict:
         "dan": ("wrong", 0.0),
         "erin": ("wrong", 2.0),
     }
+
+
+# a deep file written as a loop over the layers, tanh hidden layers, as a learner of the notes writes it
+DEEP_LOOP = """import numpy as np
+
+
+def backward(X, Y, params, cache):
+    m = X.shape[0]
+    L = len(params) // 2
+    grads = {}
+    dZ = cache[f"A{L}"] - Y                                 # (m, k)
+    for l in range(L, 0, -1):
+        A_prev = cache[f"A{l - 1}"] if l > 1 else X         # (m, n_(l-1))
+        grads[f"dZ{l}"] = dZ
+        grads[f"dW{l}"] = (1 / m) * (A_prev.T @ dZ)
+        grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=0, keepdims=True)
+        if l > 1:
+            dA = dZ @ params[f"W{l}"].T
+            grads[f"dA{l - 1}"] = dA
+            dZ = dA * (1 - A_prev**2)
+    return grads
+"""

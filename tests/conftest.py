@@ -5,6 +5,9 @@ import os
 # the other's core (the command line's small shapes run single-threaded too).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_info
@@ -22,8 +25,28 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 pytest_plugins = ["pytester", "torchref.pytest_plugin", "bwrap_guard"]  # bwrap_guard: no silent sandbox skips
 
+# the tests mirror the package (tests/checker/, tests/grading/, tests/handmade/): the shared helpers of
+# this folder (classroom.py) are imported by name from any of them
+sys.path.insert(0, str(Path(__file__).parent))
+
 
 @pytest.fixture
 def blas_threads():
     """A function giving the thread counts of the loaded BLAS libraries (a set: usually one library)."""
     return lambda: {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.fixture
+def shipped_example():
+    """The path of the shipped example derivation (torchref/examples/shallow_derivation.py): a right file."""
+    from classroom import EXAMPLE_PATH
+
+    return EXAMPLE_PATH
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """This project's wheel, built by `python -m build` once per session (the sdist beside it)."""
+    from wheel_env import shared_wheel
+
+    return shared_wheel(tmp_path_factory)

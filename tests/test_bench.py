@@ -104,7 +104,7 @@ def test_the_class_of_the_bench_mixes_right_and_wrong_files():
     """Every mistake of the class is caught, every right file passes: the throughput counts real verdicts."""
     from pathlib import Path
 
-    from torchref.derivation import check_many
+    from torchref.checker import check_many
 
     submissions = bench.a_class(2 * len(bench.CLASS_MISTAKES))
     assert [want for _, _, want in submissions].count("wrong") == len(bench.CLASS_MISTAKES)

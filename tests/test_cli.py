@@ -117,7 +117,7 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
 
 def test_a_command_that_saved_a_partial_report_says_so_when_interrupted(monkeypatch, capsys):
     def interrupted(args):
-        raise cli.Interrupted("3 of 9 files judged; partial report written to out.json")
+        raise cli.Interrupted(note="3 of 9 files judged; partial report written to out.json")
 
     monkeypatch.setitem(cli.COMMANDS, "verify", interrupted)
     assert cli.main(["verify"]) == 130

@@ -248,6 +248,18 @@ BAD_INPUTS = [
     ),
     ("check-timeout", lambda p: torchref.check("f.py", "shallow", timeout=0), ValueError, r"timeout must be a finite"),
     (
+        "check-unknown-model",
+        lambda p: torchref.check("f.py", "nope"),
+        ValueError,
+        r"model must be one of logistic, shallow, .*got 'nope'",
+    ),
+    (
+        "check-option-typo",
+        lambda p: torchref.check("f.py", "shallow", case=2),
+        TypeError,
+        r"unknown option case=2 \(did you mean cases\?\); the options: cases, seed, ",
+    ),
+    (
         "check-import-timeout-nan",
         lambda p: torchref.check("f.py", "shallow", import_timeout=float("nan")),
         ValueError,

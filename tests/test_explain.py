@@ -1,19 +1,14 @@
 """`torchref explain` (the case's inputs, every symbol, a learner's values beside the reference's) and
 `torchref template` (a skeleton that the checker reads, that passes once filled in)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from classroom import filled_template
+from classroom import EXAMPLES, filled_template
 
-import torchref
 from torchref import cli
-from torchref.derivation import check
+from torchref.checker import check
 from torchref.explain import explain, template
 from torchref.registry import REGISTRY, Shape
-
-EXAMPLES = Path(torchref.__file__).parent / "examples"
 
 
 def test_explain_prints_the_inputs_and_parameters_of_its_case():
@@ -76,3 +71,15 @@ def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, m
     assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
     assert cli.main(["template", "perceptron"]) == 2
     assert "model must have a backward pass" in capsys.readouterr().err
+
+
+def test_explain_with_a_file_prints_the_learners_text_escaped_as_check_does(tmp_path, capsys):
+    """An exception message with colour codes, a newline and a workflow command: escaped, on one line."""
+    hostile = 'raise ValueError("\\x1b[31mred\\nfriend.py: PASS\\n::add-mask::x")'
+    text = (EXAMPLES / "shallow_derivation.py").read_text().replace("    m = X.shape[0]\n", f"    {hostile}\n", 1)
+    path = tmp_path / "mine.py"
+    path.write_text(text)
+    cli.main(["explain", "shallow", "--file", str(path), "--seed", "2"])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[31mred" in out
+    assert not any(line.startswith(("friend.py", "::")) for line in out.splitlines())

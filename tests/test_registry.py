@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,7 @@ NEW = AutogradPair(
     Net(depth=1, activation="sigmoid"),
     (Shape(1, 1, (1,)), Shape(3, 2, (4,)), Shape(4, 4, (4,)), Shape(7, 3, (5,))),
     Training(lr=0.5, steps=200, hidden=(3,), init=Init("fan_in"), datasets=("moons",)),
+    salt=7,
 )
 
 
@@ -162,6 +164,45 @@ def test_no_module_outside_the_registry_names_a_model():
         if path.name in {"registry.py", *NAMES_A_MODEL} or "examples" in path.parts:
             continue
         for node in _string_constants(ast.parse(path.read_text(encoding="utf-8"))):
-            if node.value in REGISTRY or node.value.split("_")[0] in {"mp", "deep"}:
-                found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value!r}")
+            # every word of every string: a whole constant, a part of an f-string, an item of a list
+            words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*\*?", node.value)
+            named = [w for w in words if w in REGISTRY or w.split("_")[0] in {"mp", "deep"} and "_" in w]
+            if named:
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {named} in {node.value!r}")
     assert not found, "\n".join(found)
+
+
+def test_the_guard_reads_words_inside_f_strings_and_lists():
+    """The guard's reading, on a module that names models the three ways a module can."""
+    tree = ast.parse('x = f"one of (logistic, deep_*), got {m}"\ny = ["perceptron", "other"]\n')
+    words = [re.findall(r"[A-Za-z_][A-Za-z0-9_]*\*?", node.value) for node in _string_constants(tree)]
+    named = [w for ws in words for w in ws if w in REGISTRY or w.startswith("deep_")]
+    assert named == ["logistic", "deep_*", "perceptron"]
+
+
+def test_the_usual_depth_is_the_pairs_and_its_random_cases_take_it():
+    """One place decides a model's depth: the named shapes' most common one, which its random shapes have too."""
+    rng = np.random.default_rng(1)
+    for pair in REGISTRY.values():
+        depths = [len(s.hidden) for s in pair.shapes]
+        assert depths.count(pair.usual_depth) == max(depths.count(d) for d in depths)
+        assert pair.one_depth == (len(set(depths)) == 1)
+        if pair.differentiable:
+            assert len(pair.random_shape(rng).hidden) == pair.usual_depth
+
+
+def test_every_entry_has_its_own_stable_salt_and_a_renamed_entry_keeps_its_cases():
+    import copy
+
+    from torchref.sweep import cases_for
+
+    salts = [pair.salt for pair in REGISTRY.values()]
+    assert all(isinstance(s, int) and s > 0 for s in salts) and len(set(salts)) == len(salts)
+    pair = next(p for p in REGISTRY.values() if p.differentiable)
+    renamed = copy.copy(pair)
+    renamed.name = "another_name"
+    ids = [s.id for s in cases_for(pair, "float64", 12, seed=3)]
+    assert [s.id for s in cases_for(renamed, "float64", 12, seed=3)] == ids
+    resalted = copy.copy(pair)
+    resalted.salt = pair.salt + 1
+    assert [s.id for s in cases_for(resalted, "float64", 12, seed=3)] != ids

@@ -135,3 +135,29 @@ def test_the_relative_error_skips_zero_and_infinite_references_when_values_are_n
 def test_a_result_names_the_dtype_it_compared():
     res = compare_tensor("x", np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), DEFAULT_TOLERANCES["float32"])
     assert (res.name, res.dtype, res.shape, res.ok) == ("x", "float32", (2, 1), True)
+
+
+def test_every_tolerance_is_in_the_one_table_with_its_reason():
+    """tolerances.py is the only module that makes a Tolerance, and its TABLE lists each one with a reason."""
+    import ast
+    from pathlib import Path
+
+    from torchref import tolerances
+
+    root = Path(tolerances.__file__).parent
+    made = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "tolerances.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Tolerance":
+                made.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not made, f"a Tolerance made outside tolerances.py: {made}"
+    values = [v for v in vars(tolerances).values() if not isinstance(v, dict)]
+    values += [
+        t for k, v in vars(tolerances).items() if isinstance(v, dict) and not k.startswith("_") for t in v.values()
+    ]
+    defined = [v for v in values if isinstance(v, tolerances.Tolerance)]
+    listed = [t for _, t in tolerances.TABLE]
+    assert all(any(t is u for u in listed) for t in defined)
+    assert all(t.reason for t in listed) and len({name for name, _ in tolerances.TABLE}) == len(listed)

@@ -308,7 +308,7 @@ def class_rate(files: int | None = None, jobs: int | None = None) -> dict:
     """Submissions per minute for a class checked with the defaults (sandbox on, every core), and one file's time."""
     from pathlib import Path
 
-    from torchref.derivation import check, check_many
+    from torchref.checker import check, check_many
 
     files = files or CLASS_FILES
     submissions = a_class(files)

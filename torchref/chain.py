@@ -4,7 +4,7 @@ A link is one line of the notes (`dZ1 = dA1 ⊙ (1 − A1²)`): its name, the ex
 computes it from upstream symbols, its shape in the notes' symbols ((m, h)), its torch
 counterpart and its layer. The checker evaluates a link's expression on the learner's own
 upstream values (is their line right?), the mistake catalogue transforms it, the search
-of `torchref.derivation.reconstruct` builds expressions of the same kind, and `explain`
+of `torchref.checker.diagnosis.reconstruct` builds expressions of the same kind, and `explain`
 prints it. An expression renders three ways: in the notes' symbols (`text`), expanded
 (`σ′(A1)` as `A1(1 − A1)`), and as NumPy (`python`, evaluable with `np` and the names of
 `torchref_handmade.activations`).

@@ -1,4 +1,11 @@
-"""The `torchref` command line."""
+"""The `torchref` command line: the parser of every command, and each command as a few lines over the library.
+
+Nothing imports this module (tests/test_layering.py): a command reads its arguments, calls
+the library (`torchref.checker`, `torchref.grading`, `verify`, `compare`, `explain`,
+`bench`) and prints or writes what it returns. Its length, over 400 lines, is the parser's:
+eight commands and their options with their help; the defaults of `check` come from
+`checker.options.DEFAULTS`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import io
 import os
 import sys
 
+from torchref.interrupt import Interrupted
 from torchref_handmade.datasets import NAMES as DATASETS
 
 
@@ -61,9 +69,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from torchref import __version__
+    from torchref.checker.options import DEFAULTS as D  # every default of a check, and its validation
+    from torchref.checker.sandbox.sandbox import KINDS
+    from torchref.grading.autograder import VISIBILITIES
     from torchref.registry import DTYPES, REGISTRY  # inside main's guard: loading torch takes a moment to interrupt
 
     p = _Parser(prog="torchref", description="Handmade NumPy models against their torch twins.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser(
         "verify",
@@ -97,66 +110,80 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("path", metavar="FILE|DIR")
     c.add_argument("--model", required=True, type=_model, help="the registry model the derivation is for")
-    c.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20; named shapes first)")
+    c.add_argument(
+        "--cases", type=_positive, default=D.cases, help=f"cases per dtype (default {D.cases}; named shapes first)"
+    )
     c.add_argument("--dtype", choices=[*DTYPES, "both"], default="both")
     c.add_argument(
         "--seed",
         type=_seed,
-        default=None,
+        default=D.seed,
         help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
     )
     c.add_argument(
         "--timeout",
         type=_seconds,
-        default=60.0,
-        help="seconds a file may run its cases, after its import, before its process is killed (default 60)",
+        default=D.timeout,
+        help=f"seconds a file may run its cases, after its import, before it is killed (default {D.timeout:g})",
     )
     c.add_argument(
         "--import-timeout",
         type=_seconds,
-        default=60.0,
-        help="seconds a file may take to import (default 60)",
+        default=D.import_timeout,
+        help=f"seconds a file may take to import (default {D.import_timeout:g})",
     )
     c.add_argument(
-        "--memory-mb", type=_positive, default=4096, help="address-space limit of the learner's process (default 4096)"
+        "--memory-mb",
+        type=_positive,
+        default=D.memory_mb,
+        help=f"address-space limit of the learner's process (default {D.memory_mb})",
     )
     c.add_argument(
         "--hidden",
         type=_widths,
-        default=None,
+        default=D.hidden,
         metavar="H1,H2",
         help="hidden widths of every case (a deep model is otherwise judged at the depth the file writes out)",
     )
     c.add_argument(
-        "--cpu-seconds", type=_positive, default=120, help="CPU-time limit of the learner's process (default 120)"
+        "--cpu-seconds",
+        type=_positive,
+        default=D.cpu_seconds,
+        help=f"CPU-time limit of the learner's process (default {D.cpu_seconds})",
     )
     c.add_argument(
-        "--file-mb", type=_positive, default=256, help="largest file the learner's process may write (default 256)"
+        "--file-mb",
+        type=_positive,
+        default=D.file_mb,
+        help=f"largest file the learner's process may write (default {D.file_mb})",
     )
     c.add_argument(
-        "--max-processes", type=_positive, default=64, help="processes the learner's code may have at once (default 64)"
+        "--max-processes",
+        type=_positive,
+        default=D.max_processes,
+        help=f"processes the learner's code may have at once (default {D.max_processes})",
     )
     c.add_argument(
         "--output-mb",
         type=_size_mb,
-        default=None,
+        default=D.output_mb,
         help="most MiB of arrays read back from a file (default: 4x the expected arrays + 1 MiB)",
     )
     c.add_argument(
         "--sandbox",
-        choices=["auto", "bwrap", "basic"],
-        default="auto",
+        choices=KINDS,
+        default=D.sandbox,
         help="where learners' files run: bubblewrap, or the basic fallback (default auto: bwrap where installed)",
     )
     c.add_argument(
         "--allow-import",
         action="append",
-        default=[],
+        default=list(D.allow_imports),
         metavar="NAME",
         help="also let files import this package (repeat; by default only the standard library and NumPy)",
     )
     c.add_argument("--strict", action="store_true", help="changing an input in place is a failure, not a warning")
-    c.add_argument("-j", "--jobs", type=_positive, default=None, help="files checked at a time (default: every core)")
+    c.add_argument("-j", "--jobs", type=_positive, default=D.jobs, help="files checked at a time (default: every core)")
     c.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--recursive", action="store_true", help="one folder per student: the student is the folder's name")
@@ -206,19 +233,42 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
     sub.add_parser("models", help="list the registry")
-    a = sub.add_parser("autograder", help="write an autograder bundle (Gradescope) that runs torchref check")
+    a = sub.add_parser(
+        "autograder",
+        help="write an autograder bundle (Gradescope) that runs torchref check",
+        description="Writes the wheel of this torchref, constraints.txt, setup.sh, run_autograder and "
+        "autograder.zip (to upload) into --out. The checker's options below are fixed for every submission; "
+        "those not given keep torchref check's defaults.",
+    )
     a.add_argument("platform", choices=["gradescope"])
     a.add_argument("--model", required=True, type=_model)
+    a.add_argument("--out", required=True, metavar="DIR", help="the folder for the bundle and autograder.zip")
+    a.add_argument("--cases", type=_positive, default=None, help="cases per dtype (torchref check's default)")
+    a.add_argument("--timeout", type=_seconds, default=None, help="seconds a file may run its cases (check's default)")
+    a.add_argument("--memory-mb", type=_positive, default=None, help="address-space limit of a file's process")
+    a.add_argument("--hidden", type=_widths, default=None, metavar="H1,H2", help="hidden widths of every case")
     a.add_argument(
-        "--out", required=True, metavar="DIR", help="the folder for setup.sh, run_autograder, autograder.zip"
+        "--allow-import", action="append", default=[], metavar="NAME", help="also let files import this (repeat)"
     )
-    a.add_argument("--cases", type=_positive, default=20, help="cases per dtype (default 20)")
     a.add_argument("--hide-values", action="store_true", help="feedback without the expected values' numbers")
     a.add_argument(
-        "--requirement",
-        metavar="SPEC",
-        help="how setup.sh installs torchref: a pip requirement, or a wheel file copied into the bundle "
-        "(default: this version from PyPI)",
+        "--visibility",
+        choices=VISIBILITIES,
+        default="visible",
+        help="when learners see their results on Gradescope (default visible)",
+    )
+    a.add_argument(
+        "--deadline",
+        type=_positive,
+        default=540,
+        help="seconds one submission's check may take before results.json says so (default 540, "
+        "under Gradescope's default limit of 10 minutes)",
+    )
+    a.add_argument(
+        "--wheel",
+        metavar="FILE",
+        help="the wheel of this torchref to ship (default: the one it was installed from, else built from "
+        "its source tree, else downloaded at this version)",
     )
     return p
 
@@ -229,11 +279,6 @@ def _model(text: str) -> str:
     if text not in REGISTRY:
         raise argparse.ArgumentTypeError(f"unknown model {text!r}; known: {', '.join(REGISTRY)}")
     return text
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, after a command saved what it had: raise it with a note ("12 of 40 files judged; partial
-    report written to PATH") and `main` prints that note on its one line before exiting 130."""
 
 
 def main(argv=None) -> int:
@@ -247,7 +292,7 @@ def main(argv=None) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt as exc:
-        note = f": {exc}" if isinstance(exc, Interrupted) and str(exc) else ""
+        note = f": {exc.note}" if isinstance(exc, Interrupted) and exc.note else ""
         _stderr(f"torchref: interrupted{note}")
         return 130
     except BrokenPipeError:
@@ -296,7 +341,7 @@ def _bench(args) -> int:
 
 
 def _explain(args) -> int:
-    from torchref.derivation import UnusableInput
+    from torchref.checker import UnusableInput
     from torchref.explain import explain
 
     try:
@@ -317,17 +362,16 @@ def _verify(args) -> int:
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
     try:
         report = verify(args.models, args.cases, dtypes, args.seed)
-    except KeyboardInterrupt as exc:
-        partial = getattr(exc, "report", None)
-        if partial is None:
-            raise
+    except Interrupted as exc:
+        partial = exc.partial
         print(partial.table(failures_only=args.failures_only))
         saved = (
             f" (also in {args.json}, complete: false)"
             if args.json and _write_json(args.json, partial.to_json())
             else ""
         )
-        raise Interrupted(f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}") from exc
+        note = f"the {len(partial.rows)} rows of the models and dtypes finished are above{saved}"
+        raise Interrupted(partial, note) from exc
     print(report.table(failures_only=args.failures_only))
     if not _write_json(args.json, report.to_json()):
         return 2
@@ -361,7 +405,7 @@ def _write_json(path, document) -> bool:
     """Write `document` to the --json PATH, if one was given; False (and one line on stderr) when it cannot."""
     if not path:
         return True
-    from torchref.gradebook import write_json
+    from torchref.grading.writers import write_json
 
     try:
         write_json(path, document)
@@ -411,7 +455,7 @@ def _compare(args) -> int:
         if not runs:
             raise
         path = report(runs, [], args.out)  # the runs finished so far keep their figures
-        raise Interrupted(f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
+        raise Interrupted(runs, f"the report of the {len(runs)} of {len(jobs)} runs finished is in {path}") from exc
     path = report(runs, swept, args.out)
     for run in runs:
         s = run.summary()
@@ -423,18 +467,15 @@ def _compare(args) -> int:
     return 0
 
 
-def _check(args) -> int:
-    from pathlib import Path
-
-    from torchref.derivation import check
+def check_options(args) -> dict:
+    """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
+    file: the command's, `%%check`'s and the pre-commit hook's."""
     from torchref.registry import DTYPES
 
-    path = Path(args.path)
-    dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    options = dict(
+    return dict(
         cases=args.cases,
         seed=args.seed,
-        dtypes=dtypes,
+        dtypes=DTYPES if args.dtype == "both" else (args.dtype,),
         timeout=args.timeout,
         import_timeout=args.import_timeout,
         memory_mb=args.memory_mb,
@@ -447,13 +488,21 @@ def _check(args) -> int:
         allow_imports=args.allow_import,
         strict=args.strict,
     )
+
+
+def _check(args) -> int:
+    """`torchref check FILE|DIR`: one file's table, or a folder's lines and its outputs (CSV, Gradescope, HTML)."""
+    from pathlib import Path
+
+    from torchref.checker import CheckOptions, Submission, judge_submissions
+
+    path = Path(args.path)
     try:
+        options = CheckOptions.of(**check_options(args), jobs=args.jobs)
         batch = (args.recursive, args.pattern, args.csv, args.gradescope, args.html, args.hide_values)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch):
-            from torchref.gradebook import cli as gradebook
-
-            return gradebook(args, {**options, "jobs": args.jobs})  # folders, notebooks, scores, the class report
-        report = check(path, args.model, **options)
+            return _check_folder(args, options)  # folders, notebooks, scores, the class report
+        report = judge_submissions([Submission.named(path, args.model)], args.model, options=options.with_jobs(1))[0]
     except ValueError as exc:  # an argument argparse cannot see (TORCHREF_SEED, --sandbox bwrap without bwrap)
         print(f"torchref: error: {exc}", file=sys.stderr)
         return 2
@@ -461,8 +510,82 @@ def _check(args) -> int:
     return report.exit_code if _write_json(args.json, report.to_json()) else 2
 
 
+def _check_folder(args, options) -> int:
+    """`torchref check DIR|FILE` with --recursive, --pattern, --csv, --gradescope, --hide-values, --html."""
+    from functools import partial
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
+    from torchref.grading.gradebook import check_folder
+    from torchref.grading.rubric import hide_values
+    from torchref.grading.writers import gradescope, label, write_csv, write_json
+
+    root = Path(args.path)
+    if not (root.is_dir() or os.path.lexists(root)):
+        print(f"torchref: error: FILE|DIR must be an existing file or folder, got {root}", file=sys.stderr)
+        return 2
+    if (args.recursive or args.pattern) and not root.is_dir():
+        print(f"torchref: error: --recursive and --pattern need a folder, got the file {root}", file=sys.stderr)
+        return 2
+    bar = partial(tqdm, desc="checking", unit="file", disable=args.quiet or None, file=sys.stderr)
+    interrupted = False
+    try:
+        found, reports = check_folder(root, args.model, args.recursive, args.pattern, progress=bar, options=options)
+    except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
+        found, reports, interrupted = None, exc.reports, True
+    if args.hide_values:
+        reports = [hide_values(r) for r in reports]
+    judged = [r for r in reports if r.verdict != "skipped"]
+    if root.is_dir() or interrupted:
+        for r in reports:
+            print(r.summary(label(r, root)))
+        counts = {v: sum(r.verdict == v for r in reports) for v in VERDICT_WORDS}
+        said = VERDICT_COUNTED
+        skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
+        ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
+        batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
+        print(
+            f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
+            f"{counts['unusable']} {said['unusable']}"
+            f"{skipped}{batch}"
+        )
+        document = {"schema": SCHEMA, "model": args.model, "files": [r.to_json() for r in reports]}
+        if interrupted:
+            document["interrupted"] = True
+    else:
+        print(reports[0].table())
+        document = reports[0].to_json()
+    outputs = [
+        (args.json, lambda p: write_json(p, document)),
+        (args.csv, lambda p: write_csv(p, reports, root)),
+        (args.gradescope, lambda p: write_json(p, gradescope(reports, root))),
+        (None if interrupted else args.html, lambda p: _class_report(p, found, reports, root, args)),
+    ]
+    for flag, (target, write) in zip(("--json", "--csv", "--gradescope", "--html"), outputs):
+        if target:
+            try:
+                write(target)
+            except OSError as exc:
+                print(f"torchref: cannot write {flag} {target}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
+    if interrupted:
+        raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
+    if not judged:
+        print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
+        return 2
+    return max(r.exit_code for r in reports)
+
+
+def _class_report(out, found, reports, root, args):
+    from torchref.grading.classreport import write
+
+    write(out, found, reports, root, args.model, hide=args.hide_values)
+
+
 def _autograder(args) -> int:
-    from torchref.autograder import cli as autograder
+    from torchref.grading.autograder import cli as autograder
 
     return autograder(args)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from torchref.parity import Tolerance
 from torchref.registry import REGISTRY, ModelPair, Shape, get
+from torchref.tolerances import SATURATED, TRAINING
 from torchref_handmade import _checks, datasets
 
 
@@ -36,8 +37,8 @@ class DriftError(AssertionError):
 # These bounds are still far below anything a plot can show, while a real bug (a wrong
 # gradient, a missing 1/m) parts the runs by more than 1e-3 within a few steps.
 COMPARE_TOLERANCES = {
-    "float64": Tolerance(1e-6, 1e-6, "thousands of steps of float64 rounding, amplified by training"),
-    "float32": Tolerance(1e-3, 1e-4, "thousands of steps of float32 rounding, amplified by training"),
+    "float64": TRAINING["float64"],  # tolerances.py
+    "float32": TRAINING["float32"],
 }
 ACCURACY_POINTS = 201  # a curve's worth of points: a forward at every one of 10,000 steps would cost more than the run
 
@@ -147,7 +148,7 @@ def side_by_side(
         if pair.output == "sigmoid":
             before = {key: value[max(step - 1, 0)] for key, value in sides["handmade"].items() if key != "J"}
             A = pair.outputs("handmade", before, X, sample.shape)
-            if (A * (1 - A) < 1e-12).any():
+            if (A * (1 - A) < SATURATED).any():
                 hint = (
                     "; σ is saturated there (a(1 − a) < 1e-12), where nn.BCELoss's gradient departs from the notes' "
                     "A − Y (README: saturated sigmoid)"

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from torchref.registry import AutogradPair, Shape, get
+from torchref.registry import REGISTRY, AutogradPair, Shape, get
+from torchref.tolerances import TRACE
 
 OPTIONS = dict(precision=5, suppress_small=True, max_line_width=60, threshold=40)
 
 
 def _depth(pair: AutogradPair) -> int:
     """The number of layers of the model's usual shape (most of its named shapes)."""
-    depths = [len(s.hidden) for s in pair.shapes]
-    return max(set(depths), key=depths.count) + 1
+    return pair.usual_depth + 1
 
 
 def shape_for(pair, m: int, n: int, h=None, k=None) -> Shape:
@@ -85,7 +85,8 @@ def explain(
             lines += [f"{formula}    shape {symbolic}{np.shape(ref[name])}    (not returned)", ""]
             continue
         diff = _difference(mine[name], ref[name])
-        wrong = not (diff <= 1e-4 * max(float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0)), 1e-6))
+        largest = float(np.abs(np.asarray(ref[name], np.float64)).max(initial=0))
+        wrong = not (diff <= max(TRACE.rtol * largest, TRACE.atol))  # relative to the largest |value|
         mark = ""
         if wrong and file is not None and first_wrong is None:
             first_wrong, mark = name, "    ← the first value that differs"
@@ -99,36 +100,45 @@ def _loss_text(pair) -> str:
     return "−(1/m) Σ [y log a + (1 − y) log(1 − a)]" if pair.output == "sigmoid" else "−(1/m) Σ Σ y log a"
 
 
-def learner_values(path: Path, pair, sample, timeout: float = 60.0, memory_mb: int = 4096):
-    """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does."""
-    from torchref.derivation import protocol
-    from torchref.derivation.judge import Session
+def learner_values(path: Path, pair, sample, timeout: float | None = None, memory_mb: int | None = None):
+    """({name: the learner's value}, [errors]) of one sample: their file run in the checker's sandbox, as check does
+    (with check's limits: `timeout` and `memory_mb` default to `checker.options.DEFAULTS`')."""
+    from torchref.checker.batch import Session
+    from torchref.checker.escape import clean
+    from torchref.checker.messages import problems, where
+    from torchref.checker.options import DEFAULTS
+    from torchref.checker.sandbox import protocol
+    from torchref.checker.submission import Submission
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
-    if not path.is_file() or path.suffix != ".py":
-        raise ValueError(f"--file must be an existing .py file, got {path}")
+    submission = Submission.named(path, pair.name)  # a .py or a notebook, read once, as check reads it
+    if not submission.judged:
+        raise ValueError(f"--file {path}: {submission.report.reason}")
+    if submission.data is None:
+        raise ValueError(f"--file must be an existing .py file or notebook, got {path}")
+    timeout = DEFAULTS.timeout if timeout is None else timeout
     session = Session(
         pair.name,
         dtypes=[sample.dtype],
         timeout=timeout,
         import_timeout=timeout,
-        memory_mb=memory_mb,
+        memory_mb=DEFAULTS.memory_mb if memory_mb is None else memory_mb,
         samples=[sample],
         paths=[path],
     )
     try:
-        result, outputs, _ = session.run(path, path.read_bytes())
+        result, outputs, _ = session.run(submission.judge_path, submission.data)
     finally:
         session.close()
-    errors = []
+    errors = []  # in the judge's words, the learner's text escaped (the sandbox's result is untrusted)
     if result.get("import_error"):
-        errors.append(f"cannot import the file: {result['import_error'].get('message', '')}")
+        errors.append(f"cannot import the file: {where(result['import_error'])}")
     for case in result.get("cases", []):
         if case.get("error"):
-            e = case["error"]
-            errors.append(f"{e['type']} at line {e.get('line', '?')}: `{e.get('code', '')}`: {e['message']}")
-        errors += case.get("problems", [])
+            errors.append(where(case["error"], sample.X.shape[0]))
+        if case.get("problems"):
+            errors.append(clean(problems(case["problems"])))
     values = {**protocol.take(outputs, 0, "cache"), **protocol.take(outputs, 0, "grads")}
     return values, errors
 
@@ -143,7 +153,8 @@ def template(model: str, h=None) -> str:
     """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
     pair = get(model)
     if not pair.differentiable:
-        raise ValueError(f"model must have a backward pass (logistic, shallow, deep_*), got {model!r}")
+        known = ", ".join(name for name, p in REGISTRY.items() if p.differentiable)
+        raise ValueError(f"model must have a backward pass (one of {known}), got {model!r}")
     shape = shape_for(pair, 3, 2, h)
     chain = pair.chain(shape)
     suffixes = pair.suffixes(shape)

@@ -15,20 +15,9 @@ import torch
 from torch import nn
 
 from torchref.convert import linear_to_notes, notes_to_linear
+from torchref.tolerances import FD_STEP, PARITY, Tolerance
 
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
-    reason: str = "torch.testing.assert_close default for the dtype"
-
-
-# torch.testing.assert_close's documented defaults, keyed by dtype.
-DEFAULT_TOLERANCES = {
-    "float32": Tolerance(1.3e-6, 1e-5),
-    "float64": Tolerance(1e-7, 1e-7),
-}
+DEFAULT_TOLERANCES = PARITY  # torch.testing.assert_close's documented defaults, keyed by dtype (tolerances.py)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is several times slower, and a case makes a dozen
@@ -263,7 +252,7 @@ def _in_notes_layout(layers, cache, J, grads, m: int) -> dict[str, np.ndarray]:
     return out
 
 
-def finite_differences(loss_of_params, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:
+def finite_differences(loss_of_params, params: dict[str, np.ndarray], eps: float = FD_STEP) -> dict[str, np.ndarray]:
     """Central differences (J(p + ε) − J(p − ε)) / 2ε for every element of every parameter, in float64."""
     params = {key: value.astype(np.float64) for key, value in params.items()}
     grads = {}

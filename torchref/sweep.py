@@ -25,6 +25,13 @@ def check_sweep(models, cases, dtypes) -> None:
         raise ValueError(f"dtypes must be a non-empty selection of {DTYPES}, got {dtypes!r}")
 
 
+def gets_finite_differences(pair: ModelPair, sample) -> bool:
+    """Whether a case is also held to central finite differences: a differentiable model's case with at most
+    FD_MAX_PARAMS parameters (two losses per parameter). The checker takes its float64 cases of these only
+    (`checker.cases.finite_differences_judge`): a float32 gradient is not that close to float64 differences."""
+    return pair.differentiable and sum(v.size for v in sample.params.values()) <= FD_MAX_PARAMS
+
+
 def size(shape) -> int:
     """m · n · (product of the hidden widths) · k: the work of one step, and what the fast trainer's switches read."""
     return shape.m * shape.n * int(np.prod(shape.hidden or (1,))) * shape.k
@@ -48,7 +55,7 @@ def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
     group = (random cases) // CHUNK, between 1 and CHUNK, so that there are always at least
     CHUNK distinct random shapes before any repeats (the default 20 cases: a new shape each).
     """
-    rng = np.random.default_rng([seed, sum(map(ord, pair.name)), DTYPES.index(dtype)])
+    rng = np.random.default_rng([seed, pair.salt, DTYPES.index(dtype)])
     shapes = named_order(pair)
     named = min(n, len(shapes))
     group = min(CHUNK, max(1, (n - named) // CHUNK))

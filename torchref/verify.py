@@ -13,8 +13,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass, field
 
+from torchref.interrupt import Interrupted
 from torchref.registry import DTYPES, REGISTRY, TRAIN_STEPS, ModelPair
-from torchref.sweep import CHUNK, FD_MAX_PARAMS, cases_for, check_sweep
+from torchref.sweep import CHUNK, cases_for, check_sweep, gets_finite_differences
 from torchref_handmade import _checks
 
 SCHEMA = "torchref.verify/1"
@@ -101,17 +102,16 @@ def verify(models=None, cases: int = 20, dtypes=DTYPES, seed: int = 0, train_eve
     """Run the sweep. `train_every`: the first two cases and every k-th are also trained TRAIN_STEPS steps on both
     sides (and differenced, when small enough).
 
-    On Ctrl-C the KeyboardInterrupt carries `.report`: the rows finished so far, `complete` False.
+    Ctrl-C raises `Interrupted` whose `partial` is the report of the rows finished so far, `complete` False.
     """
     check_sweep(models, cases, dtypes)
     train_every = _checks.positive_int("train_every", train_every)
     report = Report(seed, cases, tuple(dtypes))
     try:
         _sweep(report, models, cases, dtypes, seed, train_every, progress)
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         report.complete = False
-        exc.report = report
-        raise
+        raise Interrupted(report) from None
     return report
 
 
@@ -127,7 +127,7 @@ def _sweep(report: Report, models, cases: int, dtypes, seed: int, train_every: i
                     trained = i < 2 or i % train_every == 0
                     if trained and dtype in pair.train_dtypes:
                         _record(rows, pair, dtype, "train.", sample.id, pair.parity_training(sample, TRAIN_STEPS))
-                    if trained and pair.differentiable and sum(p.size for p in sample.params.values()) <= FD_MAX_PARAMS:
+                    if trained and gets_finite_differences(pair, sample):
                         _record(rows, pair, dtype, "fd.", sample.id, pair.check_finite_differences(sample))
                     if progress:
                         progress()

@@ -1,0 +1,322 @@
+"""The whole course, checkable: the course catalogue through `torchref.check` and `torchref check`.
+
+tests/catalogues/course/ holds learner files for every piece the notes teach (the MP neuron,
+the perceptron rule, min–max normalisation, the loss, the update, the training loop, A02's
+loop over the rows) and course/manifest.py what the checker must say about each, written
+from the notes before the checker judged these pieces. Each file goes through the public
+entry points only (`torchref.check(path, model=..., seed=1).to_json()`, the command line),
+and the report is held to the contract: every mistake flagged at the right piece, every
+variant passing with the notes its convention calls for, causes true and named for nine
+files in ten, never a false statement, the learner's line exact for nine in ten, a verified
+repair for eight in ten, and a loss that has lost its minus sign never passing.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import torchref
+
+COURSE = Path(__file__).resolve().parent / "course"
+SEED = 1
+CAUSES_NAMED = 0.9
+LINES_EXACT = 0.9
+REPAIRS_VERIFIED = 0.8
+# the learners' names the contract recognises, and the contract's functions of each kind of model
+LEARNER_NAMES = {
+    "compute_cost": "loss",
+    "cost": "loss",
+    "backprop": "backward",
+    "normalize": "normalise",
+    "update_parameters": "update",
+    "sigmoid_neuron": "forward",
+}
+CONTRACTS = {"mp_neuron": {"forward", "fit"}, "normalise": {"normalise", "denormalise"}}
+TRAINABLE = {"forward", "loss", "backward", "update", "train"}
+
+
+def _manifest():
+    spec = importlib.util.spec_from_file_location("course_manifest", COURSE / "manifest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+MANIFEST = _manifest()
+ENTRIES = MANIFEST.ENTRIES
+MISTAKES = [e for e in ENTRIES if e.verdict == "wrong"]
+VARIANTS = [e for e in ENTRIES if e.verdict == "pass"]
+BY_FILE = {e.file: e for e in ENTRIES}
+
+
+@cache
+def report(file: str) -> dict:
+    """The JSON report of one catalogue file, checked once per test session."""
+    entry = BY_FILE[file]
+    try:
+        return torchref.check(COURSE / file, model=entry.model, seed=SEED).to_json()
+    except Exception as exc:  # recorded as the verdict, so that every assertion below shows it
+        return {"verdict": f"torchref.check raised {type(exc).__name__}: {exc}"}
+
+
+def shown(r: dict) -> str:
+    keys = ("verdict", "reason", "errors", "first_wrong_piece", "first_wrong", "mistake", "cause", "line", "repair")
+    return "\n".join(f"  {key}: {r[key]!r}" for key in (*keys, "notes", "pieces") if key in r)
+
+
+def code_lines(entry) -> list[list[str]]:
+    """The file's lines, as one block for a .py file and one block per cell for a notebook."""
+    path = COURSE / entry.file
+    if entry.file.endswith(".ipynb"):
+        return [cell.source.splitlines() for cell in nbformat.read(path, as_version=4).cells]
+    return [path.read_text(encoding="utf-8").splitlines()]
+
+
+def defined_pieces(entry) -> set[str]:
+    """The contract's functions the file defines at module level, by the learner's names too."""
+    path = COURSE / entry.file
+    if entry.file.endswith(".ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        sources = [cell.source for cell in cells if cell.cell_type == "code"]
+    else:
+        sources = [path.read_text(encoding="utf-8")]
+    names = set()
+    for source in sources:
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    contract = CONTRACTS.get(entry.model, TRAINABLE)
+    return {LEARNER_NAMES.get(name, name) for name in names} & contract
+
+
+def line_number(entry, line: str):
+    """The learner's line a report names: an int for a .py file, (cell, line) for a notebook; None if none."""
+    if entry.file.endswith(".ipynb"):
+        found = re.search(r"cell (\d+), line (\d+)", line or "")
+        return (int(found[1]), int(found[2])) if found else None
+    found = re.search(rf"(?:^|[\s/\\]){re.escape(entry.file)}:(\d+)\b", line or "")
+    return int(found[1]) if found else None
+
+
+def repair_is_faithful(entry, repair: dict) -> bool:
+    """A repair quotes the learner's own line (with or without its comment) at the line it names."""
+    if not isinstance(repair, dict) or not isinstance(repair.get("line"), int):
+        return False
+    before = str(repair.get("before", "")).strip()
+
+    def quoted(text: str) -> bool:
+        return bool(before) and before in (text.strip(), text.split("  #")[0].strip())
+
+    blocks = code_lines(entry)
+    if entry.file.endswith(".ipynb"):  # a notebook's repair line is placed within its cell
+        return any(quoted(text) for block in blocks for text in block)
+    lines = blocks[0]
+    return 1 <= repair["line"] <= len(lines) and quoted(lines[repair["line"] - 1])
+
+
+def false_statements(entry, r: dict) -> list[str]:
+    """What the report states that is not true of this file: a cause that the mistake's regex does
+    not match (or any cause where none can be known, or on a passing file), a repair that does
+    not quote the learner's line, or a repair offered for a file that passes."""
+    false = []
+    cause, repair = r.get("cause", ""), r.get("repair")
+    if cause and (entry.verdict == "pass" or entry.cause is None or not re.search(entry.cause, cause)):
+        false.append(f"{entry.id}: cause {cause!r}")
+    if repair is not None and (entry.verdict == "pass" or not repair_is_faithful(entry, repair)):
+        false.append(f"{entry.id}: repair {repair!r}")
+    return false
+
+
+def cause_is_named(entry, r: dict) -> bool:
+    return bool(entry.cause and r.get("cause") and re.search(entry.cause, r["cause"]))
+
+
+def repair_is_verified(entry, r: dict) -> bool:
+    repair = r.get("repair")
+    result = str(repair.get("result", "")) if isinstance(repair, dict) else ""
+    verified = re.search(r"all \d+ cases pass|next wrong", result)
+    return bool(verified) and repair_is_faithful(entry, repair)
+
+
+# --- the catalogue itself: what the expectations below stand on -----------------------------------------
+
+
+def test_the_catalogue_covers_every_piece_of_the_course():
+    assert len(MISTAKES) >= 34 and len(VARIANTS) >= 12, (len(MISTAKES), len(VARIANTS))
+    assert len(BY_FILE) == len(ENTRIES), "a file is listed twice"
+    on_disk = {p.name for p in COURSE.iterdir() if p.suffix in {".py", ".ipynb"} and p.name != "manifest.py"}
+    assert on_disk == set(BY_FILE), on_disk ^ set(BY_FILE)
+    covered = {(e.model, e.piece) for e in MISTAKES}
+    for model, piece in [
+        ("mp_neuron", "forward"),
+        ("mp_neuron", "fit"),
+        ("perceptron", "backward"),
+        ("perceptron", "update"),
+        ("perceptron", "train"),
+        ("normalise", "normalise"),
+        ("normalise", "denormalise"),
+        ("logistic", "loss"),
+        ("logistic", "update"),
+        ("logistic", "train"),
+    ]:
+        assert (model, piece) in covered, (model, piece)
+    assert sum(e.file.endswith(".ipynb") for e in MISTAKES) >= 3
+    assert sum(e.missing_minus for e in MISTAKES) >= 3
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_the_manifest_says_what_the_file_holds(entry):
+    """Each mistake's line holds the code it names, and every file defines a piece of its model."""
+    assert defined_pieces(entry), f"{entry.file} defines none of the functions of {entry.model}"
+    for pattern in ([entry.cause] if entry.cause else []) + list(entry.notes):
+        re.compile(pattern)
+    if entry.verdict == "pass":
+        assert not (entry.piece or entry.first_wrong or entry.cause or entry.line or entry.repair)
+        return
+    assert entry.piece in defined_pieces(entry) and entry.first_wrong
+    if entry.line is not None:
+        blocks = code_lines(entry)
+        cell, number = entry.line if isinstance(entry.line, tuple) else (1, entry.line)
+        assert entry.code in blocks[cell - 1][number - 1], (entry.line, blocks[cell - 1][number - 1])
+
+
+# --- one file at a time ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_each_file_gets_its_verdict_at_its_first_wrong_piece(entry):
+    r = report(entry.file)
+    assert r.get("verdict") == entry.verdict, f"{entry.description}\n{shown(r)}"
+    pieces = {p.get("name"): p for p in r.get("pieces", [])}
+    not_judged = {name for name in defined_pieces(entry) if pieces.get(name, {}).get("status") != "judged"}
+    assert not not_judged, f"defined but not judged: {sorted(not_judged)}\n{shown(r)}"
+    if entry.verdict == "wrong":
+        assert r.get("first_wrong_piece") == entry.piece, shown(r)
+        assert pieces[entry.piece].get("verdict") == "wrong", shown(r)
+        assert r.get("first_wrong") in entry.first_wrong, shown(r)
+    else:
+        assert r.get("first_wrong_piece") == "", shown(r)
+        assert all(p.get("verdict") == "pass" for p in pieces.values() if p.get("status") == "judged"), shown(r)
+    assert not false_statements(entry, r), shown(r)
+    missing = [note for note in entry.notes if not any(re.search(note, text) for text in r.get("notes", []))]
+    assert not missing, f"no note matches {missing}\n{shown(r)}"
+
+
+# --- the catalogue as a whole ----------------------------------------------------------------------------
+
+
+def test_every_mistake_is_flagged():
+    missed = [f"{e.id}: {report(e.file).get('verdict')}" for e in MISTAKES if report(e.file).get("verdict") != "wrong"]
+    assert not missed, missed
+
+
+def test_every_variant_passes():
+    failed = [f"{e.id}: {report(e.file).get('verdict')}" for e in VARIANTS if report(e.file).get("verdict") != "pass"]
+    assert not failed, failed
+
+
+def test_the_first_wrong_piece_is_right_for_every_mistake():
+    misplaced = [
+        f"{e.id}: {report(e.file).get('first_wrong_piece')!r}, expected {e.piece!r}"
+        for e in MISTAKES
+        if report(e.file).get("first_wrong_piece") != e.piece
+    ]
+    assert not misplaced, misplaced
+
+
+def test_a_true_cause_is_named_for_nine_mistakes_in_ten():
+    knowable = [e for e in MISTAKES if e.cause is not None]
+    named = [e.id for e in knowable if cause_is_named(e, report(e.file))]
+    unnamed = sorted({e.id for e in knowable} - set(named))
+    assert len(named) >= CAUSES_NAMED * len(knowable), f"{len(named)}/{len(knowable)}; not named: {unnamed}"
+
+
+def test_nothing_the_reports_state_is_false():
+    false = [statement for e in ENTRIES for statement in false_statements(e, report(e.file))]
+    assert not false, false
+
+
+def test_the_learners_line_is_exact_for_nine_mistakes_in_ten():
+    placed = [e for e in MISTAKES if e.line is not None]
+    exact = [e.id for e in placed if line_number(e, report(e.file).get("line", "")) == e.line]
+    wrong = [f"{e.id}: {report(e.file).get('line')!r}, expected {e.line}" for e in placed if e.id not in exact]
+    assert len(exact) >= LINES_EXACT * len(placed), f"{len(exact)}/{len(placed)}; {wrong}"
+
+
+def test_a_verified_repair_for_eight_mistakes_in_ten():
+    repairable = [e for e in MISTAKES if e.repair]
+    repaired = [e.id for e in repairable if repair_is_verified(e, report(e.file))]
+    missing = sorted({e.id for e in repairable} - set(repaired))
+    assert len(repaired) >= REPAIRS_VERIFIED * len(repairable), f"{len(repaired)}/{len(repairable)}; {missing}"
+
+
+# --- a loss without its minus sign, however it is handed in ----------------------------------------------
+
+MINUS_LOST = [e for e in MISTAKES if e.missing_minus]
+
+
+def _learner_loss(entry):
+    spec = importlib.util.spec_from_file_location(f"learner_{entry.id}", COURSE / entry.file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return next(getattr(module, name) for name in ("loss", "compute_cost", "cost") if hasattr(module, name))
+
+
+@pytest.mark.parametrize("entry", MINUS_LOST, ids=lambda e: e.id)
+def test_a_loss_missing_its_minus_sign_never_passes(entry):
+    """As a file, as its bytes, as a cell's text and as a function object: always wrong, at the loss."""
+    path, model = COURSE / entry.file, entry.model
+    handed_in = [
+        ("file", lambda: report(entry.file)),
+        ("bytes", lambda: torchref.check(source=path.read_bytes(), path=entry.file, model=model, seed=SEED)),
+    ]
+    if entry.file.endswith(".py"):
+        text = path.read_text(encoding="utf-8")
+        handed_in += [
+            ("text", lambda: torchref.check(source=text, path=entry.file, model=model, seed=SEED)),
+            ("function", lambda: torchref.check(model=model, loss=_learner_loss(entry), seed=SEED)),
+        ]
+    for how, judge in handed_in:
+        r = judge()
+        r = r if isinstance(r, dict) else r.to_json()
+        assert r.get("verdict") == "wrong" and r.get("first_wrong_piece") == "loss", f"as {how}:\n{shown(r)}"
+
+
+# --- the command line ------------------------------------------------------------------------------------
+
+ON_THE_COMMAND_LINE = [
+    "mp_strict_greater.py",
+    "perc_update_plus.py",
+    "norm_global_minmax.py",
+    "loss_missing_minus.py",
+    "train_cost_after_update.py",
+    "update_in_place_ok.py",
+    "nb_norm_global.ipynb",
+]
+
+
+@pytest.mark.parametrize("file", ON_THE_COMMAND_LINE)
+def test_the_command_line_says_what_the_api_says(file, tmp_path):
+    entry = BY_FILE[file]
+    out = tmp_path / "report.json"
+    argv = ["check", str(COURSE / file), "--model", entry.model, "--json", str(out), "--seed", str(SEED)]
+    done = subprocess.run([sys.executable, "-m", "torchref", *argv], capture_output=True, text=True)
+    assert done.returncode == (1 if entry.verdict == "wrong" else 0), done.stdout + done.stderr
+    r = json.loads(out.read_text(encoding="utf-8"))
+    assert r.get("verdict") == entry.verdict and r.get("first_wrong_piece") == entry.piece, shown(r)
+    api = report(file)
+    for key in ("verdict", "first_wrong_piece", "first_wrong", "cause", "line"):
+        assert r.get(key) == api.get(key), (key, r.get(key), api.get(key))

@@ -1,0 +1,27 @@
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward(X, params):
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    A2 = sigmoid(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def backward(X, Y, params, cache):
+    W1, W2 = params["W1"], params["W2"]
+    A1, A2 = cache["A1"], cache["A2"]
+    m = X.shape[0]
+    dZ2 = A2 - Y                                    # (m, 1)
+    dW2 = (1 / m) * A1.T @ dZ2                      # (h, 1)
+    db2 = (1 / m) * dZ2.sum(axis=0, keepdims=True)  # (1, 1)
+    dA1 = dZ2 @ W1.T                                # (m, h)
+    dZ1 = dA1 * (1 - A1 ** 2)                       # (m, h)
+    dW1 = (1 / m) * X.T @ dZ1                       # (n, h)
+    db1 = (1 / m) * dZ1.sum(axis=0, keepdims=True)  # (1, h)
+    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}

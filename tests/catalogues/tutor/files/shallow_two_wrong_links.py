@@ -1,0 +1,22 @@
+import numpy as np
+
+
+def forward(X, params):
+    Z1 = X.dot(params["W1"]) + params["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = A1.dot(params["W2"]) + params["b2"]
+    A2 = 1.0 / (1.0 + np.exp(-Z2))
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def backward(X, Y, params, cache):
+    m = X.shape[0]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = A1.T.dot(dZ2) / m
+    db2 = dZ2.sum(axis=0, keepdims=True)
+    dA1 = dZ2.dot(params["W2"].T)
+    dZ1 = dA1 * (1 - A1)
+    dW1 = X.T.dot(dZ1) / m
+    db1 = dZ1.sum(axis=0, keepdims=True) / m
+    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}

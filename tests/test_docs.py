@@ -1,0 +1,159 @@
+"""The documentation cannot drift: every command is in the CLI reference, real outputs match the JSON
+schemas, the tolerance table is read from the code, and the README stays a short front door."""
+
+import copy
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+
+from torchref import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "docs" / "schemas"
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+def _docs_outputs():
+    spec = importlib.util.spec_from_file_location("docs_outputs", ROOT / "scripts" / "docs_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+docs_outputs = _docs_outputs()
+
+
+# ---- the command line's reference --------------------------------------------------------------------
+
+
+def _cli_page() -> str:
+    return (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+
+
+def test_every_command_of_the_parser_is_documented_with_its_current_help():
+    page, commands = _cli_page(), docs_outputs.commands()
+    assert "check" in commands and "verify" in commands  # the walk finds the parser's commands
+    undocumented = [name for name in commands if f"## `torchref {name}`" not in page]
+    stale = [name for name in commands if docs_outputs.command_help(name).rstrip() not in page]
+    assert not undocumented, f"commands missing from docs/reference/cli.md (run bash scripts/docs): {undocumented}"
+    assert not stale, f"--help changed since docs/reference/cli.md was generated (run bash scripts/docs): {stale}"
+
+
+def test_a_command_added_to_the_parser_is_reported_undocumented(monkeypatch):
+    real = cli.parser
+
+    def with_one_more():
+        p = real()
+        sub = next(a for a in p._actions if a.__class__.__name__ == "_SubParsersAction")
+        sub.add_parser("shiny", help="a command nobody documented")
+        return p
+
+    monkeypatch.setattr(cli, "parser", with_one_more)
+    assert "shiny" in docs_outputs.commands()
+    assert "## `torchref shiny`" not in _cli_page()
+    assert "## `torchref shiny`" in docs_outputs.cli_reference()  # regenerating documents it
+
+
+# ---- the JSON schemas, against real outputs ------------------------------------------------------
+
+
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schemas = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(SCHEMAS.glob("*.schema.json"))]
+    for schema in schemas:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    registry = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in schemas])
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _errors(name: str, document) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator(name).iter_errors(document)]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Real documents: check of one wrong file, of a class folder (with its class report), and verify."""
+    tmp = tmp_path_factory.mktemp("outputs")
+    shutil.copytree(EXAMPLES / "class", tmp / "class")
+    shutil.copyfile(EXAMPLES / "my_shallow.py", tmp / "my_shallow.py")
+    common = ["--model", "shallow", "--cases", "2", "--seed", "1", "--quiet"]
+    assert cli.main(["check", str(tmp / "my_shallow.py"), *common, "--json", str(tmp / "one.json")]) == 1
+    folder = ["check", str(tmp / "class"), "--recursive", *common, "--json", str(tmp / "many.json")]
+    assert cli.main([*folder, "--html", str(tmp / "report")]) == 1
+    assert cli.main(["verify", "--models", "logistic", "--cases", "1", "--json", str(tmp / "verify.json")]) == 0
+    return {
+        name: json.loads((tmp / path).read_text(encoding="utf-8"))
+        for name, path in [("one", "one.json"), ("many", "many.json"), ("verify", "verify.json")]
+    } | {"class": json.loads((tmp / "report" / "report.json").read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize(
+    "output, schema", [("one", "check"), ("many", "check"), ("verify", "verify"), ("class", "class")]
+)
+def test_real_outputs_match_their_schema(outputs, output, schema):
+    assert _errors(schema, outputs[output]) == []
+
+
+def test_the_outputs_hold_what_the_schemas_describe(outputs):
+    """The documents are not trivially valid: every verdict of the class is there, with a wrong tensor's row."""
+    verdicts = {f["verdict"] for f in outputs["many"]["files"]}
+    assert verdicts == {"pass", "wrong", "skipped"}
+    one = outputs["one"]
+    assert one["first_wrong"] == "dZ1" and any(t["status"] == "wrong" and t["small_case"] for t in one["tensors"])
+
+
+@pytest.mark.parametrize(
+    "output, schema, change",
+    [
+        ("one", "check", lambda d: d.pop("verdict")),  # a field dropped
+        ("one", "check", lambda d: d.update(repair=None)),  # a field added without its schema
+        ("one", "check", lambda d: d.update(verdict="maybe")),
+        ("one", "check", lambda d: d["tensors"][0].update(status="fine")),
+        ("many", "check", lambda d: d["files"][0].pop("exit_code")),
+        ("verify", "verify", lambda d: d["rows"][0].update(failed=-1)),
+        ("verify", "verify", lambda d: d.update(extra=1)),
+        ("class", "class", lambda d: d["files"][0].pop("page")),
+        ("class", "class", lambda d: d["counts"].update(maybe=1)),
+    ],
+)
+def test_a_changed_field_fails_its_schema(outputs, output, schema, change):
+    document = copy.deepcopy(outputs[output])
+    change(document)
+    assert _errors(schema, document)
+
+
+# ---- tolerances, the README ----------------------------------------------------------------------
+
+
+def test_the_tolerance_table_is_read_from_the_code():
+    from torchref import tolerances
+    from torchref.registry import REGISTRY
+
+    found = [tol for _, _, tol in docs_outputs.tolerances()]
+    assert all(any(tol is f for f in found) for _, tol in tolerances.TABLE)
+    assert all(tol in found for pair in REGISTRY.values() for tol in pair.tolerances.values())
+    table = docs_outputs.tolerance_table()
+    assert table.count("\n") == len(found) + 2  # a header, a rule, a row per tolerance
+    page = (ROOT / "docs" / "concepts" / "conventions.md").read_text(encoding="utf-8")
+    assert table in page and docs_outputs.thresholds() in page
+    assert "`torchref.tolerances.FD_STEP` | 1e-06 | ε of the central differences |" in docs_outputs.thresholds()
+
+
+def test_the_readme_is_a_short_front_door_with_the_ci_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) <= 8 * 1024
+    for command in (
+        "bash scripts/setup && .venv/bin/torchref verify",
+        "bash scripts/setup && .venv/bin/python -m pytest --cov -n auto",
+    ):
+        assert command in readme
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash scripts/setup && .venv/bin/python -m pytest --cov -n auto" in ci  # the README's command, verbatim
+    for link in re.findall(r"\]\(((?:docs/|[A-Z]+\.md)[^)#]*)", readme):
+        assert (ROOT / link).is_file(), f"README links to a missing file: {link}"

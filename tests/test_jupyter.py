@@ -1,0 +1,106 @@
+"""`%load_ext torchref` and `%%check MODEL`: a real notebook, executed by nbclient in an IPython kernel."""
+
+import re
+
+import nbformat
+import pytest
+from classroom import TANH, derivation
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+import torchref
+
+OPTIONS = "--cases 2 --seed 1"
+WRONG, RIGHT = derivation(TANH), derivation()
+
+
+def _run(tmp_path, *cells):
+    nb = new_notebook(cells=[new_code_cell(text) for text in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True)
+    client.execute(cwd=str(tmp_path))
+    nbformat.write(nb, tmp_path / "executed.ipynb")
+    return nb
+
+
+def _html(cell):
+    return [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+
+
+def _errors(cell):
+    return [f"{o['ename']}: {o['evalue']}" for o in cell.outputs if o["output_type"] == "error"] + [
+        o["text"].strip() for o in cell.outputs if o["output_type"] == "stream" and o["name"] == "stderr"
+    ]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    return _run(
+        tmp_path_factory.mktemp("nb"),
+        "%load_ext torchref",
+        f"%%check shallow {OPTIONS}\n{WRONG}",
+        "import torchref\ntorchref.check(forward=forward, backward=backward, model='shallow', cases=2, seed=1)",
+        f"%%check shallow {OPTIONS}\n{RIGHT}",
+        f"%%check shallow --cases 0\nran = True\n{WRONG}",
+        "%%check shallow\nx = 1",
+        f"%%check shallow --csv grades.csv\n{RIGHT}",
+        "%%check\nx = 2",
+        "print('ran' in dir(), x)",
+        f"%%check shallow {OPTIONS}\n{RIGHT}\n1 / 0",
+    )
+
+
+def test_a_wrong_cell_is_wrong_at_its_first_wrong_link_with_the_apis_html(executed):
+    cells = executed.cells
+    assert OPTIONS == "--cases 2 --seed 1" and "cases=2, seed=1)" in cells[2].source  # the same cases
+    (magic,), (api,) = _html(cells[1]), _html(cells[2])
+    assert ">WRONG<" in magic and "<code>dZ1</code>" in magic and "tanh′ written as 1 − A" in magic
+    assert magic == api  # the same report, shown the same way
+    (right,) = _html(cells[3])
+    assert ">PASS<" in right and not _errors(cells[1]) and not _errors(cells[3])
+
+
+def test_the_magic_refuses_in_one_line_and_runs_nothing_it_refused(executed):
+    cells = executed.cells
+    assert _errors(cells[4]) == ["UsageError: %%check: argument --cases: expected a positive integer, got 0"]
+    (none,) = _errors(cells[5])
+    assert none.startswith("UsageError: %%check shallow: the cell defines none of ") and "backward" in none
+    assert _errors(cells[6]) == ["UsageError: %%check: --csv is for files and folders (torchref check), not a cell"]
+    assert _errors(cells[7])[0].startswith("UsageError: %%check needs a model first")
+    assert [o["text"] for o in cells[8].outputs] == ["False 1\n"]  # a refused cell did not run; `x = 1` did
+    raised = _errors(cells[9])
+    assert raised[0] == "ZeroDivisionError: division by zero" and "the cell raised" in raised[1], raised
+    traceback = re.sub(
+        r"\x1b\[[0-9;]*m", "", "".join(line for o in cells[9].outputs for line in o.get("traceback", []))
+    )
+    assert "jupyter.py" not in traceback and "1 / 0" in traceback  # from the learner's cell on
+
+
+def test_a_notebook_of_check_cells_handed_in_is_judged_as_written(executed, tmp_path):
+    path = tmp_path / "hw3.ipynb"
+    nbformat.write(executed, path)
+    report = torchref.check(path, model="shallow", cases=2, seed=1)
+    assert report.verdict == "pass", report.table()  # the last backward, as in the kernel
+
+
+def test_the_magic_in_an_ipython_shell_of_this_process(tmp_path):
+    """The same magic without a kernel between: its result is the API's report, a refusal a UsageError."""
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "torchref")
+    assert shell.run_cell(f"%%check shallow {OPTIONS}\n{WRONG}").success
+    report = shell.user_ns["_"]  # the cell's result, as Out[] holds it
+    assert report.verdict == "wrong" and report.first_wrong == "dZ1"
+    assert (
+        report._repr_html_()
+        == torchref.check(
+            forward=shell.user_ns["forward"], backward=shell.user_ns["backward"], model="shallow", cases=2, seed=1
+        )._repr_html_()
+    )
+    refused = shell.run_cell("%%check shallow --hidden 0\nnever = 1")
+    assert isinstance(refused.error_in_exec, UsageError) and "never" not in shell.user_ns
+    failed = shell.run_cell(f"%%check shallow {OPTIONS}\n1 / 0\n{RIGHT}")
+    assert isinstance(failed.error_in_exec, UsageError) and "the cell raised" in str(failed.error_in_exec)
+    assert shell.user_ns["_"] is report  # no new report for a cell that raised

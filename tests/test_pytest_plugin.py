@@ -1,0 +1,59 @@
+"""The pytest plugin, as another repository would use it (pytester runs a separate pytest)."""
+
+import re
+
+from classroom import EXAMPLES
+
+EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
+
+
+def test_the_plugin_is_registered_by_its_entry_point(pytester):
+    result = pytester.runpytest_subprocess("--fixtures")
+    result.stdout.fnmatch_lines(["*torchref_check*"])
+
+
+def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_verdict_first(pytester, monkeypatch):
+    """Both in one run of another repository's pytest (each run pays torch's import, ~3 s).
+
+    The files sit beside the test file in a sub-folder and pytest starts at the top: a relative
+    path is the test file's. The short summary's line is the failure's first line: the verdict
+    and the first wrong link.
+    """
+    course = pytester.mkpydir("course")
+    (course / "correct.py").write_text(EXAMPLE)
+    (course / "wrong.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
+    (course / "test_gate.py").write_text(
+        """
+import pathlib
+
+def test_correct(torchref_check):
+    report = torchref_check("correct.py", model="shallow", cases=3, seed=5)
+    assert report.verdict == "pass"
+    absolute = pathlib.Path(__file__).parent / "correct.py"
+    assert torchref_check(str(absolute), model="shallow", cases=3, seed=5).file == str(absolute)
+
+def test_wrong(torchref_check):
+    torchref_check("wrong.py", model="shallow", cases=3, seed=5)
+
+def test_missing(torchref_check):
+    torchref_check("nowhere.py", model="shallow", cases=3, seed=5)
+"""
+    )
+    monkeypatch.setenv("COLUMNS", "400")  # the short summary is cut at the terminal's width
+    result = pytester.runpytest_subprocess("-rA")
+    result.assert_outcomes(passed=1, failed=2)
+    wrong = (
+        "WRONG: first wrong link dZ1: tanh′ written as 1 − A instead of 1 − A²; you computed dZ1 = dA1 ⊙ (1 − A1); "
+        "the notes: dZ1 = dA1 ⊙ (1 − A1²) (wrong.py:31)"
+    )
+    missing = "COULD NOT JUDGE: FILE must be an existing .py file, got */course/nowhere.py"
+    result.stdout.fnmatch_lines(
+        [
+            "*PASSED course/test_gate.py::test_correct*",
+            f"FAILED course/test_gate.py::test_wrong - Failed: {wrong}",
+            f"FAILED course/test_gate.py::test_missing - Failed: {missing}",
+        ]
+    )
+    assert re.search(rf"_ test_wrong _+\n{re.escape(wrong)}\n", result.stdout.str())  # the failure's first line
+    result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])  # the table
+    assert "Traceback" not in result.stdout.str()

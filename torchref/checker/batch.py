@@ -1,0 +1,366 @@
+"""A batch: one Session (the cases and their reference drawn once, the sandbox) and every file judged in it.
+
+A batch (one file, or a class's folder) draws its cases once, computes the reference of
+every case once and shares them with every file; each file runs in the batch's sandbox,
+`jobs` files at a time in forked workers, and whatever one file does makes only that file
+"could not be judged". Ctrl-C raises one `Interrupted` that carries the reports finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from torchref.checker import policy
+from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
+from torchref.checker.diagnosis import source as reading
+from torchref.checker.escape import clean
+from torchref.checker.judge import judge_file
+from torchref.checker.options import CheckOptions
+from torchref.checker.report import FileReport, UnusableInput
+from torchref.checker.sandbox import protocol
+from torchref.checker.sandbox.child import run_file
+from torchref.checker.sandbox.sandbox import Batch, SandboxError
+from torchref.checker.submission import read_regular
+from torchref.interrupt import Interrupted
+from torchref.registry import REGISTRY
+from torchref_handmade import _checks
+
+
+class Session:
+    """One batch: the cases and their reference, drawn once; the sandbox; every file judged against them."""
+
+    def __init__(
+        self,
+        model: str,
+        options: CheckOptions | None = None,
+        *,
+        jobs: int = 1,
+        paths=(),
+        depth_from=None,
+        samples=None,
+        **given,
+    ):
+        """`options` (or the same names as keywords, `given`); `jobs` sandboxed servers; `paths` the batch's files
+        (their folders are closed to each file); `depth_from` the source whose depth a deep model is drawn at."""
+        options = CheckOptions.of(**given) if options is None else options.validated()
+        _checks.positive_int("jobs", jobs)
+        self.options = options
+        self.limits = options.limits()
+        cases, dtypes, strict = options.cases, options.dtypes, options.strict
+        self.model, self.dtypes, self.strict = model, list(dtypes), strict
+        self.seed = fresh_seed() if options.seed is None else options.seed
+        self.allowed = sorted(set(options.allow_imports))
+        self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
+        self.batch = None
+        pair = REGISTRY.get(model)
+        if pair is None:  # the caller's argument: refused, as a bad number of cases is
+            known = [name for name, p in REGISTRY.items() if p.differentiable]
+            raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+        if not pair.differentiable:
+            known = [name for name, p in REGISTRY.items() if p.differentiable]
+            self.problem = f"model must be one of {', '.join(known)} (a model with a backward pass), got {model!r}"
+            return
+        try:
+            drawn = draw_cases(pair, dtypes, cases, self.seed) if samples is None else list(samples)
+            self.samples = at_depth(pair, drawn, options.hidden, depth_from)
+        except UnusableInput as exc:
+            self.problem = str(exc)
+            return
+        self.pair = Reference(pair, self.samples)
+        self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
+        inputs = {}
+        for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
+            inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+        # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
+        # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
+        self.expected = sum(
+            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+            for s in self.samples
+        )
+        self.roots = policy.reference_roots(paths)
+        try:
+            self.batch = Batch(options.sandbox, inputs, jobs)
+        except SandboxError as exc:
+            self.problem = str(exc)
+            return
+        self.servers = list(self.batch.servers)
+
+    def run(self, path, source: bytes) -> tuple[dict, dict, dict]:
+        """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
+        if self.problem:
+            raise UnusableInput(self.problem)
+        return self._run(Path(path), source, self.servers[0])
+
+    def close(self) -> None:
+        if self.batch is not None:
+            self.batch.close()
+
+    def judge(self, path, source, server=None) -> FileReport:
+        """One file's report; never raises for anything the file does."""
+        start = time.perf_counter()
+        path = Path(path)
+        report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
+        if self.batch is not None:
+            report.sandbox = self.batch.kind
+            report.limits = self.batch.describe(self.limits)
+        try:
+            if self.problem:
+                raise UnusableInput(self.problem)
+            if source is None:
+                if not path.is_file() or path.suffix != ".py":
+                    raise UnusableInput(f"FILE must be an existing .py file, got {clean(path)}")
+                source = path.read_bytes()
+            if isinstance(source, str):
+                source = source.encode("utf-8", "surrogateescape")
+            if len(source) > policy.MAX_SOURCE:
+                raise UnusableInput(f"the file has {len(source)} bytes, over the limit of {policy.MAX_SOURCE} bytes")
+            report.cases = len(self.samples)
+            self._scan(report, source)
+            result, outputs, facts = self._run(path, source, server or self.servers[0])
+            report.stdout = facts["stdout"]
+            if facts["left_behind"]:
+                report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
+            with _watchdog(JUDGE_SECONDS):
+                judge_file(
+                    report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source
+                )
+        except UnusableInput as exc:
+            report.verdict, report.reason = "unusable", str(exc)
+        except Exception as exc:
+            report.verdict = "unusable"
+            report.reason = (
+                f"could not be judged: the judge failed on this file ({type(exc).__name__}: {clean(exc, 300)})"
+            )
+        report.seconds = round(time.perf_counter() - start, 3)
+        return report
+
+    def _scan(self, report: FileReport, source: bytes) -> None:
+        imports = policy.scan_imports(source)
+        report.imports = policy.listed(imports)
+        policy.refuse_imports(imports, self.allowed)
+
+    def _run(self, path: Path, source: bytes, server):
+        rules = policy.rules(self.roots, self.allowed, self.strict)
+        name = clean(path.name, 100).replace("/", "_")
+        if not name.endswith(".py") or name.startswith("."):
+            name = "submission.py"
+        try:
+            return run_file(self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules)
+        except SandboxError as exc:
+            raise UnusableInput(str(exc)) from None
+
+
+JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)
+
+
+class _JudgeTimeout(UnusableInput):
+    pass
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    """Stop the judge's own work on one file after `seconds` (a SIGALRM timer; only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _JudgeTimeout(f"the judge's own time limit of {seconds:g} s for one file ran out (watchdog)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check(path, model: str, *, source: bytes | str | None = None, **options) -> FileReport:
+    """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
+
+    The file is read once (or `source`, bytes or text, is used) and run from a private copy
+    in the sandbox. `options` are `CheckOptions`' names (cases, seed, dtypes, timeout,
+    import_timeout, memory_mb, sandbox, cpu_seconds, file_mb, max_processes, output_mb,
+    allow_imports, strict, hidden; README, "Grading untrusted files"). `seed=None` draws a
+    fresh seed (or takes TORCHREF_SEED), recorded in the report. A deep model is judged at
+    one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
+    writes out: params["W3"] means two hidden layers; else the usual depth).
+    """
+    return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
+
+
+def check_many(items, model: str, progress=None, options: CheckOptions | None = None, **given) -> list[FileReport]:
+    """One report per submission, in input order: `items` is an iterable of (path, source) pairs, or a folder.
+
+    A folder means its *.py files, sorted by name. Every source is read before the first
+    file runs, so no submission can change or delete another before it is judged. The cases
+    and their reference are drawn once for the batch; `jobs` files run at a time (default:
+    every core), each in its own child of the batch's sandbox. `progress` wraps the
+    iteration (e.g. tqdm). `options` (or their names as keywords, `given`): `CheckOptions`.
+    """
+    options = CheckOptions.of(**given) if options is None else options.validated()
+    if isinstance(items, (str, os.PathLike)):
+        folder = Path(items)
+        items = [(p, p.read_bytes()) for p in sorted(folder.glob("*.py")) if p.is_file()]
+    else:
+        items = [(Path(p), _read(p) if src is None else src) for p, src in items]
+    if not items:
+        return []
+    if options.seed is None:  # one seed for the whole batch (every group of it), named in every report
+        options = replace(options, seed=fresh_seed())
+    groups = _by_depth(model, items, options.hidden)
+    if len(groups) == 1:
+        return _batch(items, model, progress, options, groups[0][0])
+    reports: list = [None] * len(items)
+    try:
+        for depth_from, where in groups:
+            for i, report in zip(where, _batch([items[i] for i in where], model, progress, options, depth_from)):
+                reports[i] = report
+    except Interrupted as exc:
+        raise Interrupted([r for r in reports if r is not None] + exc.reports) from None
+    return reports
+
+
+def judge_submissions(found: list, model: str, progress=None, options: CheckOptions | None = None, **given) -> list:
+    """One report per `Submission`, in order: those to judge in one batch (`check_many`), each finished as the
+    learner names things; the others with their own report. Ctrl-C raises `Interrupted` holding, in order,
+    the submissions finished so far (those judged, and those that are not submissions)."""
+    todo = [s for s in found if s.judged]
+    try:
+        judged = check_many([(s.judge_path, s.data) for s in todo], model, progress, options, **given)
+    except Interrupted as exc:
+        done = {r.file: r for r in exc.reports}
+        paths = {id(s): str(s.judge_path.resolve()) for s in todo}
+        finished = [s for s in found if not s.judged or paths[id(s)] in done]
+        raise Interrupted([s.finish(done[paths[id(s)]]) if s.judged else s.report for s in finished]) from None
+    judged = iter(judged)
+    return [s.finish(next(judged)) if s.judged else s.report for s in found]
+
+
+def _by_depth(model: str, items: list, hidden) -> list[tuple]:
+    """[(source, indices)]: the items of one batch each, grouped by the depth their files write out.
+
+    A deep model's cases are drawn at one depth per file; files of one depth share a batch
+    (its cases, their reference and a sandbox), and the source given is the group's first.
+    """
+    pair = REGISTRY.get(model)
+    if hidden is not None or pair is None or not pair.differentiable or pair.one_depth:
+        return [(items[0][1], list(range(len(items))))]
+    groups: dict = {}
+    for i, (_, source) in enumerate(items):
+        groups.setdefault(reading.layers_written_out(source) if source is not None else None, []).append(i)
+    return [(items[where[0]][1], where) for where in groups.values()]
+
+
+def _batch(items: list, model: str, progress, options: CheckOptions, depth_from) -> list[FileReport]:
+    """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    jobs = options.jobs or os.cpu_count() or 1
+    threads = torch.get_num_threads()
+    # one thread for torch and NumPy's BLAS: a case's arrays are small, and the cores go to the files
+    with threadpool_limits(limits=1, user_api="blas"):
+        torch.set_num_threads(1)
+        session = Session(
+            model, options, jobs=min(jobs, len(items)), paths=[p for p, _ in items], depth_from=depth_from
+        )
+        done: list = [None] * len(items)
+        try:
+            if session.batch is None or len(session.servers) == 1:
+                for i, (p, src) in enumerate((progress or iter)(items)):
+                    done[i] = session.judge(p, src)
+                return done
+            return _in_parallel(session, items, progress, done)
+        except KeyboardInterrupt:
+            raise Interrupted([r for r in done if r is not None]) from None
+        finally:
+            session.close()
+            torch.set_num_threads(threads)
+
+
+def _read(path) -> bytes | None:
+    """A regular file's bytes (read as a folder's entries are: a FIFO never blocks), else None (the judge then says
+    what the path is)."""
+    try:
+        return read_regular(Path(path))
+    except OSError:
+        return None
+
+
+def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:
+    """`session.judge` of every item in worker processes forked from this one, one sandbox each.
+
+    The workers share the batch's cases and reference (forked, not copied) and take the
+    next file from a queue as soon as they are free, so a file that runs to its time limit
+    holds up only its own worker. A worker that dies leaves its files "could not be judged".
+    """
+    import multiprocessing
+    import queue
+
+    context = multiprocessing.get_context("fork")
+    tasks, results = context.Queue(), context.Queue()
+    for i in range(len(items)):
+        tasks.put(i)
+    workers = []
+    for server in session.servers:
+        tasks.put(None)
+        workers.append(context.Process(target=_worker, args=(session, server, items, tasks, results), daemon=True))
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in (progress or iter)(range(len(items))):
+            while True:
+                try:
+                    i, report = results.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    if not any(w.is_alive() for w in workers) and results.empty():
+                        raise _WorkersGone from None
+            reports[i] = report
+    except _WorkersGone:
+        pass
+    except KeyboardInterrupt:  # Ctrl-C is the parent's to handle: the workers stop now, each closing its sandbox
+        for worker in workers:
+            worker.terminate()
+        raise
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():  # pragma: no cover - a worker stuck past its own watchdog
+                worker.kill()
+                worker.join()
+    for i, report in enumerate(reports):
+        if report is None:  # pragma: no cover - only when a worker process itself died
+            reports[i] = FileReport(clean(Path(items[i][0]).resolve()), session.model, verdict="unusable")
+            reports[i].reason = "could not be judged: the judge's worker process died"
+    return reports
+
+
+class _WorkersGone(Exception):
+    pass
+
+
+def _worker(session: Session, server, items, tasks, results) -> None:  # pragma: no cover - runs in a fork
+    import torch
+
+    # the parent's OpenMP threads do not exist in this fork: a parallel region waiting for them would hang
+    torch.set_num_threads(1)  # (check_many set one thread already; this keeps the worker safe on its own)
+    # Ctrl-C reaches the whole process group: the parent keeps the files judged so far and stops the
+    # workers with SIGTERM, which ends this one through its `finally` (its sandbox closed), without a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        while (i := tasks.get()) is not None:
+            path, source = items[i]
+            results.put((i, session.judge(path, source, server)))
+    finally:
+        server.close()

@@ -1,0 +1,163 @@
+"""Why a tensor is wrong: its own line of the notes, the known mistakes, and what the learner computed.
+
+The chain (`torchref.chain`) is walked in the notes' order. A tensor is compared with the
+reference, and also with what its own line of the notes gives from the learner's *own*
+upstream values (`own_line`): a tensor that is wrong although its line is right is an echo
+of an earlier mistake, and the first tensor whose line is wrong is the first wrong link.
+
+There, `explain` names the cause from every failing case at once: first the catalogue of
+known mistakes (`mistakes.py`, the fast pass, and the names a class report counts), then
+a bounded search for the formula the learner computed (`reconstruct.py`). A formula is
+stated only when it gives the learner's value in every failing case; otherwise the
+report says that nothing within the search's budget reproduces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from torchref.chain import Chain, Link, environment
+from torchref.checker.diagnosis import mistakes, reconstruct
+
+SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
+
+
+@dataclass
+class Failing:
+    """One failing case of one tensor: its id, shape, dtype, the learner's value and the symbols around it."""
+
+    case: str
+    shape: object
+    dtype: str
+    G: np.ndarray  # the learner's value, as returned
+    expected: np.ndarray
+    env: dict  # chain.environment of the case, with the learner's own upstream values
+
+
+@dataclass
+class Cause:
+    mistake: str = ""  # a catalogue name, "" when none explains every case
+    sentence: str = ""  # what the learner reads
+    computed: str = ""  # the learner's value as a NumPy expression of the notes' symbols, "" when unknown
+    formula: str = ""  # the same in the notes' symbols: "dZ1 = dA1 ⊙ σ′(A1)"
+    explained: int = 0
+    cases: int = 0
+    searched: int = 0  # candidates the search spent (0: the catalogue sufficed)
+
+
+def case_environment(s, cache: dict, mine: dict, ref: dict) -> dict:
+    """The symbols of a case: the learner's forward values (`cache`: what their backward received) and
+    backward values where they returned them, the reference's elsewhere."""
+    forward = {k: v for k, v in cache.items() if k[:1] in ("Z", "A")}
+    backward = {k: mine.get(k, v) for k, v in ref.items() if k.startswith("d")}
+    forward |= {k: mine[k] for k in mine if k[:1] in ("Z", "A") and k in ref}
+    return environment(s.X, s.Y, s.params, forward, backward)
+
+
+def own_line(link: Link, env: dict):
+    """What the notes' line for the link gives from the learner's upstream values; None when it cannot."""
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(link.expr.evaluate(env))
+    except (ValueError, KeyError, TypeError, IndexError):  # the learner's upstream has the wrong shape
+        return None
+
+
+def _special(failing: list[Failing]) -> Cause | None:
+    """A wrong dtype or NaN/inf in every failing case: said as such, before any formula."""
+    G = [np.asarray(f.G) for f in failing]
+    if all(g.dtype != f.expected.dtype for g, f in zip(G, failing)):
+        g, f = G[0], failing[0]
+        promoted = all(g.dtype.kind == "f" and g.shape == f.expected.shape for g, f in zip(G, failing))
+        text = f"dtype {g.dtype} where the inputs are {f.expected.dtype}" + (
+            ": a float64 constant or array (np.float64, np.ones, np.array([...])) promoted the computation"
+            if promoted
+            else ""
+        )
+        return Cause("dtype", text, explained=len(failing), cases=len(failing))
+    bad = [g for g in G if g.dtype.kind in "fc" and not np.isfinite(g).all()]
+    if len(bad) == len(G):
+        count = sum(int(np.count_nonzero(~np.isfinite(g))) for g in bad)
+        total = sum(g.size for g in bad)
+        return Cause("nan", f"NaN/inf values ({count} of {total}): a log or a division by 0?", explained=len(G),
+                     cases=len(G))  # fmt: skip
+    return None
+
+
+def _search_cases(failing: list[Failing]) -> list[Failing]:
+    """A few failing cases of distinct shapes, float64 first, the ones with every size > 1 and small first."""
+
+    def order(f: Failing):
+        sizes = (f.shape.m, f.shape.n, *f.shape.hidden)
+        return (f.dtype != "float64", min(sizes) < 2, len(set(sizes)) < len(sizes), int(np.prod(sizes)))
+
+    chosen, shapes = [], set()
+    for f in sorted(failing, key=order):
+        if f.shape not in shapes:
+            chosen.append(f)
+            shapes.add(f.shape)
+    return chosen[:SEARCH_CASES]
+
+
+def _triples(failing: list[Failing]):
+    return [(f.env, np.asarray(f.G, np.float64), f.dtype) for f in failing]
+
+
+def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = True) -> Cause:
+    """The cause at the first wrong link, from every failing case at once."""
+    n = len(failing)
+    special = _special(failing)
+    if special is not None:
+        return special
+    cases = _triples(failing)
+    found = mistakes.best(link, chain, cases)
+    cause = Cause(cases=n)
+    if found is not None:
+        cause.mistake, cause.sentence, cause.explained = found.mistake.name, found.sentence(link), found.explained
+        if found.expr is not None:
+            cause.computed, cause.formula = found.expr.python(), said(link, found.expr)
+    if cause.explained < n and search:
+        chosen = _search_cases(failing)
+        if len({f.shape for f in chosen}) >= 2:
+            expr, cause.searched = reconstruct.search(link, chain, _triples(chosen))
+            if expr is not None and all(mistakes.close(v, G, d) for env, G, d in cases
+                                        if (v := mistakes.evaluate(expr, env)) is not None) and all(
+                mistakes.evaluate(expr, env) is not None for env, _, _ in cases
+            ):  # fmt: skip
+                cause.computed, cause.formula = expr.python(), said(link, expr)
+                if cause.explained < n:
+                    cause.mistake = cause.sentence = ""
+                    cause.explained = n
+    return cause
+
+
+def said(link: Link, expr) -> str:
+    short, long = expr.text(), expr.text(expand=True)
+    return f"{link.name} = {short}" + (f" = {long}" if long != short else "")
+
+
+def sentence(link: Link, chain: Chain, cause: Cause) -> str:
+    """The one sentence a learner reads about the first wrong link."""
+    layer = chain.layer_text(link.name)
+    where = f"{layer}: " if layer else ""
+    parts = []
+    if cause.sentence:
+        explained = (
+            f" (explains {cause.explained}/{cause.cases} failing cases)" if cause.explained < cause.cases else ""
+        )
+        parts.append(cause.sentence + explained)
+    if cause.formula:
+        parts.append(f"you computed {cause.formula}; the notes: {link.formula}")
+    if not parts:
+        parts.append(
+            "no known mistake, and no formula within the search's budget gives your values in every failing case"
+            f"; the notes: {link.formula} (compare your line with it on the small case below)"
+        )
+    return where + "; ".join(parts)
+
+
+def catalogue_only(link: Link, chain: Chain, failing: list[Failing]) -> str:
+    """A short diagnosis for a wrong tensor after the first (the table's column): the catalogue only."""
+    return sentence(link, chain, explain(link, chain, failing, search=False))

@@ -1,0 +1,306 @@
+"""What a learner hands in, as Python source for the judge: a cell's text, a notebook, function objects.
+
+Each gives a `Source`: the text the judge runs, with a map from its lines back to where the
+learner wrote them ("cell 3, line 4", "backward, line 6"), so that every message names the
+learner's own place. Nothing here runs the learner's code: the judge does, in its sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+import types
+from dataclasses import dataclass, field
+
+from torchref.checker.report import FileReport
+
+CONTRACT = ("forward", "backward")  # the functions a derivation defines
+# IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
+_MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
+_TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
+
+
+class SourceError(ValueError):
+    """A function or notebook whose source cannot be turned into a derivation."""
+
+
+@dataclass
+class Source:
+    """Python source for the judge, and where each of its lines came from."""
+
+    name: str  # what the learner calls it: "hw.ipynb", "backward", "cell"
+    text: str
+    labels: list = field(default_factory=list)  # labels[i]: where line i+1 was written; [] = the text's own lines
+    warnings: list = field(default_factory=list)
+    prefix: str = ""  # what a label is read after in a message: "hw.ipynb " + "cell 3, line 4"
+
+    @property
+    def pyname(self) -> str:
+        """The file name the judge runs it under (its messages say `pyname:LINE`)."""
+        return self.name if self.name.endswith(".py") else f"{self.name}.py"
+
+    def relabel(self, report: FileReport) -> FileReport:
+        """Rewrite `pyname:LINE` in the report's texts as the learner's own place; the report's warnings gain ours."""
+        report.warnings = self.warnings + report.warnings
+        if not self.labels:
+            return report
+        where = re.compile(re.escape(self.pyname) + r":(\d+)")
+
+        def place(match):
+            n = int(match.group(1))
+            return self.prefix + self.labels[n - 1] if 0 < n <= len(self.labels) else match.group(0)
+
+        def fix(text):
+            return where.sub(place, text) if isinstance(text, str) else text
+
+        for name in ("reason", "cause", "line"):
+            setattr(report, name, fix(getattr(report, name)))
+        report.errors = [fix(e) for e in report.errors]
+        report.warnings = [fix(w) for w in report.warnings]
+        for t in report.tensors:
+            t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
+        return report
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, code) for every line, as a page shows the learner's code."""
+        text = self.text.splitlines()
+        labels = self.labels or [str(i + 1) for i in range(len(text))]
+        return list(zip(labels, text))
+
+
+def from_text(text: str, name: str = "cell") -> Source:
+    """A cell's text (IPython magics and shell lines blanked out, so that line numbers stay)."""
+    if not isinstance(text, str):
+        raise SourceError(f"source must be the cell's text (str) or a file's bytes, got {type(text).__name__}")
+    lines = ["" if _MAGIC.search(line) else line for line in text.splitlines()]
+    return Source(name, "\n".join(lines) + "\n", [f"line {i}" for i in range(1, len(lines) + 1)], prefix=f"{name}, ")
+
+
+def from_notebook(data: bytes, name: str) -> Source:
+    """The code cells of a notebook that define the contract's functions, their imports and their helpers.
+
+    Kept, in notebook order: function and class definitions, and the imports and assignments
+    whose names a kept definition reads. Everything else (a training loop, a plot, a call of
+    backward on data) is left out: it would run when the judge loads the file.
+    Cells count from 1 at the top, markdown included.
+    """
+    try:
+        import nbformat
+    except ImportError:  # pragma: no cover - the notebook extra is installed by scripts/setup
+        raise SourceError("reading notebooks needs nbformat: pip install 'torchref[notebook]'") from None
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except UnicodeDecodeError:
+        raise SourceError("not a readable notebook: it is not UTF-8 text") from None
+    except Exception as exc:
+        raise SourceError(f"not a readable notebook: {type(exc).__name__}: {str(exc)[:200]}") from None
+    language = nb.metadata.get("kernelspec", {}).get("language") or nb.metadata.get("language_info", {}).get("name")
+    if language and str(language).lower() != "python":
+        raise SourceError(f"a {language} notebook, not a Python one")
+    statements = []  # (cell number, first line, last line, node, cell lines)
+    warnings = []
+    for number, cell in enumerate(nb.cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        text = cell.get("source", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        lines = text.splitlines()
+        if lines and lines[0].lstrip().startswith("%%"):
+            if lines[0].split()[0] not in _TEXT_CELL_MAGICS:
+                continue  # a %%bash or %%html cell
+            lines[0] = ""
+        lines = ["" if _MAGIC.search(line) else line for line in lines]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError as exc:
+            if any(re.match(rf"\s*def\s+{f}\b", line) for f in CONTRACT for line in lines):
+                statements.append((number, 1, len(lines), None, lines))  # the judge reports the error, placed
+            else:
+                warnings.append(f"cell {number} left out: it is not Python ({exc.msg}, line {exc.lineno})")
+            continue
+        for node in tree.body:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            statements.append((number, first, node.end_lineno, node, lines))
+    kept = _kept(statements)
+    out, labels = [], []
+    for number, first, last, _, lines in kept:
+        for i in range(first, last + 1):
+            out.append(lines[i - 1])
+            labels.append(f"cell {number}, line {i}")
+    return Source(name, "\n".join(out) + "\n", labels, warnings, prefix=f"{name} ")
+
+
+def _kept(statements):
+    """Function and class definitions; the assignments and imports whose names a kept statement reads.
+
+    An import nothing kept reads (`import torchref`, `import matplotlib.pyplot as plt`) is left
+    out: the judge would only pay for loading it.
+    """
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+    def reads(node):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def binds(node):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return {(a.asname or a.name).split(".")[0] for a in node.names}
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+    keep = [item[3] is None or isinstance(item[3], definitions) for item in statements]
+    read = set()
+    for item, kept in zip(statements, keep):
+        if kept and item[3] is not None:
+            read |= reads(item[3])
+    for kinds in ((ast.Assign, ast.AnnAssign), (ast.Import, ast.ImportFrom)):  # constants first: they may use imports
+        for i, item in enumerate(statements):
+            if isinstance(item[3], kinds) and binds(item[3]) & read:
+                keep[i] = True
+                read |= reads(item[3])
+    return [item for item, kept in zip(statements, keep) if kept]
+
+
+def from_functions(backward, forward=None) -> Source:
+    """The source of `backward` (and `forward`) with the imports, helpers and constants they use.
+
+    Module objects become import lines, functions of the same notebook or module come with
+    their own source, numbers and strings are written out; anything else (an array, an
+    object) is left out with a warning, and the learner's process then names it.
+    """
+    roles = [("backward", backward)] + ([("forward", forward)] if forward is not None else [])
+    for role, fn in roles:
+        _function(role, fn)
+    if forward is not None and forward is not backward and forward.__name__ == backward.__name__:
+        raise SourceError(f"forward and backward are two functions with one name {backward.__name__!r}: rename one")
+    chunks: list[tuple[str, str]] = []  # (function name, its source)
+    header: list[str] = []  # imports and constants
+    aliases: list[str] = []  # `role = name` lines, after every definition
+    warnings: list[str] = []
+    done: set = set()
+
+    def add(fn, role):
+        if id(fn) in done:
+            return
+        done.add(id(fn))
+        text = _function_source(role, fn)
+        # co_names holds attribute names too (`.T`, `.shape`): only those bound in the globals matter
+        for name in sorted(_global_names(fn.__code__) & fn.__globals__.keys()):
+            value = fn.__globals__[name]
+            if isinstance(value, types.FunctionType) and value.__name__ == "<lambda>":
+                _lambda(name, value, fn, chunks, warnings)  # `sigma = lambda z: ...`: its own line
+            elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__ and value is not fn:
+                add(value, value.__name__)  # a helper of the same notebook or module: its source too
+                if value.__name__ != name:
+                    aliases.append(f"{name} = {value.__name__}")
+            elif value is not fn:
+                _global(name, value, fn, header, warnings)
+        chunks.append((fn.__name__, text))
+
+    for role, fn in roles:
+        add(fn, role)
+    aliases += [f"{role} = {fn.__name__}" for role, fn in roles if fn.__name__ != role]
+    lines, labels = [], []
+    for line in dict.fromkeys(header):  # each import once, in order of need
+        lines.append(line)
+        labels.append("(imports)")
+    for name, text in chunks:
+        for i, line in enumerate(text.splitlines(), 1):
+            lines.append(line)
+            labels.append(f"{name}, line {i}")
+    for line in aliases:
+        lines.append(line)
+        labels.append("(names)")
+    return Source(backward.__name__, "\n".join(lines) + "\n", labels, warnings)  # labels say the function
+
+
+def _function(role: str, fn) -> None:
+    if not isinstance(fn, types.FunctionType):
+        raise SourceError(
+            f"{role} must be a function written with def, got {type(fn).__name__}"
+            + (" (a builtin has no Python source)" if isinstance(fn, types.BuiltinFunctionType) else "")
+        )
+    if fn.__name__ == "<lambda>":
+        raise SourceError(f"{role} is a lambda: write it as `def {role}(...)` so that its source can be read")
+    if fn.__closure__:
+        names = ", ".join(fn.__code__.co_freevars)
+        raise SourceError(
+            f"{role} uses {names} from the function it was defined in: define {role} at the top level of the notebook"
+        )
+
+
+def _function_source(role: str, fn) -> str:
+    try:
+        text = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError) as exc:
+        raise SourceError(
+            f"the source of {role} ({fn.__name__}) cannot be read ({exc}): pass the cell's text as source=..., or "
+            "the path of its file"
+        ) from None
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        raise SourceError(f"the source of {role} ({fn.__name__}) read back is not a whole definition") from None
+    return text
+
+
+def _global_names(code) -> set:
+    """The global names a code object (and the code nested in it) may read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _lambda(name, value, user, chunks, warnings) -> None:
+    """A helper written `name = lambda ...`: its line, when it is exactly that assignment."""
+    try:
+        text = textwrap.dedent(inspect.getsource(value))
+        tree = ast.parse(text)
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    single = tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
+    if single and [getattr(t, "id", None) for t in tree.body[0].targets] == [name]:
+        chunks.append((name, text))
+    else:
+        warnings.append(f"{user.__name__} reads {name}, a lambda whose source is not one line `{name} = lambda ...`")
+
+
+def _global(name, value, user, header, warnings) -> None:
+    """Write what the learner's process needs for the global `name` of `user`: an import or a constant."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+        header.append(f"import {module}" if module == name else f"import {module} as {name}")
+    elif _importable(value):
+        attr = getattr(value, "__name__", name)
+        header.append(f"from {value.__module__} import {attr}" + ("" if attr == name else f" as {name}"))
+    elif _literal(value):
+        header.append(f"{name} = {value!r}")
+    else:
+        warnings.append(
+            f"{user.__name__} reads the global {name} ({type(value).__name__}), which is not sent to the check: "
+            "pass it as an argument or define it inside the function"
+        )
+
+
+def _importable(value) -> bool:
+    module, attr = getattr(value, "__module__", None), getattr(value, "__name__", None)
+    if not (isinstance(module, str) and isinstance(attr, str)) or module in ("__main__", "builtins"):
+        return False
+    try:
+        mod = __import__(module, fromlist=[attr])
+    except Exception:
+        return False
+    return getattr(mod, attr, None) is value
+
+
+def _literal(value) -> bool:
+    if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
+        return True
+    if isinstance(value, (tuple, list, frozenset)):
+        return all(_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_literal(k) and _literal(v) for k, v in value.items())
+    return False

@@ -1,0 +1,217 @@
+"""What the checker says about one file: a verdict per tensor and for the whole file, as text and as JSON."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import asdict, dataclass, field
+
+SCHEMA = "torchref.check/1"
+# "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
+# listed with the reason, and it does not change the batch's exit status.
+EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
+# the verdicts as every output says them: a line's word, a count's words, a page's colour
+VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
+VERDICT_COUNTED = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "not judged"}
+VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
+
+
+# where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
+_RAISED_AT = re.compile(r" at (?P<place>.+?) in [^:\s]+: `(?P<code>[^`]*)`")
+
+
+class UnusableInput(ValueError):
+    """The derivation cannot be judged (no such file, no backward, it crashed or timed out...)."""
+
+
+@dataclass
+class TensorVerdict:
+    name: str
+    status: str = "ok"  # ok | wrong | echo | missing | not given
+    required: bool = True
+    cases: int = 0
+    failed: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    worst_index: list | None = None
+    first_failure: str = ""  # case id (shape, dtype, seed) of the first failing case
+    smallest_failure: str = ""  # the smallest failing shape
+    diagnosis: str = ""
+    message: str = ""  # assert_close's message for the first failing case
+    fd_cases: int = 0  # float64 cases also compared with central finite differences
+    fd_max_abs: float = 0.0
+    smallest_size: int = 0  # m·n·Πh·k of the smallest failing case
+    mistake: str = ""  # the known mistake (catalogue name) when one explains every failing case
+    computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
+    read_as: str = ""  # the learner's line in the notes' symbols
+    small_case: dict = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
+
+
+@dataclass
+class FileReport:
+    file: str
+    model: str
+    verdict: str = "pass"  # pass | wrong | unusable | skipped
+    reason: str = ""
+    first_wrong: str = ""
+    # the cause at the first wrong link, for gradebooks and class reports:
+    mistake: str = ""  # the name of a known mistake ("sigma-prime-for-tanh-prime"), "" when none is named
+    cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
+    line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
+    student: str = ""  # who submitted it (a folder per student: the folder's name)
+    seed: int = 0  # the seed of the cases: `--seed` replays them
+    stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
+    sandbox: str = ""  # bwrap | basic: where the file ran
+    imports: list = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
+    limits: dict = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
+    score: float = 0.0  # points earned under the rubric (gradebook)
+    max_score: float = 0.0
+    cases: int = 0
+    dtypes: list = field(default_factory=list)
+    has_forward: bool = False
+    tensors: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # exceptions inside the learner's code
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT[self.verdict]
+
+    def to_json(self) -> dict:
+        return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
+
+    def summary(self, name: str | None = None) -> str:
+        """One line: `name: PASS (40 cases)`, `name: WRONG: first wrong link: ...` (name: the file's by default)."""
+        name = os.path.basename(self.file) if name is None else name
+        if self.verdict == "pass":
+            return f"{name}: PASS ({self.cases} cases)"
+        return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
+
+    def learner_line(self) -> tuple[str, str]:
+        """(place, code) of the learner's line at fault: the diagnosed line, else where their code raised."""
+        if self.line:
+            place, _, code = self.line.partition("  ")
+            return place.strip(), code.strip()
+        for error in self.errors:
+            found = _RAISED_AT.search(error)
+            if found:
+                return found.group("place"), found.group("code")
+        return "", ""
+
+    def explanation(self) -> str:
+        """What went wrong at the first wrong link: the named cause, else the tensor's diagnosis."""
+        if self.cause:
+            return self.cause
+        first = next((t for t in self.tensors if t.name == self.first_wrong), None)
+        return first.diagnosis if first is not None and first.diagnosis else ""
+
+    def headline(self) -> str:
+        """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
+        word = VERDICT_WORDS[self.verdict]
+        if self.verdict == "pass":
+            return f"{word} ({self.cases} cases)"
+        if self.verdict == "wrong" and self.first_wrong:
+            place = self.learner_line()[0]
+            cause = self.explanation() or "its value differs from autograd"
+            return f"{word}: first wrong link {self.first_wrong}: {cause}" + (f" ({place})" if place else "")
+        return f"{word}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<FileReport {os.path.basename(self.file)} model {self.model}: {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        """The verdict table as Jupyter shows it; every text from the learner's side is escaped."""
+        e = html.escape
+        colour = VERDICT_COLOURS[self.verdict]
+        place, code = self.learner_line()
+        rows = [
+            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {self.cases} cases'),
+            ("file", f"<code>{e(self.file)}</code> · model {e(self.model)}"),
+        ]
+        if self.first_wrong:
+            rows.append(("first wrong link", f"<code>{e(self.first_wrong)}</code>"))
+        if self.explanation():
+            rows.append(("cause", e(self.explanation())))
+        if place or code:
+            rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
+        if self.reason and not self.first_wrong:
+            rows.append(("reason", e(self.reason)))
+        rows += [("error", e(error)) for error in self.errors[:3]]
+        rows += [("warning", e(w)) for w in self.warnings]
+        head = "".join(
+            f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>' for k, v in rows
+        )
+        out = f'<table class="torchref-report">{head}</table>'
+        if self.tensors:
+            cells = "".join(
+                f"<tr><td>{e(t.name)}</td><td>{e(t.status)}</td><td>{t.failed}/{t.cases}</td>"
+                f"<td>{t.max_abs:.2e}</td><td style='text-align:left'>{e(t.diagnosis)}</td></tr>"
+                for t in self.tensors
+            )
+            out += (
+                "<details><summary>every tensor</summary><table><tr><th>tensor</th><th>verdict</th><th>failed</th>"
+                f"<th>max abs</th><th>diagnosis</th></tr>{cells}</table></details>"
+            )
+        return out
+
+    def table(self) -> str:
+        lines = [
+            f"{self.file}  model {self.model}  {self.cases} cases ({', '.join(self.dtypes)})  "
+            f"{VERDICT_WORDS[self.verdict]}"
+        ]
+        if self.reason:
+            lines.append(self.reason)
+        first = next((t for t in self.tensors if t.name == self.first_wrong), None)
+        if self.line:
+            read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
+            lines.append(f"your line: {self.line}{read}")
+        lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
+        if self.tensors:
+            head = (
+                f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
+                f"{'first failing case':<30} {'smallest':<16} diagnosis"
+            )
+            lines += ["", head, "-" * len(head)]
+            for t in self.tensors:
+                worst = "" if t.worst_index is None else str(tuple(t.worst_index))
+                said = t.diagnosis
+                if t is first and t.status == "wrong":
+                    said = t.mistake or ("the formula above" if t.computed else "see above")
+                lines.append(
+                    f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
+                    f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {said}".rstrip()
+                )
+        if first is not None and first.small_case:
+            lines += ["", *small_case_lines(first.name, first.small_case)]
+        for error in self.errors[:3]:
+            lines.append(f"error: {error}")
+        lines += [f"warning: {w}" for w in self.warnings]
+        if self.sandbox:
+            lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
+        return "\n".join(lines)
+
+
+def small_case_lines(name: str, case: dict) -> list[str]:
+    """The smallest failing case, printed to be recomputed by hand."""
+    import numpy as np
+
+    def show(label, value):
+        text = np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
+        rows = text.splitlines()
+        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+
+    out = [f"the smallest failing case ({case['case']}), to recompute by hand:"]
+    out += show("X", case["X"]) + show("Y", case["Y"])
+    for key, value in {**case["params"], **case.get("upstream", {})}.items():
+        out += show(key, value)
+    out += show(f"{name} expected", case["expected"][name]) + show(f"{name} yours", case["yours"][name])
+    diff = case.get("first_difference")
+    if diff:
+        at = ", ".join(map(str, diff["index"]))
+        out.append(f"  first difference at {name}[{at}]: expected {diff['expected']:.6g}, yours {diff['yours']:.6g}")
+    return out

@@ -1,0 +1,200 @@
+"""The front door: whatever a learner hands in becomes one `Submission`, here and nowhere else.
+
+A path (a `.py` file or a `.ipynb` notebook), a file's bytes, a cell's text or function
+objects: each constructor reads it once, decides once whether it is a notebook, and turns
+it into Python source for the judge (`intake`), with the map back to the learner's places.
+A submission that cannot be judged (a FIFO, a file too large, a notebook that is not one)
+carries the report that says why. Every caller goes through it: the command line (a file, a
+folder: `folder.entries`), `torchref.check`, the pytest plugin, `explain --file` and the
+gradebook; the batch (`batch.judge_submissions`) judges them and `finish` names the
+report's places as the learner does.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from torchref.checker.escape import clean
+from torchref.checker.intake import Source, SourceError, from_functions, from_notebook, from_text
+from torchref.checker.report import FileReport
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
+MAX_BYTES = {".py": 1 << 20, ".ipynb": 64 << 20}  # a notebook carries its figures
+
+
+@dataclass
+class Submission:
+    """One thing a learner handed in: the source to judge, or the report that says why it is not judged."""
+
+    path: Path  # where it came from (a file), or the name the judge runs it under
+    student: str = ""
+    source: Source | None = None  # None: a .py path the judge reads itself (and says what it is when not a file)
+    data: bytes | None = b""  # the bytes the judge runs (a notebook's: the Source's text)
+    report: FileReport | None = None  # why it is not judged
+    file: str | None = None  # the report's `file`: the path handed in, or a name ("backward", "cell")
+
+    @property
+    def judged(self) -> bool:
+        return self.report is None
+
+    @property
+    def notebook(self) -> bool:
+        return self.path.name.endswith(".ipynb")
+
+    @property
+    def judge_path(self) -> Path:
+        """The path the judge runs it under: a notebook's code as `hw.ipynb.py` beside it."""
+        return self.path if self.source is None else self.path.with_name(self.source.pyname)
+
+    def finish(self, report: FileReport) -> FileReport:
+        """The judge's report as the learner names things: their file, their cells."""
+        if self.file is not None:
+            report.file = self.file
+        report.student = self.student
+        return report if self.source is None else self.source.relabel(report)
+
+    # ---- the constructors: the only places a submission is made -----------------------------
+
+    @classmethod
+    def named(cls, path, model: str) -> Submission:
+        """The file a caller names (`torchref.check(path)`, `check FILE`, `explain --file`), read once.
+
+        A notebook is read as a folder's entry is; a `.py` (or any other name) that is not a
+        readable regular `.py` file is left to the judge, which says what the path is.
+        """
+        path = Path(path)
+        if path.name.endswith(".ipynb"):
+            return cls.from_path(path, model)
+        try:
+            data = read_regular(path) if path.suffix == ".py" else None
+        except OSError:
+            data = None
+        if data is None:
+            return cls(path, data=None)  # the judge says what the path is
+        return cls.from_bytes(path, data, model, file=None)
+
+    @classmethod
+    def from_path(cls, path, model: str, student: str = "", pattern=None, root: Path | None = None) -> Submission:
+        """An entry of a folder (`root`), or a file given to the gradebook: read once, as a regular file only.
+
+        In a folder, a link is followed only to a file of that folder: a link elsewhere would
+        have the judge read (and print) any file it may read.
+        """
+        return _entry(Path(path), student, model, pattern, root)
+
+    @classmethod
+    def from_bytes(cls, path, data: bytes, model: str, student: str = "", *, file="") -> Submission:
+        """A file's bytes: a notebook through `intake.from_notebook` (the one place that decides), a .py as it is."""
+        path = Path(path)
+        file = os.path.abspath(path) if file == "" else file  # links not resolved: the name the learner handed in
+        if path.name.endswith(".ipynb"):
+            try:
+                source = from_notebook(data, path.name)
+            except SourceError as exc:
+                return not_judged(path, model, student, "unusable", str(exc))
+            return cls(path, student, source, source.text.encode("utf-8"), file=file)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")  # the judge still runs the bytes; this text is only for display
+        return cls(path, student, Source(path.name, text), data, file=file)
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "cell") -> Submission:
+        """A cell's text (IPython magics blanked out); `name` is what the report calls it."""
+        source = from_text(text, name)
+        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=source.name)
+
+    @classmethod
+    def from_functions(cls, backward, forward=None) -> Submission:
+        """Function objects (a notebook's `def backward`): their source, with the imports, helpers and constants."""
+        source = from_functions(backward, forward)
+        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=source.name)
+
+
+def not_judged(path: Path, model: str, student: str, verdict: str, reason: str) -> Submission:
+    """An entry that is not judged ("skipped": not a submission; "unusable": could not be read), with why."""
+    report = FileReport(os.path.abspath(path), model, verdict=verdict, reason=reason, student=student)
+    return Submission(Path(path), student, report=report)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _entry(path: Path, student: str, model: str, pattern, root: Path | None = None) -> Submission:
+    def no(verdict, reason):
+        return not_judged(path, model, student, verdict, reason)
+
+    name = path.name
+    candidate = fnmatch.fnmatchcase(name, pattern) if pattern else name.endswith(SUBMISSION_SUFFIXES)
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return no("unusable", f"cannot be read: {_why(exc)}")
+    if not candidate:
+        if stat.S_ISDIR(st.st_mode):
+            return no("skipped", "a folder (give --recursive for a folder per student)")
+        wanted = f"--pattern {pattern}" if pattern else "a .py or .ipynb file"
+        return no("skipped", f"not {wanted}")
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return no("unusable", "a symbolic link that loops back on itself")
+            return no("unusable", f"a symbolic link to nothing ({clean(os.readlink(path))})")
+        real, top = os.path.realpath(path), os.path.realpath(root) if root is not None else None
+        if top is not None and not real.startswith(top.rstrip(os.sep) + os.sep):
+            return no("unusable", f"a symbolic link to a file outside the folder ({clean(os.readlink(path))})")
+    kind = _kind(st.st_mode)
+    if kind:
+        return no("unusable", f"{kind}, not a file")
+    suffix = ".ipynb" if name.endswith(".ipynb") else ".py"
+    if st.st_size > MAX_BYTES[suffix]:
+        return no("unusable", f"larger than {MAX_BYTES[suffix] >> 20} MiB ({st.st_size} bytes)")
+    try:
+        data = read_regular(path)
+    except OSError as exc:
+        return no("unusable", f"cannot be read: {_why(exc)}")
+    return Submission.from_bytes(path, data, model, student)
+
+
+def _kind(mode) -> str:
+    for test, word in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return word
+    return ""
+
+
+def read_regular(path: Path) -> bytes:
+    """A regular file's bytes; opened without blocking and checked again, so that a FIFO swapped in cannot hang us.
+
+    The one reader of a learner's file: a folder's entries, a file named on the command line,
+    `explain --file`.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, f"{_kind(st.st_mode) or 'not a regular file'}, not a file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max(MAX_BYTES.values()):  # pragma: no cover - it grows while being read
+                raise OSError(0, "it grew while being read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

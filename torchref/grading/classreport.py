@@ -1,0 +1,297 @@
+"""The class report a teacher reads in a browser: static pages, no server, no network.
+
+    torchref check submissions/ --model shallow --html report/
+
+writes `index.html` (counts, the score distribution, the mistakes ranked by how many
+learners made them, a table of every submission sortable by each column), one page per
+submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
+marked, the small case, their printed output) and `report.json` with the same data. The
+figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Every
+text that comes from a learner (file and folder names, their code, messages, output) is
+escaped: it shows as text, never as markup or script.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+from torchref.checker.report import SCHEMA, VERDICT_COLOURS, VERDICT_COUNTED, VERDICT_WORDS, FileReport
+from torchref.grading.writers import label, write_file, write_json
+
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #1f2328 }
+h1 { font-size: 1.5em } h2 { font-size: 1.2em; margin-top: 1.6em }
+.counts { display: flex; gap: 1em; flex-wrap: wrap }
+.count { border: 1px solid #d0d7de; border-radius: 6px; padding: .5em 1em; min-width: 8em }
+.count b { font-size: 1.6em; display: block }
+table { border-collapse: collapse; margin: .5em 0 } td, th { border-bottom: 1px solid #d0d7de; padding: .25em .6em;
+  text-align: left; vertical-align: top }
+#submissions th { cursor: pointer; user-select: none; background: #f6f8fa }
+#submissions th[data-order=asc]::after { content: " ▲" } #submissions th[data-order=desc]::after { content: " ▼" }
+.verdict { font-weight: 600 } .code td { font: 13px/1.35 ui-monospace, monospace; border: 0; padding: 0 .6em;
+  white-space: pre } .code td.n { color: #57606a; text-align: right } tr.mark { background: #ffebe9 }
+tr.mark td.n::before { content: "▶ " } pre { background: #f6f8fa; padding: .6em; overflow-x: auto }
+img { max-width: 100% }
+"""
+# sorts the table by the clicked column: numbers by value (data-value), text alphabetically; a second click reverses
+SORT_SCRIPT = """
+document.querySelectorAll("#submissions th").forEach((th, col) => th.addEventListener("click", () => {
+  const body = th.closest("table").tBodies[0];
+  const asc = th.dataset.order !== "asc";
+  th.parentNode.querySelectorAll("th").forEach(h => delete h.dataset.order);
+  th.dataset.order = asc ? "asc" : "desc";
+  const key = row => row.cells[col].dataset.value ?? row.cells[col].textContent;
+  const cmp = th.dataset.type === "number" ? (a, b) => a - b : (a, b) => a.localeCompare(b);
+  [...body.rows].sort((a, b) => (asc ? 1 : -1) * cmp(key(a), key(b))).forEach(row => body.appendChild(row));
+}));
+"""
+
+
+def mistake_key(report: FileReport) -> str:
+    """What groups learners who made the same mistake: its catalogue name, else the cause's text."""
+    return report.mistake or report.explanation() or report.reason
+
+
+def mistakes(reports: list[FileReport]) -> list[tuple[str, str, list[int]]]:
+    """(key, what a teacher reads, indexes of the reports) per mistake of the wrong submissions, most made first."""
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(reports):
+        if r.verdict == "wrong":
+            groups.setdefault(mistake_key(r), []).append(i)
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    out = []
+    for key, members in ranked:
+        first = reports[members[0]]
+        text = first.explanation() or first.reason
+        if first.first_wrong:
+            text = f"at {first.first_wrong}: {text}"
+        out.append((key, text, members))
+    return out
+
+
+def write(out, found, reports: list[FileReport], root, model: str, hide: bool = False) -> Path:
+    """Write the report into the folder `out` (made if needed); return the path of index.html."""
+    out, root = Path(out), Path(root)
+    for folder in (out, out / "s"):  # a link planted where the report goes is replaced, not followed
+        if folder.is_symlink():
+            folder.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+    for old in (out / "s").glob("[0-9][0-9][0-9][0-9].html"):  # an earlier report's pages
+        old.unlink()
+    names = [label(r, root) for r in reports]
+    pages = [f"s/{i + 1:04d}.html" for i in range(len(reports))]  # numbered: a learner's name is never a path
+    ranked = mistakes(reports)
+    figures = _figures(reports, ranked)
+    for i, (entry, r) in enumerate(zip(found, reports)):
+        write_file(out / pages[i], _page(r, names[i], entry.source, model, hide))
+    write_file(out / "index.html", _index(reports, names, pages, ranked, figures, root, model))
+    document = {
+        "schema": "torchref.class/1",
+        "model": model,
+        "counts": dict(Counter(r.verdict for r in reports)),
+        "scores": sorted(Counter(r.score for r in reports if r.verdict != "skipped").items()),
+        "mistakes": [
+            {"key": k, "cause": text, "count": len(m), "files": [names[i] for i in m]} for k, text, m in ranked
+        ],
+        "files": [{**r.to_json(), "name": names[i], "page": pages[i]} for i, r in enumerate(reports)],
+        "check_schema": SCHEMA,
+    }
+    write_json(out / "report.json", document)
+    return out / "index.html"
+
+
+def _html(title: str, body: str, script: str = "") -> str:
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n{body}\n"
+        + (f"<script>{script}</script>" if script else "")
+        + "</body></html>\n"
+    )
+
+
+def _verdict(r: FileReport) -> str:
+    return f'<span class="verdict" style="color:{VERDICT_COLOURS[r.verdict]}">{VERDICT_WORDS[r.verdict]}</span>'
+
+
+def _score(r: FileReport) -> str:
+    return "" if r.verdict == "skipped" else f"{r.score:g} / {r.max_score:g}"
+
+
+def _index(reports, names, pages, ranked, figures, root, model) -> str:
+    n = len(reports)
+    counts = Counter(r.verdict for r in reports)
+    judged = [r for r in reports if r.verdict != "skipped"]
+    words, colours = VERDICT_COUNTED, VERDICT_COLOURS
+    cards = "".join(
+        f'<div class="count" id="count-{v}"><b style="color:{colours[v]}">{counts.get(v, 0)}</b>{words[v]}</div>'
+        for v in words
+    )
+    body = [
+        f"<h1>Class report · model {escape(model)}</h1>",
+        f"<p>{n} entries of <code>{escape(str(root))}</code>, {len(judged)} submissions judged.</p>",
+        f'<div class="counts">{cards}</div>',
+        "<h2>Scores</h2>",
+    ]
+    if judged:
+        top = max(r.max_score for r in judged)
+        spread = Counter(r.score for r in judged)
+        body.append(
+            '<table id="scores"><tr><th>score</th><th>submissions</th></tr>'
+            + "".join(f"<tr><td>{s:g} / {top:g}</td><td>{spread[s]}</td></tr>" for s in sorted(spread))
+            + "</table>"
+        )
+    body.append(figures.get("scores", ""))
+    body.append("<h2>Mistakes, by how many learners made them</h2>")
+    if ranked:
+        items = []
+        for key, text, members in ranked:
+            who = ", ".join(f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>' for i in members)
+            name = f" <code>{escape(key)}</code>" if reports[members[0]].mistake else ""
+            items.append(
+                f'<li class="mistake" data-count="{len(members)}"><b>{len(members)}</b> of {len(judged)}: '
+                f"{escape(text)}{name}<br><small>{who}</small></li>"
+            )
+        body.append(f'<ol id="mistakes">{"".join(items)}</ol>')
+        body.append(figures.get("mistakes", ""))
+    else:
+        body.append("<p>No wrong submission.</p>")
+    head = [
+        ("student", "text"),
+        ("file", "text"),
+        ("score", "number"),
+        ("verdict", "text"),
+        ("first wrong link", "text"),
+        ("cause", "text"),
+        ("line", "text"),
+    ]
+    rows = []
+    for i, r in enumerate(reports):
+        place, code = r.learner_line()
+        cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
+        rows.append(
+            "<tr>"
+            f"<td>{escape(r.student)}</td>"
+            f'<td><a href="{pages[i]}">{escape(names[i])}</a></td>'
+            f'<td data-value="{r.score if r.verdict != "skipped" else -1:g}">{_score(r)}</td>'
+            f"<td>{_verdict(r)}</td><td>{escape(r.first_wrong)}</td><td>{escape(cause)}</td>"
+            f"<td>{escape(place)} <code>{escape(code)}</code></td>"
+            "</tr>"
+        )
+    body += [
+        "<h2>Every submission</h2><p><small>Click a column's header to sort by it.</small></p>",
+        '<table id="submissions"><thead><tr>'
+        + "".join(f'<th data-type="{t}">{h}</th>' for h, t in head)
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>",
+        '<p><small>The same data: <a href="report.json">report.json</a>.</small></p>',
+    ]
+    return _html(f"Class report · {model}", "\n".join(body), SORT_SCRIPT)
+
+
+def _who(r: FileReport, name: str) -> str:
+    return r.student if r.student and r.student not in name else name
+
+
+def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
+    place, code = r.learner_line()
+    rows = [("verdict", _verdict(r) + (f" · {r.cases} cases" if r.cases else ""))]
+    if r.verdict != "skipped":
+        rows.append(("score", _score(r)))
+    if r.student:
+        rows.append(("student", escape(r.student)))
+    if r.first_wrong:
+        rows.append(("first wrong link", f"<code>{escape(r.first_wrong)}</code>"))
+    cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
+    if cause:
+        rows.append(("cause", escape(cause)))
+    if place or code:
+        rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
+    if r.reason and r.reason != cause:
+        rows.append(("reason", escape(r.reason)))
+    if r.seed and r.verdict != "skipped":
+        rows.append(("seed", f"{r.seed} (<code>--seed {r.seed}</code> replays these cases)"))
+    body = [
+        '<p><a href="../index.html">← the class</a></p>',
+        f"<h1>{escape(name)}</h1>",
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
+    ]
+    small = getattr(r, "small_case", None)
+    if small and not hide:
+        text = small if isinstance(small, str) else json.dumps(small, indent=2, ensure_ascii=False, default=str)
+        body.append(f'<h2>The small case, to recompute by hand</h2><pre id="small-case">{escape(text)}</pre>')
+    if r.tensors:
+        # returned: the cases in which the learner's code gave the tensor (not where it raised)
+        cells = "".join(
+            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases}</td>"
+            f"<td>{t.failed}/{t.cases}</td>"
+            + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
+            + f"<td>{escape(t.diagnosis)}</td></tr>"
+            for t in r.tensors
+        )
+        head = "<th>tensor</th><th>verdict</th><th>returned</th><th>failed</th>" + ("" if hide else "<th>max abs</th>")
+        body.append(f"<h2>Every tensor</h2><table><tr>{head}<th>diagnosis</th></tr>{cells}</table>")
+    if r.errors or r.warnings:
+        items = [f"<li>{escape(e)}</li>" for e in r.errors[:5]]
+        items += [f"<li>warning: {escape(w)}</li>" for w in r.warnings]
+        body.append(f"<h2>Messages</h2><ul>{''.join(items)}</ul>")
+    if source is not None:
+        lines = []
+        for number, text in source.lines():
+            marked = bool(place) and (place.endswith(f":{number}") or place.endswith(f" {number}"))
+            attrs = ' class="mark" id="marked"' if marked else ""
+            lines.append(f'<tr{attrs}><td class="n">{escape(number)}</td><td>{escape(text)}</td></tr>')
+        body.append(f'<h2>The code</h2><table class="code">{"".join(lines)}</table>')
+    if r.stdout:
+        body.append(f'<h2>What it printed</h2><pre id="stdout">{escape(r.stdout)}</pre>')
+    return _html(f"{name} · {model}", "\n".join(body))
+
+
+def _figures(reports: list[FileReport], ranked) -> dict:
+    """The score histogram and the mistake ranking as <img> tags with base64 PNGs ({} without matplotlib)."""
+    try:
+        from torchref.plots import plt
+    except ImportError:
+        note = "<p><small>Figures need matplotlib: pip install 'torchref[plots]'.</small></p>"
+        return {"scores": note}
+    judged = [r for r in reports if r.verdict != "skipped"]
+    out = {}
+    if judged:
+        top = max(r.max_score for r in judged)
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        spread = Counter(r.score for r in judged)
+        xs = sorted(set(spread) | {0.0, top})
+        ax.bar(xs, [spread.get(x, 0) for x in xs], width=0.6, color="#0969da")
+        ax.set_xticks(xs)
+        ax.set_xlabel(f"score (of {top:g})")
+        ax.set_ylabel("submissions")
+        ax.set_title("Scores")
+        out["scores"] = _img(fig, plt, "the score histogram", "figure-scores")
+    if ranked:
+        shown = ranked[:12]
+        fig, ax = plt.subplots(figsize=(7, 1.6 + 0.35 * len(shown)))
+        labels = [_plain(text)[:60] for _, text, _ in shown]
+        ax.barh(range(len(shown)), [len(m) for _, _, m in shown], color="#cf222e")
+        ax.set_yticks(range(len(shown)), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("learners")
+        ax.set_title("Mistakes")
+        out["mistakes"] = _img(fig, plt, "the mistakes ranked", "figure-mistakes")
+    return out
+
+
+def _plain(text: str) -> str:
+    """A label matplotlib draws as it is: `$` would start its mathtext."""
+    return text.replace("$", r"\$")
+
+
+def _img(fig, plt, alt: str, ident: str) -> str:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<p><img id="{ident}" alt="{alt}" src="data:image/png;base64,{data}"></p>'

@@ -1,0 +1,89 @@
+"""The rubric: the points of a file, and what the learner reads about each gradient.
+
+Every required gradient of the model (dW1, db1, dW2, db2 for `shallow`; dW, db for
+`logistic`; dW1..dWL, db1..dbL for a deep model, at the depth its file is judged) is worth
+one point, earned when it agrees with autograd in **every** case of the sweep. A case in
+which the learner's code raised (or returned something that is not a dict of arrays) counts
+as failed for every tensor, so a file that crashed in 34 of 40 cases earns nothing for the
+tensors it returned in the other 6. A file that could not be judged scores 0 of the model's
+usual maximum; an entry that is not a submission (a .txt, a figure) has no score.
+"""
+
+from __future__ import annotations
+
+from torchref.checker.report import FileReport, TensorVerdict
+from torchref.registry import REGISTRY
+
+POINTS = 1.0  # per required gradient
+# what --hide-values removes: the numbers of the expected values and of the case
+VALUE_FIELDS = ("max_abs", "max_rel", "worst_index", "message", "fd_max_abs")
+CASE_FIELDS = ("small_case",)
+
+
+def required_gradients(model: str, report: FileReport | None = None) -> list[str]:
+    """The parameter gradients a file for `model` must return, in the notes' order.
+
+    A deep model is judged at one depth per file (the depth it writes out): the gradients
+    of that depth, as the report's judged tensors name them. A file not judged (or no
+    report) is scored against the model's usual depth, as the judge draws it.
+    """
+    if report is not None:
+        judged = [t.name for t in report.tensors if t.name.startswith(("dW", "db"))]
+        if judged:
+            return judged
+    pair = REGISTRY[model]
+    usual = next(s for s in pair.shapes if len(s.hidden) == pair.usual_depth)
+    return [n for n in pair.names(usual) if n.startswith(("dW", "db"))]
+
+
+def gradient_results(report: FileReport) -> list[tuple[str, bool, str]]:
+    """(gradient, earned, what the learner reads about it) for every required gradient of the report's model."""
+    tensors = {t.name: t for t in report.tensors}
+    # the cases in which the learner's code raised (or returned no dict of arrays): one error each. A
+    # tensor's own count cannot say it: a deep model's dW3 exists only in the cases with three layers.
+    crashed = sum(error.startswith("case ") for error in report.errors)
+    out = []
+    for name in required_gradients(report.model, report):
+        t = tensors.get(name)
+        if report.verdict == "unusable" or t is None:
+            out.append((name, False, f"{name}: not judged: {report.reason or 'the file was not judged'}"))
+            continue
+        earned = t.status == "ok" and t.failed == 0 and crashed == 0
+        out.append((name, earned, _feedback(t, report.cases, crashed)))
+    return out
+
+
+def _feedback(t: TensorVerdict, cases: int, crashed: int) -> str:
+    if t.status == "ok" and t.failed == 0 and crashed == 0:
+        return f"{t.name}: right in all {cases} cases"
+    parts = []
+    if t.failed:
+        parts.append(f"differs from autograd in {t.failed} of {cases} cases (first: {t.first_failure})")
+    if crashed:
+        parts.append(f"not returned in {crashed} of {cases} cases (your code raised)")
+    if t.diagnosis:
+        parts.append(t.diagnosis)
+    text = f"{t.name}: " + (f"{t.status}: " if t.status != "ok" else "") + "; ".join(parts)
+    return text + (f"\n{t.message}" if t.message else "")
+
+
+def grade(report: FileReport) -> FileReport:
+    """Set report.score and report.max_score under the rubric (a skipped entry keeps 0 of 0)."""
+    if report.verdict == "skipped" or report.model not in REGISTRY:
+        report.score = report.max_score = 0.0
+        return report
+    results = gradient_results(report)
+    report.max_score = POINTS * len(results)
+    report.score = POINTS * sum(earned for _, earned, _ in results)
+    return report
+
+
+def hide_values(report: FileReport) -> FileReport:
+    """The report without the numbers of the expected values (feedback a learner can read before the deadline)."""
+    for t in report.tensors:
+        t.max_abs = t.max_rel = t.fd_max_abs = 0.0
+        t.worst_index, t.message = None, ""
+    for name in CASE_FIELDS:
+        if hasattr(report, name):
+            setattr(report, name, type(getattr(report, name))())
+    return report

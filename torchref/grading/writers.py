@@ -1,0 +1,130 @@
+"""The files a grading writes: the gradebook's CSV, Gradescope's results.json, every JSON, and the one safe writer.
+
+`write_file` is the only way a grading output reaches the disk: a new file that then takes
+the name, so that whatever was at the path (a link a learner planted in a folder anyone may
+write to) is replaced, never followed or written into. A learner's text in the CSV is kept
+from starting a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from torchref.checker.escape import clean
+from torchref.checker.report import FileReport
+from torchref.grading.rubric import POINTS, gradient_results
+
+CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line"]
+
+
+def label(report: FileReport, root: Path) -> str:
+    """The report's file as the teacher reads it: relative to the folder that was checked."""
+
+    if not root.is_dir():
+        return clean(report.file)
+    relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
+    return clean(report.file if relative.startswith("..") else relative)  # a learner's file name: escaped
+
+
+def rows(reports: list[FileReport], root: Path) -> list[dict]:
+    return [
+        {
+            "student": r.student,
+            "file": label(r, root),
+            "score": r.score,
+            "max_score": r.max_score,
+            "verdict": r.verdict,
+            "first_wrong": r.first_wrong,
+            "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
+            "line": " ".join(p for p in r.learner_line() if p),
+        }
+        for r in reports
+    ]
+
+
+def _cell(value):
+    """A spreadsheet must read a learner's text as text: a leading =, +, -, @ would start a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_file(path, text: str) -> None:
+    """Write `text` as a new file that then takes the name `path`: whatever was there (a link a learner planted in
+    a folder anyone may write to, a file of another owner) is replaced, never followed or written into."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path, document) -> None:
+    """`document` as indented UTF-8 JSON, through `write_file`: every --json, --gradescope and report.json."""
+    write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_csv(path, reports: list[FileReport], root: Path) -> None:
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, CSV_COLUMNS)
+    writer.writeheader()
+    for row in rows(reports, root):
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    write_file(path, text.getvalue())
+
+
+def gradescope(reports: list[FileReport], root: Path) -> dict:
+    """Gradescope's results.json for one submission: one test per required gradient.
+
+    A submission with several files is graded by its best one (the others are named in the
+    output); one with none scores 0 with the reason. The tests' max_score add up to the total.
+    """
+    judged = [r for r in reports if r.verdict != "skipped"]
+    if not judged:
+        found = ", ".join(label(r, root) for r in reports) or "nothing"
+        return {
+            "score": 0.0,
+            "output": f"No .py or .ipynb file with your derivation was found in the submission (found: {found}).",
+            "visibility": "visible",
+            "tests": [],
+        }
+    best = max(judged, key=lambda r: (r.score, r.verdict == "pass"))
+    tests = [
+        {
+            "name": f"{name} (∂J/∂{name[1:]})",
+            "score": POINTS if earned else 0.0,
+            "max_score": POINTS,
+            "status": "passed" if earned else "failed",
+            "output": text,
+            "visibility": "visible",
+        }
+        for name, earned, text in gradient_results(best)
+    ]
+    output = f"{label(best, root)}: {best.headline()}"
+    place, code = best.learner_line()
+    if code:
+        output += f"\nyour line: {place}  {code}"
+    output += "".join(f"\n{e}" for e in best.errors[:3]) + "".join(f"\nwarning: {w}" for w in best.warnings)
+    others = [r for r in judged if r is not best]
+    if others:
+        output += "\nalso found (not graded): " + ", ".join(f"{label(r, root)} ({r.score:g})" for r in others)
+    return {
+        "score": sum(t["score"] for t in tests),
+        "execution_time": round(sum(r.seconds for r in reports), 3),
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
