@@ -489,7 +489,7 @@ def work():
 
 
 def _cleanup_hosts_tmp() -> None:
-    """What a basic run may have left in the host's shared folders (basic is not a container: README)."""
+    """What a basic run may have left in the host's shared folders (basic is not a container: docs/untrusted.md)."""
     shutil.rmtree("/tmp/torchref-hostile-fill", ignore_errors=True)
 
 
@@ -583,8 +583,8 @@ def test_a_lookup_table_built_from_what_a_run_printed_fails_the_next_run(entry, 
 
 @pytest.mark.parametrize("entry, sandbox", _cases("pytester"))
 def test_a_learners_conftest_cannot_change_what_the_command_line_says(entry, sandbox, work):
-    """The plugin runs in pytest's process, where a conftest.py the learner controls can replace it (README: what
-    it does not promise); `torchref check` on the same file gives the verdict, and the README says so."""
+    """The plugin runs in pytest's process, where a conftest.py the learner controls can replace it (docs/untrusted.md,
+    what it does not promise); `torchref check` on the same file gives the verdict, and the documentation says so."""
     root = _built(entry, work)
     pytest_run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)], cwd=root, capture_output=True
@@ -593,10 +593,13 @@ def test_a_learners_conftest_cannot_change_what_the_command_line_says(entry, san
     out.mkdir()
     judged = judge_cli(entry, sandbox, root / "derivation.py", out, work)
     wrong = check_cli(entry, sandbox, judged)
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    said = re.search(r"conftest\.py.{0,200}can change what the fixture reports", readme, re.DOTALL)
+    project = Path(__file__).parents[2]
+    docs = "\n".join(
+        p.read_text() for p in [project / "README.md", *sorted((project / "docs").glob("*.md"))] if p.exists()
+    )
+    said = re.search(r"conftest\.py.{0,200}can change what the fixture reports", docs, re.DOTALL)
     if pytest_run.returncode == 0 and not said:
-        wrong.append("pytest passed a wrong derivation through the learner's conftest.py, and the README does not say")
+        wrong.append("pytest passed a wrong derivation through the learner's conftest.py, and no document says it can")
     _fail(entry, sandbox, wrong)
 
 

@@ -350,8 +350,8 @@ CATALOGUE: list[Hostile] = [
         "a right file that first writes 1 GiB into /tmp (an unsized tmpfs under bwrap: the host's memory)",
         both(Expect("unusable", reason_any=("limit", "space"))),
         outer={"/tmp": 256},
-        basic_note="basic writes into the judge's own /tmp (README): the test's namespace sizes it at 256 MiB, so "
-        "the write fails there as on a full disk",
+        basic_note="basic writes into the judge's own /tmp (docs/untrusted.md): the test's namespace sizes it at "
+        "256 MiB, so the write fails there as on a full disk",
     ),
     _file(
         "resources",
@@ -401,9 +401,10 @@ CATALOGUE: list[Hostile] = [
         "reference",
         "reads_a_copy_in_the_interpreters_prefix",
         "finds a copy of the package in the interpreter's own site-packages and runs its backward",
-        {"bwrap": Expect("wrong", ("first wrong link: dZ1",)), "basic": Expect("unusable", ("reads",))},
+        {"bwrap": Expect("wrong", ("first wrong link: dZ1",)), "basic": Expect(("wrong", "unusable"))},
         plant="prefix",
-        basic_note="basic shares the host's file system: the copy is in sight, and opening it must be refused",
+        basic_note="basic runs the file as nobody: where the interpreter lives in a private folder (/root) the copy "
+        "is out of its reach (wrong: its own derivation); where it is world-readable, opening it must be refused",
     ),
     _file(
         "reference",
@@ -594,7 +595,7 @@ CATALOGUE: list[Hostile] = [
             name: data(f"generic/conftest_patches_the_plugin/{name}")
             for name in ("conftest.py", "test_derivation.py", "derivation.py")
         },
-        both(Expect("wrong")),  # what `torchref check derivation.py` says (the README: gate CI with it)
+        both(Expect("wrong")),  # what `torchref check derivation.py` says (docs/ci.md: gate CI with it)
         judged="derivation.py",
         run="pytester",
     ),
