@@ -591,9 +591,10 @@ CATALOGUE: list[Hostile] = [
         "conftest_patches_the_plugin",
         "generic",
         "the learner's conftest.py overrides the torchref_check fixture of a repository it controls",
-        {
-            name: data(f"generic/conftest_patches_the_plugin/{name}")
-            for name in ("conftest.py", "test_derivation.py", "derivation.py")
+        {  # stored as .in: the suite's own pytest must not collect the learner's conftest.py or test
+            "conftest.py": data("generic/conftest_patches_the_plugin/conftest.py.in"),
+            "test_derivation.py": data("generic/conftest_patches_the_plugin/test_derivation.py.in"),
+            "derivation.py": data("generic/conftest_patches_the_plugin/derivation.py"),
         },
         both(Expect("wrong")),  # what `torchref check derivation.py` says (docs/ci.md: gate CI with it)
         judged="derivation.py",
