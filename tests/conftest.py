@@ -23,7 +23,7 @@ settings.register_profile(
 )  # --hypothesis-profile=thorough
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-pytest_plugins = ["pytester", "torchref.pytest_plugin"]
+pytest_plugins = ["pytester", "torchref.pytest_plugin", "bwrap_guard"]  # bwrap_guard: no silent sandbox skips
 
 # the tests mirror the package (tests/checker/, tests/grading/, tests/handmade/): the shared helpers of
 # this folder (classroom.py) are imported by name from any of them

@@ -1,0 +1,1 @@
+"""The hostile catalogue's data: the attackers' files (`files/`), and what the judge must answer (`manifest`)."""
