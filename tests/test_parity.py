@@ -325,3 +325,33 @@ def test_the_comparison_reports_what_assert_close_would():
     assert "expected shape (1, 1) float64, got (1, 1) float32" in results["F"].message
     missing = agreement({}, {"G": np.zeros(2)}, tol)[0]
     assert not missing.ok and "missing from the handmade result" in missing.message
+
+
+def test_a_laid_out_reference_gives_what_agreement_gives(monkeypatch):
+    """Laid (a batch's reference laid out once, compared block by block) against agreement, tensor by tensor:
+    across blocks, with several tolerances, float32 and float64, zeros expected, and nan or inf in a block."""
+    from torchref import parity
+    from torchref.tolerances import FINITE_DIFFERENCES, PARITY
+
+    monkeypatch.setattr(parity, "BLOCK", 16)  # many blocks from small arrays; one array larger than a block
+    rng = np.random.default_rng(1)
+    expected, actual, tolerances = [], [], []
+    for k, shape in enumerate([(3, 4), (1, 1), (40,), (2, 5), (5, 1), (7, 3), (1, 6), (4, 4)]):
+        dtype = "float32" if k % 2 else "float64"
+        e = rng.standard_normal(shape).astype(dtype)
+        e.reshape(-1)[0] = 0.0  # |a − e| / |e| is 0 where e is 0
+        a = e + (rng.standard_normal(shape) * 10.0 ** -rng.integers(3, 9)).astype(dtype)
+        expected.append(e)
+        actual.append(a)
+        tolerances.append(FINITE_DIFFERENCES if k == 4 else PARITY[dtype])
+    actual[2][5] = np.nan  # the large array's block
+    actual[5][1, 1] = np.inf
+    actual[6][0, 2] = expected[6][0, 2] * (1 + 5e-7)  # float32: inside rtol 1.3e-6
+    laid = parity.Laid(expected, tolerances)
+    assert len(laid.blocks) >= 4
+    ok, max_abs, max_rel = laid.compare(actual)
+    for k, (a, e, tol) in enumerate(zip(actual, expected, tolerances)):
+        r = parity.agreement({"x": a}, {"x": e}, tol)[0]
+        assert (ok[k], max_abs[k], max_rel[k]) == (r.ok, r.max_abs, r.max_rel), k
+    assert ok.count(False) >= 3 and True in ok  # both verdicts met
+    assert laid.compare(expected) == ([True] * len(expected), [0.0] * len(expected), [0.0] * len(expected))

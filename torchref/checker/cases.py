@@ -16,7 +16,7 @@ import numpy as np
 
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.report import UnusableInput
-from torchref.parity import agreement, finite_differences
+from torchref.parity import Laid, agreement, finite_differences
 from torchref.registry import DTYPES, AutogradPair, Sample, Shape
 from torchref.sweep import cases_for, gets_finite_differences
 from torchref.tolerances import FINITE_DIFFERENCES
@@ -100,16 +100,21 @@ def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
     return out
 
 
+LAYOUTS = 3  # layouts of returned tensors kept laid out at once (each ~3 float64 copies of them); most files share one
+
+
 class Reference:
     """The pair as the judge sees it in a batch: torch's values and finite differences computed once per case."""
 
     def __init__(self, pair: AutogradPair, samples):
         self._pair = pair
+        self.samples = list(samples)
+        self._laid: dict = {}
         self._torch = {id(s): pair.torch(s) for s in samples}
         self._numeric = {}
         for s in samples:  # now, once, rather than in every worker of a parallel batch
             if finite_differences_judge(pair, s):
-                self._numerical(s)
+                self.numerical(s)
 
     def __getattr__(self, name):
         return getattr(self._pair, name)
@@ -117,13 +122,28 @@ class Reference:
     def torch(self, s: Sample) -> dict:
         return self._torch[id(s)] if id(s) in self._torch else self._pair.torch(s)
 
+    def laid(self, layout: tuple) -> Laid:
+        """The expected values of `layout` ((case, name, finite) for each tensor a file returned: torch's value of
+        `name` in case `case` of the batch, or its finite differences) laid out once for every file returning
+        the same (parity.Laid)."""
+        if layout not in self._laid:
+            if len(self._laid) >= LAYOUTS:
+                del self._laid[next(iter(self._laid))]
+            expected, tolerances = [], []
+            for case, name, finite in layout:
+                s = self.samples[case]
+                expected.append(self.numerical(s)[name] if finite else self.torch(s)[name])
+                tolerances.append(FINITE_DIFFERENCES if finite else self._pair.tolerance(s.dtype))
+            self._laid[layout] = Laid(expected, tolerances)
+        return self._laid[layout]
+
     def check_finite_differences(self, s: Sample, grads: dict | None = None):
         if grads is None:
             return self._pair.check_finite_differences(s)
-        numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
+        numeric = {key: value for key, value in self.numerical(s).items() if key in grads}
         return agreement(grads, numeric, FINITE_DIFFERENCES)
 
-    def _numerical(self, s: Sample) -> dict:
+    def numerical(self, s: Sample) -> dict:
         """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""
         if id(s) not in self._numeric:
             s64 = replace(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from torchref.checker import policy
-from torchref.checker.cases import finite_differences_judge
+from torchref.checker.cases import Reference, finite_differences_judge
 from torchref.checker.diagnosis import diagnosis
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
@@ -24,10 +24,10 @@ from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import FORWARD_VALUE
 from torchref.checker.sandbox.sandbox import Limits
-from torchref.parity import agreement, compare_tensor
+from torchref.parity import TensorResult, agreement, compare_tensor
 from torchref.registry import AutogradPair, Sample
 from torchref.sweep import size
-from torchref.tolerances import SMALL_CASE
+from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
 
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
@@ -82,6 +82,7 @@ def judge_file(
         if n != "J" and (report.has_forward or n.startswith("d"))
     }
     failing = {}  # name -> [Failing] of the tensors whose own line is wrong
+    compared = []  # the cases whose arrays are compared: every one that neither raised nor broke a rule
     for i, (s, case) in enumerate(zip(samples, result["cases"])):
         mutated = [clean(name) for name in case["mutated"]]
         report.warnings += [
@@ -105,8 +106,10 @@ def judge_file(
             text = where(case["error"], s.X.shape[0]) if case.get("error") else clean(problems(case["problems"]))
             report.errors.append(f"case {s.id}: {text}")
             continue
-        if not _fast_case(pair, s, i, outputs, verdicts):
-            _judge_case(pair, s, i, caches[i], outputs, verdicts, failing)
+        compared.append(i)
+    for i, found in zip(compared, _compare(pair, samples, compared, outputs, verdicts)):
+        if not _fast_case(pair, samples[i], found, verdicts):
+            _judge_case(pair, samples[i], i, caches[i], outputs, verdicts, failing, found)
     report.tensors = list(verdicts.values())
     if not diagnose:
         failing = {}
@@ -116,28 +119,64 @@ def judge_file(
     return True
 
 
-def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
-    """A case where every given tensor agrees (and every required one is given), counted in one vectorised pass.
+class _Found:
+    """What one case returned, and how each of its tensors compares with the reference (`_compare`)."""
+
+    __slots__ = ("mine", "results", "fd")
+
+    def __init__(self, mine: dict):
+        self.mine = mine  # name -> the learner's array: the cache and the gradients they returned
+        self.results = {}  # name -> TensorResult against torch's value (assert_close's rule, no message)
+        self.fd = {}  # name -> TensorResult against finite differences, in a case that gets them
+
+
+def _compare(pair, samples, compared: list[int], outputs: dict, verdicts: dict) -> list[_Found]:
+    """Every returned tensor of every compared case against the reference, in one vectorised pass per block.
+
+    The reference side is laid out once per batch (`Reference.laid`); a tensor of another shape or dtype than
+    the reference's, or an empty one, is compared alone by `agreement` (its message says what differs).
+    """
+    if not isinstance(pair, Reference):
+        pair = Reference(pair, samples)
+    found, layout, actual, where = [], [], [], []
+    for i in compared:
+        s = samples[i]
+        f = _Found({**protocol.take(outputs, i, "cache"), **protocol.take(outputs, i, "grads")})
+        found.append(f)
+        ref, tol = pair.torch(s), pair.tolerance(s.dtype)
+        numeric = pair.numerical(s) if finite_differences_judge(pair, s) else {}
+        for name in pair.names(s.shape):
+            a = f.mine.get(name)
+            if name not in verdicts or a is None:
+                continue
+            for finite, e in ((False, ref[name]), (True, numeric.get(name))):
+                if e is None:
+                    continue
+                results = f.fd if finite else f.results
+                if a.shape == e.shape and a.dtype == e.dtype and a.size:
+                    layout.append((i, name, finite))
+                    actual.append(a)
+                    where.append((results, name, e, FINITE_DIFFERENCES if finite else tol))
+                else:
+                    results[name] = agreement({name: a}, {name: e}, FINITE_DIFFERENCES if finite else tol)[0]
+    if layout:
+        for (results, name, e, tol), ok, max_abs, max_rel in zip(where, *pair.laid(tuple(layout)).compare(actual)):
+            results[name] = TensorResult(name, ok, e.shape, e.dtype.name, max_abs, max_rel, None, tol.rtol, tol.atol)
+    return found
+
+
+def _fast_case(pair, s: Sample, found: _Found, verdicts: dict) -> bool:
+    """A case where every given tensor agrees (and every required one is given), counted at once.
 
     False, with nothing counted, when anything differs: `_judge_case` then walks the chain
     and names the mistake. The counting is `_judge_case`'s for the tensors that agree.
     """
-    mine = {**protocol.take(outputs, i, "cache"), **protocol.take(outputs, i, "grads")}
     names = [n for n in pair.names(s.shape) if n in verdicts]
-    if any(verdicts[n].required and n not in mine for n in names):
+    if any(verdicts[n].required and n not in found.mine for n in names):
         return False
-    given = [n for n in names if n in mine]
-    ref, tol = pair.torch(s), pair.tolerance(s.dtype)
-    if not _within(mine, ref, given, tol):  # decided without building assert_close's messages
+    results, fd = found.results, found.fd
+    if not all(r.ok for r in results.values()) or not all(r.ok for r in fd.values()):
         return False
-    results = dict(zip(given, agreement(mine, ref, tol, names=given)))
-    if not all(r.ok for r in results.values()):
-        return False
-    fd = {}
-    if finite_differences_judge(pair, s):
-        fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
-        if not all(r.ok for r in fd.values()):
-            return False
     for name in names:
         v = verdicts[name]
         v.cases += 1
@@ -149,18 +188,6 @@ def _fast_case(pair, s: Sample, i: int, outputs: dict, verdicts: dict) -> bool:
         if name in fd:
             v.fd_cases += 1
             v.fd_max_abs = max(v.fd_max_abs, fd[name].max_abs)
-    return True
-
-
-def _within(mine: dict, ref: dict, names, tol) -> bool:
-    """Every named array of the same shape and dtype as the reference's, and within assert_close's rule."""
-    for name in names:
-        a, e = mine[name], np.asarray(ref[name])
-        if a.shape != e.shape or a.dtype != e.dtype:
-            return False
-        with np.errstate(invalid="ignore", over="ignore"):
-            if not np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)):
-                return False
     return True
 
 
@@ -178,20 +205,21 @@ def _forward_A(pair, s: Sample, i: int, outputs: dict, case: dict) -> None:
 
 
 def _judge_case(
-    pair: AutogradPair, s: Sample, i: int, handmade_cache: dict, outputs: dict, verdicts: dict, failing: dict
+    pair: AutogradPair,
+    s: Sample,
+    i: int,
+    handmade_cache: dict,
+    outputs: dict,
+    verdicts: dict,
+    failing: dict,
+    found: _Found,
 ) -> None:
-    def prefix(part):
-        return protocol.take(outputs, i, part)
-
-    mine = {**prefix("cache"), **prefix("grads")}
+    mine, fd = found.mine, found.fd
     ref = pair.torch(s)
-    cache = {**handmade_cache, **prefix("cache")}  # what the learner's backward received
+    cache = {**handmade_cache, **protocol.take(outputs, i, "cache")}  # what the learner's backward received
     env = case_environment(s, cache, mine, ref)
     chain = pair.chain(s.shape)
     tol = pair.tolerance(s.dtype)
-    fd = {}
-    if finite_differences_judge(pair, s):
-        fd = {r.name: r for r in pair.check_finite_differences(s, mine)}
     for link in chain.links:
         name = link.name
         v = verdicts.get(name)
@@ -205,14 +233,15 @@ def _judge_case(
             elif v.status == "ok" and v.failed == 0:
                 v.status = "not given"
             continue
-        res = compare_tensor(name, mine[name], ref[name], tol, messages=not v.first_failure)  # the first one is kept
+        res = found.results[name]
         v.max_abs, v.max_rel = max(v.max_abs, res.max_abs), max(v.max_rel, res.max_rel)
         if name in fd:
             v.fd_cases += 1
             v.fd_max_abs = max(v.fd_max_abs, fd[name].max_abs)
         if res.ok and (name not in fd or fd[name].ok):
             continue
-        if not v.first_failure:
+        if not v.first_failure:  # the first failing case's message and worst element are the ones kept
+            res = compare_tensor(name, mine[name], ref[name], tol)
             v.message = res.message
             v.worst_index = list(res.worst_index) if res.worst_index is not None else None
         _failed(v, s)
