@@ -57,7 +57,7 @@ def agreement(actual: dict, expected: dict, tol: Tolerance, names=None, messages
     todo = []  # (position, name, actual, expected, base) of the comparable tensors
     for i, name in enumerate(names):
         e = np.asarray(expected[name])
-        base = dict(name=name, shape=e.shape, dtype=_dtype_name(e.dtype), rtol=tol.rtol, atol=tol.atol)
+        base = dict(name=name, shape=e.shape, dtype=dtype_name(e.dtype), rtol=tol.rtol, atol=tol.atol)
         a = actual.get(name)
         if a is None:
             results[i] = TensorResult(
@@ -231,7 +231,7 @@ def _assert_close_message(name, actual, expected, tol: Tolerance) -> str:
 _DTYPE_NAMES: dict = {}
 
 
-def _dtype_name(dtype) -> str:
+def dtype_name(dtype) -> str:
     """dtype.name, cached: NumPy builds the string anew each time."""
     if dtype not in _DTYPE_NAMES:
         _DTYPE_NAMES[dtype] = dtype.name

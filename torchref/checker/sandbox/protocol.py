@@ -12,6 +12,7 @@ by path.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
@@ -96,20 +97,35 @@ def unpack_bytes(data: bytes) -> dict:
         index = json.loads(bytes(buffer[_HEADER : _HEADER + length]))
         start, out = _HEADER + length, {}
         for name, dtype, shape, offset, nbytes in index:
-            dtype = np.dtype(dtype)
-            if dtype.kind not in NUMERIC or dtype.hasobject or not isinstance(name, str):
-                raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+            dtype = _plain(dtype, name)
             if not isinstance(shape, list) or len(shape) > 32 or not all(type(d) is int for d in shape):
                 raise ValueError(f"{name!r}: shape {shape!r} is not a list of integers")
-            count = int(np.prod(shape, dtype=np.int64))
             if (
-                count * dtype.itemsize != nbytes
+                math.prod(shape) * dtype.itemsize != nbytes
                 or min(shape, default=0) < 0
                 or offset < 0
                 or start + offset + nbytes > len(buffer)
             ):
                 raise ValueError(f"{name!r}: shape {shape} of {dtype} does not fit its {nbytes} bytes")
-            out[name] = np.frombuffer(buffer, dtype, count, start + offset).reshape(shape)
+            out[name] = np.ndarray(shape, dtype, buffer, start + offset)  # a view of the buffer, writable
         return out
     except (TypeError, KeyError, OverflowError, UnicodeDecodeError) as exc:  # a malformed index
         raise ValueError(f"not an arrays file: {exc}") from None
+
+
+_PLAIN: dict = {}  # the dtype strings met and their dtypes, each parsed once (only plain numbers are kept)
+
+
+def _plain(text, name) -> np.dtype:
+    """The dtype `text` names (TypeError when it names none), or ValueError when it is not a plain number or
+    `name` is not a string."""
+    dtype = _PLAIN.get(text) if isinstance(text, str) else None
+    if dtype is None:
+        dtype = np.dtype(text)
+        if dtype.kind not in NUMERIC or dtype.hasobject:
+            raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+        if isinstance(text, str) and len(_PLAIN) < 64:
+            _PLAIN[text] = dtype
+    if not isinstance(name, str):
+        raise ValueError(f"{name!r}: dtype {dtype} is not a plain number")
+    return dtype
