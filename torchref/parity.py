@@ -132,14 +132,11 @@ class Laid:
                 end += 1
             E = np.concatenate([e.reshape(-1) for e in self.expected[first:end]], dtype=np.float64)
             abs_E = np.abs(E)
-            bound = np.concatenate(
-                [
-                    np.abs(e.reshape(-1), dtype=np.float64) * t.rtol + t.atol
-                    for e, t in zip(self.expected[first:end], self.tolerances[first:end])
-                ]
-            )
+            sizes = [e.size for e in self.expected[first:end]]
+            rtol, atol = zip(*((t.rtol, t.atol) for t in self.tolerances[first:end]))
+            bound = abs_E * np.repeat(rtol, sizes) + np.repeat(atol, sizes)  # each element's: atol + rtol·|e|
             divisor = np.where(abs_E > 0, abs_E, np.inf)
-            starts = np.cumsum([0, *(e.size for e in self.expected[first : end - 1])])
+            starts = np.cumsum([0, *sizes[:-1]])
             self.blocks.append((first, end, starts, E, bound, divisor))
             first = end
 

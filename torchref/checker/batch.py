@@ -72,25 +72,32 @@ class Session:
             self.problem = str(exc)
             return
         self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
-        self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
         inputs = dict(self.course.inputs)
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
-        # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
-        # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
-        self.expected = self.course.expected_bytes + sum(
-            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
-            for s in self.samples
-        )
         self.roots = policy.reference_roots(paths)
         try:
             self.batch = Batch(options.sandbox, inputs, jobs, options.per_file)
             self.batch.limit(self.limits)
         except SandboxError as exc:
             self.problem = str(exc)
-            return
-        self.servers = list(self.batch.servers)
+        else:
+            self.servers = list(self.batch.servers)
+            if jobs == 1:  # judged in this process: its server starts Python and NumPy while the reference is computed
+                with contextlib.suppress(SandboxError):  # (if it cannot, the first file's run starts it and says why)
+                    self.servers[0].launch()
+        try:
+            self.pair = Reference(pair, self.samples) if pair.differentiable else pair
+        except BaseException:
+            self.close()
+            raise
+        # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
+        # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
+        self.expected = self.course.expected_bytes + sum(
+            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+            for s in self.samples
+        )
 
     def run(self, path, source: bytes) -> tuple[dict, dict, dict]:
         """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""

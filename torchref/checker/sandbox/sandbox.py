@@ -331,6 +331,7 @@ class Server:
         self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
         self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
         self.proc: subprocess.Popen | None = None
+        self.ready = False  # its process has said it is ready (Python, NumPy and the inputs loaded)
 
     # paths as the learner's process sees them
     def inside(self, path: Path) -> str:
@@ -387,7 +388,8 @@ class Server:
         args += ["--", python, "-I", "-S", "-c", runner, proto, json.dumps(config)]
         return args, env
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the server's process without waiting for it to be ready (`start` waits)."""
         args, env = self._command()
         if self.group:  # the server joins its job's group before it runs: every process it starts is counted there
             args = ["/bin/sh", "-c", 'echo 0 > "$0/cgroup.procs" && exec "$@"', self.group, *args]
@@ -405,11 +407,19 @@ class Server:
         except OSError as exc:
             raise SandboxError(f"cannot start the {self.kind} sandbox: {exc}") from None
         self.pending = b""
+
+    def start(self) -> None:
+        """Start the server (unless `launch` did) and wait until it is ready: Python, NumPy and the inputs loaded."""
+        if self.ready:
+            return
+        if self.proc is None:
+            self.launch()
         hello = self._reply(120.0)
         if "ready" not in hello or not isinstance(hello.get("isolation"), str):
             self.close()
             raise SandboxError(f"the {self.kind} sandbox did not start")
         self.isolation = hello["isolation"][:300]
+        self.ready = True
 
     def _reply(self, seconds: float) -> dict:
         """One JSON line from the server within `seconds` (its watchdog), else SandboxError; at most 64 KiB."""
@@ -440,6 +450,8 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self.start()
+        elif not self.ready:  # launched, not yet waited for
+            self.start()
         line = json.dumps(job).encode() + b"\n"
         try:
             self.proc.stdin.write(line)
@@ -457,7 +469,7 @@ class Server:
 
     def close(self) -> None:
         """Kill the server and everything in its session (in bwrap: its PID namespace dies with it)."""
-        proc, self.proc = self.proc, None
+        proc, self.proc, self.ready = self.proc, None, False
         if proc is None:
             return
         for stream in (proc.stdin, proc.stdout):
