@@ -50,3 +50,13 @@ def wheel(tmp_path_factory):
     from wheel_env import shared_wheel
 
     return shared_wheel(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def _kept_sessions_closed():
+    """Each test starts without the sessions `torchref.check` keeps per process (a notebook's): none carries a
+    sandbox, cases or patched state from one test into the next."""
+    yield
+    batch = sys.modules.get("torchref.checker.batch")
+    if batch is not None:
+        batch.close_kept()

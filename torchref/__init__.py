@@ -35,6 +35,10 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
 
     Options as for `torchref check`: cases=20, seed, dtypes, timeout, import_timeout, memory_mb.
     In Jupyter the report shows as a table; `print(report)` gives the terminal's table.
+
+    The set-up is paid once per process and set of options: the next check with the same options
+    (a notebook's next try) reuses the cases, their reference and the sandbox's warm server, and,
+    without a `seed`, the seed drawn the first time (named in every report). They are closed at exit.
     """
     from pathlib import Path
 
@@ -70,7 +74,8 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         submission = Submission.named(path, model)
     if not submission.judged:
         return submission.report
-    return judge_submissions([submission], model, options=options.with_jobs(1))[0]
+    # kept for the next check with the same options in this process (a notebook): its cases, reference and sandbox
+    return judge_submissions([submission], model, options=options.with_jobs(1), keep=True)[0]
 
 
 def assert_derivation(path=None, model: str | None = None, **kwargs):

@@ -25,3 +25,39 @@ def test_a_batch_lays_out_its_reference_once_per_layout_of_returned_tensors(monk
     assert [r.verdict for r in reports] == ["pass", "wrong", "pass", "pass", "pass", "pass"]
     assert reports[1].first_wrong == "dZ1"
     assert len(laid) == 2  # the files returning every tensor share one layout, the caches without Z's another
+
+
+def test_a_second_check_in_one_process_starts_no_sandbox_and_draws_no_cases(monkeypatch, tmp_path):
+    """torchref.check keeps its session per options (a notebook): counted servers and case draws, not time."""
+    import torchref
+    from torchref.checker import batch
+    from torchref.checker.sandbox import sandbox
+
+    launched, drawn = [], []
+    launch, draw = sandbox.Server.launch, batch.draw_cases
+    monkeypatch.setattr(sandbox.Server, "launch", lambda self: launched.append(self) or launch(self))
+    monkeypatch.setattr(batch, "draw_cases", lambda *a: drawn.append(a) or draw(*a))
+    monkeypatch.delenv("TORCHREF_SEED", raising=False)
+    batch.close_kept()
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir(), theirs.mkdir()
+    (mine / "good.py").write_text(GOOD)
+    (mine / "wrong.py").write_text(WRONG)
+    (theirs / "classmate.py").write_text(GOOD)
+    # reads a file beside it: refused as another submission's only if the kept session closes its folder too
+    (theirs / "copies.py").write_text(f"exec(open({str(theirs / 'classmate.py')!r}).read())\n")
+    try:
+        first = torchref.check(mine / "good.py", model="shallow", cases=3)
+        second = torchref.check(mine / "wrong.py", model="shallow", cases=3)
+        third = torchref.check(theirs / "copies.py", model="shallow", cases=3)
+        assert (first.verdict, second.verdict, second.first_wrong) == ("pass", "wrong", "dZ1")
+        assert third.verdict == "unusable" and "reads another submission (line 1)" in third.reason
+        assert first.seed == second.seed == third.seed  # no seed given: drawn once for these options
+        assert len(launched) == 1 and len(drawn) == 1
+        other = torchref.check(mine / "good.py", model="shallow", cases=4)  # other options: a session of its own
+        assert other.verdict == "pass" and len(launched) == 2 and len(drawn) == 2
+        assert torchref.check(mine / "wrong.py", model="shallow", cases=3).verdict == "wrong"
+        assert len(launched) == 2  # both kept (KEPT = 2)
+    finally:
+        batch.close_kept()
+    assert not batch.kept and all(server.proc is None for server in launched)  # closed: no server left running

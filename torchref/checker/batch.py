@@ -8,6 +8,7 @@ every case once and shares them with every file; each file runs in the batch's s
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -18,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from torchref.checker import policy, repair
-from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
+from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.judge import judge_file
@@ -237,7 +238,9 @@ def check(path, model: str, *, source: bytes | str | None = None, **options) -> 
     return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
 
 
-def check_many(items, model: str, progress=None, options: CheckOptions | None = None, **given) -> list[FileReport]:
+def check_many(
+    items, model: str, progress=None, options: CheckOptions | None = None, keep: bool = False, **given
+) -> list[FileReport]:
     """One report per submission, in input order: `items` is an iterable of (path, source) pairs, or a folder.
 
     A folder means its *.py files, sorted by name. Every source is read before the first
@@ -245,8 +248,10 @@ def check_many(items, model: str, progress=None, options: CheckOptions | None = 
     and their reference are drawn once for the batch; `jobs` files run at a time (default:
     every core), each in its own child of the batch's sandbox. `progress` wraps the
     iteration (e.g. tqdm). `options` (or their names as keywords, `given`): `CheckOptions`.
+    `keep` (one job): the batch's session is kept for the next call with the same options (`kept`).
     """
     options = CheckOptions.of(**given) if options is None else options.validated()
+    keep = keep and options.jobs == 1
     if isinstance(items, (str, os.PathLike)):
         folder = Path(items)
         items = [(p, p.read_bytes()) for p in sorted(folder.glob("*.py")) if p.is_file()]
@@ -255,27 +260,29 @@ def check_many(items, model: str, progress=None, options: CheckOptions | None = 
     if not items:
         return []
     if options.seed is None:  # one seed for the whole batch (every group of it), named in every report
-        options = replace(options, seed=fresh_seed())
+        options = replace(options, seed=_kept_seed(model, options) if keep else fresh_seed())
     groups = _by_depth(model, items, options.hidden)
     if len(groups) == 1:
-        return _batch(items, model, progress, options, groups[0][0])
+        return _batch(items, model, progress, options, groups[0][0], keep)
     reports: list = [None] * len(items)
     try:
         for depth_from, where in groups:
-            for i, report in zip(where, _batch([items[i] for i in where], model, progress, options, depth_from)):
+            for i, report in zip(where, _batch([items[i] for i in where], model, progress, options, depth_from, keep)):
                 reports[i] = report
     except Interrupted as exc:
         raise Interrupted([r for r in reports if r is not None] + exc.reports) from None
     return reports
 
 
-def judge_submissions(found: list, model: str, progress=None, options: CheckOptions | None = None, **given) -> list:
+def judge_submissions(
+    found: list, model: str, progress=None, options: CheckOptions | None = None, keep: bool = False, **given
+) -> list:
     """One report per `Submission`, in order: those to judge in one batch (`check_many`), each finished as the
     learner names things; the others with their own report. Ctrl-C raises `Interrupted` holding, in order,
     the submissions finished so far (those judged, and those that are not submissions)."""
     todo = [s for s in found if s.judged]
     try:
-        judged = check_many([(s.judge_path, s.data) for s in todo], model, progress, options, **given)
+        judged = check_many([(s.judge_path, s.data) for s in todo], model, progress, options, keep, **given)
     except Interrupted as exc:
         done = {r.file: r for r in exc.reports}
         paths = {id(s): str(s.judge_path.resolve()) for s in todo}
@@ -300,31 +307,88 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
     return [(items[where[0]][1], where) for where in groups.values()]
 
 
-def _batch(items: list, model: str, progress, options: CheckOptions, depth_from) -> list[FileReport]:
-    """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file."""
+def _batch(
+    items: list, model: str, progress, options: CheckOptions, depth_from, keep: bool = False
+) -> list[FileReport]:
+    """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file (`keep`: a kept one)."""
     import torch
     from threadpoolctl import threadpool_limits
 
     jobs = options.jobs or os.cpu_count() or 1
     threads = torch.get_num_threads()
+    paths = [p for p, _ in items]
     # one thread for torch and NumPy's BLAS: a case's arrays are small, and the cores go to the files
     with threadpool_limits(limits=1, user_api="blas"):
         torch.set_num_threads(1)
-        session = Session(
-            model, options, jobs=min(jobs, len(items)), paths=[p for p, _ in items], depth_from=depth_from
-        )
+        if keep:
+            session = _kept_session(model, options, paths, depth_from)
+        else:
+            session = Session(model, options, jobs=min(jobs, len(items)), paths=paths, depth_from=depth_from)
         done: list = [None] * len(items)
+        finished = False
         try:
             if session.batch is None or len(session.servers) == 1:
                 for i, (p, src) in enumerate((progress or iter)(items)):
                     done[i] = session.judge(p, src)
+                finished = True
                 return done
             return _in_parallel(session, items, progress, done)
         except KeyboardInterrupt:
             raise Interrupted([r for r in done if r is not None]) from None
         finally:
-            session.close()
+            if not (finished and session in kept.values()):  # a session stopped midway is not kept
+                _forget(session)
+                session.close()
             torch.set_num_threads(threads)
+
+
+KEPT = 2  # the sessions one process keeps for its next checks (`kept`); the least recently used one is closed
+# `torchref.check`'s sessions in this process (a notebook), by (model, options, depth), the most recently used last: a
+# second check with the same options reuses the first one's cases, their reference and its warm sandbox server
+kept: dict = {}
+_kept_seeds: dict = {}  # (model, options without a seed) -> the seed drawn for them once in this process
+
+
+def _kept_seed(model: str, options: CheckOptions) -> int:
+    """A kept batch's seed when none is given: drawn once per process and set of options ($TORCHREF_SEED first)."""
+    if os.environ.get(SEED_ENV):
+        return fresh_seed()
+    if (model, options) not in _kept_seeds:
+        _kept_seeds[model, options] = fresh_seed()
+    return _kept_seeds[model, options]
+
+
+def _kept_session(model: str, options: CheckOptions, paths: list, depth_from) -> Session:
+    """The kept session of these options (made, and kept, on the first call), its closed folders now `paths`'."""
+    pair = REGISTRY.get(model)
+    deep = pair is not None and pair.differentiable and not pair.one_depth and options.hidden is None
+    key = (model, options, reading.layers_written_out(depth_from) if deep and depth_from is not None else None)
+    session = kept.pop(key, None)
+    if session is None:
+        session = Session(model, options, jobs=1, paths=paths, depth_from=depth_from)
+        if session.problem:  # (a sandbox that could not start is tried again next time)
+            return session
+    else:
+        session.roots = policy.reference_roots(paths)
+    kept[key] = session
+    while len(kept) > KEPT:
+        kept.pop(next(iter(kept))).close()
+    return session
+
+
+def _forget(session: Session) -> None:
+    for key, value in list(kept.items()):
+        if value is session:
+            del kept[key]
+
+
+def close_kept() -> None:
+    """Close every kept session (their sandbox servers and folders); at the process's exit, and in tests."""
+    while kept:
+        kept.popitem()[1].close()
+
+
+atexit.register(close_kept)
 
 
 def _read(path) -> bytes | None:
