@@ -45,3 +45,11 @@ def test_a_returned_dZ_is_judged_and_a_missing_dW_is_named():
     assert (wrong_dZ.verdict, wrong_dZ.first_wrong_piece) == ("wrong", "backward")
     missing = _check('{"db": db}')
     assert missing.verdict == "wrong" and "returned no dW" in missing.reason, missing.reason
+
+
+def test_the_table_shows_the_wrong_pieces_smallest_case_with_both_values():
+    report = _check('{"dW": dW, "db": db}'.replace('"dW": dW', '"dW": 2 * dW'))
+    text = report.table()
+    assert report.first_wrong_piece == "backward"
+    case = text[text.index("the smallest failing case") :]
+    assert "backward's arguments:" in case and "the reference's dW = " in case and "your dW = " in case, text
