@@ -193,6 +193,8 @@ class FileReport:
             lines.append(f"your line: {self.line}{read}")
         if self.repair:
             lines.append(f"repair: {repair_text(self.repair)}")
+        if self.pieces:
+            lines.append("functions: " + pieces_text(self.pieces))
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
@@ -225,6 +227,17 @@ def repair_text(repair: dict) -> str:
     after = repair["after"] or "(delete the line)"
     where = repair.get("where") or f"line {repair['line']}"
     return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
+
+
+def pieces_text(pieces: list) -> str:
+    """The contract's functions and what became of each: `forward pass, backward wrong, train not in the file`."""
+    said = []
+    for p in pieces:
+        if p.get("status") == "judged":
+            said.append(f"{p['name']} {p.get('verdict') or 'judged'}")
+        else:
+            said.append(f"{p['name']} not in the file")
+    return ", ".join(said)
 
 
 def piece_case_lines(case: dict) -> list[str]:

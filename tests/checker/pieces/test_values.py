@@ -53,3 +53,8 @@ def test_the_table_shows_the_wrong_pieces_smallest_case_with_both_values():
     assert report.first_wrong_piece == "backward"
     case = text[text.index("the smallest failing case") :]
     assert "backward's arguments:" in case and "the reference's dW = " in case and "your dW = " in case, text
+
+
+def test_the_table_says_what_became_of_every_function_of_the_contract():
+    text = _check('{"dW": dW, "db": db}').table()
+    assert "functions: forward pass, loss not in the file, backward pass, update pass, train not in the file" in text
