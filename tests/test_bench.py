@@ -14,6 +14,7 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)  # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     monkeypatch.setattr(bench, "CLASS_FILES", 6)  # the checker's throughput, on a class of six
+    monkeypatch.setattr(bench, "SHELL_RUNS", 1)  # one timed `torchref check` from the shell (after a warm one)
     measure = bench.parity_rate
     monkeypatch.setattr(
         bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape, cases=32)
@@ -50,8 +51,18 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
         "learner's process",
         "exchange",
         "comparison and verdict",
+        "wrong file: comparison",
+        "wrong file: diagnosis",
     ]
-    assert all(part["wall"] > 0 for part in result["check_parts"].values())
+    assert all(part["wall"] >= 0 and part["cpu"] >= 0 for part in result["check_parts"].values())
+    assert all(result["check_parts"][name]["wall"] > 0 for name in ("cases and reference", "wrong file: comparison"))
+    assert all(row[way]["cpu_ms_per_file"] > 0 for row in result["classes"] for way in ("fresh", "shared", "cold"))
+    assert result["shell_check"]["wall"] > 0 and result["shell_import_torch"]["wall"] > 0 and "beyond" in out
+    # a notebook's second check starts no sandbox: the first one's is kept
+    assert (result["notebook_first_check"]["servers_started"], result["notebook_second_check"]["servers_started"]) == (
+        1,
+        0,
+    )
     # the mistake no catalogue entry names is stated as a formula, not given up on
     assert (
         result["wrong_check_seconds"] > 0 and "you computed dZ1 = dA1 ⊙ tanh′(A1) ⊙ A1" in result["wrong_check_cause"]

@@ -333,13 +333,14 @@ def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) ->
         items = [(Path(name), source) for name, source, _ in submissions]
         row = {"files": size, "load_average": os.getloadavg()[0]}
         for per_file, batch in (("fresh", items), ("shared", items), ("cold", items[:COLD_SAMPLE])):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             reports = check_many(batch, "shallow", jobs=jobs, per_file=per_file, seed=1)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
             row[per_file] = {
                 "files": len(batch),
                 "seconds": seconds,
                 "files_per_minute": len(batch) / seconds * 60,
+                "cpu_ms_per_file": cpu / len(batch) * 1e3,  # the judge, its workers, the sandboxes: all of it
                 "right_verdicts": sum(r.verdict == want for r, (_, _, want) in zip(reports, submissions)),
                 "sandbox": reports[0].sandbox,
                 "isolation": reports[0].limits.get("isolation", ""),
@@ -372,6 +373,8 @@ def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) ->
         "check_seconds": one,
         "check_sandbox": single.sandbox,
         "check_parts": check_parts(),
+        **shell_check(),
+        **notebook_check(),
         "wrong_check_seconds": wrong,
         "wrong_check_cause": searched.cause,
         "repair_check_cpu_seconds": cpu,
@@ -437,22 +440,34 @@ def _cpu_seconds() -> float:
     """CPU seconds of this process and of its children that have ended (the sandbox's learner processes)."""
     import resource
 
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime + _children_cpu()
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended, and of theirs."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
 
 
 def check_parts(per_file: str = "fresh") -> dict:
-    """One right file's check split into its parts, each {"wall": s, "cpu": s}: drawing the cases and their
-    reference, starting the sandbox (interpreter and NumPy), the learner's process (fork, namespaces, import,
-    cases; its CPU as the sandbox measured it), the exchange (folder, reading and checking its arrays) and the
-    comparison with the verdict. Measured on a second file of the same batch, the first having warmed it."""
+    """One check split into its parts, each {"wall": s, "cpu": s}: drawing the cases and their reference (the
+    sandbox's server starts meanwhile, as in one check), what is left of the sandbox's start (its interpreter and
+    NumPy), the learner's process (fork, namespaces, import, cases; its CPU as the sandbox measured it), the
+    exchange (folder, reading and checking its arrays), the comparison with the verdict of a right file, and of a
+    wrong one: its comparison, then its diagnosis (cause, learner's line, small case). Measured after a first file
+    of the same batch has warmed it."""
     from pathlib import Path
 
     from torchref.checker.batch import Session
     from torchref.checker.judge import judge_file
     from torchref.checker.report import FileReport
 
-    source = a_class(1)[0][1].encode()
+    right = a_class(1)[0][1].encode()
+    line, mistake = CLASS_MISTAKES[0]
+    wrong = right.replace(line.encode(), mistake.encode())
     parts = {}
 
     def timed(name, fn, cpu=None):
@@ -465,22 +480,97 @@ def check_parts(per_file: str = "fresh") -> dict:
     try:
         server = session.servers[0]
         timed("sandbox start", server.start)
-        session.judge(Path("warm.py"), source, server)
-        result, outputs, facts = timed("run and exchange", lambda: session._run(Path("one.py"), source, server))
+        session.judge(Path("warm.py"), right, server)
+        session.judge(Path("warm-wrong.py"), wrong, server)  # (what a wrong file's diagnosis imports on first use)
+        result, outputs, facts = timed("run and exchange", lambda: session._run(Path("one.py"), right, server))
         run = parts.pop("run and exchange")
         parts["learner's process"] = {"wall": facts["run_seconds"] or 0.0, "cpu": facts["cpu"]}
         parts["exchange"] = {"wall": run["wall"] - parts["learner's process"]["wall"], "cpu": run["cpu"]}
-        report = FileReport("one.py", "shallow", dtypes=session.dtypes, seed=session.seed)
-        report.cases = len(session.samples)
-        timed(
-            "comparison and verdict",
-            lambda: judge_file(
-                report, session.pair, session.samples, session.caches, result, outputs, False, session.limits, source
-            ),
-        )
+
+        def judged(name, source, result, outputs, diagnose=True):
+            report = FileReport(name, "shallow", dtypes=session.dtypes, seed=session.seed)
+            report.cases = len(session.samples)
+            args = (session.pair, session.samples, session.caches, result, outputs, False, session.limits, source)
+            judge_file(report, *args, diagnose=diagnose)
+            return report
+
+        timed("comparison and verdict", lambda: judged("one.py", right, result, outputs))
+        result, outputs, _ = session._run(Path("wrong.py"), wrong, server)
+        for diagnose, name in ((False, "wrong file: comparison"), (True, "wrong file: with its diagnosis")):
+            timed(name, lambda diagnose=diagnose: judged("wrong.py", wrong, result, outputs, diagnose))
+        whole = parts.pop("wrong file: with its diagnosis")
+        comparison = parts["wrong file: comparison"]
+        parts["wrong file: diagnosis"] = {k: max(0.0, whole[k] - comparison[k]) for k in ("wall", "cpu")}
     finally:
         session.close()
     return parts
+
+
+SHELL_RUNS = 3  # runs of each command shell_check times (after one that warms the caches)
+
+
+def shell_check() -> dict:
+    """What one `torchref check FILE` from the shell pays beyond `import torch`: the median of SHELL_RUNS runs each of
+    `python -c "import torch"` and of the check of a right file, alternated, wall and CPU (of the process and its
+    sandbox), after a first run of each (the disk's cache and the modules' bytecode warm, as an installed
+    package's is)."""
+    import os
+    import statistics
+    from pathlib import Path
+
+    import torchref
+
+    example = str(Path(torchref.__file__).parent / "examples" / "shallow_derivation.py")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    commands = {
+        "import": [sys.executable, "-c", "import torch"],
+        "check": [sys.executable, "-m", "torchref", "check", example, "--model", "shallow", "--seed", "1", "--quiet"],
+    }
+    runs: dict = {name: [] for name in commands}
+    for turn in range(SHELL_RUNS + 1):
+        for name, command in commands.items():
+            wall, cpu = time.perf_counter(), _children_cpu()
+            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            if turn:  # the first of each warms the caches
+                runs[name].append((time.perf_counter() - wall, _children_cpu() - cpu))
+    median = {name: [statistics.median(x) for x in zip(*values)] for name, values in runs.items()}
+    return {
+        "shell_import_torch": {"wall": median["import"][0], "cpu": median["import"][1]},
+        "shell_check": {"wall": median["check"][0], "cpu": median["check"][1]},
+        "shell_beyond_torch": {
+            "wall": median["check"][0] - median["import"][0],
+            "cpu": median["check"][1] - median["import"][1],
+        },
+    }
+
+
+def notebook_check() -> dict:
+    """Two `torchref.check` calls of a right file in this process, as a notebook makes them: the first pays the
+    set-up (cases, reference, the sandbox's server), the second reuses it. Wall and CPU of this process and its
+    children (the sandbox's), and how many sandbox servers each call started."""
+    import tempfile
+    from pathlib import Path
+
+    import torchref
+    from torchref.checker import batch
+
+    def servers() -> set:
+        return {s.proc.pid for session in batch.kept.values() for s in session.servers if s.proc is not None}
+
+    out, seen = {}, set()
+    try:
+        with tempfile.TemporaryDirectory(prefix="torchref-bench-") as tmp:
+            path = Path(tmp) / "notebook.py"
+            path.write_text(a_class(1)[0][1])
+            for call in ("notebook_first_check", "notebook_second_check"):
+                wall, cpu = time.perf_counter(), _cpu_seconds()
+                torchref.check(path, model="shallow", seed=1)
+                out[call] = {"wall": time.perf_counter() - wall, "cpu": _cpu_seconds() - cpu}
+                out[call]["servers_started"] = len(servers() - seen)
+                seen |= servers()
+    finally:
+        batch.close_kept()
+    return out
 
 
 HEAD = (
@@ -531,6 +621,26 @@ def main(quick: bool) -> dict:
     print(
         "one check's parts (wall / CPU s): "
         + ", ".join(f"{name} {p['wall']:.3f} / {p['cpu']:.3f}" for name, p in result["check_parts"].items())
+    )
+    print(
+        "CPU per file of a class, all processes (ms): "
+        + "; ".join(
+            f"{row['files']} files: "
+            + ", ".join(f"{way} {row[way]['cpu_ms_per_file']:.0f}" for way in ("fresh", "shared", "cold"))
+            for row in result["classes"]
+        )
+    )
+    beyond, first, second = (
+        result["shell_beyond_torch"],
+        result["notebook_first_check"],
+        result["notebook_second_check"],
+    )
+    print(
+        f"one `torchref check` from the shell: {result['shell_check']['wall']:.2f} s, of which "
+        f"{beyond['wall']:.2f} s (CPU {beyond['cpu']:.2f} s) beyond `import torch` "
+        f"({result['shell_import_torch']['wall']:.2f} s); in a notebook, a first torchref.check "
+        f"{first['wall']:.2f} s ({first['servers_started']} sandbox started), a second "
+        f"{second['wall']:.2f} s ({second['servers_started']} started)"
     )
     if "sharded_files" in result:
         print(
