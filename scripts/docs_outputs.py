@@ -418,6 +418,36 @@ def bench_page(path: str) -> str:
         f"| one file alone | {b['check_seconds']:.2f} s (sandbox {b['check_sandbox']}) |",
         f"| a wrong file whose cause the search reconstructs | {b['wrong_check_seconds']:.2f} s |",
     ]
+    for row in b.get("classes", []):
+        fresh, shared, cold = row["fresh"], row["shared"], row["cold"]
+        lines.append(
+            f"| a class of {row['files']} files, {b['class_jobs']} jobs, three ways (load average "
+            f"{row['load_average']:.1f}) | fresh sandbox per file {fresh['files_per_minute']:.0f} a minute, "
+            f"one shared per job {shared['files_per_minute']:.0f} (x{row['ratio_to_shared']:.2f}), a new sandbox "
+            f"per file {cold['files_per_minute']:.0f} (x{row['ratio_to_cold']:.1f}, on {cold['files']} files) |"
+        )
+        if "cpu_ms_per_file" in fresh:
+            lines.append(
+                f"| CPU per file of that class, all processes | {fresh['cpu_ms_per_file']:.0f} ms fresh, "
+                f"{shared['cpu_ms_per_file']:.0f} shared, {cold['cpu_ms_per_file']:.0f} cold |"
+            )
+    if "shell_beyond_torch" in b:
+        beyond = b["shell_beyond_torch"]
+        lines.append(
+            f"| one `torchref check` from the shell, beyond `import torch` | {beyond['wall']:.2f} s "
+            f"(CPU {beyond['cpu']:.2f} s, sandbox included; `import torch` {b['shell_import_torch']['wall']:.2f} s) |"
+        )
+    if "notebook_second_check" in b:
+        first, second = b["notebook_first_check"], b["notebook_second_check"]
+        lines.append(
+            f"| `torchref.check` in a notebook, first and second call | {first['wall']:.2f} s "
+            f"({first['servers_started']} sandbox started), then {second['wall']:.2f} s "
+            f"({second['servers_started']} started) |"
+        )
+    if "check_parts" in b:
+        lines += ["", "One check's parts (a right file, then a wrong one's own):", "", "| part | wall s | CPU s |"]
+        lines.append("|---|---|---|")
+        lines += [f"| {name} | {p['wall']:.3f} | {p['cpu']:.3f} |" for name, p in b["check_parts"].items()]
     return "\n".join(lines) + "\n"
 
 

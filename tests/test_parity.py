@@ -355,3 +355,20 @@ def test_a_laid_out_reference_gives_what_agreement_gives(monkeypatch):
         assert (ok[k], max_abs[k], max_rel[k]) == (r.ok, r.max_abs, r.max_rel), k
     assert ok.count(False) >= 3 and True in ok  # both verdicts met
     assert laid.compare(expected) == ([True] * len(expected), [0.0] * len(expected), [0.0] * len(expected))
+
+
+def test_agrees_is_the_verdict_of_compare_tensor():
+    from torchref.parity import DEFAULT_TOLERANCES, agrees, compare_tensor
+
+    tol = DEFAULT_TOLERANCES["float32"]
+    rng = np.random.default_rng(2)
+    e = rng.standard_normal((4, 3)).astype("float32")
+    pairs = [(e, e), (e + 1e-6, e), (e + 1e-4, e), (e * (1 + 1e-6), e), (e.astype("float64"), e), (e[:2], e)]
+    pairs += [(np.zeros((0, 3), "float32"), np.zeros((0, 3), "float32")), (e.reshape(3, 4), e)]
+    nan = e.copy()
+    nan[1, 2] = np.nan
+    pairs += [(nan, nan), (nan, e), (e, nan), (np.full((2,), np.inf), np.full((2,), np.inf))]
+    pairs += [(np.array([3e38, -3e38], "float32"), np.array([-3e38, 3e38], "float32"))]  # a difference beyond float32
+    verdicts = [agrees(a, x, tol) for a, x in pairs]
+    assert verdicts == [compare_tensor("x", a, x, tol).ok for a, x in pairs]
+    assert True in verdicts and False in verdicts

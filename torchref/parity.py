@@ -44,6 +44,24 @@ def compare_tensor(name: str, actual, expected, tol: Tolerance, messages: bool =
 INF = float("inf")
 
 
+def agrees(actual, expected, tol: Tolerance) -> bool:
+    """`compare_tensor(...).ok` alone, in a few NumPy passes: same shape and dtype, and every element within
+    atol + rtol·|expected| (a nan or an inf anywhere: decided by `agreement` itself)."""
+    a, e = np.asarray(actual), np.asarray(expected)
+    if a.shape != e.shape or a.dtype != e.dtype:
+        return False
+    if a.size == 0:
+        return True
+    a, e = a.astype(np.float64, copy=False), e.astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+        if not np.isfinite(diff).all():
+            return agreement({"": a}, {"": e}, tol, messages=False)[0].ok
+    bound = np.abs(e) * tol.rtol
+    bound += tol.atol
+    return not (diff > bound).any()  # d − bound > 0 exactly where d > bound: agreement's excess
+
+
 def agreement(actual: dict, expected: dict, tol: Tolerance, names=None, messages: bool = True) -> list[TensorResult]:
     """Compare every name of `expected` (or of `names`) with assert_close's rule, in one vectorised pass.
 

@@ -24,7 +24,7 @@ from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import FORWARD_VALUE
 from torchref.checker.sandbox.sandbox import Limits
-from torchref.parity import TensorResult, agreement, compare_tensor, dtype_name
+from torchref.parity import TensorResult, agreement, agrees, compare_tensor, dtype_name
 from torchref.registry import AutogradPair, Sample
 from torchref.sweep import size
 from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
@@ -250,10 +250,7 @@ def _judge_case(
         echo = False  # an echo: its own line, from the learner's upstream values, gives what they returned
         if v.status in ("ok", "echo"):  # (a tensor wrong in an earlier case stays wrong: no need to look again)
             line = own_line(link, env)
-            echo = (
-                line is not None
-                and compare_tensor(name, mine[name], line.astype(ref[name].dtype), tol, messages=False).ok
-            )
+            echo = line is not None and agrees(mine[name], line.astype(ref[name].dtype), tol)
         if echo:
             v.status = "echo"
         else:
