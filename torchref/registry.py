@@ -27,7 +27,7 @@ import torch
 from torchref import contracts, models
 from torchref.convert import bind_params, load_params, read_params
 from torchref.parity import DEFAULT_TOLERANCES, Tolerance, agreement, finite_differences, torch_step, torch_steps
-from torchref.tolerances import BOOLEAN, EXACT_GRID, FINITE_DIFFERENCES
+from torchref.tolerances import BOOLEAN, EXACT_GRID, FINITE_DIFFERENCES, SAME_OPERATIONS
 from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
 from torchref_handmade.normalise import MinMax
 from torchref_handmade.shallow_fast import ShallowTrainer
@@ -186,7 +186,8 @@ class ModelPair(abc.ABC):
     """One registry entry: a handmade model, its torch twin, and how to hold them to each other.
 
     Declared data: `name`, `description`, `shapes` (the named shapes, degenerate first),
-    `tolerances` per dtype, `train_dtypes` (whose whole trajectories are compared),
+    `tolerances` per dtype, `train_dtypes` (whose whole trajectories are compared: none for an
+    entry that is fitted, not trained, whose `training.steps` is 0),
     `training` (how `torchref compare` trains it), and the capabilities callers ask about
     instead of testing classes: `differentiable` (an autograd side: finite differences,
     `torchref check`, the notes' chain in `torchref explain`), `boolean_inputs` (inputs are
@@ -657,6 +658,7 @@ class MPNeuronPair(ModelPair):
     tolerances = dict.fromkeys(DTYPES, BOOLEAN)
     shapes = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (4, 2), (8, 3), (5, 4), (16, 5)])
     training = Training(lr=0.0, steps=0, datasets=("and", "or", "nor"))
+    train_dtypes = ()  # fitted, not trained: no trajectory to compare
 
     def random_shape(self, rng) -> Shape:
         return Shape(int(rng.integers(1, 65)), int(rng.integers(1, 7)))
@@ -720,15 +722,18 @@ class NormalisePair(ModelPair):
 
     Not a model: it has no parameters and is not trained. Its samples are the notes' kind of
     data (rainfall in mm, rent) and random columns; a constant column is never drawn here
-    (min–max divides by max − min = 0: `torchref check` reports it on its own).
+    (min–max divides by max − min = 0: `torchref check` reports it on its own). Both sides run
+    the same correctly rounded operations in the same order, so they must agree bit for bit.
     """
 
     name = "normalise"
     salt = 970  # the sum of its name's letters, as the others' were
     description = "min–max normalisation per column and its inverse (rain 0–20 mm, rent 500–3000 → [0, 1])"
     contract = contracts.NORMALISE
+    tolerances = dict.fromkeys(DTYPES, SAME_OPERATIONS)  # both sides: min, max, −, ÷ (and ×, + back), in one order
     shapes = tuple(Shape(m, n) for m, n in [(2, 1), (3, 2), (6, 2), (5, 3), (64, 8)])
     training = Training(lr=0.0, steps=0)  # nothing to train: `torchref compare` has no run of it
+    train_dtypes = ()  # fitted, not trained: no trajectory to compare
 
     def random_shape(self, rng) -> Shape:
         return Shape(int(rng.integers(2, 65)), int(rng.integers(1, 9)))

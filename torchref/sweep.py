@@ -38,7 +38,8 @@ def size(shape) -> int:
 
 
 def named_order(pair: ModelPair) -> list:
-    """The named shapes in the order the cases take them: the first (degenerate: m = 1), the largest, then the rest.
+    """The named shapes in the order the cases take them: the first (degenerate: the fewest examples the entry
+    takes, m = 1 for a model), the largest, then the rest.
 
     So any two cases hold one example and many (one worker and two in the fast trainer), and the
     smallest and the largest m·h (either side of its exp-based tanh); `verify` trains both.
