@@ -325,7 +325,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _outputs(p) -> None:
     """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
-    p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    p.add_argument(
+        "--json", metavar="PATH", help='also write the report as JSON (its "schema" names the format and its version)'
+    )
     p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
     p.add_argument("--html", metavar="DIR", help="the class report: index.html (counts of students), a page per file")
     for name, what in (
