@@ -57,8 +57,9 @@ def test_the_modules_not_strict_yet_each_fail_strict(tmp_path):
     for name in waiting:  # a module renamed or removed leaves no stale name behind
         path = ROOT / name.removesuffix(".*").replace(".", "/")
         assert path.with_suffix(".py").is_file() or (path / "__init__.py").is_file(), f"no module {name}"
-    for prefix in config["untyped_calls_exclude"]:  # calls are let through only into modules still waiting
-        assert any(name == prefix or name.startswith(prefix + ".") for name in waiting), prefix
+    for prefix in config["untyped_calls_exclude"]:  # calls into our modules are let through only while they wait
+        ours = prefix.split(".")[0] == "torchref"
+        assert not ours or any(name == prefix or name.startswith(prefix + ".") for name in waiting), prefix
     sections = [("mypy", config)] + [(",".join(o["module"]), o) for o in overrides if not _waiting(o)]
     ini = "".join(
         f"[{'mypy' if name == 'mypy' else 'mypy-' + name}]\n"
