@@ -4,6 +4,12 @@ A batch (one file, or a class's folder) draws its cases once, computes the refer
 every case once and shares them with every file; each file runs in the batch's sandbox,
 `jobs` files at a time in forked workers, and whatever one file does makes only that file
 "could not be judged". Ctrl-C raises one `Interrupted` that carries the reports finished.
+
+One module of over 400 lines: the `Session` and the three ways a batch runs it (one file;
+a folder's files grouped by the depth they write out; forked workers) share its state and
+one Ctrl-C protocol (`Interrupted` with the reports finished, in input order). The forked
+workers (`_in_parallel`, `_worker`), which need only a Session and the files, are the part
+that would move out first.
 """
 
 from __future__ import annotations
