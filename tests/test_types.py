@@ -12,8 +12,8 @@ except ModuleNotFoundError:  # Python 3.10: mypy brings tomli there
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-# what the overrides of the modules not strict yet turn off (everything `strict = true` turns on, per module)
-RELAXED = {"ignore_errors", "disallow_untyped_defs", "disallow_untyped_calls", "check_untyped_defs"}
+# an override that turns one of these strict flags off (or ignores the errors) lists modules not strict yet
+RELAXED = {"disallow_untyped_defs", "disallow_untyped_calls", "check_untyped_defs"}
 
 
 def _mypy(*args):
@@ -71,6 +71,5 @@ def test_the_modules_not_strict_yet_each_fail_strict(tmp_path):
     failing = set()
     for path in re.findall(r"^(torchref/\S+?)\.py:\d+: error:", done.stdout, re.M):
         failing.add(path.removesuffix("/__init__").replace("/", "."))
-    assert len(failing) >= 10, done.stdout[-2000:]  # the strict run did run: the list is still long
     passing = [name for name in waiting if not any(_matches(name, module) for module in failing)]
     assert not passing, f"strict now: take them off the not-yet lists of pyproject.toml [tool.mypy]: {passing}"
