@@ -4,6 +4,12 @@ A batch (one file, or a class's folder) draws its cases once, computes the refer
 every case once and shares them with every file; each file runs in the batch's sandbox,
 `jobs` files at a time in forked workers, and whatever one file does makes only that file
 "could not be judged". Ctrl-C raises one `Interrupted` that carries the reports finished.
+
+One module of over 400 lines: the `Session` and the three ways a batch runs it (one file;
+a folder's files grouped by the depth they write out; forked workers) share its state and
+one Ctrl-C protocol (`Interrupted` with the reports finished, in input order). The forked
+workers (`_in_parallel`, `_worker`), which need only a Session and the files, are the part
+that would move out first.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from torchref.checker import policy, repair
 from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
@@ -25,14 +33,30 @@ from torchref.checker.escape import clean
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
 from torchref.checker.pieces.session import Course
-from torchref.checker.report import FileReport, UnusableInput
+from torchref.checker.report import FileReport, JSONObject, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import run_file
-from torchref.checker.sandbox.sandbox import Batch, SandboxError
-from torchref.checker.submission import read_regular
+from torchref.checker.sandbox.sandbox import Batch, SandboxError, Server
+from torchref.checker.submission import Submission, read_regular
 from torchref.interrupt import Interrupted
-from torchref.registry import REGISTRY
+from torchref.registry import REGISTRY, Sample, Shape
 from torchref_handmade import _checks
+
+if TYPE_CHECKING:
+    import multiprocessing.queues
+    from types import FrameType
+
+    from _typeshed import StrPath
+
+    Item = tuple[StrPath, bytes | str | None]  # a file of a batch: its path, and its source (None: read it)
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """What wraps a batch's iteration to show its progress (tqdm, or `iter` for none)."""
+
+    def __call__(self, iterable: Iterable[T], /) -> Iterable[T]: ...
 
 
 class Session:
@@ -44,11 +68,11 @@ class Session:
         options: CheckOptions | None = None,
         *,
         jobs: int = 1,
-        paths=(),
-        depth_from=None,
-        samples=None,
-        **given,
-    ):
+        paths: Iterable[StrPath] = (),
+        depth_from: bytes | str | None = None,
+        samples: Iterable[Sample] | None = None,
+        **given: Any,
+    ) -> None:
         """`options` (or the same names as keywords, `given`); `jobs` sandboxed servers; `paths` the batch's files
         (their folders are closed to each file); `depth_from` the source whose depth a deep model is drawn at."""
         options = CheckOptions.of(**given) if options is None else options.validated()
@@ -100,7 +124,7 @@ class Session:
             for s in self.samples
         )
 
-    def run(self, path, source: bytes) -> tuple[dict, dict, dict]:
+    def run(self, path: StrPath, source: bytes) -> tuple[JSONObject, JSONObject, JSONObject]:
         """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
         if self.problem:
             raise UnusableInput(self.problem)
@@ -110,7 +134,7 @@ class Session:
         if self.batch is not None:
             self.batch.close()
 
-    def judge(self, path, source, server=None) -> FileReport:
+    def judge(self, path: StrPath, source: bytes | str | None, server: Server | None = None) -> FileReport:
         """One file's report; never raises for anything the file does."""
         start = time.perf_counter()
         path = Path(path)
@@ -156,10 +180,10 @@ class Session:
         return report
 
     @property
-    def _deepest(self):
+    def _deepest(self) -> Shape:
         return max(self.samples, key=lambda s: len(s.shape.hidden)).shape
 
-    def rejudge(self, path, source: str, server=None) -> FileReport:
+    def rejudge(self, path: StrPath, source: str, server: Server | None = None) -> FileReport:
         """An edited source (a repair) judged on the same cases and reference: the verdict and first wrong link."""
         path = Path(path)
         report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
@@ -172,7 +196,15 @@ class Session:
             report.verdict, report.reason = "unusable", str(exc)
         return report
 
-    def _judge(self, report: FileReport, path: Path, result, outputs, source: bytes, diagnose: bool = True) -> None:
+    def _judge(
+        self,
+        report: FileReport,
+        path: Path,
+        result: JSONObject,
+        outputs: JSONObject,
+        source: bytes,
+        diagnose: bool = True,
+    ) -> None:
         """The backward's judge link by link, then every other function of the contract: the file's verdict."""
         backward = judge_file(
             report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
@@ -185,7 +217,7 @@ class Session:
         report.imports = policy.listed(imports)
         policy.refuse_imports(imports, self.allowed)
 
-    def _run(self, path: Path, source: bytes, server):
+    def _run(self, path: Path, source: bytes, server: Server) -> tuple[JSONObject, JSONObject, JSONObject]:
         rules = policy.rules(self.roots, self.allowed, self.strict)
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
@@ -206,13 +238,13 @@ class _JudgeTimeout(UnusableInput):
 
 
 @contextlib.contextmanager
-def _watchdog(seconds: float):
+def _watchdog(seconds: float) -> Iterator[None]:
     """Stop the judge's own work on one file after `seconds` (a SIGALRM timer; only in the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def expired(signum, frame):
+    def expired(signum: int, frame: FrameType | None) -> NoReturn:
         raise _JudgeTimeout(f"the judge's own time limit of {seconds:g} s for one file ran out (watchdog)")
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -224,7 +256,7 @@ def _watchdog(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def check(path, model: str, *, source: bytes | str | None = None, **options) -> FileReport:
+def check(path: StrPath, model: str, *, source: bytes | str | None = None, **options: Any) -> FileReport:
     """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
 
     The file is read once (or `source`, bytes or text, is used) and run from a private copy
@@ -239,7 +271,12 @@ def check(path, model: str, *, source: bytes | str | None = None, **options) -> 
 
 
 def check_many(
-    items, model: str, progress=None, options: CheckOptions | None = None, keep: bool = False, **given
+    items: StrPath | Iterable[Item],
+    model: str,
+    progress: Progress | None = None,
+    options: CheckOptions | None = None,
+    keep: bool = False,
+    **given: Any,
 ) -> list[FileReport]:
     """One report per submission, in input order: `items` is an iterable of (path, source) pairs, or a folder.
 
@@ -275,8 +312,13 @@ def check_many(
 
 
 def judge_submissions(
-    found: list, model: str, progress=None, options: CheckOptions | None = None, keep: bool = False, **given
-) -> list:
+    found: list[Submission],
+    model: str,
+    progress: Progress | None = None,
+    options: CheckOptions | None = None,
+    keep: bool = False,
+    **given: Any,
+) -> list[FileReport]:
     """One report per `Submission`, in order: those to judge in one batch (`check_many`), each finished as the
     learner names things; the others with their own report. Ctrl-C raises `Interrupted` holding, in order,
     the submissions finished so far (those judged, and those that are not submissions)."""
@@ -292,7 +334,9 @@ def judge_submissions(
     return [s.finish(next(judged)) if s.judged else s.report for s in found]
 
 
-def _by_depth(model: str, items: list, hidden) -> list[tuple]:
+def _by_depth(
+    model: str, items: list[Item], hidden: Sequence[int] | None
+) -> list[tuple[bytes | str | None, list[int]]]:
     """[(source, indices)]: the items of one batch each, grouped by the depth their files write out.
 
     A deep model's cases are drawn at one depth per file; files of one depth share a batch
@@ -308,7 +352,12 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
 
 
 def _batch(
-    items: list, model: str, progress, options: CheckOptions, depth_from, keep: bool = False
+    items: list[Item],
+    model: str,
+    progress: Progress | None,
+    options: CheckOptions,
+    depth_from: bytes | str | None,
+    keep: bool = False,
 ) -> list[FileReport]:
     """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file (`keep`: a kept one)."""
     import torch
@@ -345,8 +394,10 @@ def _batch(
 KEPT = 2  # the sessions one process keeps for its next checks (`kept`); the least recently used one is closed
 # `torchref.check`'s sessions in this process (a notebook), by (model, options, depth), the most recently used last: a
 # second check with the same options reuses the first one's cases, their reference and its warm sandbox server
-kept: dict = {}
-_kept_seeds: dict = {}  # (model, options without a seed) -> the seed drawn for them once in this process
+kept: dict[tuple[str, CheckOptions, int | None], Session] = {}
+_kept_seeds: dict[
+    tuple[str, CheckOptions], int
+] = {}  # (model, options without a seed) -> the seed drawn for them once in this process
 
 
 def _kept_seed(model: str, options: CheckOptions) -> int:
@@ -358,7 +409,7 @@ def _kept_seed(model: str, options: CheckOptions) -> int:
     return _kept_seeds[model, options]
 
 
-def _kept_session(model: str, options: CheckOptions, paths: list, depth_from) -> Session:
+def _kept_session(model: str, options: CheckOptions, paths: list[Path], depth_from: bytes | str | None) -> Session:
     """The kept session of these options (made, and kept, on the first call), its closed folders now `paths`'."""
     pair = REGISTRY.get(model)
     deep = pair is not None and pair.differentiable and not pair.one_depth and options.hidden is None
@@ -391,7 +442,7 @@ def close_kept() -> None:
 atexit.register(close_kept)
 
 
-def _read(path) -> bytes | None:
+def _read(path: StrPath) -> bytes | None:
     """A regular file's bytes (read as a folder's entries are: a FIFO never blocks), else None (the judge then says
     what the path is)."""
     try:
@@ -400,7 +451,9 @@ def _read(path) -> bytes | None:
         return None
 
 
-def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:
+def _in_parallel(
+    session: Session, items: list[Item], progress: Progress | None, reports: list[FileReport | None]
+) -> list[FileReport]:
     """`session.judge` of every item in worker processes forked from this one, one sandbox each.
 
     The workers share the batch's cases and reference (forked, not copied) and take the
@@ -453,7 +506,13 @@ class _WorkersGone(Exception):
     pass
 
 
-def _worker(session: Session, server, items, tasks, results) -> None:  # pragma: no cover - runs in a fork
+def _worker(  # pragma: no cover - runs in a fork
+    session: Session,
+    server: Server,
+    items: list[Item],
+    tasks: multiprocessing.queues.Queue[int | None],
+    results: multiprocessing.queues.Queue[tuple[int, FileReport]],
+) -> None:
     import torch
 
     # the parent's OpenMP threads do not exist in this fork: a parallel region waiting for them would hang
