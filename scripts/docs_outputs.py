@@ -440,9 +440,9 @@ def bench_page(path: str) -> str:
     if "notebook_second_check" in b:
         first, second = b["notebook_first_check"], b["notebook_second_check"]
         lines.append(
-            f"| `torchref.check` in a notebook, first and second call | {first['wall']:.2f} s "
-            f"({first['servers_started']} sandbox started), then {second['wall']:.2f} s "
-            f"({second['servers_started']} started) |"
+            f"| `torchref.check` in a notebook, first and second call | {first['wall']:.2f} s, the judge's CPU "
+            f"{first['cpu']:.2f} s ({first['servers_started']} sandbox started), then {second['wall']:.2f} s, CPU "
+            f"{second['cpu']:.2f} s ({second['servers_started']} started) |"
         )
     if "check_parts" in b:
         lines += ["", "One check's parts (a right file, then a wrong one's own):", "", "| part | wall s | CPU s |"]
