@@ -568,6 +568,7 @@ def notebook_check() -> dict:
     """Two `torchref.check` calls of a right file in this process, as a notebook makes them: the first pays the
     set-up (cases, reference, the sandbox's server), the second reuses it. Wall time, the judge's CPU (this
     process's: the kept server's own is counted when it ends) and how many sandbox servers each call started."""
+    import gc
     import tempfile
     from pathlib import Path
 
@@ -583,6 +584,7 @@ def notebook_check() -> dict:
             path = Path(tmp) / "notebook.py"
             path.write_text(a_class(1)[0][1])
             for call in ("notebook_first_check", "notebook_second_check"):
+                gc.collect()  # not the garbage of what ran before
                 wall, cpu = time.perf_counter(), time.process_time()
                 torchref.check(path, model="shallow", seed=1)
                 out[call] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
