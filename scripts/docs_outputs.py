@@ -434,7 +434,8 @@ def bench_page(path: str) -> str:
     if "shell_beyond_torch" in b:
         beyond = b["shell_beyond_torch"]
         lines.append(
-            f"| one `torchref check` from the shell, beyond `import torch` | {beyond['wall']:.2f} s "
+            f"| one `torchref check` from the shell, beyond `import torch` (fastest of "
+            f"{b.get('shell_runs', 3)} runs) | {beyond['wall']:.2f} s "
             f"(CPU {beyond['cpu']:.2f} s, sandbox included; `import torch` {b['shell_import_torch']['wall']:.2f} s) |"
         )
     if "notebook_second_check" in b:
