@@ -426,10 +426,11 @@ def bench_page(path: str) -> str:
             f"one shared per job {shared['files_per_minute']:.0f} (x{row['ratio_to_shared']:.2f}), a new sandbox "
             f"per file {cold['files_per_minute']:.0f} (x{row['ratio_to_cold']:.1f}, on {cold['files']} files) |"
         )
-        if "cpu_ms_per_file" in fresh:
+        if "judge_cpu_ms_per_file" in fresh:
             lines.append(
-                f"| CPU per file of that class, all processes | {fresh['cpu_ms_per_file']:.0f} ms fresh, "
-                f"{shared['cpu_ms_per_file']:.0f} shared, {cold['cpu_ms_per_file']:.0f} cold |"
+                f"| the judge's CPU per file of that class (its workers', not the sandboxes') | "
+                f"{fresh['judge_cpu_ms_per_file']:.0f} ms fresh, {shared['judge_cpu_ms_per_file']:.0f} shared, "
+                f"{cold['judge_cpu_ms_per_file']:.0f} cold |"
             )
     if "shell_beyond_torch" in b:
         beyond = b["shell_beyond_torch"]

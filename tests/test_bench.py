@@ -56,7 +56,9 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     ]
     assert all(part["wall"] >= 0 and part["cpu"] >= 0 for part in result["check_parts"].values())
     assert all(result["check_parts"][name]["wall"] > 0 for name in ("cases and reference", "wrong file: comparison"))
-    assert all(row[way]["cpu_ms_per_file"] > 0 for row in result["classes"] for way in ("fresh", "shared", "cold"))
+    assert all(
+        row[way]["judge_cpu_ms_per_file"] > 0 for row in result["classes"] for way in ("fresh", "shared", "cold")
+    )
     assert result["shell_check"]["wall"] > 0 and result["shell_import_torch"]["wall"] > 0 and "beyond" in out
     # a notebook's second check starts no sandbox: the first one's is kept
     assert (result["notebook_first_check"]["servers_started"], result["notebook_second_check"]["servers_started"]) == (
