@@ -71,7 +71,9 @@ class Session:
         except UnusableInput as exc:
             self.problem = str(exc)
             return
-        self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
+        # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
+        hidden = tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        self.course = Course(pair, self.seed, hidden)
         self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
         inputs = dict(self.course.inputs)

@@ -22,9 +22,10 @@ ONE_OVER_M = (
 class Course:
     """One batch's cases of every piece of a pair's contract, and the plan of calls that runs them."""
 
-    def __init__(self, pair, seed: int):
+    def __init__(self, pair, seed: int, hidden=None):
+        """`hidden`: the depth (or the widths) the batch judges its files at (`drawing.draw`)."""
         self.pair = pair
-        self.cases = drawing.draw(pair, seed)
+        self.cases = drawing.draw(pair, seed, hidden)
         self.inputs, self.plan = plan.build(pair.contract, self.cases)
         self.expected_bytes = plan.expected_bytes(self.cases)
 
