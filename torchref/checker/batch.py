@@ -60,10 +60,7 @@ class Session:
         self.allowed = sorted(set(options.allow_imports))
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
-        pair = REGISTRY.get(model)
-        if pair is None or pair.contract is None:  # the caller's argument: refused, as a bad number of cases is
-            known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
-            raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+        pair = contract_pair(model)
         try:
             drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)
             drawn = drawn if samples is None else list(samples)
@@ -170,7 +167,7 @@ class Session:
         """The backward's judge link by link, then every other function of the contract: the file's verdict."""
         backward = judge_file(
             report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
-            pieces=bool(self.course.found(result)), diagnose=diagnose,
+            diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
 
@@ -190,6 +187,16 @@ class Session:
             )
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
+
+
+def contract_pair(model):
+    """The registry pair a file is judged as; an unknown name is the caller's argument, refused in one line (as a
+    bad number of cases is) before any file is read."""
+    pair = REGISTRY.get(model) if isinstance(model, str) else None
+    if pair is None or pair.contract is None:
+        known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
+        raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+    return pair
 
 
 JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)
