@@ -73,8 +73,13 @@ def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, m
     assert "--out my_shallow.py exists" in capsys.readouterr().err  # the option the user typed is named
     assert cli.main(["template", "deep_tanh_sigmoid", "--hidden", "3,2,2", "--out", "deep.py"]) == 0
     assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
-    assert cli.main(["template", "perceptron"]) == 2
-    assert "model must have a backward pass" in capsys.readouterr().err
+    # a contract without a chain (the course's pieces): every function with its signature, to fill in
+    assert cli.main(["template", "perceptron"]) == 0
+    written = (tmp_path / "my_perceptron.py").read_text()
+    assert "def update(params, grads, lr):" in written and "def train(X, Y, params, lr, steps):" in written
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["template", "nope"])
+    assert refused.value.code == 2 and "unknown model 'nope'" in capsys.readouterr().err
 
 
 def test_explain_with_a_file_prints_the_learners_text_escaped_as_check_does(tmp_path, capsys):
