@@ -126,7 +126,10 @@ def test_the_hooks_command_judges_each_file_it_is_given(tmp_path, capsys):
     files = [str(tmp_path / "ann.py"), str(tmp_path / "bob.py")]
     assert main(["--model", "shallow", "--cases", "2", *files]) == 1
     out = capsys.readouterr().out
-    assert f"{files[0]}: PASS (12 cases: forward 8, backward 4)" in out and f"{files[1]}: WRONG: first wrong link dZ1" in out
+    assert (
+        f"{files[0]}: PASS (12 cases: forward 8, backward 4)" in out
+        and f"{files[1]}: WRONG: first wrong link dZ1" in out
+    )
     assert main(["--model", "shallow", "--cases", "2", files[0]]) == 0
     assert main(["--model", "shallow"]) == 0  # pre-commit gave no file
     assert main(["--model", "shallow", "--csv", "g.csv", *files]) == 2

@@ -224,7 +224,10 @@ def test_hidden_that_the_model_cannot_take_is_one_clear_line(tmp_path, capsys):
 @pytest.mark.parametrize(
     "content, reason",
     [
-        ("def gradients(X, Y, params, cache):\n    return {}\n", "found `gradients()`, expected `backward(X, Y, params, cache)`"),
+        (
+            "def gradients(X, Y, params, cache):\n    return {}\n",
+            "found `gradients()`, expected `backward(X, Y, params, cache)`",
+        ),
         (
             "def helper(X, params):\n    pass\n",
             "the file defines none of the contract's functions: forward(X, params), loss(A, Y), "
@@ -256,7 +259,8 @@ def test_a_forward_without_backward_is_judged_and_told_what_is_missing(tmp_path)
     report = check(right, "shallow", cases=2, seed=1)
     assert report.verdict == "pass" and report.summary() == "right.py: PASS (8 cases of forward)"
     assert report.notes == [
-        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`): the gradients are not judged"
+        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`): "
+        "the gradients are not judged"
     ]
 
 

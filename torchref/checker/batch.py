@@ -38,7 +38,7 @@ from torchref.checker.sandbox.child import run_file
 from torchref.checker.sandbox.sandbox import Batch, SandboxError, Server
 from torchref.checker.submission import Submission, read_regular
 from torchref.interrupt import Interrupted
-from torchref.registry import REGISTRY, Sample, Shape
+from torchref.registry import REGISTRY, ModelPair, Sample, Shape
 from torchref_handmade import _checks
 
 if TYPE_CHECKING:
@@ -93,7 +93,9 @@ class Session:
             self.problem = str(exc)
             return
         # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
-        hidden = tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        hidden = (
+            tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        )
         self.course = Course(pair, self.seed, hidden)
         self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
@@ -221,7 +223,7 @@ class Session:
             raise UnusableInput(str(exc)) from None
 
 
-def contract_pair(model):
+def contract_pair(model: str) -> ModelPair:
     """The registry pair a file is judged as; an unknown name is the caller's argument, refused in one line (as a
     bad number of cases is) before any file is read."""
     pair = REGISTRY.get(model) if isinstance(model, str) else None
