@@ -108,3 +108,15 @@ def test_an_unfilled_template_is_told_the_same_way_by_explain_and_check(tmp_path
     assert hint in table.splitlines()[1]
     rows = [line.split() for line in table.splitlines() if line.startswith(("Z1 ", "dZ1 ", "db1 "))]
     assert len(rows) == 3 and all(row[1:3] == ["not", "run"] for row in rows)  # never "ok 0/0"
+
+
+def test_an_unfilled_template_without_a_chain_is_told_it_is_unfilled(tmp_path):
+    """The perceptron's template, as written: its forward returns (..., ...), read as the template's `...`."""
+    path = tmp_path / "my_perceptron.py"
+    path.write_text(template("perceptron"))
+    report = check(path, "perceptron", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
+    assert report.reason == (
+        "forward: forward must return (A, cache) with A an array, got A of type ellipsis "
+        "(a `...` of the template not filled in yet?)"
+    )
