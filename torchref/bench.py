@@ -534,7 +534,8 @@ def shell_check() -> dict:
     """What one `torchref check FILE` from the shell pays beyond `import torch`: SHELL_RUNS runs each of
     `python -c "import torch"` and of the check of a right file, alternated, after a first run of each (the
     disk's cache and the modules' bytecode warm, as an installed package's is). Wall and CPU (of the process and
-    the children it waited for) of the fastest run of each: the one other work on the machine disturbed least."""
+    the children it waited for: the judge's, the sandbox's processes are killed) of the fastest run of each: the
+    one other work on the machine disturbed least."""
     import os
     from pathlib import Path
 
@@ -658,7 +659,7 @@ def main(quick: bool) -> dict:
     print(
         f"one `torchref check` from the shell (fastest of {result['shell_runs']}): "
         f"{result['shell_check']['wall']:.2f} s, of which "
-        f"{beyond['wall']:.2f} s (CPU {beyond['cpu']:.2f} s) beyond `import torch` "
+        f"{beyond['wall']:.2f} s (the judge's CPU {beyond['cpu']:.2f} s) beyond `import torch` "
         f"({result['shell_import_torch']['wall']:.2f} s); in a notebook, a first torchref.check "
         f"{first['wall']:.2f} s, the judge's CPU {first['cpu']:.2f} s ({first['servers_started']} sandbox started), "
         f"a second {second['wall']:.2f} s, CPU {second['cpu']:.2f} s ({second['servers_started']} started)"
