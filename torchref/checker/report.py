@@ -116,9 +116,11 @@ class FileReport:
         return first.diagnosis if first is not None and first.diagnosis else ""
 
     def small_case_text(self) -> str:
-        """The small case of the first wrong link, to recompute by hand ("" when there is none)."""
+        """The small case of the first wrong link (or piece), to recompute by hand ("" when there is none)."""
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
-        return "\n".join(small_case_lines(first.name, first.small_case)) if first and first.small_case else ""
+        if first and first.small_case:
+            return "\n".join(small_case_lines(first.name, first.small_case))
+        return "\n".join(piece_case_lines(self.small_case)) if self.small_case.get("piece") else ""
 
     def headline(self) -> str:
         """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
@@ -191,6 +193,8 @@ class FileReport:
             lines.append(f"your line: {self.line}{read}")
         if self.repair:
             lines.append(f"repair: {repair_text(self.repair)}")
+        if self.pieces:
+            lines.append("functions: " + pieces_text(self.pieces))
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
@@ -223,6 +227,43 @@ def repair_text(repair: dict) -> str:
     after = repair["after"] or "(delete the line)"
     where = repair.get("where") or f"line {repair['line']}"
     return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
+
+
+def pieces_text(pieces: list) -> str:
+    """The contract's functions and what became of each: `forward pass, backward wrong, train not in the file`."""
+    said = []
+    for p in pieces:
+        if p.get("status") == "judged":
+            said.append(f"{p['name']} {p.get('verdict') or 'judged'}")
+        else:
+            said.append(f"{p['name']} not in the file")
+    return ", ".join(said)
+
+
+def piece_case_lines(case: dict) -> list[str]:
+    """The smallest failing case of a piece (its call's arguments, the reference's values and the learner's)."""
+    import numpy as np
+
+    def show(label, value):
+        text = value if isinstance(value, str) else np.array2string(np.asarray(value), max_line_width=100)
+        rows = text.splitlines() or [""]
+        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+
+    out = [f"the smallest failing case ({case['case']}), to recompute by hand:", f" {case['piece']}'s arguments:"]
+    for key, value in case["arguments"].items():
+        if isinstance(value, dict):
+            for inner, item in value.items():
+                out += show(f"{key}[{inner!r}]", item)
+        else:
+            out += show(key, "None" if value is None else value)
+    out.append(" the result:")
+    for key, value in case["expected"].items():
+        out += show(f"the reference's {key}", value)
+        if key in case["yours"]:
+            out += show(f"your {key}", case["yours"][key])
+    if case.get("raised"):
+        out.append(f"  your call raised {case['raised']}")
+    return out
 
 
 def small_case_lines(name: str, case: dict) -> list[str]:
