@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from torchref import contracts
 from torchref.registry import AutogradPair, Shape, get
 from torchref.tolerances import TRACE
 
@@ -154,66 +155,149 @@ def _unpack(container: str, names: list[str]) -> str:
 
 
 def template(model: str, h=None) -> str:
-    """A skeleton derivation file: the contract, the shapes as comments, `...` where the learner's lines go."""
+    """A skeleton file with every function of the model's contract: the signatures, the notes' formula of each, the
+    names and shapes as comments, and `...` where the learner's lines go."""
     pair = get(model)
-    if not pair.differentiable:
-        return _contract_template(pair)
-    shape = shape_for(pair, 3, 2, h)
-    chain = pair.chain(shape)
-    suffixes = pair.suffixes(shape)
-    params = list(pair.param_shapes(shape))
-    forward_names = [link.name for link in chain.links if link.forward]
-    backward_names = [link.name for link in chain.links if not link.forward]
-    last = f"A{suffixes[-1]}"
-    y = "(m, k), one-hot" if pair.one_hot else "(m, 1), 0 or 1"
-    sizes = ", ".join(f"{s} = {v}" for s, v in zip(chain.sizes, [shape.n, *shape.hidden, shape.k]) if s != "1")
-    out = [
-        f'"""My derivation of {pair.name}: {pair.description}.',
-        "",
-        f"Check it with:  torchref check {{FILE}} --model {pair.name}",
-        "",
-        "The checker calls forward(X, params) (optional: delete it and the checker's own forward",
-        "supplies the cache) and backward(X, Y, params, cache). Every array keeps the dtype of X.",
-        f"X is (m, n), Y is {y}; layer sizes {sizes} in `torchref explain {pair.name}`.",
-        "The intermediates (dZ, dA) are per example, without 1/m; returning them is optional, but",
-        "it lets the checker point at the first wrong line.",
-        '"""',
-        "",
-        "import numpy as np",
-        "",
-        "",
-        "def forward(X, params):",
-        _unpack("params", params),
-    ]
-    for name in forward_names:
-        out.append(f"    {name} = ...".ljust(56) + f"# {chain[name].shape}")
-    cache = ", ".join(f'"{n}": {n}' for n in forward_names)
-    out += [f"    return {last}, {{{cache}}}", "", "", "def backward(X, Y, params, cache):", "    m = X.shape[0]"]
-    weights = [p for p in params if p.startswith("W")]
-    out.append(_unpack("params", weights))
-    activations = [n for n in forward_names if n.startswith("A")]
-    out.append(_unpack("cache", activations))
-    for name in backward_names:
-        out.append(f"    {name} = ...".ljust(56) + f"# {chain[name].shape}")
-    grads = ", ".join(f'"{n}": {n}' for n in backward_names)
-    out += [f"    return {{{grads}}}", ""]
-    return "\n".join(out)
+    shape = shape_for(pair, 3, 2, h) if pair.differentiable else None
+    chain = pair.chain(shape) if pair.differentiable else None
+    out = _head(pair, shape, chain) + ["", "import numpy as np"]
+    for function in pair.contract.functions:
+        out += ["", ""] + _function_text(pair, function, shape, chain)
+    return "\n".join(out) + "\n"
 
 
-def _contract_template(pair) -> str:
-    """Every function of an entry's contract, its signature and what it computes, `...` where the lines go."""
+def _head(pair, shape, chain) -> list[str]:
     out = [
         f'"""My {pair.name}: {pair.description}.',
         "",
         f"Check it with:  torchref check {{FILE}} --model {pair.name}",
         "",
-        "The checker judges every function below that the file defines (delete the ones you do not write).",
-        '"""',
-        "",
-        "import numpy as np",
+        "The checker judges every function below that the file defines (delete the ones you do not write) and",
+        "lists those it did not find. Fill in each line marked `...`; the comments give its shape.",
     ]
-    for function in pair.contract.functions:
-        out += ["", "", f"def {function.signature}:", f'    """{function.doc}"""']
-        returned = function.returns.strip("()")
-        out += [f"    {name.strip()} = ..." for name in returned.split(",")] + [f"    return {returned}"]
-    return "\n".join(out) + "\n"
+    if chain is None:
+        return out + ['"""']
+    y = "(m, k), one-hot" if pair.one_hot else "(m, 1), 0 or 1"
+    sizes = ", ".join(f"{s} = {v}" for s, v in zip(chain.sizes, [shape.n, *shape.hidden, shape.k]) if s != "1")
+    return out + [
+        "backward is graded by its gradients; forward is optional (the checker's own forward then supplies",
+        "the cache). Every array keeps the dtype of X.",
+        f"X is (m, n), Y is {y}; layer sizes {sizes} in `torchref explain {pair.name}`.",
+        "The intermediates (dZ, dA) are per example, without 1/m; returning them is optional, but",
+        "it lets the checker point at the first wrong line.",
+        '"""',
+    ]
+
+
+def _line(code: str, comment: str) -> str:
+    return f"{code}".ljust(56) + f"# {comment}" if comment else code
+
+
+def _function_text(pair, function, shape, chain) -> list[str]:
+    """One function of the contract: its signature, its formula, and its body with `...` to fill in."""
+    if chain is not None and function.name in ("forward", "backward"):
+        return [f"def {function.signature}:"] + _chain_body(pair, shape, chain, function.name)
+    doc = f"J = {_loss_text(pair)}" if function.name == "loss" and chain is not None else function.doc
+    return [f"def {function.signature}:", f'    """{doc}"""'] + _body(pair, function, shape)
+
+
+def _chain_body(pair, shape, chain, name: str) -> list[str]:
+    """forward or backward of a model with a chain: a line per link, the chain's shape of each."""
+    suffixes = pair.suffixes(shape)
+    params = list(pair.param_shapes(shape))
+    forward_names = [link.name for link in chain.links if link.forward]
+    if name == "forward":
+        out = [_unpack("params", params)]
+        out += [_line(f"    {n} = ...", chain[n].shape) for n in forward_names]
+        cache = ", ".join(f'"{n}": {n}' for n in forward_names)
+        return out + [f"    return A{suffixes[-1]}, {{{cache}}}"]
+    backward_names = [link.name for link in chain.links if not link.forward]
+    out = ["    m = X.shape[0]", _unpack("params", [p for p in params if p.startswith("W")])]
+    out.append(_unpack("cache", [n for n in forward_names if n.startswith("A")]))
+    out += [_line(f"    {n} = ...", chain[n].shape) for n in backward_names]
+    grads = ", ".join(f'"{n}": {n}' for n in backward_names)
+    return out + [f"    return {{{grads}}}"]
+
+
+def _parameters(pair, shape) -> dict:
+    """Each parameter and its shape in the notes' symbols: W (n_in, n_out), b (1, n_out)."""
+    if not pair.differentiable:  # one layer (the perceptron)
+        return {p: "(n, 1)" if p.startswith("W") else "(1, 1)" for p in pair.param_shapes(Shape(1, 1))}
+    sizes = pair.chain(shape).sizes
+    return {
+        p: f"({sizes[i // 2] if p.startswith('W') else '1'}, {sizes[i // 2 + 1]})"
+        for i, p in enumerate(pair.param_shapes(shape))
+    }
+
+
+def _body(pair, function, shape) -> list[str]:
+    """The lines of a function of the contract that is not a link of a chain, `...` where the learner writes."""
+    name = function.name
+    if pair.contract is contracts.MP_NEURON:
+        return _MP[name]
+    if pair.contract is contracts.NORMALISE:
+        return _NORMALISE[name]
+    if name == "forward":  # the perceptron's
+        return [
+            _line("    Z = ...", "(m, 1): X W + b"),
+            _line("    A = ...", "(m, 1): the step, 1 where z ≥ 0, else 0"),
+            '    return A, {"Z": Z, "A": A}',
+        ]
+    if name == "loss":
+        return ["    m = Y.shape[0]", _line("    J = ...", "a number"), "    return J"]
+    if name == "backward":  # the perceptron's rule
+        return [
+            "    m = X.shape[0]",
+            '    A = cache["A"]',
+            _line("    dZ = ...", "(m, 1)"),
+            _line("    dW = ...", "(n, 1)"),
+            _line("    db = ...", "(1, 1)"),
+            '    return {"dZ": dZ, "dW": dW, "db": db}',
+        ]
+    if name == "update":
+        params = _parameters(pair, shape)
+        out = [_line(f"    {p} = ...", size) for p, size in params.items()]
+        return out + ["    return {" + ", ".join(f'"{p}": {p}' for p in params) + "}"]
+    if name == "train":
+        return [
+            "    losses = []",
+            "    for step in range(steps):",
+            _line("        A, cache = ...", "forward"),
+            _line("        losses.append(...)", "J before this update"),
+            _line("        grads = ...", "backward"),
+            _line("        params = ...", "update"),
+            _line("    A, cache = ...", "forward, after the last update"),
+            _line("    losses.append(...)", "the final J: steps + 1 values in all"),
+            "    return params, losses",
+        ]
+    returned = function.returns.strip("()")
+    return [f"    {n.strip()} = ..." for n in returned.split(",")] + [f"    return {returned}"]
+
+
+_MP = {
+    "forward": [
+        "    if inhibitory is None:",
+        "        inhibitory = np.zeros(X.shape[1], dtype=int)",
+        _line("    inhibitory = np.asarray(inhibitory, dtype=bool)", "(n,): the inhibitory inputs"),
+        _line("    z = ...", "(m, 1): how many excitatory inputs are on"),
+        _line("    vetoed = ...", "(m, 1): an inhibitory input is on"),
+        _line("    A = ...", "(m, 1) of 0/1"),
+        "    return A",
+    ],
+    "fit": [
+        "    n = X.shape[1]",
+        _line("    for theta in range(n + 2):", "every threshold that can matter: 0 … n + 1"),
+        _line("        if ...:", "forward(X, theta, inhibitory) gives Y"),
+        "            return theta",
+        _line("    return None", "no threshold gives Y (XOR)"),
+    ],
+}
+_NORMALISE = {
+    "normalise": [
+        _line("    low = ...", "(1, n): each column's min"),
+        _line("    high = ...", "(1, n): each column's max"),
+        _line("    X_scaled = ...", "(m, n), each column in [0, 1]"),
+        "    return X_scaled",
+    ],
+    "denormalise": [_line("    X = ...", "(m, n)"), "    return X"],
+}

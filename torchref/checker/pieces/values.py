@@ -21,6 +21,8 @@ OPTIONAL = {"backward": ("dZ",)}
 def read(case, got: dict, types: dict) -> tuple[dict, str]:
     """(values, problem): the learner's return value as the named values of `case.expected`."""
     top = types.get("", "")
+    if "ellipsis" in types.values():  # the template's `...` returned as it is
+        return {}, f"{_fn(case)} returned `...` where a value belongs (a `...` of the template not filled in yet?)"
     if top == "NoneType" and case.piece != "fit":
         return {}, f"{_fn(case)} returned None: a missing `return`?"
     if case.piece == "forward" and "theta" not in case.args:
