@@ -6,8 +6,12 @@ import html
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 SCHEMA = "torchref.check/2"
+# a JSON object as the report holds and writes it (a repair, the small case, the limits, a piece): its values
+# are of the kinds its keys say (numbers, text, nested lists of numbers), so Any
+JSONObject = dict[str, Any]
 # "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
 # listed with the reason, and it does not change the batch's exit status.
 EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
@@ -34,7 +38,7 @@ class TensorVerdict:
     failed: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
-    worst_index: list | None = None
+    worst_index: list[int] | None = None
     first_failure: str = ""  # case id (shape, dtype, seed) of the first failing case
     smallest_failure: str = ""  # the smallest failing shape
     diagnosis: str = ""
@@ -45,7 +49,7 @@ class TensorVerdict:
     mistake: str = ""  # the known mistake (catalogue name) when one explains every failing case
     computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
     read_as: str = ""  # the learner's line in the notes' symbols
-    small_case: dict = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
+    small_case: JSONObject = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
 
 
 @dataclass
@@ -60,34 +64,34 @@ class FileReport:
     cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
     # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
-    repair: dict | None = None
+    repair: JSONObject | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
     sandbox: str = ""  # bwrap | basic: where the file ran
-    imports: list = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
-    limits: dict = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
+    imports: list[str] = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
+    limits: JSONObject = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
     score: float = 0.0  # points earned under the rubric (gradebook)
     max_score: float = 0.0
     cases: int = 0
-    dtypes: list = field(default_factory=list)
+    dtypes: list[str] = field(default_factory=list)
     has_forward: bool = False
-    tensors: list = field(default_factory=list)
-    errors: list = field(default_factory=list)  # exceptions inside the learner's code
-    warnings: list = field(default_factory=list)
+    tensors: list[TensorVerdict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # exceptions inside the learner's code
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     # the contract's functions (torchref.pieces): each one judged or not found, and the first wrong one
-    pieces: list = field(default_factory=list)  # {"name", "status": judged | not found, "verdict"}
+    pieces: list[JSONObject] = field(default_factory=list)  # {"name", "status": judged | not found, "verdict"}
     first_wrong_piece: str = ""  # forward | loss | backward | update | train | fit | normalise | denormalise
-    notes: list = field(default_factory=list)  # conventions accepted, learners' names, edge cases said on their own
-    repair: dict | None = None  # a verified one-line repair, or None
-    small_case: dict = field(default_factory=dict)  # the smallest failing case of the first wrong piece
+    # conventions accepted, learners' names, edge cases said on their own
+    notes: list[str] = field(default_factory=list)
+    small_case: JSONObject = field(default_factory=dict)  # the smallest failing case of the first wrong piece
 
     @property
     def exit_code(self) -> int:
         return EXIT[self.verdict]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
 
     def summary(self, name: str | None = None) -> str:
@@ -222,14 +226,14 @@ class FileReport:
         return "\n".join(lines)
 
 
-def repair_text(repair: dict) -> str:
+def repair_text(repair: JSONObject) -> str:
     """`line 25: dZ1 = dA1 * A1  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 40 cases pass)`."""
     after = repair["after"] or "(delete the line)"
     where = repair.get("where") or f"line {repair['line']}"
     return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
 
 
-def pieces_text(pieces: list) -> str:
+def pieces_text(pieces: list[JSONObject]) -> str:
     """The contract's functions and what became of each: `forward pass, backward wrong, train not in the file`."""
     said = []
     for p in pieces:
@@ -240,11 +244,11 @@ def pieces_text(pieces: list) -> str:
     return ", ".join(said)
 
 
-def piece_case_lines(case: dict) -> list[str]:
+def piece_case_lines(case: JSONObject) -> list[str]:
     """The smallest failing case of a piece (its call's arguments, the reference's values and the learner's)."""
     import numpy as np
 
-    def show(label, value):
+    def show(label: str, value: object) -> list[str]:
         text = value if isinstance(value, str) else np.array2string(np.asarray(value), max_line_width=100)
         rows = text.splitlines() or [""]
         return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
@@ -266,11 +270,11 @@ def piece_case_lines(case: dict) -> list[str]:
     return out
 
 
-def small_case_lines(name: str, case: dict) -> list[str]:
+def small_case_lines(name: str, case: JSONObject) -> list[str]:
     """The smallest failing case, printed to be recomputed by hand: whose each value is, said on its line."""
     import numpy as np
 
-    def show(label, value):
+    def show(label: str, value: object) -> list[str]:
         text = np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
         rows = text.splitlines()
         return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
