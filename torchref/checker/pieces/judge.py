@@ -110,6 +110,12 @@ def step_passes(cases, result: dict, outputs) -> bool:
     return bool(steps)
 
 
+def failure(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
+    """What went wrong in one call of the learner's function (None when it is right, a convention the contract
+    accepts said in `notes`): the names that differ, or the error or problem of the call."""
+    return _case(case, record, outputs, perceptron, notes)
+
+
 def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
     """None when the learner's function is right on this case; else what went wrong."""
     if record is None or record.get("missing"):
