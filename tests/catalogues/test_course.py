@@ -348,3 +348,12 @@ def test_every_repair_shown_does_what_it_says_when_the_file_is_checked_again():
         if not true:
             untrue.append(f"{entry.id}: {repair}\n{shown(again)}")
     assert not untrue, "\n".join(untrue)
+
+
+def test_each_wrong_piece_of_a_notebook_names_its_cell():
+    """report.pieces says each wrong piece's line as the report does: in the notebook's cells, not the judged .py."""
+    notebooks = [e for e in MISTAKES if e.file.endswith(".ipynb")]
+    for entry in notebooks:
+        r = report(entry.file)
+        first = next(p for p in r["pieces"] if p["name"] == entry.piece)
+        assert first["line"] == r["line"] and re.search(r"\.ipynb cell \d+, line \d+", first["line"]), shown(r)
