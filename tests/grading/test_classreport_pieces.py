@@ -48,6 +48,7 @@ def class_report(tmp_path_factory):
         "bob.py": learner(COST, BACKWARD, UPDATE, change=[NO_MINUS, PLUS]),  # the same, and an update that adds
         "carol.py": learner(BACKWARD, UPDATE, change=[PLUS]),  # an update that adds
         "dan.py": learner(COST, BACKWARD, UPDATE),  # right
+        "eve.py": learner(COST, BACKWARD, change=[('dZ = cache["A"] - Y', 'dZ = Y - cache["A"]')]),  # the chain's sign
     }
     for name, text in files.items():
         (root / name).write_text(text)
@@ -61,9 +62,13 @@ def test_every_wrong_function_is_counted_with_its_mistake(class_report):
     document, _ = class_report
     pieces = {p["name"]: p for p in document["pieces"]}
     assert list(pieces) == ["loss", "backward", "update"]  # the contract's order, only what students wrote
-    assert (pieces["loss"]["judged"], pieces["loss"]["wrong"]) == (3, 2)
+    assert (pieces["loss"]["judged"], pieces["loss"]["wrong"]) == (4, 2)
     assert (pieces["update"]["judged"], pieces["update"]["wrong"]) == (3, 2)  # bob's update, after his wrong loss
-    assert (pieces["backward"]["judged"], pieces["backward"]["wrong"]) == (4, 0)
+    assert (pieces["backward"]["judged"], pieces["backward"]["wrong"]) == (5, 1)
+    (backward,) = pieces["backward"]["mistakes"]  # the chain's judge's words, as the report says them
+    eve = next(f for f in document["files"] if f["name"] == "eve.py")
+    assert backward["files"] == ["eve.py"] and eve["first_wrong_piece"] == "backward"
+    assert backward["key"] == (eve["mistake"] or eve["cause"]) and backward["cause"] == eve["cause"] != ""
     (loss,) = pieces["loss"]["mistakes"]
     assert (
         loss["key"] == "loss-missing-minus" and loss["count"] == 2 and sorted(loss["files"]) == ["alice.py", "bob.py"]
@@ -72,7 +77,7 @@ def test_every_wrong_function_is_counted_with_its_mistake(class_report):
     (update,) = pieces["update"]["mistakes"]
     assert update["key"] == "update-plus-for-minus" and sorted(update["files"]) == ["bob.py", "carol.py"]
     # the mistakes of the class, by each file's first wrong function, count bob once: at his loss
-    assert sum(m["count"] for m in document["mistakes"]) == 3
+    assert sum(m["count"] for m in document["mistakes"]) == 4
 
 
 def test_the_index_shows_the_functions_table(class_report):

@@ -113,6 +113,9 @@ def piece_counts(reports: list[FileReport], among: list[int] | None = None) -> l
                 continue
             judged[name] = judged.get(name, 0) + 1
             if p.get("verdict") == "wrong":
+                if name == reports[i].first_wrong_piece:  # the report's own words (a backward's chain says them there)
+                    r = reports[i]
+                    p = {**p, "mistake": r.mistake, "cause": r.explanation() or r.reason, "first_wrong": r.first_wrong}
                 key = p.get("mistake") or p.get("cause") or _unexplained(p)
                 groups.setdefault(name, {}).setdefault(key, []).append((i, p))
     out = []

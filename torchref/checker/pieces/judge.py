@@ -44,10 +44,10 @@ class Piece:
     def to_json(self) -> dict:
         """The piece as the report lists it: its verdict, and for a wrong one its first wrong value, the mistake and
         cause verified for it and the learner's line (every wrong piece, not only the first: rubric, class report)."""
-        out = {"name": self.name, "status": self.status, "verdict": self.verdict}
+        out = {"name": self.name, "status": self.status, "verdict": self.verdict, "cases": self.cases}
         if self.status == "judged":
             wrong = self.verdict == "wrong"
-            out.update(cases=self.cases, failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
+            out.update(failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
             said = (self.first_wrong, self.mistake, self.cause, self.line) if wrong else ("", "", "", "")
             out.update(zip(("first_wrong", "mistake", "cause", "line"), said))
         return out

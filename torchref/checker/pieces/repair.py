@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 
+from torchref import contracts
 from torchref.checker import repair as chain_repair
-from torchref.checker.pieces import where
+from torchref.checker.pieces import values, where
 from torchref.checker.pieces.edits import Place, edits
 from torchref.checker.repair import Edit
 
@@ -100,9 +101,9 @@ def attempt(rejudge, course, report, source) -> dict | None:
     code = where.parse(text, spellings.get(piece, piece))
     if number is None or code is None or code.fn is None:
         return None
-    edits = candidates(text, code, number, report.mistake, piece, spellings, course.loss_formula())
+    edits = candidates(text, code, number, report.mistake, piece, spellings, _loss_formula(course.pair))
     order = contract.names
-    values = course.value_order(piece)
+    named = _value_order(course.cases, piece)
 
     def result(again) -> str:
         if again.verdict == "pass":
@@ -118,14 +119,30 @@ def attempt(rejudge, course, report, source) -> dict | None:
             later == piece
             and piece in ONE_BY_ONE
             and not mine.get("raised")
-            and report.first_wrong in values
-            and again.first_wrong in values
-            and values.index(again.first_wrong) > values.index(report.first_wrong)
+            and report.first_wrong in named
+            and again.first_wrong in named
+            and named.index(again.first_wrong) > named.index(report.first_wrong)
         ):
             return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
         return ""
 
     return chain_repair.verified(rejudge, text, edits, result)
+
+
+def _value_order(cases, piece: str) -> list[str]:
+    """The names a piece's values are compared in (the first wrong one is the piece's)."""
+    case = next((c for c in cases if c.piece == piece), None)
+    names = [*values.ORDER.get(piece, ()), *(case.expected if case is not None else ())]
+    return [n for n in dict.fromkeys(names) if not n.startswith("_")]
+
+
+def _loss_formula(pair) -> str:
+    """The notes' loss in Python, {A}, {Y} and {np} to fill in with the learner's names ("" when none)."""
+    if pair.contract is contracts.PERCEPTRON:
+        return "{np}.mean({np}.abs({A} - {Y}))"
+    if "loss" in pair.contract and getattr(pair, "output", "") == "sigmoid":
+        return "-{np}.mean({Y} * {np}.log({A}) + (1 - {Y}) * {np}.log(1 - {A}))"
+    return ""
 
 
 def _line_number(line: str) -> int | None:

@@ -9,10 +9,9 @@ the MP neuron; normalise → denormalise).
 
 from __future__ import annotations
 
-from torchref import contracts
 from torchref.checker.pieces import cases as drawing
 from torchref.checker.pieces import judge as pieces_judge
-from torchref.checker.pieces import plan, values
+from torchref.checker.pieces import plan
 
 ONE_OVER_M = (
     "1/m in update, not in backward: backward returns the summed gradients and update takes (1/m)(α ∘ ∂w), as the "
@@ -29,20 +28,6 @@ class Course:
         self.inputs, self.plan = plan.build(pair.contract, self.cases)
         self.expected_bytes = plan.expected_bytes(self.cases)
 
-    def value_order(self, piece: str) -> list[str]:
-        """The names a piece's values are compared in (the first wrong one is the piece's)."""
-        case = next((c for c in self.cases if c.piece == piece), None)
-        names = [*values.ORDER.get(piece, ()), *(case.expected if case is not None else ())]
-        return [n for n in dict.fromkeys(names) if not n.startswith("_")]
-
-    def loss_formula(self) -> str:
-        """The notes' loss in Python, {A}, {Y} and {np} to fill in with the learner's names ("" when none)."""
-        if self.pair.contract is contracts.PERCEPTRON:
-            return "{np}.mean({np}.abs({A} - {Y}))"
-        if "loss" in self.pair.contract and getattr(self.pair, "output", "") == "sigmoid":
-            return "-{np}.mean({Y} * {np}.log({A}) + (1 - {Y}) * {np}.log(1 - {A}))"
-        return ""
-
     def found(self, result: dict) -> dict:
         return {k: v for k, v in result.get("found", {}).items() if v}
 
@@ -58,11 +43,6 @@ class Course:
             if chain:
                 backward.status = "judged" if backward_judged else "not found"
                 backward.verdict = report.verdict if backward_judged else ""
-                if backward_judged:  # what the chain's judge said, as every other piece says it
-                    backward.cases = report.cases
-                    backward.failed = max((t.failed for t in report.tensors), default=0)
-                    backward.first_wrong, backward.mistake = report.first_wrong, report.mistake
-                    backward.cause, backward.line = report.cause, report.line
             update = by_name.get("update")
             if (
                 backward.verdict == "wrong"
