@@ -39,7 +39,7 @@ from torchref.checker.sandbox.child import run_file
 from torchref.checker.sandbox.sandbox import Batch, SandboxError, Server
 from torchref.checker.submission import Submission, read_regular
 from torchref.interrupt import Interrupted
-from torchref.registry import REGISTRY, Sample, Shape
+from torchref.registry import REGISTRY, ModelPair, Sample, Shape
 from torchref_handmade import _checks
 
 if TYPE_CHECKING:
@@ -85,10 +85,7 @@ class Session:
         self.allowed = sorted(set(options.allow_imports))
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
-        pair = REGISTRY.get(model)
-        if pair is None or pair.contract is None:  # the caller's argument: refused, as a bad number of cases is
-            known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
-            raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+        pair = contract_pair(model)
         try:
             drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)
             drawn = drawn if samples is None else list(samples)
@@ -96,7 +93,11 @@ class Session:
         except UnusableInput as exc:
             self.problem = str(exc)
             return
-        self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
+        # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
+        hidden = (
+            tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        )
+        self.course = Course(pair, self.seed, hidden)
         self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
         inputs = dict(self.course.inputs)
@@ -207,7 +208,7 @@ class Session:
         """The backward's judge link by link, then every other function of the contract: the file's verdict."""
         backward = judge_file(
             report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
-            pieces=bool(self.course.found(result)), diagnose=diagnose,
+            diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
 
@@ -227,6 +228,16 @@ class Session:
             )
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
+
+
+def contract_pair(model: str) -> ModelPair:
+    """The registry pair a file is judged as; an unknown name is the caller's argument, refused in one line (as a
+    bad number of cases is) before any file is read."""
+    pair = REGISTRY.get(model) if isinstance(model, str) else None
+    if pair is None or pair.contract is None:
+        known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
+        raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+    return pair
 
 
 JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)

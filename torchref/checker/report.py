@@ -73,7 +73,7 @@ class FileReport:
     limits: JSONObject = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
     score: float = 0.0  # points earned under the rubric (gradebook)
     max_score: float = 0.0
-    cases: int = 0
+    cases: int = 0  # the cases of every function judged (`pieces` has each one's), `counted()` says it in words
     dtypes: list[str] = field(default_factory=list)
     has_forward: bool = False
     tensors: list[TensorVerdict] = field(default_factory=list)
@@ -81,7 +81,7 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     # the contract's functions (torchref.pieces): each one judged or not found, and the first wrong one
-    pieces: list[JSONObject] = field(default_factory=list)  # {"name", "status": judged | not found, "verdict"}
+    pieces: list[JSONObject] = field(default_factory=list)  # {"name", "status": judged | not found, "verdict", "cases"}
     first_wrong_piece: str = ""  # forward | loss | backward | update | train | fit | normalise | denormalise
     # conventions accepted, learners' names, edge cases said on their own
     notes: list[str] = field(default_factory=list)
@@ -95,11 +95,27 @@ class FileReport:
         return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
 
     def summary(self, name: str | None = None) -> str:
-        """One line: `name: PASS (40 cases)`, `name: WRONG: first wrong link: ...` (name: the file's by default)."""
+        """One line: `name: PASS (40 cases of backward)`, `name: WRONG: first wrong link: ...` (name: the file's by
+        default)."""
         name = os.path.basename(self.file) if name is None else name
         if self.verdict == "pass":
-            return f"{name}: PASS ({self.cases} cases)"
+            return f"{name}: PASS ({self.counted()})"
         return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
+
+    def counted(self) -> str:
+        """The case count and what it counts: `40 cases of backward`, `48 cases: forward 8, backward 40` (each
+        function judged, with its own cases), or `40 cases` when the report names no function."""
+        judged = [(p["name"], p.get("cases", 0)) for p in self.pieces if p.get("status") == "judged"]
+        if not judged:
+            return f"{self.cases} cases"
+        if len(judged) == 1:
+            return f"{self.cases} cases of {judged[0][0]}"
+        return f"{self.cases} cases: " + ", ".join(f"{name} {cases}" for name, cases in judged)
+
+    def cases_of(self, piece: str) -> int:
+        """The cases one function of the contract was judged on (`cases` when the report names no function)."""
+        judged = {p["name"]: p.get("cases", 0) for p in self.pieces if p.get("status") == "judged"}
+        return judged.get(piece, 0) if judged else self.cases
 
     def learner_line(self) -> tuple[str, str]:
         """(place, code) of the learner's line at fault: the diagnosed line, else where their code raised."""
@@ -130,8 +146,9 @@ class FileReport:
         """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
         word = VERDICT_WORDS[self.verdict]
         if self.verdict == "pass":
-            return f"{word} ({self.cases} cases)"
-        if self.verdict == "wrong" and self.first_wrong:
+            return f"{word} ({self.counted()})"
+        # a link of the backward's chain (its table): named with its cause; another function's value: its reason
+        if self.verdict == "wrong" and any(t.name == self.first_wrong and t.status != "ok" for t in self.tensors):
             place = self.learner_line()[0]
             cause = self.explanation() or "its value differs from autograd"
             return f"{word}: first wrong link {self.first_wrong}: {cause}" + (f" ({place})" if place else "")
@@ -149,7 +166,7 @@ class FileReport:
         colour = VERDICT_COLOURS[self.verdict]
         place, code = self.learner_line()
         rows = [
-            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {self.cases} cases'),
+            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {e(self.counted())}'),
             ("file", f"<code>{e(self.file)}</code> · model {e(self.model)}"),
         ]
         if self.first_wrong:
@@ -186,7 +203,7 @@ class FileReport:
 
     def table(self) -> str:
         lines = [
-            f"{self.file}  model {self.model}  {self.cases} cases ({', '.join(self.dtypes)})  "
+            f"{self.file}  model {self.model}  {self.counted()} ({', '.join(self.dtypes)})  "
             f"{VERDICT_WORDS[self.verdict]}"
         ]
         if self.reason:

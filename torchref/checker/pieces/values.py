@@ -20,14 +20,21 @@ OPTIONAL = {"backward": ("dZ",)}
 
 def read(case, got: dict, types: dict) -> tuple[dict, str]:
     """(values, problem): the learner's return value as the named values of `case.expected`."""
+    values, problem = _read(case, got, types)
+    if problem and "ellipsis" in types.values():
+        problem += " (a `...` of the template not filled in yet?)"
+    return values, problem
+
+
+def _read(case, got: dict, types: dict) -> tuple[dict, str]:
     top = types.get("", "")
-    if "ellipsis" in types.values():  # the template's `...` returned as it is
-        return {}, f"{_fn(case)} returned `...` where a value belongs (a `...` of the template not filled in yet?)"
     if top == "NoneType" and case.piece != "fit":
         return {}, f"{_fn(case)} returned None: a missing `return`?"
     if case.piece == "forward" and "theta" not in case.args:
-        if top != "tuple" or "0" not in got:
+        if top != "tuple":
             return {}, f"forward must return (A, cache), got {top}"
+        if "0" not in got:
+            return {}, f"forward must return (A, cache) with A an array, got A of type {types.get('0', 'none')}"
         values = {"A": got["0"]}
         values.update({k: got[f"1.{k}"] for k in case.expected if k != "A" and f"1.{k}" in got})
         return values, ""
