@@ -145,7 +145,7 @@ def _pieces(pair, run, seed: int, filename: str) -> list[str]:
         for name, value in case.args.items():
             for label, item in value.items() if isinstance(value, dict) else [(name, value)]:
                 label = f'{name}["{label}"]' if isinstance(value, dict) else name
-                out.append(f"{label}    shape {np.shape(item)}" if np.ndim(item) else f"{label} = {item}")
+                out.append(f"{label}    shape {np.shape(item)}" if np.ndim(item) else f"{label}: {item}")
                 rows = np.array2string(np.asarray(item), **OPTIONS).splitlines() if np.ndim(item) else []
                 out += [f"    {row}" for row in rows]
         got, said = {}, []
