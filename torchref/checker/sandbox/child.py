@@ -256,7 +256,8 @@ def _valid_result(result, nonce: str) -> dict:
         ex = result["exit"]
         if not isinstance(ex, dict):
             raise ValueError("exit must be an object")
-        out["exit"] = {"where": _str(ex.get("where"), 40), "code": _str(ex.get("code"), 100)}
+        # sys.exit(obj): the repr of the learner's object, which may hold newlines, escapes and forged lines
+        out["exit"] = {"where": clean(_str(ex.get("where"), 40)), "code": clean(_str(ex.get("code"), 100))}
     cases = result.get("cases")
     if not isinstance(cases, list):
         raise ValueError("cases must be a list")
@@ -270,7 +271,7 @@ def _valid_result(result, nonce: str) -> dict:
         if case.get("error") is not None:
             c["error"] = _error(case["error"])
         if case.get("exit") is not None:
-            c["exit"] = _str(case["exit"], 100)
+            c["exit"] = clean(_str(case["exit"], 100))
         out["cases"].append(c)
     out["found"], out["calls"] = _valid_calls(result)
     reference = result.get("reference", {})
@@ -314,6 +315,6 @@ def _valid_calls(result: dict) -> tuple[dict, list]:
         if call.get("error") is not None:
             c["error"] = _error(call["error"])
         if call.get("exit") is not None:
-            c["exit"] = _str(call["exit"], 100)
+            c["exit"] = clean(_str(call["exit"], 100))
         out.append(c)
     return found, out
