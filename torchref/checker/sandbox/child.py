@@ -141,7 +141,7 @@ def _tail(path: Path, size: int) -> str:
 
 def _valid_reply(reply: dict) -> dict:
     ok = (
-        reply.get("killed") in (None, "import", "run", "processes")
+        reply.get("killed") in (None, "import", "run", "processes", "memory")
         and all(isinstance(reply.get(k), (int, type(None))) for k in ("status", "signal"))
         and isinstance(reply.get("cpu"), (int, float))
         and isinstance(reply.get("left_behind"), int)
@@ -165,7 +165,12 @@ def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> No
     if reply["killed"] == "run":
         raise UnusableInput(f"killed after the time limit of {limits.timeout:g} s (--timeout; an endless loop?)")
     if reply["killed"] == "processes":
-        raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes)")
+        raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes; threads count)")
+    if reply["killed"] == "memory":
+        raise UnusableInput(
+            f"over the memory limit of {limits.memory_mb} MiB (--memory-mb; its processes together, counted by "
+            "the sandbox)"
+        )
     sig = reply["signal"]
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and reply["cpu"] >= limits.cpu_seconds):
         raise UnusableInput(f"over the CPU time limit of {limits.cpu_seconds:g} s (--cpu-seconds)")

@@ -43,7 +43,9 @@ MNT_DETACH = 2
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # the folders anyone may write: each file gets them fresh and empty
 INODES = 10_000  # files and folders a file may create in its own tmpfs
 OUTPUTS = ("stdout.txt", "stderr.txt", "outputs.arrays", "result.json")  # opened before the learner runs
-WATCH_PROCESSES = False
+WATCH_PROCESSES = False  # count the learner's processes and threads (where RLIMIT_NPROC does not bind)
+WATCH_MEMORY = False  # sum the memory of the learner's processes (where no cgroup holds them together)
+WATCH_EVERY = 0.01  # seconds between two counts
 WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
 ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
 # a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
@@ -620,9 +622,23 @@ def _descendants(me, threads=False):
     return {pid: count[pid] for pid in below} if threads else below
 
 
-def _tasks(me):
-    """The processes and threads below `me`."""
-    return sum(_descendants(me, threads=True).values())
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _usage(me):
+    """(processes and threads, bytes of private resident memory) of everything below `me`; the memory is summed
+    only when there are several processes (one is bounded by its own RLIMIT_AS already)."""
+    below = _descendants(me, threads=True)
+    memory = 0
+    if len(below) > 1:
+        for pid in below:
+            try:
+                with open(f"/proc/{pid}/statm", "rb") as fh:
+                    fields = fh.read().split()
+                memory += (int(fields[1]) - int(fields[2])) * PAGE  # resident, less what maps a file or shmem
+            except (OSError, ValueError, IndexError):
+                continue
+    return sum(below.values()), memory
 
 
 def _reap():
@@ -674,18 +690,31 @@ def _wipe(folders, keep):
 
 
 def _wait(fds, seconds, watch):
-    """select() on `fds` for `seconds`; with `watch` (a process limit), also count the learner's processes
-    every 10 ms: "processes" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root)."""
-    if not watch:
+    """select() on `fds` for `seconds`; with `watch` ({"processes": N, "memory": bytes}, 0 for what is not watched),
+    also count the learner's processes and threads, and sum their memory, every WATCH_EVERY seconds: "processes"
+    or "memory" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root; where no cgroup
+    holds a file's processes together, each being bounded by RLIMIT_AS alone)."""
+    if not any(watch.values()):
         return select.select(fds, [], [], seconds)[0]
     end = time.monotonic() + seconds
     while True:
         left = end - time.monotonic()
-        ready = select.select(fds, [], [], max(0.0, min(left, 0.01)))[0]
+        ready = select.select(fds, [], [], max(0.0, min(left, WATCH_EVERY)))[0]
         if ready or left <= 0:
             return ready
-        if _tasks(os.getpid()) > watch:
-            return "processes"
+        over = _over(watch)
+        if over:
+            return over
+
+
+def _over(watch):
+    """ "processes" or "memory" when what runs below this server is over `watch`, else ""."""
+    tasks, memory = _usage(os.getpid())
+    if watch["processes"] and tasks > watch["processes"]:
+        return "processes"
+    if watch["memory"] and memory > watch["memory"]:
+        return "memory"
+    return ""
 
 
 def _run(job, inputs, drop_to):
@@ -697,11 +726,15 @@ def _run(job, inputs, drop_to):
     os.close(signal_w)
     pidfd = os.pidfd_open(pid)
     answer = {"killed": None, "status": None, "signal": None, "cpu": 0.0}
-    watch = job["limits"]["processes"] if WATCH_PROCESSES else 0
+    limits = job["limits"]
+    watch = {
+        "processes": limits["processes"] if WATCH_PROCESSES else 0,
+        "memory": limits["memory_mb"] * 2**20 if WATCH_MEMORY else 0,
+    }
     try:
         ready = _wait([signal_r, pidfd], job["import_timeout"], watch)
-        if ready == "processes":
-            answer["killed"] = "processes"
+        if ready in ("processes", "memory"):
+            answer["killed"] = ready
         elif not ready:
             answer["killed"] = "import"
         else:
@@ -709,12 +742,12 @@ def _run(job, inputs, drop_to):
                 os.read(signal_r, 1)
             left = job["timeout"] if signal_r in ready else job["import_timeout"] - (time.monotonic() - start)
             ready = _wait([pidfd], max(left, 0.0), watch)
-            if ready == "processes":
-                answer["killed"] = "processes"
+            if ready in ("processes", "memory"):
+                answer["killed"] = ready
             elif not ready:
                 answer["killed"] = "run"
-        if watch and not answer["killed"] and _tasks(os.getpid()) > watch:
-            answer["killed"] = "processes"  # more were left running than the limit allows
+        if any(watch.values()) and not answer["killed"]:
+            answer["killed"] = _over(watch) or None  # more were left running than the limits allow
         if answer["killed"]:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
@@ -743,8 +776,10 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES, WIPE, ISOLATE, NEW_NETWORK
+    global WATCH_PROCESSES, WATCH_MEMORY, WATCH_EVERY, WIPE, ISOLATE, NEW_NETWORK
     WATCH_PROCESSES = config.get("watch_processes") is True
+    WATCH_MEMORY = config.get("watch_memory") is True
+    WATCH_EVERY = float(config.get("watch_every", WATCH_EVERY))
     NEW_NETWORK = config.get("new_network", True) is not False
     # a fresh set of namespaces per file where the platform allows it; else the shared folders are emptied
     why = _can_isolate() if config.get("isolate") is True else "not asked for"

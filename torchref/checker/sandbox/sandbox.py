@@ -148,6 +148,9 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+# seconds between two counts of a file's processes, threads and memory by its server (without a cgroup): bwrap's
+# server sees only its own processes (its PID namespace); basic's reads the whole host's /proc each time
+WATCH_EVERY = {"bwrap": 0.01, "basic": 0.05}
 SERVER_MB = 256  # a server's own memory (the interpreter, NumPy, the batch's inputs) in its cgroup's limit
 
 
@@ -217,7 +220,11 @@ class Cgroups:
     def describe(self) -> str:
         if self.folder:
             return "cgroup v2 per job: memory (processes and tmpfs together) and pids (threads included)"
-        return f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {self.why}"
+        return (
+            "per process (rlimits; tmpfs sized per file), with a file's processes, threads and memory together "
+            f"counted by the sandbox every {WATCH_EVERY['bwrap'] * 1000:g} ms (bwrap) or "
+            f"{WATCH_EVERY['basic'] * 1000:g} ms (basic): {self.why}"
+        )
 
     def close(self) -> None:
         if self.folder:
@@ -358,6 +365,8 @@ class Server:
                 "inputs": str(self.inputs),
                 "uid": self.uid,
                 "isolate": isolate,
+                "watch_memory": not self.group,  # no cgroup: the memory of a file's processes summed by the server
+                "watch_every": WATCH_EVERY["basic"],
             }
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
@@ -369,6 +378,8 @@ class Server:
             "inputs": INPUTS,
             "uid": None,
             "watch_processes": True,
+            "watch_memory": not self.group,
+            "watch_every": WATCH_EVERY["bwrap"],
             "wipe": ["/tmp", JOB],
             "isolate": isolate,
             "new_network": False,  # bwrap's own network namespace already holds only this server's files
