@@ -326,6 +326,20 @@ def _binds() -> list[str]:
 _BINDS: list = []
 
 
+def _bwrap_sizes() -> bool:
+    """Whether this bwrap takes `--size` for a tmpfs (bubblewrap 0.5 and later), asked once."""
+    if not _SIZES:
+        try:
+            text = subprocess.run([shutil.which("bwrap"), "--help"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError, TypeError):
+            text = ""
+        _SIZES.append("--size" in text)
+    return _SIZES[0]
+
+
+_SIZES: list = []
+
+
 class Server:
     """One sandbox for a batch: started lazily, restarted after a file kills it, stopped by `close`."""
 
@@ -337,6 +351,7 @@ class Server:
         self.per_file = per_file  # PER_FILE: what each file gets of its own
         self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
         self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
+        self.tmp_mb = 2 * Limits.file_mb  # bwrap: the size of the server's own /tmp (Batch.limit sets it)
         self.proc: subprocess.Popen | None = None
 
     # paths as the learner's process sees them
@@ -385,7 +400,10 @@ class Server:
             "new_network": False,  # bwrap's own network namespace already holds only this server's files
         }
         args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
-        args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+        # the server's /tmp: what a file may write when it cannot have a tmpfs of its own (isolation "shared"),
+        # sized as a file's own tmpfs is (an unsized tmpfs may take half the host's memory)
+        args += [*(["--size", str(self.tmp_mb << 20)] if _bwrap_sizes() else []), "--tmpfs", "/tmp"]
         args += _binds()
         for folder in _numpy_dirs():
             args += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
@@ -511,9 +529,10 @@ class Batch:
         self.cgroups = Cgroups()
 
     def limit(self, limits: Limits) -> None:
-        """Each job's cgroup set to `limits` (where the host delegates cgroups)."""
+        """Each job's cgroup set to `limits` (where the host delegates cgroups), and the size of its /tmp."""
         for k, server in enumerate(self.servers):
             server.group = self.cgroups.job(k, limits)
+            server.tmp_mb = 2 * limits.file_mb
 
     def _own(self, k: int) -> Path:
         """The work folder of server k: its files' folders, and nothing of the other servers'."""
