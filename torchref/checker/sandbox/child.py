@@ -282,7 +282,7 @@ def _valid_result(result, nonce: str) -> dict:
     reference = result.get("reference", {})
     if not isinstance(reference, dict):
         raise ValueError("reference must be an object")
-    for kind in ("import", "open", "program", "native"):
+    for kind in ("import", "open", "program", "native", "extension"):
         found = reference.get(kind)
         if isinstance(found, dict) and isinstance(found.get("line"), int):
             out["reference"][kind] = {

@@ -46,6 +46,7 @@ OUTPUTS = ("stdout.txt", "stderr.txt", "outputs.arrays", "result.json")  # opene
 WATCH_PROCESSES = False  # count the learner's processes and threads (where RLIMIT_NPROC does not bind)
 WATCH_MEMORY = False  # sum the memory of the learner's processes (where no cgroup holds them together)
 WATCH_EVERY = 0.01  # seconds between two counts
+CONFINE = False  # what a file may open, confined to its own folders (basic: the host's file system is in sight)
 WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
 ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
 # a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
@@ -128,20 +129,59 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False):
+def _by_the_import_system():
+    """Whether the import system (a finder listing a folder of sys.path) is on the current stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+# where a confined file (basic, which shares the host's file system) may open what exists, besides the standard
+# library, NumPy and its own folder: its scratch folders (its own tmpfs), devices, the kernel's tables, /etc
+OPEN_ANYWHERE = (*SCRATCH, "/dev", "/sys", "/etc", "/usr/share/zoneinfo")
+_OTHER_PROCESS = re.compile(r"/proc/(\d+)(/|$)")
+
+
+def _may_open(name, confined):
+    """Whether a confined file may open `name` (a real path that exists)."""
+    if name.startswith("/proc/"):  # its own entries, and the kernel's tables; no other process's
+        other = _OTHER_PROCESS.match(name)
+        return other is None or int(other.group(1)) == os.getpid()
+    return _inside(name, confined)
+
+
+def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False, confine=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
     folders, raises; the first such attempt is recorded in `found` (reported by the judge
     as "imports the reference (line N)"). With `only_allowed`, importing anything but
     `allowed` (the standard library and NumPy) raises too, however the import is made
-    (`importlib.import_module`, `__import__`, a name built at run time).
+    (`importlib.import_module`, `__import__`, a name built at run time). With `confine` (basic,
+    which shares the host's file system), opening an existing file anywhere but the standard
+    library, NumPy, the file's own folder and OPEN_ANYWHERE is refused and recorded: another
+    checkout of the reference in a world-readable folder, another process's command line.
     """
 
     packages = [os.path.realpath(os.path.dirname(np.__file__))]
     packages.append(packages[0] + ".libs")  # numpy.libs: its bundled libraries
+    stdlib = os.path.realpath(os.path.dirname(os.__file__))
+    python = os.path.dirname(os.path.realpath(sys.executable))
+    own_folders = [os.path.dirname(path), own]  # its file's folder, and its server's (the files it writes back)
+    confined = [stdlib, python, *packages, *own_folders, *OPEN_ANYWHERE] if confine and not native else []
 
     def hook(event, args):
+        if event == "import" and len(args) > 1 and args[1] is not None and not native:
+            # a compiled extension being loaded (its file named): only the standard library's and NumPy's; one the
+            # file wrote out would read the reference with libc, which no audit event sees
+            library = os.path.realpath(os.fsdecode(args[1]))
+            parts = library.split(os.sep)
+            if not (_inside(library, packages) or (_inside(library, [stdlib]) and not set(parts) & set(PACKAGES))):
+                found.setdefault("extension", {"name": library[-200:], "line": _learner_line(path)})
+                raise _Refused(f"loading the compiled extension {library[-120:]} is not allowed in a derivation")
         if event == "import":
             top = str(args[0]).split(".")[0]
             if top in blocked and top not in allowed:
@@ -157,13 +197,23 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
             raise PermissionError("starting a program is not allowed in a derivation")
         elif only_allowed and event in LISTINGS and args and isinstance(args[0], (str, bytes)):
             # importlib.import_module raises no "import" event: what it must read (a package's files, or the
-            # folder that lists it) is refused instead, outside NumPy's own folders
+            # folder that lists it) is refused instead, outside NumPy's own folders; the learner's own code
+            # reading there (a second install of the reference, found by a glob) is said
             for name in [os.path.realpath(os.fsdecode(args[0]))]:  # as the import system names them: whole
                 parts = name.split(os.sep)
                 if any(part in PACKAGES for part in parts) and not _inside(name, packages):
+                    if confined and not _by_the_import_system():  # (under bwrap the folder is empty)
+                        what = f"installed packages ({name[-120:]})"
+                        found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
                     if parts[-1] in PACKAGES:  # the folder itself: the import system then finds nothing there
                         raise PermissionError(f"listing {name[-120:]} {ONLY_ALLOWED}")
                     raise _Refused(f"importing from {name[-120:]} {ONLY_ALLOWED}")
+        if event == "open" and confined and isinstance(args[0], (str, bytes)):
+            for name in _resolutions(os.fsdecode(args[0])):
+                if os.path.lexists(name) and not _may_open(name, confined):
+                    what = f"a file outside the standard library, NumPy and its own folders ({name[-120:]})"
+                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
+                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
         if event == "open" and isinstance(args[0], (str, bytes)) and roots:
             for name in _resolutions(os.fsdecode(args[0])):
                 if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
@@ -380,7 +430,8 @@ def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
     found = {}
     out = {}
     native = job.get("native") is True  # a package a teacher allows: its own imports and native libraries
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native)
+    rules = (set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native, CONFINE)
+    _guard(path, *rules)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
@@ -776,7 +827,8 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES, WATCH_MEMORY, WATCH_EVERY, WIPE, ISOLATE, NEW_NETWORK
+    global WATCH_PROCESSES, WATCH_MEMORY, WATCH_EVERY, CONFINE, WIPE, ISOLATE, NEW_NETWORK
+    CONFINE = config.get("confine") is True
     WATCH_PROCESSES = config.get("watch_processes") is True
     WATCH_MEMORY = config.get("watch_memory") is True
     WATCH_EVERY = float(config.get("watch_every", WATCH_EVERY))

@@ -382,6 +382,7 @@ class Server:
                 "isolate": isolate,
                 "watch_memory": not self.group,  # no cgroup: the memory of a file's processes summed by the server
                 "watch_every": WATCH_EVERY["basic"],
+                "confine": True,  # the host's file system is in sight: a file opens only its own folders' files
             }
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
