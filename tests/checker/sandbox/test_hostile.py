@@ -160,6 +160,26 @@ with open("/proc/self/mem", "r+b") as memory:  # the first step of unhooking the
     memory.seek(id(X))
     memory.read(8)
 """
+# a compiled extension of the standard library's, written out beside the file under the name of a module of it
+# (colorsys): a plain `import colorsys` would load it first; a .so the learner built could read anything with libc
+WRITES_OUT_AN_EXTENSION = """
+import glob, importlib.machinery, sys
+found = [p for entry in sys.path for p in glob.glob(entry + "/_bz2.*.so")]  # as the import path reaches it
+with open(found[0], "rb") as fh:
+    library = fh.read()
+with open("colorsys" + importlib.machinery.EXTENSION_SUFFIXES[0], "wb") as fh:
+    fh.write(library)
+import colorsys
+"""
+PROJECT = Path(__file__).resolve().parents[3]  # this checkout: world-readable, and neither the package nor a file's
+# a world-readable file of the host (this checkout's pyproject.toml): in sight under basic (which then refuses to
+# open it, and says so), not under bwrap (where the derivation, right, passes)
+READS_A_HOST_FILE = f"""
+try:
+    open({str(PROJECT / "pyproject.toml")!r}).read()
+except FileNotFoundError:
+    pass
+"""
 LIE = "\\nfriend.py: PASS (40 cases)\\n::add-mask::x\\x1b[2J\\x1b[32mcheck: 9 passed"
 
 # name -> (source, verdict, a phrase the reason must contain); a verdict may differ by sandbox
@@ -298,6 +318,16 @@ CATALOGUE = {
         .replace('return {"dZ2"', 'return {"A1": A1, "dZ2"'),
         "wrong",
         FORWARD_NAMED,
+    ),
+    "writes_out_an_extension": (
+        _prepend(WRITES_OUT_AN_EXTENSION),
+        "unusable",
+        "loads a compiled extension that is neither the standard library's nor NumPy's",
+    ),
+    "reads_a_file_of_the_host": (
+        _in_backward(READS_A_HOST_FILE),
+        {"bwrap": "pass", "basic": "unusable"},
+        {"bwrap": "", "basic": "pyproject.toml, outside its own folders"},
     ),
     "big_endian_arrays": (
         GOOD.replace('return {"dZ2"', 'return {k: v.astype(v.dtype.newbyteorder(">")) for k, v in {"dZ2"').replace(

@@ -142,15 +142,17 @@ def _by_the_import_system():
 # where a confined file (basic, which shares the host's file system) may open what exists, besides the standard
 # library, NumPy and its own folder: its scratch folders (its own tmpfs), devices, the kernel's tables, /etc
 OPEN_ANYWHERE = (*SCRATCH, "/dev", "/sys", "/etc", "/usr/share/zoneinfo")
-_OTHER_PROCESS = re.compile(r"/proc/(\d+)(/|$)")
+_PROCESS = re.compile(r"/proc/(\d+)(/|$)")
 
 
-def _may_open(name, confined):
-    """Whether a confined file may open `name` (a real path that exists)."""
-    if name.startswith("/proc/"):  # its own entries, and the kernel's tables; no other process's
-        other = _OTHER_PROCESS.match(name)
-        return other is None or int(other.group(1)) == os.getpid()
-    return _inside(name, confined)
+def _own_process(name):
+    """Whether `name` under /proc is the kernel's (/proc/cpuinfo) or an entry of a process of the file's own uid (its
+    own processes; under basic the judge is another uid): another process's command line names the judge's reports."""
+    process = _PROCESS.match(name)
+    try:
+        return process is None or os.stat(f"/proc/{process.group(1)}").st_uid == os.getuid()
+    except OSError:
+        return True  # gone: nothing to read
 
 
 def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False, confine=False):
@@ -162,8 +164,9 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
     `allowed` (the standard library and NumPy) raises too, however the import is made
     (`importlib.import_module`, `__import__`, a name built at run time). With `confine` (basic,
     which shares the host's file system), opening an existing file anywhere but the standard
-    library, NumPy, the file's own folder and OPEN_ANYWHERE is refused and recorded: another
-    checkout of the reference in a world-readable folder, another process's command line.
+    library, NumPy, the file's own folder and OPEN_ANYWHERE is refused and recorded (another
+    checkout of the reference in a world-readable folder); another uid's entries in /proc (the
+    judge's command line, which names its reports) are refused without a word.
     """
 
     packages = [os.path.realpath(os.path.dirname(np.__file__))]
@@ -208,12 +211,6 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
                     if parts[-1] in PACKAGES:  # the folder itself: the import system then finds nothing there
                         raise PermissionError(f"listing {name[-120:]} {ONLY_ALLOWED}")
                     raise _Refused(f"importing from {name[-120:]} {ONLY_ALLOWED}")
-        if event == "open" and confined and isinstance(args[0], (str, bytes)):
-            for name in _resolutions(os.fsdecode(args[0])):
-                if os.path.lexists(name) and not _may_open(name, confined):
-                    what = f"a file outside the standard library, NumPy and its own folders ({name[-120:]})"
-                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
-                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
         if event == "open" and isinstance(args[0], (str, bytes)) and roots:
             for name in _resolutions(os.fsdecode(args[0])):
                 if MEMORY.fullmatch(name):  # writing a process's memory would remove this hook
@@ -224,6 +221,15 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
                     if name == root or name.startswith(root + os.sep) or root.startswith(name.rstrip(os.sep) + os.sep):
                         found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
                         raise PermissionError(f"reading {what} is not allowed in a derivation")
+
+        if event == "open" and confined and isinstance(args[0], (str, bytes)):
+            for name in _resolutions(os.fsdecode(args[0])):
+                if name.startswith("/proc/") and not _own_process(name):  # the judge's command line: not said
+                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
+                if os.path.lexists(name) and not name.startswith("/proc/") and not _inside(name, confined):
+                    what = f"{name[-70:]}, outside its own folders"
+                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
+                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
 
     sys.addaudithook(hook)
 
