@@ -215,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
         "--repair",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="look for a verified repair of a wrong file (default: on, off with --csv or --gradescope)",
+        help="look for a verified repair of a wrong file (default: on, off with --csv, --gradescope or --shard)",
     )
     c.add_argument(
         "--shard",
@@ -325,7 +325,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _outputs(p) -> None:
     """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
-    p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    p.add_argument(
+        "--json", metavar="PATH", help='also write the report as JSON (its "schema" names the format and its version)'
+    )
     p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
     p.add_argument("--html", metavar="DIR", help="the class report: index.html (counts of students), a page per file")
     for name, what in (
@@ -579,11 +581,12 @@ def check_options(args) -> dict:
         sandbox=args.sandbox,
         allow_imports=args.allow_import,
         strict=args.strict,
-        # a verified repair, unless asked otherwise: off by default where grades are written
+        # a verified repair, unless asked otherwise: off by default where grades are written (a shard's grades are
+        # written by `torchref merge`, so a shard judges as `check --csv` of the whole class does)
         repair=(
             args.repair
             if getattr(args, "repair", None) is not None
-            else not (getattr(args, "csv", None) or getattr(args, "gradescope", None))
+            else not any(getattr(args, name, None) for name in ("csv", "gradescope", "shard"))
         ),
     )
 

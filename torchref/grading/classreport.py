@@ -245,7 +245,7 @@ def _who(r: FileReport, name: str) -> str:
 
 def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     place, code = r.learner_line()
-    rows = [("verdict", _verdict(r) + (f" · {r.cases} cases" if r.cases else ""))]
+    rows = [("verdict", _verdict(r) + (f" · {escape(r.counted())}" if r.cases else ""))]
     if r.verdict != "skipped":
         rows.append(("score", _score(r)))
     if r.student:
@@ -272,9 +272,9 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     if small and not hide:
         body.append(f'<h2>The small case</h2><pre id="small-case">{escape(small)}</pre>')
     if r.tensors:
-        # returned: the cases in which the learner's code gave the tensor (not where it raised)
+        # returned: the cases of the backward in which the learner's code gave the tensor (not where it raised)
         cells = "".join(
-            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases}</td>"
+            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases_of('backward')}</td>"
             f"<td>{t.failed}/{t.cases}</td>"
             + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
             + f"<td>{escape(t.diagnosis)}</td></tr>"

@@ -57,7 +57,7 @@ def gradient_results(report: FileReport) -> list[tuple[str, bool, str]]:
             out.append((name, False, f"{name}: not judged: {report.reason or 'the file was not judged'}"))
             continue
         earned = t.status == "ok" and t.failed == 0 and crashed == 0
-        out.append((name, earned, _feedback(t, report.cases, crashed)))
+        out.append((name, earned, _feedback(t, report.cases_of("backward"), crashed)))
     return out
 
 

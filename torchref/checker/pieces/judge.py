@@ -41,7 +41,7 @@ class Piece:
     errors: list = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "status": self.status, "verdict": self.verdict}
+        return {"name": self.name, "status": self.status, "verdict": self.verdict, "cases": self.cases}
 
 
 @dataclass
