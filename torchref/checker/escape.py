@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # C0 and C1 controls, DEL, the line and paragraph separators, the bidi embeddings, overrides and isolates, and
 # lone surrogates (a str may hold them; UTF-8 may not)
@@ -33,7 +36,7 @@ _COMMAND_AT_LINE_START = re.compile(r"(?m)^(\s*):(?=:)")
 _COMMAND_SHAPE = re.compile(r":(?=:[A-Za-z][\w-]*(?:[ \t][^\n]*?)?::)")
 
 
-def _escape(match: re.Match) -> str:
+def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by Python's surrogateescape: the byte, shown
@@ -41,7 +44,7 @@ def _escape(match: re.Match) -> str:
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
 
 
-def clean(text, limit: int | None = None) -> str:
+def clean(text: object, limit: int | None = None) -> str:
     """`text` as one printable line: control characters escaped, workflow commands broken, at most `limit` chars."""
     text = str(text)
     if limit is not None and len(text) > limit:
@@ -49,13 +52,13 @@ def clean(text, limit: int | None = None) -> str:
     return _COMMAND.sub(":\u200b", _CONTROL.sub(_escape, text))
 
 
-def visible(text) -> str:
+def visible(text: object) -> str:
     """`text` with its lines and tabs kept and every other control character, bidi control and lone surrogate
     escaped as `clean` escapes them: a code listing, printed output kept line by line."""
     return _CONTROL_NOT_LINES.sub(_escape, str(text))
 
 
-def _safe(value):
+def _safe(value: Any) -> Any:
     if isinstance(value, str):
         return _COMMAND_SHAPE.sub(":\u200b", _COMMAND_AT_LINE_START.sub("\\1:\u200b", visible(value)))
     if isinstance(value, list):
@@ -70,8 +73,9 @@ def _safe(value):
     return value
 
 
-def safe_report(report):
+def safe_report(report: T) -> T:
     """`report` (a FileReport) with every string in it made `visible`, and a workflow command broken (a `::` at a
     line's start, and `::name::` anywhere): the last net under what each place that builds a text already cleans,
     which leaves a learner's line of code as it is (`A[::2]`, a repair to paste back). Changed in place."""
-    return _safe(report)
+    _safe(report)
+    return report

@@ -14,6 +14,7 @@ import re
 import textwrap
 import types
 from dataclasses import dataclass, field
+from typing import Any
 
 from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
@@ -150,7 +151,7 @@ def from_notebook(data: bytes, name: str) -> Source:
     return Source(name, "\n".join(out) + "\n", labels, warnings, prefix=f"{name} ")
 
 
-def _python_only(nb) -> None:
+def _python_only(nb: Any) -> None:
     """SourceError unless the notebook's metadata, where it names a language, names Python."""
     metadata = nb.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -164,7 +165,7 @@ def _python_only(nb) -> None:
             raise SourceError(f"a {clean(language, 60)} notebook, not a Python one ({key} {entry})")
 
 
-def _cell_lines(number: int, text) -> list[str] | None:
+def _cell_lines(number: int, text: object) -> list[str] | None:
     """A code cell's lines, IPython's magics blanked out; None for a cell in another language (%%bash)."""
     text = "".join(map(str, text)) if isinstance(text, list) else str(text)
     if len(text) > MAX_CELL:
