@@ -61,6 +61,7 @@ from hostile.manifest import (
 
 import torchref_handmade
 
+pytestmark = pytest.mark.hostile  # a CI step of its own (.ci/run), its tests spread over the workers
 DRIVER = Path(__file__).parent / "hostile" / "drive_api.py"
 SERVER = Path(__file__).parent / "hostile" / "judge_server.py"
 JUDGE_MEMORY = 3 << 30  # soft RLIMIT_AS of every judge started here (a normal batch reserves well under 1 GiB)
@@ -91,8 +92,60 @@ SANDBOXES = [
 
 
 # (entry, sandbox) pairs that break today, and what breaks: each test is xfail(strict=True) (a fix makes it pass, which
-# fails the run until its row goes). "class_folder" is test_a_class_folder_with_one_hostile_file_of_each_kind.
-BROKEN: dict[tuple[str, str], str] = {}
+# fails the run until its row goes). "class_folder" is test_a_class_folder_with_one_hostile_file_of_each_kind, which
+# leaves out what the rows of its linked student (kind 6) and of the secret seed (kind 7) already say.
+_BOTH = ("bwrap", "basic")
+BROKEN: dict[tuple[str, str], str] = {
+    # 5. the notebook API reads the source that inspect fetches, not the function it was given
+    **dict.fromkeys(
+        [("wrapped_points_at_the_solution", s) for s in _BOTH],
+        "inspect.getsource follows __wrapped__: the shipped example's backward is judged, and passes",
+    ),
+    **dict.fromkeys(
+        [("code_object_points_at_the_solution", s) for s in _BOTH],
+        "the source read at co_firstlineno is judged, not fn.__code__ (no comparison of the two): it passes",
+    ),
+    **dict.fromkeys(
+        [("linecache_holds_the_solution", s) for s in _BOTH],
+        "the source read from linecache is judged, not fn.__code__: the right text passes for a wrong function",
+    ),
+    **dict.fromkeys(
+        [("function_from_the_shipped_example", s) for s in _BOTH],
+        "a function from torchref's own files is judged as the learner's (no origin check): it passes",
+    ),
+    # 6. students apart
+    **dict.fromkeys(
+        [("link_to_a_classmates_file", s) for s in _BOTH],
+        "--recursive follows alice/hw3.py -> ../bob/hw3.py (inside the class's folder): alice passes on bob's file",
+    ),
+    **dict.fromkeys(
+        [(name, s) for name in ("hard_link_to_a_classmates_file", "identical_files_across_students") for s in _BOTH],
+        "no similarity pass: nothing in the JSON, CSV or class report says two students hand in the same source",
+    ),
+    # 7. the seed
+    **dict.fromkeys(
+        [
+            (name, s)
+            for name in ("secret_seed_in_the_reports", "reads_the_seed_from_the_judges_environment")
+            for s in _BOTH
+        ],
+        "a seed from TORCHREF_SEED is printed (the seed line, report.json's seed) and encoded in the case ids",
+    ),
+    **dict.fromkeys(
+        [("lookup_table_from_a_printed_seed", s) for s in _BOTH],
+        "the printed secret seed lets a table of answers built offline pass the next run",
+    ),
+    # 9. generic differentiation passes on its maths; nothing flags it yet
+    **dict.fromkeys(
+        [(name, s) for name in ("reverse_mode_tape", "dual_numbers") for s in _BOTH],
+        "no flag for operator overloading with a tape (automatic differentiation) in the report or the class index",
+    ),
+    **dict.fromkeys([("complex_step", s) for s in _BOTH], "no flag for complex literals or dtypes in the report"),
+    **dict.fromkeys(
+        [("perturbation_loop_calls_forward", s) for s in _BOTH],
+        "no flag for a backward that calls forward in a loop (finite differences) in the report",
+    ),
+}
 
 
 def _pair(entry: str, sandbox: str, marks=()) -> list:
@@ -837,6 +890,11 @@ def test_a_class_folder_with_one_hostile_file_of_each_kind(sandbox, work, open_f
     wrong += [f"no report for {name}" for name in hostile if not any(f.get("student") == name for f in judged.files)]
     wrong += [f"{name}'s hostile file passes" for name in ("linus", "ivy") if _find(judged.files, f"{name}/hw3.py")
               and _find(judged.files, f"{name}/hw3.py").get("verdict") == "pass"]  # fmt: skip
+    # what an entry's own row of BROKEN says breaks is said there: left out here while the row is there
+    if ("link_to_a_classmates_file", sandbox) in BROKEN:
+        wrong = [w for w in wrong if w != "linus's hostile file passes"]
+    if ("secret_seed_in_the_reports", sandbox) in BROKEN:
+        wrong = [w for w in wrong if "the secret seed" not in w]
     said = [line for line in judged.stderr.splitlines() if line.strip()]
     if wrong and said:
         wrong.append(f"the judge's last words: {said[-1][:300]}")
