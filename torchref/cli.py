@@ -235,7 +235,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="accepted for symmetry with check (the merge has no bar)")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
-    e.add_argument("--m", type=_positive, default=3)
+    e.add_argument("--m", type=_positive, help="examples of the case (default 3, or the least the model takes)")
     e.add_argument("--n", type=_positive, default=2)
     e.add_argument("--h", type=_positive, action="append", help="hidden width (repeat for more layers; default 4)")
     e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")

@@ -31,6 +31,7 @@ from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean, safe_report
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
+from torchref.checker.pieces import repair as pieces_repair
 from torchref.checker.pieces.session import Course
 from torchref.checker.report import FileReport, JSONObject, UnusableInput
 from torchref.checker.sandbox import protocol
@@ -153,13 +154,8 @@ class Session:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
             with _watchdog(JUDGE_SECONDS):
                 self._judge(report, path, result, outputs, source)
-                if self.options.repair and self.samples:  # a repair edits the backward's chain
-                    report.repair = repair.attempt(
-                        lambda edited: self.rejudge(path, edited, server),
-                        self.pair.chain(self._deepest),
-                        report,
-                        source,
-                    )
+                if self.options.repair:
+                    report.repair = self._repair(path, source, server, report)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:
@@ -171,6 +167,17 @@ class Session:
             report.limits = self.batch.describe(self.limits, server or self.servers[0])
         report.seconds = round(time.perf_counter() - start, 3)
         return report
+
+    def _repair(self, path: Path, source: bytes, server, report: FileReport) -> dict | None:
+        """A verified repair of a wrong file: the backward's chain's own, else one of its first wrong piece."""
+        if report.verdict != "wrong":
+            return None
+
+        def rejudge(edited: str) -> FileReport:
+            return self.rejudge(path, edited, server)
+
+        found = repair.attempt(rejudge, self.pair.chain(self._deepest), report, source) if self.samples else None
+        return found if found is not None else pieces_repair.attempt(rejudge, self.course, report, source)
 
     @property
     def _deepest(self) -> Shape:

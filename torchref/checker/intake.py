@@ -70,6 +70,7 @@ class Source:
         report.warnings = [fix(w) for w in report.warnings]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
+        report.pieces = [{k: fix(v) for k, v in p.items()} for p in report.pieces]  # each wrong piece's line
         if report.repair and 0 < report.repair["line"] <= len(self.labels):  # "cell 5, line 11": line 11 of cell 5
             label = self.labels[report.repair["line"] - 1]
             number = re.search(r"line (\d+)$", label)

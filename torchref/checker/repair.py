@@ -309,17 +309,31 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
         return None
     order = chain.names
     candidates = edits(text, fn, line.node, tree, report.mistake, link)
-    for edit in candidates[:MAX_RUNS]:
-        again = rejudge(repaired(text, edit))
+
+    def result(again) -> str:
         if again.verdict == "pass":
-            result = f"with this change, all {again.cases} cases pass"
-        elif (
+            return all_pass(again)
+        if (
             again.verdict == "wrong"
             and again.first_wrong in order
             and order.index(again.first_wrong) > order.index(report.first_wrong)
         ):
-            result = f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
-        else:
-            continue
-        return {"line": edit.number, "before": edit.before.strip(), "after": edit.after.strip(), "result": result}
+            return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
+        return ""
+
+    return verified(rejudge, text, candidates, result)
+
+
+def all_pass(again) -> str:
+    return f"with this change, all {again.cases} cases pass"
+
+
+def verified(rejudge, text: str, candidates: list[Edit], result) -> dict | None:
+    """The repair every report shows: the first of `candidates` (at most `MAX_RUNS` are judged) whose edited
+    source, judged again (`rejudge(source) -> FileReport`), is one: `result(again)` says what the change does
+    ("" when it is not a repair). {"line", "before", "after", "result"}, or None."""
+    for edit in candidates[:MAX_RUNS]:
+        said = result(rejudge(repaired(text, edit)))
+        if said:
+            return {"line": edit.number, "before": edit.before.strip(), "after": edit.after.strip(), "result": said}
     return None
