@@ -674,8 +674,10 @@ def _check_folder(args, options) -> int:
         reports = judge_entries(mine, args.model, progress=bar, options=options)
     except Interrupted as exc:  # Ctrl-C: the entries finished so far are still printed and written
         reports, interrupted = exc.reports, True
+        from torchref.checker.escape import clean
+
         done = {r.file for r in reports}
-        mine = [e for e in mine if os.path.abspath(e.path) in done]  # a report names its entry's path so
+        mine = [e for e in mine if clean(os.path.abspath(e.path)) in done]  # a report names its entry's path so
     if args.hide_values:
         reports = [hide_values(r) for r in reports]
     extra = None
@@ -697,6 +699,7 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
     is, also where this machine does not have it); `extra` joins the --json document."""
     from pathlib import Path
 
+    from torchref.checker.escape import clean
     from torchref.checker.report import SCHEMA, VERDICT_COUNTED, VERDICT_WORDS
     from torchref.grading import outputs
     from torchref.grading.writers import label
@@ -723,22 +726,24 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
     else:
         print(reports[0].table(), file=out)
         document = reports[0].to_json()
+    unwritten = 0  # a report that cannot be written costs its line on stderr; the others are still written
     for target in plan.targets:
         if interrupted and target.option == "html":
             continue
         try:
             outputs.write(target, found, reports, root, model, hide, document)
-        except OSError as exc:
-            print(f"torchref: cannot write {target.flag} {target.path}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+        except (OSError, ValueError) as exc:  # ValueError: a text no writer can encode (UnicodeError)
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+            print(f"torchref: cannot write {target.flag} {target.path}: {clean(why, 300)}", file=sys.stderr)
+            unwritten += 1
     if interrupted:
         raise Interrupted(reports, f"{len(judged)} files judged; the outputs hold those")
     if shard is not None:  # a shard's grades are the merge's to return (a shard may hold no student at all)
-        return 0
+        return 2 if unwritten else 0
     if not judged:
         print(f"torchref: no .py or .ipynb files in {root}", file=sys.stderr)
         return 2
-    return max(r.exit_code for r in reports)
+    return 2 if unwritten else max(r.exit_code for r in reports)
 
 
 def _autograder(args) -> int:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 from torchref.checker import policy, repair
 from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import source as reading
-from torchref.checker.escape import clean
+from torchref.checker.escape import clean, safe_report
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
 from torchref.checker.pieces import repair as pieces_repair
@@ -345,11 +345,13 @@ def judge_submissions(
         judged = check_many([(s.judge_path, s.data) for s in todo], model, progress, options, keep, **given)
     except Interrupted as exc:
         done = {r.file: r for r in exc.reports}
-        paths = {id(s): str(s.judge_path.resolve()) for s in todo}
+        paths = {id(s): clean(s.judge_path.resolve()) for s in todo}  # as Session.judge names its report
         finished = [s for s in found if not s.judged or paths[id(s)] in done]
-        raise Interrupted([s.finish(done[paths[id(s)]]) if s.judged else s.report for s in finished]) from None
+        raise Interrupted(
+            [safe_report(s.finish(done[paths[id(s)]]) if s.judged else s.report) for s in finished]
+        ) from None
     judged = iter(judged)
-    return [s.finish(next(judged)) if s.judged else s.report for s in found]
+    return [safe_report(s.finish(next(judged)) if s.judged else s.report) for s in found]
 
 
 def _by_depth(

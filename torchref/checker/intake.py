@@ -14,7 +14,9 @@ import re
 import textwrap
 import types
 from dataclasses import dataclass, field
+from typing import Any
 
+from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
 from torchref.contracts import MP_NEURON, NORMALISE, TRAINABLE
 
@@ -22,6 +24,8 @@ CONTRACT = tuple(dict.fromkeys(n for c in (TRAINABLE, MP_NEURON, NORMALISE) for 
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
 _TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
+MAX_CELL = 100_000  # characters of one code cell: the parser's memory grows by hundreds of bytes per character
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # in a str from JSON's "\ud800": no UTF-8 file can hold it
 # a notebook's top-level statement: (cell number, first line, last line, its node or None where the cell does not
 # parse, the cell's lines)
 Statement = tuple[int, int, int, ast.stmt | None, list[str]]
@@ -106,32 +110,31 @@ def from_notebook(data: bytes, name: str) -> Source:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError:
         raise SourceError("not a readable notebook: it is not UTF-8 text") from None
-    except Exception as exc:
-        raise SourceError(f"not a readable notebook: {type(exc).__name__}: {str(exc)[:200]}") from None
-    language = nb.metadata.get("kernelspec", {}).get("language") or nb.metadata.get("language_info", {}).get("name")
-    if language and str(language).lower() != "python":
-        raise SourceError(f"a {language} notebook, not a Python one")
+    except Exception as exc:  # nbformat's own errors, and the JSON reader's (RecursionError on deep nesting)
+        raise SourceError(f"not a readable notebook: {type(exc).__name__}: {clean(exc, 200)}") from None
+    _python_only(nb)
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise SourceError(f"not a readable notebook: its cells are not a list ({type(cells).__name__})")
     statements: list[Statement] = []
     warnings: list[str] = []
-    for number, cell in enumerate(nb.cells, 1):
-        if cell.get("cell_type") != "code":
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else str(text)
-        lines = text.splitlines()
-        if lines and lines[0].lstrip().startswith("%%"):
-            if lines[0].split()[0] not in _TEXT_CELL_MAGICS:
-                continue  # a %%bash or %%html cell
-            lines[0] = ""
-        lines = ["" if _MAGIC.search(line) else line for line in lines]
+        lines = _cell_lines(number, cell.get("source", ""))
+        if lines is None:
+            continue  # a %%bash or %%html cell
         try:
             tree = ast.parse("\n".join(lines))
         except SyntaxError as exc:
             if any(re.match(rf"\s*def\s+{f}\b", line) for f in CONTRACT for line in lines):
                 statements.append((number, 1, len(lines), None, lines))  # the judge reports the error, placed
             else:
-                warnings.append(f"cell {number} left out: it is not Python ({exc.msg}, line {exc.lineno})")
+                warnings.append(f"cell {number} left out: it is not Python ({clean(exc.msg, 100)}, line {exc.lineno})")
             continue
+        except (RecursionError, MemoryError, ValueError) as exc:  # the parser's own limits: nesting, a NUL byte
+            why = "nested too deeply for the parser" if not isinstance(exc, ValueError) else clean(exc, 100)
+            raise SourceError(f"cell {number} cannot be read: {why} ({type(exc).__name__})") from None
         for node in tree.body:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             statements.append((number, first, node.end_lineno or node.lineno, node, lines))
@@ -147,6 +150,36 @@ def from_notebook(data: bytes, name: str) -> Source:
             out.append(lines[i - 1])
             labels.append(f"cell {number}, line {i}")
     return Source(name, "\n".join(out) + "\n", labels, warnings, prefix=f"{name} ")
+
+
+def _python_only(nb: Any) -> None:
+    """SourceError unless the notebook's metadata, where it names a language, names Python."""
+    metadata = nb.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise SourceError(f"not a readable notebook: its metadata is not an object ({type(metadata).__name__})")
+    for key, entry in (("kernelspec", "language"), ("language_info", "name")):
+        value = metadata.get(key, {})
+        if not isinstance(value, dict):
+            raise SourceError(f"not a readable notebook: its {key} is not an object ({type(value).__name__})")
+        language = value.get(entry)
+        if language and str(language).lower() != "python":
+            raise SourceError(f"a {clean(language, 60)} notebook, not a Python one ({key} {entry})")
+
+
+def _cell_lines(number: int, text: object) -> list[str] | None:
+    """A code cell's lines, IPython's magics blanked out; None for a cell in another language (%%bash)."""
+    text = "".join(map(str, text)) if isinstance(text, list) else str(text)
+    if len(text) > MAX_CELL:
+        raise SourceError(f"cell {number} holds {len(text):,} characters, over the limit of {MAX_CELL:,} for one cell")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise SourceError(f"cell {number} holds {clean(surrogate.group())}, a lone surrogate: not a character of text")
+    lines = text.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        if lines[0].split()[0] not in _TEXT_CELL_MAGICS:
+            return None
+        lines[0] = ""
+    return ["" if _MAGIC.search(line) else line for line in lines]
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

@@ -32,6 +32,17 @@ from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
 
+def _over_processes(error: dict) -> bool:
+    """The learner's exception says RLIMIT_NPROC refused a process (fork: EAGAIN) or a thread (threading)."""
+    return error.get("type") == "BlockingIOError" or (
+        error.get("type") == "RuntimeError" and error.get("message") == "can't start new thread"
+    )
+
+
+def _process_limit(limits: Limits) -> str:
+    return f"over the process limit of {limits.processes} (--max-processes; threads count)"
+
+
 def judge_file(
     report: FileReport,
     pair: AutogradPair,
@@ -57,8 +68,8 @@ def judge_file(
         missing = re.fullmatch(r"No module named '([\w.]+)'", error["message"])
         if error["type"] == "ModuleNotFoundError" and missing and missing.group(1).split(".")[0] in policy.REFERENCE:
             raise UnusableInput(f"imports the reference (line {error.get('line', '?')}): {missing.group(1)}")
-        if error["type"] == "BlockingIOError":
-            raise UnusableInput(f"over the process limit (--max-processes) at import: {where(error)}")
+        if _over_processes(error):
+            raise UnusableInput(f"{_process_limit(limits)} at import: {where(error)}")
         raise UnusableInput(f"cannot import the file: {where(error)}")
     if result.get("exit"):
         raise UnusableInput(f"the file called sys.exit({result['exit']['code']}) at {result['exit']['where']}")
@@ -95,8 +106,8 @@ def judge_file(
             raise UnusableInput(
                 f"MemoryError in the learner's code (case {s.id}): over the memory limit (--memory-mb)?"
             )
-        if error.get("type") == "BlockingIOError":
-            raise UnusableInput(f"over the process limit (--max-processes) in case {s.id}: {where(error)}")
+        if _over_processes(error):
+            raise UnusableInput(f"{_process_limit(limits)} in case {s.id}: {where(error)}")
         if report.has_forward and not case.get("error") and not case["problems"]:
             _forward_A(pair, s, i, outputs, case)
         if case.get("error") or case["problems"]:

@@ -92,6 +92,11 @@ def refused(result: dict) -> None:
         name, line = clean(found["native"]["name"]), found["native"]["line"]
         what = "opens a process's memory" if name.startswith("/proc/") else "calls native code"
         raise UnusableInput(f"{what} (line {line}): {name}")
+    if "extension" in found:
+        name, line = clean(found["extension"]["name"]), found["extension"]["line"]
+        raise UnusableInput(
+            f"loads a compiled extension that is neither the standard library's nor NumPy's (line {line}): {name}"
+        )
     if "program" in found:
         raise UnusableInput(f"starts a program (line {found['program']['line']}): {clean(found['program']['name'])}")
     if "open" in found:

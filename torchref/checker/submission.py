@@ -100,12 +100,16 @@ class Submission:
     ) -> Submission:
         """A file's bytes: a notebook through `intake.from_notebook` (the one place that decides), a .py as it is."""
         path = Path(path)
-        file = os.path.abspath(path) if file == "" else file  # links not resolved: the name the learner handed in
+        # links not resolved: the name the learner handed in (escaped: a name that is not UTF-8 prints as \xe9)
+        file = clean(os.path.abspath(path)) if file == "" else file
         if path.name.endswith(".ipynb"):
             try:
                 source = from_notebook(data, path.name)
             except SourceError as exc:
                 return not_judged(path, model, student, "unusable", str(exc))
+            except Exception as exc:  # whatever else a notebook does to its reader costs that notebook only
+                why = f"{type(exc).__name__}: {clean(exc, 200)}"
+                return not_judged(path, model, student, "unusable", f"not a readable notebook ({why})")
             return cls(path, student, source, source.text.encode("utf-8"), file=file)
         try:
             text = data.decode("utf-8")
@@ -117,7 +121,7 @@ class Submission:
     def from_text(cls, text: str, name: str = "cell") -> Submission:
         """A cell's text (IPython magics blanked out); `name` is what the report calls it."""
         source = from_text(text, name)
-        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=source.name)
+        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=clean(source.name))
 
     @classmethod
     def from_functions(
@@ -129,12 +133,12 @@ class Submission:
         """Function objects (a notebook's `def backward`, `loss=...`): their source, with the imports, helpers and
         constants."""
         source = from_functions(backward, forward, **more)
-        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=source.name)
+        return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=clean(source.name))
 
 
 def not_judged(path: Path, model: str, student: str, verdict: str, reason: str) -> Submission:
     """An entry that is not judged ("skipped": not a submission; "unusable": could not be read), with why."""
-    report = FileReport(os.path.abspath(path), model, verdict=verdict, reason=reason, student=student)
+    report = FileReport(clean(os.path.abspath(path)), model, verdict=verdict, reason=reason, student=student)
     return Submission(Path(path), student, report=report)
 
 

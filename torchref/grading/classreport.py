@@ -25,6 +25,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
+from torchref.checker.escape import clean, visible
 from torchref.checker.report import (
     SCHEMA,
     VERDICT_COLOURS,
@@ -231,7 +232,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
     body = [
         f"<h1>Class report · model {escape(model)}</h1>",
         f'<p id="students">{len(students)} students, counted by the file each is graded by: {n} entries of '
-        f"<code>{escape(str(root))}</code>, {files} files judged.</p>",
+        f"<code>{escape(clean(root))}</code>, {files} files judged.</p>",
         f'<div class="counts">{cards}</div>',
         "<h2>Scores</h2>",
     ]
@@ -369,7 +370,9 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         for number, text in source.lines():
             marked = bool(place) and (place.endswith(f":{number}") or place.endswith(f" {number}"))
             attrs = ' class="mark" id="marked"' if marked else ""
-            lines.append(f'<tr{attrs}><td class="n">{escape(number)}</td><td>{escape(text)}</td></tr>')
+            # as written, but a control or bidi character shows as its escape: it can neither colour nor reorder
+            # the code a teacher reads (a U+202E in a comment turns the rest of the line around)
+            lines.append(f'<tr{attrs}><td class="n">{escape(number)}</td><td>{escape(visible(text))}</td></tr>')
         body.append(f'<h2>The code</h2><table class="code">{"".join(lines)}</table>')
     if r.stdout:
         body.append(f'<h2>What it printed</h2><pre id="stdout">{escape(r.stdout)}</pre>')

@@ -38,6 +38,7 @@ import json
 import os
 from pathlib import Path
 
+from torchref.checker.escape import clean
 from torchref.checker.intake import Source
 from torchref.checker.report import SCHEMA, FileReport, TensorVerdict
 from torchref.checker.submission import SUBMISSION_SUFFIXES, Submission
@@ -62,7 +63,8 @@ def parse(text: str) -> tuple[int, int]:
 def key(path, root) -> str:
     """The student an entry belongs to, as the split sees it: its first path component under `root`, unsuffixed
     ("" for the file that was checked itself)."""
-    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    # both escaped as a report's file is (clean is idempotent): a report's name and the raw path give one key
+    relative = os.path.relpath(clean(os.path.abspath(path)), clean(os.path.abspath(root)))
     first = relative.split(os.sep, 1)[0]
     if first == ".":
         return ""

@@ -27,7 +27,7 @@ CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong"
 def label(report: FileReport, root: Path) -> str:
     """The report's file as the teacher reads it: relative to the folder that was checked (its path when the file
     itself was checked). From the names alone: a merge reads the shards' reports where the class may not be."""
-    relative = os.path.relpath(os.path.abspath(report.file), os.path.abspath(root))
+    relative = os.path.relpath(os.path.abspath(report.file), clean(os.path.abspath(root)))  # both escaped
     return clean(report.file if relative == "." or relative.startswith("..") else relative)  # a learner's: escaped
 
 

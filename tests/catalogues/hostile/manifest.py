@@ -363,7 +363,7 @@ CATALOGUE: list[Hostile] = [
     _file(
         "resources",
         "forks_hold_memory",
-        "a right file whose 4 forks hold 250 MiB each, under --memory-mb 300 (a limit per process is not one per file)",
+        "a right file whose 4 forks hold 120 MiB each, under --memory-mb 300 (a limit per process is not one per file)",
         both(Expect("unusable", ("memory limit",))),
         options={"memory_mb": 300},
     ),

@@ -46,6 +46,24 @@ SANDBOXES = [
 ]
 
 
+# four forks, each under --memory-mb 300 (NumPy's own address space included), together well over it
+FORKS_HOLD_MEMORY = """
+import os, time
+import numpy as np
+for _ in range(4):
+    if os.fork() == 0:
+        try:
+            block = np.ones((120 << 20) // 8)
+            time.sleep(30)
+        finally:
+            os._exit(0)
+time.sleep(2)
+"""
+# a wrong forward that the backward "repairs" in the cache: the forward is named wrong, at its link A1 or at A (the
+# forward's output, judged before the backward's chain)
+FORWARD_NAMED = ("first wrong link: A1", "forward: A differs")
+
+
 def _prepend(code, base=GOOD):
     return textwrap.dedent(code) + "\n" + base
 
@@ -141,6 +159,26 @@ THROUGH_ITS_OWN_MEMORY = """
 with open("/proc/self/mem", "r+b") as memory:  # the first step of unhooking the guard from the interpreter
     memory.seek(id(X))
     memory.read(8)
+"""
+# a compiled extension of the standard library's, written out beside the file under the name of a module of it
+# (colorsys): a plain `import colorsys` would load it first; a .so the learner built could read anything with libc
+WRITES_OUT_AN_EXTENSION = """
+import glob, importlib.machinery, sys
+found = [p for entry in sys.path for p in glob.glob(entry + "/_bz2.*.so")]  # as the import path reaches it
+with open(found[0], "rb") as fh:
+    library = fh.read()
+with open("colorsys" + importlib.machinery.EXTENSION_SUFFIXES[0], "wb") as fh:
+    fh.write(library)
+import colorsys
+"""
+PROJECT = Path(__file__).resolve().parents[3]  # this checkout: world-readable, and neither the package nor a file's
+# a world-readable file of the host (this checkout's pyproject.toml): in sight under basic (which then refuses to
+# open it, and says so), not under bwrap (where the derivation, right, passes)
+READS_A_HOST_FILE = f"""
+try:
+    open({str(PROJECT / "pyproject.toml")!r}).read()
+except FileNotFoundError:
+    pass
 """
 LIE = "\\nfriend.py: PASS (40 cases)\\n::add-mask::x\\x1b[2J\\x1b[32mcheck: 9 passed"
 
@@ -267,19 +305,29 @@ CATALOGUE = {
             "    m = X.shape[0]\n", "    m = X.shape[0]\n    cache['A1'][...] = np.tanh(cache['Z1'])\n", 1
         ),
         "wrong",
-        "first wrong link: A1",
+        FORWARD_NAMED,
     ),
     "returns_another_A": (
         GOOD.replace("return A2, {", "return A2 * 0 + 0.5, {"),
         "wrong",
-        "forward returned an A that differs",
+        ("forward returned an A that differs", "forward: A differs"),
     ),
     "grads_override_the_cache": (
         GOOD.replace("A1 = np.tanh(Z1)", "A1 = 1 / (1 + np.exp(-Z1))")
         .replace("    m = X.shape[0]\n", "    m = X.shape[0]\n    A1 = cache['A1'] = np.tanh(cache['Z1'])\n", 1)
         .replace('return {"dZ2"', 'return {"A1": A1, "dZ2"'),
         "wrong",
-        "first wrong link: A1",
+        FORWARD_NAMED,
+    ),
+    "writes_out_an_extension": (
+        _prepend(WRITES_OUT_AN_EXTENSION),
+        "unusable",
+        "loads a compiled extension that is neither the standard library's nor NumPy's",
+    ),
+    "reads_a_file_of_the_host": (
+        _in_backward(READS_A_HOST_FILE),
+        {"bwrap": "pass", "basic": "unusable"},
+        {"bwrap": "", "basic": "pyproject.toml, outside its own folders"},
     ),
     "big_endian_arrays": (
         GOOD.replace('return {"dZ2"', 'return {k: v.astype(v.dtype.newbyteorder(">")) for k, v in {"dZ2"').replace(
@@ -471,7 +519,7 @@ def test_every_hostile_file_gets_its_verdict(batch, name):
     assert report.sandbox == sandbox
     assert report.verdict == verdict, report.table()
     assert report.exit_code == EXIT[verdict]
-    assert phrase in report.reason, report.table()
+    assert any(p in report.reason for p in ((phrase,) if isinstance(phrase, str) else phrase)), report.table()
     if verdict != "pass":
         assert report.reason
 
@@ -528,12 +576,19 @@ def test_a_batch_of_200_correct_and_wrong_files_gets_every_verdict_right(batch):
             "process limit",
         ),
         (
+            "import threading, time\nfor _ in range(20):\n"
+            "    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()",
+            dict(max_processes=4),
+            "over the process limit of 4 (--max-processes; threads count)",
+        ),
+        (FORKS_HOLD_MEMORY, dict(memory_mb=300), "over the memory limit of 300 MiB"),
+        (
             "import numpy as np\nreturn {'dW1': np.zeros((1 << 20,)), 'db1': 0, 'dW2': 0, 'db2': 0}",
             dict(output_mb=1),
             "over the output limit of 1.0 MiB (--output-mb",
         ),
     ],
-    ids=["wall", "cpu", "memory", "file-size", "stdout-size", "processes", "output"],
+    ids=["wall", "cpu", "memory", "file-size", "stdout-size", "processes", "threads", "memory-together", "output"],
 )
 def test_every_limit_is_named_when_a_file_exceeds_it(tmp_path, sandbox, code, options, phrase):
     path = tmp_path / "hog.py"
@@ -542,6 +597,18 @@ def test_every_limit_is_named_when_a_file_exceeds_it(tmp_path, sandbox, code, op
     assert report.verdict == "unusable", report.table()
     assert phrase in report.reason, report.table()
     assert report.limits["sandbox"] == sandbox and _marker_alive() == []
+
+
+@pytest.mark.bwrap
+@pytest.mark.skipif(bwrap_path() is None, reason=f"bubblewrap (bwrap) cannot run here: {bwrap_problem()}")
+def test_the_servers_own_tmp_is_sized_where_files_share_it(tmp_path):
+    """Without a tmpfs of its own per file (isolation "shared"), a file writes into its server's /tmp: sized at
+    2 x --file-mb, as a file's own tmpfs, not half the host's memory."""
+    path = tmp_path / "fills_tmp.py"
+    path.write_text(_prepend("for i in range(3):\n    open(f'/tmp/fill{i}', 'wb').write(b'x' * (8 << 20))"))
+    report = check(path, "shallow", cases=2, sandbox="bwrap", per_file="shared", file_mb=8)
+    assert report.limits["isolation"].startswith("shared"), report.limits
+    assert report.verdict == "unusable" and "No space left on device" in report.reason, report.table()
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)

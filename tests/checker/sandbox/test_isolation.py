@@ -306,5 +306,6 @@ def test_without_cgroups_the_report_says_what_holds_instead():
         assert (
             why
             and report.limits["resources"]
-            == f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {why}"
+            == "per process (rlimits; tmpfs sized per file), with a file's processes, threads and memory together "
+            f"counted by the sandbox every 10 ms (bwrap) or 50 ms (basic): {why}"
         )

@@ -141,7 +141,7 @@ def _tail(path: Path, size: int) -> str:
 
 def _valid_reply(reply: dict) -> dict:
     ok = (
-        reply.get("killed") in (None, "import", "run", "processes")
+        reply.get("killed") in (None, "import", "run", "processes", "memory")
         and all(isinstance(reply.get(k), (int, type(None))) for k in ("status", "signal"))
         and isinstance(reply.get("cpu"), (int, float))
         and isinstance(reply.get("left_behind"), int)
@@ -165,7 +165,12 @@ def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> No
     if reply["killed"] == "run":
         raise UnusableInput(f"killed after the time limit of {limits.timeout:g} s (--timeout; an endless loop?)")
     if reply["killed"] == "processes":
-        raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes)")
+        raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes; threads count)")
+    if reply["killed"] == "memory":
+        raise UnusableInput(
+            f"over the memory limit of {limits.memory_mb} MiB (--memory-mb; its processes together, counted by "
+            "the sandbox)"
+        )
     sig = reply["signal"]
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and reply["cpu"] >= limits.cpu_seconds):
         raise UnusableInput(f"over the CPU time limit of {limits.cpu_seconds:g} s (--cpu-seconds)")
@@ -256,7 +261,8 @@ def _valid_result(result, nonce: str) -> dict:
         ex = result["exit"]
         if not isinstance(ex, dict):
             raise ValueError("exit must be an object")
-        out["exit"] = {"where": _str(ex.get("where"), 40), "code": _str(ex.get("code"), 100)}
+        # sys.exit(obj): the repr of the learner's object, which may hold newlines, escapes and forged lines
+        out["exit"] = {"where": clean(_str(ex.get("where"), 40)), "code": clean(_str(ex.get("code"), 100))}
     cases = result.get("cases")
     if not isinstance(cases, list):
         raise ValueError("cases must be a list")
@@ -270,13 +276,13 @@ def _valid_result(result, nonce: str) -> dict:
         if case.get("error") is not None:
             c["error"] = _error(case["error"])
         if case.get("exit") is not None:
-            c["exit"] = _str(case["exit"], 100)
+            c["exit"] = clean(_str(case["exit"], 100))
         out["cases"].append(c)
     out["found"], out["calls"] = _valid_calls(result)
     reference = result.get("reference", {})
     if not isinstance(reference, dict):
         raise ValueError("reference must be an object")
-    for kind in ("import", "open", "program", "native"):
+    for kind in ("import", "open", "program", "native", "extension"):
         found = reference.get(kind)
         if isinstance(found, dict) and isinstance(found.get("line"), int):
             out["reference"][kind] = {
@@ -314,6 +320,6 @@ def _valid_calls(result: dict) -> tuple[dict, list]:
         if call.get("error") is not None:
             c["error"] = _error(call["error"])
         if call.get("exit") is not None:
-            c["exit"] = _str(call["exit"], 100)
+            c["exit"] = clean(_str(call["exit"], 100))
         out.append(c)
     return found, out

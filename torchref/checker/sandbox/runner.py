@@ -48,7 +48,10 @@ MNT_DETACH = 2
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # the folders anyone may write: each file gets them fresh and empty
 INODES = 10_000  # files and folders a file may create in its own tmpfs
 OUTPUTS = ("stdout.txt", "stderr.txt", "outputs.arrays", "result.json")  # opened before the learner runs
-WATCH_PROCESSES = False
+WATCH_PROCESSES = False  # count the learner's processes and threads (where RLIMIT_NPROC does not bind)
+WATCH_MEMORY = False  # sum the memory of the learner's processes (where no cgroup holds them together)
+WATCH_EVERY = 0.01  # seconds between two counts
+CONFINE = False  # what a file may open, confined to its own folders (basic: the host's file system is in sight)
 WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
 ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
 # a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
@@ -131,20 +134,62 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False):
+def _by_the_import_system():
+    """Whether the import system (a finder listing a folder of sys.path) is on the current stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+# where a confined file (basic, which shares the host's file system) may open what exists, besides the standard
+# library, NumPy and its own folder: its scratch folders (its own tmpfs), devices, the kernel's tables, /etc
+OPEN_ANYWHERE = (*SCRATCH, "/dev", "/sys", "/etc", "/usr/share/zoneinfo")
+_PROCESS = re.compile(r"/proc/(\d+)(/|$)")
+
+
+def _own_process(name):
+    """Whether `name` under /proc is the kernel's (/proc/cpuinfo) or an entry of a process of the file's own uid (its
+    own processes; under basic the judge is another uid): another process's command line names the judge's reports."""
+    process = _PROCESS.match(name)
+    try:
+        return process is None or os.stat(f"/proc/{process.group(1)}").st_uid == os.getuid()
+    except OSError:
+        return True  # gone: nothing to read
+
+
+def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False, confine=False):
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
     folders, raises; the first such attempt is recorded in `found` (reported by the judge
     as "imports the reference (line N)"). With `only_allowed`, importing anything but
     `allowed` (the standard library and NumPy) raises too, however the import is made
-    (`importlib.import_module`, `__import__`, a name built at run time).
+    (`importlib.import_module`, `__import__`, a name built at run time). With `confine` (basic,
+    which shares the host's file system), opening an existing file anywhere but the standard
+    library, NumPy, the file's own folder and OPEN_ANYWHERE is refused and recorded (another
+    checkout of the reference in a world-readable folder); another uid's entries in /proc (the
+    judge's command line, which names its reports) are refused without a word.
     """
 
     packages = [os.path.realpath(os.path.dirname(np.__file__))]
     packages.append(packages[0] + ".libs")  # numpy.libs: its bundled libraries
+    stdlib = os.path.realpath(os.path.dirname(os.__file__))
+    python = os.path.dirname(os.path.realpath(sys.executable))
+    own_folders = [os.path.dirname(path), own]  # its file's folder, and its server's (the files it writes back)
+    confined = [stdlib, python, *packages, *own_folders, *OPEN_ANYWHERE] if confine and not native else []
 
     def hook(event, args):
+        if event == "import" and len(args) > 1 and args[1] is not None and not native:
+            # a compiled extension being loaded (its file named): only the standard library's and NumPy's; one the
+            # file wrote out would read the reference with libc, which no audit event sees
+            library = os.path.realpath(os.fsdecode(args[1]))
+            parts = library.split(os.sep)
+            if not (_inside(library, packages) or (_inside(library, [stdlib]) and not set(parts) & set(PACKAGES))):
+                found.setdefault("extension", {"name": library[-200:], "line": _learner_line(path)})
+                raise _Refused(f"loading the compiled extension {library[-120:]} is not allowed in a derivation")
         if event == "import":
             top = str(args[0]).split(".")[0]
             if top in blocked and top not in allowed:
@@ -160,10 +205,14 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
             raise PermissionError("starting a program is not allowed in a derivation")
         elif only_allowed and event in LISTINGS and args and isinstance(args[0], (str, bytes)):
             # importlib.import_module raises no "import" event: what it must read (a package's files, or the
-            # folder that lists it) is refused instead, outside NumPy's own folders
+            # folder that lists it) is refused instead, outside NumPy's own folders; the learner's own code
+            # reading there (a second install of the reference, found by a glob) is said
             for name in [os.path.realpath(os.fsdecode(args[0]))]:  # as the import system names them: whole
                 parts = name.split(os.sep)
                 if any(part in PACKAGES for part in parts) and not _inside(name, packages):
+                    if confined and not _by_the_import_system():  # (under bwrap the folder is empty)
+                        what = f"installed packages ({name[-120:]})"
+                        found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
                     if parts[-1] in PACKAGES:  # the folder itself: the import system then finds nothing there
                         raise PermissionError(f"listing {name[-120:]} {ONLY_ALLOWED}")
                     raise _Refused(f"importing from {name[-120:]} {ONLY_ALLOWED}")
@@ -177,6 +226,15 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
                     if name == root or name.startswith(root + os.sep) or root.startswith(name.rstrip(os.sep) + os.sep):
                         found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
                         raise PermissionError(f"reading {what} is not allowed in a derivation")
+
+        if event == "open" and confined and isinstance(args[0], (str, bytes)):
+            for name in _resolutions(os.fsdecode(args[0])):
+                if name.startswith("/proc/") and not _own_process(name):  # the judge's command line: not said
+                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
+                if os.path.lexists(name) and not name.startswith("/proc/") and not _inside(name, confined):
+                    what = f"{name[-70:]}, outside its own folders"
+                    found.setdefault("open", {"name": name, "what": what, "line": _learner_line(path)})
+                    raise PermissionError(f"reading {name[-120:]} is not allowed in a derivation")
 
     sys.addaudithook(hook)
 
@@ -383,7 +441,8 @@ def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
     found = {}
     out = {}
     native = job.get("native") is True  # a package a teacher allows: its own imports and native libraries
-    _guard(path, set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native)
+    rules = (set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native, CONFINE)
+    _guard(path, *rules)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
@@ -625,9 +684,23 @@ def _descendants(me, threads=False):
     return {pid: count[pid] for pid in below} if threads else below
 
 
-def _tasks(me):
-    """The processes and threads below `me`."""
-    return sum(_descendants(me, threads=True).values())
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _usage(me):
+    """(processes and threads, bytes of private resident memory) of everything below `me`; the memory is summed
+    only when there are several processes (one is bounded by its own RLIMIT_AS already)."""
+    below = _descendants(me, threads=True)
+    memory = 0
+    if len(below) > 1:
+        for pid in below:
+            try:
+                with open(f"/proc/{pid}/statm", "rb") as fh:
+                    fields = fh.read().split()
+                memory += (int(fields[1]) - int(fields[2])) * PAGE  # resident, less what maps a file or shmem
+            except (OSError, ValueError, IndexError):
+                continue
+    return sum(below.values()), memory
 
 
 def _reap():
@@ -679,18 +752,31 @@ def _wipe(folders, keep):
 
 
 def _wait(fds, seconds, watch):
-    """select() on `fds` for `seconds`; with `watch` (a process limit), also count the learner's processes
-    every 10 ms: "processes" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root)."""
-    if not watch:
+    """select() on `fds` for `seconds`; with `watch` ({"processes": N, "memory": bytes}, 0 for what is not watched),
+    also count the learner's processes and threads, and sum their memory, every WATCH_EVERY seconds: "processes"
+    or "memory" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root; where no cgroup
+    holds a file's processes together, each being bounded by RLIMIT_AS alone)."""
+    if not any(watch.values()):
         return select.select(fds, [], [], seconds)[0]
     end = time.monotonic() + seconds
     while True:
         left = end - time.monotonic()
-        ready = select.select(fds, [], [], max(0.0, min(left, 0.01)))[0]
+        ready = select.select(fds, [], [], max(0.0, min(left, WATCH_EVERY)))[0]
         if ready or left <= 0:
             return ready
-        if _tasks(os.getpid()) > watch:
-            return "processes"
+        over = _over(watch)
+        if over:
+            return over
+
+
+def _over(watch):
+    """ "processes" or "memory" when what runs below this server is over `watch`, else ""."""
+    tasks, memory = _usage(os.getpid())
+    if watch["processes"] and tasks > watch["processes"]:
+        return "processes"
+    if watch["memory"] and memory > watch["memory"]:
+        return "memory"
+    return ""
 
 
 def _run(job, inputs, drop_to):
@@ -702,11 +788,15 @@ def _run(job, inputs, drop_to):
     os.close(signal_w)
     pidfd = os.pidfd_open(pid)
     answer = {"killed": None, "status": None, "signal": None, "cpu": 0.0}
-    watch = job["limits"]["processes"] if WATCH_PROCESSES else 0
+    limits = job["limits"]
+    watch = {
+        "processes": limits["processes"] if WATCH_PROCESSES else 0,
+        "memory": limits["memory_mb"] * 2**20 if WATCH_MEMORY else 0,
+    }
     try:
         ready = _wait([signal_r, pidfd], job["import_timeout"], watch)
-        if ready == "processes":
-            answer["killed"] = "processes"
+        if ready in ("processes", "memory"):
+            answer["killed"] = ready
         elif not ready:
             answer["killed"] = "import"
         else:
@@ -714,12 +804,12 @@ def _run(job, inputs, drop_to):
                 os.read(signal_r, 1)
             left = job["timeout"] if signal_r in ready else job["import_timeout"] - (time.monotonic() - start)
             ready = _wait([pidfd], max(left, 0.0), watch)
-            if ready == "processes":
-                answer["killed"] = "processes"
+            if ready in ("processes", "memory"):
+                answer["killed"] = ready
             elif not ready:
                 answer["killed"] = "run"
-        if watch and not answer["killed"] and _tasks(os.getpid()) > watch:
-            answer["killed"] = "processes"  # more were left running than the limit allows
+        if any(watch.values()) and not answer["killed"]:
+            answer["killed"] = _over(watch) or None  # more were left running than the limits allow
         if answer["killed"]:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
@@ -748,8 +838,11 @@ def main(protocol_source, config):
     NUMERIC = protocol.NUMERIC
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/<pid>/mem by a learner of the same uid
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a learner come back here, to be killed
-    global WATCH_PROCESSES, WIPE, ISOLATE, NEW_NETWORK
+    global WATCH_PROCESSES, WATCH_MEMORY, WATCH_EVERY, CONFINE, WIPE, ISOLATE, NEW_NETWORK
+    CONFINE = config.get("confine") is True
     WATCH_PROCESSES = config.get("watch_processes") is True
+    WATCH_MEMORY = config.get("watch_memory") is True
+    WATCH_EVERY = float(config.get("watch_every", WATCH_EVERY))
     NEW_NETWORK = config.get("new_network", True) is not False
     # a fresh set of namespaces per file where the platform allows it; else the shared folders are emptied
     why = _can_isolate() if config.get("isolate") is True else "not asked for"

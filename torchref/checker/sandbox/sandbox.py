@@ -154,6 +154,9 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+# seconds between two counts of a file's processes, threads and memory by its server (without a cgroup): bwrap's
+# server sees only its own processes (its PID namespace); basic's reads the whole host's /proc each time
+WATCH_EVERY = {"bwrap": 0.01, "basic": 0.05}
 SERVER_MB = 256  # a server's own memory (the interpreter, NumPy, the batch's inputs) in its cgroup's limit
 
 
@@ -223,7 +226,11 @@ class Cgroups:
     def describe(self) -> str:
         if self.folder:
             return "cgroup v2 per job: memory (processes and tmpfs together) and pids (threads included)"
-        return f"per process (rlimits; tmpfs sized per file; threads counted by the sandbox): {self.why}"
+        return (
+            "per process (rlimits; tmpfs sized per file), with a file's processes, threads and memory together "
+            f"counted by the sandbox every {WATCH_EVERY['bwrap'] * 1000:g} ms (bwrap) or "
+            f"{WATCH_EVERY['basic'] * 1000:g} ms (basic): {self.why}"
+        )
 
     def close(self) -> None:
         if self.folder:
@@ -325,6 +332,20 @@ def _binds() -> list[str]:
 _BINDS: list = []
 
 
+def _bwrap_sizes() -> bool:
+    """Whether this bwrap takes `--size` for a tmpfs (bubblewrap 0.5 and later), asked once."""
+    if not _SIZES:
+        try:
+            text = subprocess.run([shutil.which("bwrap"), "--help"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError, TypeError):
+            text = ""
+        _SIZES.append("--size" in text)
+    return _SIZES[0]
+
+
+_SIZES: list = []
+
+
 class Server:
     """One sandbox for a batch: started lazily, restarted after a file kills it, stopped by `close`."""
 
@@ -336,6 +357,7 @@ class Server:
         self.per_file = per_file  # PER_FILE: what each file gets of its own
         self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
         self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
+        self.tmp_mb = 2 * Limits.file_mb  # bwrap: the size of the server's own /tmp (Batch.limit sets it)
         self.proc: subprocess.Popen | None = None
         self.ready = False  # its process has said it is ready (Python, NumPy and the inputs loaded)
 
@@ -365,6 +387,9 @@ class Server:
                 "inputs": str(self.inputs),
                 "uid": self.uid,
                 "isolate": isolate,
+                "watch_memory": not self.group,  # no cgroup: the memory of a file's processes summed by the server
+                "watch_every": WATCH_EVERY["basic"],
+                "confine": True,  # the host's file system is in sight: a file opens only its own folders' files
             }
             return [python, "-I", "-S", "-c", runner, proto, json.dumps(config)], env
         env["HOME"] = JOB
@@ -376,12 +401,17 @@ class Server:
             "inputs": INPUTS,
             "uid": None,
             "watch_processes": True,
+            "watch_memory": not self.group,
+            "watch_every": WATCH_EVERY["bwrap"],
             "wipe": ["/tmp", JOB],
             "isolate": isolate,
             "new_network": False,  # bwrap's own network namespace already holds only this server's files
         }
         args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
-        args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+        # the server's /tmp: what a file may write when it cannot have a tmpfs of its own (isolation "shared"),
+        # sized as a file's own tmpfs is (an unsized tmpfs may take half the host's memory)
+        args += [*(["--size", str(self.tmp_mb << 20)] if _bwrap_sizes() else []), "--tmpfs", "/tmp"]
         args += _binds()
         for folder in _numpy_dirs():
             args += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
@@ -518,9 +548,10 @@ class Batch:
         self.cgroups = Cgroups()
 
     def limit(self, limits: Limits) -> None:
-        """Each job's cgroup set to `limits` (where the host delegates cgroups)."""
+        """Each job's cgroup set to `limits` (where the host delegates cgroups), and the size of its /tmp."""
         for k, server in enumerate(self.servers):
             server.group = self.cgroups.job(k, limits)
+            server.tmp_mb = 2 * limits.file_mb
 
     def _own(self, k: int) -> Path:
         """The work folder of server k: its files' folders, and nothing of the other servers'."""

@@ -1,4 +1,5 @@
-"""A right derivation whose four forks each hold 250 MiB of touched memory while it runs (each under --memory-mb)."""
+"""A right derivation whose four forks each hold 120 MiB of touched memory while it runs: each fork is under
+--memory-mb 300 (NumPy's own address space included), the four together are well over it."""
 
 import os
 import time
@@ -7,9 +8,11 @@ import numpy as np
 
 for _ in range(4):
     if os.fork() == 0:
-        _block = np.ones((250 << 20) // 8)  # touched: resident, not only reserved
-        time.sleep(60)
-        os._exit(0)
+        try:
+            _block = np.ones((120 << 20) // 8)  # touched: resident, not only reserved
+            time.sleep(60)
+        finally:
+            os._exit(0)
 time.sleep(1.0)  # all four hold their memory now
 
 import numpy as np
