@@ -158,3 +158,15 @@ def test_the_readme_is_a_short_front_door_with_the_ci_test_command():
     assert "bash scripts/setup && .venv/bin/python -m pytest --cov -n auto" in ci  # the README's command, verbatim
     for link in re.findall(r"\]\(((?:docs/|[A-Z]+\.md)[^)#]*)", readme):
         assert (ROOT / link).is_file(), f"README links to a missing file: {link}"
+
+
+def test_ci_runs_the_readmes_two_commands_set_up_and_tests_verbatim():
+    """The README's test command is what CI runs, so a reader's run of it is CI's run."""
+    commands = [
+        line.split("   #")[0].strip()
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("bash scripts/setup && ")
+    ]
+    assert len(commands) == 2, commands  # the main job, the tests
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci, f"{commands[1]!r} is not a line of .ci/run"
