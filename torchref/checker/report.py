@@ -247,7 +247,15 @@ def repair_text(repair: JSONObject) -> str:
     """`line 25: dZ1 = dA1 * A1  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 40 cases pass)`."""
     after = repair["after"] or "(delete the line)"
     where = repair.get("where") or f"line {repair['line']}"
-    return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
+    before = _code_only(repair["before"])  # the after is code alone: so is the before beside it
+    return f"{where}: {before}  →  {after} ({repair['result']})"
+
+
+def _code_only(line: str) -> str:
+    """A line without its trailing comment (`dZ1 = dA1 * A1   # (m, h)` → `dZ1 = dA1 * A1`); kept whole when a
+    quote comes before the `#` (the `#` may be inside a string)."""
+    code, hash_, _ = line.partition("#")
+    return code.rstrip() if hash_ and "'" not in code and '"' not in code else line
 
 
 def pieces_text(pieces: list[JSONObject]) -> str:

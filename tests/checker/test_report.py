@@ -1,0 +1,21 @@
+"""How a report prints what it holds."""
+
+from __future__ import annotations
+
+from torchref.checker.report import repair_text
+
+
+def _repair(before: str, after: str) -> dict:
+    return {"line": 32, "before": before, "after": after, "result": "with this change, all 48 cases pass"}
+
+
+def test_a_repair_shows_the_learners_code_without_its_trailing_comment():
+    text = repair_text(_repair("dZ1 = dA1 * A1 * (1 - A1)          # (m, h)", "dZ1 = dA1 * (1 - A1 ** 2)"))
+    assert (
+        text == "line 32: dZ1 = dA1 * A1 * (1 - A1)  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 48 cases pass)"
+    )
+
+
+def test_a_hash_after_a_quote_may_be_in_a_string_and_the_line_is_kept_whole():
+    before = 'W = params["W#1"] + lr * grads["dW"]  # uphill'
+    assert f"line 32: {before}  →" in repair_text(_repair(before, 'W = params["W#1"] - lr * grads["dW"]'))
