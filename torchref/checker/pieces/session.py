@@ -12,6 +12,7 @@ from __future__ import annotations
 from torchref.checker.pieces import cases as drawing
 from torchref.checker.pieces import judge as pieces_judge
 from torchref.checker.pieces import plan
+from torchref.checker.sandbox.child import FORWARD_VALUE
 
 ONE_OVER_M = (
     "1/m in update, not in backward: backward returns the summed gradients and update takes (1/m)(α ∘ ∂w), as the "
@@ -73,6 +74,8 @@ class Course:
         report.cases = max(report.cases, sum(p.cases for p in pieces))
         if first.name == "backward" and chain:
             return  # the backward's judge has said it all
+        if first.name == "forward" and chain and backward_judged and FORWARD_VALUE.match(report.first_wrong or ""):
+            return  # the chain's judge named the forward's first wrong value (Z1, A1, ...) with its own line and cause
         report.first_wrong, report.mistake, report.cause, report.line = (
             first.first_wrong,
             first.mistake,
