@@ -215,7 +215,8 @@ def parser() -> argparse.ArgumentParser:
         "--repair",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="look for a verified repair of a wrong file (default: on, off with --csv or --gradescope)",
+        help="look for a verified repair of a wrong file (default: on; off with --csv, --gradescope, --prairielearn, "
+        "--coursera or --coderunner)",
     )
     c.add_argument(
         "--shard",
@@ -559,6 +560,9 @@ def _compare(args) -> int:
     return 0
 
 
+GRADED_OUTPUTS = ("csv", "gradescope", "prairielearn", "coursera", "coderunner")  # where a check writes grades
+
+
 def check_options(args) -> dict:
     """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
     file: the command's, `%%check`'s and the pre-commit hook's."""
@@ -579,11 +583,12 @@ def check_options(args) -> dict:
         sandbox=args.sandbox,
         allow_imports=args.allow_import,
         strict=args.strict,
-        # a verified repair, unless asked otherwise: off by default where grades are written
+        # a verified repair, unless asked otherwise: off by default where grades are written (the gradebook and
+        # every platform's results: graded feedback would hand out the fix, and each repair judges the file again)
         repair=(
             args.repair
             if getattr(args, "repair", None) is not None
-            else not (getattr(args, "csv", None) or getattr(args, "gradescope", None))
+            else not any(getattr(args, name, None) for name in GRADED_OUTPUTS)
         ),
     )
 

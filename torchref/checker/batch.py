@@ -19,6 +19,7 @@ from pathlib import Path
 
 from torchref.checker import policy, repair
 from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
+from torchref.checker.diagnosis import saturation
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.judge import judge_file
@@ -74,14 +75,22 @@ class Session:
         self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
         self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
+        # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
+        self.saturated = saturation.draw(pair, self.samples) if pair.differentiable and samples is None else []
         inputs = dict(self.course.inputs)
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+        inputs.update(saturation.inputs(pair, self.saturated, len(self.samples)))
         # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
         # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
-        self.expected = self.course.expected_bytes + sum(
-            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
-            for s in self.samples
+        self.expected = (
+            self.course.expected_bytes
+            + sum(
+                sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J")
+                + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+                for s in self.samples
+            )
+            + saturation.expected_bytes(self.saturated)
         )
         self.roots = policy.reference_roots(paths)
         try:
@@ -171,6 +180,12 @@ class Session:
             pieces=bool(self.course.found(result)), diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
+        if backward and diagnose and result.get("saturated"):
+            chain = self.pair.chain(self._deepest)
+            report.notes += saturation.notes(
+                self.pair, chain, self.saturated, result["saturated"], outputs, len(self.samples),
+                lambda name: _line_text(source, chain, name, path.name),
+            )  # fmt: skip
 
     def _scan(self, report: FileReport, source: bytes) -> None:
         imports = policy.scan_imports(source)
@@ -182,12 +197,27 @@ class Session:
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
+        n = len(self.samples)
         try:
-            return run_file(
-                self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules, self.course.plan
-            )
+            result, outputs, facts = run_file(
+                self.batch, server, name, source, n + len(self.saturated), self.limits, self.expected, rules,
+                self.course.plan,
+            )  # fmt: skip
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
+        if self.saturated and isinstance(result.get("cases"), list):  # the saturated cases apart
+            result["saturated"], result["cases"] = result["cases"][n:], result["cases"][:n]
+        return result, outputs, facts
+
+
+def _line_text(source: bytes, chain, name: str, filename: str) -> str:
+    """`file.py:N` of the learner's line that makes `name`, or ""."""
+    link = chain.by_name.get(name)
+    if link is None:
+        return ""
+    output = link.expr.op == "sub" and "Y" in link.expr.symbols()
+    line = reading.line_of(source, name, link.forward, output, chain.layers)
+    return f"{filename}:{line.number}: `{clean(line.code, 120)}`" if line is not None else ""
 
 
 JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)

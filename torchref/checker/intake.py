@@ -61,6 +61,7 @@ class Source:
             setattr(report, name, fix(getattr(report, name)))
         report.errors = [fix(e) for e in report.errors]
         report.warnings = [fix(w) for w in report.warnings]
+        report.notes = [fix(n) for n in report.notes]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
         if report.repair and 0 < report.repair["line"] <= len(self.labels):  # "cell 5, line 11": line 11 of cell 5

@@ -250,4 +250,13 @@ def small_case_lines(name: str, case: dict) -> list[str]:
         out.append(
             f"  first difference at {name}[{at}]: the reference's {diff['expected']:.6g}, yours {diff['yours']:.6g}"
         )
+    tiny = case.get("largest_difference")
+    if tiny:  # no five digits show it: as many as it takes
+        at = ", ".join(map(str, tiny["index"]))
+        e, y = tiny["expected"], tiny["yours"]
+        digits = next((k for k in range(6, 18) if f"{e:.{k}g}" != f"{y:.{k}g}"), 17)
+        out.append(
+            f"  a tiny difference, largest at {name}[{at}]: the reference's {e:.{digits}g}, yours {y:.{digits}g} "
+            f"(a difference of {abs(e - y):.3g})"
+        )
     return out
