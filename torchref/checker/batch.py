@@ -137,12 +137,14 @@ class Session:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
             with _watchdog(JUDGE_SECONDS):
                 self._judge(report, path, result, outputs, source)
-                if self.options.repair and self.samples:  # a repair edits the backward's chain
+                if self.options.repair:  # the reported line, or the backward's chain
                     report.repair = repair.attempt(
                         lambda edited: self.rejudge(path, edited, server),
-                        self.pair.chain(self._deepest),
+                        self.pair.chain(self._deepest) if self.samples else None,
                         report,
                         source,
+                        self.pair.contract.names if self.pair.contract is not None else (),
+                        self.course.values,
                     )
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)

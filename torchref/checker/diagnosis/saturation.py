@@ -67,9 +67,10 @@ def notes(pair, chain, saturated: list, cases: list, outputs: dict, start: int, 
         A, cache = pair.model.forward(s.X, s.params)
         reference = {**cache, **pair.model.backward(s.X, s.Y, s.params, cache)}
         last = max(k for k in cache if k.startswith("Z"))
+        exact = int(np.count_nonzero(np.any((A == 0) | (A == 1), axis=1)))  # rows where the output rounds to 0/1
         what = (
             f"on a saturated case ({s.shape.id}, float32, |{last}| up to {float(np.abs(cache[last]).max()):.0f}: "
-            "σ is exactly 0 or 1 there, every label the other one)"
+            f"the output is exactly 0 or 1 on {exact} of {A.shape[0]} rows, every label the other one)"
         )
         if case.get("error"):
             raised = clean(case["error"].get("type", "an error"), 80)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from torchref.checker.pieces import cases as drawing
 from torchref.checker.pieces import judge as pieces_judge
 from torchref.checker.pieces import plan
+from torchref.checker.pieces import values as pieces_values
 from torchref.checker.sandbox.child import FORWARD_VALUE
 
 ONE_OVER_M = (
@@ -28,6 +29,10 @@ class Course:
         self.cases = drawing.draw(pair, seed)
         self.inputs, self.plan = plan.build(pair.contract, self.cases)
         self.expected_bytes = plan.expected_bytes(self.cases)
+        self.values: dict = {}  # each function's values in the order they are judged (what a repair moves past)
+        for case in self.cases:
+            order = [*pieces_values.ORDER.get(case.piece, ()), *case.expected]
+            self.values.setdefault(case.piece, list(dict.fromkeys(k for k in order if not k.startswith("_"))))
 
     def found(self, result: dict) -> dict:
         return {k: v for k, v in result.get("found", {}).items() if v}
