@@ -158,6 +158,7 @@ class FileReport:
             rows.append(("reason", e(self.reason)))
         rows += [("error", e(error)) for error in self.errors[:3]]
         rows += [("warning", e(w)) for w in self.warnings]
+        rows += [("note", e(n)) for n in self.notes]
         if self.seed and self.verdict != "skipped":
             rows.append(("seed", f"{self.seed} (<code>--seed {self.seed}</code> replays these cases)"))
         head = "".join(
@@ -213,6 +214,7 @@ class FileReport:
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"note: {n}" for n in self.notes]
         if self.sandbox:
             lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)
