@@ -29,15 +29,81 @@ ACTIVATIONS = (
 )
 
 
-def filled_template(model: str, hidden=None) -> str:
-    """`torchref template MODEL` with every `...` filled in with the notes' line, as a learner would: a right file."""
-    from torchref.explain import shape_for, template
+# the notes' lines of the functions a template holds besides a chain's links, as a learner of the course writes them
+LOOP = {
+    "A, cache = ...": "A, cache = forward(X, params)",
+    "losses.append(...)": "losses.append(loss(A, Y))",
+    "grads = ...": "grads = backward(X, Y, params, cache)",
+    "params = ...": "params = update(params, grads, lr)",
+}
+NOTES_LINES = {
+    "perceptron": {
+        "forward": {"Z = ...": 'Z = X @ params["W"] + params["b"]', "A = ...": "A = (Z >= 0).astype(X.dtype)"},
+        "loss": {"J = ...": "J = np.mean(np.abs(A - Y))"},
+        "backward": {
+            "dZ = ...": "dZ = A - Y",
+            "dW = ...": "dW = X.T @ dZ / m",
+            "db = ...": "db = np.sum(dZ, axis=0, keepdims=True) / m",
+        },
+        "train": LOOP,
+    },
+    "mp_neuron": {
+        "forward": {
+            "z = ...": "z = X[:, ~inhibitory].sum(axis=1, keepdims=True)",
+            "vetoed = ...": "vetoed = X[:, inhibitory].sum(axis=1, keepdims=True) > 0",
+            "A = ...": "A = ((z >= theta) & ~vetoed).astype(int)",
+        },
+        "fit": {"if ...:": "if np.array_equal(forward(X, theta, inhibitory), Y):"},
+    },
+    "normalise": {
+        "normalise": {
+            "low = ...": "low = X.min(axis=0, keepdims=True)",
+            "high = ...": "high = X.max(axis=0, keepdims=True)",
+            "X_scaled = ...": "X_scaled = (X - low) / (high - low)",
+        },
+        "denormalise": {"X = ...": "X = X_scaled * (high - low) + low"},
+    },
+}
+SIGMOID_LOSS = "J = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))"
+SOFTMAX_LOSS = "J = -np.sum(Y * np.log(A)) / m"
+
+
+def notes_lines(model: str, hidden=None) -> dict:
+    """{function: {a line of the template: the notes' line}} for every function of the model's contract."""
+    from torchref.explain import shape_for
     from torchref.registry import REGISTRY
 
     pair = REGISTRY[model]
-    text = template(model, hidden)
-    for link in pair.chain(shape_for(pair, 3, 2, hidden)).links:
-        text = text.replace(f"    {link.name} = ...", f"    {link.name} = {link.expr.python()}", 1)
+    if not pair.differentiable:
+        lines = NOTES_LINES[model]
+        return {**lines, "update": {f"{p} = ...": f'{p} = params["{p}"] - lr * grads["d{p}"]' for p in "Wb"}}
+    shape = shape_for(pair, 3, 2, hidden)
+    links = {f"{link.name} = ...": f"{link.name} = {link.expr.python()}" for link in pair.chain(shape).links}
+    update = {f"{p} = ...": f'{p} = params["{p}"] - lr * grads["d{p}"]' for p in pair.param_shapes(shape)}
+    loss = SOFTMAX_LOSS if pair.one_hot else SIGMOID_LOSS
+    return {"forward": links, "backward": links, "loss": {"J = ...": loss}, "update": update, "train": LOOP}
+
+
+def filled_template(model: str, hidden=None, every: bool = False) -> str:
+    """`torchref template MODEL` with every `...` filled in with the notes' line, as a learner would: a right file.
+
+    A model with a backward chain keeps its derivation only (forward and backward; the learner deleted the
+    other functions, as the template invites), unless `every`."""
+    from torchref.explain import template
+    from torchref.registry import REGISTRY
+
+    lines, keep = notes_lines(model, hidden), every or not REGISTRY[model].differentiable
+    function, out = "", []
+    for line in template(model, hidden).splitlines():
+        if line.startswith("def "):
+            function = line[4:].split("(")[0]
+        if function and not keep and function not in ("forward", "backward"):
+            continue
+        code = line.split("#")[0].strip()
+        if function and "..." in code:
+            line = line[: len(line) - len(line.lstrip())] + lines[function][code]
+        out.append(line)
+    text = "\n".join(out).rstrip("\n") + "\n"
     return text.replace("import numpy as np\n", "import numpy as np\n" + ACTIVATIONS, 1)
 
 

@@ -73,8 +73,13 @@ def test_template_command_writes_a_file_and_never_overwrites(tmp_path, capsys, m
     assert "--out my_shallow.py exists" in capsys.readouterr().err  # the option the user typed is named
     assert cli.main(["template", "deep_tanh_sigmoid", "--hidden", "3,2,2", "--out", "deep.py"]) == 0
     assert 'params["W4"]' in (tmp_path / "deep.py").read_text()
-    assert cli.main(["template", "perceptron"]) == 2
-    assert "model must have a backward pass" in capsys.readouterr().err
+    # a contract without a chain (the course's pieces): every function with its signature, to fill in
+    assert cli.main(["template", "perceptron"]) == 0
+    written = (tmp_path / "my_perceptron.py").read_text()
+    assert "def update(params, grads, lr):" in written and "def train(X, Y, params, lr, steps):" in written
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["template", "nope"])
+    assert refused.value.code == 2 and "unknown model 'nope'" in capsys.readouterr().err
 
 
 def test_explain_with_a_file_prints_the_learners_text_escaped_as_check_does(tmp_path, capsys):
@@ -103,3 +108,15 @@ def test_an_unfilled_template_is_told_the_same_way_by_explain_and_check(tmp_path
     assert hint in table.splitlines()[1]
     rows = [line.split() for line in table.splitlines() if line.startswith(("Z1 ", "dZ1 ", "db1 "))]
     assert len(rows) == 3 and all(row[1:3] == ["not", "run"] for row in rows)  # never "ok 0/0"
+
+
+def test_an_unfilled_template_without_a_chain_is_told_it_is_unfilled(tmp_path):
+    """The perceptron's template, as written: its forward returns (..., ...), read as the template's `...`."""
+    path = tmp_path / "my_perceptron.py"
+    path.write_text(template("perceptron"))
+    report = check(path, "perceptron", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
+    assert report.reason == (
+        "forward: forward must return (A, cache) with A an array, got A of type ellipsis "
+        "(a `...` of the template not filled in yet?)"
+    )

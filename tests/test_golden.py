@@ -10,6 +10,8 @@ Normalised, because it differs from run to run or machine to machine and is not 
 - the time a file took (`seconds`, Gradescope's `execution_time`): wall clock;
 - absolute paths: the temporary folder of the test and this checkout's location;
 - the sandbox's kind (`bwrap` or `basic`): `auto` takes bubblewrap where it is installed;
+  with it, what each file had of its own (`isolation`) and the resource controllers the
+  machine's cgroups offer (`resources`);
 - the differences of a tensor that never failed (`max_abs`, `max_rel`, `fd_max_abs` when
   `failed` is 0): round-off, whose last bits depend on the BLAS build; any other number is
   kept, rounded to 6 significant digits (also inside a message's text).
@@ -33,7 +35,13 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("TORCHREF_GOLDEN") == "update"
 PACKAGE = str(Path(torchref.__file__).resolve().parent)
 ROUNDOFF = ("max_abs", "max_rel", "fd_max_abs")
-VOLATILE = {"seconds": 0.0, "execution_time": 0.0, "sandbox": "<sandbox>"}
+VOLATILE = {
+    "seconds": 0.0,
+    "execution_time": 0.0,
+    "sandbox": "<sandbox>",
+    "isolation": "<isolation>",
+    "resources": "<resources>",
+}
 
 
 def normalise(value, tmp: Path):

@@ -25,10 +25,14 @@ def _pins():
 def _installed_by_setup():
     """The project's requirements with the extras scripts/setup installs, and theirs, as this environment holds them."""
     extras = set(re.search(r"-e '\.\[([\w,]+)\]'", (ROOT / "scripts" / "setup").read_text()).group(1).split(","))
-    seen, todo = {}, [("handmade-torchref", extras)]
+    seen, todo, absent = {}, [("handmade-torchref", extras)], []
     while todo:
         name, wanted = todo.pop()
-        dist = metadata.distribution(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:  # required, not installed: an environment older than pyproject.toml
+            absent.append(name)
+            continue
         for text in dist.requires or []:
             requirement = Requirement(text)
             markers = [{"extra": extra} for extra in wanted or {""}]
@@ -38,6 +42,7 @@ def _installed_by_setup():
             if key not in seen or not requirement.extras <= seen[key]:
                 seen[key] = seen.get(key, set()) | requirement.extras
                 todo.append((requirement.name, requirement.extras))
+    assert not absent, f"required but not installed here (run bash scripts/setup): {sorted(absent)}"
     return {name: Version(metadata.version(name)) for name in seen}
 
 

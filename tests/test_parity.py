@@ -106,15 +106,7 @@ def _train_shapes(pair):
 
 
 @pytest.mark.parametrize(
-    "pair, shape, dtype, seed",
-    list(
-        _cases(
-            lambda pair: pair.train_dtypes,
-            _train_shapes,
-            seeds=(0,),
-            pairs=[p for p in REGISTRY.values() if p.name != "mp_neuron"],
-        )
-    ),
+    "pair, shape, dtype, seed", list(_cases(lambda pair: pair.train_dtypes, _train_shapes, seeds=(0,)))
 )
 def test_training_parity(pair, shape, dtype, seed):
     """The same initial parameters, 50 steps on each side: loss and parameters agree at every step."""
@@ -144,11 +136,22 @@ def test_finite_differences(pair, shape, dtype, seed):
     _assert_all_close(results)
 
 
-def test_mp_neuron_training_is_its_fit():
-    pair = REGISTRY["mp_neuron"]
-    sample = pair.sample(pair.shapes[2], "float64", 0)
+@pytest.mark.parametrize("name", [n for n, p in REGISTRY.items() if not p.train_dtypes])
+def test_an_entry_with_no_trajectory_is_fitted_and_its_fit_is_in_its_parity(name):
+    """No dtype of trajectories: the entry is fitted, not trained (`compare` fits it once), and what it fits is
+    compared by `parity` (the MP neuron's θ and mask, min–max normalisation's low and high)."""
+    pair = REGISTRY[name]
+    assert pair.training.steps == 0, name
+    sample = pair.sample(pair.shapes[-1], "float64", 0)
     assert pair.parity_training(sample) == []
-    assert "fit.theta" in pair.names(sample.shape)
+    fitted = {"mp_neuron": {"fit.theta", "fit.inhibitory"}, "normalise": {"low", "high"}}[name]
+    assert fitted <= {r.name for r in pair.parity(sample)}
+
+
+def test_every_trained_entry_claims_its_trajectories_and_the_fitted_ones_none():
+    trained = {n for n, p in REGISTRY.items() if p.training.steps > 0}
+    assert trained == {n for n, p in REGISTRY.items() if p.train_dtypes}
+    assert {"mp_neuron", "normalise"}.isdisjoint(trained) and "shallow" in trained
 
 
 def test_deep_with_one_tanh_layer_is_the_shallow_network():

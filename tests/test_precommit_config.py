@@ -22,7 +22,15 @@ def test_the_hooks_pass_on_the_tree_and_fix_or_refuse_what_they_must(tmp_path):
     done = _pre_commit(repo, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     ran = [line.split("...")[0].rstrip(".") for line in done.stdout.splitlines() if line.endswith("Passed")]
-    assert {"ruff format", "ruff check", "trailing whitespace", "check yaml", "check json", "check toml"} <= set(ran)
+    assert {
+        "ruff format",
+        "ruff check",
+        "mypy",
+        "trailing whitespace",
+        "check yaml",
+        "check json",
+        "check toml",
+    } <= set(ran)
 
     (repo / "docs" / "spaces.txt").write_text("a line   \n")
     (repo / "docs" / "bad.yaml").write_text("a: [1\n")

@@ -73,7 +73,7 @@ def test_the_system_hook_judges_the_staged_derivations_only(hook_repo, tmp_path)
     _git(course, "add", "-A")
     done = _pre_commit(course, tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "homework/ann.py: PASS (4 cases)" in done.stdout
+    assert "homework/ann.py: PASS (12 cases: forward 8, backward 4)" in done.stdout
     assert "homework/bob.py: WRONG: first wrong link dZ1: tanh′ written as 1 − A" in done.stdout
     assert "notes.py" not in done.stdout
     _git(course, "commit", "-q", "--no-verify", "-m", "homework")
@@ -126,7 +126,10 @@ def test_the_hooks_command_judges_each_file_it_is_given(tmp_path, capsys):
     files = [str(tmp_path / "ann.py"), str(tmp_path / "bob.py")]
     assert main(["--model", "shallow", "--cases", "2", *files]) == 1
     out = capsys.readouterr().out
-    assert f"{files[0]}: PASS (4 cases)" in out and f"{files[1]}: WRONG: first wrong link dZ1" in out
+    assert (
+        f"{files[0]}: PASS (12 cases: forward 8, backward 4)" in out
+        and f"{files[1]}: WRONG: first wrong link dZ1" in out
+    )
     assert main(["--model", "shallow", "--cases", "2", files[0]]) == 0
     assert main(["--model", "shallow"]) == 0  # pre-commit gave no file
     assert main(["--model", "shallow", "--csv", "g.csv", *files]) == 2

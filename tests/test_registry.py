@@ -215,3 +215,19 @@ def test_every_entry_has_its_own_stable_salt_and_a_renamed_entry_keeps_its_cases
     resalted = copy.copy(pair)
     resalted.salt = pair.salt + 1
     assert [s.id for s in cases_for(resalted, "float64", 12, seed=3)] != ids
+
+
+def test_hidden_widths_are_read_once_so_a_refusal_names_what_came():
+    for name in ("perceptron", "shallow"):  # an entry without hidden layers, and a net of one
+        with pytest.raises(ValueError, match=r"got \[4, 2\]"):
+            REGISTRY[name].hidden_for(w for w in (4, 2))
+
+
+def test_an_mp_neuron_sample_without_its_truth_table_is_refused_by_name():
+    pair = REGISTRY["mp_neuron"]
+    s = pair.sample(Shape(4, 2), "float64", seed=0)
+    assert all(r.ok for r in pair.parity(s))
+    s.truth = None
+    for side in (pair.handmade, pair.torch):
+        with pytest.raises(ValueError, match=f"truth table it was drawn from; {s.id} has none"):
+            side(s)

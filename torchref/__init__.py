@@ -39,6 +39,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     from pathlib import Path
 
     from torchref.checker import CheckOptions, Submission, judge_submissions
+    from torchref.checker.batch import contract_pair
 
     if callable(path) and not isinstance(path, (str, bytes, Path)):  # torchref.check(backward, model=...)
         if backward is not None:
@@ -47,7 +48,8 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     if model is None:
         raise TypeError("model is required: torchref.check(..., model=NAME), a name `torchref models` lists")
     functions = {name: kwargs.pop(name) for name in FUNCTIONS if kwargs.get(name) is not None}
-    options = CheckOptions.of(**kwargs)  # an unknown or bad option: one line naming it, before any file is read
+    contract_pair(model)  # an unknown model, or a bad option: one line naming it, before any file is read
+    options = CheckOptions.of(**kwargs)
     if forward is not None:
         functions["forward"] = forward
     if backward is not None:

@@ -216,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="look for a verified repair of a wrong file (default: on; off with --csv, --gradescope, --prairielearn, "
-        "--coursera or --coderunner)",
+        "--coursera, --coderunner or --shard)",
     )
     c.add_argument(
         "--shard",
@@ -236,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="accepted for symmetry with check (the merge has no bar)")
     e = sub.add_parser("explain", help="the teaching trace: every symbol of the derivation, handmade beside torch")
     e.add_argument("model", type=_model)
-    e.add_argument("--m", type=_positive, default=3)
+    e.add_argument("--m", type=_positive, help="examples of the case (default 3, or the least the model takes)")
     e.add_argument("--n", type=_positive, default=2)
     e.add_argument("--h", type=_positive, action="append", help="hidden width (repeat for more layers; default 4)")
     e.add_argument("--k", type=_positive, default=None, help="classes of a softmax model (default 3)")
@@ -326,7 +326,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _outputs(p) -> None:
     """The outputs `check` and `merge` share (grading.outputs checks them before anything is judged)."""
-    p.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema torchref.check/1)")
+    p.add_argument(
+        "--json", metavar="PATH", help='also write the report as JSON (its "schema" names the format and its version)'
+    )
     p.add_argument("--csv", metavar="PATH", help="the gradebook: a row per student (their graded file), its score")
     p.add_argument("--html", metavar="DIR", help="the class report: index.html (counts of students), a page per file")
     for name, what in (
@@ -560,7 +562,8 @@ def _compare(args) -> int:
     return 0
 
 
-GRADED_OUTPUTS = ("csv", "gradescope", "prairielearn", "coursera", "coderunner")  # where a check writes grades
+# where a check writes grades (a shard's are written by `torchref merge`)
+GRADED_OUTPUTS = ("csv", "gradescope", "prairielearn", "coursera", "coderunner", "shard")
 
 
 def check_options(args) -> dict:
@@ -583,8 +586,9 @@ def check_options(args) -> dict:
         sandbox=args.sandbox,
         allow_imports=args.allow_import,
         strict=args.strict,
-        # a verified repair, unless asked otherwise: off by default where grades are written (the gradebook and
-        # every platform's results: graded feedback would hand out the fix, and each repair judges the file again)
+        # a verified repair, unless asked otherwise: off by default where grades are written (the gradebook, every
+        # platform's results: graded feedback would hand out the fix; a shard's grades are written by `torchref merge`,
+        # so a shard judges as `check --csv` of the whole class does)
         repair=(
             args.repair
             if getattr(args, "repair", None) is not None

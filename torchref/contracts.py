@@ -6,6 +6,8 @@ signature, what it returns, and the values it is compared on (its links). The le
 usual names for the same functions (`compute_cost`, `backprop`, ...) are recognised with
 a note. `torchref template MODEL` writes every function of an entry's contract, `torchref
 check` judges each one the file defines, and every handmade module passes its own check.
+The `required` functions are the assignment's core: the rubric scores them in every file,
+and the others only in a file that defines them (`torchref.grading.rubric`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Function:
     returns: str  # "J", in the notes' symbols
     doc: str  # one line: what it computes, as the notes write it
     optional: tuple[str, ...] = ()  # arguments with a default (None)
+    required: bool = False  # the rubric scores it even in a file that does not define it (the assignment's core)
 
     @property
     def signature(self) -> str:
@@ -62,7 +65,9 @@ LEARNER_NAMES = {
 
 FORWARD = Function("forward", ("X", "params"), "(A, cache)", "Z = X W + b, A = g(Z) layer by layer; cache holds Z, A")
 LOSS = Function("loss", ("A", "Y"), "J", "J = −(1/m) Σ [y log a + (1 − y) log(1 − a)]")
-BACKWARD = Function("backward", ("X", "Y", "params", "cache"), "grads", "dZ = A − Y, dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ")
+BACKWARD = Function(
+    "backward", ("X", "Y", "params", "cache"), "grads", "dZ = A − Y, dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ", required=True
+)
 UPDATE = Function("update", ("params", "grads", "lr"), "params", "W ← W − α dW for every parameter")
 TRAIN = Function(
     "train",
@@ -77,8 +82,8 @@ PERCEPTRON = Contract(
     (
         FORWARD,
         Function("loss", ("A", "Y"), "J", "J = mean |a − y|, the error rate"),
-        Function("backward", ("X", "Y", "params", "cache"), "grads", "dZ = A − Y, dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ"),
-        UPDATE,
+        BACKWARD,  # the perceptron's rule: dZ = A − Y, dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ
+        Function("update", ("params", "grads", "lr"), "params", "W ← W − α dW for every parameter", required=True),
         TRAIN,
     )
 )
@@ -90,13 +95,14 @@ MP_NEURON = Contract(
             "A",
             "z = Σ excitatory x_i, a = 1 if z ≥ θ and no inhibitory input is on; A (m, 1) of 0/1",
             ("inhibitory",),
+            required=True,
         ),
         Function("fit", ("X", "Y"), "theta", "the smallest θ that reproduces Y, or None", ("inhibitory",)),
     )
 )
 NORMALISE = Contract(
     (
-        Function("normalise", ("X",), "X_scaled", "x' = (x − min) / (max − min), per column"),
+        Function("normalise", ("X",), "X_scaled", "x' = (x − min) / (max − min), per column", required=True),
         Function("denormalise", ("X_scaled", "low", "high"), "X", "x = x' (high − low) + low; low, high (1, n)"),
     )
 )

@@ -9,7 +9,7 @@ datasets) and the named shapes. Adding an entry adds all of its parity tests, it
 `torchref verify`, its runs in `torchref compare --all`, and makes it a `--model` of
 `torchref check` and `torchref explain`.
 
-One file of about 800 lines, on purpose: it is the only module that names a model (a test
+One file of about 900 lines, on purpose: it is the only module that names a model (a test
 holds every other module to that), so the entries and the pieces they are declared from
 (shapes, nets, training, the three kinds of pair and their hooks) are read together; split,
 a new entry would touch several files.
@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import abc
 import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from torchref import contracts, models
 from torchref.convert import bind_params, load_params, read_params
-from torchref.parity import DEFAULT_TOLERANCES, Tolerance, agreement, finite_differences, torch_step, torch_steps
-from torchref.tolerances import BOOLEAN, EXACT_GRID, FINITE_DIFFERENCES
+from torchref.models import Twin, TwinClass
+from torchref.parity import DEFAULT_TOLERANCES, TensorResult, agreement, finite_differences, torch_step, torch_steps
+from torchref.tolerances import BOOLEAN, EXACT_GRID, FINITE_DIFFERENCES, SAME_OPERATIONS, Tolerance
 from torchref_handmade import deep, logistic, mp_neuron, perceptron, shallow
 from torchref_handmade.normalise import MinMax
 from torchref_handmade.shallow_fast import ShallowTrainer
@@ -36,6 +41,22 @@ from torchref_handmade.train import descend
 DTYPES = ("float32", "float64")
 TRAIN_STEPS = 50
 FD_TOLERANCE = FINITE_DIFFERENCES  # tolerances.py
+Arrays = dict[str, np.ndarray]  # the notes' named arrays: X, Y, W1, b1 (params), Z1, A1 (a cache), dW1, db1 (grads)
+# a training run, step by step: the loss J and the parameters at that step
+Trajectory = Sequence[tuple[npt.ArrayLike, Arrays]]
+
+if TYPE_CHECKING:
+    from torchref.chain import Chain
+
+
+class Trainable(Protocol):
+    """A handmade module of a trained model (contracts.TRAINABLE, PERCEPTRON): the notes' three functions."""
+
+    def forward(self, X: np.ndarray, params: Arrays) -> tuple[np.ndarray, Arrays]: ...  # (A, cache)
+
+    def loss(self, A: np.ndarray, Y: np.ndarray) -> float | np.floating: ...  # J
+
+    def backward(self, X: np.ndarray, Y: np.ndarray, params: Arrays, cache: Arrays) -> Arrays: ...  # grads
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,7 @@ class Sample:
         return f"{self.shape.id}-{self.dtype}-seed{self.seed}"
 
 
-def _normal(rng, shape, dtype, scale=1.0):
+def _normal(rng: np.random.Generator, shape: tuple[int, int], dtype: str, scale: float = 1.0) -> np.ndarray:
     return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
@@ -100,12 +121,14 @@ class Init:
     starts its network on the flower at 0.01).
     """
 
-    scale: float | str = 0.01
+    scale: float | Literal["fan_in"] = 0.01
     by_data: dict[str, float] = field(default_factory=dict)
 
-    def params(self, param_shapes: dict[str, tuple[int, int]], rng, dtype: str, data: str = "") -> dict:
+    def params(
+        self, param_shapes: dict[str, tuple[int, int]], rng: np.random.Generator, dtype: str, data: str = ""
+    ) -> Arrays:
         scale = self.by_data.get(data, self.scale)
-        params = {}
+        params: Arrays = {}
         for key, shape in param_shapes.items():  # the draws in key order: W1 before W2
             if not key.startswith("W") or scale == 0:
                 params[key] = np.zeros(shape, dtype)
@@ -166,27 +189,28 @@ class Net:
             shapes[f"W{s}"], shapes[f"b{s}"] = (rows, cols), (1, cols)
         return shapes
 
-    def random_shape(self, rng) -> Shape:
+    def random_shape(self, rng: np.random.Generator) -> Shape:
         """m ≤ 512, n ≤ 64, `depth` hidden widths ≤ 64."""
         hidden = tuple(int(h) for h in rng.integers(1, 65, self.depth)) if self.depth else ()
         return Shape(int(rng.integers(1, 513)), int(rng.integers(1, 65)), hidden, self.k)
 
-    def hidden_for(self, name: str, hidden) -> tuple[int, ...]:
+    def hidden_for(self, name: str, hidden: Iterable[int]) -> tuple[int, ...]:
         """The hidden widths a training run asks for, refused when the architecture cannot take them."""
-        hidden = tuple(hidden)
-        if self.any_depth and not hidden:
+        widths = tuple(hidden)
+        if self.any_depth and not widths:
             raise ValueError(f"hidden: {name} takes at least one hidden width, got none")
-        if not self.any_depth and len(hidden) != self.depth:
+        if not self.any_depth and len(widths) != self.depth:
             wanted = "has no hidden layer" if self.depth == 0 else f"takes {self.depth} hidden width(s)"
-            raise ValueError(f"hidden: {name} {wanted}, got {list(hidden)}")
-        return hidden
+            raise ValueError(f"hidden: {name} {wanted}, got {list(widths)}")
+        return widths
 
 
 class ModelPair(abc.ABC):
     """One registry entry: a handmade model, its torch twin, and how to hold them to each other.
 
     Declared data: `name`, `description`, `shapes` (the named shapes, degenerate first),
-    `tolerances` per dtype, `train_dtypes` (whose whole trajectories are compared),
+    `tolerances` per dtype, `train_dtypes` (whose whole trajectories are compared: none for an
+    entry that is fitted, not trained, whose `training.steps` is 0),
     `training` (how `torchref compare` trains it), and the capabilities callers ask about
     instead of testing classes: `differentiable` (an autograd side: finite differences,
     `torchref check`, the notes' chain in `torchref explain`), `boolean_inputs` (inputs are
@@ -207,10 +231,20 @@ class ModelPair(abc.ABC):
     train_dtypes: tuple[str, ...] = DTYPES
     differentiable = False
     boolean_inputs = False
-    one_hot = False
-    output: str | None = None  # the last layer's activation, where it is σ or softmax
-    model = None  # the handmade module: forward(X, params) -> (A, cache), loss(A, Y), backward(X, Y, params, cache)
+    # the handmade module, with its contract's functions: a trained model's are forward(X, params) -> (A, cache),
+    # loss(A, Y), backward(X, Y, params, cache) (Trainable); the MP neuron's and normalisation's their own
+    model: Trainable | ModuleType | None = None
     contract: contracts.Contract | None = None  # the functions a learner's file may define (torchref check)
+
+    @property
+    def one_hot(self) -> bool:
+        """Y is one-hot (m, k)."""
+        return False
+
+    @property
+    def output(self) -> str | None:
+        """The last layer's activation, where it is σ or softmax."""
+        return None
 
     # --- depth ----------------------------------------------------------------------------
 
@@ -254,11 +288,11 @@ class ModelPair(abc.ABC):
     def torch(self, s: Sample) -> dict[str, np.ndarray]:
         """The same on the torch side, in the notes' names and layout."""
 
-    def torch_many(self, samples) -> list[dict[str, np.ndarray]]:
+    def torch_many(self, samples: Iterable[Sample]) -> list[Arrays]:
         """`torch` of each sample (a differentiable entry runs samples of one shape and dtype in one pass)."""
         return [self.torch(s) for s in samples]
 
-    def twin(self, s: Sample, fresh: bool = False):
+    def twin(self, s: Sample, fresh: bool = False) -> Twin:
         """The torch twin (an nn.Module) holding the sample's parameters; `fresh`: one the caller may keep."""
         raise TypeError(f"{self.name} has no nn.Module twin: its torch side is plain torch functions")
 
@@ -272,34 +306,40 @@ class ModelPair(abc.ABC):
     def torch_train(self, s: Sample, steps: int) -> dict[str, np.ndarray]:
         """The torch trajectory, in the same form."""
 
-    def start(self, X: np.ndarray, Y: np.ndarray, hidden, data: str, seed: int, dtype: str, lr: float) -> Sample:
+    def start(
+        self, X: np.ndarray, Y: np.ndarray, hidden: Iterable[int], data: str, seed: int, dtype: str, lr: float
+    ) -> Sample:
         """What `torchref compare` trains from: the data (Y one-hot if the entry wants it) and initial parameters."""
-        hidden = self.hidden_for(hidden)
+        widths = self.hidden_for(hidden)
         if self.one_hot:
             Y = np.eye(int(Y.max()) + 1)[Y[:, 0].astype(int)]  # (m, k) from class indices
         X, Y = X.astype(dtype), Y.astype(dtype)
-        shape = Shape(X.shape[0], X.shape[1], hidden, Y.shape[1])
+        shape = Shape(X.shape[0], X.shape[1], widths, Y.shape[1])
         params = self.training.init.params(self.param_shapes(shape), np.random.default_rng(seed), dtype, data)
         return Sample(shape, dtype, seed, X, Y, params, lr=lr)
 
-    def hidden_for(self, hidden) -> tuple[int, ...]:
+    def hidden_for(self, hidden: Iterable[int]) -> tuple[int, ...]:
         """The hidden widths of a training run, refused when the entry cannot take them (by default it has none)."""
-        if tuple(hidden):
-            raise ValueError(f"hidden: {self.name} has no hidden layer, got {list(hidden)}")
+        widths = tuple(hidden)
+        if widths:
+            raise ValueError(f"hidden: {self.name} has no hidden layer, got {list(widths)}")
         return ()
 
     # --- prediction ----------------------------------------------------------------------
 
-    def outputs(self, side: str, params: dict, X: np.ndarray, shape: Shape) -> np.ndarray:
+    def outputs(self, side: str, params: Arrays, X: np.ndarray, shape: Shape) -> np.ndarray:
         """A (m, k): one side's output on X with `params`, by that side's own forward (its nn.Module for torch)."""
         if side == "handmade":
-            return self.model.forward(X, params)[0]
+            if self.model is None:
+                raise TypeError(f"{self.name} has no handmade forward")
+            A: np.ndarray = self.model.forward(X, params)[0]
+            return A
         m_shape = replace(shape, m=X.shape[0])
         s = Sample(m_shape, X.dtype.name, 0, X, np.zeros((X.shape[0], shape.k), X.dtype), params)
         with torch.no_grad():
             return self.twin(s)(torch.from_numpy(X)).numpy()
 
-    def predict(self, side: str, params: dict, X: np.ndarray, shape: Shape) -> np.ndarray:
+    def predict(self, side: str, params: Arrays, X: np.ndarray, shape: Shape) -> np.ndarray:
         """Class predictions (m,): argmax of a softmax head, else output ≥ 0.5."""
         A = self.outputs(side, params, X, shape)
         return A.argmax(axis=1) if A.shape[1] > 1 else (A[:, 0] >= 0.5).astype(int)
@@ -309,11 +349,11 @@ class ModelPair(abc.ABC):
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances[dtype]
 
-    def parity(self, sample: Sample):
+    def parity(self, sample: Sample) -> list[TensorResult]:
         """Forward, loss and every gradient of one sample: handmade against torch."""
         return self.parity_many([sample])[0]
 
-    def parity_many(self, samples) -> list:
+    def parity_many(self, samples: Iterable[Sample]) -> list[list[TensorResult]]:
         """`parity` of each sample, run phase by phase: every torch side, every handmade side, then every comparison.
 
         Running each phase's code back to back keeps it hot in the CPU's caches;
@@ -322,7 +362,7 @@ class ModelPair(abc.ABC):
         cases at a time: all of a case's arrays are kept until its comparison.
         """
         samples = list(samples)
-        expected = []
+        expected: list[Arrays] = []
         for _, group in itertools.groupby(samples, key=lambda s: (s.shape, s.dtype)):
             expected += self.torch_many(list(group))
         actual = [self.handmade(s) for s in samples]
@@ -330,17 +370,17 @@ class ModelPair(abc.ABC):
             agreement(a, e, self.tolerance(s.dtype), self.names(s.shape)) for a, e, s in zip(actual, expected, samples)
         ]
 
-    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS) -> list[TensorResult]:
         """The whole trajectory: loss and parameters at every step, handmade against torch."""
         return agreement(
             self.handmade_train(sample, steps), self.torch_train(sample, steps), self.tolerance(sample.dtype)
         )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
 
-def _stack(trajectory) -> dict:
+def _stack(trajectory: Trajectory) -> Arrays:
     """[(J, params), ...] per step -> {"J": (K+1,), "W1": (K+1, n, h), ...}."""
     out = {"J": np.stack([np.asarray(J) for J, _ in trajectory])}
     for key in trajectory[0][1]:
@@ -358,24 +398,25 @@ class AutogradPair(ModelPair):
 
     differentiable = True
     contract = contracts.TRAINABLE
+    model: Trainable
 
     def __init__(
         self,
         name: str,
         description: str,
-        model,
-        twin: type,
+        model: Trainable,
+        twin: TwinClass,
         net: Net,
         shapes: tuple[Shape, ...],
         training: Training,
         train_dtypes: tuple[str, ...] = DTYPES,
         *,
         salt: int,
-    ):
+    ) -> None:
         self.name, self.description, self.model, self.salt = name, description, model, salt
         self.twin_class, self.net, self.shapes, self.training = twin, net, tuple(shapes), training
         self.train_dtypes = train_dtypes
-        self._twins = {}  # depth -> a module reused for every shape (see twin)
+        self._twins: dict[int, Twin] = {}  # depth -> a module reused for every shape (see twin)
 
     @property
     def activation(self) -> str | None:
@@ -391,20 +432,20 @@ class AutogradPair(ModelPair):
     def one_hot(self) -> bool:
         return self.net.output == "softmax"
 
-    def random_shape(self, rng) -> Shape:
+    def random_shape(self, rng: np.random.Generator) -> Shape:
         return self.net.random_shape(rng)
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, int]]:
         return self.net.param_shapes(shape)
 
-    def hidden_for(self, hidden) -> tuple[int, ...]:
+    def hidden_for(self, hidden: Iterable[int]) -> tuple[int, ...]:
         return self.net.hidden_for(self.name, hidden)
 
     def suffixes(self, shape: Shape) -> list[str]:
         """The layers' suffixes in the notes: '' for one layer, else '1', '2', ..."""
         return [key[1:] for key in self.param_shapes(shape) if key.startswith("W")]
 
-    def chain(self, shape: Shape):
+    def chain(self, shape: Shape) -> Chain:
         """The notes' chain of this model at this shape's depth: links, formulas, shapes (torchref.chain)."""
         from torchref.chain import build
 
@@ -427,18 +468,18 @@ class AutogradPair(ModelPair):
             Y = np.eye(shape.k, dtype=dtype)[rng.integers(0, shape.k, shape.m)]
         else:
             Y = rng.integers(0, 2, (shape.m, shape.k)).astype(dtype)
-        params = {}
+        params: Arrays = {}
         for key, (rows, cols) in self.param_shapes(shape).items():
             scale = 1 / np.sqrt(rows) if key.startswith("W") else 0.5  # no zero bias: it would hide db bugs
             params[key] = _normal(rng, (rows, cols), dtype, scale)
         return Sample(shape, dtype, seed, X, Y, params)
 
-    def _build_twin(self, s: Sample):
+    def _build_twin(self, s: Sample) -> Twin:
         return self.twin_class.build(
             self.net.sizes(s.shape), self.net.activation, self.net.output, getattr(torch, s.dtype)
         )
 
-    def twin(self, s: Sample, fresh: bool = False):
+    def twin(self, s: Sample, fresh: bool = False) -> Twin:
         """The torch twin holding the sample's parameters.
 
         One module per depth serves every shape and dtype, its parameters replaced by
@@ -455,15 +496,15 @@ class AutogradPair(ModelPair):
         bind_params(self._twins[depth].layers, s.params)
         return self._twins[depth]
 
-    def handmade(self, s: Sample) -> dict:
+    def handmade(self, s: Sample) -> Arrays:
         A, cache = self.model.forward(s.X, s.params)
         J = self.model.loss(A, s.Y)
         return {**cache, "J": np.asarray(J), **self.model.backward(s.X, s.Y, s.params, cache)}
 
-    def torch(self, s: Sample) -> dict:
+    def torch(self, s: Sample) -> Arrays:
         return torch_step(self.twin(s), s.X, s.Y)
 
-    def torch_many(self, samples) -> list[dict]:
+    def torch_many(self, samples: Iterable[Sample]) -> list[Arrays]:
         """`torch` of samples of one shape and dtype in one pass: torch.func.vmap of the twin (parity.torch_steps)."""
         samples = list(samples)
         kinds = {(s.shape, s.dtype) for s in samples}
@@ -478,30 +519,30 @@ class AutogradPair(ModelPair):
             self.twin(samples[0]), [s.params for s in samples], [s.X for s in samples], [s.Y for s in samples]
         )
 
-    def handmade_train(self, s: Sample, steps: int) -> dict:
+    def handmade_train(self, s: Sample, steps: int) -> Arrays:
         return _descent(self.model, s, steps)
 
-    def torch_train(self, s: Sample, steps: int) -> dict:
+    def torch_train(self, s: Sample, steps: int) -> Arrays:
         twin = self.twin(s, fresh=True)
         optimiser = torch.optim.SGD(twin.parameters(), lr=s.lr)
         X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
-        trajectory = []
+        trajectory: list[tuple[npt.ArrayLike, Arrays]] = []
         for t in range(steps + 1):
             J = twin.loss(twin.trace(X), Y)
             trajectory.append((J.detach().numpy(), read_params(twin.layers)))
             if t == steps:
                 break
             optimiser.zero_grad()
-            J.backward()
+            J.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
             optimiser.step()
         return _stack(trajectory)
 
-    def loss_of_params(self, s: Sample):
+    def loss_of_params(self, s: Sample) -> Callable[[Arrays], float]:
         """J as a function of the parameters, in float64: what finite differences walk."""
         X, Y = s.X.astype(np.float64), s.Y.astype(np.float64)
         return lambda params: float(self.model.loss(self.model.forward(X, params)[0], Y))
 
-    def check_finite_differences(self, s: Sample, grads: dict | None = None):
+    def check_finite_differences(self, s: Sample, grads: Arrays | None = None) -> list[TensorResult]:
         """Parameter gradients against central differences of the handmade loss, in float64.
 
         The gradients are the handmade model's, or `grads` (a learner's, from `torchref
@@ -525,7 +566,7 @@ class AutogradPair(ModelPair):
         return agreement(grads, numeric, FD_TOLERANCE)
 
 
-def _descent(model, s: Sample, steps: int) -> dict:
+def _descent(model: Trainable, s: Sample, steps: int) -> Arrays:
     """The loss and parameters at steps 0..K of the handmade gradient descent (handmade.train.descend)."""
     return _stack([item for _, item in itertools.islice(descend(model, s.X, s.Y, s.params, s.lr), steps + 1)])
 
@@ -546,15 +587,15 @@ class FastShallowPair(AutogradPair):
     def names(self, shape: Shape) -> list[str]:
         return ["A2", "J", "dW2", "db2", "dW1", "db1"]
 
-    def handmade(self, s: Sample) -> dict:
+    def handmade(self, s: Sample) -> Arrays:
         trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr, workers=self.workers)
         out = {"A2": trainer.forward().copy(), "J": np.asarray(trainer.loss())}
         trainer.backward()
         return {**out, "dW1": trainer.dW1, "db1": trainer.db1, "dW2": trainer.dW2, "db2": trainer.db2}
 
-    def handmade_train(self, s: Sample, steps: int) -> dict:
+    def handmade_train(self, s: Sample, steps: int) -> Arrays:
         trainer = ShallowTrainer(s.X, s.Y, s.params, s.lr, workers=self.workers)
-        trajectory = []
+        trajectory: list[tuple[npt.ArrayLike, Arrays]] = []
         for _ in range(steps):
             params = {key: value.copy() for key, value in trainer.params.items()}
             trajectory.append((trainer.step(), params))
@@ -575,7 +616,7 @@ class PerceptronPair(ModelPair):
 
     name = "perceptron"
     salt = 1090
-    model = perceptron
+    model: Trainable = perceptron
     contract = contracts.PERCEPTRON
     description = "perceptron: step activation, the notes' batch rule dZ = A − Y"
     tolerances = dict.fromkeys(DTYPES, EXACT_GRID)
@@ -583,7 +624,7 @@ class PerceptronPair(ModelPair):
     # 0/1 inputs and α = 1/4 keep the gates exact on both sides; no random start is needed
     training = Training(lr=0.25, steps=100, init=Init(scale=0), datasets=("and", "or", "nand", "xor", "rain_rent"))
 
-    def random_shape(self, rng) -> Shape:
+    def random_shape(self, rng: np.random.Generator) -> Shape:
         return Shape(int(2 ** rng.integers(0, 7)), int(rng.integers(1, 17)))
 
     def names(self, shape: Shape) -> list[str]:
@@ -604,31 +645,31 @@ class PerceptronPair(ModelPair):
         }
         return Sample(shape, dtype, seed, X, Y, params, lr=0.25)
 
-    def twin(self, s: Sample, fresh: bool = False):
+    def twin(self, s: Sample, fresh: bool = False) -> models.Perceptron:
         """A new twin each time (cheap: one nn.Linear), so every twin is fresh."""
         twin = models.Perceptron(s.shape.n, getattr(torch, s.dtype))
         load_params(twin.layers, s.params)
         return twin
 
-    def handmade(self, s: Sample) -> dict:
+    def handmade(self, s: Sample) -> Arrays:
         A, cache = self.model.forward(s.X, s.params)
         J = self.model.loss(A, s.Y)
         return {**cache, "J": np.asarray(J), **self.model.backward(s.X, s.Y, s.params, cache)}
 
-    def torch(self, s: Sample) -> dict:
+    def torch(self, s: Sample) -> Arrays:
         twin = self.twin(s)
         X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
         cache = twin.trace(X)
         out = {**cache, "J": twin.loss(cache, Y), **twin.rule(X, Y, cache)}
         return {key: value.numpy() for key, value in out.items()}
 
-    def handmade_train(self, s: Sample, steps: int) -> dict:
+    def handmade_train(self, s: Sample, steps: int) -> Arrays:
         return _descent(self.model, s, steps)
 
-    def torch_train(self, s: Sample, steps: int) -> dict:
+    def torch_train(self, s: Sample, steps: int) -> Arrays:
         twin = self.twin(s)
         X, Y = torch.from_numpy(s.X), torch.from_numpy(s.Y)
-        trajectory = []
+        trajectory: list[tuple[npt.ArrayLike, Arrays]] = []
         for t in range(steps + 1):
             cache = twin.trace(X)
             trajectory.append((twin.loss(cache, Y).numpy(), read_params(twin.layers)))
@@ -637,6 +678,13 @@ class PerceptronPair(ModelPair):
             grads = twin.rule(X, Y, cache)
             twin.update(grads["dW"], grads["db"], s.lr)
         return _stack(trajectory)
+
+
+def _truth(s: Sample) -> TruthTable:
+    """The truth table an MP neuron's sample was drawn from (MPNeuronPair.sample); refused when it has none."""
+    if s.truth is None:
+        raise ValueError(f"an MP neuron's sample carries the truth table it was drawn from; {s.id} has none")
+    return s.truth
 
 
 class MPNeuronPair(ModelPair):
@@ -657,8 +705,9 @@ class MPNeuronPair(ModelPair):
     tolerances = dict.fromkeys(DTYPES, BOOLEAN)
     shapes = tuple(Shape(m, n) for m, n in [(1, 1), (3, 1), (4, 2), (8, 3), (5, 4), (16, 5)])
     training = Training(lr=0.0, steps=0, datasets=("and", "or", "nor"))
+    train_dtypes = ()  # fitted, not trained: no trajectory to compare
 
-    def random_shape(self, rng) -> Shape:
+    def random_shape(self, rng: np.random.Generator) -> Shape:
         return Shape(int(rng.integers(1, 65)), int(rng.integers(1, 7)))
 
     def names(self, shape: Shape) -> list[str]:
@@ -673,45 +722,49 @@ class MPNeuronPair(ModelPair):
         Y = mp_neuron.forward(rows, theta, inhibitory).astype(dtype)
         return Sample(shape, dtype, seed, X, Y, {}, truth=TruthTable(theta, inhibitory, rows))
 
-    def handmade(self, s: Sample) -> dict:
-        theta, mask = mp_neuron.search(s.truth.rows, s.Y)
+    def handmade(self, s: Sample) -> Arrays:
+        truth = _truth(s)
+        theta, mask = mp_neuron.search(truth.rows, s.Y)
         return {
-            "A": mp_neuron.forward(s.X, s.truth.theta, s.truth.inhibitory),
-            "fit.A": mp_neuron.forward(s.truth.rows, theta, mask),
+            "A": mp_neuron.forward(s.X, truth.theta, truth.inhibitory),
+            "fit.A": mp_neuron.forward(truth.rows, theta, mask),
             "fit.theta": np.asarray(theta),
             "fit.inhibitory": mask,
         }
 
-    def torch(self, s: Sample) -> dict:
-        rows, inhibitory = torch.from_numpy(s.truth.rows), torch.from_numpy(s.truth.inhibitory)
+    def torch(self, s: Sample) -> Arrays:
+        truth = _truth(s)
+        rows, inhibitory = torch.from_numpy(truth.rows), torch.from_numpy(truth.inhibitory)
         theta, mask = models.mp_fit(rows, torch.from_numpy(s.Y))
         return {
-            "A": models.mp_forward(torch.from_numpy(s.X), s.truth.theta, inhibitory).numpy(),
+            "A": models.mp_forward(torch.from_numpy(s.X), truth.theta, inhibitory).numpy(),
             "fit.A": models.mp_forward(rows, theta, mask).numpy(),
             "fit.theta": np.asarray(theta),
             "fit.inhibitory": mask.numpy(),
         }
 
-    def _fitted(self, side: str, theta, mask, s: Sample) -> dict:
+    def _fitted(self, side: str, theta: int, mask: np.ndarray, s: Sample) -> Arrays:
         params = {"theta": np.asarray(theta), "inhibitory": np.asarray(mask, dtype=np.int8)}
         A = self.outputs(side, params, s.X, s.shape)
         return _stack([(np.abs(A - s.Y).mean(), params)])  # J: the error rate
 
-    def handmade_train(self, s: Sample, steps: int) -> dict:
-        return self._fitted("handmade", *mp_neuron.search(s.X, s.Y), s)
+    def handmade_train(self, s: Sample, steps: int) -> Arrays:
+        theta, mask = mp_neuron.search(s.X, s.Y)
+        return self._fitted("handmade", theta, mask, s)
 
-    def torch_train(self, s: Sample, steps: int) -> dict:
+    def torch_train(self, s: Sample, steps: int) -> Arrays:
         theta, mask = models.mp_fit(torch.from_numpy(s.X), torch.from_numpy(s.Y))
         return self._fitted("torch", theta, mask.numpy(), s)
 
-    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS) -> list[TensorResult]:
         """The MP neuron is fitted, not trained: its fit is part of `parity`."""
         return []
 
-    def outputs(self, side: str, params: dict, X: np.ndarray, shape: Shape) -> np.ndarray:
+    def outputs(self, side: str, params: Arrays, X: np.ndarray, shape: Shape) -> np.ndarray:
         theta, mask = int(params["theta"]), np.asarray(params["inhibitory"]).astype(bool)
         if side == "handmade":
-            return mp_neuron.forward(X, theta, mask)
+            A: np.ndarray = mp_neuron.forward(X, theta, mask)
+            return A
         return models.mp_forward(torch.from_numpy(X), theta, torch.from_numpy(mask)).numpy()
 
 
@@ -720,17 +773,20 @@ class NormalisePair(ModelPair):
 
     Not a model: it has no parameters and is not trained. Its samples are the notes' kind of
     data (rainfall in mm, rent) and random columns; a constant column is never drawn here
-    (min–max divides by max − min = 0: `torchref check` reports it on its own).
+    (min–max divides by max − min = 0: `torchref check` reports it on its own). Both sides run
+    the same correctly rounded operations in the same order, so they must agree bit for bit.
     """
 
     name = "normalise"
     salt = 970  # the sum of its name's letters, as the others' were
     description = "min–max normalisation per column and its inverse (rain 0–20 mm, rent 500–3000 → [0, 1])"
     contract = contracts.NORMALISE
+    tolerances = dict.fromkeys(DTYPES, SAME_OPERATIONS)  # both sides: min, max, −, ÷ (and ×, + back), in one order
     shapes = tuple(Shape(m, n) for m, n in [(2, 1), (3, 2), (6, 2), (5, 3), (64, 8)])
     training = Training(lr=0.0, steps=0)  # nothing to train: `torchref compare` has no run of it
+    train_dtypes = ()  # fitted, not trained: no trajectory to compare
 
-    def random_shape(self, rng) -> Shape:
+    def random_shape(self, rng: np.random.Generator) -> Shape:
         return Shape(int(rng.integers(2, 65)), int(rng.integers(1, 9)))
 
     def names(self, shape: Shape) -> list[str]:
@@ -744,28 +800,28 @@ class NormalisePair(ModelPair):
         X[0], X[-1] = X.min(axis=0) - 1, X.max(axis=0) + 1  # no constant column, even at m = 2
         return Sample(shape, dtype, seed, X.astype(dtype), np.zeros((shape.m, 1), dtype), {})
 
-    def handmade(self, s: Sample) -> dict:
+    def handmade(self, s: Sample) -> Arrays:
         scaler = MinMax.fit(s.X)
         X_scaled = scaler.transform(s.X)
         return {"low": scaler.low, "high": scaler.high, "X_scaled": X_scaled, "X": scaler.inverse(X_scaled)}
 
-    def torch(self, s: Sample) -> dict:
+    def torch(self, s: Sample) -> Arrays:
         X = torch.from_numpy(s.X)
         low, high = X.amin(dim=0, keepdim=True), X.amax(dim=0, keepdim=True)
         X_scaled = (X - low) / (high - low)
         out = {"low": low, "high": high, "X_scaled": X_scaled, "X": X_scaled * (high - low) + low}
         return {key: value.numpy() for key, value in out.items()}
 
-    def _fitted(self, out: dict) -> dict:
+    def _fitted(self, out: Arrays) -> Arrays:
         return _stack([(np.zeros((), out["X"].dtype), {"low": out["low"], "high": out["high"]})])
 
-    def handmade_train(self, s: Sample, steps: int) -> dict:
+    def handmade_train(self, s: Sample, steps: int) -> Arrays:
         return self._fitted(self.handmade(s))
 
-    def torch_train(self, s: Sample, steps: int) -> dict:
+    def torch_train(self, s: Sample, steps: int) -> Arrays:
         return self._fitted(self.torch(s))
 
-    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS):
+    def parity_training(self, sample: Sample, steps: int = TRAIN_STEPS) -> list[TensorResult]:
         """Normalisation is fitted, not trained: its fit is part of `parity`."""
         return []
 

@@ -6,16 +6,18 @@ means the same cases everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+
 import numpy as np
 
-from torchref.registry import DTYPES, REGISTRY, ModelPair
+from torchref.registry import DTYPES, REGISTRY, ModelPair, Sample, Shape
 from torchref_handmade import _checks
 
 CHUNK = 16  # cases checked phase by phase (ModelPair.parity_many), and the most cases that share a random shape
 FD_MAX_PARAMS = 300  # finite differences (two losses per parameter) on the cases with at most this many parameters
 
 
-def check_sweep(models, cases, dtypes) -> None:
+def check_sweep(models: Iterable[str] | None, cases: int, dtypes: Sequence[str]) -> None:
     """The arguments every sweep shares: known models, at least one case, float dtypes (no vacuous pass)."""
     unknown = [name for name in models or () if name not in REGISTRY]
     if unknown:
@@ -25,20 +27,21 @@ def check_sweep(models, cases, dtypes) -> None:
         raise ValueError(f"dtypes must be a non-empty selection of {DTYPES}, got {dtypes!r}")
 
 
-def gets_finite_differences(pair: ModelPair, sample) -> bool:
+def gets_finite_differences(pair: ModelPair, sample: Sample) -> bool:
     """Whether a case is also held to central finite differences: a differentiable model's case with at most
     FD_MAX_PARAMS parameters (two losses per parameter). The checker takes its float64 cases of these only
     (`checker.cases.finite_differences_judge`): a float32 gradient is not that close to float64 differences."""
     return pair.differentiable and sum(v.size for v in sample.params.values()) <= FD_MAX_PARAMS
 
 
-def size(shape) -> int:
+def size(shape: Shape) -> int:
     """m · n · (product of the hidden widths) · k: the work of one step, and what the fast trainer's switches read."""
     return shape.m * shape.n * int(np.prod(shape.hidden or (1,))) * shape.k
 
 
-def named_order(pair: ModelPair) -> list:
-    """The named shapes in the order the cases take them: the first (degenerate: m = 1), the largest, then the rest.
+def named_order(pair: ModelPair) -> list[Shape]:
+    """The named shapes in the order the cases take them: the first (degenerate: the fewest examples the entry
+    takes, m = 1 for a model), the largest, then the rest.
 
     So any two cases hold one example and many (one worker and two in the fast trainer), and the
     smallest and the largest m·h (either side of its exp-based tanh); `verify` trains both.
@@ -47,7 +50,7 @@ def named_order(pair: ModelPair) -> list:
     return [first, *([largest] if largest != first else []), *(s for s in pair.shapes[1:] if s != largest)]
 
 
-def cases_for(pair: ModelPair, dtype: str, n: int, seed: int):
+def cases_for(pair: ModelPair, dtype: str, n: int, seed: int) -> Iterator[Sample]:
     """The n samples of one model and dtype: named shapes first (`named_order`), then random ones.
 
     Each random shape serves `group` consecutive cases (each with its own data and

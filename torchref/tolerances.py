@@ -27,6 +27,9 @@ PARITY = {
 # a step activation on an exact grid, and a threshold neuron's integer arithmetic
 EXACT_GRID = Tolerance(0.0, 0.0, "exact grid: every operation is exact")
 BOOLEAN = Tolerance(0.0, 0.0, "boolean and integer arithmetic")
+# min–max scaling: minima and maxima, then the same subtractions, divisions, products and sums in the same order on
+# both sides, each correctly rounded (IEEE 754), so the two sides agree bit for bit
+SAME_OPERATIONS = Tolerance(0.0, 0.0, "the same correctly rounded elementwise operations in the same order")
 # a gradient against central finite differences of the handmade loss, in float64
 FD_STEP = 1e-6  # ε of the central differences
 FINITE_DIFFERENCES = Tolerance(1e-5, 1e-7, "central differences in float64, ε = 1e-6: error O(ε²) + O(1e-16/ε)")
@@ -59,6 +62,7 @@ TABLE = [
     ("parity float64", PARITY["float64"]),
     ("step activation (exact grid)", EXACT_GRID),
     ("threshold neuron (integers)", BOOLEAN),
+    ("min–max scaling (same operations)", SAME_OPERATIONS),
     ("finite differences", FINITE_DIFFERENCES),
     ("training float64", TRAINING["float64"]),
     ("training float32", TRAINING["float32"]),

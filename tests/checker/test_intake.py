@@ -119,9 +119,10 @@ def test_a_function_given_first_is_the_backward(tmp_path):
 def test_check_refuses_what_it_cannot_take():
     with pytest.raises(TypeError, match="model is required"):
         torchref.check(backward=test_check_refuses_what_it_cannot_take)
-    with pytest.raises(TypeError, match="give one of path, backward=fn or source="):
+    with pytest.raises(TypeError, match=r"give one of path, the functions \(backward=fn, loss=fn, ...\) or source="):
         torchref.check(model="shallow")
-    with pytest.raises(TypeError, match="forward=... needs backward="):
+    # any function of the contract may come alone (the course's pieces), but as Python source
+    with pytest.raises(SourceError, match="forward must be a function written with def, got builtin"):
         torchref.check(forward=print, model="shallow")
     with pytest.raises(TypeError, match="source must be the cell's text"):
         torchref.check(source=3, model="shallow")
@@ -214,7 +215,7 @@ def test_the_worked_notebook_example_runs_in_a_kernel(tmp_path):
     assert len(html) == 1 and ">WRONG<" in html[0] and "<code>dZ1</code>" in html[0]
     assert "tanh′ written as 1 − A instead of 1 − A²" in html[0]
     printed = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
-    assert "model shallow  10 cases (float32, float64)  PASS" in printed
+    assert "model shallow  18 cases: forward 8, backward 10 (float32, float64)  PASS" in printed
     assert not [o for o in outputs if o["output_type"] == "error"]
 
 

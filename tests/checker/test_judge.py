@@ -84,7 +84,7 @@ def test_in_place_changes_to_inputs_warn_but_do_not_fail(tmp_path):
         ("def backward(X, Y, params, cache):\n    return {\n", "cannot import the file: SyntaxError at"),
         ("import not_a_module_anywhere\n", "imports not_a_module_anywhere (line 1): only the standard library"),
         ("import os\nimport not_a_module_anywhere\n", "imports not_a_module_anywhere (line 2)"),
-        ("def forward(X, params):\n    pass\n", "defines no function backward"),
+        ("def helper(X):\n    pass\n", "defines none of the contract's functions: forward(X, params), "),
     ],
 )
 def test_unusable_files_exit_2_with_the_reason(tmp_path, content, reason):
@@ -95,8 +95,11 @@ def test_unusable_files_exit_2_with_the_reason(tmp_path, content, reason):
     assert reason in report.reason
 
 
-def test_unknown_model_and_missing_file_are_unusable(tmp_path):
-    assert "model must be one of logistic, shallow" in check(EXAMPLES / "shallow_derivation.py", "perceptron").reason
+def test_unknown_model_is_refused_and_missing_file_is_unusable(tmp_path):
+    refused = r"^model must be one of logistic, shallow, .*perceptron.*, got 'nope'$"  # the argument, expected, got
+    for judge, path in ((check, EXAMPLES / "shallow_derivation.py"), (torchref.check, tmp_path / "none.ipynb")):
+        with pytest.raises(ValueError, match=refused):  # before any file is read
+            judge(path, model="nope")
     assert "FILE must be an existing .py file" in check(tmp_path / "nope.py", "shallow").reason
 
 
@@ -110,7 +113,7 @@ def test_cli_check_file_prints_the_table_and_writes_json(tmp_path, capsys):
     assert status == 1
     assert "first wrong link: dW2: dW2 lacks the 1/m of the mean loss" in out and "WRONG" in out
     doc = json.loads(out_json.read_text())
-    assert doc["schema"] == "torchref.check/1" and doc["verdict"] == "wrong" and doc["exit_code"] == 1
+    assert doc["schema"] == "torchref.check/2" and doc["verdict"] == "wrong" and doc["exit_code"] == 1
     assert doc["first_wrong"] == "dW2" and doc["dtypes"] == ["float64"] and doc["cases"] == 5
     dW2 = next(t for t in doc["tensors"] if t["name"] == "dW2")
     # two of the five named shapes have m = 1, where a missing 1/m is invisible
@@ -127,7 +130,7 @@ def test_cli_batch_mode_summarises_every_file(tmp_path, capsys):
     )
     out = capsys.readouterr().out.splitlines()
     assert status == 2
-    assert out[0] == "a_good.py: PASS (6 cases)"
+    assert out[0] == "a_good.py: PASS (6 cases of backward)"
     assert out[1].startswith("b_bad.py: WRONG: first wrong link: dZ2: dZ2 has its sign flipped")
     assert out[2].startswith("c_broken.py: COULD NOT JUDGE: cannot import the file: SyntaxError")
     assert out[3].startswith("check: 1 passed, 1 wrong, 1 could not be judged (seed ")
@@ -219,21 +222,56 @@ def test_hidden_that_the_model_cannot_take_is_one_clear_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "content, model, reason",
+    "content, reason",
     [
         (
-            "def backprop(X, Y, params, cache):\n    return {}\n",
-            "shallow",
-            "found `backprop()`, expected `backward(X, Y, params, cache)`",
+            "def gradients(X, Y, params, cache):\n    return {}\n",
+            "found `gradients()`, expected `backward(X, Y, params, cache)`",
         ),
-        ("def forward(X, params):\n    pass\n", "shallow", "defines no function backward(X, Y, params, cache) (it"),
+        (
+            "def helper(X, params):\n    pass\n",
+            "the file defines none of the contract's functions: forward(X, params), loss(A, Y), "
+            "backward(X, Y, params, cache), update(params, grads, lr), train(X, Y, params, lr, steps) "
+            "(it defines `helper()`)",
+        ),
     ],
 )
-def test_a_file_without_backward_is_told_what_it_has(tmp_path, content, model, reason):
+def test_a_file_without_any_function_of_the_contract_is_told_what_it_has(tmp_path, content, reason):
     path = tmp_path / "learner.py"
     path.write_text(content)
-    report = check(path, model, cases=2, seed=1)
+    report = check(path, "shallow", cases=2, seed=1)
     assert report.verdict == "unusable" and reason in report.reason, report.reason
+
+
+def test_a_forward_without_backward_is_judged_and_told_what_is_missing(tmp_path):
+    """A forward alone is judged as the contract's forward; the gradients are not, and the learner reads why."""
+    path = tmp_path / "learner.py"
+    path.write_text("def forward(X, params):\n    pass\n")
+    report = check(path, "shallow", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
+    assert report.reason == (
+        "forward: forward returned None: a missing `return`?; "
+        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`)"
+    )
+    assert [p["status"] for p in report.pieces if p["name"] in ("forward", "backward")] == ["judged", "not found"]
+    right = tmp_path / "right.py"
+    right.write_text(EXAMPLE[: EXAMPLE.index("def backward")])
+    report = check(right, "shallow", cases=2, seed=1)
+    assert report.verdict == "pass" and report.summary() == "right.py: PASS (8 cases of forward)"
+    assert report.notes == [
+        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`): "
+        "the gradients are not judged"
+    ]
+
+
+def test_backprop_is_judged_as_the_backward(tmp_path):
+    """The course's learners' name for it: judged with a note (an empty dict: its first gradient is missing)."""
+    path = tmp_path / "learner.py"
+    path.write_text("def backprop(X, Y, params, cache):\n    return {}\n")
+    report = check(path, "shallow", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.first_wrong == "dW2", report.reason
+    assert "no key 'dW2' in the returned dict" in report.reason
+    assert "backprop is judged as the contract's backward(X, Y, params, cache)" in " ".join(report.notes)
 
 
 def test_a_missing_return_and_a_file_for_another_model_are_named(tmp_path):
@@ -372,7 +410,8 @@ def test_the_same_seed_draws_the_same_cases_the_large_ones_included():
 
 def test_the_default_limits_are_the_documented_ones(tmp_path):
     report = check(_write_text(tmp_path, "a.py", EXAMPLE), "shallow", cases=1, seed=10)
-    limits = {key: value for key, value in report.limits.items() if key != "sandbox"}
+    # the limits, without the words on the sandbox and on what this machine isolates
+    limits = {key: value for key, value in report.limits.items() if key not in ("sandbox", "isolation", "resources")}
     assert limits == {
         "timeout": 60.0,
         "import_timeout": 60.0,

@@ -34,7 +34,7 @@ def test_a_right_file_earns_the_whole_score_everywhere(judged):
     pl = valid_prairielearn(prairielearn(right, root))
     assert pl["gradable"] is True and pl["score"] == 1.0
     assert [t["name"] for t in pl["tests"]] == ["dW2 (∂J/∂W2)", "db2 (∂J/∂b2)", "dW1 (∂J/∂W1)", "db1 (∂J/∂b1)"]
-    assert pl["message"] == "right.py: PASS (6 cases)"
+    assert pl["message"] == "right.py: PASS (14 cases: forward 8, backward 6)"
     assert valid_coursera(coursera(right, root))["fractionalScore"] == 1.0
     cr = valid_coderunner(coderunner(right, root))
     assert cr["fraction"] == 1.0

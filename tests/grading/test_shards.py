@@ -16,7 +16,7 @@ from classroom import SIGN, derivation, one_folder_per_student
 
 from torchref import cli
 from torchref.checker.cases import SEED_ENV
-from torchref.checker.report import FileReport, TensorVerdict
+from torchref.checker.report import SCHEMA, FileReport, TensorVerdict
 from torchref.checker.submission import Submission
 from torchref.grading import shards
 
@@ -61,12 +61,12 @@ def test_select_gives_every_entry_to_exactly_one_shard(tmp_path):
 
 
 def _shard(tmp_path, k, n, files, positions, entries=None, **changes):
-    """A shard's --json document as `torchref check --shard` writes it (schema torchref.check/1)."""
+    """A shard's --json document as `torchref check --shard` writes it."""
     found = [Submission(tmp_path / f"s{i}.py", f"s{i}") for i in range(entries or len(positions))]
     shard = shards.describe(found, tmp_path, positions, k, n, 7, "shallow", {"cases": 3})
     shard["sources"] = [{"name": "x.py", "text": "x = 1\n", "labels": [], "prefix": ""} for _ in positions]
     shard.update(changes)
-    return {"schema": "torchref.check/1", "model": "shallow", "files": files, "shard": shard}
+    return {"schema": SCHEMA, "model": "shallow", "files": files, "shard": shard}
 
 
 def _report(tmp_path, i):

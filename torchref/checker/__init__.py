@@ -20,10 +20,11 @@ names (README, "Checking a derivation"). The package's parts:
 The checker never imports `torchref.grading` nor the command line.
 """
 
-from torchref.checker.batch import Interrupted, check, check_many, judge_submissions
+from torchref.checker.batch import check, check_many, judge_submissions
 from torchref.checker.options import DEFAULTS, CheckOptions
 from torchref.checker.report import SCHEMA, FileReport, TensorVerdict, UnusableInput
 from torchref.checker.submission import Submission
+from torchref.interrupt import Interrupted
 
 __all__ = [
     "DEFAULTS",

@@ -4,6 +4,12 @@ A batch (one file, or a class's folder) draws its cases once, computes the refer
 every case once and shares them with every file; each file runs in the batch's sandbox,
 `jobs` files at a time in forked workers, and whatever one file does makes only that file
 "could not be judged". Ctrl-C raises one `Interrupted` that carries the reports finished.
+
+One module of over 400 lines: the `Session` and the three ways a batch runs it (one file;
+a folder's files grouped by the depth they write out; forked workers) share its state and
+one Ctrl-C protocol (`Interrupted` with the reports finished, in input order). The forked
+workers (`_in_parallel`, `_worker`), which need only a Session and the files, are the part
+that would move out first.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from torchref.checker import policy, repair
 from torchref.checker.cases import Reference, at_depth, draw_cases, fresh_seed
@@ -24,15 +32,32 @@ from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
+from torchref.checker.pieces import repair as pieces_repair
 from torchref.checker.pieces.session import Course
-from torchref.checker.report import FileReport, UnusableInput
+from torchref.checker.report import FileReport, JSONObject, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import run_file
-from torchref.checker.sandbox.sandbox import Batch, SandboxError
-from torchref.checker.submission import read_regular
+from torchref.checker.sandbox.sandbox import Batch, SandboxError, Server
+from torchref.checker.submission import Submission, read_regular
 from torchref.interrupt import Interrupted
-from torchref.registry import REGISTRY
+from torchref.registry import REGISTRY, ModelPair, Sample, Shape
 from torchref_handmade import _checks
+
+if TYPE_CHECKING:
+    import multiprocessing.queues
+    from types import FrameType
+
+    from _typeshed import StrPath
+
+    Item = tuple[StrPath, bytes | str | None]  # a file of a batch: its path, and its source (None: read it)
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """What wraps a batch's iteration to show its progress (tqdm, or `iter` for none)."""
+
+    def __call__(self, iterable: Iterable[T], /) -> Iterable[T]: ...
 
 
 class Session:
@@ -44,11 +69,11 @@ class Session:
         options: CheckOptions | None = None,
         *,
         jobs: int = 1,
-        paths=(),
-        depth_from=None,
-        samples=None,
-        **given,
-    ):
+        paths: Iterable[StrPath] = (),
+        depth_from: bytes | str | None = None,
+        samples: Iterable[Sample] | None = None,
+        **given: Any,
+    ) -> None:
         """`options` (or the same names as keywords, `given`); `jobs` sandboxed servers; `paths` the batch's files
         (their folders are closed to each file); `depth_from` the source whose depth a deep model is drawn at."""
         options = CheckOptions.of(**given) if options is None else options.validated()
@@ -61,10 +86,7 @@ class Session:
         self.allowed = sorted(set(options.allow_imports))
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
-        pair = REGISTRY.get(model)
-        if pair is None or pair.contract is None:  # the caller's argument: refused, as a bad number of cases is
-            known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
-            raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+        pair = contract_pair(model)
         try:
             drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)
             drawn = drawn if samples is None else list(samples)
@@ -72,7 +94,11 @@ class Session:
         except UnusableInput as exc:
             self.problem = str(exc)
             return
-        self.course = Course(pair, self.seed)  # every other function of the contract: its cases and plan
+        # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
+        hidden = (
+            tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        )
+        self.course = Course(pair, self.seed, hidden)
         self.pair = Reference(pair, self.samples) if pair.differentiable else pair
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
         # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
@@ -101,7 +127,7 @@ class Session:
             return
         self.servers = list(self.batch.servers)
 
-    def run(self, path, source: bytes) -> tuple[dict, dict, dict]:
+    def run(self, path: StrPath, source: bytes) -> tuple[JSONObject, JSONObject, JSONObject]:
         """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
         if self.problem:
             raise UnusableInput(self.problem)
@@ -111,7 +137,7 @@ class Session:
         if self.batch is not None:
             self.batch.close()
 
-    def judge(self, path, source, server=None) -> FileReport:
+    def judge(self, path: StrPath, source: bytes | str | None, server: Server | None = None) -> FileReport:
         """One file's report; never raises for anything the file does."""
         start = time.perf_counter()
         path = Path(path)
@@ -137,15 +163,8 @@ class Session:
                 report.warnings.append(f"{facts['left_behind']} process(es) it started were killed after its run")
             with _watchdog(JUDGE_SECONDS):
                 self._judge(report, path, result, outputs, source)
-                if self.options.repair:  # the reported line, or the backward's chain
-                    report.repair = repair.attempt(
-                        lambda edited: self.rejudge(path, edited, server),
-                        self.pair.chain(self._deepest) if self.samples else None,
-                        report,
-                        source,
-                        self.pair.contract.names if self.pair.contract is not None else (),
-                        self.course.values,
-                    )
+                if self.options.repair:
+                    report.repair = self._repair(path, source, server, report)
         except UnusableInput as exc:
             report.verdict, report.reason = "unusable", str(exc)
         except Exception as exc:
@@ -158,11 +177,22 @@ class Session:
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
+    def _repair(self, path: Path, source: bytes, server, report: FileReport) -> dict | None:
+        """A verified repair of a wrong file: the backward's chain's own, else one of its first wrong piece."""
+        if report.verdict != "wrong":
+            return None
+
+        def rejudge(edited: str) -> FileReport:
+            return self.rejudge(path, edited, server)
+
+        found = repair.attempt(rejudge, self.pair.chain(self._deepest), report, source) if self.samples else None
+        return found if found is not None else pieces_repair.attempt(rejudge, self.course, report, source)
+
     @property
-    def _deepest(self):
+    def _deepest(self) -> Shape:
         return max(self.samples, key=lambda s: len(s.shape.hidden)).shape
 
-    def rejudge(self, path, source: str, server=None) -> FileReport:
+    def rejudge(self, path: StrPath, source: str, server: Server | None = None) -> FileReport:
         """An edited source (a repair) judged on the same cases and reference: the verdict and first wrong link."""
         path = Path(path)
         report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
@@ -175,11 +205,19 @@ class Session:
             report.verdict, report.reason = "unusable", str(exc)
         return report
 
-    def _judge(self, report: FileReport, path: Path, result, outputs, source: bytes, diagnose: bool = True) -> None:
+    def _judge(
+        self,
+        report: FileReport,
+        path: Path,
+        result: JSONObject,
+        outputs: JSONObject,
+        source: bytes,
+        diagnose: bool = True,
+    ) -> None:
         """The backward's judge link by link, then every other function of the contract: the file's verdict."""
         backward = judge_file(
             report, self.pair, self.samples, self.caches, result, outputs, self.strict, self.limits, source,
-            pieces=bool(self.course.found(result)), diagnose=diagnose,
+            diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
         if backward and diagnose and result.get("saturated"):
@@ -194,7 +232,7 @@ class Session:
         report.imports = policy.listed(imports)
         policy.refuse_imports(imports, self.allowed)
 
-    def _run(self, path: Path, source: bytes, server):
+    def _run(self, path: Path, source: bytes, server: Server) -> tuple[JSONObject, JSONObject, JSONObject]:
         rules = policy.rules(self.roots, self.allowed, self.strict)
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
@@ -222,6 +260,16 @@ def _line_text(source: bytes, chain, name: str, filename: str) -> str:
     return f"{filename}:{line.number}: `{clean(line.code, 120)}`" if line is not None else ""
 
 
+def contract_pair(model: str) -> ModelPair:
+    """The registry pair a file is judged as; an unknown name is the caller's argument, refused in one line (as a
+    bad number of cases is) before any file is read."""
+    pair = REGISTRY.get(model) if isinstance(model, str) else None
+    if pair is None or pair.contract is None:
+        known = sorted((n for n, p in REGISTRY.items() if p.contract), key=lambda n: not REGISTRY[n].differentiable)
+        raise ValueError(f"model must be one of {', '.join(known)} (a registry model), got {model!r}")
+    return pair
+
+
 JUDGE_SECONDS = 60.0  # the judge's own time for comparing one file's arrays (a normal file: well under 1 s)
 
 
@@ -230,13 +278,13 @@ class _JudgeTimeout(UnusableInput):
 
 
 @contextlib.contextmanager
-def _watchdog(seconds: float):
+def _watchdog(seconds: float) -> Iterator[None]:
     """Stop the judge's own work on one file after `seconds` (a SIGALRM timer; only in the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def expired(signum, frame):
+    def expired(signum: int, frame: FrameType | None) -> NoReturn:
         raise _JudgeTimeout(f"the judge's own time limit of {seconds:g} s for one file ran out (watchdog)")
 
     previous = signal.signal(signal.SIGALRM, expired)
@@ -248,7 +296,7 @@ def _watchdog(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def check(path, model: str, *, source: bytes | str | None = None, **options) -> FileReport:
+def check(path: StrPath, model: str, *, source: bytes | str | None = None, **options: Any) -> FileReport:
     """Judge one derivation file for one registry model. Never raises for the learner's mistakes.
 
     The file is read once (or `source`, bytes or text, is used) and run from a private copy
@@ -262,7 +310,13 @@ def check(path, model: str, *, source: bytes | str | None = None, **options) -> 
     return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
 
 
-def check_many(items, model: str, progress=None, options: CheckOptions | None = None, **given) -> list[FileReport]:
+def check_many(
+    items: StrPath | Iterable[Item],
+    model: str,
+    progress: Progress | None = None,
+    options: CheckOptions | None = None,
+    **given: Any,
+) -> list[FileReport]:
     """One report per submission, in input order: `items` is an iterable of (path, source) pairs, or a folder.
 
     A folder means its *.py files, sorted by name. Every source is read before the first
@@ -294,7 +348,13 @@ def check_many(items, model: str, progress=None, options: CheckOptions | None = 
     return reports
 
 
-def judge_submissions(found: list, model: str, progress=None, options: CheckOptions | None = None, **given) -> list:
+def judge_submissions(
+    found: list[Submission],
+    model: str,
+    progress: Progress | None = None,
+    options: CheckOptions | None = None,
+    **given: Any,
+) -> list[FileReport]:
     """One report per `Submission`, in order: those to judge in one batch (`check_many`), each finished as the
     learner names things; the others with their own report. Ctrl-C raises `Interrupted` holding, in order,
     the submissions finished so far (those judged, and those that are not submissions)."""
@@ -310,7 +370,9 @@ def judge_submissions(found: list, model: str, progress=None, options: CheckOpti
     return [s.finish(next(judged)) if s.judged else s.report for s in found]
 
 
-def _by_depth(model: str, items: list, hidden) -> list[tuple]:
+def _by_depth(
+    model: str, items: list[Item], hidden: Sequence[int] | None
+) -> list[tuple[bytes | str | None, list[int]]]:
     """[(source, indices)]: the items of one batch each, grouped by the depth their files write out.
 
     A deep model's cases are drawn at one depth per file; files of one depth share a batch
@@ -325,7 +387,9 @@ def _by_depth(model: str, items: list, hidden) -> list[tuple]:
     return [(items[where[0]][1], where) for where in groups.values()]
 
 
-def _batch(items: list, model: str, progress, options: CheckOptions, depth_from) -> list[FileReport]:
+def _batch(
+    items: list[Item], model: str, progress: Progress | None, options: CheckOptions, depth_from: bytes | str | None
+) -> list[FileReport]:
     """One Session over `items`: the cases drawn once at the depth of `depth_from`'s file."""
     import torch
     from threadpoolctl import threadpool_limits
@@ -352,7 +416,7 @@ def _batch(items: list, model: str, progress, options: CheckOptions, depth_from)
             torch.set_num_threads(threads)
 
 
-def _read(path) -> bytes | None:
+def _read(path: StrPath) -> bytes | None:
     """A regular file's bytes (read as a folder's entries are: a FIFO never blocks), else None (the judge then says
     what the path is)."""
     try:
@@ -361,7 +425,9 @@ def _read(path) -> bytes | None:
         return None
 
 
-def _in_parallel(session: Session, items: list, progress, reports: list) -> list[FileReport]:
+def _in_parallel(
+    session: Session, items: list[Item], progress: Progress | None, reports: list[FileReport | None]
+) -> list[FileReport]:
     """`session.judge` of every item in worker processes forked from this one, one sandbox each.
 
     The workers share the batch's cases and reference (forked, not copied) and take the
@@ -414,7 +480,13 @@ class _WorkersGone(Exception):
     pass
 
 
-def _worker(session: Session, server, items, tasks, results) -> None:  # pragma: no cover - runs in a fork
+def _worker(  # pragma: no cover - runs in a fork
+    session: Session,
+    server: Server,
+    items: list[Item],
+    tasks: multiprocessing.queues.Queue[int | None],
+    results: multiprocessing.queues.Queue[tuple[int, FileReport]],
+) -> None:
     import torch
 
     # the parent's OpenMP threads do not exist in this fork: a parallel region waiting for them would hang

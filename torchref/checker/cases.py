@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.report import UnusableInput
-from torchref.parity import agreement, finite_differences
-from torchref.registry import DTYPES, AutogradPair, Sample, Shape
+from torchref.parity import TensorResult, agreement, finite_differences
+from torchref.registry import DTYPES, Arrays, AutogradPair, ModelPair, Sample, Shape
 from torchref.sweep import cases_for, gets_finite_differences
 from torchref.tolerances import FINITE_DIFFERENCES
 
@@ -31,7 +33,7 @@ TALL = ((1024, 2049), (8, 33))
 WIDE = ((16, 65), (128, 321))
 
 
-def finite_differences_judge(pair, s: Sample) -> bool:
+def finite_differences_judge(pair: ModelPair, s: Sample) -> bool:
     """The checker also holds a file's gradients to finite differences in a case that gets them (`sweep`) and is
     float64 (a float32 gradient is not that close to float64 differences)."""
     return s.dtype == "float64" and gets_finite_differences(pair, s)
@@ -51,14 +53,14 @@ def fresh_seed() -> int:
     return seed
 
 
-def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample]:
+def draw_cases(pair: AutogradPair, dtypes: Iterable[str], cases: int, seed: int) -> list[Sample]:
     """The sweep's cases, with the last random case of each dtype replaced by a large one.
 
     The large shape keeps the pair's depth and classes (from its own random shape) and
     draws m, n and the hidden widths from TALL (the first dtype) or WIDE (the second),
     beyond the registry's random shapes, so that a file cannot have met every shape before.
     """
-    samples = []
+    samples: list[Sample] = []
     for dtype in dtypes:
         drawn = list(cases_for(pair, dtype, cases, seed))
         if cases > len(pair.shapes) + 1:
@@ -77,13 +79,15 @@ def draw_cases(pair: AutogradPair, dtypes, cases: int, seed: int) -> list[Sample
     return samples
 
 
-def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
+def at_depth(
+    pair: AutogradPair, samples: list[Sample], hidden: Sequence[int] | None, source: str | bytes | None
+) -> list[Sample]:
     """The samples at one depth: `hidden` if given, else the depth the file writes out, else the usual one."""
-    if hidden is not None:
-        hidden = tuple(hidden)  # validated with the other options (CheckOptions)
-        if pair.one_depth and pair.usual_depth != len(hidden):
+    given = None if hidden is None else tuple(hidden)  # validated with the other options (CheckOptions)
+    if given is not None:
+        if pair.one_depth and pair.usual_depth != len(given):
             raise UnusableInput(
-                f"hidden: model {pair.name} has {pair.usual_depth} hidden layer(s), got {len(hidden)} width(s) {hidden}"
+                f"hidden: model {pair.name} has {pair.usual_depth} hidden layer(s), got {len(given)} width(s) {given}"
             )
     elif pair.one_depth:
         return samples  # one depth: nothing to choose
@@ -92,7 +96,7 @@ def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
         depth = written - 1 if written and written > 1 else pair.usual_depth
     out = []
     for s in samples:
-        widths = hidden or (s.shape.hidden * depth)[:depth]
+        widths = given or (s.shape.hidden * depth)[:depth]
         if widths == s.shape.hidden:
             out.append(s)
         else:
@@ -103,27 +107,27 @@ def at_depth(pair: AutogradPair, samples: list, hidden, source) -> list:
 class Reference:
     """The pair as the judge sees it in a batch: torch's values and finite differences computed once per case."""
 
-    def __init__(self, pair: AutogradPair, samples):
+    def __init__(self, pair: AutogradPair, samples: Sequence[Sample]) -> None:
         self._pair = pair
         self._torch = {id(s): pair.torch(s) for s in samples}
-        self._numeric = {}
+        self._numeric: dict[int, Arrays] = {}
         for s in samples:  # now, once, rather than in every worker of a parallel batch
             if finite_differences_judge(pair, s):
                 self._numerical(s)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:  # the pair's own attribute, whatever its type
         return getattr(self._pair, name)
 
-    def torch(self, s: Sample) -> dict:
+    def torch(self, s: Sample) -> Arrays:
         return self._torch[id(s)] if id(s) in self._torch else self._pair.torch(s)
 
-    def check_finite_differences(self, s: Sample, grads: dict | None = None):
+    def check_finite_differences(self, s: Sample, grads: Arrays | None = None) -> list[TensorResult]:
         if grads is None:
             return self._pair.check_finite_differences(s)
         numeric = {key: value for key, value in self._numerical(s).items() if key in grads}
         return agreement(grads, numeric, FINITE_DIFFERENCES)
 
-    def _numerical(self, s: Sample) -> dict:
+    def _numerical(self, s: Sample) -> Arrays:
         """Central differences of the handmade loss for every parameter of `s`, in float64 (computed once)."""
         if id(s) not in self._numeric:
             s64 = replace(

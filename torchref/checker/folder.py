@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torchref.checker.escape import clean
 from torchref.checker.submission import SUBMISSION_SUFFIXES, Submission, not_judged
 
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 MAX_DEPTH = 8  # folders below a student's folder
 
 
-def entries(directory, model: str, recursive: bool = False, pattern: str | None = None) -> list[Submission]:
+def entries(directory: StrPath, model: str, recursive: bool = False, pattern: str | None = None) -> list[Submission]:
     """Every entry of `directory`, sorted: a submission to judge, or a report saying why not.
 
     Flat: the student is the file's name without its suffix. Recursive: every folder of
@@ -37,12 +41,12 @@ def entries(directory, model: str, recursive: bool = False, pattern: str | None 
     return out
 
 
-def _scan(directory: Path):
+def _scan(directory: Path) -> list[os.DirEntry[str]]:
     with os.scandir(directory) as it:
         return sorted(it, key=lambda e: e.name)
 
 
-def _is_dir(item) -> bool:
+def _is_dir(item: os.DirEntry[str]) -> bool:
     try:
         return item.is_dir(follow_symlinks=False)
     except OSError:
@@ -56,7 +60,7 @@ def _stem(name: str) -> str:  # "hw3.ipynb" -> "hw3"
     return name
 
 
-def _student(folder: Path, student: str, model: str, pattern, depth: int, root: Path) -> list[Submission]:
+def _student(folder: Path, student: str, model: str, pattern: str | None, depth: int, root: Path) -> list[Submission]:
     if folder.name in ("__pycache__", ".ipynb_checkpoints", ".git"):
         return [not_judged(folder, model, student, "skipped", "copies and caches")]
     if depth > MAX_DEPTH:

@@ -22,6 +22,9 @@ CONTRACT = tuple(dict.fromkeys(n for c in (TRAINABLE, MP_NEURON, NORMALISE) for 
 # IPython lines that are not Python: magics, shell escapes, help (`np.sum?`, `?np.sum`)
 _MAGIC = re.compile(r"^\s*(%|!|\?)|^\s*[\w.]+\?{1,2}\s*$")
 _TEXT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%check")  # cell magics whose body is Python
+# a notebook's top-level statement: (cell number, first line, last line, its node or None where the cell does not
+# parse, the cell's lines)
+Statement = tuple[int, int, int, ast.stmt | None, list[str]]
 
 
 class SourceError(ValueError):
@@ -34,8 +37,8 @@ class Source:
 
     name: str  # what the learner calls it: "hw.ipynb", "backward", "cell"
     text: str
-    labels: list = field(default_factory=list)  # labels[i]: where line i+1 was written; [] = the text's own lines
-    warnings: list = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # labels[i]: where line i+1 was written; [] = the text's own lines
+    warnings: list[str] = field(default_factory=list)
     prefix: str = ""  # what a label is read after in a message: "hw.ipynb " + "cell 3, line 4"
 
     @property
@@ -50,11 +53,11 @@ class Source:
             return report
         where = re.compile(re.escape(self.pyname) + r":(\d+)")
 
-        def place(match):
+        def place(match: re.Match[str]) -> str:
             n = int(match.group(1))
             return self.prefix + self.labels[n - 1] if 0 < n <= len(self.labels) else match.group(0)
 
-        def fix(text):
+        def fix(text: str) -> str:
             return where.sub(place, text) if isinstance(text, str) else text
 
         for name in ("reason", "cause", "line"):
@@ -64,6 +67,7 @@ class Source:
         report.notes = [fix(n) for n in report.notes]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
+        report.pieces = [{k: fix(v) for k, v in p.items()} for p in report.pieces]  # each wrong piece's line
         if report.repair and 0 < report.repair["line"] <= len(self.labels):  # "cell 5, line 11": line 11 of cell 5
             label = self.labels[report.repair["line"] - 1]
             number = re.search(r"line (\d+)$", label)
@@ -108,8 +112,8 @@ def from_notebook(data: bytes, name: str) -> Source:
     language = nb.metadata.get("kernelspec", {}).get("language") or nb.metadata.get("language_info", {}).get("name")
     if language and str(language).lower() != "python":
         raise SourceError(f"a {language} notebook, not a Python one")
-    statements = []  # (cell number, first line, last line, node, cell lines)
-    warnings = []
+    statements: list[Statement] = []
+    warnings: list[str] = []
     for number, cell in enumerate(nb.cells, 1):
         if cell.get("cell_type") != "code":
             continue
@@ -131,10 +135,12 @@ def from_notebook(data: bytes, name: str) -> Source:
             continue
         for node in tree.body:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            statements.append((number, first, node.end_lineno, node, lines))
+            statements.append((number, first, node.end_lineno or node.lineno, node, lines))
     kept = _kept(statements)
-    out, labels = [], []
-    lines_of: dict = {}  # cell -> (its lines, the line numbers kept): a line holding two statements is kept once
+    out: list[str] = []
+    labels: list[str] = []
+    lines_of: dict[int, tuple[list[str], set[int]]] = {}  # cell -> (its lines, the line numbers kept): a line
+    # holding two statements is kept once
     for number, first, last, _, lines in kept:
         lines_of.setdefault(number, (lines, set()))[1].update(range(first, last + 1))
     for number, (lines, numbers) in lines_of.items():
@@ -147,7 +153,7 @@ def from_notebook(data: bytes, name: str) -> Source:
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def _bound_inside(node) -> set:
+def _bound_inside(node: ast.AST) -> set[str]:
     """Every name a definition binds inside itself: parameters, assignment and loop targets, imports."""
     names = set()
     for n in ast.walk(node):
@@ -162,7 +168,7 @@ def _bound_inside(node) -> set:
     return names
 
 
-def reads(node) -> set:
+def reads(node: ast.AST) -> set[str]:
     """The global names a statement reads: for a definition, the names it loads and does not bind itself
     (its parameters and locals are not the notebook's); its decorators, defaults and bases always."""
     loaded = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -176,7 +182,7 @@ def reads(node) -> set:
     }
 
 
-def binds(node) -> set:
+def binds(node: ast.AST) -> set[str]:
     """The names a top-level statement binds."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return {(a.asname or a.name).split(".")[0] for a in node.names}
@@ -186,7 +192,7 @@ def binds(node) -> set:
     return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
-def _kept(statements):
+def _kept(statements: list[Statement]) -> list[Statement]:
     """What a kernel needs to define the contract's functions, in notebook order.
 
     Kept: every definition, every assignment that binds a contract name (`forward = model.forward`),
@@ -214,7 +220,7 @@ def _kept(statements):
     return [item for item, kept in zip(statements, keep) if kept]
 
 
-def from_functions(backward=None, forward=None, **more) -> Source:
+def from_functions(backward: object = None, forward: object = None, **more: object) -> Source:
     """The source of the contract's functions given (`backward`, `forward`, `loss=`, ...) with the imports,
     helpers and constants they use.
 
@@ -222,9 +228,8 @@ def from_functions(backward=None, forward=None, **more) -> Source:
     their own source, numbers and strings are written out; anything else (an array, an
     object) is left out with a warning, and the learner's process then names it.
     """
-    roles = [(r, f) for r, f in (("backward", backward), ("forward", forward), *more.items()) if f is not None]
-    for role, fn in roles:
-        _function(role, fn)
+    given = (("backward", backward), ("forward", forward), *more.items())
+    roles = [(r, _function(r, f)) for r, f in given if f is not None]
     for (r1, f1), (r2, f2) in itertools.combinations(roles, 2):
         if f1 is not f2 and f1.__name__ == f2.__name__:
             raise SourceError(f"{r2} and {r1} are two functions with one name {f1.__name__!r}: rename one")
@@ -232,9 +237,9 @@ def from_functions(backward=None, forward=None, **more) -> Source:
     header: list[str] = []  # imports and constants
     aliases: list[str] = []  # `role = name` lines, after every definition
     warnings: list[str] = []
-    done: set = set()
+    done: set[int] = set()
 
-    def add(fn, role, lambda_name=""):
+    def add(fn: types.FunctionType, role: str, lambda_name: str = "") -> None:
         if id(fn) in done:
             return
         done.add(id(fn))
@@ -257,7 +262,8 @@ def from_functions(backward=None, forward=None, **more) -> Source:
     for role, fn in roles:
         add(fn, role)
     aliases += [f"{role} = {fn.__name__}" for role, fn in roles if fn.__name__ != role]
-    lines, labels = [], []
+    lines: list[str] = []
+    labels: list[str] = []
     for line in dict.fromkeys(header):  # each import once, in order of need
         lines.append(line)
         labels.append("(imports)")
@@ -271,7 +277,8 @@ def from_functions(backward=None, forward=None, **more) -> Source:
     return Source(roles[0][1].__name__, "\n".join(lines) + "\n", labels, warnings)  # labels say the function
 
 
-def _function(role: str, fn) -> None:
+def _function(role: str, fn: object) -> types.FunctionType:
+    """`fn` itself, refused unless it is a function whose source can be sent: written with def, at the top level."""
     if not isinstance(fn, types.FunctionType):
         raise SourceError(
             f"{role} must be a function written with def, got {type(fn).__name__}"
@@ -284,9 +291,10 @@ def _function(role: str, fn) -> None:
         raise SourceError(
             f"{role} uses {names} from the function it was defined in: define {role} at the top level of the notebook"
         )
+    return fn
 
 
-def _function_source(role: str, fn) -> str:
+def _function_source(role: str, fn: types.FunctionType) -> str:
     try:
         text = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as exc:
@@ -301,7 +309,7 @@ def _function_source(role: str, fn) -> str:
     return text
 
 
-def _global_names(code) -> set:
+def _global_names(code: types.CodeType) -> set[str]:
     """The global names a code object (and the code nested in it) may read."""
     names = set(code.co_names)
     for const in code.co_consts:
@@ -310,21 +318,23 @@ def _global_names(code) -> set:
     return names
 
 
-def _lambda(name, value, user, chunks, warnings) -> None:
+def _lambda(
+    name: str, value: types.FunctionType, user: types.FunctionType, chunks: list[tuple[str, str]], warnings: list[str]
+) -> None:
     """A helper written `name = lambda ...`: its line, when it is exactly that assignment."""
     try:
         text = textwrap.dedent(inspect.getsource(value))
         tree = ast.parse(text)
     except (OSError, TypeError, SyntaxError):
         tree = None
-    single = tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
-    if single and [getattr(t, "id", None) for t in tree.body[0].targets] == [name]:
+    assign = tree.body[0] if tree is not None and len(tree.body) == 1 else None
+    if isinstance(assign, ast.Assign) and [getattr(t, "id", None) for t in assign.targets] == [name]:
         chunks.append((name, text))
     else:
         warnings.append(f"{user.__name__} reads {name}, a lambda whose source is not one line `{name} = lambda ...`")
 
 
-def _global(name, value, user, header, warnings) -> None:
+def _global(name: str, value: object, user: types.FunctionType, header: list[str], warnings: list[str]) -> None:
     """Write what the learner's process needs for the global `name` of `user`: an import or a constant."""
     if isinstance(value, types.ModuleType):
         module = value.__name__
@@ -341,7 +351,7 @@ def _global(name, value, user, header, warnings) -> None:
         )
 
 
-def _importable(value) -> bool:
+def _importable(value: object) -> bool:
     module, attr = getattr(value, "__module__", None), getattr(value, "__name__", None)
     if not (isinstance(module, str) and isinstance(attr, str)) or module in ("__main__", "builtins"):
         return False
@@ -352,7 +362,7 @@ def _importable(value) -> bool:
     return getattr(mod, attr, None) is value
 
 
-def _literal(value) -> bool:
+def _literal(value: object) -> bool:
     if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
         return True
     if isinstance(value, (tuple, list, frozenset)):

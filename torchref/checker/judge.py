@@ -20,7 +20,7 @@ from torchref.checker.diagnosis import diagnosis, shapes, statement
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
 from torchref.checker.escape import clean
-from torchref.checker.messages import no_backward, other_model, problems, where
+from torchref.checker.messages import other_model, problems, where
 from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import FORWARD_VALUE
@@ -43,12 +43,11 @@ def judge_file(
     strict: bool = False,
     limits: Limits | None = None,
     source: bytes = b"",
-    pieces: bool = False,
     diagnose: bool = True,
 ) -> bool:
-    """Judge the backward (and the forward's cache) of one file's run in `report`; False when the file has no
-    backward and other functions of the contract are judged instead (`pieces`). `diagnose=False`: the verdict
-    and the first wrong link only (a repair judged again needs no cause)."""
+    """Judge the backward (and the forward's cache) of one file's run in `report`; False, with nothing judged,
+    when the file has no backward (or the model no chain). `diagnose=False`: the verdict and the first wrong
+    link only (a repair judged again needs no cause)."""
     limits = limits or Limits()
     errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
     if any(e.get("errno") == EFBIG for e in errors):
@@ -65,9 +64,7 @@ def judge_file(
     if result.get("exit"):
         raise UnusableInput(f"the file called sys.exit({result['exit']['code']}) at {result['exit']['where']}")
     if not result.get("has_backward") or not samples:
-        if pieces:
-            return False
-        raise UnusableInput(no_backward(source))
+        return False  # the contract's other functions are judged (`pieces.session`), which says what the file lacks
     if len(result["cases"]) != len(samples):
         raise UnusableInput(
             f"the learner's process returned {len(result['cases'])} cases where {len(samples)} were sent"

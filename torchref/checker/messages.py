@@ -11,6 +11,7 @@ import ast
 from torchref.checker.diagnosis import shapes, verify
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
+from torchref.contracts import Contract
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
 
@@ -62,8 +63,20 @@ def no_backward(source) -> str:
     similar = [f for f in found if "back" in f.lower() or "grad" in f.lower()]
     if similar:
         return f"found `{similar[0]}()`, expected `backward(X, Y, params, cache)`: the checker calls it by that name"
-    listed = f" (it defines {', '.join(f'`{f}()`' for f in found)})" if found else ""
-    return f"the file defines no function backward(X, Y, params, cache){listed}"
+    return f"the file defines no function backward(X, Y, params, cache){_defines(found)}"
+
+
+def none_of(contract: Contract, source: bytes | str) -> str:
+    """The file defines none of the contract's functions: name them, and what the file defines instead."""
+    found = reading.functions(source)
+    if "backward" in contract.names and any("back" in f.lower() or "grad" in f.lower() for f in found):
+        return no_backward(source)
+    names = ", ".join(contract[n].signature for n in contract.names)
+    return f"the file defines none of the contract's functions: {names}{_defines(found)}"
+
+
+def _defines(found: list[str]) -> str:
+    return f" (it defines {', '.join(f'`{clean(f)}()`' for f in found)})" if found else ""
 
 
 def problems(problems: list) -> str:

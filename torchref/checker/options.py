@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from torchref.checker.sandbox.sandbox import KINDS, PER_FILE, Limits
 from torchref.registry import DTYPES
@@ -24,7 +25,7 @@ class CheckOptions:
 
     cases: int = 20  # per dtype; the named shapes first
     seed: int | None = None  # None: a fresh one (or $TORCHREF_SEED), named in every report
-    dtypes: tuple = DTYPES
+    dtypes: tuple[str, ...] = DTYPES
     timeout: float = 60.0  # wall seconds for a file's cases, after its import (--timeout)
     import_timeout: float = 60.0  # wall seconds for its import (--import-timeout)
     memory_mb: int = 4096  # address space of the learner's process (--memory-mb)
@@ -33,15 +34,15 @@ class CheckOptions:
     max_processes: int = 64  # processes it may have at once (--max-processes)
     output_mb: float | None = None  # arrays read back; None: 4x the expected arrays + 1 MiB (--output-mb)
     sandbox: str = "auto"  # bwrap | basic | auto: bubblewrap where it is installed
-    allow_imports: tuple = ()  # packages a file may import besides the standard library and NumPy
+    allow_imports: tuple[str, ...] = ()  # packages a file may import besides the standard library and NumPy
     strict: bool = False  # changing an input in place is a failure, not a warning
-    hidden: tuple | None = None  # hidden widths of every case; None: the depth the file writes out
+    hidden: tuple[int, ...] | None = None  # hidden widths of every case; None: the depth the file writes out
     jobs: int | None = None  # files judged at a time; None: every core
     repair: bool = True  # look for a verified repair of a wrong file (--no-repair; off where grades are written)
     per_file: str = "fresh"  # fresh | shared | cold: what each file gets of its own (sandbox.PER_FILE; the bench's)
 
     @classmethod
-    def of(cls, **options) -> CheckOptions:
+    def of(cls, **options: Any) -> CheckOptions:  # Any: a caller's values, each checked by validated()
         """Options from keywords (TypeError naming an unknown one), validated."""
         names = [f.name for f in fields(cls)]
         for name, value in options.items():

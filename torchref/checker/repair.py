@@ -97,14 +97,6 @@ def _variants(node, m: str, fn=None, tree=None):
         yield new, "add m"
     if tree is not None and _small_terms(node, tree):
         yield _without_small_terms(node, tree), "no eps"  # A + eps: every small constant added, left out
-    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and len(node.targets) == 1:
-        new = copy.deepcopy(node)  # step = grads: an alias of the caller's dict; a copy
-        new.value = ast.Call(ast.Name("dict", ast.Load()), [node.value], [])
-        yield new, "copy"
-    if isinstance(node, (ast.Assign, ast.Return)) and node.value is not None and not isinstance(node.value, ast.Tuple):
-        new = copy.deepcopy(node)
-        new.value = ast.UnaryOp(ast.USub(), new.value)
-        yield new, "minus"  # the minus sign of a loss
     nodes = list(ast.walk(node))
     for i, n in enumerate(nodes):
 
@@ -118,15 +110,6 @@ def _variants(node, m: str, fn=None, tree=None):
             yield edited(_swap), "swap"
         if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)):  # + for −, − for +
             yield edited(lambda t: setattr(t, "op", ast.Sub() if isinstance(t.op, ast.Add) else ast.Add())), "sign"
-        if isinstance(n, ast.Compare) and len(n.ops) == 1 and type(n.ops[0]) in _COMPARED:
-            yield edited(lambda t: setattr(t, "ops", [_COMPARED[type(t.ops[0])]()])), "compare"  # > for ≥
-        if isinstance(n, ast.Call) and ast.unparse(n.func) == "range" and n.args:
-            if len(n.args) == 2 and isinstance(n.args[0], ast.Constant) and n.args[0].value == 1:
-                yield edited(lambda t: t.args.pop(0)), "range"  # range(1, steps): from 0
-            end = n.args[-1] if len(n.args) <= 2 else None
-            if end is not None:
-                wider = ast.BinOp(end, ast.Add(), ast.Constant(1))
-                yield edited(lambda t, w=wider: t.args.__setitem__(len(t.args) - 1, w)), "range"
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
             yield edited(lambda t: setattr(t, "op", ast.Div())), "div"
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.left, ast.BinOp):
@@ -152,8 +135,6 @@ def _variants(node, m: str, fn=None, tree=None):
                     yield _replace(node, i, getattr(n, other)), "drop factor"
         if isinstance(n, ast.Call):
             name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
-            if name in ("sum", "mean") and isinstance(n.func, ast.Attribute):  # a sum for the mean, or the other
-                yield edited(lambda t: setattr(t.func, "attr", "mean" if t.func.attr == "sum" else "sum")), "mean"
             if name in ("sum", "mean"):
                 keywords = {k.arg: k for k in n.keywords}
                 if "keepdims" not in keywords:
@@ -199,33 +180,10 @@ def _variants(node, m: str, fn=None, tree=None):
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
             for part in (n.left, n.right):  # a factor that does not belong (b updated with x)
                 yield _replace(node, i, part), "drop operand"
-            parameters = reading._parameters(fn) if fn is not None else set()
-            for side in ("left", "right"):  # X_scaled * high: the range high − low, of two bounds given
-                bound = getattr(n, side)
-                others = {x.id for x in ast.walk(node) if isinstance(x, ast.Name) and x.id in parameters}
-                if isinstance(bound, ast.Name) and bound.id in parameters:
-                    for other in sorted(others - {bound.id}):
-                        span = ast.BinOp(bound, ast.Sub(), ast.Name(other, ast.Load()))
-                        yield edited(lambda t, sd=side, sp=span: setattr(t, sd, copy.deepcopy(sp))), "range of bounds"
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in _LETTERS:
             yield _rename_all(node, n.id, _LETTERS[n.id]), "name"  # log(Z) for log(A), every one
-        if _whole_array_extreme(n):
-            yield _per_column(node), "per column"
         if isinstance(n, ast.Constant) and n.value in _LETTERS:  # cache["Z"] for cache["A"]
             yield edited(lambda t: setattr(t, "value", _LETTERS[t.value])), "name"
-        if isinstance(n, ast.Call) and ast.unparse(n.func) in ("int", "max", "min", "len"):
-            for step in (ast.Add(), ast.Sub()):
-                yield _replace(node, i, ast.BinOp(n, step, ast.Constant(1))), "off by one"
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and fn is not None:
-            given = _missing_argument(n, fn, tree)
-            if given:
-                yield edited(lambda t, g=given: t.args.append(ast.Name(g, ast.Load()))), "argument"
-        zeros = isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) in (
-            "zeros",
-            "zeros_like",
-        )
-        if zeros and not any(k.arg == "dtype" for k in n.keywords):  # integer data kept as integers
-            yield edited(lambda t: t.keywords.append(ast.keyword("dtype", ast.Name("float", ast.Load())))), "float"
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "exp":
             arg = n.args[0] if n.args else None
             if arg is not None:
@@ -233,7 +191,6 @@ def _variants(node, m: str, fn=None, tree=None):
                 yield edited(lambda t, a=negated: t.args.__setitem__(0, a)), "exp sign"
 
 
-_COMPARED = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt}
 _LETTERS = {"A": "Z", "Z": "A", "a": "z", "z": "a"}  # a layer's A and Z without digits (the one-layer models)
 _LAST = (
     "drop operand",
@@ -242,20 +199,6 @@ _LAST = (
     "range of bounds",
     "off by one",
 )  # broad changes: tried after the precise ones
-
-
-def _missing_argument(call, fn, tree) -> str:
-    """A parameter of the caller that the called function of the module also takes but is not given: forward(X,
-    theta) inside fit(X, Y, inhibitory) where forward takes inhibitory; "" when none."""
-    callee = (
-        next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == call.func.id), None)
-        if tree
-        else None
-    )
-    if callee is None or call.keywords or len(call.args) >= len(callee.args.args):
-        return ""
-    wanted = callee.args.args[len(call.args)].arg
-    return wanted if wanted in reading._parameters(fn) else ""
 
 
 def _small(node, tree) -> bool:
@@ -274,6 +217,7 @@ def _small_terms(root, tree) -> list:
 
 
 def _without_small_terms(root, tree):
+    """`root` with every `x + eps` (a small constant added or taken away) made `x`."""
     root = copy.deepcopy(root)
     for _ in range(20):
         terms = _small_terms(root, tree)
@@ -292,51 +236,9 @@ def _rename_all(root, old: str, new: str):
     return root
 
 
-def _per_column(root):
-    """Every .min() and .max() of the statement taken per column (axis=0, keepdims=True)."""
-    root = copy.deepcopy(root)
-    for n in ast.walk(root):
-        if _whole_array_extreme(n):
-            n.keywords = [ast.keyword("axis", ast.Constant(0)), ast.keyword("keepdims", ast.Constant(True))]
-    return root
-
-
-def _whole_array_extreme(n) -> bool:
-    """x.min(), x.max(): over the whole array."""
-    method = isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("min", "max")
-    return method and not n.args and not n.keywords
-
-
 def _index_of_a_row(index) -> bool:
     """X[i]: one integer index (a loop's variable), which takes a row as a 1-D array."""
     return isinstance(index, ast.Name) or isinstance(index, ast.Constant) and type(index.value) is int
-
-
-def _self_update(site) -> bool:
-    """x = x * c, x *= c: a name changed from its own value."""
-    if isinstance(site, ast.AugAssign):
-        return isinstance(site.target, ast.Name)
-    target = reading._target_name(site) if isinstance(site, ast.Assign) else ""
-    return bool(target) and any(isinstance(n, ast.Name) and n.id == target for n in ast.walk(site.value))
-
-
-def _overwrites_a_parameter(site, fn) -> bool:
-    """low, high = ... inside denormalise(X_scaled, low, high): the arguments given, replaced."""
-    if not isinstance(site, ast.Assign) or fn is None:
-        return False
-    names = {n.id for t in site.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return bool(names) and names <= reading._parameters(fn)
-
-
-def _stored_then_returned(site, fn) -> bool:
-    """`best = theta` inside a loop of a function whose last statement returns `best`."""
-    if not isinstance(site, ast.Assign) or fn is None or not fn.body or not reading._in_loop(fn, site):
-        return False
-    last = fn.body[-1]
-    target = reading._target_name(site)
-    return (
-        bool(target) and isinstance(last, ast.Return) and isinstance(last.value, ast.Name) and last.value.id == target
-    )
 
 
 def _swap(t):
@@ -466,10 +368,7 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
         comment = "  #" + before.split("#", 1)[1] if "#" in before and '"' not in before.split("#", 1)[1] else ""
         target = site.value if isinstance(site, ast.Return) else site
         seen = set()
-        loop = isinstance(site, ast.For)
-        if loop:
-            target = site.iter
-        elif site.lineno != site.end_lineno:
+        if site.lineno != site.end_lineno:
             continue
         variants = list(_variants(target, m, fn, tree))
         first = FIRST.get(mistake, ())
@@ -478,8 +377,6 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
             new = ast.unparse(variant)
             if isinstance(site, ast.Return):
                 new = f"return {new}"
-            if loop:
-                new = f"for {ast.unparse(site.target)} in {new}:"
             if new not in seen and new != ast.unparse(site):
                 seen.add(new)
                 out.append(Edit(site.lineno, before, indent + new + comment))
@@ -488,10 +385,6 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
             out.insert(min(len(FIRST.get(mistake, ())), len(out)), Edit(site.lineno, before, indent + new))
         if isinstance(site, ast.AugAssign) and isinstance(site.target, ast.Subscript):
             out.insert(0, Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
-        elif _self_update(site) or _overwrites_a_parameter(site, fn):
-            out.append(Edit(site.lineno, before, ""))  # lr = lr * 0.95, low = min(X_scaled): deleted
-        if _stored_then_returned(site, fn):  # best = theta in a search: the first one found, returned
-            out.append(Edit(site.lineno, before, f"{indent}return {ast.unparse(site.value)}"))
     first = list(per_site[0][: len(FIRST.get(mistake, ())) + 1]) if per_site else []
     rest = [edit for site in per_site for edit in site if edit not in first]
     return first + rest
@@ -509,67 +402,60 @@ def _named_place(tree, report):
     best = (None, None)
     for owner in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
         for node in ast.walk(owner):
-            here = isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.For)) and node.lineno == number
+            here = isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.lineno == number
             if here and (best[1] is None or owner is not tree):
                 best = (owner, node)
     return best
 
 
-def _later(again, report, chain, pieces, values) -> bool:
-    """Whether the first wrong value after the change comes later than before: a later function of the contract,
-    or in the same function a later link of the notes' chain, or a later value of the function's (`values`:
-    function -> its values in the order they are judged)."""
-    if again.verdict != "wrong" or len(again.errors) > len(report.errors):  # no case may raise that did not
-        return False
-    known = again.first_wrong_piece in pieces and report.first_wrong_piece in pieces
-    if known and again.first_wrong_piece != report.first_wrong_piece:
-        return pieces.index(again.first_wrong_piece) > pieces.index(report.first_wrong_piece)
-    chained = chain is not None and report.first_wrong in chain.by_name
-    order = chain.names if chained else list(values.get(report.first_wrong_piece, ()))
-    return (
-        again.first_wrong in order
-        and report.first_wrong in order
-        and order.index(again.first_wrong) > order.index(report.first_wrong)
-    )
+def attempt(rejudge, chain, report, source: bytes) -> dict | None:
+    """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source.
 
-
-def attempt(rejudge, chain, report, source: bytes, pieces=(), values=None) -> dict | None:
-    """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source;
-    `chain`: the backward's (None for a model without one); `pieces`: the contract's functions, in order;
-    `values`: each function's values in the order they are judged.
-
-    The line the report names is edited first (a helper's line, an intermediate's, the line that raised, the
-    line of a contract function other than backward), then the statement that stores the first wrong value of
-    the chain and what it reads."""
-    if report.verdict != "wrong" or not report.first_wrong:
+    The line the report names is edited first (a helper's line, an intermediate's, the line that raised),
+    then the statement that stores the first wrong value and what it reads."""
+    if report.verdict != "wrong" or not report.first_wrong or report.first_wrong not in chain.by_name:
         return None
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     tree = reading.parse(source)
-    link = chain.by_name.get(report.first_wrong) if chain is not None else None
-    fn = tree and link is not None and reading._function(tree, "forward" if link.forward else "backward")
-    line = None
-    if fn:
-        output = link.expr.op == "sub" and "Y" in link.expr.symbols()
-        line = reading.line_of(source, link.name, link.forward, output, chain.layers)
+    link = chain[report.first_wrong]
+    fn = tree and reading._function(tree, "forward" if link.forward else "backward")
+    output = link.expr.op == "sub" and "Y" in link.expr.symbols()
+    line = reading.line_of(source, link.name, link.forward, output, chain.layers)
+    if fn is None:
+        return None
     owner, named = _named_place(tree, report)
     candidates = []
     if named is not None and (line is None or named is not line.node):
-        function = owner if owner is not tree else (fn or None)
-        candidates += edits(text, function or _module_function(tree), named, tree, report.mistake, None)
-    if fn and line is not None and line.node is not None:
+        candidates += edits(text, owner if owner is not tree else fn, named, tree, report.mistake, None)
+    if line is not None and line.node is not None:
         candidates += [e for e in edits(text, fn, line.node, tree, report.mistake, link) if e not in candidates]
-    for edit in candidates[:MAX_RUNS]:
-        again = rejudge(repaired(text, edit))
+    order = chain.names
+
+    def result(again) -> str:
         if again.verdict == "pass":
-            result = f"with this change, all {again.cases} cases pass"
-        elif _later(again, report, chain, list(pieces), values or {}):
-            result = f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
-        else:
-            continue
-        return {"line": edit.number, "before": edit.before.strip(), "after": edit.after.strip(), "result": result}
+            return all_pass(again)
+        if (
+            again.verdict == "wrong"
+            and again.first_wrong in order
+            and order.index(again.first_wrong) > order.index(report.first_wrong)
+            and len(again.errors) <= len(report.errors)  # no case raises that did not
+        ):
+            return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
+        return ""
+
+    return verified(rejudge, text, candidates, result)
+
+
+def all_pass(again) -> str:
+    return f"with this change, all {again.cases} cases pass"
+
+
+def verified(rejudge, text: str, candidates: list[Edit], result) -> dict | None:
+    """The repair every report shows: the first of `candidates` (at most `MAX_RUNS` are judged) whose edited
+    source, judged again (`rejudge(source) -> FileReport`), is one: `result(again)` says what the change does
+    ("" when it is not a repair). {"line", "before", "after", "result"}, or None."""
+    for edit in candidates[:MAX_RUNS]:
+        said = result(rejudge(repaired(text, edit)))
+        if said:
+            return {"line": edit.number, "before": edit.before.strip(), "after": edit.after.strip(), "result": said}
     return None
-
-
-def _module_function(tree):
-    """The module as a function body (for a statement at the top level: its names are the module's)."""
-    return ast.FunctionDef("<module>", ast.arguments([], [], None, [], [], None, []), tree.body, [], None, None)

@@ -6,8 +6,12 @@ import html
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 SCHEMA = "torchref.check/2"
+# a JSON object as the report holds and writes it (a repair, the small case, the limits, a piece): its values
+# are of the kinds its keys say (numbers, text, nested lists of numbers), so Any
+JSONObject = dict[str, Any]
 # "skipped": an entry of a submissions folder that is not a submission (a .txt, a figure):
 # listed with the reason, and it does not change the batch's exit status.
 EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
@@ -34,7 +38,7 @@ class TensorVerdict:
     failed: int = 0
     max_abs: float = 0.0
     max_rel: float = 0.0
-    worst_index: list | None = None
+    worst_index: list[int] | None = None
     first_failure: str = ""  # case id (shape, dtype, seed) of the first failing case
     smallest_failure: str = ""  # the smallest failing shape
     diagnosis: str = ""
@@ -45,7 +49,7 @@ class TensorVerdict:
     mistake: str = ""  # the known mistake (catalogue name) when one explains every failing case
     computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
     read_as: str = ""  # the learner's line in the notes' symbols
-    small_case: dict = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
+    small_case: JSONObject = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
 
 
 @dataclass
@@ -60,42 +64,58 @@ class FileReport:
     cause: str = ""  # the sentence a learner reads (a named mistake, or the formula they computed)
     line: str = ""  # the learner's line that produced the first wrong value: "file.py:20  dZ1 = ..."
     # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
-    repair: dict | None = None
+    repair: JSONObject | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
     seed: int = 0  # the seed of the cases: `--seed` replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
     sandbox: str = ""  # bwrap | basic: where the file ran
-    imports: list = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
-    limits: dict = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
+    imports: list[str] = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
+    limits: JSONObject = field(default_factory=dict)  # the limits it ran under (README, "Grading untrusted files")
     score: float = 0.0  # points earned under the rubric (gradebook)
     max_score: float = 0.0
-    cases: int = 0
-    dtypes: list = field(default_factory=list)
+    cases: int = 0  # the cases of every function judged (`pieces` has each one's), `counted()` says it in words
+    dtypes: list[str] = field(default_factory=list)
     has_forward: bool = False
-    tensors: list = field(default_factory=list)
-    errors: list = field(default_factory=list)  # exceptions inside the learner's code
-    warnings: list = field(default_factory=list)
+    tensors: list[TensorVerdict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # exceptions inside the learner's code
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     # the contract's functions (torchref.pieces): each one judged or not found, and the first wrong one
-    pieces: list = field(default_factory=list)  # {"name", "status": judged | not found, "verdict"}
+    pieces: list[JSONObject] = field(default_factory=list)  # {"name", "status": judged | not found, "verdict", "cases"}
     first_wrong_piece: str = ""  # forward | loss | backward | update | train | fit | normalise | denormalise
-    notes: list = field(default_factory=list)  # conventions accepted, learners' names, edge cases said on their own
-    repair: dict | None = None  # a verified one-line repair, or None
-    small_case: dict = field(default_factory=dict)  # the smallest failing case of the first wrong piece
+    # conventions accepted, learners' names, edge cases said on their own
+    notes: list[str] = field(default_factory=list)
+    small_case: JSONObject = field(default_factory=dict)  # the smallest failing case of the first wrong piece
 
     @property
     def exit_code(self) -> int:
         return EXIT[self.verdict]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
 
     def summary(self, name: str | None = None) -> str:
-        """One line: `name: PASS (40 cases)`, `name: WRONG: first wrong link: ...` (name: the file's by default)."""
+        """One line: `name: PASS (40 cases of backward)`, `name: WRONG: first wrong link: ...` (name: the file's by
+        default)."""
         name = os.path.basename(self.file) if name is None else name
         if self.verdict == "pass":
-            return f"{name}: PASS ({self.cases} cases)"
+            return f"{name}: PASS ({self.counted()})"
         return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
+
+    def counted(self) -> str:
+        """The case count and what it counts: `40 cases of backward`, `48 cases: forward 8, backward 40` (each
+        function judged, with its own cases), or `40 cases` when the report names no function."""
+        judged = [(p["name"], p.get("cases", 0)) for p in self.pieces if p.get("status") == "judged"]
+        if not judged:
+            return f"{self.cases} cases"
+        if len(judged) == 1:
+            return f"{self.cases} cases of {judged[0][0]}"
+        return f"{self.cases} cases: " + ", ".join(f"{name} {cases}" for name, cases in judged)
+
+    def cases_of(self, piece: str) -> int:
+        """The cases one function of the contract was judged on (`cases` when the report names no function)."""
+        judged = {p["name"]: p.get("cases", 0) for p in self.pieces if p.get("status") == "judged"}
+        return judged.get(piece, 0) if judged else self.cases
 
     def learner_line(self) -> tuple[str, str]:
         """(place, code) of the learner's line at fault: the diagnosed line, else where their code raised."""
@@ -116,16 +136,19 @@ class FileReport:
         return first.diagnosis if first is not None and first.diagnosis else ""
 
     def small_case_text(self) -> str:
-        """The small case of the first wrong link, to recompute by hand ("" when there is none)."""
+        """The small case of the first wrong link (or piece), to recompute by hand ("" when there is none)."""
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
-        return "\n".join(small_case_lines(first.name, first.small_case)) if first and first.small_case else ""
+        if first and first.small_case:
+            return "\n".join(small_case_lines(first.name, first.small_case))
+        return "\n".join(piece_case_lines(self.small_case)) if self.small_case.get("piece") else ""
 
     def headline(self) -> str:
         """The verdict and the first wrong link in one line: `WRONG: first wrong link dZ1: ... (my.py:20)`."""
         word = VERDICT_WORDS[self.verdict]
         if self.verdict == "pass":
-            return f"{word} ({self.cases} cases)"
-        if self.verdict == "wrong" and self.first_wrong:
+            return f"{word} ({self.counted()})"
+        # a link of the backward's chain (its table): named with its cause; another function's value: its reason
+        if self.verdict == "wrong" and any(t.name == self.first_wrong and t.status != "ok" for t in self.tensors):
             place = self.learner_line()[0]
             cause = self.explanation() or "its value differs from autograd"
             return f"{word}: first wrong link {self.first_wrong}: {cause}" + (f" ({place})" if place else "")
@@ -143,7 +166,7 @@ class FileReport:
         colour = VERDICT_COLOURS[self.verdict]
         place, code = self.learner_line()
         rows = [
-            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {self.cases} cases'),
+            ("verdict", f'<b style="color:{colour}">{e(VERDICT_WORDS[self.verdict])}</b> · {e(self.counted())}'),
             ("file", f"<code>{e(self.file)}</code> · model {e(self.model)}"),
         ]
         if self.first_wrong:
@@ -181,7 +204,7 @@ class FileReport:
 
     def table(self) -> str:
         lines = [
-            f"{self.file}  model {self.model}  {self.cases} cases ({', '.join(self.dtypes)})  "
+            f"{self.file}  model {self.model}  {self.counted()} ({', '.join(self.dtypes)})  "
             f"{VERDICT_WORDS[self.verdict]}"
         ]
         if self.reason:
@@ -192,6 +215,8 @@ class FileReport:
             lines.append(f"your line: {self.line}{read}")
         if self.repair:
             lines.append(f"repair: {repair_text(self.repair)}")
+        if self.pieces:
+            lines.append("functions: " + pieces_text(self.pieces))
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
             head = (
@@ -220,18 +245,55 @@ class FileReport:
         return "\n".join(lines)
 
 
-def repair_text(repair: dict) -> str:
+def repair_text(repair: JSONObject) -> str:
     """`line 25: dZ1 = dA1 * A1  →  dZ1 = dA1 * (1 - A1 ** 2) (with this change, all 40 cases pass)`."""
     after = repair["after"] or "(delete the line)"
     where = repair.get("where") or f"line {repair['line']}"
     return f"{where}: {repair['before']}  →  {after} ({repair['result']})"
 
 
-def small_case_lines(name: str, case: dict) -> list[str]:
+def pieces_text(pieces: list[JSONObject]) -> str:
+    """The contract's functions and what became of each: `forward pass, backward wrong, train not in the file`."""
+    said = []
+    for p in pieces:
+        if p.get("status") == "judged":
+            said.append(f"{p['name']} {p.get('verdict') or 'judged'}")
+        else:
+            said.append(f"{p['name']} not in the file")
+    return ", ".join(said)
+
+
+def piece_case_lines(case: JSONObject) -> list[str]:
+    """The smallest failing case of a piece (its call's arguments, the reference's values and the learner's)."""
+    import numpy as np
+
+    def show(label: str, value: object) -> list[str]:
+        text = value if isinstance(value, str) else np.array2string(np.asarray(value), max_line_width=100)
+        rows = text.splitlines() or [""]
+        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+
+    out = [f"the smallest failing case ({case['case']}), to recompute by hand:", f" {case['piece']}'s arguments:"]
+    for key, value in case["arguments"].items():
+        if isinstance(value, dict):
+            for inner, item in value.items():
+                out += show(f"{key}[{inner!r}]", item)
+        else:
+            out += show(key, "None" if value is None else value)
+    out.append(" the result:")
+    for key, value in case["expected"].items():
+        out += show(f"the reference's {key}", value)
+        if key in case["yours"]:
+            out += show(f"your {key}", case["yours"][key])
+    if case.get("raised"):
+        out.append(f"  your call raised {case['raised']}")
+    return out
+
+
+def small_case_lines(name: str, case: JSONObject) -> list[str]:
     """The smallest failing case, printed to be recomputed by hand: whose each value is, said on its line."""
     import numpy as np
 
-    def show(label, value):
+    def show(label: str, value: object) -> list[str]:
         text = np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
         rows = text.splitlines()
         return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]

@@ -16,12 +16,17 @@ import errno
 import fnmatch
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torchref.checker.escape import clean
 from torchref.checker.intake import Source, SourceError, from_functions, from_notebook, from_text
 from torchref.checker.report import FileReport
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = {".py": 1 << 20, ".ipynb": 64 << 20}  # a notebook carries its figures
@@ -61,7 +66,7 @@ class Submission:
     # ---- the constructors: the only places a submission is made -----------------------------
 
     @classmethod
-    def named(cls, path, model: str) -> Submission:
+    def named(cls, path: StrPath, model: str) -> Submission:
         """The file a caller names (`torchref.check(path)`, `check FILE`, `explain --file`), read once.
 
         A notebook is read as a folder's entry is; a `.py` (or any other name) that is not a
@@ -79,7 +84,9 @@ class Submission:
         return cls.from_bytes(path, data, model, file=None)
 
     @classmethod
-    def from_path(cls, path, model: str, student: str = "", pattern=None, root: Path | None = None) -> Submission:
+    def from_path(
+        cls, path: StrPath, model: str, student: str = "", pattern: str | None = None, root: Path | None = None
+    ) -> Submission:
         """An entry of a folder (`root`), or a file given to the gradebook: read once, as a regular file only.
 
         In a folder, a link is followed only to a file of that folder: a link elsewhere would
@@ -88,7 +95,9 @@ class Submission:
         return _entry(Path(path), student, model, pattern, root)
 
     @classmethod
-    def from_bytes(cls, path, data: bytes, model: str, student: str = "", *, file="") -> Submission:
+    def from_bytes(
+        cls, path: StrPath, data: bytes, model: str, student: str = "", *, file: str | None = ""
+    ) -> Submission:
         """A file's bytes: a notebook through `intake.from_notebook` (the one place that decides), a .py as it is."""
         path = Path(path)
         file = os.path.abspath(path) if file == "" else file  # links not resolved: the name the learner handed in
@@ -111,7 +120,12 @@ class Submission:
         return cls(Path(source.pyname), "", source, source.text.encode("utf-8"), file=source.name)
 
     @classmethod
-    def from_functions(cls, backward=None, forward=None, **more) -> Submission:
+    def from_functions(
+        cls,
+        backward: Callable[..., object] | None = None,
+        forward: Callable[..., object] | None = None,
+        **more: Callable[..., object],
+    ) -> Submission:
         """Function objects (a notebook's `def backward`, `loss=...`): their source, with the imports, helpers and
         constants."""
         source = from_functions(backward, forward, **more)
@@ -128,8 +142,8 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _entry(path: Path, student: str, model: str, pattern, root: Path | None = None) -> Submission:
-    def no(verdict, reason):
+def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path | None = None) -> Submission:
+    def no(verdict: str, reason: str) -> Submission:
         return not_judged(path, model, student, verdict, reason)
 
     name = path.name
@@ -166,7 +180,7 @@ def _entry(path: Path, student: str, model: str, pattern, root: Path | None = No
     return Submission.from_bytes(path, data, model, student)
 
 
-def _kind(mode) -> str:
+def _kind(mode: int) -> str:
     for test, word in (
         (stat.S_ISDIR, "a folder"),
         (stat.S_ISFIFO, "a FIFO (named pipe)"),

@@ -3,7 +3,8 @@
     torchref check submissions/ --model shallow --html report/
 
 writes `index.html` (counts of students, the score distribution, the mistakes ranked by how
-many students made them, a table of every file sortable by each column), one page per
+many students made them, per function of the contract how many students got it wrong and
+with which mistakes, a table of every file sortable by each column), one page per
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
 figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
@@ -11,6 +12,9 @@ are counted by the file they are graded by (rubric: their best), so a student wi
 files counts once; the table and the pages show every file. Every
 text that comes from a learner (file and folder names, their code, messages, output) is
 escaped: it shows as text, never as markup or script.
+
+It stays one module of about 420 lines: the index, the pages, the figures and report.json are
+written from the same groups of students and mistakes, with the same escaping.
 """
 
 from __future__ import annotations
@@ -96,6 +100,43 @@ def mistakes(reports: list[FileReport], among: list[int] | None = None) -> list[
     return out
 
 
+def piece_counts(reports: list[FileReport], among: list[int] | None = None) -> list[dict]:
+    """Per function of the contract, over the reports at the positions `among` (default all): how many judged it,
+    how many got it wrong, and the mistake groups among those (a piece's catalogue mistake, else its cause, else
+    the value that differs), most made first. Every wrong piece counts, not only a report's first."""
+    order, judged, groups = [], {}, {}
+    for i in range(len(reports)) if among is None else among:
+        for p in reports[i].pieces:
+            name = p.get("name", "")
+            order.append(name)
+            if p.get("status") != "judged":
+                continue
+            judged[name] = judged.get(name, 0) + 1
+            if p.get("verdict") == "wrong":
+                if name == reports[i].first_wrong_piece:  # the report's own words (a backward's chain says them there)
+                    r = reports[i]
+                    p = {**p, "mistake": r.mistake, "cause": r.explanation() or r.reason, "first_wrong": r.first_wrong}
+                key = p.get("mistake") or p.get("cause") or _unexplained(p)
+                groups.setdefault(name, {}).setdefault(key, []).append((i, p))
+    out = []
+    for name in dict.fromkeys(order):
+        if not judged.get(name):
+            continue
+        ranked = sorted(groups.get(name, {}).items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        mistakes = [
+            {"key": key, "cause": members[0][1].get("cause") or _unexplained(members[0][1]), "members": members}
+            for key, members in ranked
+        ]
+        wrong = sum(len(m["members"]) for m in mistakes)
+        out.append({"name": name, "judged": judged[name], "wrong": wrong, "mistakes": mistakes})
+    return out
+
+
+def _unexplained(piece: dict) -> str:
+    first = piece.get("first_wrong")
+    return f"{first} differs from the reference (no cause verified)" if first else "wrong (no cause verified)"
+
+
 def member_cause(r: FileReport) -> str:
     """One submission's own link and cause: `at dW2: dW2 lacks the 1/m ...`."""
     text = r.explanation() or r.reason
@@ -115,10 +156,11 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
     pages = [f"s/{i + 1:04d}.html" for i in range(len(reports))]  # numbered: a learner's name is never a path
     students = counted(reports, root)
     ranked = mistakes(reports, students)
+    by_piece = piece_counts(reports, students)
     figures = _figures([reports[i] for i in students], ranked)
     for i, (entry, r) in enumerate(zip(found, reports)):
         write_file(out / pages[i], _page(r, names[i], entry.source, model, hide))
-    write_file(out / "index.html", _index(reports, students, names, pages, ranked, figures, root, model))
+    write_file(out / "index.html", _index(reports, students, names, pages, ranked, by_piece, figures, root, model))
     document = {
         "schema": "torchref.class/1",
         "model": model,
@@ -134,6 +176,23 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
                 "members": [{"file": names[i], "cause": member_cause(reports[i])} for i in m],
             }
             for k, text, m in ranked
+        ],
+        "pieces": [
+            {
+                "name": piece["name"],
+                "judged": piece["judged"],
+                "wrong": piece["wrong"],
+                "mistakes": [
+                    {
+                        "key": m["key"],
+                        "cause": m["cause"],
+                        "count": len(m["members"]),
+                        "files": [names[i] for i, _ in m["members"]],
+                    }
+                    for m in piece["mistakes"]
+                ],
+            }
+            for piece in by_piece
         ],
         "files": [{**r.to_json(), "name": names[i], "page": pages[i]} for i, r in enumerate(reports)],
         "check_schema": SCHEMA,
@@ -159,7 +218,7 @@ def _score(r: FileReport) -> str:
     return "" if r.verdict == "skipped" else f"{r.score:g} / {r.max_score:g}"
 
 
-def _index(reports, students, names, pages, ranked, figures, root, model) -> str:
+def _index(reports, students, names, pages, ranked, by_piece, figures, root, model) -> str:
     n = len(reports)
     counts = Counter(reports[i].verdict for i in students)
     files = sum(r.verdict != "skipped" for r in reports)
@@ -204,6 +263,26 @@ def _index(reports, students, names, pages, ranked, figures, root, model) -> str
         body.append(figures.get("mistakes", ""))
     else:
         body.append("<p>No wrong submission.</p>")
+    if by_piece:
+        body.append("<h2>Functions of the contract, by how many students got each wrong</h2>")
+        rows = []
+        for piece in by_piece:
+            found = "".join(
+                f"<li><b>{len(m['members'])}</b>: {escape(m['cause'])}"
+                + (f" <code>{escape(m['key'])}</code>" if m["members"][0][1].get("mistake") else "")
+                + "<br><small>"
+                + ", ".join(f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>' for i, _ in m["members"])
+                + "</small></li>"
+                for m in piece["mistakes"]
+            )
+            rows.append(
+                f'<tr data-piece="{escape(piece["name"])}"><td><code>{escape(piece["name"])}</code></td>'
+                f"<td>{piece['judged']}</td><td>{piece['wrong']}</td><td><ul>{found}</ul></td></tr>"
+            )
+        body.append(
+            '<table id="pieces"><tr><th>function</th><th>students who wrote it</th><th>wrong</th>'
+            f"<th>the mistakes</th></tr>{''.join(rows)}</table>"
+        )
     head = [
         ("student", "text"),
         ("file", "text"),
@@ -244,7 +323,7 @@ def _who(r: FileReport, name: str) -> str:
 
 def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     place, code = r.learner_line()
-    rows = [("verdict", _verdict(r) + (f" · {r.cases} cases" if r.cases else ""))]
+    rows = [("verdict", _verdict(r) + (f" · {escape(r.counted())}" if r.cases else ""))]
     if r.verdict != "skipped":
         rows.append(("score", _score(r)))
     if r.student:
@@ -271,9 +350,9 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
     if small and not hide:
         body.append(f'<h2>The small case</h2><pre id="small-case">{escape(small)}</pre>')
     if r.tensors:
-        # returned: the cases in which the learner's code gave the tensor (not where it raised)
+        # returned: the cases of the backward in which the learner's code gave the tensor (not where it raised)
         cells = "".join(
-            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases}</td>"
+            f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases_of('backward')}</td>"
             f"<td>{t.failed}/{t.cases}</td>"
             + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
             + f"<td>{escape(t.diagnosis)}</td></tr>"

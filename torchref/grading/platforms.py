@@ -37,7 +37,7 @@ import json
 from pathlib import Path
 
 from torchref.checker.report import VERDICT_WORDS, FileReport, small_case_lines
-from torchref.grading.rubric import POINTS, graded, gradient_results, hide_values, title
+from torchref.grading.rubric import POINTS, description, graded, hide_values, piece_results, results, title
 from torchref.grading.writers import label
 
 PRAIRIELEARN_BYTES = 1_000_000  # "this file should be limited to 1 MB"
@@ -138,12 +138,12 @@ def prairielearn(reports: list[FileReport], root, hide: bool = False) -> dict:
         return fit({"gradable": False, "format_errors": errors, "message": errors[0], "tests": []}, PRAIRIELEARN_BYTES)
     others = [r for r in reports if r is not best and r.verdict != "skipped"]
     tests = []
-    for name, earned, text in gradient_results(best):
+    for name, earned, text in results(best):
         head, _, rest = text.partition("\n")
         tests.append(
             {
                 "name": title(name),
-                "description": f"{name} as your code returns it, against autograd in every case",
+                "description": description(name),
                 "points": POINTS if earned else 0.0,
                 "max_points": POINTS,
                 "message": clip(head, TEXT_CHARS),
@@ -177,14 +177,14 @@ def coursera(reports: list[FileReport], root, hide: bool = False) -> dict:
     rows = "".join(
         f"<tr><td><code>{e(title(name))}</code></td><td>{'✔' if earned else '✘'}</td>"
         f"<td>{POINTS if earned else 0.0:g} / {POINTS:g}</td><td><pre>{e(clip(text, TEXT_CHARS))}</pre></td></tr>"
-        for name, earned, text in gradient_results(best)
+        for name, earned, text in results(best)
     )
     others = [r for r in reports if r is not best and r.verdict != "skipped"]
     details = "\n".join(_details(best, others, root, hide))
     body = (
         f"<p><b>{e(label(best, root))}</b>: {e(clip(best.headline(), MESSAGE_CHARS))}</p>"
         f"<p>Score: {best.score:g} of {best.max_score:g}</p>"
-        f"<table><tr><th>gradient</th><th></th><th>points</th><th>what the checker found</th></tr>{rows}</table>"
+        f"<table><tr><th>item</th><th></th><th>points</th><th>what the checker found</th></tr>{rows}</table>"
         + (f"<pre>{e(clip(details, OUTPUT_CHARS))}</pre>" if details else "")
     )
     return _coursera(fraction(best), body)
@@ -218,12 +218,19 @@ def coderunner(reports: list[FileReport], root, hide: bool = False) -> dict:
         said = best.explanation() if t.name == best.first_wrong else t.diagnosis
         right = t.status == "ok" and t.failed == 0
         rows.append([int(right), t.name, t.status, f"{t.failed}/{t.cases}", clip(said, TEXT_CHARS)])
+    pieces = {p.get("name"): p for p in best.pieces}
+    for name, earned, text in piece_results(best):  # the contract's other functions, by their pieces
+        p = pieces.get(name, {})
+        judged = p.get("status") == "judged"
+        verdict = ("ok" if earned else "wrong") if judged else "not found"
+        failed = f"{p.get('failed', 0)}/{p.get('cases', 0)}" if judged else ""
+        rows.append([int(earned), name, verdict, failed, clip(text, TEXT_CHARS)])
     others = [r for r in reports if r is not best and r.verdict != "skipped"]
     details = "\n".join(_details(best, others, root, hide))
     document = {
         "fraction": fraction(best),
         "prologuehtml": f"<p><b>{e(clip(best.headline(), MESSAGE_CHARS))}</b></p>"
-        f"<p>Score: {best.score:g} of {best.max_score:g} (one point per gradient right in every case)</p>",
+        f"<p>Score: {best.score:g} of {best.max_score:g} (one point per item right in every case)</p>",
         "testresults": rows,
         "columnformats": ["%s"] * (len(CODERUNNER_HEADERS) - 1),  # every column but iscorrect: text
         "epiloguehtml": f"<pre>{e(clip(details, OUTPUT_CHARS))}</pre>" if details else "",

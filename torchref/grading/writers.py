@@ -19,7 +19,7 @@ from pathlib import Path
 from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
 from torchref.grading.gradebook import by_student
-from torchref.grading.rubric import POINTS, graded, gradient_results, title
+from torchref.grading.rubric import POINTS, graded, results, title
 
 CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
 
@@ -91,7 +91,7 @@ def write_csv(path, reports: list[FileReport], root: Path) -> None:
 
 
 def gradescope(reports: list[FileReport], root: Path) -> dict:
-    """Gradescope's results.json for one submission: one test per required gradient.
+    """Gradescope's results.json for one submission: one test per item of the rubric (a gradient, a function).
 
     A submission with several files is graded by its best one (the others are named in the
     output); one with none scores 0 with the reason. The tests' max_score add up to the total.
@@ -115,7 +115,7 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
             "output": text,
             "visibility": "visible",
         }
-        for name, earned, text in gradient_results(best)
+        for name, earned, text in results(best)
     ]
     output = f"{label(best, root)}: {best.headline()}"
     place, code = best.learner_line()

@@ -174,7 +174,7 @@ def test_correct_formulations_pass(tmp_path, name, model, template, line, replac
     assert report.verdict == "pass", report.table()
     assert report.exit_code == 0 and not report.warnings and not report.errors
     assert not report.mistake and not report.cause and not report.line
-    assert report.cases == 24 and all(t.cases == 24 for t in report.tensors if t.status == "ok")
+    assert report.cases_of("backward") == 24 and all(t.cases == 24 for t in report.tensors if t.status == "ok")
 
 
 def test_a_mistake_that_explains_only_some_cases_is_not_the_cause(tmp_path):

@@ -28,7 +28,7 @@ def test_a_batch_computes_the_reference_once_for_every_file(monkeypatch):
     items = [(Path(f"f{i}.py"), GOOD) for i in range(3)]
     reports = check_many(items, "shallow", jobs=1, cases=3)
     assert [r.verdict for r in reports] == ["pass"] * 3
-    assert len(calls) == reports[0].cases == 6  # once per case, not once per case and file
+    assert len(calls) == reports[0].cases_of("backward") == 6  # once per case, not once per case and file
     assert len({r.seed for r in reports}) == 1
 
 
@@ -136,10 +136,9 @@ def test_source_may_be_text_and_the_report_records_the_run(tmp_path):
     assert doc["imports"] == report.imports and json.dumps(doc)
 
 
-def test_unknown_models_make_every_file_unusable():
-    reports = check_many([(Path("a.py"), GOOD), (Path("b.py"), GOOD)], "perceptron", cases=2)
-    assert [r.verdict for r in reports] == ["unusable", "unusable"]
-    assert "model must be one of" in reports[0].reason
+def test_an_unknown_model_is_refused_before_any_file_runs():
+    with pytest.raises(ValueError, match=r"^model must be one of .*, got 'nope'$"):
+        check_many([(Path("a.py"), GOOD), (Path("b.py"), GOOD)], "nope", cases=2)
 
 
 def test_a_huge_submission_is_not_run(tmp_path):

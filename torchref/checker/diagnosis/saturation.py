@@ -11,7 +11,9 @@ only, and said in a note: the verdict is the ordinary cases'.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from torchref.checker.sandbox import protocol
 SCALE = 120.0  # the output layer's |Z| on a typical row: beyond both ends of σ in float32 (−89 and +17)
 
 
-def draw(pair, samples: list) -> list:
+def draw(pair: Any, samples: list[Any]) -> list[Any]:
     """One saturated sample, from the smallest float32 case with two rows or more (none without one)."""
     candidates = [s for s in samples if s.dtype == "float32" and s.X.shape[0] >= 2]
     if not candidates:
@@ -45,7 +47,7 @@ def draw(pair, samples: list) -> list:
     return [replace(s, params=params, Y=Y, seed=s.seed)]
 
 
-def inputs(pair, saturated: list, start: int) -> dict:
+def inputs(pair: Any, saturated: list[Any], start: int) -> dict[str, Any]:
     """What the sandbox gets for the saturated cases, numbered after the ordinary ones."""
     out = {}
     for j, s in enumerate(saturated):
@@ -54,11 +56,19 @@ def inputs(pair, saturated: list, start: int) -> dict:
     return out
 
 
-def expected_bytes(saturated: list) -> int:
+def expected_bytes(saturated: list[Any]) -> int:
     return sum(4 * (s.X.nbytes + sum(v.nbytes for v in s.params.values())) for s in saturated)
 
 
-def notes(pair, chain, saturated: list, cases: list, outputs: dict, start: int, where) -> list[str]:
+def notes(
+    pair: Any,
+    chain: Any,
+    saturated: list[Any],
+    cases: list[Any],
+    outputs: dict[str, Any],
+    start: int,
+    where: Callable[[str], str],
+) -> list[str]:
     """A note per saturated case where the learner's values are NaN/inf and the notes' are finite, or where their
     code raised. `where(name)`: the learner's line of a value ("" when the source does not say)."""
     out = []

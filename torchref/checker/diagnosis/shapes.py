@@ -12,24 +12,27 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+Shape = tuple[int, ...]  # an array's shape; () for a number
 _ELEMENTWISE = {"exp", "log", "tanh", "abs", "sqrt", "square", "negative", "sign", "copy"}
 _REDUCE = {"sum", "mean", "max", "min"}
 
 
 class _Fails(Exception):
-    def __init__(self, sentence: str, shapes: list):
+    def __init__(self, sentence: str, shapes: list[Shape]):
         super().__init__(sentence)
         self.sentence, self.shapes = sentence, shapes
 
 
-def _text(node) -> str:
+def _text(node: ast.AST) -> str:
     return ast.unparse(node)
 
 
-def _broadcast(a: tuple, b: tuple):
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
@@ -37,11 +40,11 @@ def _broadcast(a: tuple, b: tuple):
 
 
 class _Shapes:
-    def __init__(self, shapes: dict, name):
+    def __init__(self, shapes: dict[str, list[int]], name: Callable[[Shape], str]):
         self.shapes = {k: tuple(v) for k, v in shapes.items()}
         self.name = name  # a shape in the notes' symbols
 
-    def of(self, node):
+    def of(self, node: ast.AST) -> Shape | None:
         """The shape of `node` (a tuple; () for a number), None when the frame does not say."""
         if isinstance(node, ast.Name):
             return self.shapes.get(node.id, ())  # not an array of the frame: a number
@@ -77,7 +80,7 @@ class _Shapes:
             return self._call(node)
         return None
 
-    def _subscript(self, node):
+    def _subscript(self, node: ast.Subscript) -> Shape | None:
         base = self.of(node.value)
         if base is None:
             return None
@@ -103,7 +106,7 @@ class _Shapes:
                 return None
         return tuple(out) + tuple(base[len(index) :])
 
-    def _matmul(self, left_node, left, right_node, right):
+    def _matmul(self, left_node: ast.AST, left: Shape, right_node: ast.AST, right: Shape) -> Shape | None:
         if not left or not right or len(left) > 2 or len(right) > 2:
             return None
         inner_left, inner_right = left[-1], right[0] if len(right) == 1 else right[-2]
@@ -115,20 +118,21 @@ class _Shapes:
             )
         return left[:-1] + (right[1:] if len(right) == 1 else right[-1:])
 
-    def _call(self, node):
+    def _call(self, node: ast.Call) -> Shape | None:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         numpy = isinstance(func, ast.Attribute) and _text(func.value) in ("np", "numpy")
         args = [self.of(a) for a in node.args]
-        if numpy and name in ("dot", "matmul") and len(args) == 2 and None not in args:
-            return self._matmul(node.args[0], args[0], node.args[1], args[1])
+        first, second = (args + [None, None])[:2]
+        if numpy and name in ("dot", "matmul") and len(args) == 2 and first is not None and second is not None:
+            return self._matmul(node.args[0], first, node.args[1], second)
         if numpy and name in _ELEMENTWISE and len(args) == 1:
             return args[0]
-        if numpy and name in ("maximum", "minimum") and len(args) == 2 and None not in args:
-            return _broadcast(*args)
+        if numpy and name in ("maximum", "minimum") and len(args) == 2 and first is not None and second is not None:
+            return _broadcast(first, second)
         reduce = name in _REDUCE and (numpy and len(node.args) >= 1 or not numpy and isinstance(func, ast.Attribute))
         if reduce:
-            shape = args[0] if numpy else self.of(func.value)
+            shape = args[0] if numpy or not isinstance(func, ast.Attribute) else self.of(func.value)
             axis_node = next((k.value for k in node.keywords if k.arg == "axis"), None)
             if axis_node is None and len(node.args) > (1 if numpy else 0):
                 axis_node = node.args[1 if numpy else 0]
@@ -162,7 +166,7 @@ def _one_wide(part: ast.Slice) -> bool:
     )
 
 
-def named(shape: tuple, sizes: dict) -> str:
+def named(shape: Shape, sizes: dict[str, int]) -> str:
     """(64, 512) = (h, m) where each size is exactly one of the notes' sizes (else the numbers alone)."""
     numbers = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
     symbols = []
@@ -177,7 +181,7 @@ def named(shape: tuple, sizes: dict) -> str:
     return numbers + " = (" + ", ".join(symbols) + ("," if len(shape) == 1 else "") + ")" if shape else numbers
 
 
-def _confirmed(message: str, shapes: list) -> bool:
+def _confirmed(message: str, shapes: list[Shape]) -> bool:
     """NumPy's message names the shapes (or, for a product, the two sizes) that the reading found."""
     printed = {
         tuple(int(d) for d in m.split(",") if d.strip()) for m in re.findall(r"\((\d+(?:,\s*\d+)*),?\)", message)
@@ -190,7 +194,7 @@ def _confirmed(message: str, shapes: list) -> bool:
     return bool(sizes) and sizes == numbers
 
 
-def explain(error: dict, sizes: dict) -> str:
+def explain(error: dict[str, Any], sizes: dict[str, int]) -> str:
     """Why the learner's statement raised, from its operands' shapes; "" when the shapes do not show it."""
     code, message = error.get("code") or "", error.get("message") or ""
     if not code or not error.get("shapes"):
@@ -227,7 +231,7 @@ def explain(error: dict, sizes: dict) -> str:
     return ""
 
 
-def sizes_of(shape) -> dict:
+def sizes_of(shape: Any) -> dict[str, int]:
     """The notes' sizes of a case's shape: m, n, h (or h1, h2, ...), k."""
     out = {"m": shape.m, "n": shape.n}
     hidden = list(shape.hidden)

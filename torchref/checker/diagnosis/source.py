@@ -15,6 +15,7 @@ import itertools
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -274,7 +275,7 @@ def helpers(tree) -> dict:
     return out
 
 
-def helper_parts(definition) -> tuple[list[str], object, object]:
+def helper_parts(definition) -> tuple[list[str], Any, Any]:
     """(parameter names, the returned expression, the statement that returns it) of a helper."""
     if isinstance(definition, ast.Assign):  # name = lambda ...
         fn = definition.value

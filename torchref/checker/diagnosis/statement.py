@@ -23,7 +23,9 @@ evaluated on every failing case. Only what the values confirm is said:
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -52,16 +54,16 @@ MECHANISMS = ("global", "eps", "in-place", "updated-parameter", "intermediate") 
 class Reading:
     """What the values confirm about the learner's statement."""
 
-    sentences: list = field(default_factory=list)  # verified statements of cause, in order
+    sentences: list[str] = field(default_factory=list)  # verified statements of cause, in order
     computed: Expr | None = None  # the statement read back, when it gives the learner's values in every case
     place: int = 0  # the line to name instead of the statement's (a helper's, an intermediate's, an eps's)
     call: int = 0  # the line of the call, when `place` is a helper's
-    notes: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     mistake: str = ""  # helper | intermediate | eps | global | in-place | updated-parameter
     differs: bool = False  # the statement read back gives other values than the learner's
 
 
-def _close_all(expr, failing, wanted) -> bool:
+def _close_all(expr: Expr, failing: list[Any], wanted: Callable[[Any], Any]) -> bool:
     """`expr` gives `wanted(f)` in every failing case."""
     for f in failing:
         value, target = mistakes.evaluate(expr, f.env), wanted(f)
@@ -70,19 +72,35 @@ def _close_all(expr, failing, wanted) -> bool:
     return True
 
 
-def _learner(f):
+def _symbol(name: str) -> Callable[[Any], Any]:
+    """A case's value of the notes' symbol `name`."""
+    return lambda f: f.env[name]
+
+
+def _evaluated(expr: Expr) -> Callable[[Any], Any]:
+    """`expr` on a case (None where it does not compute)."""
+    return lambda f: mistakes.evaluate(expr, f.env)
+
+
+def _callee(call: ast.Call) -> str:
+    return call.func.id if isinstance(call.func, ast.Name) else ""
+
+
+def _learner(f: Any) -> Any:
     return f.G
 
 
-def _reference(f):
+def _reference(f: Any) -> Any:
     return f.expected
 
 
-def _place_text(lines: list, number: int) -> str:
+def _place_text(lines: list[str], number: int) -> str:
     return lines[number - 1].split("#")[0].strip() if 0 < number <= len(lines) else ""
 
 
-def read(line, link, chain, failing: list, source, filename: str, upstream: str = "") -> Reading:
+def read(
+    line: Any, link: Any, chain: Any, failing: list[Any], source: bytes | str, filename: str, upstream: str = ""
+) -> Reading:
     """Everything the values confirm about the learner's statement `line` (source.Line) at `link`; `upstream`:
     the value not returned that the cause already names (its line is named, not said again)."""
     out = Reading()
@@ -108,7 +126,7 @@ def read(line, link, chain, failing: list, source, filename: str, upstream: str 
     return out
 
 
-def upstream(line, link, chain, failing: list, source, filename: str) -> Reading:
+def upstream(line: Any, link: Any, chain: Any, failing: list[Any], source: bytes | str, filename: str) -> Reading:
     """The statement of a value the file does not return, where the named mistake is (`link`, dZ2 for a wrong
     dW2): the helper it calls when the values show that the helper is wrong there."""
     out = Reading()
@@ -123,7 +141,19 @@ def upstream(line, link, chain, failing: list, source, filename: str) -> Reading
 # ---- the statement read back gives the learner's values ----------------------------------------
 
 
-def _explain_agreeing(out, expr, scope, line, link, chain, failing, tree, lines, filename, upstream="") -> None:
+def _explain_agreeing(
+    out: Reading,
+    expr: Expr,
+    scope: Any,
+    line: Any,
+    link: Any,
+    chain: Any,
+    failing: list[Any],
+    tree: Any,
+    lines: list[str],
+    filename: str,
+    upstream: str = "",
+) -> None:
     read = scope.read if scope is not None else []
     name = link.name
     # a parameter changed in place before this statement reads it
@@ -186,7 +216,7 @@ def _explain_agreeing(out, expr, scope, line, link, chain, failing, tree, lines,
         if local not in chain.by_name or local in given or statement is line.node or local == name:
             continue
         own = reading.translate(statement.value, line.fn, statement.lineno, scope=reading.Scope(tree))
-        if own is None or _close_all(own, failing, lambda f, k=local: f.env[k]):
+        if own is None or _close_all(own, failing, _symbol(local)):
             continue
         if all(mistakes.evaluate(own, f.env) is not None for f in failing):
             if local == upstream:  # the cause names it already: its line is the place
@@ -201,7 +231,7 @@ def _explain_agreeing(out, expr, scope, line, link, chain, failing, tree, lines,
             break
 
 
-def _eps_sentence(name: str, c: float, failing, where: str) -> str:
+def _eps_sentence(name: str, c: float, failing: list[Any], where: str) -> str:
     worst_abs = max(float(np.max(np.abs(np.asarray(f.G, np.float64) - f.expected), initial=0)) for f in failing)
     scale = max(float(np.max(np.abs(f.expected), initial=0)) for f in failing) or 1.0
     relative = worst_abs / scale
@@ -213,14 +243,16 @@ def _eps_sentence(name: str, c: float, failing, where: str) -> str:
     )
 
 
-def _function_name(line) -> str:
+def _function_name(line: Any) -> str:
     return getattr(line.fn, "name", "the function")
 
 
 # ---- a global whose value the module does not write as a number ---------------------------------
 
 
-def _fitted_global(out, line, link, scope, failing, tree, lines, filename) -> None:
+def _fitted_global(
+    out: Reading, line: Any, link: Any, scope: Any, failing: list[Any], tree: Any, lines: list[str], filename: str
+) -> None:
     """A size (m) read from the module's globals, set there from data: the one number that gives the learner's
     values in every failing case, when there is one."""
     globals_read = [e for e in scope.read if e[0] == "global" and e[2] is None and e[1] in SIZES]
@@ -262,12 +294,12 @@ def _fitted_global(out, line, link, scope, failing, tree, lines, filename) -> No
 # ---- a statement inside a loop ---------------------------------------------------------------------
 
 
-def _loop_of(fn, node):
-    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno < node.lineno <= n.end_lineno]
+def _loop_of(fn: ast.AST, node: ast.stmt) -> ast.For | None:
+    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno < node.lineno <= (n.end_lineno or 0)]
     return loops[-1] if loops else None
 
 
-def _passes(line, chain, tree):
+def _passes(line: Any, chain: Any, tree: Any) -> list[dict[str, int]]:
     """(the loop's variables at each pass, a name's stand-ins) for a statement inside `for l in ...`."""
     loop = _loop_of(line.fn, line.node)
     if loop is None or not isinstance(loop.target, ast.Name):
@@ -279,7 +311,7 @@ def _passes(line, chain, tree):
     return [{**bindings, loop.target.id: value} for value in range(0, chain.layers + 2)]
 
 
-def _stand_ins(link, chain, env: dict) -> dict:
+def _stand_ins(link: Any, chain: Any, env: dict[str, Any]) -> dict[str, Expr]:
     """A loop's names read as the link's layer: Z → Z2, dA → dA2 (what the values then confirm, or not)."""
     digits = link.name[len(link.name.rstrip("0123456789")) :]
     out = {}
@@ -289,10 +321,10 @@ def _stand_ins(link, chain, env: dict) -> dict:
     return out
 
 
-def _in_loop(line, link, chain, failing, tree):
+def _in_loop(line: Any, link: Any, chain: Any, failing: list[Any], tree: Any) -> tuple[Any, Any]:
     """The statement read at the pass of its loop whose reading gives the learner's values (or the first that
     reads at all), with its scope; (None, None) when no pass reads."""
-    first = (None, None)
+    first: tuple[Any, Any] = (None, None)
     names = _stand_ins(link, chain, failing[0].env)
     target = line.node.targets[0] if isinstance(line.node, ast.Assign) and len(line.node.targets) == 1 else None
     for loop in _passes(line, chain, tree):
@@ -311,11 +343,22 @@ def _in_loop(line, link, chain, failing, tree):
 # ---- a helper --------------------------------------------------------------------------------------
 
 
-def _calls(node, own: dict):
+def _calls(node: ast.AST, own: dict[str, Any]) -> list[ast.Call]:
     return [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own]
 
 
-def _helper(out, line, link, chain, failing, tree, lines, filename, wanted, learner=_learner) -> None:
+def _helper(
+    out: Reading,
+    line: Any,
+    link: Any,
+    chain: Any,
+    failing: list[Any],
+    tree: Any,
+    lines: list[str],
+    filename: str,
+    wanted: Callable[[Any], Any],
+    learner: Callable[[Any], Any] | None = _learner,
+) -> None:
     """The mistake is inside a helper the statement calls: named with its line and the call's."""
     own = reading.helpers(tree)
     value = getattr(line.node, "value", None)
@@ -325,13 +368,13 @@ def _helper(out, line, link, chain, failing, tree, lines, filename, wanted, lear
     passes = _passes(line, chain, tree) or [{}]
     for call in _calls(value, own):
         for loop in passes:
-            found = _helper_at_fault(call, own[call.func.id], line, link, failing, tree, names, loop, wanted, learner)
+            found = _helper_at_fault(call, own[_callee(call)], line, link, failing, tree, names, loop, wanted, learner)
             if found is None:
                 continue
             verdict, F, arg, computes, whole_call = found
-            definition = own[call.func.id]
+            definition = own[_callee(call)]
             _, _, statement = reading.helper_parts(definition)
-            helper = call.func.id
+            helper = _callee(call)
             if verdict == "argument":
                 out.sentences.append(
                     f"your helper {helper} gives the notes' {F.text(expand=True)} when it is called with {arg}; your "
@@ -357,7 +400,18 @@ def _helper(out, line, link, chain, failing, tree, lines, filename, wanted, lear
             return
 
 
-def _helper_at_fault(call, definition, line, link, failing, tree, names, loop, wanted, learner):
+def _helper_at_fault(
+    call: ast.Call,
+    definition: Any,
+    line: Any,
+    link: Any,
+    failing: list[Any],
+    tree: Any,
+    names: dict[str, Expr],
+    loop: dict[str, int],
+    wanted: Callable[[Any], Any],
+    learner: Callable[[Any], Any] | None,
+) -> tuple[str, Expr, str, Expr | None, bool] | None:
     """("helper", F, arg) when the statement is the notes' with the call read as F and the call's argument is F's;
     ("argument", F, the argument F is of) when the helper gives F from another value than the one it gets."""
     holed = reading.Scope(tree, holes={id(call): S(HOLE)}, names=names, loop=loop, top=line.node.lineno)
@@ -391,38 +445,44 @@ def _helper_at_fault(call, definition, line, link, failing, tree, names, loop, w
         computes = helper.replace(S("_argument"), arg) if helper is not None else None
         if helper is not None:  # the helper read back: right for another argument (Z where it got A)?
             for other in _swapped(arg):
-                if _close_all(
-                    helper.replace(S("_argument"), other), failing, lambda f, F=F: mistakes.evaluate(F, f.env)
-                ):
+                if _close_all(helper.replace(S("_argument"), other), failing, _evaluated(F)):
                     return "argument", F, other.text(), computes, whole
         fed = F.replace(S(arrays[0]), arg)
-        if not _close_all(fed, failing, lambda f, F=F: mistakes.evaluate(F, f.env)):
+        if not _close_all(fed, failing, _evaluated(F)):
             return None  # not called on the notes' argument
-        if _does_another_function(call.func.id, computes, whole, statement, arg, failing, learner):
+        if _does_another_function(_callee(call), computes, whole, statement, arg, failing, learner):
             return None  # a right helper of another function: the call chose it (the catalogue says which)
         return "helper", F, arg.text(), computes, whole
     return None
 
 
-def _named(helper: str):
+def _named(helper: str) -> str | None:
     """The notes' function a helper's name says it computes (relu, tanh_prime for dtanh), or None."""
     key = helper.lower().strip("_").removeprefix("my_").removeprefix("np_").replace("_", "")
     return next((op_name for op_name, names in _NAMED.items() if key in names), None)
 
 
-def _does_another_function(helper: str, computes, whole: bool, statement, arg, failing, learner) -> bool:
+def _does_another_function(
+    helper: str,
+    computes: Expr | None,
+    whole: bool,
+    statement: Expr,
+    arg: Expr,
+    failing: list[Any],
+    learner: Callable[[Any], Any] | None,
+) -> bool:
     """Whether the helper computes the notes' function its name says (or, unnamed, some notes' function): then it
     is right, and calling it was the mistake. Its values: read back from its source, or (when the call is the
     whole statement) the learner's own; else the statement with the named function in the call's place must
     give the learner's values."""
     from torchref.chain import FUNCTIONS, op
 
-    def values(f):
+    def values(f: Any) -> Any:
         if computes is not None:
             return mistakes.evaluate(computes, f.env)
         return np.asarray(learner(f), np.float64) if whole and learner is not None else None
 
-    def same(g) -> bool:
+    def same(g: str) -> bool:
         expected = op[g](arg)
         if computes is not None or (whole and learner is not None):
             return all(
@@ -443,7 +503,7 @@ def _does_another_function(helper: str, computes, whole: bool, statement, arg, f
     return any(same(g) for g in FUNCTIONS)
 
 
-def _swapped(arg: Expr) -> list:
+def _swapped(arg: Expr) -> list[Expr]:
     """A and Z of one layer, each for the other."""
     if arg.op != "sym" or arg.name[:1] not in ("A", "Z"):
         return []

@@ -7,5 +7,6 @@ McCulloch–Pitts neuron's forward and fit, min–max normalisation and its inve
 - `mistakes`, `loops`: the known mistakes, each a verified transform of the reference;
 - `where`: the learner's line of a mistake;
 - `judge`: each piece's verdict, cause, line and smallest failing case;
-- `session`: the batch's cases and plan, and a file's pieces merged into its report.
+- `session`: the batch's cases and plan, and a file's pieces merged into its report;
+- `edits`, `repair`: the one-change edits of a wrong piece's line, and the one verified by judging it again.
 """

@@ -11,7 +11,7 @@ what the learner's function does there is a note, never the verdict on ordinary 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,13 +44,14 @@ class Case:
         return int(np.shape(X)[0]) if X is not None else 0
 
 
-def draw(pair, seed: int) -> list[Case]:
-    """Every case of the pair's contract, drawn from `seed` alone."""
+def draw(pair, seed: int, hidden=None) -> list[Case]:
+    """Every case of the pair's contract, drawn from `seed` alone. A model with parameters is drawn at its usual
+    depth, or at `hidden`: the batch's depth (a number of hidden layers) or its widths (a tuple)."""
     if pair.contract is contracts.MP_NEURON:
         return _mp_cases(seed)
     if pair.contract is contracts.NORMALISE:
         return _normalise_cases(seed)
-    return _trainable_cases(pair, seed)
+    return _trainable_cases(pair, seed, hidden)
 
 
 # --- forward, loss, update, train of a model with parameters ------------------------------------------
@@ -63,12 +64,16 @@ def _both_labels(Y: np.ndarray) -> np.ndarray:
     return Y
 
 
-def _samples(pair, seed: int):
-    """A few small samples (m ≥ 2) of the pair at its usual depth, float64 and float32."""
+def _samples(pair, seed: int, hidden=None):
+    """A few small samples (m ≥ 2) of the pair at its usual depth or at `hidden` (`draw`), float64 and float32."""
     shapes = [s for s in pair.shapes if s.m >= 2 and s.m * s.n * max(s.hidden or (1,)) <= 4096]
     depths = [len(s.hidden) for s in shapes]
     depth = max(set(depths), key=depths.count)
     shapes = [s for s in shapes if len(s.hidden) == depth][:4]
+    if isinstance(hidden, int) and hidden != depth:  # the usual widths, repeated or cut to that many layers
+        shapes = [replace(s, hidden=(s.hidden * hidden)[:hidden]) for s in shapes]
+    elif isinstance(hidden, tuple):
+        shapes = [replace(s, hidden=hidden) for s in shapes]
     out = []
     for i, (shape, dtype) in enumerate(itertools.product(shapes, ("float64", "float32"))):
         s = pair.sample(shape, dtype, seed * 1009 + i)
@@ -81,9 +86,9 @@ def _label(s) -> str:
     return f"{s.shape.id} {s.dtype}"
 
 
-def _trainable_cases(pair, seed: int) -> list[Case]:
+def _trainable_cases(pair, seed: int, hidden=None) -> list[Case]:
     model, cases = pair.model, []
-    samples = _samples(pair, seed)
+    samples = _samples(pair, seed, hidden)
     for i, s in enumerate(samples):
         A, cache = model.forward(s.X, s.params)
         cases.append(Case(f"forward{i}", "forward", {"X": s.X, "params": s.params}, {"A": A, **cache}, s.dtype,

@@ -32,6 +32,7 @@ class Piece:
     spelled: str = ""  # the learner's name for it
     cases: int = 0
     failed: int = 0
+    raised: int = 0  # failing cases without a value to name (the code raised, or returned something unreadable)
     first_wrong: str = ""  # the first wrong value ("J", "W", "losses", ...)
     mistake: str = ""
     cause: str = ""
@@ -41,7 +42,15 @@ class Piece:
     errors: list = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "status": self.status, "verdict": self.verdict}
+        """The piece as the report lists it: its verdict, and for a wrong one its first wrong value, the mistake and
+        cause verified for it and the learner's line (every wrong piece, not only the first: rubric, class report)."""
+        out = {"name": self.name, "status": self.status, "verdict": self.verdict, "cases": self.cases}
+        if self.status == "judged":
+            wrong = self.verdict == "wrong"
+            out.update(failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
+            said = (self.first_wrong, self.mistake, self.cause, self.line) if wrong else ("", "", "", "")
+            out.update(zip(("first_wrong", "mistake", "cause", "line"), said))
+        return out
 
 
 @dataclass
@@ -99,6 +108,12 @@ def step_passes(cases, result: dict, outputs) -> bool:
         if problem or values.wrong_names(case, got):
             return False
     return bool(steps)
+
+
+def failure(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
+    """What went wrong in one call of the learner's function (None when it is right, a convention the contract
+    accepts said in `notes`): the names that differ, or the error or problem of the call."""
+    return _case(case, record, outputs, perceptron, notes)
 
 
 def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
@@ -159,6 +174,7 @@ def _edge_note(case, failure: _Failure | None) -> list[str]:
 def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contract) -> None:
     """The first wrong value, a verified cause, the learner's line, the smallest failing case."""
     named = [f for f in failures if f.wrong]
+    piece.raised = len(failures) - len(named)
     order = [*values.ORDER.get(piece.name, ()), *(f.wrong[0] for f in named)]
     piece.first_wrong = next((n for n in order if any(n in f.wrong for f in named)), "")
     if not named:  # every failing case raised or returned something unreadable

@@ -9,10 +9,12 @@ the MP neuron; normalise → denormalise).
 
 from __future__ import annotations
 
+import re
+
+from torchref.checker.messages import no_backward, none_of
 from torchref.checker.pieces import cases as drawing
 from torchref.checker.pieces import judge as pieces_judge
 from torchref.checker.pieces import plan
-from torchref.checker.pieces import values as pieces_values
 from torchref.checker.sandbox.child import FORWARD_VALUE
 
 ONE_OVER_M = (
@@ -24,31 +26,35 @@ ONE_OVER_M = (
 class Course:
     """One batch's cases of every piece of a pair's contract, and the plan of calls that runs them."""
 
-    def __init__(self, pair, seed: int):
+    def __init__(self, pair, seed: int, hidden=None):
+        """`hidden`: the depth (or the widths) the batch judges its files at (`drawing.draw`)."""
         self.pair = pair
-        self.cases = drawing.draw(pair, seed)
+        self.cases = drawing.draw(pair, seed, hidden)
         self.inputs, self.plan = plan.build(pair.contract, self.cases)
         self.expected_bytes = plan.expected_bytes(self.cases)
-        self.values: dict = {}  # each function's values in the order they are judged (what a repair moves past)
-        for case in self.cases:
-            order = [*pieces_values.ORDER.get(case.piece, ()), *case.expected]
-            self.values.setdefault(case.piece, list(dict.fromkeys(k for k in order if not k.startswith("_"))))
-
-    def found(self, result: dict) -> dict:
-        return {k: v for k, v in result.get("found", {}).items() if v}
 
     def merge(self, report, result: dict, outputs, source: bytes, filename: str, backward_judged: bool) -> None:
-        """Judge the pieces, then decide the report: its pieces, its first wrong piece, its notes and verdict."""
-        found = self.found(result)
+        """Judge the pieces, then decide the report: its pieces, its first wrong piece, its notes, verdict and count.
+
+        `report` holds the backward's judge (the chain, link by link, on the batch's cases) when
+        `backward_judged`. That judge also compares the values of the file's forward (its cache) on
+        those cases, and says more about a wrong one than the forward piece can (which link, its
+        cause, the echoes after it): when it found the first wrong value in the forward, its words stay.
+        `report.cases` becomes the cases of every piece judged (each piece's own in `report.pieces`).
+        """
         chain = self.pair.differentiable  # the backward's own judge, link by link
         skip = ("backward",) if chain else ()
         pieces, notes = pieces_judge.judge(self.pair, self.cases, result, outputs, source, filename, skip)
         by_name = {p.name: p for p in pieces}
-        backward = by_name.get("backward")
+        backward, forward = by_name.get("backward"), by_name.get("forward")
+        in_forward = backward_judged and report.has_forward and _forward_blamed(report)
+        if backward is not None and chain:
+            backward.status = "judged" if backward_judged else "not found"
+            backward.cases = report.cases if backward_judged else 0
+            backward.verdict = "" if not backward_judged else _backward_verdict(report, in_forward)
+        if forward is not None and in_forward:
+            forward.verdict = "wrong"  # the chain's cases showed it, whatever the forward's own cases did
         if backward is not None:
-            if chain:
-                backward.status = "judged" if backward_judged else "not found"
-                backward.verdict = report.verdict if backward_judged else ""
             update = by_name.get("update")
             if (
                 backward.verdict == "wrong"
@@ -58,34 +64,55 @@ class Course:
             ):  # the notes' perceptron rule: summed gradients, then (1/m)(α ∘ ∂w)
                 backward.verdict = update.verdict = "pass"
                 notes.append(ONE_OVER_M)
+        judged = [p for p in pieces if p.status == "judged"]
+        missing = chain and not backward_judged and bool(judged)  # judged without the backward: say so
+        if missing:
+            notes.append(f"{no_backward(source)}: the gradients are not judged")
         report.pieces = [p.to_json() for p in pieces]
         report.notes = list(dict.fromkeys(report.notes + notes))
-        judged = [p for p in pieces if p.status == "judged"]
         if not judged:
-            names = ", ".join(self.pair.contract[n].signature for n in self.pair.contract.names)
-            report.verdict = "unusable"
-            report.reason = f"the file defines none of the contract's functions: {names}" + (
-                f" (found {', '.join(found)})" if found else ""
-            )
+            report.verdict, report.reason = "unusable", none_of(self.pair.contract, source)
             return
+        report.cases = sum(p.cases for p in judged)
         first = next((p for p in pieces if p.verdict == "wrong"), None)
         if first is None:
             report.verdict, report.first_wrong_piece = "pass", ""
             report.first_wrong = report.cause = report.mistake = report.line = ""
             report.reason = ""
-            report.cases = max(report.cases, sum(p.cases for p in pieces))
             return
         report.verdict, report.first_wrong_piece = "wrong", first.name
-        report.cases = max(report.cases, sum(p.cases for p in pieces))
-        if first.name == "backward" and chain:
+        if chain and (first is backward or (first is forward and in_forward)):
             return  # the backward's judge has said it all
-        if first.name == "forward" and chain and backward_judged and FORWARD_VALUE.match(report.first_wrong or ""):
-            return  # the chain's judge named the forward's first wrong value (Z1, A1, ...) with its own line and cause
         report.first_wrong, report.mistake, report.cause, report.line = (
             first.first_wrong,
             first.mistake,
             first.cause,
             first.line,
         )
-        report.reason = first.reason
+        report.reason = first.reason + (f"; {no_backward(source)}" if missing else "")
         report.small_case = first.small_case
+
+
+def _forward_blamed(report) -> bool:
+    """The backward's judge found the file wrong in its forward: a first wrong link that is a forward value
+    (Z1, A1, ...), or, with no wrong link, what the runner said of the forward's values in the failing cases."""
+    if report.verdict != "wrong":
+        return False
+    if report.first_wrong:
+        return bool(FORWARD_VALUE.match(report.first_wrong))
+    return any(_FORWARD_SAID.search(error) for error in report.errors)
+
+
+def _backward_verdict(report, in_forward: bool) -> str:
+    """The backward's own verdict: wrong when one of its values (or a case) failed, not for the echoes of a wrong
+    forward value that its own lines carried on."""
+    if report.verdict != "wrong":
+        return report.verdict
+    if not in_forward or report.errors:
+        return "wrong"
+    own = [t for t in report.tensors if not FORWARD_VALUE.match(t.name) and t.status in ("wrong", "missing")]
+    return "wrong" if own else "pass"
+
+
+# a case's error that is about the forward: where it raised, or the runner's words on its values
+_FORWARD_SAID = re.compile(r" in forward: |forward returned |: (?:[ZA]\d*, )*[ZA]\d*\b.* are not numbers")

@@ -14,22 +14,33 @@ from torchref.parity import DEFAULT_TOLERANCES
 
 # the names a piece's values are compared in, before the parameters (the first wrong one is reported)
 ORDER = {"forward": ("A",), "loss": ("J",), "backward": ("dZ", "dW", "db"), "train": ("losses",), "fit": ("theta",)}
+# what a piece may leave out of its return: the notes' grads are dW and db (a dZ returned is compared too)
+OPTIONAL = {"backward": ("dZ",)}
 
 
 def read(case, got: dict, types: dict) -> tuple[dict, str]:
     """(values, problem): the learner's return value as the named values of `case.expected`."""
+    values, problem = _read(case, got, types)
+    if problem and "ellipsis" in types.values():
+        problem += " (a `...` of the template not filled in yet?)"
+    return values, problem
+
+
+def _read(case, got: dict, types: dict) -> tuple[dict, str]:
     top = types.get("", "")
     if top == "NoneType" and case.piece != "fit":
         return {}, f"{_fn(case)} returned None: a missing `return`?"
     if case.piece == "forward" and "theta" not in case.args:
-        if top != "tuple" or "0" not in got:
+        if top != "tuple":
             return {}, f"forward must return (A, cache), got {top}"
+        if "0" not in got:
+            return {}, f"forward must return (A, cache) with A an array, got A of type {types.get('0', 'none')}"
         values = {"A": got["0"]}
         values.update({k: got[f"1.{k}"] for k in case.expected if k != "A" and f"1.{k}" in got})
         return values, ""
     if case.piece in ("update", "step", "backward"):
         values = {k: got[k] for k in case.expected if k in got}
-        missing = [k for k in case.expected if k not in values]
+        missing = [k for k in case.expected if k not in values and k not in OPTIONAL.get(case.piece, ())]
         what = "the gradients" if case.piece == "backward" else "the parameters"
         return values, (f"{_fn(case)} returned no {', '.join(missing)} (a dict of {what})" if missing else "")
     if case.piece == "train":

@@ -289,11 +289,9 @@ def log_of_preactivation(code: Code) -> int | None:
 
 
 def one_log_term(code: Code) -> int | None:
-    """The line whose loss has a single log term."""
-    for line in sorted({n.lineno for n in _nodes(code, ast.Call) if _called(n) == "log"}):
-        if code.lines[line - 1].count("log(") == 1:
-            return line
-    return None
+    """The line whose loss has a single log term (a log in a comment is not one)."""
+    logs = [n.lineno for n in _nodes(code, ast.Call) if _called(n) == "log"]
+    return next((line for line in sorted(set(logs)) if logs.count(line) == 1), None)
 
 
 def min_without_axis(code: Code) -> int | None:

@@ -13,6 +13,11 @@ pickles) and JOBDIR/result.json. The server enforces the two wall clocks (import
 cases), then kills every process the child left behind (it is their subreaper) before it
 answers with one JSON line. The judge compares the arrays itself: nothing done here can
 pass a derivation. Only the standard library and NumPy are imported.
+
+One file of over 400 lines, on purpose: it is not imported but sent whole, as the text of
+`python -c`, into a sandbox where this package is absent, and the judge checks its hash;
+the server loop, the child's limits and audit hook, and the loading of the learner's file
+travel together or not at all (`protocol.py`, the wire format, is the one other file sent).
 """
 
 import contextlib

@@ -16,6 +16,12 @@ In both, the server is the subreaper of every learner's process, kills all of th
 every file (not only on a time-out) and enforces the limits (`Limits`). The judge kills the
 whole sandbox when the server stops answering (its watchdog), and starts a new one for the
 next file.
+
+One module of over 400 lines, on purpose: it is the boundary an untrusted file meets, read
+whole when it is audited: the choice of sandbox and its probe, the cgroup that bounds a
+server, the bind mounts that decide what a learner's process sees, and the `Server` and
+`Batch` that apply them. What crosses the boundary is apart (`protocol.py`, `child.py`), and
+so is what runs inside it (`runner.py`).
 """
 
 from __future__ import annotations
