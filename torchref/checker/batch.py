@@ -224,7 +224,7 @@ class Session:
             chain = self.pair.chain(self._deepest)
             report.notes += saturation.notes(
                 self.pair, chain, self.saturated, result["saturated"], outputs, len(self.samples),
-                lambda name: _line_text(source, chain, name, path.name),
+                lambda name: _line_text(source, chain, name, path.name), bool(report.errors),
             )  # fmt: skip
 
     def _scan(self, report: FileReport, source: bytes) -> None:

@@ -68,9 +68,11 @@ def notes(
     outputs: dict[str, Any],
     start: int,
     where: Callable[[str], str],
+    raised: bool = False,
 ) -> list[str]:
     """A note per saturated case where the learner's values are NaN/inf and the notes' are finite, or where their
-    code raised. `where(name)`: the learner's line of a value ("" when the source does not say)."""
+    code raised (and did not on the ordinary cases: `raised`). `where(name)`: the learner's line of a value ("" when
+    the source does not say)."""
     out = []
     for j, (s, case) in enumerate(zip(saturated, cases)):
         i = start + j
@@ -83,8 +85,10 @@ def notes(
             f"the output is exactly 0 or 1 on {exact} of {A.shape[0]} rows, every label the other one)"
         )
         if case.get("error"):
-            raised = clean(case["error"].get("type", "an error"), 80)
-            out.append(f"{what} your code raised {raised}: reported on its own, not in the verdict")
+            if raised:  # it raises on ordinary cases too: said there
+                continue
+            kind = clean(case["error"].get("type", "an error"), 80)
+            out.append(f"{what} your code raised {kind}: reported on its own, not in the verdict")
             continue
         mine = {**protocol.take(outputs, i, "cache"), **protocol.take(outputs, i, "grads")}
         bad = [
