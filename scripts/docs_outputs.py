@@ -493,6 +493,8 @@ def mistakes_table() -> str:
         sentence = (
             mistake.sentence.replace("{name}", "‹tensor›").replace("{c}", "c").replace("{W}", "W").replace("|", "\\|")
         )
+        for field, shown in (("{new}", "A(l±1)"), ("{old}", "Al"), ("{prime}", "g′(A)")):
+            sentence = sentence.replace(field, shown)
         rows.append(f"| `{mistake.name}` | {sentence} |")
     return "\n".join(rows) + "\n"
 

@@ -47,6 +47,8 @@ SUMS = {  # name -> (numpy keyword arguments, the notes' symbol)
 }
 UNARY = ("T", "neg", "square", *FUNCTIONS, *SUMS, "row0", "col0", "ravel")
 BINARY = ("matmul", "mul", "div", "add", "sub")
+# a learner's own helper read back (σ written 1 / (1 + exp(−z))): evaluated and printed, never searched
+READ_BACK = {"exp": np.exp, "log": np.log}
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class Expr:
             return f"{FUNCTIONS[op][1]}({t[0]})"
         if op in SUMS:
             return SUMS[op][1].format(x=_atom(a[0], t[0]))
+        if op in READ_BACK:
+            return f"{op}({t[0]})"
         if op == "row0":
             return f"{_atom(a[0], t[0])}[0:1]"
         if op == "col0":
@@ -136,9 +140,10 @@ class Expr:
         if op == "matmul":
             return " ".join(f"({x})" if e.op in ("mul", "div") else _factor(e, x) for e, x in zip(a, t))
         if op == "mul":
-            if a[0].scalar or a[1].scalar:
-                s, x = (0, 1) if a[0].scalar else (1, 0)
-                return f"{t[s]} {_factor(a[x], t[x])}"
+            if _number_like(a[0]) or _number_like(a[1]):
+                s, x = (0, 1) if _number_like(a[0]) else (1, 0)
+                number = t[s] if a[s].scalar else f"({t[s].replace(' / ', '/')})"  # (1/400) X
+                return f"{number} {_factor(a[x], t[x])}"
             return f"{_factor(a[0], t[0])} ⊙ {_factor(a[1], t[1])}"
         if op == "div":
             if a[1].scalar and a[0].op == "mul" and a[0].args[0].op == "const":  # (0.1/m) W
@@ -163,6 +168,8 @@ class Expr:
             return f"np.ravel({p[0]})"
         if op in FUNCTIONS:
             return f"{op}({p[0]})"
+        if op in READ_BACK:
+            return f"np.{op}({p[0]})"
         if op in SUMS:
             kwargs = "".join(f", {k}={v}" for k, v in SUMS[op][0].items())
             return f"np.sum({p[0]}{kwargs})"
@@ -188,6 +195,8 @@ def apply(op: str, *v):
         return FUNCTIONS[op][0](np.asarray(v[0]))
     if op in SUMS:
         return np.sum(v[0], **SUMS[op][0])
+    if op in READ_BACK:
+        return READ_BACK[op](v[0])
     if op == "row0":
         return v[0][:1]
     if op == "col0":
@@ -213,7 +222,13 @@ def _number(x: float) -> str:
 
 def _atom(e: Expr, t: str) -> str:
     """`t` in parentheses unless it is one symbol or a function call."""
-    return t if e.op in ("sym", "const", "T", "square", "row0", "col0") or e.op in FUNCTIONS else f"({t})"
+    atoms = ("sym", "const", "T", "square", "row0", "col0", *READ_BACK)
+    return t if e.op in atoms or e.op in FUNCTIONS else f"({t})"
+
+
+def _number_like(e: Expr) -> bool:
+    """A number written as an expression of numbers and sizes: 1 / 400, 0.1 / m."""
+    return e.scalar or (e.op in ("div", "mul") and all(_number_like(a) for a in e.args))
 
 
 def _factor(e: Expr, t: str) -> str:
@@ -223,7 +238,7 @@ def _factor(e: Expr, t: str) -> str:
 
 S = Expr.sym
 ONE, TWO = Expr.const(1), Expr.const(2)
-op = {name: Expr(name) for name in (*UNARY, *BINARY)}
+op = {name: Expr(name) for name in (*UNARY, *BINARY, *READ_BACK)}
 
 
 @dataclass(frozen=True)

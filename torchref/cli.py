@@ -215,7 +215,8 @@ def parser() -> argparse.ArgumentParser:
         "--repair",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="look for a verified repair of a wrong file (default: on, off with --csv, --gradescope or --shard)",
+        help="look for a verified repair of a wrong file (default: on; off with --csv, --gradescope, --prairielearn, "
+        "--coursera, --coderunner or --shard)",
     )
     c.add_argument(
         "--shard",
@@ -561,6 +562,10 @@ def _compare(args) -> int:
     return 0
 
 
+# where a check writes grades (a shard's are written by `torchref merge`)
+GRADED_OUTPUTS = ("csv", "gradescope", "prairielearn", "coursera", "coderunner", "shard")
+
+
 def check_options(args) -> dict:
     """The keyword arguments of `torchref.check` (CheckOptions) for the parsed options of `torchref check` for one
     file: the command's, `%%check`'s and the pre-commit hook's."""
@@ -581,12 +586,13 @@ def check_options(args) -> dict:
         sandbox=args.sandbox,
         allow_imports=args.allow_import,
         strict=args.strict,
-        # a verified repair, unless asked otherwise: off by default where grades are written (a shard's grades are
-        # written by `torchref merge`, so a shard judges as `check --csv` of the whole class does)
+        # a verified repair, unless asked otherwise: off by default where grades are written (the gradebook, every
+        # platform's results: graded feedback would hand out the fix; a shard's grades are written by `torchref merge`,
+        # so a shard judges as `check --csv` of the whole class does)
         repair=(
             args.repair
             if getattr(args, "repair", None) is not None
-            else not any(getattr(args, name, None) for name in ("csv", "gradescope", "shard"))
+            else not any(getattr(args, name, None) for name in GRADED_OUTPUTS)
         ),
     )
 

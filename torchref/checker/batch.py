@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from torchref.checker import policy, repair
 from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
+from torchref.checker.diagnosis import saturation
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean, safe_report
 from torchref.checker.judge import judge_file
@@ -100,9 +101,12 @@ class Session:
         )
         self.course = Course(pair, self.seed, hidden)
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
+        # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
+        self.saturated = saturation.draw(pair, self.samples) if pair.differentiable and samples is None else []
         inputs = dict(self.course.inputs)
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+        inputs.update(saturation.inputs(pair, self.saturated, len(self.samples)))
         self.roots = policy.reference_roots(paths)
         try:
             self.batch = Batch(options.sandbox, inputs, jobs, options.per_file)
@@ -121,9 +125,14 @@ class Session:
             raise
         # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
         # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
-        self.expected = self.course.expected_bytes + sum(
-            sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J") + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
-            for s in self.samples
+        self.expected = (
+            self.course.expected_bytes
+            + sum(
+                sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J")
+                + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+                for s in self.samples
+            )
+            + saturation.expected_bytes(self.saturated)
         )
 
     def run(self, path: StrPath, source: bytes) -> tuple[JSONObject, JSONObject, JSONObject]:
@@ -219,6 +228,12 @@ class Session:
             diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
+        if backward and diagnose and result.get("saturated"):
+            chain = self.pair.chain(self._deepest)
+            report.notes += saturation.notes(
+                self.pair, chain, self.saturated, result["saturated"], outputs, len(self.samples),
+                lambda name: _line_text(source, chain, name, path.name), bool(report.errors),
+            )  # fmt: skip
 
     def _scan(self, report: FileReport, source: bytes) -> None:
         imports = policy.scan_imports(source)
@@ -230,12 +245,27 @@ class Session:
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
+        n = len(self.samples)
         try:
-            return run_file(
-                self.batch, server, name, source, len(self.samples), self.limits, self.expected, rules, self.course.plan
-            )
+            result, outputs, facts = run_file(
+                self.batch, server, name, source, n + len(self.saturated), self.limits, self.expected, rules,
+                self.course.plan,
+            )  # fmt: skip
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
+        if self.saturated and isinstance(result.get("cases"), list):  # the saturated cases apart
+            result["saturated"], result["cases"] = result["cases"][n:], result["cases"][:n]
+        return result, outputs, facts
+
+
+def _line_text(source: bytes, chain, name: str, filename: str) -> str:
+    """`file.py:N` of the learner's line that makes `name`, or ""."""
+    link = chain.by_name.get(name)
+    if link is None:
+        return ""
+    output = link.expr.op == "sub" and "Y" in link.expr.symbols()
+    line = reading.line_of(source, name, link.forward, output, chain.layers)
+    return f"{filename}:{line.number}: `{clean(line.code, 120)}`" if line is not None else ""
 
 
 def contract_pair(model: str) -> ModelPair:

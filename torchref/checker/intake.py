@@ -68,6 +68,7 @@ class Source:
             setattr(report, name, fix(getattr(report, name)))
         report.errors = [fix(e) for e in report.errors]
         report.warnings = [fix(w) for w in report.warnings]
+        report.notes = [fix(n) for n in report.notes]
         for t in report.tensors:
             t.diagnosis, t.message = fix(t.diagnosis), fix(t.message)
         report.pieces = [{k: fix(v) for k, v in p.items()} for p in report.pieces]  # each wrong piece's line

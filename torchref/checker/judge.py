@@ -8,6 +8,7 @@ and names the first wrong link with its cause and the learner's line.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from torchref.checker import policy
 from torchref.checker.cases import Reference, finite_differences_judge
-from torchref.checker.diagnosis import diagnosis
+from torchref.checker.diagnosis import diagnosis, shapes, statement
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
 from torchref.checker.escape import clean
@@ -91,6 +92,7 @@ def judge_file(
     }
     failing = {}  # name -> [Failing] of the tensors whose own line is wrong
     compared = []  # the cases whose arrays are compared: every one that neither raised nor broke a rule
+    raised = []  # (sample, error) of every case where the learner's code raised
     for i, (s, case) in enumerate(zip(samples, result["cases"])):
         mutated = [clean(name) for name in case["mutated"]]
         report.warnings += [
@@ -111,7 +113,11 @@ def judge_file(
         if report.has_forward and not case.get("error") and not case["problems"]:
             _forward_A(pair, s, i, outputs, case)
         if case.get("error") or case["problems"]:
-            text = where(case["error"], s.X.shape[0]) if case.get("error") else clean(problems(case["problems"]))
+            if case.get("error"):
+                raised.append((s, case["error"]))
+                text = where(case["error"], shapes.sizes_of(s.shape), source)
+            else:
+                text = clean(problems(case["problems"]))
             report.errors.append(f"case {s.id}: {text}")
             continue
         compared.append(i)
@@ -121,7 +127,9 @@ def judge_file(
     report.tensors = list(verdicts.values())
     if not diagnose:
         failing = {}
-    _verdict(report, pair.chain(deepest), failing, source)
+    _verdict(report, pair.chain(deepest), failing, source, raised)
+    if diagnose:
+        report.notes += _globals(source, Path(report.file).name, report.notes)
     if report.errors and len(report.errors) == len(samples):
         report.reason += other_model(pair, deepest, source)
     return True
@@ -282,7 +290,8 @@ def _learner_line(source, chain, name: str):
     if name not in chain.by_name:
         return None
     link = chain[name]
-    return reading.line_of(source, name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols())
+    output = link.expr.op == "sub" and "Y" in link.expr.symbols()
+    return reading.line_of(source, name, link.forward, output, chain.layers)
 
 
 def _echo_of(chain, name: str, status: dict, first: str) -> str:
@@ -296,22 +305,22 @@ def _echo_of(chain, name: str, status: dict, first: str) -> str:
     return first
 
 
-def _verdict(report: FileReport, chain, failing: dict, source) -> None:
+def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> None:
     wrong = [t for t in report.tensors if t.status in ("wrong", "missing")]
     echoes = [t for t in report.tensors if t.status == "echo"]
     if not wrong and not echoes and not report.errors:
         report.verdict = "pass"
         return
     report.verdict = "wrong"
-    first = wrong[0] if wrong else echoes[0] if echoes else None
-    lines = {}
+    first = wrong[0] if wrong else echoes[0] if echoes else _raising_link(report, chain, raised, source)
+    lines, causes, line = {}, {}, None
     for t in wrong:  # every wrong tensor gets its cause; the first one the full search and the learner's line
         if t.status == "wrong" and t.name in failing:
             link = chain[t.name]
             lines[t.name] = line = _learner_line(source, chain, t.name)
             statement = line.node if line is not None else None
             if t is first:
-                cause = diagnosis.explain(link, chain, failing[t.name], statement=statement)
+                causes[t.name] = cause = diagnosis.explain(link, chain, failing[t.name], statement=statement)
                 t.diagnosis = diagnosis.sentence(link, chain, cause)
                 t.computed, t.mistake = cause.computed, cause.mistake
                 t.small_case = _small_case(failing[t.name], t.name, link)
@@ -342,10 +351,15 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
                 report.line = line.where(Path(report.file).name)
                 first.read_as = line.read_as
                 notes = list(line.notes)
-                if line.expr is not None and first.name in failing:
-                    notes += _line_against_values(line, link, chain, first, failing[first.name], report)
+                if first.name in failing:
+                    cause = causes.get(first.name)
+                    upstream = cause.upstream if cause is not None else ""
+                    notes += _read_statement(line, link, chain, first, failing[first.name], report, source, upstream)
+                    if upstream and report.line == line.where(Path(report.file).name):
+                        _upstream_place(upstream, chain, first, failing[first.name], report, source)
                 if notes:
                     report.reason += f" (your line: {'; '.join(notes)})"
+            _raised_there(report, first, line if first.name in failing else None, raised, source)
     if report.errors:
         failed = len(report.errors)
         error = report.errors[0].split(": ", 1)[1]
@@ -354,28 +368,136 @@ def _verdict(report: FileReport, chain, failing: dict, source) -> None:
         ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
 
 
-def _line_against_values(line, link, chain, t: TensorVerdict, failing: list, report: FileReport) -> list[str]:
-    """The learner's line, read in the notes' symbols, against the values they returned.
+def _globals(source, filename: str, said: list) -> list[str]:
+    """A note for each global of the notebook or module that the file's forward or backward reads (what a kernel
+    that ran the notebook would give them), with its value when the module writes it as a number."""
+    text, out = _lines(source), []
+    for function, name, value, set_at, read_at in reading.globals_read(source):
+        if any(f"the global {name} " in note for note in said):
+            continue
+        code = text[set_at - 1].split("#")[0].strip() if 0 < set_at <= len(text) else ""
+        shown = f"{name} = {value:g}" if value is not None else name
+        out.append(f"{function} reads the global {shown} (`{clean(code, 120)}` at {filename}:{set_at}; read at "
+                   f"{filename}:{read_at})")  # fmt: skip
+    return out
 
-    When it gives those values in every failing case and nothing else said what was computed,
-    it is the formula; when it gives other values, that is the message: the value was
-    changed after the line, or another line produced it.
-    """
-    values = [diagnosis.mistakes.evaluate(line.expr, f.env) for f in failing]
-    if any(v is None for v in values):
-        return []
-    agrees = [diagnosis.mistakes.close(v, np.asarray(f.G, np.float64), f.dtype) for v, f in zip(values, failing)]
-    if all(agrees):
-        if not t.computed:
-            cause = diagnosis.Cause(computed=line.expr.python(), formula=diagnosis.said(link, line.expr))
-            cause.explained = cause.cases = len(failing)
-            t.computed, t.diagnosis = cause.computed, diagnosis.sentence(link, chain, cause)
-            report.cause, report.reason = t.diagnosis, f"first wrong link: {t.name}: {t.diagnosis}"
-        return []
-    name = t.name
-    return [
-        f"it gives other values than the {name} returned: is {name} changed after it, or returned from another line?"
-    ]
+
+def _lines(source) -> list[str]:
+    return (source.decode("utf-8", "replace") if isinstance(source, bytes) else source).splitlines()
+
+
+def _place(report: FileReport, source, number: int) -> str:
+    """`file.py:N  <code>` of line N of the judged source."""
+    text = _lines(source)
+    code = text[number - 1].split("#")[0].strip() if 0 < number <= len(text) else ""
+    return f"{Path(report.file).name}:{number}  {code}"
+
+
+def _read_statement(
+    line, link, chain, t: TensorVerdict, failing: list, report: FileReport, source, upstream: str = ""
+) -> list[str]:
+    """The learner's statement read against their values (`statement.read`): what it verifies joins the cause
+    (a helper, an intermediate, an eps, a global, a parameter changed in place, the formula), and its line is
+    named when it is another than the statement's; a statement that gives other values says so."""
+    filename = Path(report.file).name
+    found = statement.read(line, link, chain, failing, source, filename, upstream)
+    report.notes = list(dict.fromkeys(report.notes + found.notes))
+    notes = []
+    if found.differs and not found.sentences:
+        notes.append(
+            f"it gives other values than the {t.name} returned: is {t.name} changed after it, or returned from "
+            "another line?"
+        )
+    # the catalogue's label or the search's formula stands, unless the statement shows a mechanism that a fitted
+    # constant only describes (a global m is no "constant factor")
+    known = bool(t.mistake or t.computed)
+    if found.mistake in statement.MECHANISMS and t.mistake in ("factor", "extra-term-W"):
+        known, t.computed = False, ""
+    parts = list(found.sentences)
+    if found.computed is not None and not t.computed:
+        t.computed = found.computed.python()
+        parts.append(f"you computed {diagnosis.said(link, found.computed)}; the notes: {link.formula}")
+    if not parts:
+        return notes
+    layer = chain.layer_text(link.name)
+    text = f"{t.diagnosis}; {'; '.join(parts)}" if known else (f"{layer}: " if layer else "") + "; ".join(parts)
+    if not known and found.mistake:
+        t.mistake = report.mistake = found.mistake
+    t.diagnosis = report.cause = text
+    report.reason = f"first wrong link: {t.name}: {text}"
+    if found.place:
+        report.line = _place(report, source, found.place)
+    return notes
+
+
+def _upstream_place(name: str, chain, t: TensorVerdict, failing: list, report: FileReport, source) -> None:
+    """The named mistake is in a value the file does not return (dZ2 for dW2): its statement is the learner's
+    line, or the helper it calls when the values show the helper is wrong."""
+    line = _learner_line(source, chain, name)
+    if line is None:
+        return
+    found = statement.upstream(line, chain[name], chain, failing, source, Path(report.file).name)
+    report.line = _place(report, source, found.place or line.number)
+    if found.sentences:
+        t.diagnosis = report.cause = f"{t.diagnosis}; {'; '.join(found.sentences)}"
+        report.reason = f"first wrong link: {t.name}: {t.diagnosis}"
+
+
+def _raising_link(report: FileReport, chain, raised, source) -> TensorVerdict | None:
+    """Where nothing returned is wrong but the code raised: the first link of the chain whose value a raising
+    statement makes (the statements that raised, each counted in the cases where it did)."""
+    tree = reading.parse(source)
+    if not raised or tree is None:
+        return None
+    counts: dict = {}
+    for _, error in raised:
+        place = (error.get("function"), error.get("line"))
+        counts[place] = counts.get(place, 0) + 1
+    by_name = {t.name: t for t in report.tensors}
+    for link in chain.links:
+        function = "forward" if link.forward else "backward"
+        fn = reading._function(tree, function)
+        if fn is None or link.name not in by_name:
+            continue
+        for (raising, number), count in counts.items():
+            made = next(
+                (n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
+            )
+            target = reading._target_name(made) if raising == function and made is not None else ""
+            values = [value for value, _ in reading._producers(fn, link.name)] if target else []
+            if any(isinstance(n, ast.Name) and n.id == target for value in values for n in ast.walk(value)):
+                t = by_name[link.name]
+                t.status = "wrong"
+                t.failed += count
+                t.cases += count
+                return t
+    return None
+
+
+def _raised_there(report: FileReport, t: TensorVerdict, line, raised, source) -> None:
+    """The first wrong link's own statement raised in some cases: why, from its operands' shapes."""
+    if not raised:
+        return
+    number = line.number if line is not None else 0
+    here = [(s, e) for s, e in raised if e.get("line") and (e["line"] == number or not number)]
+    if not here:
+        return
+    if not number:  # the link is the raising statement's (nothing it returned was wrong where the code ran)
+        lines = [e["line"] for _, e in here]
+        number = max(set(lines), key=lines.count)
+        here = [(s, e) for s, e in here if e["line"] == number]
+        report.line = _place(report, source, number)
+    why = next((w for s, e in here if (w := shapes.explain(e, shapes.sizes_of(s.shape)))), "")
+    if not why:
+        return
+    said = f"your line raised in {len(here)}/{report.cases} cases: {why}"
+    if t.mistake or t.computed:
+        t.diagnosis = f"{t.diagnosis}; {said}"
+    else:
+        t.diagnosis = (f"{t.diagnosis.split(': ', 1)[0]}: " if t.diagnosis.startswith("layer ") else "") + said
+        t.mistake = t.mistake or "raises"
+    report.cause, report.mistake = t.diagnosis, t.mistake
+    report.reason = f"first wrong link: {t.name}: {t.diagnosis}"
 
 
 def _small_case(failing: list[Failing], name: str, link) -> dict:
@@ -395,6 +517,14 @@ def _small_case(failing: list[Failing], name: str, link) -> dict:
         if differs.any():
             index = np.unravel_index(int(np.argmax(differs)), E.shape)
             case["first_difference"] = {
+                "index": [int(i) for i in index],
+                "expected": float(E[index]),
+                "yours": float(G[index]),
+            }
+        elif G.size:  # a difference no five printed digits show: the largest, to be printed with enough digits
+            gap = np.abs(G.astype(np.float64) - E.astype(np.float64))
+            index = np.unravel_index(int(np.nanargmax(gap)) if not np.isnan(gap).all() else 0, E.shape)
+            case["largest_difference"] = {
                 "index": [int(i) for i in index],
                 "expected": float(E[index]),
                 "yours": float(G[index]),

@@ -6,14 +6,20 @@ both speak through these functions, so one message reads the same wherever it is
 
 from __future__ import annotations
 
+import ast
+
+from torchref.checker.diagnosis import shapes, verify
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.contracts import Contract
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
 
-def where(error: dict, m: int | None = None) -> str:
-    """The learner's exception with file, line and code; a hint when a local has the (m, m) shape of a broadcast."""
+def where(error: dict, sizes: dict | int | None = None, source=None) -> str:
+    """The learner's exception with file, line and code; why it raised, from its operands' shapes (`shapes.explain`,
+    with `sizes`, the case's m, n, h); and, with `source`, where an (m, m) array of the frame was made when its
+    line shows a 1-D array made there (an (m,) array broadcast against an (m, 1) one)."""
+    sizes = {"m": sizes} if isinstance(sizes, int) else dict(sizes or {})
     loc = (
         f" at {clean(error['file'])}:{error['line']} in {clean(error.get('function', '?'))}"
         if error.get("line")
@@ -21,13 +27,34 @@ def where(error: dict, m: int | None = None) -> str:
     )
     code = f": `{clean(error['code'])}`" if error.get("code") else ""
     text = f"{clean(error['type'])}{loc}{code}: {clean(error['message'])}"
+    why = shapes.explain(error, sizes) if sizes else ""
+    if why:
+        text += f" ({clean(why, 400)})"
+    m = sizes.get("m")
     square = [name for name, shape in error.get("shapes", {}).items() if m and m > 1 and shape == [m, m]]
-    if square:
+    made = [(name, line) for name in square if (line := _one_d_line(source, error, name))]
+    if made:
+        name, line = made[0]
         text += (
-            f" (hint: {', '.join(clean(n) for n in square)} has shape ({m}, {m}) = (m, m): an (m,) array was broadcast"
-            f" against an (m, 1) one)"
+            f" (hint: {clean(name)} has shape ({m}, {m}) = (m, m): an (m,) array was broadcast against an (m, 1) one"
+            f" at line {line})"
         )
     return text
+
+
+def _one_d_line(source, error: dict, name: str) -> int:
+    """The line of the learner's function that made `name` with a 1-D array (a ravel, X[i], a sum without
+    keepdims), before the line that raised; 0 when the source does not show one."""
+    if source is None or not error.get("line") or not error.get("function"):
+        return 0
+    tree = reading.parse(source)
+    fn = tree and next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == error["function"]), None
+    )
+    if fn is None:
+        return 0
+    made = [a for a in reading._assignments(fn, name) if a.lineno < error["line"]]
+    return made[-1].lineno if made and verify.one_d_made(made[-1].value) else 0
 
 
 def no_backward(source) -> str:

@@ -61,6 +61,10 @@ def _sites(tree, fn, statement) -> list:
     value = getattr(statement, "value", None)
     if value is None:
         return sites
+    for target in getattr(statement, "targets", []):  # X_scaled[:, j] = ...: where X_scaled was made
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            made = [a for a in reading._assignments(fn, target.value.id) if a.lineno < statement.lineno]
+            sites += [a for a in made[-1:] if isinstance(a, ast.Assign)]
     for node in ast.walk(value):
         if isinstance(node, ast.Name) and node.id not in ("X", "Y", "m", "np"):
             assigned = [a for a in reading._assignments(fn, node.id) if a.lineno < statement.lineno]
@@ -85,12 +89,14 @@ def _m_name(fn) -> str:
     return "X.shape[0]"
 
 
-def _variants(node, m: str):
+def _variants(node, m: str, fn=None, tree=None):
     """Every copy of `node` with one change (the tree of the copy, a short label of the change)."""
     if isinstance(node, (ast.Assign, ast.AugAssign)):
         new = copy.deepcopy(node)
         new.value = ast.BinOp(new.value, ast.Div(), ast.parse(m).body[0].value)
         yield new, "add m"
+    if tree is not None and _small_terms(node, tree):
+        yield _without_small_terms(node, tree), "no eps"  # A + eps: every small constant added, left out
     nodes = list(ast.walk(node))
     for i, n in enumerate(nodes):
 
@@ -102,6 +108,8 @@ def _variants(node, m: str):
 
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub):
             yield edited(_swap), "swap"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub)):  # + for −, − for +
+            yield edited(lambda t: setattr(t, "op", ast.Sub() if isinstance(t.op, ast.Add) else ast.Add())), "sign"
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
             yield edited(lambda t: setattr(t, "op", ast.Div())), "div"
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.left, ast.BinOp):
@@ -134,6 +142,8 @@ def _variants(node, m: str):
                 axis = keywords.get("axis")
                 if axis is None or not (isinstance(axis.value, ast.Constant) and axis.value.value == 0):
                     yield edited(lambda t: _axis0(t)), "axis 0"
+                else:  # axis=0 where the other axis belongs (a softmax over the classes)
+                    yield edited(lambda t: _axis0(t, 1)), "axis 1"
             if name == "max" and isinstance(n.func, ast.Attribute):
                 yield edited(lambda t: setattr(t.func, "attr", "maximum")), "maximum"
             if name in ("zeros", "ones", "zeros_like") and not any(k.arg == "dtype" for k in n.keywords):
@@ -145,13 +155,90 @@ def _variants(node, m: str):
             yield _replace(node, i, ast.parse(m).body[0].value), "m from X"
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
             yield _replace(node, i, n.operand), "no minus"
-        for new_name in _renamed(n):
-            yield edited(lambda t, v=new_name: _rename(t, v)), "name"
+        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)):  # a value read, never the one stored
+            for new_name in _renamed(n):
+                yield edited(lambda t, v=new_name: _rename(t, v)), "name"
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and _index_of_a_row(n.slice):
+            row = ast.Subscript(n.value, ast.Slice(n.slice, ast.BinOp(n.slice, ast.Add(), ast.Constant(1))), ast.Load())
+            yield _replace(node, i, ast.Attribute(row, "T", ast.Load())), "row as a column"  # X[i] -> X[i:i + 1].T
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) and isinstance(n.right, ast.Name):
+            bias = "b" + n.right.id[1:] if n.right.id.startswith("W") else ""
+            if bias and fn is not None and reading._assignments(fn, bias):
+                yield _replace(node, i, ast.BinOp(n, ast.Add(), ast.Name(bias, ast.Load()))), "bias"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and isinstance(n.right, ast.Name):
+            yield _replace(node, i, ast.BinOp(n.left, ast.Add(), _t(n.right))), "bias transposed"  # + b1.T
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "str" and n.args:
+            for step in (ast.Sub(), ast.Add()):  # "A" + str(l): the layer before or after
+                moved = ast.Call(n.func, [ast.BinOp(n.args[0], step, ast.Constant(1))], [])
+                yield _replace(node, i, moved), "layer"
+        if isinstance(n, ast.Call) and ast.unparse(n.func) == "np.maximum" and len(n.args) == 2:
+            zero = [isinstance(a, ast.Constant) and a.value == 0 for a in n.args]
+            if any(zero) and not all(zero):
+                x = n.args[zero.index(False)]
+                step = ast.parse(f"({ast.unparse(x)} > 0).astype({ast.unparse(x)}.dtype)").body[0].value
+                yield _replace(node, i, step), "relu prime"
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            for part in (n.left, n.right):  # a factor that does not belong (b updated with x)
+                yield _replace(node, i, part), "drop operand"
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in _LETTERS:
+            yield _rename_all(node, n.id, _LETTERS[n.id]), "name"  # log(Z) for log(A), every one
+        if isinstance(n, ast.Constant) and n.value in _LETTERS:  # cache["Z"] for cache["A"]
+            yield edited(lambda t: setattr(t, "value", _LETTERS[t.value])), "name"
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "exp":
             arg = n.args[0] if n.args else None
             if arg is not None:
                 negated = arg.operand if isinstance(arg, ast.UnaryOp) else ast.UnaryOp(ast.USub(), arg)
                 yield edited(lambda t, a=negated: t.args.__setitem__(0, a)), "exp sign"
+
+
+_LETTERS = {"A": "Z", "Z": "A", "a": "z", "z": "a"}  # a layer's A and Z without digits (the one-layer models)
+_LAST = (
+    "drop operand",
+    "minus",
+    "per column",
+    "range of bounds",
+    "off by one",
+)  # broad changes: tried after the precise ones
+
+
+def _small(node, tree) -> bool:
+    """A number at most 1e-3 (not 0), written or read from a module constant (eps = 1e-6)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return 0 < abs(node.value) <= 1e-3
+    if isinstance(node, ast.Name):
+        found = reading._module_value(tree, node.id)
+        return found is not None and found[0] is not None and 0 < abs(found[0]) <= 1e-3
+    return False
+
+
+def _small_terms(root, tree) -> list:
+    return [n for n in ast.walk(root) if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub))
+            and (_small(n.right, tree) or _small(n.left, tree))]  # fmt: skip
+
+
+def _without_small_terms(root, tree):
+    """`root` with every `x + eps` (a small constant added or taken away) made `x`."""
+    root = copy.deepcopy(root)
+    for _ in range(20):
+        terms = _small_terms(root, tree)
+        if not terms:
+            break
+        n = terms[0]
+        root = _replace(root, list(ast.walk(root)).index(n), n.left if _small(n.right, tree) else n.right)
+    return root
+
+
+def _rename_all(root, old: str, new: str):
+    root = copy.deepcopy(root)
+    for n in ast.walk(root):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == old:
+            n.id = new
+    return root
+
+
+def _index_of_a_row(index) -> bool:
+    """X[i]: one integer index (a loop's variable), which takes a row as a 1-D array."""
+    return isinstance(index, ast.Name) or isinstance(index, ast.Constant) and type(index.value) is int
 
 
 def _swap(t):
@@ -164,8 +251,8 @@ def _square_inside(t):
     t.left, t.op, t.right = inner.left, ast.Sub(), ast.BinOp(inner.right, ast.Pow(), t.right)
 
 
-def _axis0(call):
-    call.keywords = [k for k in call.keywords if k.arg != "axis"] + [ast.keyword("axis", ast.Constant(0))]
+def _axis0(call, axis: int = 0):
+    call.keywords = [k for k in call.keywords if k.arg != "axis"] + [ast.keyword("axis", ast.Constant(axis))]
     if len(call.args) > 1:
         call.args = call.args[:1]
 
@@ -228,13 +315,18 @@ FIRST = {
     "dtype": ("dtype",),
     "square-outside": ("square inside",),
     "tanh-prime-1-minus-A": ("square",),
+    "eps": ("no eps",),
 }
 
 
 _NUMPY = (
     (re.compile(r"tanh_prime\((\w+)\)"), r"(1 - \1 ** 2)"),
     (re.compile(r"sigmoid_prime\((\w+)\)"), r"\1 * (1 - \1)"),
+    (re.compile(r"relu_prime\((\w+)\)"), r"(\1 > 0).astype(\1.dtype)"),
     (re.compile(r"\btanh\("), "np.tanh("),
+    (re.compile(r"\bsigmoid\((\w+)\)"), r"1 / (1 + np.exp(-\1))"),
+    (re.compile(r"\bsoftmax\((\w+)\)"), r"np.exp(\1) / np.sum(np.exp(\1), axis=1, keepdims=True)"),
+    (re.compile(r"\brelu\((\w+)\)"), r"np.maximum(\1, 0)"),
 )
 
 
@@ -252,8 +344,11 @@ def notes_line(fn, statement, link, m: str) -> str:
         a.id for n in ast.walk(fn) for a in ast.walk(n) if isinstance(a, ast.Name) and isinstance(a.ctx, ast.Store)
     }
     local |= {a.arg for a in fn.args.args}
-    if any(s not in local | {"m", "n"} for s in link.expr.symbols()):
-        return ""
+    for symbol in link.expr.symbols() - local - {"m", "n"}:  # a loop's Z for the notes' Z3
+        stem = symbol.rstrip("0123456789")
+        if stem == symbol or stem not in local or not reading._in_loop(fn, statement):
+            return ""
+        code = re.sub(rf"\b{symbol}\b", stem, code)
     return f"{target} = " + re.sub(r"\bm\b", m, code)
 
 
@@ -266,16 +361,18 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
     for site in _sites(tree, fn, statement):
         out = []
         per_site.append(out)
-        if site.lineno != site.end_lineno or site.lineno > len(lines):
+        if site.lineno > len(lines):
             continue
         before = lines[site.lineno - 1]
         indent = before[: len(before) - len(before.lstrip())]
         comment = "  #" + before.split("#", 1)[1] if "#" in before and '"' not in before.split("#", 1)[1] else ""
         target = site.value if isinstance(site, ast.Return) else site
         seen = set()
-        variants = list(_variants(target, m))
+        if site.lineno != site.end_lineno:
+            continue
+        variants = list(_variants(target, m, fn, tree))
         first = FIRST.get(mistake, ())
-        variants.sort(key=lambda pair: pair[1] not in first)
+        variants.sort(key=lambda pair: (pair[1] not in first, pair[1] in _LAST))
         for variant, _ in variants:
             new = ast.unparse(variant)
             if isinstance(site, ast.Return):
@@ -296,19 +393,43 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
 # ---- verified -----------------------------------------------------------------------------------
 
 
+def _named_place(tree, report):
+    """(the function or module it is in, the statement) at the line the report names (`file.py:N  code`)."""
+    found = re.match(r".*:(\d+)$", report.line.split("  ", 1)[0]) if report.line else None
+    if found is None or tree is None:
+        return None, None
+    number = int(found.group(1))
+    best = (None, None)
+    for owner in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
+        for node in ast.walk(owner):
+            here = isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.lineno == number
+            if here and (best[1] is None or owner is not tree):
+                best = (owner, node)
+    return best
+
+
 def attempt(rejudge, chain, report, source: bytes) -> dict | None:
-    """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source."""
+    """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source.
+
+    The line the report names is edited first (a helper's line, an intermediate's, the line that raised),
+    then the statement that stores the first wrong value and what it reads."""
     if report.verdict != "wrong" or not report.first_wrong or report.first_wrong not in chain.by_name:
         return None
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     tree = reading.parse(source)
     link = chain[report.first_wrong]
     fn = tree and reading._function(tree, "forward" if link.forward else "backward")
-    line = reading.line_of(source, link.name, link.forward, link.expr.op == "sub" and "Y" in link.expr.symbols())
-    if fn is None or line is None or line.node is None:
+    output = link.expr.op == "sub" and "Y" in link.expr.symbols()
+    line = reading.line_of(source, link.name, link.forward, output, chain.layers)
+    if fn is None:
         return None
+    owner, named = _named_place(tree, report)
+    candidates = []
+    if named is not None and (line is None or named is not line.node):
+        candidates += edits(text, owner if owner is not tree else fn, named, tree, report.mistake, None)
+    if line is not None and line.node is not None:
+        candidates += [e for e in edits(text, fn, line.node, tree, report.mistake, link) if e not in candidates]
     order = chain.names
-    candidates = edits(text, fn, line.node, tree, report.mistake, link)
 
     def result(again) -> str:
         if again.verdict == "pass":
@@ -317,6 +438,7 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
             again.verdict == "wrong"
             and again.first_wrong in order
             and order.index(again.first_wrong) > order.index(report.first_wrong)
+            and len(again.errors) <= len(report.errors)  # no case raises that did not
         ):
             return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
         return ""

@@ -181,6 +181,7 @@ class FileReport:
             rows.append(("reason", e(self.reason)))
         rows += [("error", e(error)) for error in self.errors[:3]]
         rows += [("warning", e(w)) for w in self.warnings]
+        rows += [("note", e(n)) for n in self.notes]
         if self.seed and self.verdict != "skipped":
             rows.append(("seed", f"{self.seed} (<code>--seed {self.seed}</code> replays these cases)"))
         head = "".join(
@@ -238,6 +239,7 @@ class FileReport:
         for error in self.errors[:3]:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"note: {n}" for n in self.notes]
         if self.sandbox:
             lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
         return "\n".join(lines)
@@ -319,5 +321,14 @@ def small_case_lines(name: str, case: JSONObject) -> list[str]:
         at = ", ".join(map(str, diff["index"]))
         out.append(
             f"  first difference at {name}[{at}]: the reference's {diff['expected']:.6g}, yours {diff['yours']:.6g}"
+        )
+    tiny = case.get("largest_difference")
+    if tiny:  # no five digits show it: as many as it takes
+        at = ", ".join(map(str, tiny["index"]))
+        e, y = tiny["expected"], tiny["yours"]
+        digits = next((k for k in range(6, 18) if f"{e:.{k}g}" != f"{y:.{k}g}"), 17)
+        out.append(
+            f"  a tiny difference, largest at {name}[{at}]: the reference's {e:.{digits}g}, yours {y:.{digits}g} "
+            f"(a difference of {abs(e - y):.3g})"
         )
     return out

@@ -76,7 +76,7 @@ WRONG = [
     ("upstream-not-returned", "shallow", NO_FORWARD, RETURN,
      'dZ1 = dA1 * (1 - A1)\n    dW1 = (1 / m) * (X.T @ dZ1)\n    db1 = (1 / m) * np.sum(dZ1, axis=0, keepdims=True)\n'
      '    return {"dW2": dW2, "db2": db2, "dW1": dW1, "db1": db1}', "dW1", "tanh-prime-1-minus-A",
-     "dW1 = (1 / m) * (X.T @ dZ1)"),
+     "dZ1 = dA1 * (1 - A1)"),  # the learner's line that made the wrong value, not returned
     ("forward-sigmoid-hidden", "shallow", SHALLOW, "A1 = np.tanh(Z1)", "A1 = 1 / (1 + np.exp(-Z1))", "A1",
      "sigmoid-for-tanh", "A1 = 1 / (1 + np.exp(-Z1))"),
     ("forward-Z-for-A", "shallow", SHALLOW, "Z2 = A1 @ W2 + b2", "Z2 = Z1 @ W2 + b2", "Z2", "z-for-a",

@@ -46,6 +46,7 @@ class Cause:
     explained: int = 0
     cases: int = 0
     searched: int = 0  # candidates the search spent (0: the catalogue sufficed)
+    upstream: str = ""  # the value the file does not return where the named mistake is (dZ2 for dW2)
 
 
 def case_environment(s, cache: dict, mine: dict, ref: dict) -> dict:
@@ -134,6 +135,7 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
         and not (found.expr is not None and verify.degenerate(found.expr, failing))
     ):
         cause.mistake, cause.sentence, cause.explained = found.mistake.name, found.sentence(link), found.explained
+        cause.upstream = found.upstream
         if found.expr is not None:
             cause.computed, cause.formula = found.expr.python(), said(link, found.expr)
     if cause.explained < n and search:
@@ -147,7 +149,7 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
                 and not verify.degenerate(expr, failing)
             ):
                 cause.computed, cause.formula = expr.python(), said(link, expr)
-                cause.mistake = cause.sentence = ""
+                cause.mistake = cause.sentence = cause.upstream = ""
                 cause.explained = n
     return cause
 

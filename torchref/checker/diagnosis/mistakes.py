@@ -59,6 +59,22 @@ def _other_primes(link: Link, chain: Chain, wanted: str, found: str) -> list[Exp
     return [rebuild(op[wanted](n.args[0])) for n, rebuild in _g_prime_nodes(link.expr) if n.op == found]
 
 
+def _other_layer(e: Expr, chain: Chain) -> list:
+    """A forward value of another layer where the notes read this one's (A3 for A2: the loop's index off by one)."""
+    out = []
+    for n, rebuild in _nodes(e, lambda n: n.op == "sym" and n.name[:1] in ("A", "Z") and n.name[1:].isdigit()):
+        for d in (int(n.name[1:]) - 1, int(n.name[1:]) + 1):
+            other = f"{n.name[0]}{d}"
+            if other in chain.by_name:
+                out.append((rebuild(S(other)), {"new": other, "old": n.name}))
+    return out
+
+
+def _activation_for_prime(link: Link, chain: Chain) -> list:
+    """g′(A) written as A itself (relu's derivative returning relu: the activation, not its derivative)."""
+    return [(rebuild(n.args[0]), {"prime": PRIME_TEXT[n.op]}) for n, rebuild in _g_prime_nodes(link.expr)]
+
+
 def _output_dZ(link: Link) -> bool:
     return link.expr.op == "sub" and link.expr.args[1] == S("Y")
 
@@ -210,6 +226,16 @@ CATALOGUE = [
         _broadcast,
     ),
     Mistake("only-row-0", "{name} uses the first example (row 0) only, not all m rows", _only_row_0),
+    Mistake(
+        "other-layer",
+        "{name} uses {new} where the notes use {old}: another layer's value",
+        lambda link, chain: _other_layer(link.expr, chain),
+    ),
+    Mistake(
+        "activation-for-derivative",
+        "{name} multiplies by the activation A itself where the notes multiply by its derivative {prime}",
+        _activation_for_prime,
+    ),
     *_activation_mistakes(),
     Mistake("factor-2", "{name} is twice the notes' value", lambda link, chain: [op["mul"](TWO, link.expr)]),
     Mistake("factor-1/2", "{name} is half the notes' value", lambda link, chain: [op["div"](link.expr, TWO)]),
@@ -263,11 +289,12 @@ class Found:
     cases: int
     constant: str = ""
     upstream: str = ""  # the upstream link where the mistake is, when it is not in the link's own line
+    detail: dict | None = None  # what the candidate named (the other layer's value, the derivative)
 
     def sentence(self, link: Link) -> str:
         W = f"W{link.name[2:]}" if link.name.startswith("dW") else ""
         name = self.upstream or link.name
-        text = self.mistake.sentence.format(name=name, notes=link.formula, c=self.constant, W=W)
+        text = self.mistake.sentence.format(name=name, notes=link.formula, c=self.constant, W=W, **(self.detail or {}))
         if self.upstream:
             text += f" (in {name}, which the file does not return; {link.name} is computed from it)"
         return text
@@ -282,7 +309,7 @@ def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambd
     candidates = [c for c in _candidates(link, chain) if allowed(c[0].name)]
     top = _search_catalogue(link, chain, cases, candidates)
     if top is None or top.explained < len(cases):  # a mistake in an upstream value the file does not return
-        upstream = [c for c in _upstream_candidates(link, chain) if c[2] not in given and allowed(c[0].name)]
+        upstream = [c for c in _upstream_candidates(link, chain) if c[3] not in given and allowed(c[0].name)]
         upstream = _search_catalogue(link, chain, cases, upstream)
         if upstream is not None and (top is None or upstream.explained > top.explained):
             top = upstream
@@ -296,8 +323,13 @@ def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambd
     return top
 
 
+def _split(candidate):
+    """(expr, detail) of a mistake's candidate: an Expr, or (Expr, what the sentence names)."""
+    return candidate if isinstance(candidate, tuple) else (candidate, None)
+
+
 def _candidates(link: Link, chain: Chain):
-    return [(mistake, expr, "") for mistake in CATALOGUE for expr in mistake.candidates(link, chain)]
+    return [(mistake, *_split(c), "") for mistake in CATALOGUE for c in mistake.candidates(link, chain)]
 
 
 def _upstream_candidates(link: Link, chain: Chain):
@@ -308,20 +340,21 @@ def _upstream_candidates(link: Link, chain: Chain):
         if up is None or chain.names.index(name) >= chain.names.index(link.name):
             continue
         for mistake in CATALOGUE:
-            for expr in mistake.candidates(up, chain):
-                out.append((mistake, link.expr.replace(S(name), expr), name))
+            for candidate in mistake.candidates(up, chain):
+                expr, detail = _split(candidate)
+                out.append((mistake, link.expr.replace(S(name), expr), detail, name))
     return out
 
 
 def _search_catalogue(link: Link, chain: Chain, cases, candidates) -> Found | None:
     top = None
     first = sorted(cases, key=lambda case: case[1].size)[:3]  # a candidate must explain one of the smallest first
-    for mistake, expr, upstream in candidates:
+    for mistake, expr, detail, upstream in candidates:
         if len(cases) > len(first) and not any(_explains(expr, case) for case in first):
             continue
         k = sum(_explains(expr, case) for case in cases)
         if k and (top is None or k > top.explained):
-            top = Found(mistake, expr, k, len(cases), upstream=upstream)
+            top = Found(mistake, expr, k, len(cases), upstream=upstream, detail=detail)
             if k == len(cases):
                 return top
     return top

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 
 @dataclass
@@ -24,6 +28,8 @@ class Line:
     notes: list  # what else the source says: "changed in place at line 22", "inside a loop"
     expr: object = None  # the right-hand side in the chain's grammar (torchref.chain.Expr), when it translates
     node: object = None  # the statement's syntax tree
+    scope: object = None  # what the translation read (Scope), when it was made
+    fn: object = None  # the function the statement is in
 
     def where(self, filename: str) -> str:
         return f"{filename}:{self.number}  {self.code}"
@@ -85,15 +91,39 @@ def _key_matches(node, name: str) -> bool:
     return pattern is not None and re.fullmatch(pattern, name) is not None
 
 
-def _producers(fn, name: str):
+def _can_be(fn, key, node, name: str, layers: int | None) -> bool:
+    """Whether a computed key (f"A{l}", "A%d" % L) is `name` at some pass of the loops around `node`, with L the
+    number of layers; a key whose names are not those is taken at its word (its pattern matches)."""
+    if layers is None or isinstance(key, ast.Constant):
+        return True
+    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= node.lineno <= n.end_lineno]
+    variables = [n.target.id for n in loops if isinstance(n.target, ast.Name)]
+    tried = False
+    for values in itertools.product(range(0, layers + 2), repeat=len(variables[:2])):
+        value = _key_value(key, {"L": layers, **dict(zip(variables, values))})
+        tried = tried or value is not None
+        if value == name:
+            return True
+    return not tried
+
+
+def _producers(fn, name: str, layers: int | None = None):
     """The expressions stored under `name`: dict values, subscript assignments, or an assignment to the name."""
     found = []
     for node in ast.walk(fn):
         if isinstance(node, ast.Dict):
-            found += [(v, node) for k, v in zip(node.keys, node.values) if k is not None and _key_matches(k, name)]
+            found += [
+                (v, node)
+                for k, v in zip(node.keys, node.values)
+                if k is not None and _key_matches(k, name) and _can_be(fn, k, node, name, layers)
+            ]
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target, ast.Subscript) and _key_matches(target.slice, name):
+                if (
+                    isinstance(target, ast.Subscript)
+                    and _key_matches(target.slice, name)
+                    and _can_be(fn, target.slice, node, name, layers)
+                ):
                     found.append((node.value, node))
     if not found:
         found = [(node.value, node) for node in _assignments(fn, name)]
@@ -116,22 +146,34 @@ def _mentions_Y(node) -> bool:
     return any(isinstance(n, ast.Name) and n.id == "Y" for n in ast.walk(node))
 
 
-def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
+def line_of(source, name: str, forward: bool, output_link: bool, layers: int | None = None) -> Line | None:
     """The statement that produced the learner's `name` (None when the source does not say).
 
     `output_link`: the link is the first of the backward pass (dZL = AL − Y), so of several
     assignments to one name in a loop, the one that uses Y is meant; otherwise one that does not.
+    A value the file does not return (dZ2 computed in a loop as `dZ`) is the loop's assignment
+    to the name without its layer's digits. `layers`: the network's, for keys computed in a loop.
     """
     tree = parse(source)
     fn = tree and _function(tree, "forward" if forward else "backward")
     if fn is None:
         return None
     lines = (source.decode("utf-8", "replace") if isinstance(source, bytes) else source).splitlines()
-    produced = _producers(fn, name)
+    produced = _producers(fn, name, layers)
+    transposed = False
     if not produced:
-        return None
+        stem = name.rstrip("0123456789")
+        looped = [a for a in _assignments(fn, stem) if stem != name and _in_loop(fn, a)]
+        looped = [a for a in looped if not isinstance(a, ast.AugAssign) and _mentions_Y(a) == output_link]
+        if not looped:
+            return None
+        produced = [(looped[-1].value, looped[-1])]
     value, statement = produced[-1]
     for _ in range(3):  # follow a name to its own assignment: "dZ1": dZ1, or grads[...] = dZ (not `dZ1 = dA1`)
+        if isinstance(value, ast.Attribute) and value.attr == "T" and isinstance(value.value, ast.Name):
+            inner = [a for a in _assignments(fn, value.value.id) if not isinstance(a, ast.AugAssign)]
+            if not (isinstance(statement, ast.Assign) and _target_name(statement)) and inner:
+                transposed, value = not transposed, value.value  # "Z1": Z1.T: Z1's own line, transposed
         if not isinstance(value, ast.Name) or (isinstance(statement, ast.Assign) and _target_name(statement)):
             break
         options = [a for a in _assignments(fn, value.id) if not isinstance(a, ast.AugAssign)]
@@ -152,47 +194,140 @@ def line_of(source, name: str, forward: bool, output_link: bool) -> Line | None:
     code = lines[statement.lineno - 1].split("#")[0].strip() if statement.lineno <= len(lines) else ""
     read = render(statement.value) if getattr(statement, "value", None) is not None else ""
     value = getattr(statement, "value", None)
+    scope = Scope(tree)
     expr = (
-        translate(value, fn, statement.lineno)
+        translate(value, fn, statement.lineno, scope=scope)
         if value is not None and not isinstance(statement, ast.AugAssign)
         else None
     )
-    return Line(statement.lineno, code, f"{target or name} = {read}" if read else "", notes, expr, statement)
+    if expr is not None and transposed:
+        from torchref.chain import op
+
+        expr = op["T"](expr)
+    number = statement.lineno
+    return Line(number, code, f"{target or name} = {read}" if read else "", notes, expr, statement, scope, fn)
 
 
 _BINARY = {ast.MatMult: "matmul", ast.Mult: "mul", ast.Div: "div", ast.Add: "add", ast.Sub: "sub"}
-_CALLS = {"tanh": "tanh", "np.tanh": "tanh", "sigmoid": "sigmoid", "np.transpose": "T"}
+_CALLS = {"tanh": "tanh", "np.tanh": "tanh", "sigmoid": "sigmoid", "np.transpose": "T", "np.exp": "exp",
+          "np.log": "log"}  # fmt: skip
 
 
-def translate(node, fn, before: int, depth: int = 0):
-    """The learner's expression in the chain's grammar, reading their names back to the notes' symbols
-    (`A1 = cache["A1"]`, `m = X.shape[0]`); None for anything outside the grammar. Nothing is run."""
-    from torchref.chain import SIZES, Expr, S, op
+@dataclass
+class Scope:
+    """What a translation may read besides the function's own lines, and what it did read.
 
-    def t(n):
-        return translate(n, fn, before, depth + 1)
+    `tree`: the module (its constants and helpers); `bound`: names a caller binds (a helper's
+    parameters); `holes`: syntax nodes read as given expressions (a helper's call as one symbol);
+    `names`: what a name the source cannot resolve stands for (a loop's `Z` as Z1); `loop`: the loop's
+    variables at one pass, so that `cache[f"A{l - 1}"]` is A1 and `X if l == 1 else ...` a branch. `read` lists
+    what the translation went through, in order: ("local", name, statement), ("global", name,
+    value or None, the line reading it), ("const", value, line), ("helper", name, the call, the
+    helper's definition), ("in place", key, the statement).
+    """
 
-    if depth > 12:
+    tree: object = None
+    bound: dict = field(default_factory=dict)
+    holes: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    read: list = field(default_factory=list)
+    loop: dict = field(default_factory=dict)  # a loop's variables at one pass: {"l": 2, "L": 3}
+    top: int = 0  # the line of the statement read: `names` stand in for what it reads itself
+
+
+def _module_value(tree, name: str):
+    """(value, statement) of a module-level `name = <number>`, (None, statement) when set otherwise, else None."""
+    if tree is None:
         return None
+    found = [n for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) and name in _names_bound(n)]
+    if not found:
+        return None
+    last = found[-1]
+    value = last.value
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.Constant):
+        value = ast.Constant(-value.operand.value) if isinstance(value.operand.value, (int, float)) else value
+    number = isinstance(value, ast.Constant) and isinstance(value.value, (int, float))
+    single = len(found) == 1 and isinstance(last, ast.Assign) and len(last.targets) == 1
+    return (float(value.value) if number and single and not isinstance(value.value, bool) else None), last
+
+
+def _names_bound(node) -> set:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def helpers(tree) -> dict:
+    """Module-level helpers a translation can read through: name -> a def whose body is simple assignments and
+    one return, or a lambda (its `name = lambda ...` statement)."""
+    out = {}
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+            if body and isinstance(body[-1], ast.Return) and all(isinstance(n, ast.Assign) for n in body[:-1]):
+                out[node.name] = node
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Lambda)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            out[node.targets[0].id] = node
+    return out
+
+
+def helper_parts(definition) -> tuple[list[str], Any, Any]:
+    """(parameter names, the returned expression, the statement that returns it) of a helper."""
+    if isinstance(definition, ast.Assign):  # name = lambda ...
+        fn = definition.value
+        return [a.arg for a in fn.args.args], fn.body, definition
+    ret = definition.body[-1]
+    return [a.arg for a in definition.args.args], ret.value, ret
+
+
+def _parameters(fn) -> set:
+    args = getattr(fn, "args", None)
+    return {a.arg for a in (args.args + args.kwonlyargs)} if args is not None else set()
+
+
+def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None):
+    """The learner's expression in the chain's grammar, reading their names back to the notes' symbols
+    (`A1 = cache["A1"]`, `m = X.shape[0]`, a module's `eps = 1e-6`, a helper's return line with its
+    arguments); None for anything outside the grammar. Nothing is run."""
+    from torchref.chain import Expr, S, op
+
+    scope = scope if scope is not None else Scope()
+
+    def t(n, where=before, inside=fn):
+        return translate(n, inside, where, depth + 1, scope)
+
+    if depth > 16:
+        return None
+    if id(node) in scope.holes:
+        return scope.holes[id(node)]
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        scope.read.append(("const", float(node.value), node.lineno))
         return Expr.const(float(node.value))
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-        return (
-            S(node.slice.value) if isinstance(node.value, ast.Name) and node.value.id in ("cache", "params") else None
-        )
+    if isinstance(node, ast.IfExp) and scope.loop:
+        test = _truth(node.test, scope.loop)
+        return None if test is None else t(node.body if test else node.orelse)
+    key = _key_value(node.slice, scope.loop) if isinstance(node, ast.Subscript) else None
+    if key is not None:
+        if not (isinstance(node.value, ast.Name) and node.value.id in ("cache", "params")):
+            return None
+        changed = [a for a in _subscript_writes(fn, node.value.id, key) if a.lineno < before]
+        if not changed:
+            return S(key)
+        last = changed[-1]
+        if len(changed) > 1 or _in_loop(fn, last):
+            return None
+        scope.read.append(("in place", f'{node.value.id}["{key}"]', last))
+        value = t(last.value, last.lineno)
+        if isinstance(last, ast.Assign):
+            return value
+        name = _BINARY.get(type(last.op))
+        return op[name](S(key), value) if name and value is not None else None
     if isinstance(node, ast.Name):
-        if node.id in ("X", "Y"):
-            return S(node.id)
-        assigned = [a for a in _assignments(fn, node.id) if a.lineno < before]
-        if len(assigned) == 1 and isinstance(assigned[0], ast.Assign) and len(assigned[0].targets) == 1:
-            target = assigned[0].targets[0]
-            if isinstance(target, ast.Name):
-                return translate(assigned[0].value, fn, assigned[0].lineno, depth + 1)
-            if isinstance(target, ast.Tuple) and isinstance(assigned[0].value, ast.Tuple):
-                names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
-                if node.id in names and len(names) == len(assigned[0].value.elts):
-                    return translate(assigned[0].value.elts[names.index(node.id)], fn, assigned[0].lineno, depth + 1)
-        return S(node.id) if node.id in SIZES else None
+        return _name(node, fn, before, depth, scope)
     if isinstance(node, ast.Attribute) and node.attr == "T":
         inner = t(node.value)
         return inner and op["T"](inner)
@@ -204,9 +339,9 @@ def translate(node, fn, before: int, depth: int = 0):
         ):
             return {0: S("m"), 1: S("n")}.get(node.slice.value)
         return None
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = t(node.operand)
-        return inner and op["neg"](inner)
+        return inner if isinstance(node.op, ast.UAdd) else inner and op["neg"](inner)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
             base = t(node.left)
@@ -214,28 +349,226 @@ def translate(node, fn, before: int, depth: int = 0):
             return op["square"](base) if base is not None and two else None
         name = _BINARY.get(type(node.op))
         left, right = t(node.left), t(node.right)
-        return op[name](left, right) if name and left is not None and right is not None else None
+        if not name or left is None or right is None:
+            return None
+        if left.op == right.op == "const" and name != "matmul":  # 1 / 400: one number
+            from torchref.chain import Expr, apply
+
+            with np.errstate(all="ignore"):
+                value = float(apply(name, float(left.name), float(right.name)))
+            return Expr.const(value) if np.isfinite(value) else None
+        return op[name](left, right)
     if isinstance(node, ast.Call):
-        func = ast.unparse(node.func)
-        kwargs = {k.arg: k.value for k in node.keywords}
-        if func in ("np.sum", "np.mean") and len(node.args) == 1 and set(kwargs) <= {"axis", "keepdims"}:
-            inner = t(node.args[0])
-            axis = kwargs.get("axis")
-            axis = axis.value if isinstance(axis, ast.Constant) else None if axis is None else "?"
-            keep = isinstance(kwargs.get("keepdims"), ast.Constant) and kwargs["keepdims"].value is True
-            name = {(0, True): "sum_rows", (0, False): "sum_rows_1d", (1, True): "sum_cols", (1, False): "sum_cols_1d"}
-            name = name.get((axis, keep), "sum_all" if axis is None else None)
-            if inner is None or name is None:
-                return None
-            total = op[name](inner)
-            if func == "np.mean":
-                size = {"sum_all": None}.get(name, S("m") if axis == 0 else None)
-                return op["div"](total, size) if size is not None else None
-            return total
-        if func in _CALLS and len(node.args) == 1 and not kwargs:
-            inner = t(node.args[0])
-            return inner and op[_CALLS[func]](inner)
+        return _call(node, fn, before, depth, scope)
     return None
+
+
+def _int_value(node, loop: dict):
+    """An integer expression of the loop's variables (l, l - 1, L), or None."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Name):
+        return loop.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        left, right = _int_value(node.left, loop), _int_value(node.right, loop)
+        if left is None or right is None:
+            return None
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    return None
+
+
+def _key_value(node, loop: dict):
+    """The string a key expression is at one pass of a loop: "W1", f"W{l}", "dW" + str(l), "A%d" % (l - 1)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if not loop:
+        return None
+    if isinstance(node, ast.JoinedStr):
+        out = ""
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                out += str(part.value)
+            elif isinstance(part, ast.FormattedValue) and part.format_spec is None:
+                value = _int_value(part.value, loop)
+                if value is None:
+                    return None
+                out += str(value)
+            else:
+                return None
+        return out
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+        value = _int_value(node.args[0], loop)
+        return None if value is None else str(value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _key_value(node.left, loop), _key_value(node.right, loop)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+        parts = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        values = [_int_value(p, loop) for p in parts]
+        if not isinstance(node.left.value, str) or any(v is None for v in values):
+            return None
+        try:
+            return node.left.value % tuple(values)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _truth(test, loop: dict):
+    """A loop's branch condition (l == 1, l < L, l > 1) at one pass, or None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, right = _int_value(test.left, loop), _int_value(test.comparators[0], loop)
+    if left is None or right is None:
+        return None
+    compare = {ast.Eq: int.__eq__, ast.NotEq: int.__ne__, ast.Lt: int.__lt__, ast.LtE: int.__le__,
+               ast.Gt: int.__gt__, ast.GtE: int.__ge__}.get(type(test.ops[0]))  # fmt: skip
+    return None if compare is None else compare(left, right)
+
+
+def _subscript_writes(fn, name: str, key: str) -> list:
+    """The statements of `fn` that write `name[key]` (params["W2"] -= ..., params["W2"] = ...)."""
+    out = []
+    for n in ast.walk(fn):
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []
+        for target in targets:
+            if (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == name
+                and _key_value(target.slice, {}) == key
+            ):
+                out.append(n)
+    return sorted(out, key=lambda n: n.lineno)
+
+
+def _name(node, fn, before: int, depth: int, scope: Scope):
+    from torchref.chain import SIZES, S
+
+    name = node.id
+    if name in scope.bound:
+        return scope.bound[name]
+    if name in ("X", "Y"):
+        return S(name)
+    stand_in = scope.names.get(name) if before == scope.top or not scope.top else None
+    assigned = [a for a in _assignments(fn, name) if a.lineno < before]
+    if assigned and _carried(fn, name, before):  # a loop's value from its previous pass
+        return stand_in
+    if len(assigned) > 1 and any(_in_loop(fn, a) or _branched(fn, a) for a in assigned):
+        return stand_in  # which assignment ran last is not in the text
+    assigned = assigned[-1:]
+    if assigned:
+        if isinstance(assigned[0], ast.Assign) and len(assigned[0].targets) == 1:
+            statement, target = assigned[0], assigned[0].targets[0]
+            if isinstance(target, ast.Name):
+                mark = len(scope.read)
+                value = translate(statement.value, fn, statement.lineno, depth + 1, scope)
+                if value is None:
+                    del scope.read[mark:]
+                    return stand_in
+                scope.read.insert(mark, ("local", name, statement))
+                return value
+            if isinstance(target, ast.Tuple):
+                names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+                value = statement.value
+                if isinstance(value, ast.Tuple) and name in names and len(names) == len(value.elts):
+                    scope.read.append(("local", name, statement))
+                    return translate(value.elts[names.index(name)], fn, statement.lineno, depth + 1, scope)
+                shape = isinstance(value, ast.Attribute) and value.attr == "shape"
+                if shape and isinstance(value.value, ast.Name) and value.value.id == "X" and names.index(name) < 2:
+                    return S(("m", "n")[names.index(name)])
+        return stand_in
+    if name in _parameters(fn) or any(a.lineno >= before for a in _assignments(fn, name)):
+        return stand_in
+    found = _module_value(scope.tree, name)  # a global of the module or notebook
+    if found is not None:
+        value, statement = found
+        scope.read.append(("global", name, value, node.lineno, statement))
+        if value is not None:
+            scope.read.append(("const", value, node.lineno))
+            from torchref.chain import Expr
+
+            return Expr.const(value)
+        return scope.names.get(name)
+    return S(name) if name in SIZES and scope.tree is None else scope.names.get(name)
+
+
+def _call(node, fn, before: int, depth: int, scope: Scope):
+    from torchref.chain import S, op
+
+    def t(n):
+        return translate(n, fn, before, depth + 1, scope)
+
+    func = ast.unparse(node.func)
+    kwargs = {k.arg: k.value for k in node.keywords}
+    method = isinstance(node.func, ast.Attribute) and node.func.attr in ("sum", "mean") and not func.startswith("np.")
+    if func in ("np.sum", "np.mean") and len(node.args) == 1 or method and not node.args:
+        if not set(kwargs) <= {"axis", "keepdims"}:
+            return None
+        inner = t(node.args[0] if not method else node.func.value)
+        axis = kwargs.get("axis")
+        axis = axis.value if isinstance(axis, ast.Constant) else None if axis is None else "?"
+        keep = isinstance(kwargs.get("keepdims"), ast.Constant) and kwargs["keepdims"].value is True
+        name = {(0, True): "sum_rows", (0, False): "sum_rows_1d", (1, True): "sum_cols", (1, False): "sum_cols_1d"}
+        name = name.get((axis, keep), "sum_all" if axis is None else None)
+        if inner is None or name is None:
+            return None
+        total = op[name](inner)
+        if func.endswith("mean"):
+            size = {"sum_all": None}.get(name, S("m") if axis == 0 else None)
+            return op["div"](total, size) if size is not None else None
+        return total
+    if func in ("np.dot", "np.matmul") and len(node.args) == 2 and not kwargs:
+        left, right = t(node.args[0]), t(node.args[1])
+        return op["matmul"](left, right) if left is not None and right is not None else None
+    if func == "np.maximum" and len(node.args) == 2 and not kwargs:
+        zero = [isinstance(a, ast.Constant) and a.value == 0 for a in node.args]
+        if any(zero) and not all(zero):
+            inner = t(node.args[zero.index(False)])
+            return inner and op["relu"](inner)
+        return None
+    name = node.func.id if isinstance(node.func, ast.Name) else None
+    own = helpers(scope.tree).get(name) if name else None
+    if own is not None:  # the learner's own helper: read through its return line
+        params, body, statement = helper_parts(own)
+        if len(params) != len(node.args) or kwargs:
+            return None
+        args = [t(a) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        scope.read.append(("helper", name, node, own))
+        inner = Scope(scope.tree, dict(zip(params, args)), scope.holes, {}, scope.read, {})
+        where = own if isinstance(own, ast.FunctionDef) else None
+        return translate(body, where or own.value, statement.lineno, depth + 1, inner)
+    if (
+        name is not None
+        and scope.tree is not None
+        and any(
+            isinstance(n, (ast.FunctionDef, ast.Assign)) and name in (getattr(n, "name", None), *_assigned_names(n))
+            for n in scope.tree.body
+        )
+    ):
+        return None  # a name of the learner's own that is not a simple helper: not the notes' function
+    if func in _CALLS and len(node.args) == 1 and not kwargs:
+        inner = t(node.args[0])
+        return inner and op[_CALLS[func]](inner)
+    return None
+
+
+def _assigned_names(node) -> set:
+    return _names_bound(node) if isinstance(node, ast.Assign) else set()
+
+
+def _carried(fn, name: str, before: int) -> bool:
+    """`name` is assigned in a loop around line `before` at or after it: read there, it is the previous pass's."""
+    for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
+        if loop.lineno < before <= loop.end_lineno and any(a.lineno >= before for a in _assignments(loop, name)):
+            return True
+    return False
+
+
+def _branched(fn, statement) -> bool:
+    return any(isinstance(n, ast.If) and n.lineno < statement.lineno <= n.end_lineno for n in ast.walk(fn))
 
 
 def _in_loop(fn, statement) -> bool:
@@ -325,6 +658,29 @@ def string_keys(source) -> set[str]:
         if isinstance(node, ast.Dict):
             keys |= {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     return keys
+
+
+def globals_read(source) -> list[tuple]:
+    """(function, name, value or None, the line setting it, the line reading it) of every module-level value (not a
+    function, class or module) that forward or backward reads: a notebook's `m = X_train.shape[0]`, `eps = 1e-6`."""
+    tree = parse(source)
+    out = []
+    for role in ("forward", "backward"):
+        fn = tree and _function(tree, role)
+        if fn is None:
+            continue
+        local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        local |= _parameters(fn)
+        seen = set()
+        for node in sorted(ast.walk(fn), key=lambda n: getattr(n, "lineno", 0)):
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.id in local | seen:
+                continue
+            found = _module_value(tree, node.id)
+            if found is None or isinstance(found[1].value, ast.Lambda):
+                continue
+            seen.add(node.id)
+            out.append((fn.name, node.id, found[0], found[1].lineno, node.lineno))
+    return out
 
 
 def layers_written_out(source) -> int | None:
