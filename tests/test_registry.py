@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from torchref import cli, models
+from torchref.contracts import HELPER_NAMES
 from torchref.registry import REGISTRY, AutogradPair, Init, ModelPair, Net, Shape, Training
 from torchref_handmade.activations import sigmoid
 from torchref_handmade.losses import bce
@@ -158,8 +159,10 @@ def _string_constants(tree):
             yield node
 
 
-# a contract's function that shares its entry's name (normalise) names the function where it appears
+# a contract's function that shares its entry's name names the function where it appears (normalise), and
+# a helper's name learners write (`def logistic(z)`: σ) names the helper
 CONTRACT_FUNCTIONS = {name for pair in REGISTRY.values() if pair.contract for name in pair.contract.names}
+CONTRACT_FUNCTIONS |= {name for names in HELPER_NAMES.values() for name in names}
 
 
 def test_no_module_outside_the_registry_names_a_model():

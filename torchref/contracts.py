@@ -63,6 +63,18 @@ LEARNER_NAMES = {
     "sigmoid_neuron": "forward",
 }
 
+# the names learners give the notes' activations and their derivatives (lower case, underscores dropped): a
+# helper so named that computes its function is right, and the call chose it
+HELPER_NAMES = {
+    "relu": ("relu",),
+    "tanh": ("tanh",),
+    "sigmoid": ("sigmoid", "sigma", "logistic"),
+    "softmax": ("softmax",),
+    "tanh_prime": ("tanhprime", "dtanh", "tanhderivative", "tanhderiv", "tanhgrad", "tanhbackward"),
+    "sigmoid_prime": ("sigmoidprime", "dsigmoid", "sigmoidderivative", "sigmoidderiv", "sigmoidgrad"),
+    "relu_prime": ("reluprime", "drelu", "reluderivative", "reluderiv", "relugrad"),
+}
+
 FORWARD = Function("forward", ("X", "params"), "(A, cache)", "Z = X W + b, A = g(Z) layer by layer; cache holds Z, A")
 LOSS = Function("loss", ("A", "Y"), "J", "J = −(1/m) Σ [y log a + (1 − y) log(1 − a)]")
 BACKWARD = Function(

@@ -3,6 +3,9 @@
 Each gives a `Source`: the text the judge runs, with a map from its lines back to where the
 learner wrote them ("cell 3, line 4", "backward, line 6"), so that every message names the
 learner's own place. Nothing here runs the learner's code: the judge does, in its sandbox.
+
+One module of over 400 lines (just): the three kinds of hand-in share the `Source` and its line
+map; notebooks' parsing guards would move out first.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ the notes' value there; the others are kept in order. Each remaining edit (at mo
 makes a new source that is judged again in the same batch, with the same cases and reference
 (`Session.rejudge`): the first one after which every case passes, or the first wrong value is a
 later link of the chain, is the repair. No other repair is ever shown.
+
+One module of over 400 lines: the edits of the chain's links and their verification; the
+pieces' edits live in `pieces.edits`. The edit generators would move out first.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ learner's own upstream values) and keeps the entry that explains the most of the
 mistakes carry a constant fitted from the cases (a factor; an extra term λ·W, an L2
 penalty): they are named only when the constant is the same in every case, and a factor
 that changes with the case is first tried against m, n, h, m/n, ... (as entries).
+
+One module of over 400 lines: the catalogue of mistakes is one table (each entry a few lines of data
+and its transform); split by kind, a reader would hunt for a mistake across files.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@
 last assignment of the name it holds, and renders that statement in the notes' symbols
 (`cache["A1"]` is A1, `x.T` is xᵀ, `*` is ⊙). `contract` reads the functions and keys a
 file defines, for the errors that say what the file is rather than what it lacks.
+
+One module of over 400 lines: following a name back through a learner's syntax tree (keys, loops,
+aliases, helpers, methods) is one walk whose cases share their helpers; a split would cut the walk
+in two. The first part to move out would be the file's description (`describe`).
 """
 
 from __future__ import annotations

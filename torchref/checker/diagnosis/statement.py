@@ -18,6 +18,10 @@ evaluated on every failing case. Only what the values confirm is said:
 - a helper: with the helper's call read as a value of the notes, the statement gives the
   notes' value, and the helper is called on the notes' argument; so the helper's own line is
   wrong, and both lines are named (the helper's, and the call).
+
+One module of over 400 lines: every reading of the statement (helper, intermediate, global, eps,
+in-place, updated parameter) is verified by the same replay of the learner's values; each reading
+is a short function beside that replay.
 """
 
 from __future__ import annotations
@@ -32,21 +36,11 @@ import numpy as np
 from torchref.chain import SIZES, Expr, S
 from torchref.checker.diagnosis import mistakes, verify
 from torchref.checker.diagnosis import source as reading
+from torchref.contracts import HELPER_NAMES
 
 EPS = 1e-3  # a constant at most this large (and not 0) is an eps: set to 0, does the statement give the notes'?
 TINY = 1e-4  # a difference at most this relative to the value's scale is "tiny" (no printed digit of five shows it)
 HOLE = "_helper"  # a helper's call read as one symbol
-# the names learners give the notes' functions (lower case, underscores dropped): a helper so named that computes
-# its function is right, and the call chose it
-_NAMED = {
-    "relu": ("relu",),
-    "tanh": ("tanh",),
-    "sigmoid": ("sigmoid", "sigma", "logistic"),
-    "softmax": ("softmax",),
-    "tanh_prime": ("tanhprime", "dtanh", "tanhderivative", "tanhderiv", "tanhgrad", "tanhbackward"),
-    "sigmoid_prime": ("sigmoidprime", "dsigmoid", "sigmoidderivative", "sigmoidderiv", "sigmoidgrad"),
-    "relu_prime": ("reluprime", "drelu", "reluderivative", "reluderiv", "relugrad"),
-}
 MECHANISMS = ("global", "eps", "in-place", "updated-parameter", "intermediate")  # seen in the code, not fitted
 
 
@@ -459,7 +453,7 @@ def _helper_at_fault(
 def _named(helper: str) -> str | None:
     """The notes' function a helper's name says it computes (relu, tanh_prime for dtanh), or None."""
     key = helper.lower().strip("_").removeprefix("my_").removeprefix("np_").replace("_", "")
-    return next((op_name for op_name, names in _NAMED.items() if key in names), None)
+    return next((op_name for op_name, names in HELPER_NAMES.items() if key in names), None)
 
 
 def _does_another_function(
