@@ -271,14 +271,19 @@ def pieces_text(pieces: list[JSONObject]) -> str:
     return ", ".join(said)
 
 
+def _labelled(label: str, text: str) -> list[str]:
+    """`  label = first row`, the array's other rows aligned under it."""
+    rows = text.splitlines() or [""]
+    return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+
+
 def piece_case_lines(case: JSONObject) -> list[str]:
     """The smallest failing case of a piece (its call's arguments, the reference's values and the learner's)."""
     import numpy as np
 
     def show(label: str, value: object) -> list[str]:
         text = value if isinstance(value, str) else np.array2string(np.asarray(value), max_line_width=100)
-        rows = text.splitlines() or [""]
-        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+        return _labelled(label, text)
 
     out = [f"the smallest failing case ({case['case']}), to recompute by hand:", f" {case['piece']}'s arguments:"]
     for key, value in case["arguments"].items():
@@ -302,9 +307,9 @@ def small_case_lines(name: str, case: JSONObject) -> list[str]:
     import numpy as np
 
     def show(label: str, value: object) -> list[str]:
-        text = np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
-        rows = text.splitlines()
-        return [f"  {label} = {rows[0]}"] + [f"  {' ' * len(label)}   {row}" for row in rows[1:]]
+        return _labelled(
+            label, np.array2string(np.asarray(value), precision=5, suppress_small=True, max_line_width=100)
+        )
 
     out = [f"the smallest failing case ({case['case']}), to recompute by hand:", " the inputs and parameters:"]
     out += show("X", case["X"]) + show("Y", case["Y"])
