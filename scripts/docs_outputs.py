@@ -51,6 +51,8 @@ def _environment() -> dict:
     if shutil.which("bwrap") is None:  # every pasted check names its sandbox: the pages say bwrap
         raise OutputChanged("the pasted runs are made under bubblewrap: apt-get install bubblewrap (.ci/run does)")
     env = {key: value for key, value in os.environ.items() if not key.startswith("TORCHREF_")}
+    for key in ("CI", "BUILD_NUMBER"):  # pytest cuts its short summary to the terminal unless one is set
+        env.pop(key, None)
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         COLUMNS=str(COLUMNS),

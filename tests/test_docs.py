@@ -170,3 +170,6 @@ def test_ci_runs_the_readmes_two_commands_set_up_and_tests_verbatim():
     assert len(commands) == 2, commands  # the main job, the tests
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert commands[1] in ci, f"{commands[1]!r} is not a line of .ci/run"
+    at = ci.index(commands[1])
+    # `set -e` does not stop at a failure in the middle of an && list: the list runs in a subshell
+    assert ci[at - 1 : at + 2] == ["(", commands[1], ")"], ci[at - 1 : at + 2]

@@ -39,7 +39,9 @@ def test_missing(torchref_check):
     torchref_check("nowhere.py", model="shallow", cases=3, seed=5)
 """
     )
-    monkeypatch.setenv("COLUMNS", "80")  # a CI log: the short summary is cut at 80 columns
+    monkeypatch.setenv("COLUMNS", "80")  # a terminal of 80 columns: the short summary is cut there
+    for key in ("CI", "BUILD_NUMBER"):  # where one is set (a CI log), pytest does not cut the summary
+        monkeypatch.delenv(key, raising=False)
     result = pytester.runpytest_subprocess("-rA")
     result.assert_outcomes(passed=1, failed=2)
     wrong = (
