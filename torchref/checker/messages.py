@@ -55,7 +55,8 @@ def _one_d_line(source: bytes | str | None, error: dict[str, Any], name: str) ->
     if fn is None:
         return 0
     made = [a for a in reading._assignments(fn, name) if a.lineno < error["line"]]
-    return made[-1].lineno if made and verify.one_d_made(made[-1].value) else 0
+    value = made[-1].value if made else None  # None too for a bare annotation (`A1: np.ndarray`)
+    return made[-1].lineno if value is not None and verify.one_d_made(value) else 0
 
 
 def no_backward(source: bytes | str) -> str:
