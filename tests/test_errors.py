@@ -316,6 +316,10 @@ CLI_BAD = [
     (["explain", "shallow", "--m", "0"], "expected a positive integer, got 0"),
     (["explain", "perceptron", "--m", "3"], "perceptron samples need m a power of two"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    # an output that cannot be written is refused before the work (minutes of bench or verify), not after it
+    (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: the folder /nonexistent does not exist"),
+    (["verify", "--json", "/nonexistent/v.json"], "--json /nonexistent/v.json: the folder /nonexistent does not exist"),
+    (["verify", "--json", "/"], "--json /: it is a folder, not a file"),
 ]
 
 
