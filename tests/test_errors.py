@@ -285,6 +285,7 @@ BAD_INPUTS = [
     ),
     ("compare-hidden-zero", lambda p: side_by_side("shallow", "xor", hidden=[0]), ValueError, r"hidden\[0\] must be"),
     ("compare-unknown-data", lambda p: side_by_side("shallow", "mnist"), ValueError, r"data must be one of"),
+    ("check-path-int", lambda p: torchref.check(123, model="shallow"), TypeError, r"path must be .* got int"),
     (
         "checkpoint-params-key",
         lambda p: checkpoint.save("x.npz", {"__model__": p["W1"]}, model="shallow"),
