@@ -175,7 +175,7 @@ def test_compare_without_matplotlib_is_one_line_naming_the_extra(monkeypatch, tm
     status = cli.main(["compare", "shallow", "--data", "xor", "--steps", "5", "--out", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1
-    assert err.startswith("torchref: error:") and "pip install 'torchref[plots]'" in err
+    assert err.startswith("torchref: error:") and "pip install 'handmade-torchref[plots]'" in err
     assert not (tmp_path / "report.md").exists()
 
 

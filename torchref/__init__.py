@@ -11,6 +11,13 @@ Importing this package is cheap (torch loads on first use):
 # The one place the version is written: pyproject.toml reads it (setuptools' dynamic version),
 # `torchref --version` prints it, the Gradescope bundle names its wheel by it.
 __version__ = "0.1.0"
+# The distribution's name on PyPI, as pyproject.toml's `name` (`torchref` there is an unrelated project).
+DISTRIBUTION = "handmade-torchref"
+
+
+def install_hint(extra: str) -> str:
+    """What to run to get an optional dependency: `pip install 'handmade-torchref[notebook]'`."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
 
 
 def load_ipython_extension(ipython):

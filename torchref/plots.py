@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from torchref import install_hint
+
 try:
     import matplotlib
 
@@ -15,7 +17,7 @@ try:
     from matplotlib.patches import Patch
     from matplotlib.ticker import NullLocator
 except ImportError as exc:
-    raise ImportError("torchref compare draws its figures with matplotlib: pip install 'torchref[plots]'") from exc
+    raise ImportError(f"torchref compare draws its figures with matplotlib: {install_hint('plots')}") from exc
 
 COLOURS = {"handmade": "tab:blue", "torch": "tab:orange"}
 CLASS_COLOURS = ["tab:red", "tab:blue", "tab:green", "tab:purple", "tab:brown"]

@@ -1,7 +1,10 @@
 """A learner in a notebook: functions, a cell's text and whole .ipynb files as derivations."""
 
 import json
+import re
+import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,6 +21,8 @@ FORWARD, BACKWARD = (
 )
 TANH_AS_1_MINUS_A = ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")
 OPTIONS = dict(cases=2, seed=3)
+PYPROJECT = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+DISTRIBUTION = re.search(r'^name = "(.+)"$', PYPROJECT, re.M).group(1)  # what `pip install` needs
 
 
 def _module(tmp_path, name, text):
@@ -182,6 +187,15 @@ def test_an_unreadable_notebook_could_not_be_judged(tmp_path, content, says):
     path.write_text(content)
     report = torchref.check(path, model="shallow", **OPTIONS)
     assert report.verdict == "unusable" and says in report.reason
+
+
+def test_a_notebook_without_the_notebook_extra_names_the_distribution_to_install(monkeypatch):
+    """`torchref` on PyPI is an unrelated project: the hint must name this one's distribution."""
+    data = _notebook(["x = 1"]).encode()
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # import nbformat now raises ImportError
+    with pytest.raises(SourceError) as caught:
+        from_notebook(data, "hw3.ipynb")
+    assert str(caught.value) == f"reading notebooks needs nbformat: pip install '{DISTRIBUTION}[notebook]'"
 
 
 def test_a_syntax_error_in_the_backward_cell_is_placed_by_cell_and_line(tmp_path):

@@ -19,6 +19,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchref import install_hint
 from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
 from torchref.contracts import MP_NEURON, NORMALISE, TRAINABLE
@@ -108,8 +109,8 @@ def from_notebook(data: bytes, name: str) -> Source:
     """
     try:
         import nbformat
-    except ImportError:  # pragma: no cover - the notebook extra is installed by scripts/setup
-        raise SourceError("reading notebooks needs nbformat: pip install 'torchref[notebook]'") from None
+    except ImportError:  # the notebook extra is not installed
+        raise SourceError(f"reading notebooks needs nbformat: {install_hint('notebook')}") from None
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError:

@@ -25,6 +25,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
+from torchref import install_hint
 from torchref.checker.escape import clean, visible
 from torchref.checker.report import (
     SCHEMA,
@@ -384,7 +385,7 @@ def _figures(reports: list[FileReport], ranked) -> dict:
     try:
         from torchref.plots import plt
     except ImportError:
-        note = "<p><small>Figures need matplotlib: pip install 'torchref[plots]'.</small></p>"
+        note = f"<p><small>Figures need matplotlib: {install_hint('plots')}.</small></p>"
         return {"scores": note}
     judged = [r for r in reports if r.verdict != "skipped"]
     out = {}
