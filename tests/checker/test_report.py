@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchref.checker.report import repair_text
+from torchref.checker.report import FileReport, repair_text
 
 
 def _repair(before: str, after: str) -> dict:
@@ -19,3 +19,11 @@ def test_a_repair_shows_the_learners_code_without_its_trailing_comment():
 def test_a_hash_after_a_quote_may_be_in_a_string_and_the_line_is_kept_whole():
     before = 'W = params["W#1"] + lr * grads["dW"]  # uphill'
     assert f"line 32: {before}  →" in repair_text(_repair(before, 'W = params["W#1"] - lr * grads["dW"]'))
+
+
+def test_the_first_line_says_no_cases_where_none_were_drawn():
+    """A file refused before any case was drawn (a notebook without the notebook extra): no "0 cases ()"."""
+    refused = FileReport(file="hw3.ipynb", model="shallow", verdict="unusable", reason="reading notebooks needs ...")
+    assert refused.table().splitlines()[0] == "hw3.ipynb  model shallow  COULD NOT JUDGE"
+    judged = FileReport(file="hw3.py", model="shallow", verdict="unusable", cases=40, dtypes=["float32", "float64"])
+    assert judged.table().splitlines()[0] == "hw3.py  model shallow  40 cases (float32, float64)  COULD NOT JUDGE"

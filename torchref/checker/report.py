@@ -228,10 +228,8 @@ class FileReport:
         return out
 
     def table(self) -> str:
-        lines = [
-            f"{self.file}  model {self.model}  {self.counted()} ({', '.join(self.dtypes)})  "
-            f"{VERDICT_WORDS[self.verdict]}"
-        ]
+        drawn = f"{self.counted()} ({', '.join(self.dtypes)})  " if self.dtypes else ""  # none: refused before
+        lines = [f"{self.file}  model {self.model}  {drawn}{VERDICT_WORDS[self.verdict]}"]
         if self.reason:
             lines.append(self.reason)
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
