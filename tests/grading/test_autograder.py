@@ -127,6 +127,53 @@ def run_autograder(bundle, root, python=sys.executable):
     return gradescope_valid(json.loads((root / "results" / "results.json").read_text()))
 
 
+class _Installed:
+    """A distribution whose direct_url.json says where pip installed it from."""
+
+    def __init__(self, origin: dict):
+        self.origin, self.metadata = origin, {"Name": "handmade-torchref"}
+
+    def read_text(self, name):
+        return json.dumps(self.origin) if name == "direct_url.json" else None
+
+
+@pytest.mark.parametrize(
+    "origin, built_from",
+    [
+        (
+            {"url": "file://{tmp}/handmade_torchref-0.1.0.tar.gz", "archive_info": {}},
+            "{tmp}/handmade_torchref-0.1.0.tar.gz",
+        ),
+        (
+            {"url": "https://example.org/course/torchref.git", "vcs_info": {"vcs": "git", "commit_id": "abc123"}},
+            "git+https://example.org/course/torchref.git@abc123",
+        ),
+    ],
+    ids=["sdist", "git-url"],
+)
+def test_the_bundles_wheel_is_built_from_the_sdist_or_git_url_torchref_was_installed_from(
+    tmp_path, monkeypatch, origin, built_from
+):
+    """README's installs: a git URL, or an sdist; neither leaves a wheel to copy, and none is on PyPI yet."""
+    from torchref.grading import autograder
+
+    (tmp_path / "handmade_torchref-0.1.0.tar.gz").write_bytes(b"an sdist")
+    origin = json.loads(json.dumps(origin).replace("{tmp}", str(tmp_path)))
+    monkeypatch.setattr(autograder, "_distribution", lambda: _Installed(origin))
+    asked = []
+
+    def pip(argv, **kwargs):  # pip wheel writes the wheel into --wheel-dir
+        asked.append(argv)
+        if "wheel" in argv:
+            Path(argv[argv.index("--wheel-dir") + 1], WHEEL).write_bytes(b"the wheel")
+        return subprocess.CompletedProcess(argv, 0 if "wheel" in argv else 1, "", "ERROR: no such version")
+
+    monkeypatch.setattr(autograder.subprocess, "run", pip)
+    (tmp_path / "out").mkdir()
+    wheel = autograder.running_wheel(tmp_path / "out")
+    assert wheel.read_bytes() == b"the wheel" and asked[-1][-1] == built_from.replace("{tmp}", str(tmp_path))
+
+
 def test_run_autograder_grades_a_submission_with_the_bundles_visibility(bundle, tmp_path):
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)

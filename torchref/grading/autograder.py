@@ -114,7 +114,7 @@ def _given_wheel(given) -> Path:
 
 def running_wheel(dest: Path, given: str | Path | None = None) -> Path:
     """The wheel of the running version in `dest`: `given`, the wheel this install came from, a build
-    of the source tree this runs from, or the published one at this version."""
+    of the source tree, sdist or git commit it came from, or the published one at this version."""
     want = wheel_name()
     if given is not None:
         given = _given_wheel(given)
@@ -128,9 +128,13 @@ def running_wheel(dest: Path, given: str | Path | None = None) -> Path:
         if path is not None and path.name == want and path.is_file():  # installed from this wheel
             (dest / want).write_bytes(path.read_bytes())
             return dest / want
-        if path is not None and "dir_info" in origin:  # a source tree (editable or not): build it
-            argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp, str(path)]
-            what = f"build the wheel of {path}"
+        vcs = origin.get("vcs_info", {})
+        source = str(path) if path is not None and ("dir_info" in origin or path.is_file()) else None
+        if vcs.get("commit_id"):  # pip install 'handmade-torchref @ git+URL': the commit installed
+            source = f"{vcs.get('vcs', 'git')}+{origin['url']}@{vcs['commit_id']}"
+        if source is not None:  # a source tree (editable or not), an sdist or a repository's commit: build it
+            argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp, source]
+            what = f"build the wheel of {source}"
         else:
             argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:"]
             argv += ["--dest", tmp, f"{dist.metadata['Name']}=={torchref.__version__}"]
