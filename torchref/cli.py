@@ -319,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
         "--wheel",
         metavar="FILE",
         help="the wheel of this torchref to ship (default: the one it was installed from, else built from "
-        "its source tree, else downloaded at this version)",
+        "the source tree, sdist or git commit it came from, else downloaded at this version)",
     )
     return p
 

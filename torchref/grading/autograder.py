@@ -6,7 +6,7 @@ copies the learner's files to /autograder/submission, runs /autograder/run_autog
 bundle written here, every file at the root of `autograder.zip` as Gradescope wants it:
 
 - the wheel of the running torchref (copied when this install came from a wheel, built when it
-  runs from a source tree, else downloaded at this version) and `constraints.txt`, the exact
+  came from a source tree, an sdist or a git commit, else downloaded at this version) and `constraints.txt`, the exact
   versions of this environment; `setup.sh` installs the wheel from the bundle, torch's CPU
   build first, everything pinned, into /autograder/venv, with the Python minor version the
   pins were resolved under (from the image's own archive);
