@@ -252,16 +252,20 @@ class _File:
 
     def _perturbs(self, loop, calls: list) -> str:
         """What, inside the loop, shows the forward run again for a changed parameter, and what it is done for
-        ("" when nothing does)."""
+        ("" when nothing does). An entry changed counts when the forward's call is given the array changed (or
+        takes no argument, reading it where it is): a per-example loop that adds to `grads["dW"]` is no flag."""
         differences = "a parameter perturbed, as for finite differences"
+        given = {n.id for c in calls for a in _arguments(c) for n in ast.walk(a) if isinstance(n, ast.Name)}
+        bare = any(not _arguments(c) for c in calls)
         for node in _inside(loop, (ast.AugAssign, ast.Assign)):
             targets = [node.target] if isinstance(node, ast.AugAssign) else node.targets
             op = node.op if isinstance(node, ast.AugAssign) else getattr(node.value, "op", None)
-            if isinstance(op, (ast.Add, ast.Sub)) and any(isinstance(t, ast.Subscript) for t in targets):
+            changed = [_root(t) for t in targets if isinstance(t, ast.Subscript)]
+            if isinstance(op, (ast.Add, ast.Sub)) and any(bare or name in given for name in changed):
                 complex_step = any(_complex(n) for n in ast.walk(node.value))
                 why = "a parameter perturbed, as for a complex-step derivative" if complex_step else differences
-                return f"the loop adds to an array's entry ({self.at(node)}): {why}"
-        for arg in [*calls[0].args, *(k.value for k in calls[0].keywords)]:
+                return f"the loop adds to an entry of the array the forward is given ({self.at(node)}): {why}"
+        for arg in (a for c in calls for a in _arguments(c)):
             if isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Add, ast.Sub)):
                 return f"the loop passes the forward a sum or difference ({self.at(arg)}): {differences}"
         if len(calls) >= 2:
@@ -275,6 +279,17 @@ class _File:
                 "forward run once per entry, as for numerical (or forward-mode) derivatives"
             )
         return ""
+
+
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    return [*call.args, *(k.value for k in call.keywords)]
+
+
+def _root(node: ast.expr) -> str:
+    """The name an entry's array is read from: `up` of `up[name][index]`, `params` of `params["W1"][i, j]`."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _name(fn) -> str:
