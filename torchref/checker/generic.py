@@ -26,9 +26,10 @@ Nothing is run; a file that does not parse, or a contract without a backward, ha
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from torchref.checker.diagnosis import source as reading
-from torchref.contracts import HELPER_NAMES
+from torchref.contracts import HELPER_NAMES, Contract
 
 # the operators a class overloads to compute with its own numbers (a tape's node, a dual number)
 ARITHMETIC = (
@@ -43,9 +44,11 @@ ACTIVATIONS = frozenset(
 )
 ENTRY_LOOPS = ("ndindex", "nditer", "ndenumerate")  # loops over every entry of an array
 SHOWN = 4  # operators named in a flag; the others are counted
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda  # a function of the file (`J = lambda P: ...` too)
+Loop = ast.For | ast.AsyncFor | ast.While
 
 
-def flags(source: bytes | str, contract, filename: str) -> list[str]:
+def flags(source: bytes | str, contract: Contract | None, filename: str) -> list[str]:
     """The file's generic differentiation, one sentence per kind found ([] when none, or no backward to read)."""
     tree = reading.parse(source)
     if tree is None or contract is None or "backward" not in contract:
@@ -65,8 +68,8 @@ class _File:
 
     def __init__(self, tree: ast.Module, filename: str) -> None:
         self.tree, self.filename = tree, filename
-        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-        self.methods: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self.functions: dict[str, list[Function]] = {}
+        self.methods: dict[str, list[Function]] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self._calls: dict[int, list[ast.Call]] = {}
         for node in ast.walk(tree):
@@ -82,12 +85,12 @@ class _File:
                     if isinstance(target, ast.Name):
                         self.functions.setdefault(target.id, []).append(node.value)
 
-    def at(self, node: ast.AST) -> str:
+    def at(self, node: ast.stmt | ast.expr) -> str:
         return f"{self.filename}:{node.lineno}"
 
     # ---- what backward reaches ---------------------------------------------------------------
 
-    def called(self, call: ast.Call) -> list:
+    def called(self, call: ast.Call) -> list[Function]:
         """The file's functions a call may run: a function of that name, or a method of that name (`obj.name()`)."""
         if isinstance(call.func, ast.Name):
             return self.functions.get(call.func.id, [])
@@ -95,7 +98,7 @@ class _File:
             return self.methods.get(call.func.attr, [])
         return []
 
-    def reached(self, start) -> list:
+    def reached(self, start: Function) -> list[Function]:
         """`start` and every function of the file it calls, directly or through others, in the order found; what
         each call passes is kept (`given`): a function handed to a helper (`numerical_gradient(f, W)`)."""
         order, seen = [start], {id(start)}
@@ -109,7 +112,7 @@ class _File:
                         order.append(target)
         return order
 
-    def _bind(self, fn, call: ast.Call) -> None:
+    def _bind(self, fn: Function, call: ast.Call) -> None:
         names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
         if isinstance(call.func, ast.Attribute) and names[:1] == ["self"]:
             names = names[1:]
@@ -119,8 +122,10 @@ class _File:
 
     # ---- operator overloading ----------------------------------------------------------------
 
-    def overloading(self, reached: list) -> str:
-        made = {}  # class name -> the first call that makes one, in backward or a function it calls
+    def overloading(self, reached: list[Function]) -> str:
+        made: dict[
+            str, ast.Call
+        ] = {}  # class name -> the first call that makes one, in backward or a function it calls
         for fn in reached:
             for call in self.calls(fn):
                 if isinstance(call.func, ast.Name) and call.func.id in self.classes:
@@ -159,7 +164,7 @@ class _File:
         for node in ast.walk(self.tree):
             what = _complex(node)
             if what:
-                seen.append((node.lineno, what))
+                seen.append((getattr(node, "lineno", 0), what))
         if not seen:
             return ""
         said = ", ".join(f"{what} ({self.filename}:{line})" for line, what in sorted(set(seen))[:3])
@@ -171,10 +176,12 @@ class _File:
 
     # ---- numerical derivatives ---------------------------------------------------------------
 
-    def forward_like(self, forwards: set) -> dict:
+    def forward_like(self, forwards: set[str]) -> dict[int, str]:
         """{id of a function of the file: how it computes the forward}: the contract's forward, a function with an
         activation of a matrix product, and every function that calls one of these (through the callers, once)."""
-        how, callers, queue = {}, {}, []
+        how: dict[int, str] = {}
+        callers: dict[int, list[tuple[Function, ast.Call]]] = {}
+        queue: list[Function] = []
         every = [fn for fns in self.functions.values() for fn in fns]
         named = {id(fn): name for name, fns in self.functions.items() for fn in fns}  # a lambda: its name's
         for fn in every:
@@ -203,13 +210,15 @@ class _File:
                     queue.append(caller)
         return how
 
-    def calls(self, fn) -> list:
+    def calls(self, fn: Function) -> list[ast.Call]:
         """The calls of a function's own body, read once per function."""
         if id(fn) not in self._calls:
             self._calls[id(fn)] = _own(fn, ast.Call)
         return self._calls[id(fn)]
 
-    def runs_forward(self, call: ast.Call, forwards: set, how: dict, fn=None) -> str | None:
+    def runs_forward(
+        self, call: ast.Call, forwards: set[str], how: dict[int, str], fn: Function | None = None
+    ) -> str | None:
         """How a call runs the forward (None when it does not): the contract's forward (the file's, or one it does
         not define: `model.forward`), a function of the file that computes it, or a function `fn` is given."""
         targets = self.called(call)
@@ -232,7 +241,7 @@ class _File:
                             )
         return None
 
-    def numerical(self, reached: list, forwards: set) -> str:
+    def numerical(self, reached: list[Function], forwards: set[str]) -> str:
         how = self.forward_like(forwards)
         for fn in reached:
             for loop in sorted(_own(fn, (ast.For, ast.AsyncFor, ast.While)), key=lambda n: -n.lineno):
@@ -250,7 +259,7 @@ class _File:
                 )
         return ""
 
-    def _perturbs(self, loop, calls: list) -> str:
+    def _perturbs(self, loop: Loop, calls: list[ast.Call]) -> str:
         """What, inside the loop, shows the forward run again for a changed parameter, and what it is done for
         ("" when nothing does). An entry changed counts when the forward's call is given the array changed (or
         takes no argument, reading it where it is): a per-example loop that adds to `grads["dW"]` is no flag."""
@@ -292,12 +301,13 @@ def _root(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _name(fn) -> str:
+def _name(fn: Function) -> str:
     return getattr(fn, "name", "a lambda")
 
 
-def _own(fn, kinds) -> list:
-    """The nodes of `kinds` in a function's own body: not in the functions, lambdas and classes defined inside it."""
+def _own(fn: ast.AST, kinds: type | tuple[type, ...]) -> list[Any]:
+    """The nodes of `kinds` in a function's own body: not in the functions, lambdas and classes defined inside it
+    (Any: a caller reads the kinds it asked for)."""
     out, stack = [], list(ast.iter_child_nodes(fn))
     while stack:
         node = stack.pop()
@@ -309,7 +319,7 @@ def _own(fn, kinds) -> list:
     return sorted(out, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _inside(loop, kinds) -> list:
+def _inside(loop: Loop, kinds: type | tuple[type, ...]) -> list[Any]:
     """The nodes of `kinds` in a loop's body (and its else), not in functions defined there."""
     holder = ast.Module(body=[*loop.body, *loop.orelse], type_ignores=[])
     return _own(holder, kinds)
