@@ -273,6 +273,32 @@ def backward(X, Y, params, cache):
 """
 )
 
+LAMBDA_HANDED = """import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def grad_check(f, x, h=1e-5):
+    g = np.zeros_like(x)
+    for ix in np.ndindex(x.shape):
+        x[ix] += h
+        up = f(x)
+        x[ix] -= 2 * h
+        down = f(x)
+        x[ix] += h
+        g[ix] = (up - down) / (2 * h)
+    return g
+
+
+def backward(X, Y, params, cache):
+    W, b = params["W"], params["b"]
+    dW = grad_check(lambda W: -np.mean(Y * np.log(sigmoid(X @ W + b)) + (1 - Y) * np.log(1 - sigmoid(X @ W + b))), W)
+    db = grad_check(lambda b: -np.mean(Y * np.log(sigmoid(X @ W + b)) + (1 - Y) * np.log(1 - sigmoid(X @ W + b))), b)
+    return {"dW": dW, "db": db}
+"""
+
 # ---- honest files with loops, classes and a gradient check: no flag ------------------------------------------
 
 PER_EXAMPLE = """import numpy as np
@@ -425,6 +451,13 @@ def test_a_gradient_check_used_as_backward_is_flagged_in_the_helper_with_the_fun
     assert f"inside a loop (hw3.py:{line_of(text, 'while not it.finished')})" in said
     assert f"which calls forward (hw3.py:{line_of(text, 'A2, _ = forward(X, params)')})" in said
     assert f"(hw3.py:{line_of(text, 'x[ix] = old + h')}): a parameter perturbed, as for finite differences" in said
+
+
+def test_a_lambda_handed_to_a_gradient_check_is_read_as_the_forward_it_computes():
+    said = the_one(flags(LAMBDA_HANDED), "numerical derivatives")
+    text = LAMBDA_HANDED
+    assert f"grad_check (which backward calls) calls f (hw3.py:{line_of(text, 'up = f(x)')})" in said
+    assert f"is handed (hw3.py:{line_of(text, 'dW = grad_check(lambda W')}), which computes sigmoid of a matrix" in said
 
 
 def test_forward_differences_in_backward_are_flagged_where_the_entry_is_changed():

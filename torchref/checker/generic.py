@@ -12,13 +12,14 @@ policy) with its place, `file.py:LINE` (which a notebook's report turns into its
   function of the file backward calls, makes instances of;
 - complex numbers: a complex literal (`1j`), a complex dtype's name (`np.complex128`,
   `complex`, `dtype="complex128"`);
-- numerical derivatives: a loop in backward (or in a function of the file it calls) that calls
-  the forward (the contract's forward, or a function of the file that calls it or computes an
-  activation of a matrix product) and, inside the loop, either calls it twice, or changes an
-  array's entry by adding or subtracting, or passes it a sum or difference, or runs over every
-  entry of an array (`np.ndindex`, `np.nditer`). One call per pass over the rows, as a
-  per-example loop makes, is no flag; nor is a training loop (`train`, `fit`): only what
-  backward reaches counts.
+- numerical derivatives: a loop in backward (or in a function of the file it calls, or one it
+  hands to a helper: `numerical_gradient(cost, W)`) that runs the forward (the contract's
+  forward, or a function of the file that calls it or applies an activation to a matrix
+  product) and, inside the loop, adds to an entry of the array the forward is given, or passes
+  it a sum or difference, or runs it twice, or runs over every entry of an array
+  (`np.ndindex`, `np.nditer`). One run per example, as a per-example backward makes (adding
+  to `grads["dW"]`), is no flag; nor is a training loop (`train`, `fit`) or a gradient check
+  beside the notes' backward: only what backward reaches counts.
 
 Nothing is run; a file that does not parse, or a contract without a backward, has no flag.
 """
@@ -72,6 +73,7 @@ class _File:
         self.methods: dict[str, list[Function]] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self._calls: dict[int, list[ast.Call]] = {}
+        self.given: dict[tuple[int, str], list[ast.expr]] = {}  # (id of a function, its parameter): what is passed
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
@@ -102,7 +104,6 @@ class _File:
         """`start` and every function of the file it calls, directly or through others, in the order found; what
         each call passes is kept (`given`): a function handed to a helper (`numerical_gradient(f, W)`)."""
         order, seen = [start], {id(start)}
-        self.given: dict[tuple[int, str], list[ast.expr]] = {}  # (id of a function, its parameter): what is passed
         for fn in order:
             for call in self.calls(fn):
                 for target in self.called(call):
@@ -123,9 +124,8 @@ class _File:
     # ---- operator overloading ----------------------------------------------------------------
 
     def overloading(self, reached: list[Function]) -> str:
-        made: dict[
-            str, ast.Call
-        ] = {}  # class name -> the first call that makes one, in backward or a function it calls
+        # class name -> the first call that makes one, in backward or a function it calls
+        made: dict[str, ast.Call] = {}
         for fn in reached:
             for call in self.calls(fn):
                 if isinstance(call.func, ast.Name) and call.func.id in self.classes:
@@ -231,14 +231,14 @@ class _File:
             for value in self.given.get((id(fn), call.func.id), []):
                 inner = [value] if isinstance(value, ast.Lambda) else self.functions.get(getattr(value, "id", ""), [])
                 for given in inner:
+                    handed = f"is the function {_name(fn)} is handed ({self.at(value)}), which"
                     if id(given) in how:
-                        return f"is the function backward hands it ({self.at(value)}), which {how[id(given)]}"
+                        return f"{handed} {how[id(given)]}"
                     for c in self.calls(given):
-                        said = self.runs_forward(c, forwards, how)
-                        if said is not None:
-                            return (
-                                f"is the function backward hands it ({self.at(value)}), which calls {_called_name(c)}"
-                            )
+                        if _activation_of_product(c):
+                            return f"{handed} computes {_called_name(c)} of a matrix product ({self.at(c)})"
+                        if self.runs_forward(c, forwards, how) is not None:
+                            return f"{handed} calls {_called_name(c)} ({self.at(c)})"
         return None
 
     def numerical(self, reached: list[Function], forwards: set[str]) -> str:
