@@ -68,13 +68,17 @@ class _File:
     """One syntax tree: its functions and classes by name, and the facts a flag states."""
 
     def __init__(self, tree: ast.Module, filename: str) -> None:
-        self.tree, self.filename = tree, filename
+        self.filename = filename
         self.functions: dict[str, list[Function]] = {}
         self.methods: dict[str, list[Function]] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self._calls: dict[int, list[ast.Call]] = {}
         self.given: dict[tuple[int, str], list[ast.expr]] = {}  # (id of a function, its parameter): what is passed
-        for node in ast.walk(tree):
+        self.complex: list[tuple[int, str]] = []  # (line, what) of every complex number or dtype
+        for node in ast.walk(tree):  # the one walk over the whole file
+            what = _complex(node)
+            if what:
+                self.complex.append((getattr(node, "lineno", 0), what))
             if isinstance(node, ast.ClassDef):
                 self.classes.setdefault(node.name, node)
                 for item in node.body:
@@ -160,11 +164,7 @@ class _File:
     # ---- complex numbers ---------------------------------------------------------------------
 
     def complex_numbers(self) -> str:
-        seen = []
-        for node in ast.walk(self.tree):
-            what = _complex(node)
-            if what:
-                seen.append((getattr(node, "lineno", 0), what))
+        seen = self.complex
         if not seen:
             return ""
         said = ", ".join(f"{what} ({self.filename}:{line})" for line, what in sorted(set(seen))[:3])
