@@ -76,19 +76,23 @@ def compiles_to(text: str, code: types.CodeType, unit: str = "") -> bool:
     """Whether `text`, compiled as one file, defines a function (or lambda) whose code is `code`: the definition is
     a statement of the text's top level, so its code is a constant of the module's.
 
-    Two things of the file or cell the function was compiled in (`unit`) change its bytecode and not what it does,
-    and are given to the compiler as they were there: the `from __future__` flags (read off `code`), and which
-    global names that file imported (`np.sum(x)` calls a method of an imported name as an attribute)."""
+    Two things of where the function was compiled change its bytecode and not what it does, and are given to the
+    compiler as they were there: the `from __future__` flags (read off `code`), and which global names were
+    imported in the same compilation (`np.sum(x)` calls a method of an imported name as an attribute). Python
+    compiles a file whole, so these are the imports of `unit`, its file; IPython compiles a cell statement by
+    statement, so a definition there sees none: the text is tried both ways."""
     flags = code.co_flags & _FUTURE
-    context = "".join(f"import {name}\n" for name in sorted(_imported(unit)))
-    try:
-        module = compile(context + text, "<source>", "exec", flags=flags, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return any(
-        isinstance(const, types.CodeType) and const.co_name == code.co_name and same_code(const, code)
-        for const in module.co_consts
-    )
+    for context in dict.fromkeys(("".join(f"import {name}\n" for name in sorted(_imported(unit))), "")):
+        try:
+            module = compile(context + text, "<source>", "exec", flags=flags, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        if any(
+            isinstance(const, types.CodeType) and const.co_name == code.co_name and same_code(const, code)
+            for const in module.co_consts
+        ):
+            return True
+    return False
 
 
 def _imported(unit: str) -> set[str]:
@@ -118,16 +122,18 @@ def foreign(code: types.CodeType) -> str | None:
     for root, _, name in reference_roots([]):
         if where.is_relative_to(root):
             return f"{name}'s own files ({name}/{where.relative_to(root)})"
-    for folder in _installed():
+    for folder, what in _installed():
         if where.is_relative_to(folder):
-            return f"an installed package ({where})"
+            return f"{what} ({where})"
     return None
 
 
-def _installed() -> list[Path]:
-    """The folders Python installs packages into, and its standard library's."""
+def _installed() -> list[tuple[Path, str]]:
+    """The folders Python installs packages into, then its standard library's (which may hold the former)."""
     paths = sysconfig.get_paths()
-    folders = [paths[key] for key in ("purelib", "platlib", "stdlib", "platstdlib") if key in paths]
-    folders += site.getsitepackages() if hasattr(site, "getsitepackages") else []
-    folders += [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
-    return [Path(f).resolve() for f in dict.fromkeys(folders)]
+    packages = [paths[key] for key in ("purelib", "platlib") if key in paths] + site.getsitepackages()
+    packages += [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
+    library = [paths[key] for key in ("stdlib", "platstdlib") if key in paths]
+    return [(Path(f).resolve(), "an installed package") for f in dict.fromkeys(packages)] + [
+        (Path(f).resolve(), "Python's standard library") for f in dict.fromkeys(library)
+    ]
