@@ -44,25 +44,31 @@ def test_a_right_function_from_a_cached_cell_is_judged():
     assert torchref.check(backward=backward, model="shallow", **OPTIONS).verdict == "pass"
 
 
-def test_what_wraps_a_function_is_not_followed_to_another_text(tmp_path):
+def test_what_wraps_a_function_is_not_followed_to_another_text():
     backward = _cell("<ipython-input-43-zeros>", ZEROS, ZEROS)
     backward.__wrapped__ = _cell("<ipython-input-44-right>", RIGHT, RIGHT)
     assert "zeros_like" in from_functions(backward).text and "dZ1" not in from_functions(backward).text
 
 
-def test_functions_of_notebook_cells_are_judged_however_their_cells_import(tmp_path):
+def test_functions_of_notebook_cells_are_judged_however_their_cells_import():
     """In IPython each cell is compiled alone: `np.sum(...)` compiles to other bytecode where the cell itself
     imports numpy than where an earlier cell did, and a cell after `from __future__ import annotations` compiles
     annotations as text. Each is still its function's code."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
-    assert shell.run_cell("from __future__ import annotations\nimport numpy as np").success
-    nested = RIGHT.replace("    m = X.shape[0]", "    def rows(A: np.ndarray) -> int:\n        return A.shape[0]\n\n    m = rows(X)")
-    for cell in (RIGHT, "import numpy as np\n" + RIGHT, nested):
-        assert shell.run_cell(cell).success
-        report = torchref.check(backward=shell.user_ns["backward"], model="shallow", **OPTIONS)
-        assert report.verdict == "pass", report.table()
+    flags = shell.compile.flags
+    nested = RIGHT.replace(
+        "    m = X.shape[0]", "    def rows(A: np.ndarray) -> int:\n        return A.shape[0]\n\n    m = rows(X)"
+    )
+    try:
+        assert shell.run_cell("from __future__ import annotations\nimport numpy as np").success
+        for cell in (RIGHT, "import numpy as np\n" + RIGHT, nested):
+            assert shell.run_cell(cell).success
+            report = torchref.check(backward=shell.user_ns["backward"], model="shallow", **OPTIONS)
+            assert report.verdict == "pass", report.table()
+    finally:
+        shell.compile.flags = flags  # the shell is this process's one instance: later tests get it as it was
 
 
 def test_a_module_edited_after_it_was_imported_is_refused_until_it_is_run_again(tmp_path):

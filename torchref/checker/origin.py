@@ -16,8 +16,8 @@ torchref_handmade) or in any installed package is not a learner's derivation (`f
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import functools
 import operator
@@ -31,9 +31,9 @@ from torchref.checker.policy import reference_roots
 # co_flags that change what a code object does (CO_OPTIMIZED ... CO_ASYNC_GENERATOR); the higher bits are the
 # `from __future__` flags of the cell it was compiled in, which a notebook's earlier cell may have set
 _KIND_FLAGS = 0xFFFF
-_FUTURE = functools.reduce(
-    operator.or_, (f.compiler_flag for f in map(__future__.__dict__.get, __future__.all_feature_names)), 0
-) & ~_KIND_FLAGS
+_FUTURE = ~_KIND_FLAGS & functools.reduce(
+    operator.or_, (getattr(__future__, feature).compiler_flag for feature in __future__.all_feature_names)
+)
 _COMPARED = (
     "co_name",
     "co_code",
