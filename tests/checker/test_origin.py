@@ -50,6 +50,20 @@ def test_what_wraps_a_function_is_not_followed_to_another_text():
     assert "zeros_like" in from_functions(backward).text and "dZ1" not in from_functions(backward).text
 
 
+def test_a_function_renamed_after_it_was_defined_is_refused():
+    """The text sent binds the code's own name: a renamed function would leave the name the judge calls to
+    whatever else the text defines under it (here the right backward, read by the wrong one as a helper)."""
+    scope = {}
+    cell = RIGHT + "\n\ndef zeros(X, Y, params, cache):\n    right\n    return {}\n"
+    scope["right"] = _cell(
+        "<ipython-input-45-renamed>", "import numpy as np\n" + cell, "import numpy as np\n" + cell, scope
+    )
+    zeros = scope["zeros"]
+    zeros.__name__ = "backward"
+    with pytest.raises(SourceError, match="the source text found for backward defines 'zeros', not the function's"):
+        from_functions(zeros)
+
+
 def test_functions_of_notebook_cells_are_judged_however_their_cells_import():
     """In IPython each cell is compiled alone: `np.sum(...)` compiles to other bytecode where the cell itself
     imports numpy than where an earlier cell did, and a cell after `from __future__ import annotations` compiles

@@ -364,6 +364,11 @@ def _learners(role: str, fn: types.FunctionType) -> None:
 def _proven(role: str, fn: types.FunctionType, text: str, unit: str) -> None:
     """SourceError unless `text` compiles to the code of `fn` (line numbers and file names aside) as `unit` (the
     file or cell it was read from) compiled it."""
+    if fn.__name__ != fn.__code__.co_name:  # the text binds its code's name: another function may hold this one
+        raise SourceError(
+            f"the source text found for {role} defines {clean(repr(fn.__code__.co_name), 80)}, not the function's "
+            f"name {clean(repr(fn.__name__), 80)} (renamed after it was defined): pass the file or the notebook instead"
+        )
     if not origin.compiles_to(text, fn.__code__, unit):
         where = f"{clean(fn.__code__.co_filename, 120)}, line {fn.__code__.co_firstlineno}"
         raise SourceError(
