@@ -85,6 +85,19 @@ def test_functions_of_notebook_cells_are_judged_however_their_cells_import():
         shell.compile.flags = flags  # the shell is this process's one instance: later tests get it as it was
 
 
+def test_a_method_is_judged_by_its_text_though_its_docstring_loses_the_class_indentation(tmp_path):
+    method = "@staticmethod\n" + RIGHT.replace(
+        "    m = X.shape[0]", '    """dZ2 first,\n    then back."""\n    m = X.shape[0]'
+    )
+    path = tmp_path / "learner_class.py"
+    path.write_text("import numpy as np\n\n\nclass Net:\n" + textwrap.indent(method, "    "))
+    spec = importlib.util.spec_from_file_location("learner_class", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert '"""dZ2 first,\n    then back."""' in from_functions(module.Net.backward).text
+    assert torchref.check(backward=module.Net.backward, model="shallow", **OPTIONS).verdict == "pass"
+
+
 def test_a_module_edited_after_it_was_imported_is_refused_until_it_is_run_again(tmp_path):
     path = tmp_path / "learner_edits.py"
     path.write_text("import numpy as np\n" + RIGHT)

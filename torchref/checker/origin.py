@@ -23,6 +23,7 @@ import functools
 import operator
 import site
 import sysconfig
+import textwrap
 import types
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def compiles_to(text: str, code: types.CodeType, unit: str = "") -> bool:
         ):
             return True
     return False
+
+
+def written_as(block: str, code: types.CodeType, unit: str = "") -> bool:
+    """Whether the lines `block` of a definition, as written, are the source of `code`, and so the text sent
+    (`textwrap.dedent(block)`) is: compared as sent, or, for a method indented in its class, as written inside a
+    block (the text sent then differs only by the indentation that a string spanning lines, a docstring, loses)."""
+    text = textwrap.dedent(block)
+    return compiles_to(text, code, unit) or (text != block and compiles_to("if 1:\n" + block, code, unit))
 
 
 def _imported(unit: str) -> set[str]:
