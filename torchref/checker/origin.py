@@ -64,10 +64,10 @@ def same_code(a: types.CodeType, b: types.CodeType) -> bool:
 def _same_constant(x: object, y: object) -> bool:
     if type(x) is not type(y):  # 1, 1.0 and True are equal, and are not the same constant
         return False
-    if isinstance(x, types.CodeType):
-        return same_code(x, y)  # type: ignore[arg-type]
-    if isinstance(x, tuple):
-        return len(x) == len(y) and all(_same_constant(i, j) for i, j in zip(x, y))  # type: ignore[arg-type]
+    if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+        return same_code(x, y)
+    if isinstance(x, tuple) and isinstance(y, tuple):
+        return len(x) == len(y) and all(_same_constant(i, j) for i, j in zip(x, y))
     if isinstance(x, (float, complex)):
         return repr(x) == repr(y)  # nan is nan, -0.0 is not 0.0
     return x == y  # str, bytes, int, None, Ellipsis, frozenset (of such)
