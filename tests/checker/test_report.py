@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torchref.checker.report import FileReport, repair_text
+from torchref.checker.report import FileReport, TensorVerdict, repair_text
 
 
 def _repair(before: str, after: str) -> dict:
@@ -27,3 +27,20 @@ def test_the_first_line_says_no_cases_where_none_were_drawn():
     assert refused.table().splitlines()[0] == "hw3.ipynb  model shallow  COULD NOT JUDGE"
     judged = FileReport(file="hw3.py", model="shallow", verdict="unusable", cases=40, dtypes=["float32", "float64"])
     assert judged.table().splitlines()[0] == "hw3.py  model shallow  40 cases (float32, float64)  COULD NOT JUDGE"
+
+
+def test_the_tables_columns_stay_aligned_when_a_case_id_is_long():
+    """A drawn seed gives case ids longer than --seed 1's: the column widens, the next one stays in line."""
+    long_id = "m1-n1-h1-float32-seed86382950710779"
+    tensors = [
+        TensorVerdict("dZ1", "wrong", cases=40, failed=40, first_failure=long_id, smallest_failure="m1-n1-h1"),
+        TensorVerdict(
+            "dW1", "echo", cases=40, failed=40, first_failure="m2-n1-h1-float32-seed3", smallest_failure="m2"
+        ),
+    ]
+    table = FileReport(file="hw3.py", model="shallow", verdict="wrong", tensors=tensors).table().splitlines()
+    head = next(line for line in table if line.startswith("tensor"))
+    for t in tensors:
+        row = next(line for line in table if line.startswith(t.name))
+        after = row.index(t.first_failure) + len(t.first_failure)
+        assert row.index(t.smallest_failure, after) == head.index("smallest"), row

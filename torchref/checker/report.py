@@ -242,9 +242,10 @@ class FileReport:
             lines.append("functions: " + pieces_text(self.pieces))
         lines += [f"stdout | {line}" for line in self.stdout.splitlines()]
         if self.tensors:
+            w = max(30, *(len(t.first_failure) for t in self.tensors))  # a drawn seed's case ids are longer
             head = (
                 f"{'tensor':<8} {'verdict':<9} {'failed':>7} {'max abs':>9} {'max rel':>9} {'worst at':<9} "
-                f"{'first failing case':<30} {'smallest':<16} diagnosis"
+                f"{'first failing case':<{w}} {'smallest':<16} diagnosis"
             )
             lines += ["", head, "-" * len(head)]
             for t in self.tensors:
@@ -255,7 +256,7 @@ class FileReport:
                 status = "not run" if t.status == "ok" and not t.cases else t.status  # no case returned it
                 lines.append(
                     f"{t.name:<8} {status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
-                    f"{worst:<9} {t.first_failure:<30} {t.smallest_failure:<16} {said}".rstrip()
+                    f"{worst:<9} {t.first_failure:<{w}} {t.smallest_failure:<16} {said}".rstrip()
                 )
         if self.small_case_text():
             lines += ["", self.small_case_text()]
