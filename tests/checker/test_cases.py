@@ -5,7 +5,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 from classroom import EXAMPLES
 
 from torchref import cli

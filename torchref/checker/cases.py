@@ -1,9 +1,9 @@
 """The cases of a batch: the seed policy, the cases drawn once, the depth they are drawn at, the reference cache.
 
-A batch draws its cases from one seed (given, $TORCHREF_SEED, or fresh and named in every
-report; a seed from $TORCHREF_SEED is a secret, `SecretSeed`, never named), replaces the last random case of each dtype by a large one a file cannot have met,
-draws a deep model at one depth, and computes torch's values and the finite differences
-of every case once (`Reference`), before any file runs.
+A batch draws its cases from one seed (given or fresh, and named in every report; or
+$TORCHREF_SEED's, a secret never named: `SecretSeed`), replaces the last random case of each
+dtype by a large one a file cannot have met, draws a deep model at one depth, and computes
+torch's values and the finite differences of every case once (`Reference`), before any file runs.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ every shard computes the same split on its own, every file of a student lands in
 and adding or removing a student moves no other student.
 
 Every shard must judge the same cases: the seed is given (--seed) or taken from TORCHREF_SEED,
-never drawn per shard (a secret seed from TORCHREF_SEED is recorded as "secret" and a fingerprint
-that does not give it back, `cases.recorded_seed`). A shard's --json document is the folder's document (its "files" are the
-shard's own entries) with a "shard" object that the merge checks before joining anything:
+never drawn per shard (a secret seed from TORCHREF_SEED is recorded as "secret" and a
+fingerprint that does not give it back, `cases.recorded_seed`). A shard's --json document is
+the folder's document (its "files" are the shard's own entries) with a "shard" object that the
+merge checks before joining anything:
 
     "shard": {"index": K, "count": N, "seed": S, "model": ..., "options": {every option that
               changes a verdict}, "root": the folder as given, "entries": how many entries the
