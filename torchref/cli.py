@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
         "--seed",
         type=_seed,
         default=D.seed,
-        help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
+        help="replay the cases of this seed (default: a fresh one per run, which the report names, or "
+        "$TORCHREF_SEED's, which it keeps secret)",
     )
     c.add_argument(
         "--timeout",
