@@ -83,10 +83,6 @@ def fresh_seed() -> Seed:
     return SecretSeed(seed)
 
 
-def is_secret(seed: Seed | None) -> bool:
-    return isinstance(seed, SecretSeed)
-
-
 def shown_seed(seed: Seed | None) -> int | None:
     """The seed a report names: a given or fresh one; None for a secret one."""
     return None if seed is None or isinstance(seed, SecretSeed) else seed
