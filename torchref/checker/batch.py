@@ -328,8 +328,8 @@ def check(path: StrPath, model: str, *, source: bytes | str | None = None, **opt
     in the sandbox. `options` are `CheckOptions`' names (cases, seed, dtypes, timeout,
     import_timeout, memory_mb, sandbox, cpu_seconds, file_mb, max_processes, output_mb,
     allow_imports, strict, hidden; README, "Grading untrusted files"). `seed=None` draws a
-    fresh seed (or takes TORCHREF_SEED), recorded in the report. A deep model is judged at
-    one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
+    fresh seed, recorded in the report (or takes TORCHREF_SEED's, which it keeps secret). A
+    deep model is judged at one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
     writes out: params["W3"] means two hidden layers; else the usual depth).
     """
     return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
