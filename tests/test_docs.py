@@ -4,9 +4,11 @@ schemas, the tolerance table is read from the code, and the README stays a short
 import copy
 import importlib.util
 import json
+import os
 import re
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -15,6 +17,7 @@ from platform_formats import strict_json
 from referencing import Registry, Resource
 
 from torchref import cli
+from torchref.checker.cases import SEED_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -91,14 +94,23 @@ def outputs(tmp_path_factory):
     folder = ["check", str(tmp / "class"), "--recursive", *common, "--json", str(tmp / "many.json")]
     assert cli.main([*folder, "--html", str(tmp / "report")]) == 1
     assert cli.main(["verify", "--models", "logistic", "--cases", "1", "--json", str(tmp / "verify.json")]) == 0
+    secret = [c for c in common if c not in ("--seed", "1")]  # the seed from TORCHREF_SEED: secret, never written
+    with mock.patch.dict(os.environ, {SEED_ENV: "918273645"}):
+        assert cli.main(["check", str(tmp / "my_shallow.py"), *secret, "--json", str(tmp / "secret.json")]) == 1
     return {
         name: strict_json((tmp / path).read_text(encoding="utf-8"))
-        for name, path in [("one", "one.json"), ("many", "many.json"), ("verify", "verify.json")]
+        for name, path in [
+            ("one", "one.json"),
+            ("many", "many.json"),
+            ("verify", "verify.json"),
+            ("secret", "secret.json"),
+        ]
     } | {"class": strict_json((tmp / "report" / "report.json").read_text(encoding="utf-8"))}
 
 
 @pytest.mark.parametrize(
-    "output, schema", [("one", "check"), ("many", "check"), ("verify", "verify"), ("class", "class")]
+    "output, schema",
+    [("one", "check"), ("many", "check"), ("verify", "verify"), ("class", "class"), ("secret", "check")],
 )
 def test_real_outputs_match_their_schema(outputs, output, schema):
     assert _errors(schema, outputs[output]) == []
@@ -112,6 +124,8 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
     assert [t["max_abs"] for t in zed["tensors"] if t["status"] == "wrong"] == [None]  # JSON's null, not Infinity
     one = outputs["one"]
     assert one["first_wrong"] == "dZ1" and any(t["status"] == "wrong" and t["small_case"] for t in one["tensors"])
+    assert one["seed"] == 1 and one["seed_secret"] is False
+    assert outputs["secret"]["seed"] is None and outputs["secret"]["seed_secret"] is True
 
 
 @pytest.mark.parametrize(
@@ -121,6 +135,9 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
         ("one", "check", lambda d: d.update(grade=None)),  # a field added without its schema
         ("one", "check", lambda d: d["pieces"][0].update(cases=-1)),
         ("one", "check", lambda d: d.update(verdict="maybe")),
+        ("one", "check", lambda d: d.update(seed=-1)),
+        ("secret", "check", lambda d: d.pop("seed_secret")),
+        ("secret", "check", lambda d: d.update(seed_secret="yes")),
         ("one", "check", lambda d: d["tensors"][0].update(status="fine")),
         ("many", "check", lambda d: d["files"][0].pop("exit_code")),
         ("verify", "verify", lambda d: d["rows"][0].update(failed=-1)),

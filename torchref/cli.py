@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
         "--seed",
         type=_seed,
         default=D.seed,
-        help="replay the cases of this seed (default: a fresh one per run, or $TORCHREF_SEED; the report names it)",
+        help="replay the cases of this seed (default: a fresh one per run, which the report names, or "
+        "$TORCHREF_SEED's, which it keeps secret)",
     )
     c.add_argument(
         "--timeout",
@@ -649,7 +650,7 @@ def _check_folder(args, options) -> int:
     from tqdm import tqdm
 
     from torchref.checker import Submission
-    from torchref.checker.cases import SEED_ENV, fresh_seed
+    from torchref.checker.cases import SEED_ENV, fresh_seed, recorded_seed
     from torchref.checker.folder import entries
     from torchref.grading import outputs, shards
     from torchref.grading.gradebook import judge_entries
@@ -704,10 +705,11 @@ def _check_folder(args, options) -> int:
         reports = [hide_values(r) for r in reports]
     extra = None
     if args.shard is not None:
+        seed = recorded_seed(options.seed)
         recorded = {k: v for k, v in vars(options).items() if k != "jobs"}
-        recorded.update(recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
+        recorded.update(seed=seed, recursive=args.recursive, pattern=args.pattern, hide_values=args.hide_values)
         recorded = json.loads(json.dumps(recorded))  # as the merge reads it back: tuples as lists
-        extra = {"shard": shards.describe(found, root, positions, *args.shard, options.seed, args.model, recorded)}
+        extra = {"shard": shards.describe(found, root, positions, *args.shard, seed, args.model, recorded)}
     folder = root.is_dir()
     return _conclude(
         plan, mine, reports, root, folder, args.model, args.hide_values, interrupted, out, extra, args.shard
@@ -735,7 +737,7 @@ def _conclude(plan, found, reports, root, folder, model, hide, interrupted, out,
         said = VERDICT_COUNTED
         skipped = f", {counts['skipped']} {said['skipped']}" if counts["skipped"] else ""
         ran = next((r for r in judged if r.sandbox), None)  # the batch's seed and sandbox, as every report has them
-        batch = f" (seed {ran.seed}, sandbox {ran.sandbox})" if ran else ""
+        batch = f" (seed {'secret' if ran.seed_secret else ran.seed}, sandbox {ran.sandbox})" if ran else ""
         print(
             f"check: {counts['pass']} {said['pass']}, {counts['wrong']} {said['wrong']}, "
             f"{counts['unusable']} {said['unusable']}"

@@ -102,10 +102,12 @@ class Sample:
     params: dict[str, np.ndarray]
     lr: float = 0.1  # the top of the notes' range [0.1 → 0.001]
     truth: TruthTable | None = None  # entries fitted to a truth table (the MP neuron): what was drawn
+    number: int | None = None  # its place in a batch drawn from a secret seed: the id names it instead of the seed
 
     @property
     def id(self) -> str:
-        return f"{self.shape.id}-{self.dtype}-seed{self.seed}"
+        drawn = f"seed{self.seed}" if self.number is None else f"case{self.number}"
+        return f"{self.shape.id}-{self.dtype}-{drawn}"
 
 
 def _normal(rng: np.random.Generator, shape: tuple[int, int], dtype: str, scale: float = 1.0) -> np.ndarray:

@@ -6,6 +6,7 @@ Kubernetes examples run as their schedulers run them."""
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -220,7 +221,11 @@ def test_shards_need_one_seed_and_write_only_their_json(a_class, tmp_path, monke
     monkeypatch.setenv(SEED_ENV, "5")
     assert cli.main([*shard, "--json", str(tmp_path / "s.json")]) == 0
     document = json.loads((tmp_path / "s.json").read_text())
-    assert document["shard"]["seed"] == 5
+    # a secret seed is recorded by a fingerprint, not itself (`cases.recorded_seed`), in the shard and its options
+    assert re.fullmatch(r"secret [0-9a-f]{16}", document["shard"]["seed"])
+    assert document["shard"]["options"]["seed"] == document["shard"]["seed"]
+    judged = [f for f in document["files"] if f["verdict"] != "skipped"]
+    assert judged and all(f["seed"] is None and f["seed_secret"] for f in judged)
     schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "schemas" / "check.schema.json").read_text())
     jsonschema.validate(document, schema)  # the shard object as the documentation describes it
     assert not os.path.exists(tmp_path / "g.csv")

@@ -27,10 +27,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from torchref.checker import generic, policy, repair
-from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
+from torchref.checker.cases import (
+    SEED_ENV,
+    Reference,
+    SecretSeed,
+    Seed,
+    at_depth,
+    draw_cases,
+    drawing_seed,
+    fresh_seed,
+    shown_seed,
+)
 from torchref.checker.diagnosis import saturation
 from torchref.checker.diagnosis import source as reading
-from torchref.checker.escape import clean, safe_report
+from torchref.checker.escape import clean, each_string, safe_report
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
 from torchref.checker.pieces import repair as pieces_repair
@@ -99,7 +109,7 @@ class Session:
         hidden = (
             tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
         )
-        self.course = Course(pair, self.seed, hidden)
+        self.course = Course(pair, drawing_seed(self.seed), hidden)
         self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
         # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
         self.saturated = saturation.draw(pair, self.samples) if pair.differentiable and samples is None else []
@@ -149,7 +159,7 @@ class Session:
         """One file's report; never raises for anything the file does."""
         start = time.perf_counter()
         path = Path(path)
-        report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
+        report = self._report(path)
         if self.batch is not None:
             report.sandbox = self.batch.kind
         try:
@@ -183,7 +193,14 @@ class Session:
         if self.batch is not None:  # after the run: what the file had of its own is known once its server started
             report.limits = self.batch.describe(self.limits, server or self.servers[0])
         report.seconds = round(time.perf_counter() - start, 3)
+        if isinstance(self.seed, SecretSeed):  # a file that found the secret and printed or raised it
+            each_string(report, self.seed.mask)
         return report
+
+    def _report(self, path: Path) -> FileReport:
+        """A report of this batch's cases: its seed named, or said to be secret."""
+        seed = shown_seed(self.seed)
+        return FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=seed, seed_secret=seed is None)
 
     def _repair(self, path: Path, source: bytes, server, report: FileReport) -> dict | None:
         """A verified repair of a wrong file: the backward's chain's own, else one of its first wrong piece."""
@@ -203,7 +220,7 @@ class Session:
     def rejudge(self, path: StrPath, source: str, server: Server | None = None) -> FileReport:
         """An edited source (a repair) judged on the same cases and reference: the verdict and first wrong link."""
         path = Path(path)
-        report = FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=self.seed)
+        report = self._report(path)
         report.cases = len(self.samples)
         data = source.encode("utf-8", "surrogateescape")
         try:
@@ -317,8 +334,8 @@ def check(path: StrPath, model: str, *, source: bytes | str | None = None, **opt
     in the sandbox. `options` are `CheckOptions`' names (cases, seed, dtypes, timeout,
     import_timeout, memory_mb, sandbox, cpu_seconds, file_mb, max_processes, output_mb,
     allow_imports, strict, hidden; README, "Grading untrusted files"). `seed=None` draws a
-    fresh seed (or takes TORCHREF_SEED), recorded in the report. A deep model is judged at
-    one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
+    fresh seed, recorded in the report (or takes TORCHREF_SEED's, which it keeps secret). A
+    deep model is judged at one depth (`hidden`, widths such as (4, 3), for every case; else the depth the file
     writes out: params["W3"] means two hidden layers; else the usual depth).
     """
     return check_many([(path, source)], model, **{**options, "jobs": 1})[0]
@@ -452,11 +469,11 @@ KEPT = 2  # the sessions one process keeps for its next checks (`kept`); the lea
 # second check with the same options reuses the first one's cases, their reference and its warm sandbox server
 kept: dict[tuple[str, CheckOptions, int | None], Session] = {}
 _kept_seeds: dict[
-    tuple[str, CheckOptions], int
+    tuple[str, CheckOptions], Seed
 ] = {}  # (model, options without a seed) -> the seed drawn for them once in this process
 
 
-def _kept_seed(model: str, options: CheckOptions) -> int:
+def _kept_seed(model: str, options: CheckOptions) -> Seed:
     """A kept batch's seed when none is given: drawn once per process and set of options ($TORCHREF_SEED first)."""
     if os.environ.get(SEED_ENV):
         return fresh_seed()

@@ -1,17 +1,20 @@
 """The cases of a batch: the seed policy, the cases drawn once, the depth they are drawn at, the reference cache.
 
-A batch draws its cases from one seed (given, $TORCHREF_SEED, or fresh and named in every
-report), replaces the last random case of each dtype by a large one a file cannot have met,
-draws a deep model at one depth, and computes torch's values and the finite differences
-of every case once (`Reference`), before any file runs.
+A batch draws its cases from one seed (given or fresh, and named in every report; or
+$TORCHREF_SEED's, a secret never named: `SecretSeed`), replaces the last random case of each
+dtype by a large one a file cannot have met, draws a deep model at one depth, and computes
+torch's values and the finite differences of every case once (`Reference`), before any file runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,11 @@ from torchref.sweep import cases_for, gets_finite_differences
 from torchref.tolerances import FINITE_DIFFERENCES
 
 SEED_ENV = "TORCHREF_SEED"
+# PBKDF2 rounds from a secret seed to the seed its cases are drawn from: each guess of the secret made offline (drawing
+# its cases and comparing them with a small case a report prints) costs these, about 0.1 s; a secret of 12 digits or
+# more then takes lifetimes to find
+SECRET_ROUNDS = 150_000
+SECRET_DIGITS = 6  # a secret this long or longer is masked wherever it shows in a report (a file printing it)
 
 
 # the ranges of m, and of n and each hidden width, of the two large cases: one tall (many examples),
@@ -39,8 +47,30 @@ def finite_differences_judge(pair: ModelPair, s: Sample) -> bool:
     return s.dtype == "float64" and gets_finite_differences(pair, s)
 
 
-def fresh_seed() -> int:
-    """The seed of a run: TORCHREF_SEED when set (a secret fixed seed for CI), else a fresh random one."""
+@dataclass(frozen=True)
+class SecretSeed:
+    """A seed from $TORCHREF_SEED, which a learner must not learn: no report names it (they say it is secret, and a
+    rerun with the same variable replays the cases), the cases are drawn from `drawing_seed`, which does not give it
+    back, and their ids number them instead of naming their seeds (`number_cases`)."""
+
+    value: int = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"SecretSeed(from ${SEED_ENV})"
+
+    def mask(self, text: str) -> str:
+        """`text` with every number that is the secret (a file that found it and printed it) shown as `[secret]`."""
+        digits = str(self.value)
+        if len(digits) < SECRET_DIGITS or digits not in text:
+            return text
+        return re.sub(rf"(?<!\d){digits}(?!\d)", "[secret]", text)
+
+
+Seed = int | SecretSeed  # what `CheckOptions.seed` holds once a batch has its seed
+
+
+def fresh_seed() -> Seed:
+    """The seed of a run: TORCHREF_SEED when set (a secret fixed seed for CI: `SecretSeed`), else a fresh random one."""
     text = os.environ.get(SEED_ENV)
     if text is None or text == "":
         return secrets.randbelow(2**31)
@@ -50,16 +80,43 @@ def fresh_seed() -> int:
         seed = -1
     if seed < 0:
         raise ValueError(f"{SEED_ENV} must be an integer >= 0, got {text!r}")
+    return SecretSeed(seed)
+
+
+def shown_seed(seed: Seed | None) -> int | None:
+    """The seed a report names: a given or fresh one; None for a secret one."""
+    return None if seed is None or isinstance(seed, SecretSeed) else seed
+
+
+def drawing_seed(seed: Seed) -> int:
+    """The seed the cases are drawn from: `seed` itself, or for a secret one a 128-bit number made from it by PBKDF2
+    (`SECRET_ROUNDS`), which no report names and from which the secret cannot be computed back."""
+    return _stretched(seed.value) if isinstance(seed, SecretSeed) else seed
+
+
+def recorded_seed(seed: Seed) -> int | str:
+    """The seed a document records for another run to compare with (every shard of a class must share it): `seed`,
+    or for a secret one "secret " and 16 hex digits of a hash of its `drawing_seed` (equal for equal secrets)."""
+    if isinstance(seed, SecretSeed):
+        return "secret " + hashlib.sha256(b"shard %d" % drawing_seed(seed)).hexdigest()[:16]
     return seed
 
 
-def draw_cases(pair: AutogradPair, dtypes: Iterable[str], cases: int, seed: int) -> list[Sample]:
-    """The sweep's cases, with the last random case of each dtype replaced by a large one.
+@lru_cache(maxsize=8)
+def _stretched(value: int) -> int:
+    key = hashlib.pbkdf2_hmac("sha256", str(value).encode(), b"torchref: the cases of a secret seed", SECRET_ROUNDS)
+    return int.from_bytes(key[:16], "big")
+
+
+def draw_cases(pair: AutogradPair, dtypes: Iterable[str], cases: int, seed: Seed) -> list[Sample]:
+    """The sweep's cases, with the last random case of each dtype replaced by a large one; from a secret seed,
+    drawn from its `drawing_seed` and numbered (`number_cases`).
 
     The large shape keeps the pair's depth and classes (from its own random shape) and
     draws m, n and the hidden widths from TALL (the first dtype) or WIDE (the second),
     beyond the registry's random shapes, so that a file cannot have met every shape before.
     """
+    secret, seed = isinstance(seed, SecretSeed), drawing_seed(seed)
     samples: list[Sample] = []
     for dtype in dtypes:
         drawn = list(cases_for(pair, dtype, cases, seed))
@@ -76,7 +133,13 @@ def draw_cases(pair: AutogradPair, dtypes: Iterable[str], cases: int, seed: int)
             )
             drawn[-1] = pair.sample(shape, dtype, seed * 100_003 + cases - 1)
         samples += drawn
-    return samples
+    return number_cases(samples) if secret else samples
+
+
+def number_cases(samples: list[Sample]) -> list[Sample]:
+    """The samples with their ids made of their place in the batch ("m4-n3-h5-float64-case7"), not of their seeds:
+    a seed in an id would let a reader draw every case again."""
+    return [replace(s, number=i) for i, s in enumerate(samples)]
 
 
 def at_depth(
@@ -100,7 +163,9 @@ def at_depth(
         if widths == s.shape.hidden:
             out.append(s)
         else:
-            out.append(pair.sample(Shape(s.shape.m, s.shape.n, widths, s.shape.k), s.dtype, s.seed))
+            out.append(
+                replace(pair.sample(Shape(s.shape.m, s.shape.n, widths, s.shape.k), s.dtype, s.seed), number=s.number)
+            )
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -58,24 +59,30 @@ def visible(text: object) -> str:
     return _CONTROL_NOT_LINES.sub(_escape, str(text))
 
 
-def _safe(value: Any) -> Any:
+def each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` with `change` applied to every string in it (keys too), down lists, tuples, dicts and dataclasses (a
+    report: its fields changed in place)."""
     if isinstance(value, str):
-        return _COMMAND_SHAPE.sub(":\u200b", _COMMAND_AT_LINE_START.sub("\\1:\u200b", visible(value)))
+        return change(value)
     if isinstance(value, list):
-        return [_safe(v) for v in value]
+        return [each_string(v, change) for v in value]
     if isinstance(value, tuple):
-        return tuple(_safe(v) for v in value)
+        return tuple(each_string(v, change) for v in value)
     if isinstance(value, dict):
-        return {_safe(k): _safe(v) for k, v in value.items()}
+        return {each_string(k, change): each_string(v, change) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            setattr(value, f.name, _safe(getattr(value, f.name)))
+            setattr(value, f.name, each_string(getattr(value, f.name), change))
     return value
+
+
+def _safe(text: str) -> str:
+    return _COMMAND_SHAPE.sub(":\u200b", _COMMAND_AT_LINE_START.sub("\\1:\u200b", visible(text)))
 
 
 def safe_report(report: T) -> T:
     """`report` (a FileReport) with every string in it made `visible`, and a workflow command broken (a `::` at a
     line's start, and `::name::` anywhere): the last net under what each place that builds a text already cleans,
     which leaves a learner's line of code as it is (`A[::2]`, a repair to paste back). Changed in place."""
-    _safe(report)
+    each_string(report, _safe)
     return report

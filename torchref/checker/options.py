@@ -13,6 +13,7 @@ import difflib
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from torchref.checker.cases import SecretSeed
 from torchref.checker.sandbox.sandbox import KINDS, PER_FILE, Limits
 from torchref.registry import DTYPES
 from torchref.sweep import check_sweep
@@ -24,7 +25,7 @@ class CheckOptions:
     """What a batch is checked with (README, "Checking a derivation" and "Grading untrusted files")."""
 
     cases: int = 20  # per dtype; the named shapes first
-    seed: int | None = None  # None: a fresh one (or $TORCHREF_SEED), named in every report
+    seed: int | SecretSeed | None = None  # None: a fresh one, named in every report (or $TORCHREF_SEED's, never named)
     dtypes: tuple[str, ...] = DTYPES
     timeout: float = 60.0  # wall seconds for a file's cases, after its import (--timeout)
     import_timeout: float = 60.0  # wall seconds for its import (--import-timeout)
@@ -63,6 +64,8 @@ class CheckOptions:
         if self.jobs is not None:
             _checks.positive_int("jobs", self.jobs)
         seed = self.seed
+        if isinstance(seed, SecretSeed):
+            seed = seed.value
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be an integer >= 0 or None (a fresh one), got {seed!r}")
         if self.sandbox not in KINDS:

@@ -90,7 +90,8 @@ class FileReport:
     # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
     repair: JSONObject | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
-    seed: int = 0  # the seed of the cases: `--seed` replays them
+    seed: int | None = 0  # the seed of the cases: `--seed` replays them; None when it is secret
+    seed_secret: bool = False  # the cases are $TORCHREF_SEED's: a rerun with the same variable replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
     sandbox: str = ""  # bwrap | basic: where the file ran
     imports: list[str] = field(default_factory=list)  # every import statement of the file: "numpy (line 1)"
@@ -141,6 +142,16 @@ class FileReport:
         """The cases one function of the contract was judged on (`cases` when the report names no function)."""
         judged = {p["name"]: p.get("cases", 0) for p in self.pieces if p.get("status") == "judged"}
         return judged.get(piece, 0) if judged else self.cases
+
+    def seed_said(self, html: bool = False) -> str:
+        """The seed of the cases and how to replay them: `seed 7 (--seed 7 replays these cases)`, or for a secret
+        seed ($TORCHREF_SEED) that it is secret, without it (`html`: the option as code, for a page)."""
+        from torchref.checker.cases import SEED_ENV
+
+        if self.seed_secret:
+            return f"seed: secret, from ${SEED_ENV}: rerun with the same variable to replay these cases"
+        option = f"<code>--seed {self.seed}</code>" if html else f"--seed {self.seed}"
+        return f"{'' if html else 'seed '}{self.seed} ({option} replays these cases)"
 
     def learner_line(self) -> tuple[str, str]:
         """(place, code) of the learner's line at fault: the diagnosed line, else where their code raised."""
@@ -207,8 +218,8 @@ class FileReport:
         rows += [("error", e(error)) for error in self.errors[:3]]
         rows += [("warning", e(w)) for w in self.warnings]
         rows += [("note", e(n)) for n in self.notes]
-        if self.seed and self.verdict != "skipped":
-            rows.append(("seed", f"{self.seed} (<code>--seed {self.seed}</code> replays these cases)"))
+        if (self.seed or self.seed_secret) and self.verdict != "skipped":
+            rows.append(("seed", self.seed_said(html=True)))
         head = "".join(
             f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>' for k, v in rows
         )
@@ -265,7 +276,7 @@ class FileReport:
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"note: {n}" for n in self.notes]
         if self.sandbox:
-            lines.append(f"seed {self.seed} (--seed {self.seed} replays these cases) · sandbox {self.sandbox}")
+            lines.append(f"{self.seed_said()} · sandbox {self.sandbox}")
         return "\n".join(lines)
 
 

@@ -344,8 +344,8 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
     if r.reason and r.reason != cause:
         rows.append(("reason", escape(r.reason)))
-    if r.seed and r.verdict != "skipped":
-        rows.append(("seed", f"{r.seed} (<code>--seed {r.seed}</code> replays these cases)"))
+    if (r.seed or r.seed_secret) and r.verdict != "skipped":
+        rows.append(("seed", r.seed_said(html=True)))
     body = [
         '<p><a href="../index.html">← the class</a></p>',
         f"<h1>{escape(name)}</h1>",

@@ -107,7 +107,7 @@ def _details(best: FileReport, others: list[FileReport], root: Path, hide: bool)
     if best.stdout:
         out += ["", "your code printed:", best.stdout]
     if best.sandbox:
-        out.append(f"seed {best.seed}: your teacher can replay these cases")
+        out.append(f"seed {'secret' if best.seed_secret else best.seed}: your teacher can replay these cases")
     if others:
         out.append("also found (not graded): " + ", ".join(f"{label(r, root)} ({_said(r)})" for r in others))
     return out

@@ -12,8 +12,10 @@ every shard computes the same split on its own, every file of a student lands in
 and adding or removing a student moves no other student.
 
 Every shard must judge the same cases: the seed is given (--seed) or taken from TORCHREF_SEED,
-never drawn per shard. A shard's --json document is the folder's document (its "files" are the
-shard's own entries) with a "shard" object that the merge checks before joining anything:
+never drawn per shard (a secret seed from TORCHREF_SEED is recorded as "secret" and a
+fingerprint that does not give it back, `cases.recorded_seed`). A shard's --json document is
+the folder's document (its "files" are the shard's own entries) with a "shard" object that the
+merge checks before joining anything:
 
     "shard": {"index": K, "count": N, "seed": S, "model": ..., "options": {every option that
               changes a verdict}, "root": the folder as given, "entries": how many entries the
@@ -123,7 +125,7 @@ class Merged:
 
     model: str
     root: Path
-    seed: int
+    seed: int | str  # a secret one: cases.recorded_seed
     options: dict
     found: list  # Submission per report: what the class report shows of each (its code)
     reports: list  # FileReport, in the folder's order
