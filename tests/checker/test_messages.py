@@ -26,3 +26,10 @@ def test_where_takes_a_bare_annotation_for_no_assignment():
     text = messages.where(ERROR, {"m": 4, "n": 3}, SOURCE)
     assert text.startswith("ValueError at backward.py:6 in backward: `return bad @ params"), text
     assert "hint:" not in text, text
+
+
+def test_a_syntax_error_is_placed_by_its_line_without_a_function():
+    """A file that does not parse has no function to name: no `in ?` (the sandbox's placeholder)."""
+    error = {"type": "SyntaxError", "message": "invalid syntax", "file": "bad.py", "line": 1, "function": "?"}
+    error["code"] = "def backward(:"
+    assert messages.where(error) == "SyntaxError at bad.py:1: `def backward(:`: invalid syntax"

@@ -21,11 +21,9 @@ def where(error: dict[str, Any], sizes: dict[str, int] | int | None = None, sour
     with `sizes`, the case's m, n, h); and, with `source`, where an (m, m) array of the frame was made when its
     line shows a 1-D array made there (an (m,) array broadcast against an (m, 1) one)."""
     sizes = {"m": sizes} if isinstance(sizes, int) else dict(sizes or {})
-    loc = (
-        f" at {clean(error['file'])}:{error['line']} in {clean(error.get('function', '?'))}"
-        if error.get("line")
-        else ""
-    )
+    function = error.get("function", "?")
+    inside = f" in {clean(function)}" if function and function != "?" else ""  # "?": none (a syntax error)
+    loc = f" at {clean(error['file'])}:{error['line']}{inside}" if error.get("line") else ""
     code = f": `{clean(error['code'])}`" if error.get("code") else ""
     text = f"{clean(error['type'])}{loc}{code}: {clean(error['message'])}"
     why = shapes.explain(error, sizes) if sizes else ""
