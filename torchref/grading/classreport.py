@@ -4,7 +4,8 @@
 
 writes `index.html` (counts of students, the score distribution, the mistakes ranked by how
 many students made them, per function of the contract how many students got it wrong and
-with which mistakes, a table of every file sortable by each column), one page per
+with which mistakes, the files another student handed in the same bytes of, a table of every
+file sortable by each column), one page per
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
 figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
@@ -284,6 +285,17 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
             '<table id="pieces"><tr><th>function</th><th>students who wrote it</th><th>wrong</th>'
             f"<th>the mistakes</th></tr>{''.join(rows)}</table>"
         )
+    shared = [i for i, r in enumerate(reports) if r.same_source_as]
+    if shared:  # what was verified of two students' files (no verdict changes with it): for the teacher to look at
+        body.append("<h2>Files another student also handed in</h2>")
+        body.append(
+            '<ul id="same-source">'
+            + "".join(
+                f'<li><a href="{pages[i]}">{escape(names[i])}</a>: {escape(reports[i].same_source())}</li>'
+                for i in shared
+            )
+            + "</ul>"
+        )
     head = [
         ("student", "text"),
         ("file", "text"),
@@ -292,6 +304,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
         ("first wrong link", "text"),
         ("cause", "text"),
         ("line", "text"),
+        ("same source", "text"),
     ]
     rows = []
     for i, r in enumerate(reports):
@@ -306,6 +319,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
             + (f"<br>repair: <code>{escape(repair_text(r.repair))}</code>" if r.repair else "")
             + "</td>"
             f"<td>{escape(place)} <code>{escape(code)}</code></td>"
+            f"<td>{escape(r.same_source())}</td>"
             "</tr>"
         )
     body += [
@@ -340,6 +354,8 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
     if r.reason and r.reason != cause:
         rows.append(("reason", escape(r.reason)))
+    if r.same_source_as:
+        rows.append(("same source", escape(r.same_source())))
     if r.seed and r.verdict != "skipped":
         rows.append(("seed", f"{r.seed} (<code>--seed {r.seed}</code> replays these cases)"))
     body = [
