@@ -175,12 +175,13 @@ def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path
             if exc.errno == errno.ELOOP:
                 return no("unusable", "a symbolic link that loops back on itself")
             return no("unusable", f"a symbolic link to nothing ({clean(os.readlink(path))})")
-        real, top = os.path.realpath(path), os.path.realpath(root) if root is not None else None
-        if top is not None and not real.startswith(top.rstrip(os.sep) + os.sep):
-            return no("unusable", f"a symbolic link to a file outside the folder ({clean(os.readlink(path))})")
-        # every component resolved (a linked folder on the way included): the student the file really is under
-        if top is not None and student and owner(real, top) != owner(path, root):
-            return no("unusable", f"a symbolic link to a file that is not {student}'s own ({clean(os.readlink(path))})")
+        if root is not None:
+            real, top, target = os.path.realpath(path), os.path.realpath(root), clean(os.readlink(path))
+            if not real.startswith(top.rstrip(os.sep) + os.sep):
+                return no("unusable", f"a symbolic link to a file outside the folder ({target})")
+            # every component resolved (a linked folder on the way included): whose file it really is
+            if student and owner(real, top) != owner(path, root):
+                return no("unusable", f"a symbolic link to a file that is not {student}'s own ({target})")
     kind = _kind(st.st_mode)
     if kind:
         return no("unusable", f"{kind}, not a file")
