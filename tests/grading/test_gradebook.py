@@ -32,7 +32,18 @@ def test_one_folder_per_student_into_a_csv_and_json(tmp_path, capsys):
     assert "frank: NOT JUDGED: an empty folder" in lines
     with open(out_csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    columns = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
+    columns = [
+        "student",
+        "file",
+        "score",
+        "max_score",
+        "verdict",
+        "first_wrong",
+        "cause",
+        "line",
+        "files",
+        "same_source",
+    ]
     assert list(rows[0]) == columns
     graded = {r["student"]: (r["verdict"], float(r["score"])) for r in rows if r["verdict"] != "skipped"}
     assert graded == expected
@@ -148,7 +159,8 @@ def test_folder_entries_that_are_not_files_are_listed_with_why(tmp_path):
         "figure.png": ("skipped", "not a .py or .ipynb file"),
         "folder.py": ("unusable", "a folder, not a file"),
         "good.py": "judged",
-        "link.py": "judged",
+        # a flat folder's files are each a student's: link.py is not good.py's student
+        "link.py": ("unusable", f"a symbolic link to a file that is not link's own ({tmp_path / 'good.py'})"),
         "loop.py": ("unusable", "a symbolic link that loops back on itself"),
     }
 
