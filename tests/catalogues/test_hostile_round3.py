@@ -126,16 +126,6 @@ BROKEN: dict[tuple[str, str], str] = {
         [("lookup_table_from_a_printed_seed", s) for s in _BOTH],
         "the printed secret seed lets a table of answers built offline pass the next run",
     ),
-    # 9. generic differentiation passes on its maths; nothing flags it yet
-    **dict.fromkeys(
-        [(name, s) for name in ("reverse_mode_tape", "dual_numbers") for s in _BOTH],
-        "no flag for operator overloading with a tape (automatic differentiation) in the report or the class index",
-    ),
-    **dict.fromkeys([("complex_step", s) for s in _BOTH], "no flag for complex literals or dtypes in the report"),
-    **dict.fromkeys(
-        [("perturbation_loop_calls_forward", s) for s in _BOTH],
-        "no flag for a backward that calls forward in a loop (finite differences) in the report",
-    ),
 }
 
 
