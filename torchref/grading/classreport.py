@@ -15,7 +15,7 @@ files counts once; the table and the pages show every file. Every
 text that comes from a learner (file and folder names, their code, messages, output) is
 escaped: it shows as text, never as markup or script.
 
-It stays one module of about 420 lines: the index, the pages, the figures and report.json are
+It stays one module of about 450 lines: the index, the pages, the figures and report.json are
 written from the same groups of students and mistakes, with the same escaping.
 """
 
