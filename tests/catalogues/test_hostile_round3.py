@@ -96,23 +96,6 @@ SANDBOXES = [
 # leaves out what the row of the secret seed (kind 7) already says.
 _BOTH = ("bwrap", "basic")
 BROKEN: dict[tuple[str, str], str] = {
-    # 5. the notebook API reads the source that inspect fetches, not the function it was given
-    **dict.fromkeys(
-        [("wrapped_points_at_the_solution", s) for s in _BOTH],
-        "inspect.getsource follows __wrapped__: the shipped example's backward is judged, and passes",
-    ),
-    **dict.fromkeys(
-        [("code_object_points_at_the_solution", s) for s in _BOTH],
-        "the source read at co_firstlineno is judged, not fn.__code__ (no comparison of the two): it passes",
-    ),
-    **dict.fromkeys(
-        [("linecache_holds_the_solution", s) for s in _BOTH],
-        "the source read from linecache is judged, not fn.__code__: the right text passes for a wrong function",
-    ),
-    **dict.fromkeys(
-        [("function_from_the_shipped_example", s) for s in _BOTH],
-        "a function from torchref's own files is judged as the learner's (no origin check): it passes",
-    ),
     # 7. the seed
     **dict.fromkeys(
         [

@@ -22,7 +22,8 @@ from torchref.checker import policy
 from torchref.checker.cases import Reference, finite_differences_judge
 from torchref.checker.diagnosis import diagnosis, shapes, statement
 from torchref.checker.diagnosis import source as reading
-from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
+from torchref.checker.diagnosis.diagnosis import case_environment, own_line
+from torchref.checker.diagnosis.failing import Failing
 from torchref.checker.escape import clean
 from torchref.checker.messages import other_model, problems, where
 from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
