@@ -10,11 +10,13 @@ eight commands and their options with their help; the defaults of `check` come f
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import json
 import os
 import sys
+from typing import NoReturn
 
 from torchref.interrupt import Interrupted
 from torchref_handmade.datasets import NAMES as DATASETS
@@ -377,14 +379,35 @@ def main(argv=None) -> int:
     of the output went away (`torchref models | head -1`), quietly.
     """
     try:
-        return _dispatch(argv)
+        status = _dispatch(argv)
     except KeyboardInterrupt as exc:
         note = f": {exc.note}" if isinstance(exc, Interrupted) and exc.note else ""
         _stderr(f"torchref: interrupted{note}")
-        return 130
+        status = 130
     except BrokenPipeError:
         _quiet_stdout()
-        return 141  # 128 + SIGPIPE, as a program the pipe's signal ended
+        status = 141  # 128 + SIGPIPE, as a program the pipe's signal ended
+    if argv is None:  # the command itself (not a call with its arguments): the process ends here
+        _end(status)
+    return status
+
+
+def _end(status: int) -> NoReturn:
+    """End the command's process as the interpreter would, without tearing its modules down one by one.
+
+    The exit handlers run (the kept sandboxes closed, temporary folders deleted) and the output is
+    flushed; what is skipped is the interpreter's own teardown, which for torch's thousands of
+    objects costs about half a CPU second on every command.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except BaseException:  # as the interpreter at exit: status 120
+        status = status or 120
+    atexit._run_exitfuncs()
+    os._exit(status)
 
 
 def _stderr(line: str) -> None:
