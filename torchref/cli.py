@@ -274,6 +274,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="one training step, handmade against torch, measured side by side")
     b.add_argument("--quick", action="store_true", help="the four smaller sizes only (under a minute)")
     b.add_argument("--json", metavar="PATH", help="also write the measurements (schema torchref.bench/1)")
+    b.add_argument(
+        "--large-class",
+        action="store_true",
+        help="with --quick, also the class of 1,000 files (a full run always measures it; minutes)",
+    )
     sub.add_parser("models", help="list the registry")
     a = sub.add_parser(
         "autograder",
@@ -446,7 +451,7 @@ def _models_command(args) -> int:
 def _bench(args) -> int:
     from torchref.bench import main as bench
 
-    result = bench(args.quick)
+    result = bench(args.quick, large=args.large_class)
     return 0 if _write_json(args.json, result) else 2
 
 
