@@ -13,6 +13,8 @@ EXAMPLE_PATH = EXAMPLES / "shallow_derivation.py"
 EXAMPLE = EXAMPLE_PATH.read_text()
 TANH = ("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)")  # tanh′ as 1 − A: dW1, db1 are its echoes
 SIGN = ("dZ2 = A2 - Y", "dZ2 = Y - A2")  # a flipped sign: every gradient wrong
+# db2 summed over both axes: a scalar where the notes keep (1, 1), a shape that differs (no element-wise error)
+SCALAR_DB2 = ("db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)", "db2 = (1 / m) * np.sum(dZ2)")
 # raises in every case with m > 1 (the first named shape has m = 1): crashed cases fail every tensor
 CRASH = ("m = X.shape[0]", "m = X.shape[0]\n    assert m == 1, 'only one example'")
 INJECTION = "<img src=x onerror=alert(1)>"

@@ -1,12 +1,25 @@
 """The grading platforms' documented formats as JSON Schemas (written here from each platform's documentation) and
-the checks their documentation adds beyond a schema: what a test of a platform's document validates it with."""
+the checks their documentation adds beyond a schema: what a test of a platform's document validates it with; and
+JSON itself as every language reads it."""
 
+import json
 from html.parser import HTMLParser
 
 import jsonschema
 import pytest
 
 from torchref.grading import platforms
+
+
+def strict_json(text: str):
+    """`text` read as RFC 8259 JSON: no NaN, Infinity or -Infinity (Python's json writes and reads them, a
+    browser's JSON.parse or jq refuses the whole document)."""
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
 
 # PrairieLearn, "External grading", Grading results: score in [0, 1] (not needed when not gradable), gradable,
 # format_errors (a string or a list of strings), message, output, images ({url, label} or a URL string), tests.

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from classroom import SCALAR_DB2, derivation
+from platform_formats import strict_json
 from referencing import Registry, Resource
 
 from torchref import cli
@@ -81,6 +83,8 @@ def outputs(tmp_path_factory):
     """Real documents: check of one wrong file, of a class folder (with its class report), and verify."""
     tmp = tmp_path_factory.mktemp("outputs")
     shutil.copytree(EXAMPLES / "class", tmp / "class")
+    (tmp / "class" / "zed").mkdir()  # db2 summed over both axes: a shape that differs, whose error is no number
+    (tmp / "class" / "zed" / "hw.py").write_text(derivation(SCALAR_DB2))
     shutil.copyfile(EXAMPLES / "my_shallow.py", tmp / "my_shallow.py")
     common = ["--model", "shallow", "--cases", "2", "--seed", "1", "--quiet"]
     assert cli.main(["check", str(tmp / "my_shallow.py"), *common, "--json", str(tmp / "one.json")]) == 1
@@ -88,9 +92,9 @@ def outputs(tmp_path_factory):
     assert cli.main([*folder, "--html", str(tmp / "report")]) == 1
     assert cli.main(["verify", "--models", "logistic", "--cases", "1", "--json", str(tmp / "verify.json")]) == 0
     return {
-        name: json.loads((tmp / path).read_text(encoding="utf-8"))
+        name: strict_json((tmp / path).read_text(encoding="utf-8"))
         for name, path in [("one", "one.json"), ("many", "many.json"), ("verify", "verify.json")]
-    } | {"class": json.loads((tmp / "report" / "report.json").read_text(encoding="utf-8"))}
+    } | {"class": strict_json((tmp / "report" / "report.json").read_text(encoding="utf-8"))}
 
 
 @pytest.mark.parametrize(
@@ -104,6 +108,8 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
     """The documents are not trivially valid: every verdict of the class is there, with a wrong tensor's row."""
     verdicts = {f["verdict"] for f in outputs["many"]["files"]}
     assert verdicts == {"pass", "wrong", "skipped"}
+    (zed,) = [f for f in outputs["many"]["files"] if f["student"] == "zed"]
+    assert [t["max_abs"] for t in zed["tensors"] if t["status"] == "wrong"] == [None]  # JSON's null, not Infinity
     one = outputs["one"]
     assert one["first_wrong"] == "dZ1" and any(t["status"] == "wrong" and t["small_case"] for t in one["tensors"])
 

@@ -285,6 +285,7 @@ BAD_INPUTS = [
     ),
     ("compare-hidden-zero", lambda p: side_by_side("shallow", "xor", hidden=[0]), ValueError, r"hidden\[0\] must be"),
     ("compare-unknown-data", lambda p: side_by_side("shallow", "mnist"), ValueError, r"data must be one of"),
+    ("check-path-int", lambda p: torchref.check(123, model="shallow"), TypeError, r"path must be .* got int"),
     (
         "checkpoint-params-key",
         lambda p: checkpoint.save("x.npz", {"__model__": p["W1"]}, model="shallow"),
@@ -316,6 +317,10 @@ CLI_BAD = [
     (["explain", "shallow", "--m", "0"], "expected a positive integer, got 0"),
     (["explain", "perceptron", "--m", "3"], "perceptron samples need m a power of two"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    # an output that cannot be written is refused before the work (minutes of bench or verify), not after it
+    (["bench", "--json", "/nonexistent/b.json"], "--json /nonexistent/b.json: the folder /nonexistent does not exist"),
+    (["verify", "--json", "/nonexistent/v.json"], "--json /nonexistent/v.json: the folder /nonexistent does not exist"),
+    (["verify", "--json", "/"], "--json /: it is a folder, not a file"),
 ]
 
 

@@ -40,6 +40,7 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
     (a notebook's next try) reuses the cases, their reference and the sandbox's warm server, and,
     without a `seed`, the seed drawn the first time (named in every report). They are closed at exit.
     """
+    import os
     from pathlib import Path
 
     from torchref.checker import CheckOptions, Submission, judge_submissions
@@ -72,6 +73,10 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         submission = Submission.from_bytes(Path(path if path is not None else "cell.py"), source, model)
     elif source is not None:
         raise TypeError(f"source must be the cell's text (str) or a file's bytes, got {type(source).__name__}")
+    elif not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a .py or .ipynb file's path (str or Path) or a function, got {type(path).__name__}"
+        )
     else:
         submission = Submission.named(path, model)
     if not submission.judged:

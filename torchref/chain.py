@@ -20,6 +20,7 @@ for layers l = 1..L with A0 = X,
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +90,7 @@ class Expr:
             return {self.name}
         return set().union(*(a.symbols() for a in self.args)) if self.args else set()
 
-    def nodes(self):
+    def nodes(self) -> Iterator[tuple[Expr, Callable[[Expr], Expr]]]:
         """Every sub-expression with a function that rebuilds the whole with that one replaced."""
         yield self, lambda new: new
         for i, arg in enumerate(self.args):

@@ -448,9 +448,23 @@ def _models_command(args) -> int:
     return 0
 
 
+def _outputs_refused(args) -> bool:
+    """Every output path of `args` checked before the work starts: True (and one line) when one cannot be written."""
+    from torchref.grading.outputs import TargetError, plan
+
+    try:
+        plan(args)
+    except TargetError as exc:
+        print(f"torchref: error: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def _bench(args) -> int:
     from torchref.bench import main as bench
 
+    if _outputs_refused(args):
+        return 2
     result = bench(args.quick, large=args.large_class)
     return 0 if _write_json(args.json, result) else 2
 
@@ -475,6 +489,8 @@ def _verify(args) -> int:
     from torchref.verify import verify
 
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
+    if _outputs_refused(args):
+        return 2
     try:
         report = verify(args.models, args.cases, dtypes, args.seed)
     except Interrupted as exc:

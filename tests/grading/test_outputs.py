@@ -4,8 +4,8 @@
 import json
 
 import pytest
-from classroom import SIGN, TANH, derivation, one_folder_per_student
-from platform_formats import valid_coderunner, valid_coursera, valid_prairielearn
+from classroom import SCALAR_DB2, SIGN, TANH, derivation, one_folder_per_student
+from platform_formats import strict_json, valid_coderunner, valid_coursera, valid_prairielearn
 
 from torchref import cli
 
@@ -103,3 +103,20 @@ def test_coderunner_reads_its_json_alone_on_standard_output(tmp_path, capsys):
     out, err = capsys.readouterr()
     document = valid_coderunner(json.loads(out))  # the whole of stdout is the document
     assert document["fraction"] == 0.5 and "WRONG" in err  # the verdict's table went to stderr
+
+
+def test_a_shape_that_differs_is_written_as_strict_json_with_no_number_for_its_error(tmp_path, capsys):
+    """A scalar db2 (summed over both axes) has no element-wise error: null in every JSON written, not Infinity."""
+    (tmp_path / "hw.py").write_text(derivation(SCALAR_DB2))
+    out = tmp_path / "out"
+    argv = ["check", str(tmp_path / "hw.py"), *CHECK, "--json", str(out / "a.json"), "--html", str(out / "html")]
+    out.mkdir()
+    assert cli.main([*argv, "--gradescope", str(out / "results.json")]) == 1
+    capsys.readouterr()
+    single = strict_json((out / "a.json").read_text())
+    (db2,) = [t for t in single["tensors"] if t["name"] == "db2"]
+    assert db2["status"] == "wrong" and db2["max_abs"] is None and db2["max_rel"] is None
+    strict_json((out / "html" / "report.json").read_text())
+    strict_json((out / "results.json").read_text())
+    assert cli.main(["verify", "--models", "logistic", "--cases", "1", "--json", str(out / "v.json")]) == 0
+    strict_json((out / "v.json").read_text())

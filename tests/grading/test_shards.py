@@ -4,6 +4,7 @@ documented volatile fields (each file's `seconds`, Gradescope's `execution_time`
 Kubernetes examples run as their schedulers run them."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -70,7 +71,10 @@ def _shard(tmp_path, k, n, files, positions, entries=None, **changes):
 
 
 def _report(tmp_path, i):
-    tensors = [TensorVerdict("dW1", "wrong", cases=3, failed=1, small_case={"X": [[1.0]]})]
+    tensors = [
+        TensorVerdict("dW1", "wrong", cases=3, failed=1, small_case={"X": [[1.0]]}),
+        TensorVerdict("db2", "wrong", cases=3, failed=3, max_abs=math.inf, max_rel=math.inf),  # a shape that differs
+    ]
     return FileReport(str(tmp_path / f"s{i}.py"), "shallow", "wrong", student=f"s{i}", tensors=tensors).to_json()
 
 
@@ -81,6 +85,8 @@ def test_merge_orders_the_shards_reports_as_the_folder_lists_them(tmp_path):
     assert [Path(r.file).name for r in merged.reports] == ["s0.py", "s1.py", "s2.py"]
     assert merged.reports[1].tensors[0].small_case == {"X": [[1.0]]}
     assert merged.reports[0].to_json() == _report(tmp_path, 0)  # to_json, back and forth: the same report
+    assert merged.reports[0].tensors[1].max_abs == math.inf  # JSON's null read back as "no element-wise number"
+    assert "inf" in merged.reports[0].table() and "inf" in merged.reports[0]._repr_html_()
     assert [e.source.text for e in merged.found] == ["x = 1\n"] * 3 and merged.seed == 7
 
 

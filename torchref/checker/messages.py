@@ -7,6 +7,7 @@ both speak through these functions, so one message reads the same wherever it is
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from torchref.checker.diagnosis import shapes, verify
 from torchref.checker.diagnosis import source as reading
@@ -15,7 +16,7 @@ from torchref.contracts import Contract
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
 
-def where(error: dict, sizes: dict | int | None = None, source=None) -> str:
+def where(error: dict[str, Any], sizes: dict[str, int] | int | None = None, source: bytes | str | None = None) -> str:
     """The learner's exception with file, line and code; why it raised, from its operands' shapes (`shapes.explain`,
     with `sizes`, the case's m, n, h); and, with `source`, where an (m, m) array of the frame was made when its
     line shows a 1-D array made there (an (m,) array broadcast against an (m, 1) one)."""
@@ -42,7 +43,7 @@ def where(error: dict, sizes: dict | int | None = None, source=None) -> str:
     return text
 
 
-def _one_d_line(source, error: dict, name: str) -> int:
+def _one_d_line(source: bytes | str | None, error: dict[str, Any], name: str) -> int:
     """The line of the learner's function that made `name` with a 1-D array (a ravel, X[i], a sum without
     keepdims), before the line that raised; 0 when the source does not show one."""
     if source is None or not error.get("line") or not error.get("function"):
@@ -54,10 +55,11 @@ def _one_d_line(source, error: dict, name: str) -> int:
     if fn is None:
         return 0
     made = [a for a in reading._assignments(fn, name) if a.lineno < error["line"]]
-    return made[-1].lineno if made and verify.one_d_made(made[-1].value) else 0
+    value = made[-1].value if made else None  # None too for a bare annotation (`A1: np.ndarray`)
+    return made[-1].lineno if value is not None and verify.one_d_made(value) else 0
 
 
-def no_backward(source) -> str:
+def no_backward(source: bytes | str) -> str:
     """The file has no backward: say what it has instead."""
     found = reading.functions(source)
     similar = [f for f in found if "back" in f.lower() or "grad" in f.lower()]
@@ -79,7 +81,7 @@ def _defines(found: list[str]) -> str:
     return f" (it defines {', '.join(f'`{clean(f)}()`' for f in found)})" if found else ""
 
 
-def problems(problems: list) -> str:
+def problems(problems: list[str]) -> str:
     """The runner's complaints about what was returned, with the usual cause of each."""
     out = []
     for text in problems:
@@ -95,17 +97,18 @@ def problems(problems: list) -> str:
     return "; ".join(out)
 
 
-def other_model(pair: AutogradPair, shape: Shape, source) -> str:
+def other_model(pair: AutogradPair, shape: Shape, source: bytes | str) -> str:
     """When no case ran: a file written for another model of the registry ('keys A, dW, db': the logistic one)."""
 
-    def vocabulary(p: AutogradPair, s: Shape) -> set:
+    def vocabulary(p: AutogradPair, s: Shape) -> set[str]:
         return set(p.param_shapes(s)) | set(p.names(s)) - {"J"}
 
     keys = reading.string_keys(source)
     ours = len(keys & vocabulary(pair, shape))
-    best, best_keys = None, set()
+    best: str | None = None
+    best_keys: set[str] = set()
     for name, other in REGISTRY.items():
-        if other is pair or not other.differentiable:
+        if other is pair or not isinstance(other, AutogradPair):  # an autograd side: the differentiable entries
             continue
         theirs = keys & vocabulary(other, other.shapes[-1])
         if len(theirs) > max(ours, len(best_keys)):

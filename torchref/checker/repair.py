@@ -20,10 +20,17 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from torchref.checker.diagnosis import source as reading
+
+if TYPE_CHECKING:  # the report and the chain are what this module reads, never what it imports at run time
+    from torchref.chain import Chain, Link
+    from torchref.checker.report import FileReport, JSONObject
 
 MAX_RUNS = 16  # edited sources judged again at most, per file
 _RATES = ("lr", "alpha", "learning_rate", "eta", "rate")
@@ -45,9 +52,9 @@ def repaired(text: str, edit: Edit) -> str:
 # ---- where to edit -------------------------------------------------------------------------------
 
 
-def _helpers(tree) -> dict:
+def _helpers(tree: ast.AST) -> dict[str, list[ast.stmt]]:
     """Module-level helpers: name -> the statements whose values they return (a def's returns, a lambda)."""
-    out = {}
+    out: dict[str, list[ast.stmt]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
             out[node.name] = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
@@ -58,9 +65,10 @@ def _helpers(tree) -> dict:
     return out
 
 
-def _sites(tree, fn, statement) -> list:
+def _sites(tree: ast.AST, fn: ast.AST, statement: ast.stmt | ast.expr) -> list[ast.stmt | ast.expr]:
     """The statements to edit: the learner's line, the local values it reads (not returned), the helpers it calls."""
-    sites, helpers = [statement], _helpers(tree)
+    sites: list[ast.stmt | ast.expr] = [statement]
+    helpers = _helpers(tree)
     value = getattr(statement, "value", None)
     if value is None:
         return sites
@@ -84,7 +92,7 @@ def _sites(tree, fn, statement) -> list:
 # ---- the edits of one statement ------------------------------------------------------------------
 
 
-def _m_name(fn) -> str:
+def _m_name(fn: ast.AST) -> str:
     """How the learner's function names the number of examples: their `m` when they set it from X, else X.shape[0]."""
     for a in reading._assignments(fn, "m"):
         if isinstance(a, ast.Assign) and "shape" in ast.unparse(a.value):
@@ -92,18 +100,24 @@ def _m_name(fn) -> str:
     return "X.shape[0]"
 
 
-def _variants(node, m: str, fn=None, tree=None):
+def _expression(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+def _variants(
+    node: ast.AST, m: str, fn: ast.AST | None = None, tree: ast.Module | None = None
+) -> Iterator[tuple[ast.AST, str]]:
     """Every copy of `node` with one change (the tree of the copy, a short label of the change)."""
     if isinstance(node, (ast.Assign, ast.AugAssign)):
         new = copy.deepcopy(node)
-        new.value = ast.BinOp(new.value, ast.Div(), ast.parse(m).body[0].value)
+        new.value = ast.BinOp(new.value, ast.Div(), _expression(m))
         yield new, "add m"
     if tree is not None and _small_terms(node, tree):
         yield _without_small_terms(node, tree), "no eps"  # A + eps: every small constant added, left out
     nodes = list(ast.walk(node))
     for i, n in enumerate(nodes):
-
-        def edited(change, i=i):
+        # `change` mutates the copy's node that is `n` here, a node of the kind tested before each call
+        def edited(change: Callable[[Any], object], i: int = i) -> ast.AST:
             new = copy.deepcopy(node)
             target = list(ast.walk(new))[i]
             change(target)
@@ -151,16 +165,16 @@ def _variants(node, m: str, fn=None, tree=None):
                 yield edited(lambda t: setattr(t.func, "attr", "maximum")), "maximum"
             if name in ("zeros", "ones", "zeros_like") and not any(k.arg == "dtype" for k in n.keywords):
                 yield (
-                    edited(lambda t: t.keywords.append(ast.keyword("dtype", ast.parse("X.dtype").body[0].value))),
+                    edited(lambda t: t.keywords.append(ast.keyword("dtype", _expression("X.dtype")))),
                     "dtype",
                 )
         if isinstance(n, ast.Name) and n.id == "m" and m != "m":
-            yield _replace(node, i, ast.parse(m).body[0].value), "m from X"
+            yield _replace(node, i, _expression(m)), "m from X"
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
             yield _replace(node, i, n.operand), "no minus"
         if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)):  # a value read, never the one stored
             for new_name in _renamed(n):
-                yield edited(lambda t, v=new_name: _rename(t, v)), "name"
+                yield edited(functools.partial(_rename, new=new_name)), "name"
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and _index_of_a_row(n.slice):
             row = ast.Subscript(n.value, ast.Slice(n.slice, ast.BinOp(n.slice, ast.Add(), ast.Constant(1))), ast.Load())
             yield _replace(node, i, ast.Attribute(row, "T", ast.Load())), "row as a column"  # X[i] -> X[i:i + 1].T
@@ -178,8 +192,8 @@ def _variants(node, m: str, fn=None, tree=None):
             zero = [isinstance(a, ast.Constant) and a.value == 0 for a in n.args]
             if any(zero) and not all(zero):
                 x = n.args[zero.index(False)]
-                step = ast.parse(f"({ast.unparse(x)} > 0).astype({ast.unparse(x)}.dtype)").body[0].value
-                yield _replace(node, i, step), "relu prime"
+                derivative = _expression(f"({ast.unparse(x)} > 0).astype({ast.unparse(x)}.dtype)")
+                yield _replace(node, i, derivative), "relu prime"
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
             for part in (n.left, n.right):  # a factor that does not belong (b updated with x)
                 yield _replace(node, i, part), "drop operand"
@@ -191,7 +205,7 @@ def _variants(node, m: str, fn=None, tree=None):
             arg = n.args[0] if n.args else None
             if arg is not None:
                 negated = arg.operand if isinstance(arg, ast.UnaryOp) else ast.UnaryOp(ast.USub(), arg)
-                yield edited(lambda t, a=negated: t.args.__setitem__(0, a)), "exp sign"
+                yield edited(functools.partial(_first_argument, arg=negated)), "exp sign"
 
 
 _LETTERS = {"A": "Z", "Z": "A", "a": "z", "z": "a"}  # a layer's A and Z without digits (the one-layer models)
@@ -204,7 +218,7 @@ _LAST = (
 )  # broad changes: tried after the precise ones
 
 
-def _small(node, tree) -> bool:
+def _small(node: ast.AST, tree: ast.Module | None) -> bool:
     """A number at most 1e-3 (not 0), written or read from a module constant (eps = 1e-6)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return 0 < abs(node.value) <= 1e-3
@@ -214,12 +228,12 @@ def _small(node, tree) -> bool:
     return False
 
 
-def _small_terms(root, tree) -> list:
+def _small_terms(root: ast.AST, tree: ast.Module | None) -> list[ast.BinOp]:
     return [n for n in ast.walk(root) if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub))
             and (_small(n.right, tree) or _small(n.left, tree))]  # fmt: skip
 
 
-def _without_small_terms(root, tree):
+def _without_small_terms(root: ast.AST, tree: ast.Module | None) -> ast.AST:
     """`root` with every `x + eps` (a small constant added or taken away) made `x`."""
     root = copy.deepcopy(root)
     for _ in range(20):
@@ -231,7 +245,7 @@ def _without_small_terms(root, tree):
     return root
 
 
-def _rename_all(root, old: str, new: str):
+def _rename_all(root: ast.AST, old: str, new: str) -> ast.AST:
     root = copy.deepcopy(root)
     for n in ast.walk(root):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id == old:
@@ -239,33 +253,36 @@ def _rename_all(root, old: str, new: str):
     return root
 
 
-def _index_of_a_row(index) -> bool:
+def _index_of_a_row(index: ast.AST) -> bool:
     """X[i]: one integer index (a loop's variable), which takes a row as a 1-D array."""
     return isinstance(index, ast.Name) or isinstance(index, ast.Constant) and type(index.value) is int
 
 
-def _swap(t):
+def _swap(t: ast.BinOp) -> None:
     t.left, t.right = t.right, t.left
 
 
-def _square_inside(t):
+def _square_inside(t: ast.BinOp) -> None:
+    """(1 - A) ** 2 made 1 - A ** 2 in place; a power of anything else than a difference is left as it is."""
     inner = t.left
+    if not isinstance(inner, ast.BinOp):
+        return
     t.__class__ = ast.BinOp
     t.left, t.op, t.right = inner.left, ast.Sub(), ast.BinOp(inner.right, ast.Pow(), t.right)
 
 
-def _axis0(call, axis: int = 0):
+def _axis0(call: ast.Call, axis: int = 0) -> None:
     call.keywords = [k for k in call.keywords if k.arg != "axis"] + [ast.keyword("axis", ast.Constant(axis))]
     if len(call.args) > 1:
         call.args = call.args[:1]
 
 
-def _t(n):
+def _t(n: ast.expr) -> ast.expr:
     """n transposed, without a double .T."""
     return n.value if isinstance(n, ast.Attribute) and n.attr == "T" else ast.Attribute(n, "T", ast.Load())
 
 
-def _replace(root, index: int, new):
+def _replace(root: ast.AST, index: int, new: ast.AST) -> ast.AST:
     """A copy of root with its index-th node (in ast.walk order) replaced by `new`."""
     root = copy.deepcopy(root)
     nodes = list(ast.walk(root))
@@ -283,7 +300,7 @@ def _replace(root, index: int, new):
     return root
 
 
-def _renamed(n) -> list[str]:
+def _renamed(n: ast.AST) -> list[str]:
     """Other names a learner mixes up with a name or key: another layer's digit, A for Z and Z for A."""
     text = n.id if isinstance(n, ast.Name) else n.value if isinstance(n, ast.Constant) else None
     if not isinstance(text, str) or not text or len(text) > 4 or not text[-1].isdigit():
@@ -296,11 +313,15 @@ def _renamed(n) -> list[str]:
     return out
 
 
-def _rename(t, new: str):
+def _rename(t: ast.Name | ast.Constant, new: str) -> None:
     if isinstance(t, ast.Name):
         t.id = new
     else:
         t.value = new
+
+
+def _first_argument(call: ast.Call, arg: ast.expr) -> None:
+    call.args[0] = arg
 
 
 # the changes that undo a named mistake, tried first
@@ -333,7 +354,7 @@ _NUMPY = (
 )
 
 
-def notes_line(fn, statement, link, m: str) -> str:
+def notes_line(fn: ast.FunctionDef, statement: ast.stmt | ast.expr, link: Link, m: str) -> str:
     """The notes' line for `link` in the learner's names (their locals hold the notes' symbols), or ''."""
     target = reading._target_name(statement)
     if not target or not isinstance(statement, ast.Assign):
@@ -355,14 +376,21 @@ def notes_line(fn, statement, link, m: str) -> str:
     return f"{target} = " + re.sub(r"\bm\b", m, code)
 
 
-def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[Edit]:
+def edits(
+    text: str,
+    fn: ast.FunctionDef,
+    statement: ast.stmt | ast.expr,  # an assignment, a return, or the dict display that holds a key
+    tree: ast.Module,
+    mistake: str = "",
+    link: Link | None = None,
+) -> list[Edit]:
     """Every one-change edit of the statements at fault, in order: those that undo the named mistake on the
     learner's line first, then the learner's line, then the statements it reads and the helpers it calls."""
     lines = text.split("\n")
     m = _m_name(fn)
-    per_site = []
+    per_site: list[list[Edit]] = []
     for site in _sites(tree, fn, statement):
-        out = []
+        out: list[Edit] = []
         per_site.append(out)
         if site.lineno > len(lines):
             continue
@@ -370,8 +398,8 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
         indent = before[: len(before) - len(before.lstrip())]
         comment = "  #" + before.split("#", 1)[1] if "#" in before and '"' not in before.split("#", 1)[1] else ""
         target = site.value if isinstance(site, ast.Return) else site
-        seen = set()
-        if site.lineno != site.end_lineno:
+        seen: set[str] = set()
+        if site.lineno != site.end_lineno or target is None:  # a statement over lines; a bare `return`
             continue
         variants = list(_variants(target, m, fn, tree))
         first = FIRST.get(mistake, ())
@@ -388,30 +416,32 @@ def edits(text: str, fn, statement, tree, mistake: str = "", link=None) -> list[
             out.insert(min(len(FIRST.get(mistake, ())), len(out)), Edit(site.lineno, before, indent + new))
         if isinstance(site, ast.AugAssign) and isinstance(site.target, ast.Subscript):
             out.insert(0, Edit(site.lineno, before, ""))  # a parameter changed in place: the line deleted
-    first = list(per_site[0][: len(FIRST.get(mistake, ())) + 1]) if per_site else []
-    rest = [edit for site in per_site for edit in site if edit not in first]
-    return first + rest
+    undoing = list(per_site[0][: len(FIRST.get(mistake, ())) + 1]) if per_site else []
+    rest = [edit for site in per_site for edit in site if edit not in undoing]
+    return undoing + rest
 
 
 # ---- verified -----------------------------------------------------------------------------------
 
 
-def _named_place(tree, report):
+def _named_place(tree: ast.Module | None, report: FileReport) -> tuple[ast.AST | None, ast.stmt | None]:
     """(the function or module it is in, the statement) at the line the report names (`file.py:N  code`)."""
     found = re.match(r".*:(\d+)$", report.line.split("  ", 1)[0]) if report.line else None
     if found is None or tree is None:
         return None, None
     number = int(found.group(1))
-    best = (None, None)
+    best: tuple[ast.AST | None, ast.stmt | None] = (None, None)
     for owner in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
         for node in ast.walk(owner):
             here = isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.lineno == number
-            if here and (best[1] is None or owner is not tree):
+            if here and isinstance(node, ast.stmt) and (best[1] is None or owner is not tree):
                 best = (owner, node)
     return best
 
 
-def attempt(rejudge, chain, report, source: bytes) -> dict | None:
+def attempt(
+    rejudge: Callable[[str], FileReport], chain: Chain, report: FileReport, source: bytes | str
+) -> JSONObject | None:
     """The verified repair of a wrong file, or None. `rejudge(source) -> FileReport` judges an edited source.
 
     The line the report names is edited first (a helper's line, an intermediate's, the line that raised),
@@ -421,20 +451,22 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
     tree = reading.parse(source)
     link = chain[report.first_wrong]
-    fn = tree and reading._function(tree, "forward" if link.forward else "backward")
+    fn = reading._function(tree, "forward" if link.forward else "backward") if tree else None
     output = link.expr.op == "sub" and "Y" in link.expr.symbols()
     line = reading.line_of(source, link.name, link.forward, output, chain.layers)
-    if fn is None:
+    if tree is None or fn is None:
         return None
     owner, named = _named_place(tree, report)
-    candidates = []
+    candidates: list[Edit] = []
     if named is not None and (line is None or named is not line.node):
-        candidates += edits(text, owner if owner is not tree else fn, named, tree, report.mistake, None)
+        candidates += edits(
+            text, owner if isinstance(owner, ast.FunctionDef) else fn, named, tree, report.mistake, None
+        )
     if line is not None and line.node is not None:
         candidates += [e for e in edits(text, fn, line.node, tree, report.mistake, link) if e not in candidates]
     order = chain.names
 
-    def result(again) -> str:
+    def result(again: FileReport) -> str:
         if again.verdict == "pass":
             return all_pass(again)
         if (
@@ -449,11 +481,13 @@ def attempt(rejudge, chain, report, source: bytes) -> dict | None:
     return verified(rejudge, text, candidates, result)
 
 
-def all_pass(again) -> str:
+def all_pass(again: FileReport) -> str:
     return f"with this change, all {again.cases} cases pass"
 
 
-def verified(rejudge, text: str, candidates: list[Edit], result) -> dict | None:
+def verified(
+    rejudge: Callable[[str], FileReport], text: str, candidates: list[Edit], result: Callable[[FileReport], str]
+) -> JSONObject | None:
     """The repair every report shows: the first of `candidates` (at most `MAX_RUNS` are judged) whose edited
     source, judged again (`rejudge(source) -> FileReport`), is one: `result(again)` says what the change does
     ("" when it is not a repair). {"line", "before", "after", "result"}, or None."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SCHEMA = "torchref.check/2"
@@ -23,6 +24,19 @@ VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700",
 
 # where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
 _RAISED_AT = re.compile(r" at (?P<place>.+?) in [^:\s]+: `(?P<code>[^`]*)`")
+
+
+def finite(value: Any) -> Any:
+    """`value` with every float that is not finite made None: JSON has no NaN or Infinity (Python's json writes
+    them, other languages' readers refuse them). An error of inf says there is no element-wise number (a shape
+    that differs, a tensor missing): null in JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
 
 
 class UnusableInput(ValueError):
@@ -50,6 +64,16 @@ class TensorVerdict:
     computed: str = ""  # what the learner computed, as NumPy over the notes' symbols ("" when unknown)
     read_as: str = ""  # the learner's line in the notes' symbols
     small_case: JSONObject = field(default_factory=dict)  # the smallest failing case in full (first wrong link only)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> TensorVerdict:
+        """A tensor's verdict from its JSON (the keys it knows), an error written as null read back as inf."""
+        known = {f.name: f.type for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key, kind in known.items():
+            if kind == "float" and key in values and values[key] is None:
+                values[key] = math.inf
+        return cls(**values)
 
 
 @dataclass
@@ -92,7 +116,8 @@ class FileReport:
         return EXIT[self.verdict]
 
     def to_json(self) -> JSONObject:
-        return {"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code}
+        document: JSONObject = finite({"schema": SCHEMA, **asdict(self), "exit_code": self.exit_code})
+        return document
 
     def summary(self, name: str | None = None) -> str:
         """One line: `name: PASS (40 cases of backward)`, `name: WRONG: first wrong link: ...` (name: the file's by

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from torchref.grading import platforms
 from torchref.grading.gradebook import by_student
-from torchref.grading.writers import gradescope, write_csv, write_json
+from torchref.grading.writers import gradescope, json_text, write_csv, write_json
 
 # the option, the file name of its per-student document, and its writer: (reports, root, hide) -> document
 PLATFORMS = {
@@ -159,10 +159,9 @@ def write(target: Target, found, reports, root, model: str, hide: bool, document
 
 def _json(path, document) -> None:
     if str(path) == STDOUT:
-        import json
         import sys
 
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(document))
         sys.stdout.flush()
     else:
         write_json(path, document)

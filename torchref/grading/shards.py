@@ -208,12 +208,9 @@ def _entry(report: FileReport, source: dict | None) -> Submission:
 def from_json(data: dict, name: str = "the document") -> FileReport:
     """A FileReport from its to_json() (what a shard wrote); ShardError when it is not one."""
     fields = {f.name for f in dataclasses.fields(FileReport)}
-    tensor_fields = {f.name for f in dataclasses.fields(TensorVerdict)}
     try:
         values = {k: v for k, v in data.items() if k in fields}
-        values["tensors"] = [
-            TensorVerdict(**{k: v for k, v in t.items() if k in tensor_fields}) for t in data["tensors"]
-        ]
+        values["tensors"] = [TensorVerdict.from_json(t) for t in data["tensors"]]
         return FileReport(**values)
     except (TypeError, KeyError, AttributeError) as exc:
         raise ShardError(f"{name}: a file's report is not one torchref wrote ({type(exc).__name__}: {exc})") from None

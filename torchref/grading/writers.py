@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from torchref.checker.escape import clean
-from torchref.checker.report import FileReport
+from torchref.checker.report import FileReport, finite
 from torchref.grading.gradebook import by_student
 from torchref.grading.rubric import POINTS, graded, results, title
 
@@ -76,9 +76,14 @@ def write_file(path, text: str) -> None:
         raise
 
 
+def json_text(document) -> str:
+    """`document` as indented UTF-8 JSON that any language reads (no NaN or Infinity: see `finite`)."""
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def write_json(path, document) -> None:
-    """`document` as indented UTF-8 JSON, through `write_file`: every --json, --gradescope and report.json."""
-    write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    """`document` as `json_text`, through `write_file`: every --json, --gradescope and report.json."""
+    write_file(path, json_text(document))
 
 
 def write_csv(path, reports: list[FileReport], root: Path) -> None:

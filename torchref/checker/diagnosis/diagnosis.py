@@ -14,12 +14,17 @@ report says that nothing within the search's budget reproduces it.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from torchref.chain import Chain, Link, environment
+from torchref.chain import Chain, Expr, Link, environment
 from torchref.checker.diagnosis import mistakes, reconstruct, verify
+from torchref.checker.diagnosis.mistakes import Case, Env
+from torchref.registry import Sample, Shape
 
 SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
 
@@ -29,12 +34,12 @@ class Failing:
     """One failing case of one tensor: its id, shape, dtype, the learner's value and the symbols around it."""
 
     case: str
-    shape: object
+    shape: Shape
     dtype: str
     G: np.ndarray  # the learner's value, as returned
     expected: np.ndarray
-    env: dict  # chain.environment of the case, with the learner's own upstream values
-    given: frozenset = frozenset()  # the names the learner's functions returned in this case
+    env: Env  # chain.environment of the case, with the learner's own upstream values
+    given: frozenset[str] = frozenset()  # the names the learner's functions returned in this case
 
 
 @dataclass
@@ -49,7 +54,7 @@ class Cause:
     upstream: str = ""  # the value the file does not return where the named mistake is (dZ2 for dW2)
 
 
-def case_environment(s, cache: dict, mine: dict, ref: dict) -> dict:
+def case_environment(s: Sample, cache: dict[str, Any], mine: dict[str, Any], ref: dict[str, Any]) -> Env:
     """The symbols of a case: the learner's forward values (`cache`: what their backward received) and
     backward values where they returned them, the reference's elsewhere."""
     forward = {k: v for k, v in cache.items() if k[:1] in ("Z", "A")}
@@ -58,7 +63,7 @@ def case_environment(s, cache: dict, mine: dict, ref: dict) -> dict:
     return environment(s.X, s.Y, s.params, forward, backward)
 
 
-def own_line(link: Link, env: dict):
+def own_line(link: Link, env: Env) -> NDArray[Any] | None:
     """What the notes' line for the link gives from the learner's upstream values; None when it cannot."""
     try:
         with np.errstate(all="ignore"):
@@ -91,11 +96,12 @@ def _special(failing: list[Failing]) -> Cause | None:
 def _search_cases(failing: list[Failing]) -> list[Failing]:
     """A few failing cases of distinct shapes, float64 first, the ones with every size > 1 and small first."""
 
-    def order(f: Failing):
+    def order(f: Failing) -> tuple[bool, bool, bool, int]:
         sizes = (f.shape.m, f.shape.n, *f.shape.hidden)
         return (f.dtype != "float64", min(sizes) < 2, len(set(sizes)) < len(sizes), int(np.prod(sizes)))
 
-    chosen, shapes = [], set()
+    chosen: list[Failing] = []
+    shapes: set[Shape] = set()
     for f in sorted(failing, key=order):
         if f.shape not in shapes:
             chosen.append(f)
@@ -103,11 +109,13 @@ def _search_cases(failing: list[Failing]) -> list[Failing]:
     return chosen[:SEARCH_CASES]
 
 
-def _triples(failing: list[Failing]):
+def _triples(failing: list[Failing]) -> list[Case]:
     return [(f.env, np.asarray(f.G, np.float64), f.dtype) for f in failing]
 
 
-def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = True, statement=None) -> Cause:
+def explain(
+    link: Link, chain: Chain, failing: list[Failing], search: bool = True, statement: ast.AST | None = None
+) -> Cause:
     """The cause at the first wrong link, from every failing case at once; only what is verified (`verify`).
 
     `statement`: the learner's statement that made the value (a syntax tree), when it is known:
@@ -154,7 +162,7 @@ def explain(link: Link, chain: Chain, failing: list[Failing], search: bool = Tru
     return cause
 
 
-def said(link: Link, expr) -> str:
+def said(link: Link, expr: Expr) -> str:
     short, long = expr.text(), expr.text(expand=True)
     return f"{link.name} = {short}" + (f" = {long}" if long != short else "")
 
@@ -176,6 +184,6 @@ def sentence(link: Link, chain: Chain, cause: Cause) -> str:
     return where + "; ".join(parts)
 
 
-def catalogue_only(link: Link, chain: Chain, failing: list[Failing], statement=None) -> str:
+def catalogue_only(link: Link, chain: Chain, failing: list[Failing], statement: ast.AST | None = None) -> str:
     """A short diagnosis for a wrong tensor after the first (the table's column): the catalogue only."""
     return sentence(link, chain, explain(link, chain, failing, search=False, statement=statement))

@@ -14,9 +14,13 @@ and its transform); split by kind, a reader would hunt for a mistake across file
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from torchref import tolerances
 from torchref.chain import ONE, TWO, Chain, Expr, Link, S, op
@@ -24,15 +28,23 @@ from torchref.chain import ONE, TWO, Chain, Expr, Link, S, op
 PRIME_TEXT = {"tanh_prime": "tanh′ (1 − A²)", "sigmoid_prime": "σ′ (A(1 − A))", "relu_prime": "relu′ ([A > 0])"}
 PRIME_NAME = {"tanh_prime": "tanh-prime", "sigmoid_prime": "sigma-prime", "relu_prime": "relu-prime"}
 
+Env = dict[str, Any]  # chain.environment: the notes' symbols (arrays) and sizes (m, n, h: ints)
+Case = tuple[Env, NDArray[np.float64], str]  # a failing case: its symbols, the learner's value, the dtype
+# what a mistake's transform gives: what the learner computes, or that with what its sentence names ({new}, {prime})
+Variant = Expr | tuple[Expr, dict[str, str]]
+Rebuild = Callable[[Expr], Expr]
+
 
 @dataclass(frozen=True)
 class Mistake:
     name: str
     sentence: str  # in the notes' symbols; {name} is the link, {notes} its formula, {c} a fitted constant
-    candidates: object  # (link, chain) -> [Expr]: what the learner computes with this mistake
+    # (link, chain) -> what the learner computes with this mistake; None for the fitted ones (FACTOR, EXTRA_TERM),
+    # whose expression is fitted from the cases, not drawn from the notes' line
+    candidates: Callable[[Link, Chain], Sequence[Variant]] | None
 
 
-def _nodes(e: Expr, want):
+def _nodes(e: Expr, want: Callable[[Expr], bool]) -> list[tuple[Expr, Rebuild]]:
     """(node, rebuild) for every node of e that `want(node)` accepts."""
     return [(n, rebuild) for n, rebuild in e.nodes() if want(n)]
 
@@ -45,11 +57,11 @@ def _scaled_by_m(e: Expr) -> bool:
     return e.op == "div" and e.args[1] == S("m")
 
 
-def _g_prime_nodes(e: Expr):
+def _g_prime_nodes(e: Expr) -> list[tuple[Expr, Rebuild]]:
     return _nodes(e, lambda n: n.op in PRIME_TEXT)
 
 
-def _swap_leaf(e: Expr, chain: Chain, pairs) -> list[Expr]:
+def _swap_leaf(e: Expr, chain: Chain, pairs: Iterable[tuple[str, str]]) -> list[Expr]:
     out = []
     for n, rebuild in _nodes(e, lambda n: n.op == "sym"):
         for old, new in pairs:
@@ -62,9 +74,9 @@ def _other_primes(link: Link, chain: Chain, wanted: str, found: str) -> list[Exp
     return [rebuild(op[wanted](n.args[0])) for n, rebuild in _g_prime_nodes(link.expr) if n.op == found]
 
 
-def _other_layer(e: Expr, chain: Chain) -> list:
+def _other_layer(e: Expr, chain: Chain) -> list[Variant]:
     """A forward value of another layer where the notes read this one's (A3 for A2: the loop's index off by one)."""
-    out = []
+    out: list[Variant] = []
     for n, rebuild in _nodes(e, lambda n: n.op == "sym" and n.name[:1] in ("A", "Z") and n.name[1:].isdigit()):
         for d in (int(n.name[1:]) - 1, int(n.name[1:]) + 1):
             other = f"{n.name[0]}{d}"
@@ -73,7 +85,7 @@ def _other_layer(e: Expr, chain: Chain) -> list:
     return out
 
 
-def _activation_for_prime(link: Link, chain: Chain) -> list:
+def _activation_for_prime(link: Link, chain: Chain) -> list[Variant]:
     """g′(A) written as A itself (relu's derivative returning relu: the activation, not its derivative)."""
     return [(rebuild(n.args[0]), {"prime": PRIME_TEXT[n.op]}) for n, rebuild in _g_prime_nodes(link.expr)]
 
@@ -92,13 +104,13 @@ def _only_row_0(link: Link, chain: Chain) -> list[Expr]:
 
 
 def _broadcast(link: Link, chain: Chain) -> list[Expr]:
-    out = []
+    out: list[Expr] = []
     for n, rebuild in _nodes(link.expr, lambda n: n.op in ("sub", "add", "mul")):
         out += [rebuild(n._with(0, op["ravel"](n.args[0]))), rebuild(n._with(1, op["ravel"](n.args[1])))]
     return out
 
 
-def _prime_mistakes():
+def _prime_mistakes() -> list[Mistake]:
     """σ′ for tanh′, tanh′ for σ′, ...: one entry per pair of activations."""
     out = []
     for found, found_name in PRIME_NAME.items():
@@ -108,13 +120,17 @@ def _prime_mistakes():
                     Mistake(
                         f"{wanted_name}-for-{found_name}",
                         f"{{name}} uses {PRIME_TEXT[wanted]} where the notes use {PRIME_TEXT[found]}",
-                        lambda link, chain, w=wanted, f=found: _other_primes(link, chain, w, f),
+                        functools.partial(_other_primes, wanted=wanted, found=found),
                     )
                 )
     return out
 
 
-def _activation_mistakes():
+def _other_activation(link: Link, chain: Chain, wanted: str, found: str) -> list[Expr]:
+    return [op[wanted](link.expr.args[0])] if link.expr.op == found else []
+
+
+def _activation_mistakes() -> list[Mistake]:
     """σ where the notes use tanh, ...: a forward line with another activation."""
     names = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "softmax": "softmax"}
     out = []
@@ -125,7 +141,7 @@ def _activation_mistakes():
                     Mistake(
                         f"{wanted}-for-{found}",
                         f"{{name}} applies {wanted} where the notes apply {found}",
-                        lambda link, chain, w=wanted, f=found: [op[w](link.expr.args[0])] if link.expr.op == f else [],
+                        functools.partial(_other_activation, wanted=wanted, found=found),
                     )
                 )
     return out
@@ -263,9 +279,12 @@ EXTRA_TERM = Mistake(
     "extra-term-W", "{name} has an extra term {c} {W} (an L2 penalty?) that the notes do not have", None
 )
 BY_NAME = {m.name: m for m in [*CATALOGUE, FACTOR, EXTRA_TERM]}
+# a candidate of the search: the mistake, what the learner computes, what its sentence names, and the upstream
+# value the mistake is in ("" when it is in the link's own line)
+Candidate = tuple[Mistake, Expr, dict[str, str] | None, str]
 
 
-def close(value, G, dtype: str) -> bool:
+def close(value: ArrayLike, G: NDArray[np.floating[Any]], dtype: str) -> bool:
     """Whether `value` (float64) is the learner's G: same shape, and within the dtype's rounding of its scale."""
     value = np.asarray(value)
     if value.shape != G.shape or not np.isfinite(G).all() or not np.isfinite(value).all():
@@ -274,7 +293,7 @@ def close(value, G, dtype: str) -> bool:
     return bool(np.abs(value - G).max(initial=0) <= tolerances.FORMULA[dtype].rtol * scale)
 
 
-def evaluate(e: Expr, env: dict):
+def evaluate(e: Expr, env: Env) -> NDArray[np.float64] | None:
     try:
         with np.errstate(all="ignore"):
             return np.asarray(e.evaluate(env), np.float64)
@@ -292,7 +311,7 @@ class Found:
     cases: int
     constant: str = ""
     upstream: str = ""  # the upstream link where the mistake is, when it is not in the link's own line
-    detail: dict | None = None  # what the candidate named (the other layer's value, the derivative)
+    detail: dict[str, str] | None = None  # what the candidate named (the other layer's value, the derivative)
 
     def sentence(self, link: Link) -> str:
         W = f"W{link.name[2:]}" if link.name.startswith("dW") else ""
@@ -303,7 +322,13 @@ class Found:
         return text
 
 
-def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambda name: True) -> Found | None:
+def best(
+    link: Link,
+    chain: Chain,
+    cases: list[Case],
+    given: frozenset[str] = frozenset(),
+    allowed: Callable[[str], bool] = lambda name: True,
+) -> Found | None:
     """The catalogue's entry explaining the most of `cases` ([(env, G, dtype)]), or None when none explains one.
 
     `given`: the names the learner returned (a mistake is placed upstream only in a value the file does
@@ -313,9 +338,9 @@ def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambd
     top = _search_catalogue(link, chain, cases, candidates)
     if top is None or top.explained < len(cases):  # a mistake in an upstream value the file does not return
         upstream = [c for c in _upstream_candidates(link, chain) if c[3] not in given and allowed(c[0].name)]
-        upstream = _search_catalogue(link, chain, cases, upstream)
-        if upstream is not None and (top is None or upstream.explained > top.explained):
-            top = upstream
+        in_upstream = _search_catalogue(link, chain, cases, upstream)
+        if in_upstream is not None and (top is None or in_upstream.explained > top.explained):
+            top = in_upstream
     if top is not None and top.explained == len(cases):
         return top
     for fitted in (_factor(link, cases), _extra_term(link, cases)):
@@ -326,31 +351,35 @@ def best(link: Link, chain: Chain, cases: list, given=frozenset(), allowed=lambd
     return top
 
 
-def _split(candidate):
+def _split(candidate: Variant) -> tuple[Expr, dict[str, str] | None]:
     """(expr, detail) of a mistake's candidate: an Expr, or (Expr, what the sentence names)."""
     return candidate if isinstance(candidate, tuple) else (candidate, None)
 
 
-def _candidates(link: Link, chain: Chain):
-    return [(mistake, *_split(c), "") for mistake in CATALOGUE for c in mistake.candidates(link, chain)]
+def _variants(mistake: Mistake, link: Link, chain: Chain) -> Sequence[Variant]:
+    return [] if mistake.candidates is None else mistake.candidates(link, chain)
 
 
-def _upstream_candidates(link: Link, chain: Chain):
+def _candidates(link: Link, chain: Chain) -> list[Candidate]:
+    return [(mistake, *_split(c), "") for mistake in CATALOGUE for c in _variants(mistake, link, chain)]
+
+
+def _upstream_candidates(link: Link, chain: Chain) -> list[Candidate]:
     """The link's own line fed with an upstream link's mistake (dW1 from a dZ1 computed with 1 − A1)."""
-    out = []
+    out: list[Candidate] = []
     for name in sorted(link.expr.symbols()):
         up = chain.by_name.get(name)
         if up is None or chain.names.index(name) >= chain.names.index(link.name):
             continue
         for mistake in CATALOGUE:
-            for candidate in mistake.candidates(up, chain):
+            for candidate in _variants(mistake, up, chain):
                 expr, detail = _split(candidate)
                 out.append((mistake, link.expr.replace(S(name), expr), detail, name))
     return out
 
 
-def _search_catalogue(link: Link, chain: Chain, cases, candidates) -> Found | None:
-    top = None
+def _search_catalogue(link: Link, chain: Chain, cases: list[Case], candidates: list[Candidate]) -> Found | None:
+    top: Found | None = None
     first = sorted(cases, key=lambda case: case[1].size)[:3]  # a candidate must explain one of the smallest first
     for mistake, expr, detail, upstream in candidates:
         if len(cases) > len(first) and not any(_explains(expr, case) for case in first):
@@ -363,16 +392,19 @@ def _search_catalogue(link: Link, chain: Chain, cases, candidates) -> Found | No
     return top
 
 
-def _explains(expr: Expr, case) -> bool:
+def _explains(expr: Expr, case: Case) -> bool:
     env, G, dtype = case
     v = evaluate(expr, env)
     return v is not None and close(v, G, dtype)
 
 
-def _fit(cases, direction):
+Direction = Callable[[Env], tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]]
+
+
+def _fit(cases: list[Case], direction: Direction) -> list[float | None]:
     """The constant c with G ≈ R + c·D (direction gives (R, D) per case), per case; None where it does not fit
     (and in a case of one element, where any two numbers differ by a factor)."""
-    out = []
+    out: list[float | None] = []
     for env, G, dtype in cases:
         R, D = direction(env)
         if R is None or D is None or R.shape != G.shape or D.shape != G.shape or not np.isfinite(G).all() or G.size < 2:
@@ -384,7 +416,7 @@ def _fit(cases, direction):
     return out
 
 
-def _constant(values, tol=tolerances.FACTOR.rtol):
+def _constant(values: list[float | None], tol: float = tolerances.FACTOR.rtol) -> tuple[float | None, int]:
     """The value shared by the most entries of `values` (None: unfitted), and how many share it."""
     fitted = [v for v in values if v is not None]
     if not fitted:
@@ -393,8 +425,8 @@ def _constant(values, tol=tolerances.FACTOR.rtol):
     return ref, sum(abs(v - ref) <= tol * max(abs(ref), 1e-12) for v in fitted)
 
 
-def _factor(link: Link, cases) -> Found | None:
-    def direction(env):
+def _factor(link: Link, cases: list[Case]) -> Found | None:
+    def direction(env: Env) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
         R = evaluate(link.expr, env)
         return (None, None) if R is None else (np.zeros_like(R), R)
 
@@ -407,17 +439,17 @@ def _factor(link: Link, cases) -> Found | None:
     return Found(FACTOR, expr, k, len(cases), text)
 
 
-def _extra_term(link: Link, cases) -> Found | None:
+def _extra_term(link: Link, cases: list[Case]) -> Found | None:
     """dW = notes + c·W (c the same in every case), or + (c/m)·W (c·m the same)."""
     if not link.name.startswith("dW"):
         return None
     W = S("W" + link.name[2:])
 
-    def direction(env):
+    def direction(env: Env) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
         return evaluate(link.expr, env), evaluate(W, env)
 
     fits = _fit(cases, direction)
-    best_found = None
+    best_found: Found | None = None
     for per_m in (False, True):
         values = [None if c is None else c * env["m"] if per_m else c for c, (env, _, _) in zip(fits, cases)]
         c, k = _constant(values)

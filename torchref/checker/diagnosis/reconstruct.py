@@ -23,19 +23,26 @@ Of the expressions that match, the smallest is returned.
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable, Iterator
 
 import numpy as np
+from numpy.typing import NDArray
 
 from torchref.chain import BINARY, FUNCTIONS, ONE, SIZES, SUMS, TWO, UNARY, Chain, Expr, Link, S, apply, op
-from torchref.checker.diagnosis.mistakes import close
+from torchref.checker.diagnosis.mistakes import Case, Env, close
 
 BUDGET = 30_000  # candidate expressions evaluated at most, per search
 ELEMENTWISE = ("neg", "square", *FUNCTIONS)
 SHAPE_OPS = ("T", *SUMS, "row0", "col0", "ravel")
 
+# a value on a case: an array of float64 (a symbol, an operation), or a number (a size, a constant)
+Value = NDArray[np.float64] | float
+Path = tuple[tuple[Expr, int], ...]  # from the root to a node: (parent, argument index), ...
 
-def available(link: Link, chain: Chain, env: dict) -> list[str]:
+
+def available(link: Link, chain: Chain, env: Env) -> list[str]:
     """The symbols a learner could use at `link`: inputs, parameters, forward values, upstream backward values."""
     upstream = set(chain.upstream(link.name))
     names = ["X"] if link.forward else ["X", "Y"]
@@ -64,15 +71,16 @@ def neighbours(link: Link, chain: Chain, names: list[str]) -> list[str]:
 
 
 class _Search:
-    def __init__(self, link: Link, chain: Chain, cases: list, budget: int):
+    def __init__(self, link: Link, chain: Chain, cases: list[Case], budget: int):
         self.cases, self.budget = cases, budget
         self.env0, self.G0, self.dtype0 = cases[0]
-        self.spent, self.found = 0, []
-        self.seen = {}  # value key -> expression (the first, smallest, that gave it)
-        self.memo = {}  # id(expr) -> value on the first case
-        self.banked = {}  # id(level) -> ids of the expressions in it
+        self.spent = 0
+        self.found: list[Expr] = []
+        self.seen: dict[tuple[tuple[int, ...], bytes], Expr] = {}  # value key -> expression (the first, smallest)
+        self.memo: dict[int, Value] = {}  # id(expr) -> value on the first case
+        self.banked: dict[int, set[int]] = {}  # id(level) -> ids of the expressions in it
 
-    def value(self, e: Expr):
+    def value(self, e: Expr) -> Value | None:
         """e on the first case (bank entries are looked up, not re-evaluated), or None when it does not compute."""
         got = self.memo.get(id(e))
         if got is not None:
@@ -86,11 +94,12 @@ class _Search:
             return None
         try:
             with np.errstate(all="ignore"):
-                return apply(e.op, *args)
+                v: Value = apply(e.op, *args)
         except (ValueError, IndexError, TypeError):
             return None
+        return v
 
-    def consider(self, e: Expr, v=None) -> bool:
+    def consider(self, e: Expr, v: Value | None = None) -> bool:
         """Spend one candidate on e; keep it when it gives the learner's value on every case. False: budget spent."""
         if self.spent >= self.budget:
             return False
@@ -102,12 +111,12 @@ class _Search:
             self.found.append(e)
         return True
 
-    def bank_add(self, e: Expr, bank: list) -> bool:
+    def bank_add(self, e: Expr, bank: list[Expr]) -> bool:
         """Add e to a bank level unless its value is known; a value known from another bank joins this one."""
-        v = self.value(e)
-        if v is None or not np.all(np.isfinite(v)) or np.size(v) > 10_000:
+        got = self.value(e)
+        if got is None or not np.all(np.isfinite(got)) or np.size(got) > 10_000:
             return self.spent < self.budget
-        v = np.asarray(v, np.float64)
+        v = np.asarray(got, np.float64)
         key = (v.shape, np.round(v, 9).tobytes())
         if key in self.seen:
             known = self.seen[key]
@@ -122,7 +131,7 @@ class _Search:
         return self.consider(e, v)
 
 
-def _gives(e: Expr, env: dict, G, dtype) -> bool:
+def _gives(e: Expr, env: Env, G: NDArray[np.float64], dtype: str) -> bool:
     try:
         with np.errstate(all="ignore"):
             v = np.asarray(e.evaluate(env), np.float64)
@@ -131,7 +140,7 @@ def _gives(e: Expr, env: dict, G, dtype) -> bool:
     return close(v, G, dtype)
 
 
-def search(link: Link, chain: Chain, cases: list, budget: int = BUDGET) -> tuple[Expr | None, int]:
+def search(link: Link, chain: Chain, cases: list[Case], budget: int = BUDGET) -> tuple[Expr | None, int]:
     """(the smallest expression giving the learner's value on every case, candidates spent); None: none within budget.
 
     `cases` are [(env, G, dtype)]: the symbols of a case as float64 (chain.environment),
@@ -155,7 +164,7 @@ def search(link: Link, chain: Chain, cases: list, budget: int = BUDGET) -> tuple
     return min(s.found, key=lambda e: (e.size, len(e.text()))), s.spent
 
 
-def _broadcasting(shape: tuple) -> list[tuple]:
+def _broadcasting(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """The shape itself, then the shapes that broadcast to it with some of its axes of length 1."""
     out = [shape]
     for mask in itertools.product((False, True), repeat=len(shape)):
@@ -169,11 +178,13 @@ class _Spent(Exception):
     pass
 
 
-def _bank(s: _Search, leaves, sizes, scalars, depth: int, skip: bool = False) -> list[Expr]:
+def _bank(
+    s: _Search, leaves: list[Expr], sizes: list[Expr], scalars: set[int], depth: int, skip: bool = False
+) -> list[Expr]:
     """Every expression of up to `depth` nodes over `leaves`, once per distinct value (arrays only)."""
     if skip:
         return []
-    levels = {1: []}
+    levels: dict[int, list[Expr]] = {1: []}
     for e in leaves:
         if not s.bank_add(e, levels[1]):
             raise _Spent
@@ -198,26 +209,34 @@ def _bank(s: _Search, leaves, sizes, scalars, depth: int, skip: bool = False) ->
     return [e for size in sorted(levels) for e in levels[size]]
 
 
-def _positions(e: Expr, path=()):
+def _positions(e: Expr, path: Path = ()) -> Iterator[tuple[Expr, Path]]:
     """Every node of e with its path from the root: ((parent, argument index), ...)."""
     yield e, path
     for i, arg in enumerate(e.args):
         yield from _positions(arg, (*path, (e, i)))
 
 
-def _rebuild(path, new: Expr) -> Expr:
+def _rebuild(path: Path, new: Expr) -> Expr:
     for parent, i in reversed(path):
         new = parent._with(i, new)
     return new
 
 
-def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes: list, cheap: bool = True) -> None:
+def _edits(
+    s: _Search,
+    notes: Expr,
+    bank: list[Expr],
+    small: list[Expr],
+    leaves: list[Expr],
+    sizes: list[Expr],
+    cheap: bool = True,
+) -> None:
     """The notes' line with one node replaced, dropped, swapped or wrapped.
 
     Only the path from the edited node to the root is recomputed (the other operands keep
     their values); an expression is built only for a candidate that matches.
     """
-    by_shape = {}
+    by_shape: dict[tuple[int, ...], list[Expr]] = {}
     for e in bank:
         by_shape.setdefault(np.shape(s.memo[id(e)]), []).append(e)
     positions = list(_positions(notes))
@@ -226,7 +245,7 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
         if v is not None:
             s.memo[id(node)] = v
 
-    def lift(path, v):
+    def lift(path: Path, v: Value) -> Value | None:
         try:
             with np.errstate(all="ignore"):
                 for parent, i in reversed(path):
@@ -237,7 +256,8 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
             return None
         return v
 
-    def attempt(path, value, make):
+    def attempt(path: Path, value: Value | None, make: Expr | Callable[[], Expr]) -> None:
+        """`make`: the candidate, or how to build it (built only when its value matches)."""
         if s.spent >= s.budget:
             raise _Spent
         s.spent += 1
@@ -246,16 +266,17 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
         v = lift(path, value)
         if v is None or np.shape(v) != s.G0.shape or not close(v, s.G0, s.dtype0):
             return
-        e = _rebuild(path, make())
+        e = _rebuild(path, make if isinstance(make, Expr) else make())
         if all(_gives(e, env, G, dtype) for env, G, dtype in s.cases[1:]):
             s.found.append(e)
 
-    def compute(name, *args):
+    def compute(name: str, *args: Value | None) -> Value | None:
         try:
             with np.errstate(all="ignore"):
-                return apply(name, *args)
+                v: Value = apply(name, *args)
         except (ValueError, IndexError, TypeError):
             return None
+        return v
 
     for node, path in positions:
         v = s.memo.get(id(node))
@@ -264,29 +285,27 @@ def _edits(s: _Search, notes: Expr, bank: list, small: list, leaves: list, sizes
         if node.op == "sym":  # a symbol for another, whatever its shape
             for e in sizes if node.scalar else leaves:
                 if e != node:
-                    attempt(path, s.value(e), lambda e=e: e)
+                    attempt(path, s.value(e), e)
         if not node.scalar:  # the node replaced by another value of its shape, or one that broadcasts to it
             for shape in _broadcasting(np.shape(v)):
                 for e in by_shape.get(shape, []):
                     if e != node:
-                        attempt(path, s.memo[id(e)], lambda e=e: e)
+                        attempt(path, s.memo[id(e)], e)
         values = [s.memo.get(id(a)) for a in node.args]
         if cheap:
             for arg, value in zip(node.args, values):  # the node dropped for one of its operands
-                attempt(path, value, lambda arg=arg: arg)
+                attempt(path, value, arg)
             swaps = UNARY if len(node.args) == 1 else BINARY if len(node.args) == 2 else ()
             for name in swaps:  # the same operands under another operation
                 if name != node.op and all(x is not None for x in values):
-                    attempt(
-                        path, compute(name, *values), lambda name=name, node=node: Expr(name, node.args, "", node.size)
-                    )
+                    attempt(path, compute(name, *values), functools.partial(Expr, name, node.args, "", node.size))
             if not node.scalar:
                 for name in UNARY:  # the node wrapped in an operation
-                    attempt(path, compute(name, v), lambda name=name, node=node: op[name](node))
+                    attempt(path, compute(name, v), functools.partial(op[name], node))
         if node.scalar:
             continue
         for e in small:
             w = s.value(e)
             for name in BINARY:
-                attempt(path, compute(name, v, w), lambda name=name, e=e, node=node: op[name](node, e))
-                attempt(path, compute(name, w, v), lambda name=name, e=e, node=node: op[name](e, node))
+                attempt(path, compute(name, v, w), functools.partial(op[name], node, e))
+                attempt(path, compute(name, w, v), functools.partial(op[name], e, node))

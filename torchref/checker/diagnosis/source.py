@@ -18,10 +18,18 @@ import functools
 import itertools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # the chain is imported where it is used: reading a file's source needs no model
+    from torchref.chain import Expr
+
+Source = bytes | str  # the learner's file, as read or as text
+# an assignment statement (what a name's value comes from)
+Assignment = ast.Assign | ast.AnnAssign | ast.AugAssign
 
 
 @dataclass
@@ -29,11 +37,11 @@ class Line:
     number: int
     code: str  # the statement's first line, as written
     read_as: str  # in the notes' symbols
-    notes: list  # what else the source says: "changed in place at line 22", "inside a loop"
-    expr: object = None  # the right-hand side in the chain's grammar (torchref.chain.Expr), when it translates
-    node: object = None  # the statement's syntax tree
-    scope: object = None  # what the translation read (Scope), when it was made
-    fn: object = None  # the function the statement is in
+    notes: list[str]  # what else the source says: "changed in place at line 22", "inside a loop"
+    expr: Expr | None = None  # the right-hand side in the chain's grammar (torchref.chain.Expr), when it translates
+    node: ast.stmt | ast.expr | None = None  # the statement's syntax tree (a dict display for a key of one)
+    scope: Scope | None = None  # what the translation read, when it was made
+    fn: ast.FunctionDef | None = None  # the function the statement is in
 
     def where(self, filename: str) -> str:
         return f"{filename}:{self.number}  {self.code}"
@@ -43,7 +51,7 @@ _PARSER = threading.Lock()  # CPython 3.11's parser is not safe in two threads a
 
 
 @functools.lru_cache(maxsize=1)  # the file being judged: a tree can be hundreds of bytes per byte of source
-def parse(source) -> ast.Module | None:
+def parse(source: Source) -> ast.Module | None:
     """The file's syntax tree, parsed once per source (every reader here and the import policy share it; nothing
     changes a tree); None when it does not parse (the runner says why)."""
     text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
@@ -54,7 +62,7 @@ def parse(source) -> ast.Module | None:
         return None
 
 
-def _function(tree, name: str):
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     """The definition the contract's `name` is: a top-level function, or what a module-level `name = ...` makes
     it (`backward = backprop`, `forward = model.forward`, `backward = Net.backward`), or a method of that name."""
     top = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
@@ -71,36 +79,48 @@ def _function(tree, name: str):
     return functions[-1] if functions else None
 
 
-def _key_pattern(node) -> str | None:
+def _key_pattern(node: ast.AST) -> str | None:
     """A regular expression for the strings a key expression can be: "dW1", f"dW{l}", "dW" + str(l), "dW%d" % l."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return re.escape(node.value)
     if isinstance(node, ast.JoinedStr):
-        return "".join(re.escape(part.value) if isinstance(part, ast.Constant) else r"\d+" for part in node.values)
+        return "".join(
+            re.escape(part.value) if isinstance(part, ast.Constant) and isinstance(part.value, str) else r"\d+"
+            for part in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _key_pattern(node.left), _key_pattern(node.right)
         return None if left is None and right is None else (left or r"\d+") + (right or r"\d+")
-    string = isinstance(node, ast.BinOp) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
-    if string and isinstance(node.op, ast.Mod):
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+        and isinstance(node.op, ast.Mod)
+    ):
         return re.sub(r"%[di]", r"\\d+", re.escape(node.left.value).replace("\\%", "%"))
-    method = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-    if method and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+    ):
         return re.sub(r"\\\{[^}]*\\\}", r"\\d+", re.escape(node.func.value.value))
     return None
 
 
-def _key_matches(node, name: str) -> bool:
+def _key_matches(node: ast.AST, name: str) -> bool:
     """Whether a subscript or dict key (a string, or an f-string such as f"dZ{l}") can be `name`."""
     pattern = _key_pattern(node)
     return pattern is not None and re.fullmatch(pattern, name) is not None
 
 
-def _can_be(fn, key, node, name: str, layers: int | None) -> bool:
+def _can_be(fn: ast.AST, key: ast.expr, node: ast.stmt | ast.expr, name: str, layers: int | None) -> bool:
     """Whether a computed key (f"A{l}", "A%d" % L) is `name` at some pass of the loops around `node`, with L the
     number of layers; a key whose names are not those is taken at its word (its pattern matches)."""
     if layers is None or isinstance(key, ast.Constant):
         return True
-    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= node.lineno <= n.end_lineno]
+    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= node.lineno <= _end(n)]
     variables = [n.target.id for n in loops if isinstance(n.target, ast.Name)]
     tried = False
     for values in itertools.product(range(0, layers + 2), repeat=len(variables[:2])):
@@ -111,9 +131,9 @@ def _can_be(fn, key, node, name: str, layers: int | None) -> bool:
     return not tried
 
 
-def _producers(fn, name: str, layers: int | None = None):
+def _producers(fn: ast.AST, name: str, layers: int | None = None) -> list[tuple[ast.expr | None, ast.stmt | ast.expr]]:
     """The expressions stored under `name`: dict values, subscript assignments, or an assignment to the name."""
-    found = []
+    found: list[tuple[ast.expr | None, ast.stmt | ast.expr]] = []
     for node in ast.walk(fn):
         if isinstance(node, ast.Dict):
             found += [
@@ -134,8 +154,8 @@ def _producers(fn, name: str, layers: int | None = None):
     return sorted(found, key=lambda pair: pair[1].lineno)
 
 
-def _assignments(fn, name: str):
-    out = []
+def _assignments(fn: ast.AST, name: str) -> list[Assignment]:
+    out: list[Assignment] = []
     for node in ast.walk(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -146,11 +166,11 @@ def _assignments(fn, name: str):
     return sorted(out, key=lambda n: n.lineno)
 
 
-def _mentions_Y(node) -> bool:
+def _mentions_Y(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Name) and n.id == "Y" for n in ast.walk(node))
 
 
-def line_of(source, name: str, forward: bool, output_link: bool, layers: int | None = None) -> Line | None:
+def line_of(source: Source, name: str, forward: bool, output_link: bool, layers: int | None = None) -> Line | None:
     """The statement that produced the learner's `name` (None when the source does not say).
 
     `output_link`: the link is the first of the backward pass (dZL = AL − Y), so of several
@@ -159,8 +179,8 @@ def line_of(source, name: str, forward: bool, output_link: bool, layers: int | N
     to the name without its layer's digits. `layers`: the network's, for keys computed in a loop.
     """
     tree = parse(source)
-    fn = tree and _function(tree, "forward" if forward else "backward")
-    if fn is None:
+    fn = _function(tree, "forward" if forward else "backward") if tree else None
+    if tree is None or fn is None:
         return None
     lines = (source.decode("utf-8", "replace") if isinstance(source, bytes) else source).splitlines()
     produced = _producers(fn, name, layers)
@@ -188,7 +208,7 @@ def line_of(source, name: str, forward: bool, output_link: bool, layers: int | N
         before = [a for a in options if a.lineno <= statement.lineno] or options
         statement = before[-1]
         value = statement.value
-    notes = []
+    notes: list[str] = []
     target = _target_name(statement)
     if target:
         later = [a for a in _assignments(fn, target) if a.lineno > statement.lineno and isinstance(a, ast.AugAssign)]
@@ -196,8 +216,8 @@ def line_of(source, name: str, forward: bool, output_link: bool, layers: int | N
     if _in_loop(fn, statement):
         notes.append("inside a loop")
     code = lines[statement.lineno - 1].split("#")[0].strip() if statement.lineno <= len(lines) else ""
-    read = render(statement.value) if getattr(statement, "value", None) is not None else ""
-    value = getattr(statement, "value", None)
+    value = getattr(statement, "value", None)  # an assignment's right-hand side (None: a bare annotation, a key)
+    read = render(value) if value is not None else ""
     scope = Scope(tree)
     expr = (
         translate(value, fn, statement.lineno, scope=scope)
@@ -230,16 +250,16 @@ class Scope:
     helper's definition), ("in place", key, the statement).
     """
 
-    tree: object = None
-    bound: dict = field(default_factory=dict)
-    holes: dict = field(default_factory=dict)
-    names: dict = field(default_factory=dict)
-    read: list = field(default_factory=list)
-    loop: dict = field(default_factory=dict)  # a loop's variables at one pass: {"l": 2, "L": 3}
+    tree: ast.Module | None = None
+    bound: dict[str, Expr] = field(default_factory=dict)
+    holes: dict[int, Expr] = field(default_factory=dict)  # id(node) -> what it reads as
+    names: dict[str, Expr] = field(default_factory=dict)
+    read: list[tuple[Any, ...]] = field(default_factory=list)  # records of the kinds above, each its own layout
+    loop: dict[str, int] = field(default_factory=dict)  # a loop's variables at one pass: {"l": 2, "L": 3}
     top: int = 0  # the line of the statement read: `names` stand in for what it reads itself
 
 
-def _module_value(tree, name: str):
+def _module_value(tree: ast.Module | None, name: str) -> tuple[float | None, ast.Assign | ast.AnnAssign] | None:
     """(value, statement) of a module-level `name = <number>`, (None, statement) when set otherwise, else None."""
     if tree is None:
         return None
@@ -250,20 +270,20 @@ def _module_value(tree, name: str):
     value = last.value
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.Constant):
         value = ast.Constant(-value.operand.value) if isinstance(value.operand.value, (int, float)) else value
-    number = isinstance(value, ast.Constant) and isinstance(value.value, (int, float))
+    number = value.value if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) else None
     single = len(found) == 1 and isinstance(last, ast.Assign) and len(last.targets) == 1
-    return (float(value.value) if number and single and not isinstance(value.value, bool) else None), last
+    return (float(number) if number is not None and single and not isinstance(number, bool) else None), last
 
 
-def _names_bound(node) -> set:
+def _names_bound(node: ast.Assign | ast.AnnAssign) -> set[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
-def helpers(tree) -> dict:
+def helpers(tree: ast.Module | None) -> dict[str, ast.FunctionDef | ast.Assign]:
     """Module-level helpers a translation can read through: name -> a def whose body is simple assignments and
     one return, or a lambda (its `name = lambda ...` statement)."""
-    out = {}
+    out: dict[str, ast.FunctionDef | ast.Assign] = {}
     for node in tree.body if tree is not None else ():
         if isinstance(node, ast.FunctionDef) and not node.decorator_list:
             body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
@@ -279,21 +299,26 @@ def helpers(tree) -> dict:
     return out
 
 
-def helper_parts(definition) -> tuple[list[str], Any, Any]:
-    """(parameter names, the returned expression, the statement that returns it) of a helper."""
+def helper_parts(definition: ast.FunctionDef | ast.Assign) -> tuple[list[str], ast.expr | None, ast.stmt]:
+    """(parameter names, the returned expression, the statement that returns it) of a helper (`helpers`): the
+    returned expression is None for a bare `return`, and for a definition that is not a helper."""
     if isinstance(definition, ast.Assign):  # name = lambda ...
         fn = definition.value
+        if not isinstance(fn, ast.Lambda):
+            return [], None, definition
         return [a.arg for a in fn.args.args], fn.body, definition
     ret = definition.body[-1]
-    return [a.arg for a in definition.args.args], ret.value, ret
+    return [a.arg for a in definition.args.args], ret.value if isinstance(ret, ast.Return) else None, ret
 
 
-def _parameters(fn) -> set:
+def _parameters(fn: ast.AST) -> set[str]:
     args = getattr(fn, "args", None)
     return {a.arg for a in (args.args + args.kwonlyargs)} if args is not None else set()
 
 
-def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None):
+def translate(
+    node: ast.AST | None, fn: ast.AST, before: int, depth: int = 0, scope: Scope | None = None
+) -> Expr | None:
     """The learner's expression in the chain's grammar, reading their names back to the notes' symbols
     (`A1 = cache["A1"]`, `m = X.shape[0]`, a module's `eps = 1e-6`, a helper's return line with its
     arguments); None for anything outside the grammar. Nothing is run."""
@@ -301,7 +326,7 @@ def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None)
 
     scope = scope if scope is not None else Scope()
 
-    def t(n, where=before, inside=fn):
+    def t(n: ast.AST, where: int = before, inside: ast.AST = fn) -> Expr | None:
         return translate(n, inside, where, depth + 1, scope)
 
     if depth > 16:
@@ -315,7 +340,7 @@ def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None)
         test = _truth(node.test, scope.loop)
         return None if test is None else t(node.body if test else node.orelse)
     key = _key_value(node.slice, scope.loop) if isinstance(node, ast.Subscript) else None
-    if key is not None:
+    if isinstance(node, ast.Subscript) and key is not None:
         if not (isinstance(node.value, ast.Name) and node.value.id in ("cache", "params")):
             return None
         changed = [a for a in _subscript_writes(fn, node.value.id, key) if a.lineno < before]
@@ -340,6 +365,7 @@ def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None)
             isinstance(node.value.value, ast.Name)
             and node.value.value.id == "X"
             and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)
         ):
             return {0: S("m"), 1: S("n")}.get(node.slice.value)
         return None
@@ -359,15 +385,15 @@ def translate(node, fn, before: int, depth: int = 0, scope: Scope | None = None)
             from torchref.chain import Expr, apply
 
             with np.errstate(all="ignore"):
-                value = float(apply(name, float(left.name), float(right.name)))
-            return Expr.const(value) if np.isfinite(value) else None
+                number = float(apply(name, float(left.name), float(right.name)))
+            return Expr.const(number) if np.isfinite(number) else None
         return op[name](left, right)
     if isinstance(node, ast.Call):
         return _call(node, fn, before, depth, scope)
     return None
 
 
-def _int_value(node, loop: dict):
+def _int_value(node: ast.AST, loop: dict[str, int]) -> int | None:
     """An integer expression of the loop's variables (l, l - 1, L), or None."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
@@ -381,7 +407,7 @@ def _int_value(node, loop: dict):
     return None
 
 
-def _key_value(node, loop: dict):
+def _key_value(node: ast.AST, loop: dict[str, int]) -> str | None:
     """The string a key expression is at one pass of a loop: "W1", f"W{l}", "dW" + str(l), "A%d" % (l - 1)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
@@ -418,23 +444,25 @@ def _key_value(node, loop: dict):
     return None
 
 
-def _truth(test, loop: dict):
+def _truth(test: ast.AST, loop: dict[str, int]) -> bool | None:
     """A loop's branch condition (l == 1, l < L, l > 1) at one pass, or None."""
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return None
     left, right = _int_value(test.left, loop), _int_value(test.comparators[0], loop)
     if left is None or right is None:
         return None
-    compare = {ast.Eq: int.__eq__, ast.NotEq: int.__ne__, ast.Lt: int.__lt__, ast.LtE: int.__le__,
-               ast.Gt: int.__gt__, ast.GtE: int.__ge__}.get(type(test.ops[0]))  # fmt: skip
+    compare: Callable[[int, int], bool] | None = {ast.Eq: int.__eq__, ast.NotEq: int.__ne__, ast.Lt: int.__lt__,
+               ast.LtE: int.__le__, ast.Gt: int.__gt__, ast.GtE: int.__ge__}.get(type(test.ops[0]))  # fmt: skip
     return None if compare is None else compare(left, right)
 
 
-def _subscript_writes(fn, name: str, key: str) -> list:
+def _subscript_writes(fn: ast.AST, name: str, key: str) -> list[ast.Assign | ast.AugAssign]:
     """The statements of `fn` that write `name[key]` (params["W2"] -= ..., params["W2"] = ...)."""
-    out = []
+    out: list[ast.Assign | ast.AugAssign] = []
     for n in ast.walk(fn):
-        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []
+        if not isinstance(n, (ast.Assign, ast.AugAssign)):
+            continue
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target]
         for target in targets:
             if (
                 isinstance(target, ast.Subscript)
@@ -446,7 +474,7 @@ def _subscript_writes(fn, name: str, key: str) -> list:
     return sorted(out, key=lambda n: n.lineno)
 
 
-def _name(node, fn, before: int, depth: int, scope: Scope):
+def _name(node: ast.Name, fn: ast.AST, before: int, depth: int, scope: Scope) -> Expr | None:
     from torchref.chain import SIZES, S
 
     name = node.id
@@ -474,33 +502,38 @@ def _name(node, fn, before: int, depth: int, scope: Scope):
                 return value
             if isinstance(target, ast.Tuple):
                 names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
-                value = statement.value
-                if isinstance(value, ast.Tuple) and name in names and len(names) == len(value.elts):
+                right = statement.value
+                if isinstance(right, ast.Tuple) and name in names and len(names) == len(right.elts):
                     scope.read.append(("local", name, statement))
-                    return translate(value.elts[names.index(name)], fn, statement.lineno, depth + 1, scope)
-                shape = isinstance(value, ast.Attribute) and value.attr == "shape"
-                if shape and isinstance(value.value, ast.Name) and value.value.id == "X" and names.index(name) < 2:
+                    return translate(right.elts[names.index(name)], fn, statement.lineno, depth + 1, scope)
+                if (
+                    isinstance(right, ast.Attribute)
+                    and right.attr == "shape"
+                    and isinstance(right.value, ast.Name)
+                    and right.value.id == "X"
+                    and names.index(name) < 2
+                ):
                     return S(("m", "n")[names.index(name)])
         return stand_in
     if name in _parameters(fn) or any(a.lineno >= before for a in _assignments(fn, name)):
         return stand_in
     found = _module_value(scope.tree, name)  # a global of the module or notebook
     if found is not None:
-        value, statement = found
-        scope.read.append(("global", name, value, node.lineno, statement))
-        if value is not None:
-            scope.read.append(("const", value, node.lineno))
+        constant, setting = found
+        scope.read.append(("global", name, constant, node.lineno, setting))
+        if constant is not None:
+            scope.read.append(("const", constant, node.lineno))
             from torchref.chain import Expr
 
-            return Expr.const(value)
+            return Expr.const(constant)
         return scope.names.get(name)
     return S(name) if name in SIZES and scope.tree is None else scope.names.get(name)
 
 
-def _call(node, fn, before: int, depth: int, scope: Scope):
+def _call(node: ast.Call, fn: ast.AST, before: int, depth: int, scope: Scope) -> Expr | None:
     from torchref.chain import S, op
 
-    def t(n):
+    def t(n: ast.AST) -> Expr | None:
         return translate(n, fn, before, depth + 1, scope)
 
     func = ast.unparse(node.func)
@@ -509,17 +542,20 @@ def _call(node, fn, before: int, depth: int, scope: Scope):
     if func in ("np.sum", "np.mean") and len(node.args) == 1 or method and not node.args:
         if not set(kwargs) <= {"axis", "keepdims"}:
             return None
-        inner = t(node.args[0] if not method else node.func.value)
-        axis = kwargs.get("axis")
-        axis = axis.value if isinstance(axis, ast.Constant) else None if axis is None else "?"
-        keep = isinstance(kwargs.get("keepdims"), ast.Constant) and kwargs["keepdims"].value is True
-        name = {(0, True): "sum_rows", (0, False): "sum_rows_1d", (1, True): "sum_cols", (1, False): "sum_cols_1d"}
-        name = name.get((axis, keep), "sum_all" if axis is None else None)
+        inner = t(node.func.value if method and isinstance(node.func, ast.Attribute) else node.args[0])
+        given = kwargs.get("axis")
+        axis = given.value if isinstance(given, ast.Constant) else None if given is None else "?"
+        kept = kwargs.get("keepdims")
+        keep = isinstance(kept, ast.Constant) and kept.value is True
+        sums: dict[tuple[object, bool], str] = {
+            (0, True): "sum_rows", (0, False): "sum_rows_1d", (1, True): "sum_cols", (1, False): "sum_cols_1d"
+        }  # fmt: skip
+        name = sums.get((axis, keep), "sum_all" if axis is None else None)
         if inner is None or name is None:
             return None
         total = op[name](inner)
         if func.endswith("mean"):
-            size = {"sum_all": None}.get(name, S("m") if axis == 0 else None)
+            size = None if name == "sum_all" else S("m") if axis == 0 else None
             return op["div"](total, size) if size is not None else None
         return total
     if func in ("np.dot", "np.matmul") and len(node.args) == 2 and not kwargs:
@@ -538,12 +574,13 @@ def _call(node, fn, before: int, depth: int, scope: Scope):
         if len(params) != len(node.args) or kwargs:
             return None
         args = [t(a) for a in node.args]
-        if any(a is None for a in args):
+        translated = [a for a in args if a is not None]
+        if len(translated) < len(args):
             return None
         scope.read.append(("helper", name, node, own))
-        inner = Scope(scope.tree, dict(zip(params, args)), scope.holes, {}, scope.read, {})
-        where = own if isinstance(own, ast.FunctionDef) else None
-        return translate(body, where or own.value, statement.lineno, depth + 1, inner)
+        helper_scope = Scope(scope.tree, dict(zip(params, translated)), scope.holes, {}, scope.read, {})
+        inside = own if isinstance(own, ast.FunctionDef) else own.value
+        return translate(body, inside, statement.lineno, depth + 1, helper_scope)
     if (
         name is not None
         and scope.tree is not None
@@ -559,29 +596,32 @@ def _call(node, fn, before: int, depth: int, scope: Scope):
     return None
 
 
-def _assigned_names(node) -> set:
+def _assigned_names(node: ast.AST) -> set[str]:
     return _names_bound(node) if isinstance(node, ast.Assign) else set()
 
 
-def _carried(fn, name: str, before: int) -> bool:
+def _carried(fn: ast.AST, name: str, before: int) -> bool:
     """`name` is assigned in a loop around line `before` at or after it: read there, it is the previous pass's."""
     for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
-        if loop.lineno < before <= loop.end_lineno and any(a.lineno >= before for a in _assignments(loop, name)):
+        if loop.lineno < before <= _end(loop) and any(a.lineno >= before for a in _assignments(loop, name)):
             return True
     return False
 
 
-def _branched(fn, statement) -> bool:
-    return any(isinstance(n, ast.If) and n.lineno < statement.lineno <= n.end_lineno for n in ast.walk(fn))
+def _end(block: ast.stmt) -> int:
+    """The last line of a block (a parsed tree has it; a tree built by hand without it: the block's first line)."""
+    return block.end_lineno if block.end_lineno is not None else block.lineno
 
 
-def _in_loop(fn, statement) -> bool:
-    return any(
-        isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= n.end_lineno for n in ast.walk(fn)
-    )
+def _branched(fn: ast.AST, statement: ast.stmt | ast.expr) -> bool:
+    return any(isinstance(n, ast.If) and n.lineno < statement.lineno <= _end(n) for n in ast.walk(fn))
 
 
-def _target_name(statement) -> str:
+def _in_loop(fn: ast.AST, statement: ast.stmt | ast.expr) -> bool:
+    return any(isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= _end(n) for n in ast.walk(fn))
+
+
+def _target_name(statement: ast.AST) -> str:
     targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
     for t in targets:
         if isinstance(t, ast.Name):
@@ -589,7 +629,7 @@ def _target_name(statement) -> str:
     return ""
 
 
-def render(node) -> str:
+def render(node: ast.AST) -> str:
     """An expression in the notes' symbols: cache["A1"] → A1, x.T → xᵀ, a @ b → a b, a * b → a ⊙ b."""
     r = render
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -624,12 +664,12 @@ def render(node) -> str:
     return ast.unparse(node)
 
 
-def _is_scale(node) -> bool:
+def _is_scale(node: ast.AST) -> bool:
     """(1 / m), 0.5: a number, not an array."""
     return isinstance(node, ast.BinOp) and isinstance(node.left, ast.Constant) and isinstance(node.op, ast.Div)
 
 
-def _wrap(node, parent=None) -> str:
+def _wrap(node: ast.AST, parent: ast.AST | None = None) -> str:
     text = render(node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         return f"({text})"
@@ -643,15 +683,15 @@ def _wrap(node, parent=None) -> str:
 # --- the contract ---------------------------------------------------------------------------
 
 
-def functions(source) -> list[str]:
+def functions(source: Source) -> list[str]:
     tree = parse(source)
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] if tree else []
 
 
-def string_keys(source) -> set[str]:
+def string_keys(source: Source) -> set[str]:
     """Every string constant used as a subscript or a dict key ("W1", "dZ2", ...)."""
     tree = parse(source)
-    keys = set()
+    keys: set[str] = set()
     for node in ast.walk(tree) if tree else ():
         if (
             isinstance(node, ast.Subscript)
@@ -664,18 +704,18 @@ def string_keys(source) -> set[str]:
     return keys
 
 
-def globals_read(source) -> list[tuple]:
+def globals_read(source: Source) -> list[tuple[str, str, float | None, int, int]]:
     """(function, name, value or None, the line setting it, the line reading it) of every module-level value (not a
     function, class or module) that forward or backward reads: a notebook's `m = X_train.shape[0]`, `eps = 1e-6`."""
     tree = parse(source)
-    out = []
+    out: list[tuple[str, str, float | None, int, int]] = []
     for role in ("forward", "backward"):
-        fn = tree and _function(tree, role)
+        fn = _function(tree, role) if tree else None
         if fn is None:
             continue
         local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         local |= _parameters(fn)
-        seen = set()
+        seen: set[str] = set()
         for node in sorted(ast.walk(fn), key=lambda n: getattr(n, "lineno", 0)):
             if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.id in local | seen:
                 continue
@@ -687,19 +727,19 @@ def globals_read(source) -> list[tuple]:
     return out
 
 
-def layers_written_out(source) -> int | None:
+def layers_written_out(source: Source) -> int | None:
     """The number of layers a file writes out by name (params["W3"] → 3); None when it names none (a loop)."""
     numbers = [int(k[1:]) for k in string_keys(source) if re.fullmatch(r"[WbZA][1-9]\d?", k)]
     return max(numbers) if numbers else None
 
 
-def loop_storing(source, name: str) -> int | None:
+def loop_storing(source: Source, name: str) -> int | None:
     """The line of a loop of backward that stores keys like `name` with an f-string (grads[f"dW{l}"]), or None.
 
     When such a key is missing, the loop did not reach that layer.
     """
     tree = parse(source)
-    fn = tree and _function(tree, "backward")
+    fn = _function(tree, "backward") if tree else None
     if not fn:
         return None
     stem = name.rstrip("0123456789")

@@ -18,16 +18,23 @@ Where nothing is verified, the report says so plainly, with the line and the sma
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
+from torchref.chain import Expr
 from torchref.checker.diagnosis import mistakes
+from torchref.registry import Shape
+
+if TYPE_CHECKING:  # diagnosis.py imports this module
+    from torchref.checker.diagnosis.diagnosis import Failing
 
 # labels whose sentence names a mechanism the learner's statement must show
 _ONE_D_CALLS = ("ravel", "flatten", "squeeze", "reshape")
 
 
-def _calls(node) -> list[tuple[str, ast.Call]]:
+def _calls(node: ast.AST) -> list[tuple[str, ast.Call]]:
     """(the called name's last part, the call) for every call in `node`: np.sum(...) and x.sum(...) are 'sum'."""
     out = []
     for n in ast.walk(node):
@@ -46,7 +53,7 @@ def _axis_given(call: ast.Call) -> bool:
     return any(k.arg == "axis" for k in call.keywords) or len(call.args) > 1
 
 
-def one_d_made(node) -> bool:
+def one_d_made(node: ast.AST) -> bool:
     """Whether the statement makes a 1-D array itself: ravel/flatten/squeeze/reshape, an integer index of a
     column (x[:, 0]) or a row (X[i]), or a sum over one axis without keepdims."""
     for name, call in _calls(node):
@@ -63,7 +70,7 @@ def one_d_made(node) -> bool:
     return False
 
 
-def unkept_sum(node) -> bool:
+def unkept_sum(node: ast.AST) -> bool:
     """Whether the statement sums over one axis without keepdims=True."""
     return any(name in ("sum", "mean") and _axis_given(c) and not _keepdims(c) for name, c in _calls(node))
 
@@ -71,21 +78,21 @@ def unkept_sum(node) -> bool:
 SHOWN = {"1-d": one_d_made, "broadcast": one_d_made, "keepdims": unkept_sum}
 
 
-def shown(mistake: str, node) -> bool:
+def shown(mistake: str, node: ast.AST | None) -> bool:
     """Whether a label's mechanism is in the learner's statement (`node`); labels of values need no mechanism."""
     check = SHOWN.get(mistake)
     return check is None or (node is not None and check(node))
 
 
-def degenerate(expr, failing) -> bool:
+def degenerate(expr: Expr, failing: list[Failing]) -> bool:
     """Whether `expr` is all zeros in every failing case, or the same value for different inputs of one shape."""
-    values = [(f.shape, f.dtype, mistakes.evaluate(expr, f.env)) for f in failing]
-    values = [(s, d, v) for s, d, v in values if v is not None]
+    evaluated = [(f.shape, f.dtype, mistakes.evaluate(expr, f.env)) for f in failing]
+    values = [(s, d, v) for s, d, v in evaluated if v is not None]
     if not values:
         return True
     if all(not np.any(v) for _, _, v in values):
         return True
-    by_shape: dict = {}
+    by_shape: dict[tuple[Shape, str], list[NDArray[np.float64]]] = {}
     for s, d, v in values:
         by_shape.setdefault((s, d), []).append(v)
     same = [
@@ -96,12 +103,12 @@ def degenerate(expr, failing) -> bool:
     return bool(same) and all(same)
 
 
-def all_zeros(failing) -> bool:
+def all_zeros(failing: list[Failing]) -> bool:
     """The learner's value is all zeros in every failing case (and the notes' is not)."""
     return all(np.asarray(f.G).size and not np.any(np.asarray(f.G)) for f in failing)
 
 
-def floor_division(node) -> str:
+def floor_division(node: ast.AST | None) -> str:
     """The learner's `1 // m` (integer division, 0 for m > 1) in the statement, as written; '' when none."""
     for n in ast.walk(node) if node is not None else ():
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
