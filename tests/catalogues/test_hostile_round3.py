@@ -96,23 +96,6 @@ SANDBOXES = [
 # leaves out what the rows of its linked student (kind 6) and of the secret seed (kind 7) already say.
 _BOTH = ("bwrap", "basic")
 BROKEN: dict[tuple[str, str], str] = {
-    # 5. the notebook API reads the source that inspect fetches, not the function it was given
-    **dict.fromkeys(
-        [("wrapped_points_at_the_solution", s) for s in _BOTH],
-        "inspect.getsource follows __wrapped__: the shipped example's backward is judged, and passes",
-    ),
-    **dict.fromkeys(
-        [("code_object_points_at_the_solution", s) for s in _BOTH],
-        "the source read at co_firstlineno is judged, not fn.__code__ (no comparison of the two): it passes",
-    ),
-    **dict.fromkeys(
-        [("linecache_holds_the_solution", s) for s in _BOTH],
-        "the source read from linecache is judged, not fn.__code__: the right text passes for a wrong function",
-    ),
-    **dict.fromkeys(
-        [("function_from_the_shipped_example", s) for s in _BOTH],
-        "a function from torchref's own files is judged as the learner's (no origin check): it passes",
-    ),
     # 6. students apart
     **dict.fromkeys(
         [("link_to_a_classmates_file", s) for s in _BOTH],
@@ -134,16 +117,6 @@ BROKEN: dict[tuple[str, str], str] = {
     **dict.fromkeys(
         [("lookup_table_from_a_printed_seed", s) for s in _BOTH],
         "the printed secret seed lets a table of answers built offline pass the next run",
-    ),
-    # 9. generic differentiation passes on its maths; nothing flags it yet
-    **dict.fromkeys(
-        [(name, s) for name in ("reverse_mode_tape", "dual_numbers") for s in _BOTH],
-        "no flag for operator overloading with a tape (automatic differentiation) in the report or the class index",
-    ),
-    **dict.fromkeys([("complex_step", s) for s in _BOTH], "no flag for complex literals or dtypes in the report"),
-    **dict.fromkeys(
-        [("perturbation_loop_calls_forward", s) for s in _BOTH],
-        "no flag for a backward that calls forward in a loop (finite differences) in the report",
     ),
 }
 

@@ -83,7 +83,7 @@ def built(tmp_path_factory):
 def test_every_submission_has_a_row_and_a_page(built):
     root, out = built
     index = Page((out / "index.html").read_text())
-    table = [r for r in index.rows if len(r) == 7][1:]  # the submissions table, without its header
+    table = [r for r in index.rows if len(r) == 8][1:]  # the submissions table, without its header
     assert sorted(r[1] for r in table) == sorted(p.name for p in root.iterdir())
     links = [a["href"] for tag, a in index.tags if tag == "a" and a.get("href", "").startswith("s/")]
     pages = sorted(set(links))

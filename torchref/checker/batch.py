@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
-from torchref.checker import policy
+from torchref.checker import generic, policy
 from torchref.checker.cases import SEED_ENV, Reference, at_depth, draw_cases, fresh_seed
 from torchref.checker.diagnosis import saturation
 from torchref.checker.diagnosis import source as reading
@@ -237,9 +237,15 @@ class Session:
             )  # fmt: skip
 
     def _scan(self, report: FileReport, source: bytes) -> None:
+        """What the file's text shows before it runs: its imports (refused by the policy) and how its backward
+        differentiates when it does not by the notes' formulas (warnings for the teacher; never the verdict)."""
         imports = policy.scan_imports(source)
         report.imports = policy.listed(imports)
         policy.refuse_imports(imports, self.allowed)
+        try:
+            report.warnings += generic.flags(source, self.course.pair.contract, Path(report.file).name)
+        except Exception as exc:  # the flags are the teacher's; a failure to read them costs no verdict
+            report.warnings.append(f"how backward differentiates could not be read ({type(exc).__name__})")
 
     def _run(self, path: Path, source: bytes, server: Server) -> tuple[JSONObject, JSONObject, JSONObject]:
         rules = policy.rules(self.roots, self.allowed, self.strict)

@@ -19,6 +19,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchref.checker import origin
 from torchref.checker.escape import clean
 from torchref.checker.report import FileReport
 from torchref.contracts import MP_NEURON, NORMALISE, TRAINABLE
@@ -279,6 +280,7 @@ def from_functions(backward: object = None, forward: object = None, **more: obje
         if id(fn) in done:
             return
         done.add(id(fn))
+        _learners(role, fn)
         text = "" if lambda_name else _function_source(role, fn)
         # co_names holds attribute names too (`.T`, `.shape`): only those bound in the globals matter
         for name in sorted(_global_names(fn.__code__) & fn.__globals__.keys()):
@@ -331,18 +333,55 @@ def _function(role: str, fn: object) -> types.FunctionType:
 
 
 def _function_source(role: str, fn: types.FunctionType) -> str:
+    """The source of `fn` that the judge may run: read at its own code object (`__wrapped__` is not followed) and
+    proven to compile to that code (`origin`), so that what is judged is what runs in the learner's kernel."""
     try:
-        text = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError) as exc:
+        block, unit = _written(fn.__code__)
+        text = textwrap.dedent(block)
+    except Exception as exc:  # a place the learner's process chose: OSError, or whatever its linecache holds
         raise SourceError(
-            f"the source of {role} ({fn.__name__}) cannot be read ({exc}): pass the cell's text as source=..., or "
-            "the path of its file"
+            f"the source of {role} ({fn.__name__}) cannot be read ({type(exc).__name__}: {clean(exc, 200)}): pass "
+            "the cell's text as source=..., or the path of its file"
         ) from None
     try:
         ast.parse(text)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise SourceError(f"the source of {role} ({fn.__name__}) read back is not a whole definition") from None
+    _proven(role, fn, block, unit)
     return text
+
+
+def _written(code: types.CodeType) -> tuple[str, str]:
+    """The lines of the definition `code` was read from, as written (a method's indented), and all the lines of
+    its file or cell: `inspect.getsource` of the code object itself, never of what a function says it wraps."""
+    unit, first = inspect.findsource(code)
+    return "".join(inspect.getblock(unit[first:])), "".join(unit)
+
+
+def _learners(role: str, fn: types.FunctionType) -> None:
+    """SourceError when the code of `fn` lives in the reference's files or an installed package."""
+    where = origin.foreign(fn.__code__)
+    if where is not None:
+        raise SourceError(
+            f"{role} ({fn.__name__}) is not a derivation of the learner's: its code is in {clean(where, 200)}; "
+            f"write {role} in the notebook or a file of your own"
+        )
+
+
+def _proven(role: str, fn: types.FunctionType, block: str, unit: str) -> None:
+    """SourceError unless the definition's lines `block` compile to the code of `fn` (line numbers and file names
+    aside) as `unit` (the file or cell it was read from) compiled it."""
+    if fn.__name__ != fn.__code__.co_name:  # the text binds its code's name: another function may hold this one
+        raise SourceError(
+            f"the source text found for {role} defines {clean(repr(fn.__code__.co_name), 80)}, not the function's "
+            f"name {clean(repr(fn.__name__), 80)} (renamed after it was defined): pass the file or the notebook instead"
+        )
+    if not origin.written_as(block, fn.__code__, unit):
+        where = f"{clean(fn.__code__.co_filename, 120)}, line {fn.__code__.co_firstlineno}"
+        raise SourceError(
+            f"the source text found for {role} ({fn.__name__}, at {where}) is not the code of the function given "
+            "(that text compiles to other code): pass the file or the notebook instead, or run its cell again"
+        )
 
 
 def _global_names(code: types.CodeType) -> set[str]:
@@ -359,12 +398,14 @@ def _lambda(
 ) -> None:
     """A helper written `name = lambda ...`: its line, when it is exactly that assignment."""
     try:
-        text = textwrap.dedent(inspect.getsource(value))
+        block, unit = _written(value.__code__)
+        text = textwrap.dedent(block)
         tree = ast.parse(text)
-    except (OSError, TypeError, SyntaxError):
-        tree = None
+    except Exception:  # OSError, SyntaxError, or whatever the learner's linecache holds: said below
+        block, unit, text, tree = "", "", "", None
     assign = tree.body[0] if tree is not None and len(tree.body) == 1 else None
     if isinstance(assign, ast.Assign) and [getattr(t, "id", None) for t in assign.targets] == [name]:
+        _proven(name, value, block, unit)
         chunks.append((name, text))
     else:
         warnings.append(f"{user.__name__} reads {name}, a lambda whose source is not one line `{name} = lambda ...`")

@@ -34,7 +34,7 @@ from torchref.sweep import size
 from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
 
 if TYPE_CHECKING:
-    from torchref.checker.diagnosis.diagnosis import Failing
+    from torchref.checker.diagnosis.failing import Failing
 
 # A right file's check never loads the diagnosis (its causes, catalogue and formula search): the functions
 # that explain a wrong or raising case import its modules where they first need them.
@@ -243,7 +243,8 @@ def _judge_case(
     failing: dict,
     found: _Found,
 ) -> None:
-    from torchref.checker.diagnosis.diagnosis import Failing, case_environment, own_line
+    from torchref.checker.diagnosis.diagnosis import case_environment, own_line
+    from torchref.checker.diagnosis.failing import Failing
 
     mine, fd = found.mine, found.fd
     ref = pair.torch(s)

@@ -9,12 +9,18 @@ before it runs; the sandbox's runner reports what it tried at run time (`refused
 from __future__ import annotations
 
 import ast
+import os
 import sys
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.report import UnusableInput
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import Result
 
 MAX_SOURCE = 2**20  # bytes of a submission
 
@@ -40,24 +46,35 @@ def scan_imports(source: bytes) -> list[tuple[str, int]]:
     return sorted(found, key=lambda item: item[1])
 
 
-def reference_roots(paths) -> list[list[str]]:
+class Rules(TypedDict):
+    """What the runner enforces while a file runs (a part of its job: sandbox.protocol.Job)."""
+
+    blocked: list[str]  # the modules it may not import
+    allowed: list[str]  # the top-level modules it may import
+    roots: list[list[str]]  # [folder, what it holds]: what it may not read
+    strict: bool
+    native: bool
+
+
+def reference_roots(paths: Iterable[str | os.PathLike[str]]) -> list[list[str]]:
     """Folders a derivation may not read: the reference's packages, and the submissions' own folders."""
     roots = []
     for name in REFERENCE:
         module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            roots.append([str(Path(module.__file__).resolve().parent), "the reference", name])
+        file = getattr(module, "__file__", None) if module is not None else None
+        if isinstance(file, str) and file:
+            roots.append([str(Path(file).resolve().parent), "the reference", name])
     roots.append([str(PACKAGE), "the reference", "torchref"])
     folders = sorted({str(Path(p).resolve().parent) for p in paths})
     return roots + [[folder, "another submission", ""] for folder in folders]
 
 
-def listed(imports) -> list[str]:
+def listed(imports: Iterable[tuple[str, int]]) -> list[str]:
     """The file's import statements as a report lists them: "numpy (line 1)"."""
     return [f"{clean(name, 80)} (line {line})" for name, line in imports]
 
 
-def refuse_imports(imports, allowed) -> None:
+def refuse_imports(imports: Iterable[tuple[str, int]], allowed: Collection[str]) -> None:
     """UnusableInput at the first import statement the policy refuses (`allowed`: the teacher's --allow-import)."""
     for name, line in imports:
         top = name.split(".")[0]
@@ -72,7 +89,7 @@ def refuse_imports(imports, allowed) -> None:
             )
 
 
-def rules(roots: list, allowed, strict: bool) -> dict:
+def rules(roots: list[list[str]], allowed: Collection[str], strict: bool) -> Rules:
     """What the runner enforces while the file runs: the modules blocked and allowed, the folders it may not read."""
     return {
         "blocked": [n for n in REFERENCE if n not in allowed],
@@ -83,7 +100,7 @@ def rules(roots: list, allowed, strict: bool) -> dict:
     }
 
 
-def refused(result: dict) -> None:
+def refused(result: Result) -> None:
     """UnusableInput when the runner saw the file reach for the reference, native code, a program or a file."""
     found = result.get("reference", {})
     if "import" in found:

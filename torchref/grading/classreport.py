@@ -4,7 +4,8 @@
 
 writes `index.html` (counts of students, the score distribution, the mistakes ranked by how
 many students made them, per function of the contract how many students got it wrong and
-with which mistakes, a table of every file sortable by each column), one page per
+with which mistakes, a table of every file sortable by each column, its warnings included: a
+backward that differentiates without the notes' formulas is flagged there), one page per
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
 figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
@@ -292,6 +293,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
         ("first wrong link", "text"),
         ("cause", "text"),
         ("line", "text"),
+        ("warnings", "text"),  # what the verdict does not judge: how backward differentiates, processes left behind
     ]
     rows = []
     for i, r in enumerate(reports):
@@ -306,6 +308,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
             + (f"<br>repair: <code>{escape(repair_text(r.repair))}</code>" if r.repair else "")
             + "</td>"
             f"<td>{escape(place)} <code>{escape(code)}</code></td>"
+            f"<td>{'<br>'.join(escape(w) for w in r.warnings)}</td>"
             "</tr>"
         )
     body += [

@@ -460,6 +460,11 @@ CATALOGUE: list[Hostile] = [
                 Expect("unusable", reason_any=("source", "code")),
             ),
             (
+                "renamed_function_brings_the_solution",
+                "backward is zeros renamed; the right backward it reads goes along and holds the name the judge calls",
+                Expect("unusable", reason_any=("source", "code")),
+            ),
+            (
                 "function_from_the_shipped_example",
                 "backward is the shipped example's own function",
                 Expect("unusable", ("torchref",)),

@@ -23,23 +23,11 @@ from numpy.typing import NDArray
 
 from torchref.chain import Chain, Expr, Link, environment
 from torchref.checker.diagnosis import mistakes, reconstruct, verify
+from torchref.checker.diagnosis.failing import Failing
 from torchref.checker.diagnosis.mistakes import Case, Env
 from torchref.registry import Sample, Shape
 
 SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
-
-
-@dataclass
-class Failing:
-    """One failing case of one tensor: its id, shape, dtype, the learner's value and the symbols around it."""
-
-    case: str
-    shape: Shape
-    dtype: str
-    G: np.ndarray  # the learner's value, as returned
-    expected: np.ndarray
-    env: Env  # chain.environment of the case, with the learner's own upstream values
-    given: frozenset[str] = frozenset()  # the names the learner's functions returned in this case
 
 
 @dataclass

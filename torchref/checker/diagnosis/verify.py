@@ -18,17 +18,14 @@ Where nothing is verified, the report says so plainly, with the line and the sma
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from torchref.chain import Expr
 from torchref.checker.diagnosis import mistakes
+from torchref.checker.diagnosis.failing import Failing
 from torchref.registry import Shape
-
-if TYPE_CHECKING:  # diagnosis.py imports this module
-    from torchref.checker.diagnosis.diagnosis import Failing
 
 # labels whose sentence names a mechanism the learner's statement must show
 _ONE_D_CALLS = ("ravel", "flatten", "squeeze", "reshape")

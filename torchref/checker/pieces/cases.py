@@ -11,18 +11,27 @@ what the learner's function does there is a note, never the verdict on ordinary 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from torchref import contracts
-from torchref.registry import Shape
+from torchref.registry import ModelPair, Sample, Trainable
 from torchref_handmade import mp_neuron
 from torchref_handmade.normalise import MinMax
 
 TRAIN_STEPS = (1, 2, 3)  # a loop is run for 1, 2 and 3 steps: the step where it parts is seen
 LR = 0.1  # the top of the notes' range 0.1 → 0.001
 EDGE = ("saturated", "constant column", "single row")
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import Array
+
+# a case's arguments and values: arrays, dicts of arrays, numbers, None (a θ that does not exist)
+Values = dict[str, Any]
+Schedule = Callable[[int], float]
 
 
 @dataclass
@@ -31,12 +40,12 @@ class Case:
 
     id: str  # "loss3": the call's key in the plan
     piece: str  # the contract function
-    args: dict  # argument name -> value (arrays, dicts of arrays, numbers, None)
-    expected: dict  # value name -> the reference's value ("J", "W", "losses", "theta", ...)
+    args: Values  # argument name -> value (arrays, dicts of arrays, numbers, None)
+    expected: Values  # value name -> the reference's value ("J", "W", "losses", "theta", ...)
     dtype: str = "float64"
     kind: str = "ordinary"  # or one of EDGE
     label: str = ""  # the case in words: "m=4 n=2 float32"
-    extra: dict = field(default_factory=dict)  # what a mistake's reproduction needs besides the arguments
+    extra: Values = field(default_factory=dict)  # what a mistake's reproduction needs besides the arguments
 
     @property
     def m(self) -> int:
@@ -44,7 +53,7 @@ class Case:
         return int(np.shape(X)[0]) if X is not None else 0
 
 
-def draw(pair, seed: int, hidden=None) -> list[Case]:
+def draw(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] | None = None) -> list[Case]:
     """Every case of the pair's contract, drawn from `seed` alone. A model with parameters is drawn at its usual
     depth, or at `hidden`: the batch's depth (a number of hidden layers) or its widths (a tuple)."""
     if pair.contract is contracts.MP_NEURON:
@@ -57,14 +66,14 @@ def draw(pair, seed: int, hidden=None) -> list[Case]:
 # --- forward, loss, update, train of a model with parameters ------------------------------------------
 
 
-def _both_labels(Y: np.ndarray) -> np.ndarray:
+def _both_labels(Y: Array) -> Array:
     if Y.shape[0] >= 2 and Y.shape[1] == 1 and np.all(Y[0] == Y):
         Y = Y.copy()
         Y[0] = 1 - Y[0]
     return Y
 
 
-def _samples(pair, seed: int, hidden=None):
+def _samples(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] | None = None) -> list[Sample]:
     """A few small samples (m ≥ 2) of the pair at its usual depth or at `hidden` (`draw`), float64 and float32."""
     shapes = [s for s in pair.shapes if s.m >= 2 and s.m * s.n * max(s.hidden or (1,)) <= 4096]
     depths = [len(s.hidden) for s in shapes]
@@ -82,12 +91,21 @@ def _samples(pair, seed: int, hidden=None):
     return out
 
 
-def _label(s) -> str:
+def _label(s: Sample) -> str:
     return f"{s.shape.id} {s.dtype}"
 
 
-def _trainable_cases(pair, seed: int, hidden=None) -> list[Case]:
-    model, cases = pair.model, []
+def trainable(pair: ModelPair) -> Trainable:
+    """The pair's handmade module as the notes' forward, loss and backward (a trained model's: not the MP neuron's
+    nor normalisation's)."""
+    if pair.model is None:
+        raise ValueError(f"{pair.name} has no handmade module")
+    # a module, declared `Trainable | ModuleType`: which contract it follows is the pair's, not a type mypy can test
+    return cast("Trainable", pair.model)
+
+
+def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] | None = None) -> list[Case]:
+    model, cases = trainable(pair), []
     samples = _samples(pair, seed, hidden)
     for i, s in enumerate(samples):
         A, cache = model.forward(s.X, s.params)
@@ -131,14 +149,26 @@ def _trainable_cases(pair, seed: int, hidden=None) -> list[Case]:
     return cases
 
 
-def batch_trajectory(model, X, Y, params, lr, steps, scale=1.0, grads_at=None, schedule=None) -> dict:
+def batch_trajectory(
+    model: Trainable,
+    X: Array,
+    Y: Array,
+    params: dict[str, Array],
+    lr: float,
+    steps: int,
+    scale: float = 1.0,
+    grads_at: int | None = None,
+    schedule: Schedule | None = None,
+) -> Values:
     """Batch gradient descent: {"losses": (steps + 1,), each P: the parameters after `steps` updates}.
 
     `scale` multiplies every step (a mistake's reproduction), `grads_at` fixes the step at which the
     gradients are taken (0: computed once, before the loop), `schedule(t)` the factor of α at step t.
     """
     params = {k: v.copy() for k, v in params.items()}
-    losses, fixed, path = [], None, []
+    losses: list[float] = []
+    fixed: dict[str, Array] | None = None
+    path: list[dict[str, Array]] = []
     for t in range(steps + 1):
         path.append(params)
         A, cache = model.forward(X, params)
@@ -153,12 +183,23 @@ def batch_trajectory(model, X, Y, params, lr, steps, scale=1.0, grads_at=None, s
     return {"losses": np.array(losses), **params, "_path": path}
 
 
-def sgd_trajectory(model, X, Y, params, lr, steps, order=None, scale=1.0, stale=False) -> dict:
+def sgd_trajectory(
+    model: Trainable,
+    X: Array,
+    Y: Array,
+    params: dict[str, Array],
+    lr: float,
+    steps: int,
+    order: Callable[[int], Iterable[int]] | None = None,
+    scale: float = 1.0,
+    stale: bool = False,
+) -> Values:
     """Per-example SGD over the rows in data order (or `order(epoch)`), one update per row with that row's
     gradient; losses: J over all rows before each epoch, then the final one. `stale`: every row's a from
     the start of the epoch (a mistake's reproduction)."""
     params = {k: v.copy() for k, v in params.items()}
-    losses, path = [], []
+    losses: list[float] = []
+    path: list[dict[str, Array]] = []
     for epoch in range(steps + 1):
         path.append(params)
         A, cache = model.forward(X, params)
@@ -180,16 +221,22 @@ def sgd_trajectory(model, X, Y, params, lr, steps, order=None, scale=1.0, stale=
 # --- the McCulloch–Pitts neuron ----------------------------------------------------------------------
 
 
-def table(n: int) -> np.ndarray:
+def table(n: int) -> Array:
     """Every 0/1 input of n: (2^n, n) integers."""
     return np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.int64).reshape(-1, n)
 
 
-def mp_forward(X, theta, inhibitory=None) -> np.ndarray:
-    return mp_neuron.forward(X, int(theta), inhibitory).astype(np.int64)
+def mp_forward(X: Array, theta: int, inhibitory: Array | None = None) -> Array:
+    A: Array = mp_neuron.forward(X, int(theta), inhibitory)  # (m, 1)
+    return A.astype(np.int64)
 
 
-def mp_fit(X, Y, inhibitory=None, start: int = 0, forward=mp_forward):
+MPForward = Callable[["Array", int, "Array | None"], "Array"]
+
+
+def mp_fit(
+    X: Array, Y: Array, inhibitory: Array | None = None, start: int = 0, forward: MPForward = mp_forward
+) -> int | None:
     """The smallest θ ≥ `start` whose neuron reproduces Y on X, or None."""
     n = X.shape[1]
     for theta in range(start, n + 2):
@@ -198,7 +245,7 @@ def mp_fit(X, Y, inhibitory=None, start: int = 0, forward=mp_forward):
     return None
 
 
-def _mask(n: int, *on: int) -> np.ndarray:
+def _mask(n: int, *on: int) -> Array:
     mask = np.zeros(n, dtype=np.int64)
     mask[list(on)] = 1
     return mask
@@ -236,16 +283,17 @@ def _mp_cases(seed: int) -> list[Case]:
 # --- min–max normalisation --------------------------------------------------------------------------
 
 
-def scaled(X) -> np.ndarray:
+def scaled(X: Array) -> Array:
     """(X − low) / (high − low) per column; integer X becomes float64, float32 stays float32."""
     X = np.asarray(X)
     X = X.astype(np.float64) if X.dtype.kind in "biu" else X
     with np.errstate(invalid="ignore", divide="ignore"):
         low, high = X.min(axis=0, keepdims=True), X.max(axis=0, keepdims=True)
-        return (X - low) / (high - low)
+        out: Array = (X - low) / (high - low)
+        return out
 
 
-def _rain_rent(rng, m: int, dtype=np.float64) -> np.ndarray:
+def _rain_rent(rng: np.random.Generator, m: int, dtype: type[np.number[Any]] = np.float64) -> Array:
     """The notes' data: rainfall 0–20 mm, rent 500–3000 (rent in whole units when dtype is an integer)."""
     if np.dtype(dtype).kind == "i":
         return np.column_stack([rng.integers(0, 21, m), rng.integers(500, 3001, m)]).astype(dtype)
@@ -278,13 +326,3 @@ def _normalise_cases(seed: int) -> list[Case]:
         cases.append(Case(f"normalise_{kind.split()[-1]}", "normalise", {"X": X}, {"X_scaled": scaled(X)}, "float64",
                           kind, label=label))  # fmt: skip
     return cases
-
-
-def shape_of(pair, case: Case) -> Shape | None:
-    """The registry shape of a trainable case (None for the other contracts)."""
-    X = case.args.get("X")
-    params = case.args.get("params")
-    if X is None or params is None:
-        return None
-    widths = [params[k].shape[1] for k in params if k.startswith("W")]
-    return Shape(X.shape[0], X.shape[1], tuple(widths[:-1]), widths[-1])

@@ -21,11 +21,21 @@ at one place of one function (`Place`), and the catalogue of edits reads best as
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from torchref.checker.pieces import where
 
 _SWAP = {"A": "Z", "Z": "A", "a": "z", "z": "a", "dA": "dZ", "dZ": "dA", "da": "dz", "dz": "da"}
-_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.MatMult: "@", ast.Pow: "**"}
+Edits = Iterator[tuple[str, str]]  # (label, the new line)
+_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.Pow: "**",
+}
 
 
 # ---- the line as written ------------------------------------------------------------------------------
@@ -38,9 +48,10 @@ class Line:
         self.text = text
         self.raw = text.encode("utf-8")
 
-    def span(self, node) -> tuple[int, int]:
+    def span(self, node: ast.expr) -> tuple[int, int]:
         """The node's columns, widened over the parentheses that group it (not a call's)."""
         start, end = node.col_offset, node.end_col_offset
+        assert end is not None  # (ast.parse gives every node its end; a node built by hand may have none)
         while True:
             before = self.raw[:start].rstrip()
             after = self.raw[end:].lstrip()
@@ -51,11 +62,11 @@ class Line:
                 return start, end
             start, end = len(before) - 1, len(self.raw) - len(after) + 1
 
-    def of(self, node) -> str:
+    def of(self, node: ast.expr) -> str:
         start, end = self.span(node)
         return self.raw[start:end].decode("utf-8", "replace")
 
-    def spliced(self, changes: list[tuple[object, str]]) -> str:
+    def spliced(self, changes: list[tuple[ast.expr, str]]) -> str:
         """The line with each (node, text) replaced, right to left."""
         raw = self.raw
         for node, text in sorted(changes, key=lambda c: -self.span(c[0])[0]):
@@ -64,26 +75,29 @@ class Line:
         return raw.decode("utf-8", "replace")
 
 
-def _atom(node, text: str) -> bool:
+def _atom(node: ast.expr, text: str) -> bool:
     return isinstance(node, (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)) or (
         text.startswith("(") and text.endswith(")")
     )
 
 
-def _whole(node) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+def _whole(node: ast.expr) -> int | None:
+    """The whole number the node writes (`3`), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    return None
 
 
-def _plus(line: Line, node, k: int) -> str:
+def _plus(line: Line, node: ast.expr, k: int) -> str:
     """`node + k` as a learner writes it: `steps + 1` made `steps`, `n + 2` made `n + 3`."""
-    constant = node.right if isinstance(node, ast.BinOp) and isinstance(node.right, ast.Constant) else None
-    right = constant.value if constant is not None and _whole(constant) else None
+    right = _whole(node.right) if isinstance(node, ast.BinOp) else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(right, int):
         total = right * (1 if isinstance(node.op, ast.Add) else -1) + k
         left = line.of(node.left)
         return left if total == 0 else f"{left} {'+' if total > 0 else '-'} {abs(total)}"
-    if _whole(node):
-        return str(node.value + k)
+    whole = _whole(node)
+    if whole is not None:
+        return str(whole + k)
     text = line.of(node)
     text = (
         text
@@ -99,7 +113,7 @@ def _plus(line: Line, node, k: int) -> str:
 class Place:
     """The statements of one function (and its helpers) the edits look at, and what they need to know."""
 
-    def __init__(self, text: str, code: where.Code, number: int, piece: str, spellings: dict, loss: str):
+    def __init__(self, text: str, code: where.Code, number: int, piece: str, spellings: dict[str, str], loss: str):
         self.piece = piece
         self.loss = loss  # the notes' loss in Python, {A}, {Y} and {np} to fill in ("" when none is known)
         self.lines = text.split("\n")
@@ -112,7 +126,7 @@ class Place:
         self.spellings = spellings  # the contract's name -> the learner's name of it, for the file's functions
         self.statement = _statement_at(code, number)
 
-    def sites(self) -> list:
+    def sites(self) -> list[ast.stmt]:
         """The learner's line, then the last assignment before it of each local name it reads."""
         if self.statement is None:
             return []
@@ -129,7 +143,7 @@ class Place:
         return list(dict.fromkeys(out))
 
 
-def _numpy_alias(tree) -> str:
+def _numpy_alias(tree: ast.Module) -> str:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -138,12 +152,12 @@ def _numpy_alias(tree) -> str:
     return ""
 
 
-def statements(code: where.Code) -> list:
+def statements(code: where.Code) -> list[ast.stmt]:
     found = [n for body in code.bodies for n in ast.walk(body) if isinstance(n, ast.stmt) and n is not body]
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _statement_at(code: where.Code, number: int):
+def _statement_at(code: where.Code, number: int) -> ast.stmt | None:
     """The outermost statement of the function (or a helper) that starts on line `number`, one line long or a
     compound statement's header."""
     for node in statements(code):
@@ -152,10 +166,10 @@ def _statement_at(code: where.Code, number: int):
     return None
 
 
-def _header_nodes(statement) -> list:
+def _header_nodes(statement: ast.stmt) -> list[ast.AST]:
     """The expression nodes of a statement on its first line (a loop's target and range, not its body)."""
     if isinstance(statement, (ast.For, ast.AsyncFor)):
-        roots = [statement.target, statement.iter]
+        roots: list[ast.AST] = [statement.target, statement.iter]
     elif isinstance(statement, (ast.If, ast.While)):
         roots = [statement.test]
     elif isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.With, ast.Try)):
@@ -166,16 +180,16 @@ def _header_nodes(statement) -> list:
     return [n for n in nodes if getattr(n, "lineno", None) == statement.lineno == getattr(n, "end_lineno", None)]
 
 
-def _stored(statement) -> set:
+def _stored(statement: ast.stmt) -> set[str]:
     targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
     return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
-def _parents(statement) -> dict:
+def _parents(statement: ast.stmt) -> dict[int, ast.AST]:
     return {id(child): parent for parent in ast.walk(statement) for child in ast.iter_child_nodes(parent)}
 
 
-def _in_loop(code: where.Code, statement) -> bool:
+def _in_loop(code: where.Code, statement: ast.stmt) -> bool:
     return any(
         statement in list(ast.walk(loop)) and statement is not loop
         for loop in (n for body in code.bodies for n in ast.walk(body) if isinstance(n, (ast.For, ast.While)))
@@ -185,7 +199,7 @@ def _in_loop(code: where.Code, statement) -> bool:
 # ---- the edits of one statement -----------------------------------------------------------------------
 
 
-def edits(place: Place, statement):
+def edits(place: Place, statement: ast.stmt) -> Edits:
     """(label, the new line) for every one-change edit of `statement`."""
     text = place.lines[statement.lineno - 1]
     line = Line(text)
@@ -217,7 +231,7 @@ def edits(place: Place, statement):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sum":
             yield "mean", line.spliced([(node.func, line.of(node.func.value) + ".mean")])
         like = isinstance(node, ast.Call) and _called(node) in ("zeros_like", "empty_like", "ones_like")
-        if like and not any(k.arg == "dtype" for k in node.keywords):
+        if like and isinstance(node, ast.Call) and not any(k.arg == "dtype" for k in node.keywords):
             yield "dtype", line.spliced([(node, _call_text(line, node, extra="dtype=float"))])
         if isinstance(node, ast.Call) and _called(node) == "range" and isinstance(statement, ast.For):
             yield from (("range", line.spliced([(node, f"range({r})")])) for r in _ranges(line, node))
@@ -252,8 +266,13 @@ def edits(place: Place, statement):
     stats = [n for n in nodes if isinstance(n, ast.Call) and _called(n) in ("min", "max", "amin", "amax")]
     if stats:
         yield "axis", line.spliced([(n, _call_text(line, n, axis0=True)) for n in stats])
-    alias = isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Name)
-    if alias and statement.value.id in place.params:  # step = grads: an alias of the caller's dict
+    alias = isinstance(statement, ast.Assign) and len(statement.targets) == 1
+    if (
+        alias
+        and isinstance(statement, ast.Assign)
+        and isinstance(statement.value, ast.Name)
+        and statement.value.id in place.params
+    ):  # step = grads: an alias of the caller's dict
         yield "copy", line.spliced([(statement.value, f"dict({statement.value.id})")])
     if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
         name, op = statement.target.id, _OPS.get(type(statement.op), "")
@@ -276,12 +295,12 @@ def _comment(text: str) -> str:
     return f"  #{comment}" if hash_ and code.count('"') % 2 == 0 and code.count("'") % 2 == 0 else ""
 
 
-def _called(node) -> str:
+def _called(node: ast.Call) -> str:
     f = node.func
     return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
 
 
-def _call_text(line: Line, node, extra: str = "", axis0: bool = False) -> str:
+def _call_text(line: Line, node: ast.Call, extra: str = "", axis0: bool = False) -> str:
     """A call written again from its parts, with one more argument, or with axis=0."""
     args = [line.of(a) for a in node.args]
     keywords = [(k.arg, line.of(k.value)) for k in node.keywords]
@@ -295,7 +314,7 @@ def _call_text(line: Line, node, extra: str = "", axis0: bool = False) -> str:
     return f"{line.of(node.func)}({', '.join(parts)})"
 
 
-def _ranges(line: Line, node) -> list[str]:
+def _ranges(line: Line, node: ast.Call) -> list[str]:
     args = node.args
     if len(args) == 1:
         stop = args[0]
@@ -309,8 +328,10 @@ def _ranges(line: Line, node) -> list[str]:
     return []
 
 
-def _missing_argument(place: Place, call) -> str:
+def _missing_argument(place: Place, call: ast.Call) -> str:
     """The argument a call leaves out that the calling function was given under the callee's name for it."""
+    if not isinstance(call.func, ast.Name):  # (the caller asks only of a call of one of the module's functions)
+        return ""
     callee = place.defs[call.func.id]
     wanted = [a.arg for a in callee.args.args]
     given = len(call.args) + len(call.keywords)
@@ -321,7 +342,7 @@ def _missing_argument(place: Place, call) -> str:
     return name if name in place.params and name not in keywords and not call.keywords else ""
 
 
-def _second_term(line: Line, node, np_name: str) -> str:
+def _second_term(line: Line, node: ast.BinOp, np_name: str) -> str:
     """`y * log(a)` with the (1 − y) log(1 − a) term beside it; `-y * log(a)` negated as a whole."""
     if not np_name:
         return ""
@@ -331,7 +352,7 @@ def _second_term(line: Line, node, np_name: str) -> str:
     if not (isinstance(right, ast.Call) and _called(right) == "log" and len(right.args) == 1):
         return ""
     negated = isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub)
-    y_node = left.operand if negated else left
+    y_node = left.operand if isinstance(left, ast.UnaryOp) and negated else left
     if isinstance(y_node, (ast.BinOp, ast.Call)) and not isinstance(y_node, ast.Subscript):
         return ""
     y, a, log = line.of(y_node), line.of(right.args[0]), line.of(right.func)
@@ -348,11 +369,11 @@ def _m_name(place: Place) -> str:
     return f"{place.params[0]}.shape[0]" if place.params else ""
 
 
-def _renames(place: Place, statement, line: Line, nodes):
+def _renames(place: Place, statement: ast.stmt, line: Line, nodes: list[ast.AST]) -> Edits:
     """Every occurrence of a name read as its partner (Z as A, A1 as A2): the partner's local, or the entry of the
     dict the name was read from (`Z = cache["Z"]` read as `cache["A"]`)."""
     names = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    assigned = {}
+    assigned: dict[str, ast.Assign] = {}
     for s in statements(place.code):
         if isinstance(s, ast.Assign) and s.lineno < statement.lineno:
             for name in _stored(s):
@@ -379,11 +400,11 @@ def _renames(place: Place, statement, line: Line, nodes):
             yield "name", line.spliced([(n, text) for n in hits])
 
 
-def _rebinds_argument(place: Place, statement) -> bool:
+def _rebinds_argument(place: Place, statement: ast.stmt) -> bool:
     return bool(_stored(statement) & set(place.params))
 
 
-def _returns(place: Place, statement, line: Line, indent: str, text: str):
+def _returns(place: Place, statement: ast.stmt, line: Line, indent: str, text: str) -> Edits:
     """fit's returns: the first θ that works returned at once; None when no θ works."""
     returns = [s for s in statements(place.code) if isinstance(s, ast.Return) and s.value is not None]
     last = returns[-1] if returns else None
@@ -410,7 +431,7 @@ def _returns(place: Place, statement, line: Line, indent: str, text: str):
             yield "none unless", f"{indent}return {name} if {check} else None" + _comment(text)
 
 
-def _notes_line(place: Place, statement, line: Line) -> str:
+def _notes_line(place: Place, statement: ast.stmt, line: Line) -> str:
     """The notes' formula of the piece in the learner's names, on the learner's line (a value it returns)."""
     if not isinstance(statement, (ast.Assign, ast.Return)) or not place.numpy or statement.value is None:
         return ""

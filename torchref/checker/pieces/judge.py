@@ -9,15 +9,22 @@ and the smallest failing case. Conventions the contract accepts become notes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from torchref import contracts
 from torchref.checker.escape import clean
 from torchref.checker.pieces import loops, plan, values, where
+from torchref.checker.pieces.cases import Case, Values
 from torchref.checker.pieces.mistakes import LOSS, MP, NORMALISE, RULE, UPDATE, Mistake
-from torchref.contracts import LEARNER_NAMES
+from torchref.contracts import LEARNER_NAMES, Contract
+from torchref.registry import ModelPair
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import Array, CallRecord, Error, Result
 
 CATALOGUE = [*MP, *LOSS, *RULE, *UPDATE, *NORMALISE, *loops.TRAIN]
 
@@ -38,13 +45,18 @@ class Piece:
     cause: str = ""
     line: str = ""
     reason: str = ""  # the sentence of the report when this is the first wrong piece
-    small_case: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)
+    small_case: dict[str, Any] = field(default_factory=dict)
+    errors: list[Error] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         """The piece as the report lists it: its verdict, and for a wrong one its first wrong value, the mistake and
         cause verified for it and the learner's line (every wrong piece, not only the first: rubric, class report)."""
-        out = {"name": self.name, "status": self.status, "verdict": self.verdict, "cases": self.cases}
+        out: dict[str, object] = {
+            "name": self.name,
+            "status": self.status,
+            "verdict": self.verdict,
+            "cases": self.cases,
+        }
         if self.status == "judged":
             wrong = self.verdict == "wrong"
             out.update(failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
@@ -55,21 +67,32 @@ class Piece:
 
 @dataclass
 class _Failure:
-    case: object
-    values: dict
-    wrong: list  # the names that differ
-    error: dict | None = None
+    case: Case
+    values: Values
+    wrong: list[str]  # the names that differ
+    error: Error | None = None
     problem: str = ""
-    mutated: list = field(default_factory=list)
+    mutated: list[str] = field(default_factory=list)
 
 
-def judge(pair, cases, result: dict, outputs, source: bytes, filename: str, skip=("backward",)):
+def judge(
+    pair: ModelPair,
+    cases: list[Case],
+    result: Result,
+    outputs: Mapping[str, Array],
+    source: bytes,
+    filename: str,
+    skip: Sequence[str] = ("backward",),
+) -> tuple[list[Piece], list[str]]:
     """(pieces, notes): every function of the pair's contract but `skip` (the backward's own judge)."""
     contract = pair.contract
+    if contract is None:
+        return [], []  # no functions to judge
     found = result.get("found", {})
     records = {c["id"]: c for c in result.get("calls", [])}
     perceptron = contract is contracts.PERCEPTRON
-    notes, pieces = [], []
+    notes: list[str] = []
+    pieces: list[Piece] = []
     for name in contract.names:
         piece = Piece(name, spelled=found.get(name, ""))
         if piece.spelled:
@@ -79,7 +102,8 @@ def judge(pair, cases, result: dict, outputs, source: bytes, filename: str, skip
         pieces.append(piece)
         if name in skip or not piece.spelled:
             continue
-        failures, piece_notes = [], []
+        failures: list[_Failure] = []
+        piece_notes: list[str] = []
         for case in (c for c in cases if c.piece == name):
             failure = _case(case, records.get(plan.PREFIX + case.id), outputs, perceptron, piece_notes)
             if case.kind != "ordinary":
@@ -96,7 +120,7 @@ def judge(pair, cases, result: dict, outputs, source: bytes, filename: str, skip
     return pieces, notes
 
 
-def step_passes(cases, result: dict, outputs) -> bool:
+def step_passes(cases: list[Case], result: Result, outputs: Mapping[str, Array]) -> bool:
     """The learner's backward composed with their update gives the reference's step on every case."""
     records = {c["id"]: c for c in result.get("calls", [])}
     steps = [c for c in cases if c.piece == "step"]
@@ -110,13 +134,17 @@ def step_passes(cases, result: dict, outputs) -> bool:
     return bool(steps)
 
 
-def failure(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
+def failure(
+    case: Case, record: CallRecord | None, outputs: Mapping[str, Array], perceptron: bool, notes: list[str]
+) -> _Failure | None:
     """What went wrong in one call of the learner's function (None when it is right, a convention the contract
     accepts said in `notes`): the names that differ, or the error or problem of the call."""
     return _case(case, record, outputs, perceptron, notes)
 
 
-def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | None:
+def _case(
+    case: Case, record: CallRecord | None, outputs: Mapping[str, Array], perceptron: bool, notes: list[str]
+) -> _Failure | None:
     """None when the learner's function is right on this case; else what went wrong."""
     if record is None or record.get("missing"):
         return _Failure(case, {}, [], problem="the call did not run")
@@ -153,7 +181,7 @@ def _case(case, record, outputs, perceptron: bool, notes: list) -> _Failure | No
     return _Failure(case, got, wrong or ["grads"], mutated=mutated)
 
 
-def _edge_note(case, failure: _Failure | None) -> list[str]:
+def _edge_note(case: Case, failure: _Failure | None) -> list[str]:
     """What the learner's function does on an edge case, said on its own (never the verdict)."""
     if failure is None:
         return []
@@ -171,7 +199,7 @@ def _edge_note(case, failure: _Failure | None) -> list[str]:
     return []
 
 
-def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contract) -> None:
+def _diagnose(piece: Piece, failures: list[_Failure], source: bytes, filename: str, contract: Contract) -> None:
     """The first wrong value, a verified cause, the learner's line, the smallest failing case."""
     named = [f for f in failures if f.wrong]
     piece.raised = len(failures) - len(named)
@@ -223,7 +251,9 @@ def _diagnose(piece: Piece, failures: list, source: bytes, filename: str, contra
         )
 
 
-def _verified(name: str, failures: list, code, contract) -> tuple[Mistake | None, str]:
+def _verified(
+    name: str, failures: list[_Failure], code: where.Code | None, contract: Contract
+) -> tuple[Mistake | None, str]:
     """The catalogued mistake of this piece that reproduces the learner's values on every failing case.
 
     When several do (the cases cannot tell them apart), the one whose construct is in the learner's code is
@@ -235,13 +265,17 @@ def _verified(name: str, failures: list, code, contract) -> tuple[Mistake | None
     return verified[0] if len(verified) == 1 else (None, "")
 
 
-def _reproducing(name: str, failures: list, code, contract):
+def _reproducing(
+    name: str, failures: list[_Failure], code: where.Code | None, contract: Contract
+) -> Iterator[tuple[Mistake, str]]:
     for mistake in CATALOGUE:
         if mistake.piece != name or (mistake.only and not set(mistake.only) <= set(contract.names)):
             continue
         if mistake.mechanism and (code is None or mistake.where is None or mistake.where(code) is None):
             continue
-        keys, details, explained = [], [], True
+        keys: list[object] = []
+        details: list[str] = []
+        explained = True
         for f in failures:
             if f.error is not None and mistake.raises is not None and mistake.raises(f.case, f.error):
                 continue
@@ -249,7 +283,7 @@ def _reproducing(name: str, failures: list, code, contract):
                 explained = False
                 break
             reproduced = mistake.reproduce(f.case, f.values)
-            if not values.explains(f.case, f.values, reproduced):
+            if reproduced is None or not values.explains(f.case, f.values, reproduced):
                 explained = False
                 break
             keys.append(reproduced.get("_key"))
@@ -258,16 +292,16 @@ def _reproducing(name: str, failures: list, code, contract):
             yield mistake, details[0]
 
 
-def _small_case(failures: list) -> dict:
+def _small_case(failures: list[_Failure]) -> dict[str, Any]:
     """The smallest failing case: its arguments, the reference's values and the learner's."""
     f = min(failures, key=lambda f: (f.case.m, f.case.dtype != "float64"))
-    args = {}
+    args: dict[str, object] = {}
     for k, v in f.case.args.items():
         if isinstance(v, dict):
             args[k] = {kk: np.asarray(vv).tolist() for kk, vv in v.items()}
         else:
             args[k] = np.asarray(v).tolist() if v is not None else None
-    out = {"case": f.case.label, "piece": f.case.piece, "arguments": args}
+    out: dict[str, Any] = {"case": f.case.label, "piece": f.case.piece, "arguments": args}
     out["expected"] = {k: values.show(v) for k, v in f.case.expected.items() if not k.startswith("_")}
     out["yours"] = {k: values.show(v) for k, v in f.values.items()}
     if f.error:
@@ -275,6 +309,6 @@ def _small_case(failures: list) -> dict:
     return out
 
 
-def learner_names_note(found: dict) -> list[str]:
+def learner_names_note(found: Mapping[str, str]) -> list[str]:
     """Functions of the file named as learners name them but not matching this contract (for the reason)."""
     return [f"{alias} (the contract's {meant})" for alias, meant in LEARNER_NAMES.items() if alias in found]

@@ -11,29 +11,37 @@ may be its error rates or counts of misclassified rows.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from torchref.checker.pieces import where
-from torchref.checker.pieces.cases import batch_trajectory, sgd_trajectory
+from torchref.checker.pieces.cases import Case, Values, batch_trajectory, sgd_trajectory
 from torchref.checker.pieces.mistakes import Mistake
 from torchref.checker.pieces.values import same
+
+if TYPE_CHECKING:
+    from torchref.checker.pieces.mistakes import Reproduce
+    from torchref.checker.sandbox.protocol import Array
+
+    Loss = Callable[["Array", "Array"], float | np.floating[Any]]  # (Z, Y) -> the logged J
 
 KINDS = {"batch": "batch gradient descent", "per-example": "per-example SGD, one row at a time in data order"}
 MAX_SEARCH_ROWS = 5  # orders of the rows searched per epoch: m! (120 at m = 5)
 
 
-def _run(case, kind: str, **options) -> dict:
+def _run(case: Case, kind: str, **options: Any) -> Values:
     a = case.args
-    trajectory = sgd_trajectory if kind == "per-example" else batch_trajectory
+    trajectory: Callable[..., Values] = sgd_trajectory if kind == "per-example" else batch_trajectory
     return trajectory(case.extra["model"], a["X"], a["Y"], a["params"], a["lr"], a["steps"], **options)
 
 
-def agrees(case, values: dict, expected: dict) -> bool:
+def agrees(case: Case, values: Values, expected: Values) -> bool:
     return all(k in values and same(values[k], expected[k], case.dtype) for k in expected if not k.startswith("_"))
 
 
-def counted(case, values: dict) -> dict | None:
+def counted(case: Case, values: Values) -> Values | None:
     """The values with losses given as counts of misclassified rows read as error rates (the perceptron's)."""
     losses = np.asarray(values.get("losses", []), np.float64)
     if losses.size and np.all(losses == np.round(losses)):
@@ -41,9 +49,11 @@ def counted(case, values: dict) -> dict | None:
     return None
 
 
-def kind_of(case, values: dict, perceptron: bool) -> tuple[str, bool]:
+def kind_of(case: Case, values: Values, perceptron: bool) -> tuple[str, bool]:
     """("batch" | "per-example" | "", losses counted): the kind of right loop the values are, if any."""
-    readings = [(values, False)] + ([(counted(case, values), True)] if perceptron else [])
+    readings: list[tuple[Values | None, bool]] = [(values, False)] + (
+        [(counted(case, values), True)] if perceptron else []
+    )
     for reading, as_counts in readings:
         if reading is None:
             continue
@@ -53,7 +63,7 @@ def kind_of(case, values: dict, perceptron: bool) -> tuple[str, bool]:
     return "", False
 
 
-def shuffled_together(case, values: dict) -> bool:
+def shuffled_together(case: Case, values: Values) -> bool:
     """Per-example SGD over some order of the rows (X and Y together) each epoch: searched epoch by epoch."""
     a, m = case.args, case.args["X"].shape[0]
     if m > MAX_SEARCH_ROWS or "losses" not in values:
@@ -63,7 +73,7 @@ def shuffled_together(case, values: dict) -> bool:
         return False
     model = case.extra["model"]
 
-    def search(params, epoch):
+    def search(params: dict[str, Array], epoch: int) -> bool:
         if epoch == a["steps"]:
             return all(same(values[k], params[k], case.dtype) for k in params if k in values)
         for order in itertools.permutations(range(m)):
@@ -80,22 +90,23 @@ def shuffled_together(case, values: dict) -> bool:
 # --- the mistakes of a loop ---------------------------------------------------------------------------
 
 
-def _alternative_losses(case, path: list, loss) -> np.ndarray:
+def _alternative_losses(case: Case, path: list[dict[str, Array]], loss: Loss) -> Array | None:
+    """The losses `loss` logs along `path`, or None for a model without one W and b (a deeper one)."""
     a = case.args
     with np.errstate(all="ignore"):
         return np.array([loss(a["X"] @ p["W"] + p["b"], a["Y"]) for p in path]) if "W" in path[0] else None
 
 
-def _after_update(case, values):
+def _after_update(case: Case, values: Values) -> Values:
     guesses = [{**_params(ref), "losses": ref["losses"][1:]} for ref in (_run(case, kind) for kind in KINDS)]
     return next((g for g in guesses if agrees(case, values, g)), guesses[0])
 
 
-def _params(ref: dict) -> dict:
+def _params(ref: Values) -> Values:
     return {k: v for k, v in ref.items() if k not in ("losses", "_path")}
 
 
-def _steps_off(case, values):
+def _steps_off(case: Case, values: Values) -> Values | None:
     s = case.args["steps"]
     for k in (s - 1, s + 1):
         if k < 0:
@@ -110,12 +121,12 @@ def _steps_off(case, values):
     return None
 
 
-def _schedule(case, values):
+def _schedule(case: Case, values: Values) -> Values | None:
     """α multiplied by r after every step, r fitted to the learner's parameters (grid, then golden section)."""
     if case.args["steps"] < 2:
         return None
 
-    def distance(r):
+    def distance(r: float) -> float:
         ref = _run(case, "batch", schedule=lambda t: r**t)
         return sum(
             float(np.sum((np.asarray(values[k], np.float64) - ref[k]) ** 2)) for k in _params(ref) if k in values
@@ -134,11 +145,12 @@ def _schedule(case, values):
     return {**_params(ref), "losses": ref["losses"], "_detail": f"× {r:g}", "_key": r}
 
 
-def _bce(Z, Y):
-    return -np.mean(Y * np.log(Z) + (1 - Y) * np.log(1 - Z))
+def _bce(Z: Array, Y: Array) -> np.floating[Any]:
+    J: np.floating[Any] = -np.mean(Y * np.log(Z) + (1 - Y) * np.log(1 - Z))
+    return J
 
 
-def _log_z(case, values):
+def _log_z(case: Case, values: Values) -> Values | None:
     for kind in KINDS:
         ref = _run(case, kind)
         losses = _alternative_losses(case, ref["_path"], _bce)
@@ -147,9 +159,10 @@ def _log_z(case, values):
     return None
 
 
-def _y_log_a(case, values):
-    def only_first(Z, Y):
-        return -np.mean(Y * np.log(1 / (1 + np.exp(-Z))))
+def _y_log_a(case: Case, values: Values) -> Values | None:
+    def only_first(Z: Array, Y: Array) -> np.floating[Any]:
+        J: np.floating[Any] = -np.mean(Y * np.log(1 / (1 + np.exp(-Z))))
+        return J
 
     for kind in KINDS:
         ref = _run(case, kind)
@@ -159,8 +172,8 @@ def _y_log_a(case, values):
     return None
 
 
-def _kinded(kind: str, **options):
-    def reproduce(case, values):
+def _kinded(kind: str, **options: Any) -> Reproduce:
+    def reproduce(case: Case, values: Values) -> Values:
         ref = _run(case, kind, **options)
         return {**_params(ref), "losses": ref["losses"]}
 

@@ -14,11 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
 
 from torchref.checker.pieces import where
-from torchref.checker.pieces.cases import mp_fit, mp_forward, scaled
+from torchref.checker.pieces.cases import Case, Values, mp_fit, mp_forward, scaled
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import Array, Error
+
+    # (case, the learner's values) -> the values a file with the mistake returns, "_detail" and "_key" besides
+    Reproduce = Callable[[Case, Values], Values | None]
+    Locate = Callable[[where.Code], int | None]  # the line where the construct is written, or None
+    Raises = Callable[[Case, Error], bool]  # a case where the mistake makes the code raise
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -26,17 +38,17 @@ class Mistake:
     name: str  # "loss-missing-minus"
     piece: str  # the contract function it is made in
     cause: str  # the sentence; {detail} is filled by the reproduction's "_detail"
-    reproduce: Callable  # (case, values) -> {name: value, "_detail": str, "_key": ...} or None
-    where: Callable | None = None  # (Code) -> line or None
+    reproduce: Reproduce  # (case, values) -> {name: value, "_detail": str, "_key": ...} or None
+    where: Locate | None = None  # (Code) -> line or None
     mechanism: bool = False  # stated only when `where` finds its construct in the learner's code
-    only: tuple = ()  # the contracts (by their function names) it applies to; () for any
-    raises: Callable | None = None  # (case, error) -> bool: a case where this mistake makes the code raise
+    only: tuple[str, ...] = ()  # the contracts (by their function names) it applies to; () for any
+    raises: Raises | None = None  # (case, error) -> bool: a case where this mistake makes the code raise
 
 
-def _nan_safe(f):
-    def run(*args):
+def _nan_safe(f: Callable[_P, _R]) -> Callable[_P, _R]:
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with np.errstate(all="ignore"):
-            return f(*args)
+            return f(*args, **kwargs)
 
     return run
 
@@ -44,35 +56,35 @@ def _nan_safe(f):
 # --- the McCulloch–Pitts neuron -------------------------------------------------------------------------
 
 
-def _mp(case):
+def _mp(case: Case) -> tuple[Array, int | None, Array]:
     X, theta, mask = case.args["X"], case.args.get("theta"), case.args.get("inhibitory")
     inh = np.zeros(X.shape[1], bool) if mask is None else np.asarray(mask).astype(bool)
     return X, theta, inh
 
 
-def _mp_ignored(case, values):
+def _mp_ignored(case: Case, values: Values) -> Values:
     X, theta, _ = _mp(case)
     return {"A": (X.sum(axis=1, keepdims=True) >= theta).astype(np.int64)}
 
 
-def _mp_subtracted(case, values):
+def _mp_subtracted(case: Case, values: Values) -> Values:
     X, theta, inh = _mp(case)
     z = X[:, ~inh].sum(axis=1, keepdims=True) - X[:, inh].sum(axis=1, keepdims=True)
     return {"A": (z >= theta).astype(np.int64)}
 
 
-def _largest(case, values):
+def _largest(case: Case, values: Values) -> Values:
     X, Y, mask = case.args["X"], case.args["Y"], case.args.get("inhibitory")
     fits = [t for t in range(X.shape[1] + 2) if np.array_equal(mp_forward(X, t, mask), Y)]
     return {"theta": fits[-1] if fits else None}
 
 
-def _one_low(case, values):
+def _one_low(case: Case, values: Values) -> Values | None:
     theta = case.expected["theta"]
     return None if theta is None else {"theta": theta - 1, "_detail": str(theta)}
 
 
-def _never_none(case, values):
+def _never_none(case: Case, values: Values) -> Values | None:
     if case.expected["theta"] is not None or values.get("theta") is None:
         return None
     return {"theta": values["theta"], "_detail": f"θ = {values['theta']}"}
@@ -125,7 +137,7 @@ MP = [
 
 
 @_nan_safe
-def _terms(case):
+def _terms(case: Case) -> tuple[Array, Array, int]:
     A, Y = (np.asarray(case.args[k], np.float64) for k in ("A", "Y"))
     return Y * np.log(A), (1 - Y) * np.log(1 - A), A.shape[0]
 
@@ -151,7 +163,7 @@ LOSS = [
 # --- the perceptron's rule (a backward without a gradient: judged as a piece) ------------------------------
 
 
-def _rule(case, dZ=None, sums=False, db_with_x=False):
+def _rule(case: Case, dZ: Array | None = None, sums: bool = False, db_with_x: bool = False) -> Values:
     X, m = case.args["X"], case.extra["m"]
     dZ = case.expected["dZ"] if dZ is None else dZ
     scale = 1 if sums else 1 / m
@@ -177,14 +189,14 @@ RULE = [
 # --- the update ---------------------------------------------------------------------------------------------
 
 
-def _step(case, factor=None, sign=-1.0):
+def _step(case: Case, factor: Callable[[float, int], float] | None = None, sign: float = -1.0) -> Values:
     lr, m = case.args["lr"], case.extra.get("m", 1)
     a = lr if factor is None else factor(lr, m)
     grads = case.args["grads"]
     return {k: v + sign * np.asarray(a, v.dtype) * grads["d" + k] for k, v in case.args["params"].items()}
 
 
-def _left_out(case, values):
+def _left_out(case: Case, values: Values) -> Values | None:
     old = case.args["params"]
     unchanged = sorted(k for k in old if k in values and np.array_equal(values[k], old[k]))
     if not unchanged:
@@ -215,13 +227,13 @@ UPDATE = [
 
 
 @_nan_safe
-def _float(X):
+def _float(X: Array) -> Array:
     X = np.asarray(X)
     return X.astype(np.float64) if X.dtype.kind in "biu" else X
 
 
 @_nan_safe
-def _fixed(case, values):
+def _fixed(case: Case, values: Values) -> Values | None:
     """Each column scaled by a range that is not the data's, the same in every case (solved from two rows)."""
     X, got = _float(case.args["X"]), np.asarray(values.get("X_scaled"), np.float64)
     if got.shape != X.shape or X.shape[0] < 2:
@@ -234,12 +246,12 @@ def _fixed(case, values):
     return {"X_scaled": (X - low) / (high - low), "_detail": detail, "_key": key}
 
 
-def _broadcast(case, error) -> bool:
+def _broadcast(case: Case, error: Error) -> bool:
     return error.get("type") == "ValueError" and "broadcast" in error.get("message", "")
 
 
 @_nan_safe
-def _own_stats(case, values):
+def _own_stats(case: Case, values: Values) -> Values:
     Xs = case.args["X_scaled"]
     low, high = Xs.min(axis=0, keepdims=True), Xs.max(axis=0, keepdims=True)
     return {"X": Xs * (high - low) + low}

@@ -11,12 +11,21 @@ passes every case, or that makes the first wrong value a later one: no other rep
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from torchref import contracts
 from torchref.checker import repair as chain_repair
 from torchref.checker.pieces import values, where
+from torchref.checker.pieces.cases import Case
 from torchref.checker.pieces.edits import Place, edits
 from torchref.checker.repair import Edit
+from torchref.checker.report import FileReport
+from torchref.contracts import Contract
+from torchref.registry import ModelPair
+
+if TYPE_CHECKING:
+    from torchref.checker.pieces.session import Course
 
 # the edits that undo a named mistake, tried first (in this order)
 FIRST = {
@@ -61,14 +70,16 @@ ONE_BY_ONE = ("backward", "update")
 # ---- verified ---------------------------------------------------------------------------------------
 
 
-def candidates(text: str, code: where.Code, number: int, mistake: str, piece: str, spellings: dict, loss: str = ""):
+def candidates(
+    text: str, code: where.Code, number: int, mistake: str, piece: str, spellings: dict[str, str], loss: str = ""
+) -> list[Edit]:
     """Every one-change edit, in the order they are judged: those that undo the named mistake (on the learner's
     line, then on the assignments it reads), then the notes' line, then the others of the learner's line, then
     those of the lines it reads."""
     place = Place(text, code, number, piece, spellings, loss)
     first = FIRST.get(mistake, ())
-    seen: set = set()
-    ranked: list = []
+    seen: set[tuple[int, str]] = set()
+    ranked: list[tuple[tuple[int, int], int, Edit]] = []
     for s, site in enumerate(place.sites()):
         for label, after in edits(place, site):
             before = place.lines[site.lineno - 1]
@@ -84,13 +95,15 @@ def candidates(text: str, code: where.Code, number: int, mistake: str, piece: st
     return [edit for _, _, edit in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
 
-def attempt(rejudge, course, report, source) -> dict | None:
+def attempt(
+    rejudge: Callable[[str], FileReport], course: Course, report: FileReport, source: bytes | str
+) -> dict[str, Any] | None:
     """The verified repair of the report's first wrong piece (not the backward's chain), or None.
 
     `rejudge(source) -> FileReport` judges an edited source on the batch's cases; `course` is the batch's
     `Course` (the contract, and the order of each piece's values)."""
     piece = report.first_wrong_piece
-    contract = course.pair.contract
+    contract = course.contract
     if report.verdict != "wrong" or piece not in contract or not report.line:
         return None
     if piece == "backward" and course.pair.differentiable:
@@ -105,7 +118,7 @@ def attempt(rejudge, course, report, source) -> dict | None:
     order = contract.names
     named = _value_order(course.cases, piece)
 
-    def result(again) -> str:
+    def result(again: FileReport) -> str:
         if again.verdict == "pass":
             return chain_repair.all_pass(again)
         judged = {p["name"]: p for p in again.pieces}
@@ -126,21 +139,22 @@ def attempt(rejudge, course, report, source) -> dict | None:
             return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
         return ""
 
-    return chain_repair.verified(rejudge, text, edits, result)
+    repaired: dict[str, Any] | None = chain_repair.verified(rejudge, text, edits, result)
+    return repaired
 
 
-def _value_order(cases, piece: str) -> list[str]:
+def _value_order(cases: Iterable[Case], piece: str) -> list[str]:
     """The names a piece's values are compared in (the first wrong one is the piece's)."""
     case = next((c for c in cases if c.piece == piece), None)
     names = [*values.ORDER.get(piece, ()), *(case.expected if case is not None else ())]
     return [n for n in dict.fromkeys(names) if not n.startswith("_")]
 
 
-def _loss_formula(pair) -> str:
+def _loss_formula(pair: ModelPair) -> str:
     """The notes' loss in Python, {A}, {Y} and {np} to fill in with the learner's names ("" when none)."""
     if pair.contract is contracts.PERCEPTRON:
         return "{np}.mean({np}.abs({A} - {Y}))"
-    if "loss" in pair.contract and getattr(pair, "output", "") == "sigmoid":
+    if pair.contract is not None and "loss" in pair.contract and getattr(pair, "output", "") == "sigmoid":
         return "-{np}.mean({Y} * {np}.log({A}) + (1 - {Y}) * {np}.log(1 - {A}))"
     return ""
 
@@ -151,7 +165,7 @@ def _line_number(line: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def _spellings(text: str, contract) -> dict:
+def _spellings(text: str, contract: Contract) -> dict[str, str]:
     """{contract name: the file's name for it}: the first of its spellings the file defines at module level."""
     try:
         tree = ast.parse(text)
@@ -159,7 +173,7 @@ def _spellings(text: str, contract) -> dict:
         return {}
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-    out = {}
+    out: dict[str, str] = {}
     for name in contract.names:
         spelled = next((s for s in contract.spellings(name) if s in defined), "")
         if spelled:

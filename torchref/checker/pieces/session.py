@@ -10,12 +10,19 @@ the MP neuron; normalise → denormalise).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from torchref.checker.messages import no_backward, none_of
 from torchref.checker.pieces import cases as drawing
 from torchref.checker.pieces import judge as pieces_judge
 from torchref.checker.pieces import plan
+from torchref.checker.report import FileReport
 from torchref.checker.sandbox.child import FORWARD_VALUE
+from torchref.registry import ModelPair
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import Array, Result
 
 ONE_OVER_M = (
     "1/m in update, not in backward: backward returns the summed gradients and update takes (1/m)(α ∘ ∂w), as the "
@@ -26,14 +33,24 @@ ONE_OVER_M = (
 class Course:
     """One batch's cases of every piece of a pair's contract, and the plan of calls that runs them."""
 
-    def __init__(self, pair, seed: int, hidden=None):
+    def __init__(self, pair: ModelPair, seed: int, hidden: int | tuple[int, ...] | None = None):
         """`hidden`: the depth (or the widths) the batch judges its files at (`drawing.draw`)."""
-        self.pair = pair
+        if pair.contract is None:
+            raise ValueError(f"{pair.name} has no contract: no functions of a learner's file to judge")
+        self.pair, self.contract = pair, pair.contract
         self.cases = drawing.draw(pair, seed, hidden)
         self.inputs, self.plan = plan.build(pair.contract, self.cases)
         self.expected_bytes = plan.expected_bytes(self.cases)
 
-    def merge(self, report, result: dict, outputs, source: bytes, filename: str, backward_judged: bool) -> None:
+    def merge(
+        self,
+        report: FileReport,
+        result: Result,
+        outputs: Mapping[str, Array],
+        source: bytes,
+        filename: str,
+        backward_judged: bool,
+    ) -> None:
         """Judge the pieces, then decide the report: its pieces, its first wrong piece, its notes, verdict and count.
 
         `report` holds the backward's judge (the chain, link by link, on the batch's cases) when
@@ -71,7 +88,7 @@ class Course:
         report.pieces = [p.to_json() for p in pieces]
         report.notes = list(dict.fromkeys(report.notes + notes))
         if not judged:
-            report.verdict, report.reason = "unusable", none_of(self.pair.contract, source)
+            report.verdict, report.reason = "unusable", none_of(self.contract, source)
             return
         report.cases = sum(p.cases for p in judged)
         first = next((p for p in pieces if p.verdict == "wrong"), None)
@@ -93,7 +110,7 @@ class Course:
         report.small_case = first.small_case
 
 
-def _forward_blamed(report) -> bool:
+def _forward_blamed(report: FileReport) -> bool:
     """The backward's judge found the file wrong in its forward: a first wrong link that is a forward value
     (Z1, A1, ...), or, with no wrong link, what the runner said of the forward's values in the failing cases."""
     if report.verdict != "wrong":
@@ -103,7 +120,7 @@ def _forward_blamed(report) -> bool:
     return any(_FORWARD_SAID.search(error) for error in report.errors)
 
 
-def _backward_verdict(report, in_forward: bool) -> str:
+def _backward_verdict(report: FileReport, in_forward: bool) -> str:
     """The backward's own verdict: wrong when one of its values (or a case) failed, not for the echoes of a wrong
     forward value that its own lines carried on."""
     if report.verdict != "wrong":

@@ -8,9 +8,16 @@ for the case's dtype, NaN equal to NaN.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from torchref.parity import DEFAULT_TOLERANCES
+
+if TYPE_CHECKING:
+    from torchref.checker.pieces.cases import Case, Values
+    from torchref.checker.sandbox.protocol import Array
 
 # the names a piece's values are compared in, before the parameters (the first wrong one is reported)
 ORDER = {"forward": ("A",), "loss": ("J",), "backward": ("dZ", "dW", "db"), "train": ("losses",), "fit": ("theta",)}
@@ -18,7 +25,7 @@ ORDER = {"forward": ("A",), "loss": ("J",), "backward": ("dZ", "dW", "db"), "tra
 OPTIONAL = {"backward": ("dZ",)}
 
 
-def read(case, got: dict, types: dict) -> tuple[dict, str]:
+def read(case: Case, got: Mapping[str, Array], types: Mapping[str, str]) -> tuple[Values, str]:
     """(values, problem): the learner's return value as the named values of `case.expected`."""
     values, problem = _read(case, got, types)
     if problem and "ellipsis" in types.values():
@@ -26,7 +33,7 @@ def read(case, got: dict, types: dict) -> tuple[dict, str]:
     return values, problem
 
 
-def _read(case, got: dict, types: dict) -> tuple[dict, str]:
+def _read(case: Case, got: Mapping[str, Array], types: Mapping[str, str]) -> tuple[Values, str]:
     top = types.get("", "")
     if top == "NoneType" and case.piece != "fit":
         return {}, f"{_fn(case)} returned None: a missing `return`?"
@@ -66,11 +73,11 @@ def _read(case, got: dict, types: dict) -> tuple[dict, str]:
     return {name: got[""]}, ""
 
 
-def _fn(case) -> str:
+def _fn(case: Case) -> str:
     return "update" if case.piece == "step" else case.piece
 
 
-def same(got, expected, dtype: str) -> bool:
+def same(got: object, expected: object, dtype: str) -> bool:
     """`got` is `expected` within the dtype's tolerance (scalars in any container; θ exactly; NaN = NaN)."""
     if expected is None or got is None:
         return got is None and expected is None
@@ -87,21 +94,21 @@ def same(got, expected, dtype: str) -> bool:
     return bool(np.all(ok))
 
 
-def wrong_names(case, values: dict, expected: dict | None = None) -> list[str]:
+def wrong_names(case: Case, values: Values, expected: Values | None = None) -> list[str]:
     """The names whose values differ from `expected` (the case's reference by default), in the piece's order."""
     expected = case.expected if expected is None else expected
     order = [*ORDER.get(case.piece, ()), *(k for k in expected if k not in ORDER.get(case.piece, ()))]
     return [k for k in order if k in expected and k in values and not same(values[k], expected[k], case.dtype)]
 
 
-def explains(case, values: dict, reproduced: dict | None) -> bool:
+def explains(case: Case, values: Values, reproduced: Values | None) -> bool:
     """A reproduction gives every value the learner's function returned on this case."""
     if reproduced is None:
         return False
     return all(k in reproduced and same(values[k], reproduced[k], case.dtype) for k in values if k in case.expected)
 
 
-def show(value) -> str:
+def show(value: object) -> str:
     """A value as the report prints it: θ, J, or an array."""
     if value is None:
         return "None"

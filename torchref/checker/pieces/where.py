@@ -10,8 +10,14 @@ returned name followed back to its assignment, through `float(...)`, `np.squeeze
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, overload
 
+_N = TypeVar("_N", bound=ast.AST)
+_M = TypeVar("_M", bound=ast.AST)
+_O = TypeVar("_O", bound=ast.AST)
+Function = ast.FunctionDef
 PASSTHROUGH = {"float", "squeeze", "asarray", "array", "item", "astype", "reshape", "ravel", "copy"}
 
 
@@ -22,10 +28,10 @@ class Code:
     tree: ast.Module
     lines: list[str]
     fn: ast.FunctionDef | None = None
-    helpers: list = field(default_factory=list)  # the module's functions it calls, transitively
+    helpers: list[Function] = field(default_factory=list)  # the module's functions it calls, transitively
 
     @property
-    def bodies(self) -> list:
+    def bodies(self) -> list[Function]:
         return [self.fn, *self.helpers] if self.fn is not None else []
 
     def params(self) -> list[str]:
@@ -55,7 +61,7 @@ def parse(source: bytes | str, name: str) -> Code | None:
     return code
 
 
-def _top(tree, name, defs):
+def _top(tree: ast.Module, name: str, defs: dict[str, Function]) -> Function | None:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == name:
             return node
@@ -67,27 +73,33 @@ def _top(tree, name, defs):
     return defs.get(name)
 
 
-def _called(node) -> str:
+def _called(node: ast.AST) -> str:
     if isinstance(node, ast.Call):
         f = node.func
         return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
     return ""
 
 
-def _nodes(code: Code, kind=ast.AST, helpers: bool = True):
-    """Every node of the function (and its helpers), in line order."""
+@overload
+def _nodes(code: Code, kind: type[_N], helpers: bool = True) -> list[_N]: ...
+@overload
+def _nodes(code: Code, kind: tuple[type[_N], type[_M]], helpers: bool = True) -> list[_N | _M]: ...
+@overload
+def _nodes(code: Code, kind: tuple[type[_N], type[_M], type[_O]], helpers: bool = True) -> list[_N | _M | _O]: ...
+def _nodes(code: Code, kind: type[ast.AST] | tuple[type[ast.AST], ...], helpers: bool = True) -> list[Any]:
+    """Every node of `kind` of the function (and its helpers) that has a line, in line order."""
     bodies = code.bodies if helpers else code.bodies[:1]
-    found = [n for body in bodies for n in ast.walk(body) if isinstance(n, kind) and hasattr(n, "lineno")]
+    found: list[Any] = [n for body in bodies for n in ast.walk(body) if isinstance(n, kind) and hasattr(n, "lineno")]
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _name(node) -> str:
+def _name(node: ast.AST) -> str:
     while isinstance(node, (ast.Subscript, ast.Attribute)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _names_in(node) -> set:
+def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
@@ -108,7 +120,7 @@ def defining(code: Code, value: str = "") -> int | None:
                 node = v
     if isinstance(node, ast.Name):
         return _assigned(code, node.id, ret.lineno, value) or ret.lineno
-    return node.lineno if hasattr(node, "lineno") else ret.lineno
+    return node.lineno if node is not None else ret.lineno
 
 
 def _assigned(code: Code, name: str, before: int, key: str = "") -> int | None:
@@ -135,7 +147,7 @@ def _assigned(code: Code, name: str, before: int, key: str = "") -> int | None:
     return None
 
 
-def _is_empty(value) -> bool:
+def _is_empty(value: ast.AST) -> bool:
     return isinstance(value, (ast.List, ast.Dict)) and not (
         getattr(value, "elts", None) or getattr(value, "keys", None)
     )
@@ -267,7 +279,7 @@ def append_in_loop(code: Code) -> int | None:
     return None
 
 
-def call_before_loop(code: Code, callees=("backward", "backprop")) -> int | None:
+def call_before_loop(code: Code, callees: Iterable[str] = ("backward", "backprop")) -> int | None:
     """A call of backward outside every loop of the function."""
     inside = {id(n) for loop in _nodes(code, (ast.For, ast.While), helpers=False) for n in ast.walk(loop)}
     for node in _nodes(code, ast.Call, helpers=False):
@@ -278,13 +290,13 @@ def call_before_loop(code: Code, callees=("backward", "backprop")) -> int | None
 
 def log_of_preactivation(code: Code) -> int | None:
     """A log of a name assigned from a matrix product (Z = X @ W + b)."""
-    products = set()
+    products: set[str] = set()
     for node in _nodes(code, ast.Assign):
         if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) for n in ast.walk(node.value)):
             products |= {_name(t) for t in node.targets}
-    for node in _nodes(code, ast.Call):
-        if _called(node) == "log" and node.args and _name(node.args[0]) in products:
-            return node.lineno
+    for call in _nodes(code, ast.Call):
+        if _called(call) == "log" and call.args and _name(call.args[0]) in products:
+            return call.lineno
     return None
 
 
@@ -327,8 +339,10 @@ def constant_array(code: Code) -> int | None:
     params = set(code.params())
     for node in _nodes(code, ast.Assign):
         v = node.value
-        constant = v.args and not any(isinstance(n, ast.Call) for n in ast.walk(v.args[0]))
-        if _called(v) in ("array", "asarray") and constant and not (_names_in(v.args[0]) & params):
+        if not (isinstance(v, ast.Call) and _called(v) in ("array", "asarray") and v.args):
+            continue  # (`y = 5` too: an assignment of no call at all)
+        constant = not any(isinstance(n, ast.Call) for n in ast.walk(v.args[0]))
+        if constant and not (_names_in(v.args[0]) & params):
             return node.lineno
     return None
 

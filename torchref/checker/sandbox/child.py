@@ -16,11 +16,15 @@ import shutil
 import signal
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from torchref.checker.escape import clean
 from torchref.checker.report import UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.sandbox import Batch, Limits, SandboxError, Server
+
+if TYPE_CHECKING:
+    from torchref.checker.sandbox.protocol import CallRecord, CaseRecord, Error, Plan, Result
 
 STDOUT_TAIL = 4096  # bytes of the learner's printed output kept in the report
 STDERR_TAIL = 2000
@@ -35,9 +39,9 @@ def run_file(
     n_cases: int,
     limits: Limits,
     expected_bytes: int,
-    rules: dict,
-    plan: dict | None = None,
-) -> tuple[dict, dict, dict]:
+    rules: dict[str, object],
+    plan: Plan | None = None,
+) -> tuple[Result, protocol.Arrays, dict[str, Any]]:
     """Run the learner's `source` on the batch's cases; (result, outputs, facts) or raise UnusableInput.
 
     `rules`: blocked and allowed imports, and the folders the learner may not read.
@@ -48,7 +52,7 @@ def run_file(
         copy = folder / "learner" / name
         copy.write_bytes(source)
         nonce = secrets.token_hex(8)
-        job = {
+        job: dict[str, object] = {
             "dir": server.inside(folder),
             "file": server.inside(copy),
             "cases": n_cases,
@@ -67,10 +71,9 @@ def run_file(
         if plan:  # the contract's other functions: calls the runner makes as planned (pieces.plan)
             job["plan"] = plan
         try:
-            reply = server.run(job, limits)
+            reply = _valid_reply(server.run(job, limits))
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
-        reply = _valid_reply(reply)
         facts = {
             "stdout": "\n".join(
                 clean(line, 300) for line in _tail(folder / "stdout.txt", STDOUT_TAIL).splitlines()[-40:]
@@ -100,7 +103,7 @@ def run_file(
 
 
 class _TooBig(ValueError):
-    def __init__(self, size):
+    def __init__(self, size: int):
         super().__init__(size)
         self.size = size
 
@@ -139,7 +142,7 @@ def _tail(path: Path, size: int) -> str:
         os.close(fd)
 
 
-def _valid_reply(reply: dict) -> dict:
+def _valid_reply(reply: dict[str, Any]) -> dict[str, Any]:
     ok = (
         reply.get("killed") in (None, "import", "run", "processes", "memory")
         and all(isinstance(reply.get(k), (int, type(None))) for k in ("status", "signal"))
@@ -151,7 +154,7 @@ def _valid_reply(reply: dict) -> dict:
     return reply
 
 
-def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> None:
+def _limit_reached(reply: dict[str, Any], limits: Limits, folder: Path, stderr: str) -> None:
     if reply.get("oom") is True:
         raise UnusableInput(
             f"over the memory limit of {limits.memory_mb} MiB (--memory-mb; its processes and the files it wrote "
@@ -180,7 +183,7 @@ def _limit_reached(reply: dict, limits: Limits, folder: Path, stderr: str) -> No
         raise UnusableInput(f"over the process limit of {limits.processes} (--max-processes)")
 
 
-def _died(reply: dict, stderr: str, limits: Limits, exc: Exception):
+def _died(reply: dict[str, Any], stderr: str, limits: Limits, exc: Exception) -> NoReturn:
     if reply["signal"]:
         try:
             name = signal.Signals(reply["signal"]).name
@@ -197,7 +200,7 @@ def _died(reply: dict, stderr: str, limits: Limits, exc: Exception):
     ) from exc
 
 
-def _own(outputs: dict) -> dict:
+def _own(outputs: dict[str, protocol.Array]) -> protocol.Arrays:
     """The arrays in native byte order; forward values (Z, A) only from what forward returned, never from backward."""
     own = {}
     for key, value in outputs.items():
@@ -213,24 +216,26 @@ def _own(outputs: dict) -> dict:
 # ---------------------------------------------------------------- result.json's schema
 
 
-def _str(value, limit=500) -> str:
+def _str(value: object, limit: int = 500) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {type(value).__name__}")
     return value[:limit]
 
 
-def _error(value) -> dict:
+def _error(value: object) -> Error:
     if not isinstance(value, dict):
         raise ValueError("an error must be an object")
-    out = {"type": _str(value.get("type"), 100), "message": _str(value.get("message", ""))}
+    out: Error = {"type": _str(value.get("type"), 100), "message": _str(value.get("message", ""))}
     if "line" in value:
         if not isinstance(value["line"], int) or isinstance(value["line"], bool):
             raise ValueError("an error's line must be an integer")
         out.update(
-            line=value["line"],
-            file=_str(value.get("file", ""), 200),
-            function=_str(value.get("function", "?"), 100),
-            code=_str(value.get("code", ""), 200),
+            {
+                "line": value["line"],
+                "file": _str(value.get("file", ""), 200),
+                "function": _str(value.get("function", "?"), 100),
+                "code": _str(value.get("code", ""), 200),
+            }
         )
     shapes = value.get("shapes", {})
     if not isinstance(shapes, dict) or len(shapes) > 30:
@@ -245,11 +250,11 @@ def _error(value) -> dict:
     return out
 
 
-def _valid_result(result, nonce: str) -> dict:
+def _valid_result(result: object, nonce: str) -> Result:
     """result.json as the runner writes it, or ValueError: every field typed, every string bounded."""
     if not isinstance(result, dict) or result.get("nonce") != nonce:
         raise ValueError("a result.json that the runner did not write")
-    out = {
+    out: Result = {
         "import_error": None if result.get("import_error") is None else _error(result["import_error"]),
         "exit": None,
         "has_forward": result.get("has_forward") is True,
@@ -272,7 +277,7 @@ def _valid_result(result, nonce: str) -> dict:
         problems, mutated = case.get("problems", []), case.get("mutated", [])
         if not isinstance(problems, list) or not isinstance(mutated, list):
             raise ValueError("a case's problems and mutated must be lists")
-        c = {"problems": [_str(p) for p in problems[:20]], "mutated": [_str(m, 60) for m in mutated[:40]]}
+        c: CaseRecord = {"problems": [_str(p) for p in problems[:20]], "mutated": [_str(m, 60) for m in mutated[:40]]}
         if case.get("error") is not None:
             c["error"] = _error(case["error"])
         if case.get("exit") is not None:
@@ -293,23 +298,23 @@ def _valid_result(result, nonce: str) -> dict:
     return out
 
 
-def _valid_calls(result: dict) -> tuple[dict, list]:
+def _valid_calls(result: dict[str, Any]) -> tuple[dict[str, str], list[CallRecord]]:
     """The planned calls' records (pieces.plan): which function names were found, and each call's outcome."""
-    found = result.get("found", {})
-    if not isinstance(found, dict) or len(found) > 20:
+    names = result.get("found", {})
+    if not isinstance(names, dict) or len(names) > 20:
         raise ValueError("found must be an object of at most 20 names")
-    found = {_str(k, 40): _str(v, 40) for k, v in found.items()}
+    found = {_str(k, 40): _str(v, 40) for k, v in names.items()}
     calls = result.get("calls", [])
     if not isinstance(calls, list) or len(calls) > 10_000:
         raise ValueError("calls must be a list")
-    out = []
+    out: list[CallRecord] = []
     for call in calls:
         if not isinstance(call, dict):
             raise ValueError("a call must be an object")
         problems, mutated, types = call.get("problems", []), call.get("mutated", []), call.get("types", {})
         if not isinstance(problems, list) or not isinstance(mutated, list) or not isinstance(types, dict):
             raise ValueError("a call's problems, mutated and types must be lists and an object")
-        c = {
+        c: CallRecord = {
             "id": _str(call.get("id"), 40),
             "missing": call.get("missing") is True,
             "problems": [_str(p) for p in problems[:20]],

@@ -12,7 +12,8 @@ one) and `backward` on every case and writes JOBDIR/outputs.arrays (plain arrays
 pickles) and JOBDIR/result.json. The server enforces the two wall clocks (import, then
 cases), then kills every process the child left behind (it is their subreaper) before it
 answers with one JSON line. The judge compares the arrays itself: nothing done here can
-pass a derivation. Only the standard library and NumPy are imported.
+pass a derivation. Only the standard library and NumPy are imported (the annotations are never evaluated, and
+what they name is imported for the type checker only).
 
 One file of over 400 lines, on purpose: it is not imported but sent whole, as the text of
 `python -c`, into a sandbox where this package is absent, and the judge checks its hash;
@@ -20,8 +21,11 @@ the server loop, the child's limits and audit hook, and the loading of the learn
 travel together or not at all (`protocol.py`, the wire format, is the one other file sent).
 """
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
+import functools  # (imported by contextlib already)
 import json
 import os
 import re
@@ -34,6 +38,36 @@ import sys
 import time
 import traceback
 import types
+
+TYPE_CHECKING = False  # not `typing`'s: nothing more is imported before the learner's code
+if TYPE_CHECKING:
+    import importlib.util as importlib_util
+    from collections.abc import Callable, Iterable
+    from typing import Any, NoReturn, TypedDict
+
+    import numpy as np
+
+    from torchref.checker.sandbox import protocol
+    from torchref.checker.sandbox.protocol import (
+        ArgSpec,
+        Array,
+        CallRecord,
+        CaseRecord,
+        Error,
+        Found,
+        Job,
+        PlannedCall,
+        Reply,
+        Result,
+    )
+
+    NUMERIC: str
+    Watched = list[tuple[str, Callable[[], object], Array]]  # (name, its value now, a copy of it before)
+
+    class Watch(TypedDict):
+        processes: int
+        memory: int
+
 
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 4, 36, 38
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = (
@@ -52,7 +86,7 @@ WATCH_PROCESSES = False  # count the learner's processes and threads (where RLIM
 WATCH_MEMORY = False  # sum the memory of the learner's processes (where no cgroup holds them together)
 WATCH_EVERY = 0.01  # seconds between two counts
 CONFINE = False  # what a file may open, confined to its own folders (basic: the host's file system is in sight)
-WIPE = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
+WIPE: list[str] = []  # without fresh namespaces: folders emptied after every file (bwrap: its /tmp and the work folder)
 ISOLATE = False  # a fresh mount, IPC, network and UTS namespace (and a user one where needed) per file
 # a network namespace per file, where the server's is the host's (basic); bwrap's server has its own already,
 # with nothing in it but a loopback, and a file's sockets close with its processes (making one costs ~ms)
@@ -60,20 +94,20 @@ NEW_NETWORK = True
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _load_protocol(source):
+def _load_protocol(source: str) -> Any:  # the module protocol.py, made from its text (mypy: imported above)
     module = types.ModuleType("torchref_protocol")
     exec(compile(source, "protocol.py", "exec"), module.__dict__)
     return module
 
 
-def _where(exc, path):
+def _where(exc: BaseException, path: str) -> Error:
     """The innermost frame of the learner's file in the traceback: file, line, function, code."""
     tb, last = exc.__traceback__, None
     while tb is not None:
         if os.path.abspath(tb.tb_frame.f_code.co_filename) == path:
             last = tb
         tb = tb.tb_next
-    where = {"type": type(exc).__name__, "message": str(exc)[:500]}
+    where: Error = {"type": type(exc).__name__, "message": str(exc)[:500]}
     if isinstance(exc, OSError) and exc.errno is not None:
         where["errno"] = exc.errno
     if last is not None:
@@ -82,18 +116,20 @@ def _where(exc, path):
             name: list(value.shape) for name, value in last.tb_frame.f_locals.items() if isinstance(value, np.ndarray)
         }
         where.update(
-            file=os.path.basename(path),
-            line=frame.lineno,
-            function=frame.name,
-            code=(frame.line or "").split("#")[0].strip()[:200],
-            shapes=dict(list(shapes.items())[:30]),
+            {
+                "file": os.path.basename(path),
+                "line": frame.lineno,
+                "function": frame.name,
+                "code": (frame.line or "").split("#")[0].strip()[:200],
+                "shapes": dict(list(shapes.items())[:30]),
+            }
         )
     return where
 
 
-def _learner_line(path):
+def _learner_line(path: str) -> int:
     """The line of the learner's file on the current stack (the innermost), or 0."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if os.path.abspath(frame.f_code.co_filename) == path:
             return frame.f_lineno
@@ -110,7 +146,7 @@ PACKAGES = ("site-packages", "dist-packages")  # folders of installed packages
 LISTINGS = ("open", "os.listdir", "os.scandir")  # events naming a file or folder read
 
 
-def _inside(name, folders):
+def _inside(name: str, folders: Iterable[str]) -> bool:
     return any(name == folder or name.startswith(folder + os.sep) for folder in folders)
 
 
@@ -121,7 +157,7 @@ PROGRAMS = {"os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Po
 MEMORY = re.compile(r"/proc/[^/]+(/task/[^/]+)?/mem")
 
 
-def _resolutions(name):
+def _resolutions(name: str) -> list[str]:
     """Every real path `name` can mean: a relative name may be opened against any open folder (dir_fd), not only
     the working folder."""
     if os.path.isabs(name):
@@ -134,9 +170,9 @@ def _resolutions(name):
     return [os.path.realpath(os.path.join(base, name)) for base in bases]
 
 
-def _by_the_import_system():
+def _by_the_import_system() -> bool:
     """Whether the import system (a finder listing a folder of sys.path) is on the current stack."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_filename.startswith("<frozen importlib"):
             return True
@@ -150,7 +186,7 @@ OPEN_ANYWHERE = (*SCRATCH, "/dev", "/sys", "/etc", "/usr/share/zoneinfo")
 _PROCESS = re.compile(r"/proc/(\d+)(/|$)")
 
 
-def _own_process(name):
+def _own_process(name: str) -> bool:
     """Whether `name` under /proc is the kernel's (/proc/cpuinfo) or an entry of a process of the file's own uid (its
     own processes; under basic the judge is another uid): another process's command line names the judge's reports."""
     process = _PROCESS.match(name)
@@ -160,7 +196,17 @@ def _own_process(name):
         return True  # gone: nothing to read
 
 
-def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed=False, confine=False):
+def _guard(
+    path: str,
+    blocked: set[str],
+    allowed: set[str],
+    roots: list[tuple[str, str]],
+    own: str,
+    found: dict[str, Found],
+    native: bool = False,
+    only_allowed: bool = False,
+    confine: bool = False,
+) -> None:
     """An audit hook (it cannot be removed from Python code) refusing the reference to the learner's file.
 
     Importing a blocked top-level package, or opening a file under one of the reference's
@@ -181,7 +227,7 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
     own_folders = [os.path.dirname(path), own]  # its file's folder, and its server's (the files it writes back)
     confined = [stdlib, python, *packages, *own_folders, *OPEN_ANYWHERE] if confine and not native else []
 
-    def hook(event, args):
+    def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "import" and len(args) > 1 and args[1] is not None and not native:
             # a compiled extension being loaded (its file named): only the standard library's and NumPy's; one the
             # file wrote out would read the reference with libc, which no audit event sees
@@ -239,7 +285,7 @@ def _guard(path, blocked, allowed, roots, own, found, native=False, only_allowed
     sys.addaudithook(hook)
 
 
-def _arrays(prefix, mapping, out, problems):
+def _arrays(prefix: str, mapping: object, out: dict[str, Array], problems: list[str]) -> None:
     """Copy a dict of arrays into `out` under `prefix`; anything that is not numeric is a problem."""
     if not isinstance(mapping, dict):
         problems.append(f"{prefix.rstrip('/')} must be a dict of arrays, got {type(mapping).__name__}")
@@ -259,21 +305,29 @@ def _arrays(prefix, mapping, out, problems):
         out[prefix + key] = arr
 
 
-def _read_only(array):
+def _read_only(array: Array) -> Array:
     """A copy that cannot be written, nor made writable: a view of an immutable bytes object."""
     return np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape)
 
 
-def _run_case(i, inputs, forward, backward, path, out, strict=False):
+def _run_case(
+    i: int,
+    inputs: protocol.Arrays,
+    forward: Callable[..., object] | None,
+    backward: Callable[..., object],
+    path: str,
+    out: dict[str, Array],
+    strict: bool = False,
+) -> CaseRecord:
     p = protocol
-    give = _read_only if strict else np.copy
+    give: Callable[[Array], Array] = _read_only if strict else np.copy
     X, Y = give(inputs[p.key(i, "X")]), give(inputs[p.key(i, "Y")])
     params = {k: give(v) for k, v in p.take(inputs, i, "params").items()}
     cache = {k: give(v) for k, v in p.take(inputs, i, "cache").items()}
     watched = {"X": X, "Y": Y, **{f"params[{k!r}]": v for k, v in params.items()}}
     if forward is None:  # the cache the judge supplied is an input too
         watched.update({f"cache[{k!r}]": v for k, v in cache.items()})
-    case = {"problems": [], "mutated": []}
+    case: CaseRecord = {"problems": [], "mutated": []}
     try:
         if forward is not None:
             fwd = forward(X, params)
@@ -301,12 +355,13 @@ def _run_case(i, inputs, forward, backward, path, out, strict=False):
     return case
 
 
-def _spellings(job, name):
+def _spellings(job: Job, name: str) -> list[str]:
     """The names the judge's plan accepts for a contract function (the learners' usual ones after its own)."""
-    return (job.get("plan") or {}).get("names", {}).get(name, [name])
+    plan = job.get("plan")
+    return plan["names"].get(name, [name]) if plan else [name]
 
 
-def _function(module, names):
+def _function(module: types.ModuleType, names: list[str]) -> tuple[str, Callable[..., object] | None]:
     """(name, function): the first of `names` the module defines as something callable; ("", None) if none."""
     for name in names:
         value = getattr(module, name, None)
@@ -315,7 +370,7 @@ def _function(module, names):
     return "", None
 
 
-def _copy(value):
+def _copy(value: object) -> object:
     """A deep copy of arrays, dicts, lists and tuples (what a call's arguments are made of)."""
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -326,7 +381,7 @@ def _copy(value):
     return value
 
 
-def _argument(spec, inputs, returned):
+def _argument(spec: ArgSpec, inputs: protocol.Arrays, returned: dict[str, object]) -> object:
     """One argument of a planned call, built fresh: an input array, a dict of them, a literal, or an earlier
     call's returned value (or a part of it)."""
     if "in" in spec:
@@ -335,14 +390,16 @@ def _argument(spec, inputs, returned):
         case, part = spec["dict"]
         return {k: v.copy() for k, v in protocol.take(inputs, case, part).items()}
     if "ret" in spec:
-        value = returned.get(spec["ret"])
+        value: Any = returned.get(spec["ret"])  # whatever the learner's function returned
         for step in spec.get("path", []):
             value = value[step]
         return _copy(value)
     return spec.get("value")
 
 
-def _flatten(path, value, out, types, problems, depth=0):
+def _flatten(
+    path: str, value: object, out: dict[str, Array], types: dict[str, str], problems: list[str], depth: int = 0
+) -> None:
     """A returned value as arrays keyed by their path ("", "0", "1.W"), with the type of every node."""
     types[path] = type(value).__name__
     if len(types) > 200 or value is None:
@@ -356,7 +413,7 @@ def _flatten(path, value, out, types, problems, depth=0):
         return
     if isinstance(value, (list, tuple)) and depth < 3:
         try:
-            array = np.array(value)
+            array: Array | None = np.array(value)
         except Exception:
             array = None
         if array is None or array.dtype.kind not in NUMERIC or array.size > 10**6:
@@ -374,7 +431,7 @@ def _flatten(path, value, out, types, problems, depth=0):
         out[path] = array
 
 
-def _watch(name, value, watched):
+def _watch(name: str, value: object, watched: Watched) -> None:
     """The arrays of an argument (itself, or a dict's members), kept with a copy to see what the call changes:
     an array changed in place, or a dict's entry replaced."""
     if isinstance(value, np.ndarray):
@@ -382,23 +439,32 @@ def _watch(name, value, watched):
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, np.ndarray):
-                watched.append((f"{name}[{key!r}]", lambda key=key: value.get(key), item.copy()))
+                watched.append((f"{name}[{key!r}]", functools.partial(value.get, key), item.copy()))
 
 
-def _changed(now, before):
+def _changed(now: object, before: Array) -> bool:
     return not (
         isinstance(now, np.ndarray) and now.shape == before.shape and np.array_equal(now, before, equal_nan=True)
     )
 
 
-def _call(call, module, job, inputs, returned, path, out):
+def _call(
+    call: PlannedCall,
+    module: types.ModuleType,
+    job: Job,
+    inputs: protocol.Arrays,
+    returned: dict[str, object],
+    path: str,
+    out: dict[str, Array],
+) -> CallRecord:
     """One planned call of a learner's function, on fresh copies of its arguments."""
-    record = {"id": call["id"], "problems": [], "mutated": [], "types": {}, "returns_argument": ""}
+    record: CallRecord = {"id": call["id"], "problems": [], "mutated": [], "types": {}, "returns_argument": ""}
     name, function = _function(module, _spellings(job, call["fn"]))
     if function is None:
         record["missing"] = True
         return record
-    args, watched = [], []
+    args: list[object] = []
+    watched: Watched = []
     for arg_name, spec in call["args"]:
         value = _argument(spec, inputs, returned)
         args.append(value)
@@ -406,7 +472,7 @@ def _call(call, module, job, inputs, returned, path, out):
     try:
         value = function(*args)
         returned[call["id"]] = value
-        arrays = {}
+        arrays: dict[str, Array] = {}
         _flatten("", value, arrays, record["types"], record["problems"])
         out.update({protocol.key(call["id"], "ret", k): v for k, v in arrays.items()})
         for (arg_name, _), arg in zip(call["args"], args):
@@ -421,31 +487,44 @@ def _call(call, module, job, inputs, returned, path, out):
     return record
 
 
-def _plan(job, module, inputs, path, out):
+def _plan(
+    job: Job, module: types.ModuleType, inputs: protocol.Arrays, path: str, out: dict[str, Array]
+) -> tuple[dict[str, str], list[CallRecord]]:
     """Every call of the judge's plan, in order; which contract functions the file defines, by which name."""
     plan = job["plan"]
-    found = {fn: _function(module, names)[0] for fn, names in plan.get("names", {}).items()}
-    returned, calls = {}, []
-    for call in plan.get("calls", []):
+    found = {fn: _function(module, names)[0] for fn, names in plan["names"].items()}
+    returned: dict[str, object] = {}
+    calls: list[CallRecord] = []
+    for call in plan["calls"]:
         calls.append(_call(call, module, job, inputs, returned, path, out))
         if calls[-1].get("exit"):
             break
     return found, calls
 
 
-def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
+def _learner(job: Job, inputs: protocol.Arrays, signal_fd: int, arrays_fd: int, result_fd: int) -> None:
     """In the forked child: run the learner's file on every case, write the arrays and result.json (through
     descriptors opened before it ran: the job's folder is read-only to the learner)."""
     path = os.path.abspath(job["file"])
-    result = {"nonce": job["nonce"], "import_error": None, "exit": None, "has_forward": False, "cases": []}
-    found = {}
-    out = {}
+    found: dict[str, Found] = {}
+    result: Result = {
+        "nonce": job["nonce"],
+        "import_error": None,
+        "exit": None,
+        "has_forward": False,
+        "has_backward": False,
+        "cases": [],
+        "reference": found,  # filled by the audit hook as the learner's code runs
+    }
+    out: dict[str, Array] = {}
     native = job.get("native") is True  # a package a teacher allows: its own imports and native libraries
     rules = (set(job["blocked"]), set(job["allowed"]), job["roots"], job["own"], found, native, not native, CONFINE)
     _guard(path, *rules)
     try:
         sys.path.insert(0, os.path.dirname(path))
         spec = importlib_util.spec_from_file_location("derivation", path)
+        if spec is None or spec.loader is None:  # never: the judge names every file it sends *.py
+            raise ImportError(f"no loader for {os.path.basename(path)}")
         module = importlib_util.module_from_spec(spec)
         sys.modules["derivation"] = module
         spec.loader.exec_module(module)
@@ -470,23 +549,24 @@ def _learner(job, inputs, signal_fd, arrays_fd, result_fd):
         forward = _function(module, _spellings(job, "forward"))[1]
         result["has_backward"] = callable(backward)
         result["has_forward"] = callable(forward)
-        for i in range(job["cases"] if callable(backward) else 0):
-            result["cases"].append(_run_case(i, inputs, forward, backward, path, out, job.get("strict") is True))
-            if result["cases"][-1].get("exit"):
-                result["exit"] = {"where": f"case {i}", "code": result["cases"][-1]["exit"]}
+        for i in range(job["cases"] if backward is not None else 0):
+            assert backward is not None  # (mypy does not carry the range's test into the loop)
+            case = _run_case(i, inputs, forward, backward, path, out, job.get("strict") is True)
+            result["cases"].append(case)
+            if case.get("exit"):
+                result["exit"] = {"where": f"case {i}", "code": case["exit"]}
                 break
         if job.get("plan") and result["exit"] is None:
             result["found"], result["calls"] = _plan(job, module, inputs, path, out)
             stopped = [c for c in result["calls"] if c.get("exit")]
             if stopped:
                 result["exit"] = {"where": f"call {stopped[0]['id']}", "code": stopped[0]["exit"]}
-    result["reference"] = found
     protocol.pack(f"/proc/self/fd/{arrays_fd}", out)  # the file opened before it ran, opened again to write it
     with open(f"/proc/self/fd/{result_fd}", "w", encoding="utf-8") as fh:
         json.dump(result, fh)
 
 
-def _moved(entry, moved):
+def _moved(entry: str, moved: dict[str, str]) -> str:
     """`entry` under the folder descriptor that replaced its import-path folder, if any."""
     for old, new in moved.items():
         if entry == old or entry.startswith(old + os.sep):
@@ -494,7 +574,7 @@ def _moved(entry, moved):
     return entry
 
 
-def _child(job, inputs, signal_r, signal_w, drop_to):
+def _child(job: Job, inputs: protocol.Arrays, signal_r: int, signal_w: int, drop_to: int | None) -> NoReturn:
     """The forked child's set-up, then the learner: never returns."""
     code = 0
     try:
@@ -564,14 +644,14 @@ def _child(job, inputs, signal_r, signal_w, drop_to):
     os._exit(code)
 
 
-def _mount(source, target, fstype=None, flags=0, data=None):
-    source, target, fstype, data = (None if x is None else os.fsencode(x) for x in (source, target, fstype, data))
-    if _libc.mount(source, target, fstype, flags, data) != 0:
+def _mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
+    src, dst, kind, options = (None if x is None else os.fsencode(x) for x in (source, target, fstype, data))
+    if _libc.mount(src, dst, kind, flags, options) != 0:
         errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
+        raise OSError(errno, f"mount {src!s} on {dst!s}: {os.strerror(errno)}")
 
 
-def _namespaces(net=True):
+def _namespaces(net: bool = True) -> bool:
     """This process in new mount, IPC, network and UTS namespaces: in a new user namespace too unless it is root
     (in bwrap the server is uid 65534 without capabilities; the new user namespace gives it the capabilities
     to mount, over its own mount namespace only)."""
@@ -589,7 +669,7 @@ def _namespaces(net=True):
     return user
 
 
-def _isolate(job, size_mb, drop_to):
+def _isolate(job: Job, size_mb: int, drop_to: int | None) -> None:
     """One file's own view (in the forked child, before any of its code runs): new namespaces, one tmpfs of
     `size_mb` for all it may write (/tmp, /var/tmp, /dev/shm and its folder, with a copy of its file), the work
     folder read-only, its capabilities dropped and no user namespace of its own. Everything it writes or starts
@@ -629,7 +709,7 @@ def _isolate(job, size_mb, drop_to):
         _drop_capabilities()
 
 
-def _drop_capabilities():
+def _drop_capabilities() -> None:
     """Empty effective, permitted and inheritable sets (what the new user namespace gave)."""
 
     class Header(ctypes.Structure):
@@ -643,7 +723,7 @@ def _drop_capabilities():
         raise OSError(errno, f"capset: {os.strerror(errno)}")
 
 
-def _can_isolate():
+def _can_isolate() -> str:
     """ "" when a forked child can take its own namespaces here, else why not (one fork at the server's start)."""
     r, w = os.pipe()
     pid = os.fork()
@@ -664,10 +744,11 @@ def _can_isolate():
     return "" if status == 0 else why or f"the probe ended with status {status}"
 
 
-def _descendants(me, threads=False):
-    """Every process whose chain of parents leads to `me` (all of them are its children or below); with
-    `threads`, {pid: its number of threads} (each thread counts against the process limit)."""
-    parent, count = {}, {}
+def _descendants(me: int) -> dict[int, int]:
+    """Every process whose chain of parents leads to `me` (all of them are its children or below), as
+    {pid: its number of threads} (each thread counts against the process limit)."""
+    parent: dict[int, int] = {}
+    count: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -677,20 +758,21 @@ def _descendants(me, threads=False):
                 parent[int(entry)], count[int(entry)] = int(fields[1]), int(fields[17])
             except (OSError, ValueError, IndexError):
                 continue
-    below, frontier = set(), {me}
+    below: set[int] = set()
+    frontier = {me}
     while frontier:
         frontier = {pid for pid, ppid in parent.items() if ppid in frontier and pid not in below}
         below |= frontier
-    return {pid: count[pid] for pid in below} if threads else below
+    return {pid: count[pid] for pid in below}
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _usage(me):
+def _usage(me: int) -> tuple[int, int]:
     """(processes and threads, bytes of private resident memory) of everything below `me`; the memory is summed
     only when there are several processes (one is bounded by its own RLIMIT_AS already)."""
-    below = _descendants(me, threads=True)
+    below = _descendants(me)
     memory = 0
     if len(below) > 1:
         for pid in below:
@@ -703,7 +785,7 @@ def _usage(me):
     return sum(below.values()), memory
 
 
-def _reap():
+def _reap() -> None:
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -713,7 +795,7 @@ def _reap():
             return
 
 
-def _kill_all():
+def _kill_all() -> int:
     """SIGKILL every descendant until none is left (orphans come back to us: we are their subreaper)."""
     me, killed = os.getpid(), 0
     for _ in range(1000):
@@ -732,7 +814,7 @@ def _kill_all():
     return killed
 
 
-def _wipe(folders, keep):
+def _wipe(folders: list[str], keep: str) -> None:
     """Delete everything in `folders` but `keep` (the job's folder, which the judge reads, then deletes): nothing
     one file writes there is left for the next file of the server."""
     for folder in folders:
@@ -751,7 +833,7 @@ def _wipe(folders, keep):
                     os.unlink(path)
 
 
-def _wait(fds, seconds, watch):
+def _wait(fds: list[int], seconds: float, watch: Watch) -> list[int] | str:
     """select() on `fds` for `seconds`; with `watch` ({"processes": N, "memory": bytes}, 0 for what is not watched),
     also count the learner's processes and threads, and sum their memory, every WATCH_EVERY seconds: "processes"
     or "memory" when there are more (where RLIMIT_NPROC does not bind, the uid outside being root; where no cgroup
@@ -769,7 +851,7 @@ def _wait(fds, seconds, watch):
             return over
 
 
-def _over(watch):
+def _over(watch: Watch) -> str:
     """ "processes" or "memory" when what runs below this server is over `watch`, else ""."""
     tasks, memory = _usage(os.getpid())
     if watch["processes"] and tasks > watch["processes"]:
@@ -779,7 +861,7 @@ def _over(watch):
     return ""
 
 
-def _run(job, inputs, drop_to):
+def _run(job: Job, inputs: protocol.Arrays, drop_to: int | None) -> Reply:
     signal_r, signal_w = os.pipe()
     start = time.monotonic()
     pid = os.fork()
@@ -787,9 +869,9 @@ def _run(job, inputs, drop_to):
         _child(job, inputs, signal_r, signal_w, drop_to)
     os.close(signal_w)
     pidfd = os.pidfd_open(pid)
-    answer = {"killed": None, "status": None, "signal": None, "cpu": 0.0}
+    answer: Reply = {"killed": None, "status": None, "signal": None, "cpu": 0.0, "left_behind": 0, "seconds": 0.0}
     limits = job["limits"]
-    watch = {
+    watch: Watch = {
         "processes": limits["processes"] if WATCH_PROCESSES else 0,
         "memory": limits["memory_mb"] * 2**20 if WATCH_MEMORY else 0,
     }
@@ -827,7 +909,7 @@ def _run(job, inputs, drop_to):
     return answer
 
 
-def main(protocol_source, config):
+def main(protocol_source: str, config: dict[str, Any]) -> None:
     global protocol, NUMERIC, np, importlib_util
     sys.path.extend(config["path"])  # after the standard library: a standard module is never looked for there
     import importlib.util as importlib_util
