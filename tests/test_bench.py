@@ -88,9 +88,12 @@ def test_step_flops_counts_the_gemms():
 
 
 def test_unwritable_json_path_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(bench, "main", lambda quick, large: {"schema": "torchref.bench/1"})
+    ran = []
+    monkeypatch.setattr(bench, "main", lambda quick, large: ran.append(1) or {"schema": "torchref.bench/1"})
     assert cli.main(["bench", "--quick", "--json", str(tmp_path / "no" / "bench.json")]) == 2
-    assert "cannot write --json" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("torchref: error: --json ") and "does not exist" in line
+    assert not ran  # refused before anything is measured
 
 
 def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threads):
