@@ -439,7 +439,8 @@ def bench_page(path: str) -> str:
         lines.append(
             f"| one `torchref check` from the shell, beyond `import torch` (fastest of "
             f"{b.get('shell_runs', 3)} runs) | {beyond['wall']:.2f} s "
-            f"(the judge's CPU {beyond['cpu']:.2f} s; `import torch` {b['shell_import_torch']['wall']:.2f} s) |"
+            f"(the judge's CPU {beyond['cpu']:.2f} s; `import torch`, ended as the command ends, "
+            f"{b['shell_import_torch']['wall']:.2f} s) |"
         )
     if "notebook_second_check" in b:
         first, second = b["notebook_first_check"], b["notebook_second_check"]

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 
 import pytest
 
@@ -14,17 +15,24 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench, "MATMUL_SECONDS", 0.02)  # this test checks the report, not the machine
     monkeypatch.setattr(bench, "SETTLE_SECONDS", 0.0)
     monkeypatch.setattr(bench, "CLASS_FILES", 6)  # the checker's throughput, on a class of six
+    monkeypatch.setattr(bench, "CLASS_LARGE", 4)  # and the "large" class (--large-class) of four
     monkeypatch.setattr(bench, "SHELL_RUNS", 1)  # one timed `torchref check` from the shell (after a warm one)
     measure = bench.parity_rate
     monkeypatch.setattr(
         bench, "parity_rate", lambda seconds, draw=None, per_shape=1: measure(draw=draw, per_shape=per_shape, cases=32)
     )
     path = tmp_path / "bench.json"
-    assert cli.main(["bench", "--quick", "--json", str(path)]) == 0
+    assert cli.main(["bench", "--quick", "--large-class", "--json", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == bench.HEAD and "parity cases per second" in out
+    assert out.splitlines()[1] == bench.HEAD and "parity cases per second" in out
+    # every number is printed with the machine it ran on and the load average it met
+    assert out.startswith("machine: ") and f"{os.cpu_count()} cores" in out.splitlines()[0]
+    assert (
+        "one check's parts (wall / CPU s; load average" in out and "from the shell (fastest of 1; load average" in out
+    )
     result = json.loads(path.read_text())
     assert result["schema"] == "torchref.bench/1" and result["quick"] is True
+    assert result["machine"]["cores"] == os.cpu_count() and result["machine"]["load_average"] >= 0
     assert [(r["m"], r["dtype"]) for r in result["rows"]] == [
         (32, "float32"),
         (64, "float32"),
@@ -41,7 +49,8 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert result["class_files"] == 6 and result["class_right_verdicts"] == 6 and result["class_files_per_minute"] > 0
     assert result["class_sandbox"] in ("bwrap", "basic") and "files per minute" in out
     # the class checked three ways in the same run: a fresh sandbox per file, one shared per job, a new one per file
-    (row,) = result["classes"]
+    row, large = result["classes"]
+    assert (row["files"], large["files"], large["fresh"]["right_verdicts"]) == (6, 4, 4) and not row["repair"]
     assert [row[k]["right_verdicts"] for k in ("fresh", "shared", "cold")] == [6, 6, 6]
     assert row["ratio_to_shared"] == row["fresh"]["files_per_minute"] / row["shared"]["files_per_minute"]
     assert row["cold"]["isolation"] == "a new sandbox per file" and "x" in out and "load average" in out
@@ -79,9 +88,12 @@ def test_step_flops_counts_the_gemms():
 
 
 def test_unwritable_json_path_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(bench, "main", lambda quick: {"schema": "torchref.bench/1"})
+    ran = []
+    monkeypatch.setattr(bench, "main", lambda quick, large: ran.append(1) or {"schema": "torchref.bench/1"})
     assert cli.main(["bench", "--quick", "--json", str(tmp_path / "no" / "bench.json")]) == 2
-    assert "cannot write --json" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("torchref: error: --json ") and "does not exist" in line
+    assert not ran  # refused before anything is measured
 
 
 def test_parity_rate_runs_on_one_thread_and_fails_loudly(monkeypatch, blas_threads):

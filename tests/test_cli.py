@@ -231,3 +231,23 @@ def test_a_missing_file_is_one_line(name, tmp_path, monkeypatch, capsys):
     assert cli.main(["check", name, "--model", "shallow"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"torchref: error: FILE|DIR must be an existing file or folder, got {name}\n"
+
+
+def test_the_command_ends_its_process_with_its_status_after_the_exit_handlers_and_the_output():
+    """`main()` as the command (no arguments given) ends the process itself, skipping the interpreter's teardown:
+    its output is all there, the exit handlers (kept sandboxes, temporary folders) ran, the status is kept."""
+    program = (
+        "import atexit, sys\n"
+        "from torchref.cli import main\n"
+        "atexit.register(lambda: print('exit handlers ran', flush=True))\n"
+        "sys.argv = ['torchref', *sys.argv[1:]]\n"
+        "main()\n"
+        "print('main returned')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program, "models"], capture_output=True, text=True)
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "exit handlers ran" and "main returned" not in done.stdout
+    assert [line.split()[0] for line in lines[:-1]] == list(REGISTRY)
+    bad = subprocess.run([sys.executable, "-c", program, "verify", "--cases", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == "exit handlers ran\n" and "--cases" in bad.stderr

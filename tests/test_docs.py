@@ -86,6 +86,8 @@ def outputs(tmp_path_factory):
     """Real documents: check of one wrong file, of a class folder (with its class report), and verify."""
     tmp = tmp_path_factory.mktemp("outputs")
     shutil.copytree(EXAMPLES / "class", tmp / "class")
+    (tmp / "class" / "frank").mkdir()  # alice's bytes handed in by another student: said in same_source_as
+    shutil.copyfile(EXAMPLES / "class" / "alice" / "hw3.py", tmp / "class" / "frank" / "hw3.py")
     (tmp / "class" / "zed").mkdir()  # db2 summed over both axes: a shape that differs, whose error is no number
     (tmp / "class" / "zed" / "hw.py").write_text(derivation(SCALAR_DB2))
     shutil.copyfile(EXAMPLES / "my_shallow.py", tmp / "my_shallow.py")
@@ -126,6 +128,15 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
     assert one["first_wrong"] == "dZ1" and any(t["status"] == "wrong" and t["small_case"] for t in one["tensors"])
     assert one["seed"] == 1 and one["seed_secret"] is False
     assert outputs["secret"]["seed"] is None and outputs["secret"]["seed_secret"] is True
+    shared = {f["student"]: f["same_source_as"] for f in outputs["many"]["files"] if f["same_source_as"]}
+    assert shared == {
+        "alice": [{"student": "frank", "file": "frank/hw3.py", "same": "bytes"}],
+        "frank": [{"student": "alice", "file": "alice/hw3.py", "same": "bytes"}],
+    }
+
+
+def _shared(document: dict) -> dict:
+    return next(f for f in document["files"] if f["same_source_as"])["same_source_as"][0]
 
 
 @pytest.mark.parametrize(
@@ -140,6 +151,9 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
         ("secret", "check", lambda d: d.update(seed_secret="yes")),
         ("one", "check", lambda d: d["tensors"][0].update(status="fine")),
         ("many", "check", lambda d: d["files"][0].pop("exit_code")),
+        ("many", "check", lambda d: _shared(d).update(same="copied")),  # only what was verified: file | bytes
+        ("many", "check", lambda d: _shared(d).pop("student")),
+        ("class", "class", lambda d: _shared(d).update(why="")),
         ("verify", "verify", lambda d: d["rows"][0].update(failed=-1)),
         ("verify", "verify", lambda d: d.update(extra=1)),
         ("class", "class", lambda d: d["files"][0].pop("page")),

@@ -93,19 +93,8 @@ SANDBOXES = [
 
 # (entry, sandbox) pairs that break today, and what breaks: each test is xfail(strict=True) (a fix makes it pass, which
 # fails the run until its row goes). "class_folder" is test_a_class_folder_with_one_hostile_file_of_each_kind, which
-# leaves out what the row of its linked student (kind 6) already says.
-_BOTH = ("bwrap", "basic")
-BROKEN: dict[tuple[str, str], str] = {
-    # 6. students apart
-    **dict.fromkeys(
-        [("link_to_a_classmates_file", s) for s in _BOTH],
-        "--recursive follows alice/hw3.py -> ../bob/hw3.py (inside the class's folder): alice passes on bob's file",
-    ),
-    **dict.fromkeys(
-        [(name, s) for name in ("hard_link_to_a_classmates_file", "identical_files_across_students") for s in _BOTH],
-        "no similarity pass: nothing in the JSON, CSV or class report says two students hand in the same source",
-    ),
-}
+# leaves out what an entry's own row already says. Every pair holds today: the table is empty.
+BROKEN: dict[tuple[str, str], str] = {}
 
 
 def _pair(entry: str, sandbox: str, marks=()) -> list:
@@ -850,9 +839,6 @@ def test_a_class_folder_with_one_hostile_file_of_each_kind(sandbox, work, open_f
     wrong += [f"no report for {name}" for name in hostile if not any(f.get("student") == name for f in judged.files)]
     wrong += [f"{name}'s hostile file passes" for name in ("linus", "ivy") if _find(judged.files, f"{name}/hw3.py")
               and _find(judged.files, f"{name}/hw3.py").get("verdict") == "pass"]  # fmt: skip
-    # what an entry's own row of BROKEN says breaks is said there: left out here while the row is there
-    if ("link_to_a_classmates_file", sandbox) in BROKEN:
-        wrong = [w for w in wrong if w != "linus's hostile file passes"]
     said = [line for line in judged.stderr.splitlines() if line.strip()]
     if wrong and said:
         wrong.append(f"the judge's last words: {said[-1][:300]}")

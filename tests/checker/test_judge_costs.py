@@ -61,3 +61,42 @@ def test_a_second_check_in_one_process_starts_no_sandbox_and_draws_no_cases(monk
     finally:
         batch.close_kept()
     assert not batch.kept and all(server.proc is None for server in launched)  # closed: no server left running
+
+
+# the modules that explain a wrong file (its cause, the catalogue, the formula search, the learner's statement read
+# against their values) and those that repair it: a right file's check loads none of them
+EXPLAINING = (
+    "torchref.checker.diagnosis.diagnosis",
+    "torchref.checker.diagnosis.statement",
+    "torchref.checker.diagnosis.reconstruct",
+    "torchref.checker.repair",
+    "torchref.checker.pieces.repair",
+    "torchref.grading",
+    "torchref.jupyter",
+)
+
+
+def _loaded_after(source: str, tmp_path) -> list[str]:
+    """The explaining modules a fresh process has loaded after one `torchref.check` of `source`."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "one.py"
+    path.write_text(source)
+    program = (
+        "import json, sys, torchref\n"
+        f"report = torchref.check({str(path)!r}, model='shallow', cases=3, seed=1)\n"
+        f"print(json.dumps([report.verdict, sorted(m for m in sys.modules if m.startswith({EXPLAINING!r}))]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    verdict, loaded = json.loads(done.stdout.splitlines()[-1])
+    return [verdict, *loaded]
+
+
+def test_a_right_files_check_loads_no_diagnosis_repair_or_grading_module(tmp_path):
+    assert _loaded_after(GOOD, tmp_path) == ["pass"]
+    # a wrong file does load them (the names above are the modules the diagnosis really uses)
+    verdict, *loaded = _loaded_after(WRONG, tmp_path)
+    assert verdict == "wrong"
+    assert {"torchref.checker.diagnosis.diagnosis", "torchref.checker.repair"} <= set(loaded)

@@ -83,7 +83,7 @@ def built(tmp_path_factory):
 def test_every_submission_has_a_row_and_a_page(built):
     root, out = built
     index = Page((out / "index.html").read_text())
-    table = [r for r in index.rows if len(r) == 8][1:]  # the submissions table, without its header
+    table = [r for r in index.rows if len(r) == 9][1:]  # the submissions table, without its header
     assert sorted(r[1] for r in table) == sorted(p.name for p in root.iterdir())
     links = [a["href"] for tag, a in index.tags if tag == "a" and a.get("href", "").startswith("s/")]
     pages = sorted(set(links))
@@ -229,3 +229,27 @@ def test_a_mistake_group_names_each_members_own_link_and_cause(tmp_path):
     assert f"amy.py at dW1: {causes['dW1']}" in group and f"ben.py at dW2: {causes['dW2']}" in group
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [m["cause"] for m in doc["mistakes"][0]["members"]] == [f"at {k}: {v}" for k, v in causes.items()]
+
+
+def test_the_index_and_the_page_say_which_files_another_student_handed_in_too(tmp_path):
+    """A fact for the teacher beside the verdict (which the maths decides): listed, in the table, on the page."""
+    entries, reports = [], []
+    for who, other in (("amy", "ben"), ("ben", "amy"), ("cat", "")):
+        path = tmp_path / who / "hw3.py"
+        path.parent.mkdir()
+        path.write_text(derivation(TANH) if who == "cat" else derivation())
+        entries.append(Submission.from_bytes(path, path.read_bytes(), "shallow", who))
+        same = [{"student": other, "file": f"{other}/hw3.py", "same": "bytes"}] if other else []
+        reports.append(FileReport(str(path), "shallow", student=who, same_source_as=same))
+    html_report.write(tmp_path / "out", entries, reports, tmp_path, "shallow")
+    index = Page((tmp_path / "out" / "index.html").read_text())
+    said = index.by_id["same-source"]
+    assert "amy/hw3.py: the same bytes as ben/hw3.py" in said and "ben/hw3.py: the same bytes as amy/hw3.py" in said
+    assert "cat" not in said
+    head, *rows = [row for row in index.rows if row and row[0] in ("student", "amy", "ben", "cat")]
+    column = {row[0]: row[head.index("same source")] for row in rows}
+    assert column == {"amy": "the same bytes as ben/hw3.py", "ben": "the same bytes as amy/hw3.py", "cat": ""}
+    page = Page((tmp_path / "out" / "s" / "0001.html").read_text())
+    assert ["same source", "the same bytes as ben/hw3.py"] in page.rows
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert doc["files"][0]["same_source_as"] == [{"student": "ben", "file": "ben/hw3.py", "same": "bytes"}]

@@ -1,6 +1,7 @@
 """A teacher's batch: folders of mixed .py/.ipynb submissions into scores, a CSV and Gradescope's results.json."""
 
 import csv
+import io
 import json
 import os
 import threading
@@ -31,7 +32,18 @@ def test_one_folder_per_student_into_a_csv_and_json(tmp_path, capsys):
     assert "frank: NOT JUDGED: an empty folder" in lines
     with open(out_csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    columns = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
+    columns = [
+        "student",
+        "file",
+        "score",
+        "max_score",
+        "verdict",
+        "first_wrong",
+        "cause",
+        "line",
+        "files",
+        "same_source",
+    ]
     assert list(rows[0]) == columns
     graded = {r["student"]: (r["verdict"], float(r["score"])) for r in rows if r["verdict"] != "skipped"}
     assert graded == expected
@@ -147,7 +159,8 @@ def test_folder_entries_that_are_not_files_are_listed_with_why(tmp_path):
         "figure.png": ("skipped", "not a .py or .ipynb file"),
         "folder.py": ("unusable", "a folder, not a file"),
         "good.py": "judged",
-        "link.py": "judged",
+        # a flat folder's files are each a student's: link.py is not good.py's student
+        "link.py": ("unusable", f"a symbolic link to a file that is not link's own ({tmp_path / 'good.py'})"),
         "loop.py": ("unusable", "a symbolic link that loops back on itself"),
     }
 
@@ -247,3 +260,30 @@ def test_a_right_deep_file_earns_every_point_at_the_depth_it_is_judged(tmp_path,
     document = json.loads(results.read_text())
     assert [t["name"].split()[0] for t in document["tests"]] == ["dW3", "db3", "dW2", "db2", "dW1", "db1"]
     assert document["score"] == 6.0 and all(t["status"] == "passed" for t in document["tests"])
+
+
+def test_the_gradebook_says_which_files_other_students_handed_in_too(tmp_path):
+    """The same_source column: a student's graded file's shared bytes, then any other file of theirs that shares."""
+    from torchref.grading.writers import write_csv
+
+    def shared(*others):
+        return [{"student": who, "file": f"{who}/hw3.py", "same": same} for who, same in others]
+
+    reports = [
+        FileReport(str(tmp_path / "alice/hw3.py"), "shallow", student="alice", same_source_as=shared(("bob", "file"))),
+        FileReport(
+            str(tmp_path / "alice/old.py"), "shallow", verdict="wrong", student="alice",
+            same_source_as=shared(("erin", "bytes")),
+        ),
+        FileReport(str(tmp_path / "bob/hw3.py"), "shallow", student="bob", same_source_as=shared(("alice", "file"))),
+        FileReport(str(tmp_path / "carol/hw3.py"), "shallow", student="carol"),
+    ]  # fmt: skip
+    reports = [grade(r) for r in reports]
+    write_csv(tmp_path / "grades.csv", reports, tmp_path)
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
+    assert rows["alice"]["file"] == "alice/hw3.py"
+    assert rows["alice"]["same_source"] == (
+        "the same file (a hard link) as bob/hw3.py; alice/old.py: the same bytes as erin/hw3.py"
+    )
+    assert rows["bob"]["same_source"] == "the same file (a hard link) as alice/hw3.py"
+    assert rows["carol"]["same_source"] == ""

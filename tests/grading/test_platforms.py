@@ -174,3 +174,17 @@ def test_fit_halves_the_longest_text_until_the_document_fits():
     assert doc["a"].endswith("more characters cut)") and len(doc["a"]) < 5000
     with pytest.raises(ValueError, match="cannot be cut to 10 bytes"):
         platforms.fit({"k": "short"}, 10)
+
+
+def test_no_platforms_document_names_the_student_who_handed_in_the_same_file(judged, tmp_path):
+    """A learner reads these: that bob handed in the same file is the teacher's to read, not alice's."""
+    from torchref.grading.writers import gradescope
+
+    root, reports = judged
+    for report in reports.values():
+        alice = copy.deepcopy(report)
+        alice.student = "alice"
+        alice.same_source_as = [{"student": "bobby", "file": "bobby/hw3.py", "same": "file"}]
+        assert "bobby" in alice.table()  # the report itself says it
+        for writer in (prairielearn, coursera, coderunner, lambda r, root, hide=False: gradescope(r, root)):
+            assert "bobby" not in json.dumps(writer([alice], root)), writer

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
-from torchref.checker import generic, policy, repair
+from torchref.checker import generic, policy
 from torchref.checker.cases import (
     SEED_ENV,
     Reference,
@@ -43,7 +43,6 @@ from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean, each_string, safe_report
 from torchref.checker.judge import judge_file
 from torchref.checker.options import CheckOptions
-from torchref.checker.pieces import repair as pieces_repair
 from torchref.checker.pieces.session import Course
 from torchref.checker.report import FileReport, JSONObject, UnusableInput
 from torchref.checker.sandbox import protocol
@@ -206,6 +205,8 @@ class Session:
         """A verified repair of a wrong file: the backward's chain's own, else one of its first wrong piece."""
         if report.verdict != "wrong":
             return None
+        from torchref.checker import repair  # (a right file's check never loads the repairs)
+        from torchref.checker.pieces import repair as pieces_repair
 
         def rejudge(edited: str) -> FileReport:
             return self.rejudge(path, edited, server)

@@ -1,9 +1,10 @@
 """Every entry of a class's folder, as a `Submission`: to judge, or with the report that says why not.
 
 Flat (a file per student: the student is the file's name) or recursive (a folder per
-student). Links are followed to files of the folder only; a FIFO, a device, a loop or a
-file too large is "could not judge" with the reason; nothing but regular files is opened,
-and every file is read before anything runs.
+student). Links are followed to files of the folder only, and from a student's file only to
+that student's own files; a FIFO, a device, a loop or a file too large is "could not judge"
+with the reason; nothing but regular files is opened, and every file is read before anything
+runs. Files of different students with the same bytes are said on each (`same_sources`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from torchref.checker.escape import clean
-from torchref.checker.submission import SUBMISSION_SUFFIXES, Submission, not_judged
+from torchref.checker.submission import Submission, not_judged, unsuffixed
 
 if TYPE_CHECKING:
     from _typeshed import StrPath
@@ -28,7 +29,8 @@ def entries(directory: StrPath, model: str, recursive: bool = False, pattern: st
     `directory` is a student's (its files at any depth, up to MAX_DEPTH folders down). Links
     are followed to files only; a dangling link, a link loop, a folder, a FIFO or a device
     named like a submission is "could not judge" with the reason, and nothing is opened
-    but regular files. All files are read before anything runs.
+    but regular files. All files are read before anything runs; then every file another
+    student also handed in is marked (`same_sources`).
     """
     directory = Path(directory)
     out: list[Submission] = []
@@ -36,9 +38,37 @@ def entries(directory: StrPath, model: str, recursive: bool = False, pattern: st
         if recursive and _is_dir(item):
             out += _student(Path(item.path), clean(item.name), model, pattern, depth=1, root=directory)
         else:
-            student = "" if recursive else clean(_stem(item.name))  # a name the learner chose: escaped
+            student = "" if recursive else clean(unsuffixed(item.name))  # a name the learner chose: escaped
             out.append(Submission.from_path(Path(item.path), model, student, pattern, directory))
+    same_sources(out, directory)
     return out
+
+
+def same_sources(found: list[Submission], root: Path) -> None:
+    """Mark each student's file that another student's file equals, byte for byte, on both (its `same_source_as`).
+
+    Only what was verified is said: the same file (one inode under two names: a hard link),
+    or the same bytes; never why. Byte-identical only, on purpose: a normalised form (the
+    code without comments, blank lines or docstrings) would also match two learners who each
+    wrote the notes' formulas under the notes' names, whose short backwards can be the same
+    code, and the class report would then say of honest work that it is the same source. A
+    student's own files are not compared with each other, nor an empty file with anything.
+    """
+    groups: dict[bytes, list[Submission]] = {}
+    for entry in found:
+        if entry.judged and entry.student and entry.digest and entry.data and entry.data.strip():
+            groups.setdefault(entry.digest, []).append(entry)
+    for group in groups.values():
+        for entry in group:
+            entry.same_source_as = [
+                {
+                    "student": other.student,
+                    "file": clean(os.path.relpath(other.path, root)),
+                    "same": "file" if other.inode == entry.inode else "bytes",
+                }
+                for other in group
+                if other.student != entry.student
+            ]
 
 
 def _scan(directory: Path) -> list[os.DirEntry[str]]:
@@ -51,13 +81,6 @@ def _is_dir(item: os.DirEntry[str]) -> bool:
         return item.is_dir(follow_symlinks=False)
     except OSError:
         return False
-
-
-def _stem(name: str) -> str:  # "hw3.ipynb" -> "hw3"
-    for suffix in SUBMISSION_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def _student(folder: Path, student: str, model: str, pattern: str | None, depth: int, root: Path) -> list[Submission]:

@@ -15,15 +15,13 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from torchref.checker import policy
 from torchref.checker.cases import Reference, finite_differences_judge
-from torchref.checker.diagnosis import diagnosis, shapes, statement
 from torchref.checker.diagnosis import source as reading
-from torchref.checker.diagnosis.diagnosis import case_environment, own_line
-from torchref.checker.diagnosis.failing import Failing
 from torchref.checker.escape import clean
 from torchref.checker.messages import other_model, problems, where
 from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
@@ -34,6 +32,12 @@ from torchref.parity import TensorResult, agreement, agrees, compare_tensor, dty
 from torchref.registry import AutogradPair, Sample
 from torchref.sweep import size
 from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
+
+if TYPE_CHECKING:
+    from torchref.checker.diagnosis.failing import Failing
+
+# A right file's check never loads the diagnosis (its causes, catalogue and formula search): the functions
+# that explain a wrong or raising case import its modules where they first need them.
 
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
@@ -119,6 +123,8 @@ def judge_file(
             _forward_A(pair, s, i, outputs, case)
         if case.get("error") or case["problems"]:
             if case.get("error"):
+                from torchref.checker.diagnosis import shapes
+
                 raised.append((s, case["error"]))
                 text = where(case["error"], shapes.sizes_of(s.shape), source)
             else:
@@ -237,6 +243,9 @@ def _judge_case(
     failing: dict,
     found: _Found,
 ) -> None:
+    from torchref.checker.diagnosis.diagnosis import case_environment, own_line
+    from torchref.checker.diagnosis.failing import Failing
+
     mine, fd = found.mine, found.fd
     ref = pair.torch(s)
     cache = {**handmade_cache, **protocol.take(outputs, i, "cache")}  # what the learner's backward received
@@ -316,6 +325,8 @@ def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> Non
     if not wrong and not echoes and not report.errors:
         report.verdict = "pass"
         return
+    from torchref.checker.diagnosis import diagnosis
+
     report.verdict = "wrong"
     first = wrong[0] if wrong else echoes[0] if echoes else _raising_link(report, chain, raised, source)
     lines, causes, line = {}, {}, None
@@ -404,6 +415,8 @@ def _read_statement(
     """The learner's statement read against their values (`statement.read`): what it verifies joins the cause
     (a helper, an intermediate, an eps, a global, a parameter changed in place, the formula), and its line is
     named when it is another than the statement's; a statement that gives other values says so."""
+    from torchref.checker.diagnosis import diagnosis, statement
+
     filename = Path(report.file).name
     found = statement.read(line, link, chain, failing, source, filename, upstream)
     report.notes = list(dict.fromkeys(report.notes + found.notes))
@@ -441,6 +454,8 @@ def _upstream_place(name: str, chain, t: TensorVerdict, failing: list, report: F
     line = _learner_line(source, chain, name)
     if line is None:
         return
+    from torchref.checker.diagnosis import statement
+
     found = statement.upstream(line, chain[name], chain, failing, source, Path(report.file).name)
     report.line = _place(report, source, found.place or line.number)
     if found.sentences:
@@ -492,6 +507,8 @@ def _raised_there(report: FileReport, t: TensorVerdict, line, raised, source) ->
         number = max(set(lines), key=lines.count)
         here = [(s, e) for s, e in here if e["line"] == number]
         report.line = _place(report, source, number)
+    from torchref.checker.diagnosis import shapes
+
     why = next((w for s, e in here if (w := shapes.explain(e, shapes.sizes_of(s.shape)))), "")
     if not why:
         return

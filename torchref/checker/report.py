@@ -20,6 +20,8 @@ EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
 VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
 VERDICT_COUNTED = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "not judged"}
 VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
+# what was verified of two students' files, as a report's same_source_as says it
+SAME_WORDS = {"file": "the same file (a hard link) as ", "bytes": "the same bytes as "}
 
 
 # where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
@@ -90,6 +92,9 @@ class FileReport:
     # a verified repair: {"line": 20, "before": ..., "after": ..., "result": "with this change, all 40 cases pass"}
     repair: JSONObject | None = None
     student: str = ""  # who submitted it (a folder per student: the folder's name)
+    # other students' files with the same bytes: {"student", "file" (under the class folder), "same": "file" (one
+    # file under two names: a hard link) | "bytes"}; what was verified, never a cause (`folder.same_sources`)
+    same_source_as: list[dict[str, str]] = field(default_factory=list)
     seed: int | None = 0  # the seed of the cases: `--seed` replays them; None when it is secret
     seed_secret: bool = False  # the cases are $TORCHREF_SEED's: a rerun with the same variable replays them
     stdout: str = ""  # the tail of the learner's printed output (bounded, every line escaped)
@@ -124,9 +129,15 @@ class FileReport:
         """One line: `name: PASS (40 cases of backward)`, `name: WRONG: first wrong link: ...` (name: the file's by
         default)."""
         name = os.path.basename(self.file) if name is None else name
+        same = f" · {self.same_source()}" if self.same_source_as else ""
         if self.verdict == "pass":
-            return f"{name}: PASS ({self.counted()})"
-        return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}"
+            return f"{name}: PASS ({self.counted()}){same}"
+        return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}{same}"
+
+    def same_source(self) -> str:
+        """`the same bytes as bob/hw3.py; the same file (a hard link) as dave/hw3.py` ("" when no other student's
+        file is the same): for the teacher's outputs only (it names the other students)."""
+        return "; ".join(SAME_WORDS[same["same"]] + same["file"] for same in self.same_source_as)
 
     def counted(self) -> str:
         """The case count and what it counts: `40 cases of backward`, `48 cases: forward 8, backward 40` (each
@@ -218,6 +229,8 @@ class FileReport:
         rows += [("error", e(error)) for error in self.errors[:3]]
         rows += [("warning", e(w)) for w in self.warnings]
         rows += [("note", e(n)) for n in self.notes]
+        if self.same_source_as:
+            rows.append(("same source", e(self.same_source())))
         if (self.seed or self.seed_secret) and self.verdict != "skipped":
             rows.append(("seed", self.seed_said(html=True)))
         head = "".join(
@@ -275,6 +288,8 @@ class FileReport:
             lines.append(f"error: {error}")
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"note: {n}" for n in self.notes]
+        if self.same_source_as:
+            lines.append(f"same source: {self.same_source()}")
         if self.sandbox:
             lines.append(f"{self.seed_said()} · sandbox {self.sandbox}")
         return "\n".join(lines)

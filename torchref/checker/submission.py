@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class Submission:
     data: bytes | None = b""  # the bytes the judge runs (a notebook's: the Source's text)
     report: FileReport | None = None  # why it is not judged
     file: str | None = None  # the report's `file`: the path handed in, or a name ("backward", "cell")
+    inode: tuple[int, int] | None = None  # (device, inode) of a folder's entry: two names of one file share it
+    digest: bytes = b""  # SHA-256 of a folder's entry's bytes as read (a notebook's whole file, not its code)
+    # the other students' files with this one's bytes (`folder.same_sources`), as the report's same_source_as says
+    same_source_as: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def judged(self) -> bool:
@@ -61,6 +66,7 @@ class Submission:
         if self.file is not None:
             report.file = self.file
         report.student = self.student
+        report.same_source_as = [dict(same) for same in self.same_source_as]
         return report if self.source is None else self.source.relabel(report)
 
     # ---- the constructors: the only places a submission is made -----------------------------
@@ -90,7 +96,8 @@ class Submission:
         """An entry of a folder (`root`), or a file given to the gradebook: read once, as a regular file only.
 
         In a folder, a link is followed only to a file of that folder: a link elsewhere would
-        have the judge read (and print) any file it may read.
+        have the judge read (and print) any file it may read. A student's file (`student` given)
+        may link only to the same student's files: a link to a classmate's file is not theirs.
         """
         return _entry(Path(path), student, model, pattern, root)
 
@@ -168,9 +175,13 @@ def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path
             if exc.errno == errno.ELOOP:
                 return no("unusable", "a symbolic link that loops back on itself")
             return no("unusable", f"a symbolic link to nothing ({clean(os.readlink(path))})")
-        real, top = os.path.realpath(path), os.path.realpath(root) if root is not None else None
-        if top is not None and not real.startswith(top.rstrip(os.sep) + os.sep):
-            return no("unusable", f"a symbolic link to a file outside the folder ({clean(os.readlink(path))})")
+        if root is not None:
+            real, top, target = os.path.realpath(path), os.path.realpath(root), clean(os.readlink(path))
+            if not real.startswith(top.rstrip(os.sep) + os.sep):
+                return no("unusable", f"a symbolic link to a file outside the folder ({target})")
+            # every component resolved (a linked folder on the way included): whose file it really is
+            if student and owner(real, top) != owner(path, root):
+                return no("unusable", f"a symbolic link to a file that is not {student}'s own ({target})")
     kind = _kind(st.st_mode)
     if kind:
         return no("unusable", f"{kind}, not a file")
@@ -181,7 +192,26 @@ def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path
         data = read_regular(path)
     except OSError as exc:
         return no("unusable", f"cannot be read: {_why(exc)}")
-    return Submission.from_bytes(path, data, model, student)
+    entry = Submission.from_bytes(path, data, model, student)
+    entry.inode = (st.st_dev, st.st_ino)  # of the file itself: a link was followed above
+    entry.digest = hashlib.sha256(data).digest()
+    return entry
+
+
+def owner(path: StrPath, root: StrPath) -> str:
+    """Whose file `path` is in the class folder `root`: its first component under it, without a .py/.ipynb suffix
+    (a student's folder with --recursive, a student's file in a flat folder); "" for `root` itself."""
+    first = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).split(os.sep, 1)[0]
+    if first == os.curdir:
+        return ""
+    return unsuffixed(first)
+
+
+def unsuffixed(name: str) -> str:  # "hw3.ipynb" -> "hw3"
+    for suffix in SUBMISSION_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _kind(mode: int) -> str:

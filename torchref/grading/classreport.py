@@ -4,8 +4,9 @@
 
 writes `index.html` (counts of students, the score distribution, the mistakes ranked by how
 many students made them, per function of the contract how many students got it wrong and
-with which mistakes, a table of every file sortable by each column, its warnings included: a
-backward that differentiates without the notes' formulas is flagged there), one page per
+with which mistakes, the files another student handed in the same bytes of, a table of every
+file sortable by each column, its warnings included: a backward that differentiates without
+the notes' formulas is flagged there), one page per
 submission under `s/` (verdict, first wrong link, cause, the learner's code with that line
 marked, the small case, their printed output) and `report.json` with the same data. The
 figures are PNGs inside the pages (base64), so the folder can be zipped and mailed. Students
@@ -14,7 +15,7 @@ files counts once; the table and the pages show every file. Every
 text that comes from a learner (file and folder names, their code, messages, output) is
 escaped: it shows as text, never as markup or script.
 
-It stays one module of about 420 lines: the index, the pages, the figures and report.json are
+It stays one module of about 450 lines: the index, the pages, the figures and report.json are
 written from the same groups of students and mistakes, with the same escaping.
 """
 
@@ -286,6 +287,17 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
             '<table id="pieces"><tr><th>function</th><th>students who wrote it</th><th>wrong</th>'
             f"<th>the mistakes</th></tr>{''.join(rows)}</table>"
         )
+    shared = [i for i, r in enumerate(reports) if r.same_source_as]
+    if shared:  # what was verified of two students' files (no verdict changes with it): for the teacher to look at
+        body.append("<h2>Files another student also handed in</h2>")
+        body.append(
+            '<ul id="same-source">'
+            + "".join(
+                f'<li><a href="{pages[i]}">{escape(names[i])}</a>: {escape(reports[i].same_source())}</li>'
+                for i in shared
+            )
+            + "</ul>"
+        )
     head = [
         ("student", "text"),
         ("file", "text"),
@@ -295,6 +307,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
         ("cause", "text"),
         ("line", "text"),
         ("warnings", "text"),  # what the verdict does not judge: how backward differentiates, processes left behind
+        ("same source", "text"),
     ]
     rows = []
     for i, r in enumerate(reports):
@@ -310,6 +323,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
             + "</td>"
             f"<td>{escape(place)} <code>{escape(code)}</code></td>"
             f"<td>{'<br>'.join(escape(w) for w in r.warnings)}</td>"
+            f"<td>{escape(r.same_source())}</td>"
             "</tr>"
         )
     body += [
@@ -344,6 +358,8 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         rows.append(("your line", f'<a href="#marked">{escape(place)}</a> <code>{escape(code)}</code>'))
     if r.reason and r.reason != cause:
         rows.append(("reason", escape(r.reason)))
+    if r.same_source_as:
+        rows.append(("same source", escape(r.same_source())))
     if (r.seed or r.seed_secret) and r.verdict != "skipped":
         rows.append(("seed", r.seed_said(html=True)))
     body = [

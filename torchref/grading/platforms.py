@@ -25,6 +25,10 @@ keeps within the platform's documented limits:
   of the chain as the judge compared them. Its cells are text, which CodeRunner escapes
   itself (the `%s` column format); prologuehtml and epiloguehtml are HTML, escaped here.
 
+Each document is the learner's to read: none says that another student handed in the same
+file (a report's `same_source_as`), which would give them that student's name and file; the
+teacher reads it in the gradebook's CSV, the --json and the class report.
+
 `hide=True` leaves out the numbers of the expected values (what `--hide-values` promises): the
 writers work on a copy passed through `gradebook.hide_values`, so no caller can forget it.
 """

@@ -43,7 +43,7 @@ from pathlib import Path
 from torchref.checker.escape import clean
 from torchref.checker.intake import Source
 from torchref.checker.report import SCHEMA, FileReport, TensorVerdict
-from torchref.checker.submission import SUBMISSION_SUFFIXES, Submission
+from torchref.checker.submission import Submission, owner
 
 
 class ShardError(ValueError):
@@ -66,14 +66,7 @@ def key(path, root) -> str:
     """The student an entry belongs to, as the split sees it: its first path component under `root`, unsuffixed
     ("" for the file that was checked itself)."""
     # both escaped as a report's file is (clean is idempotent): a report's name and the raw path give one key
-    relative = os.path.relpath(clean(os.path.abspath(path)), clean(os.path.abspath(root)))
-    first = relative.split(os.sep, 1)[0]
-    if first == ".":
-        return ""
-    for suffix in SUBMISSION_SUFFIXES:
-        if first.endswith(suffix) and len(first) > len(suffix):
-            return first[: -len(suffix)]
-    return first
+    return owner(clean(os.path.abspath(path)), clean(os.path.abspath(root)))
 
 
 def shard_of(student: str, count: int) -> int:

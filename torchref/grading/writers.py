@@ -21,7 +21,18 @@ from torchref.checker.report import FileReport, finite
 from torchref.grading.gradebook import by_student
 from torchref.grading.rubric import POINTS, graded, results, title
 
-CSV_COLUMNS = ["student", "file", "score", "max_score", "verdict", "first_wrong", "cause", "line", "files"]
+CSV_COLUMNS = [
+    "student",
+    "file",
+    "score",
+    "max_score",
+    "verdict",
+    "first_wrong",
+    "cause",
+    "line",
+    "files",
+    "same_source",
+]
 
 
 def label(report: FileReport, root: Path) -> str:
@@ -48,9 +59,21 @@ def rows(reports: list[FileReport], root: Path) -> list[dict]:
                 "cause": r.explanation() or (r.reason if r.verdict != "pass" else ""),
                 "line": " ".join(p for p in r.learner_line() if p),
                 "files": sum(t.verdict != "skipped" for t in theirs),
+                "same_source": same_source(theirs, r, root),
             }
         )
     return out
+
+
+def same_source(theirs: list[FileReport], graded_by: FileReport, root: Path) -> str:
+    """What one student's files share with other students' (`FileReport.same_source`), each file that is not the one
+    they are graded by named first: `the same bytes as bob/hw3.py; old.py: the same bytes as carol/old.py`."""
+    said = [
+        (r.same_source() if r is graded_by else f"{label(r, root)}: {r.same_source()}")
+        for r in sorted(theirs, key=lambda r: r is not graded_by)
+        if r.same_source_as
+    ]
+    return "; ".join(said)
 
 
 def _cell(value):
@@ -127,6 +150,8 @@ def gradescope(reports: list[FileReport], root: Path) -> dict:
     if code:
         output += f"\nyour line: {place}  {code}"
     output += "".join(f"\n{e}" for e in best.errors[:3]) + "".join(f"\nwarning: {w}" for w in best.warnings)
+    # a file's same_source_as is not said here, nor in any platform's document: this is the learner's feedback, and
+    # it would tell them another student's name and file; the teacher reads it in the CSV, --json and class report
     others = [r for r in judged if r is not best]
     if others:
         output += "\nalso found (not graded): " + ", ".join(f"{label(r, root)} ({r.score:g})" for r in others)

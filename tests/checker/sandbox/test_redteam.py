@@ -116,13 +116,14 @@ def test_a_link_out_of_the_folder_is_neither_judged_nor_read(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "good.py").write_text(GOOD)
-    (folder / "alias.py").symlink_to(folder / "good.py")  # inside the folder: judged
+    (folder / "alias.py").symlink_to(folder / "good.py")  # inside the folder, but another student's file
     (folder / "borrowed.py").symlink_to(outside / "solution.py")
     (folder / "leak.py").symlink_to(outside / "secret.txt")
     out = tmp_path / "out.json"
     assert cli.main(["check", str(folder), "--model", "shallow", "--cases", "1", "--quiet", "--json", str(out)]) == 2
     files = {Path(f["file"]).name: f for f in json.loads(out.read_text())["files"]}
-    assert [files[n]["verdict"] for n in ("alias.py", "good.py")] == ["pass", "pass"]
+    assert files["good.py"]["verdict"] == "pass" and files["alias.py"]["verdict"] == "unusable"
+    assert files["alias.py"]["reason"] == f"a symbolic link to a file that is not alias's own ({folder / 'good.py'})"
     for name in ("borrowed.py", "leak.py"):
         assert files[name]["verdict"] == "unusable"
         assert "a symbolic link to a file outside the folder" in files[name]["reason"]
