@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from torchref.checker.diagnosis import source as reading
+from torchref.checker.report import SEED_ENV as SEED_ENV  # where the seed policy is, for its callers
 from torchref.checker.report import UnusableInput
 from torchref.parity import Laid, TensorResult, agreement, finite_differences
 from torchref.registry import DTYPES, Arrays, AutogradPair, ModelPair, Sample, Shape
 from torchref.sweep import cases_for, gets_finite_differences
 from torchref.tolerances import FINITE_DIFFERENCES
 
-SEED_ENV = "TORCHREF_SEED"
 # PBKDF2 rounds from a secret seed to the seed its cases are drawn from: each guess of the secret made offline (drawing
 # its cases and comparing them with a small case a report prints) costs these, about 0.1 s; a secret of 12 digits or
 # more then takes lifetimes to find

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SCHEMA = "torchref.check/2"
+SEED_ENV = "TORCHREF_SEED"  # a secret fixed seed for CI: its cases are drawn from it, and no report holds it
 # a JSON object as the report holds and writes it (a repair, the small case, the limits, a piece): its values
 # are of the kinds its keys say (numbers, text, nested lists of numbers), so Any
 JSONObject = dict[str, Any]
@@ -157,8 +158,6 @@ class FileReport:
     def seed_said(self, html: bool = False) -> str:
         """The seed of the cases and how to replay them: `seed 7 (--seed 7 replays these cases)`, or for a secret
         seed ($TORCHREF_SEED) that it is secret, without it (`html`: the option as code, for a page)."""
-        from torchref.checker.cases import SEED_ENV
-
         if self.seed_secret:
             return f"seed: secret, from ${SEED_ENV}: rerun with the same variable to replay these cases"
         option = f"<code>--seed {self.seed}</code>" if html else f"--seed {self.seed}"
