@@ -89,3 +89,14 @@ def test_what_a_report_says_of_the_same_bytes(tmp_path):
     assert report.summary().endswith("PASS (0 cases) · the same bytes as dave.py")
     assert "same source: the same bytes as dave.py" in report.table()
     assert "copied" not in report.table() and "cheat" not in report.table()
+
+
+def test_a_mac_archives_metadata_is_not_a_submission(tmp_path):
+    """A zip made on a Mac holds __MACOSX/ and ._name files beside the learner's: metadata, skipped, never judged."""
+    _tree(tmp_path, {"alice/hw3.py": derivation(), "alice/__MACOSX/._hw3.py": "\x00\x05\x16\x07", "alice/._hw3.py": ""})
+    found = _by_name(entries(tmp_path, "shallow", recursive=True), tmp_path)
+    assert found["alice/hw3.py"].judged
+    said = ("skipped", "a Mac archive's metadata (AppleDouble), not a submission")
+    for name in ("alice/__MACOSX", "alice/._hw3.py"):
+        assert (found[name].report.verdict, found[name].report.reason) == said
+    assert "alice/__MACOSX/._hw3.py" not in found  # the folder is not walked

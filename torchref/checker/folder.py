@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from torchref.checker.escape import clean
-from torchref.checker.submission import Submission, not_judged, unsuffixed
+from torchref.checker.submission import MAC_METADATA, Submission, not_judged, unsuffixed
 
 if TYPE_CHECKING:
     from _typeshed import StrPath
@@ -86,6 +86,8 @@ def _is_dir(item: os.DirEntry[str]) -> bool:
 def _student(folder: Path, student: str, model: str, pattern: str | None, depth: int, root: Path) -> list[Submission]:
     if folder.name in ("__pycache__", ".ipynb_checkpoints", ".git"):
         return [not_judged(folder, model, student, "skipped", "copies and caches")]
+    if folder.name == "__MACOSX":
+        return [not_judged(folder, model, student, "skipped", MAC_METADATA)]
     if depth > MAX_DEPTH:
         return [not_judged(folder, model, student, "skipped", "too deep")]
     try:

@@ -153,6 +153,11 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+# what a Mac's archiver adds beside every file (`__MACOSX/`, `._hw3.py`): its metadata, never a learner's code
+APPLE_DOUBLE = "._"
+MAC_METADATA = "a Mac archive's metadata (AppleDouble), not a submission"
+
+
 def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path | None = None) -> Submission:
     def no(verdict: str, reason: str) -> Submission:
         return not_judged(path, model, student, verdict, reason)
@@ -163,6 +168,8 @@ def _entry(path: Path, student: str, model: str, pattern: str | None, root: Path
         st = os.lstat(path)
     except OSError as exc:
         return no("unusable", f"cannot be read: {_why(exc)}")
+    if name.startswith(APPLE_DOUBLE) and not stat.S_ISDIR(st.st_mode):
+        return no("skipped", MAC_METADATA)
     if not candidate:
         if stat.S_ISDIR(st.st_mode):
             return no("skipped", "a folder (give --recursive for a folder per student)")
