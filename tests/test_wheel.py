@@ -49,6 +49,7 @@ def test_the_wheel_and_the_sdist_hold_every_file_of_the_packages(wheel):
         prefix = f"handmade_torchref-{torchref.__version__}/"
         in_sdist = {name.removeprefix(prefix) for name in archive.getnames()}
     assert not files - in_sdist, f"not in the sdist: {sorted(files - in_sdist)}"
+    assert not [name for name in in_sdist if name.startswith("tests/")]  # a part of the suite would not run there
 
 
 @pytest.fixture(scope="module")
