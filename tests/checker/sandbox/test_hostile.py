@@ -641,7 +641,8 @@ def test_allow_import_lets_a_teacher_open_the_door(tmp_path):
     assert check(path, "shallow", cases=2).imports == ["json.tool (line 1)", f"numpy (line {numpy_line})"]
     path.write_text(_prepend("import torch", GOOD))
     assert check(path, "shallow", cases=2).verdict == "unusable"
-    assert check(path, "shallow", cases=2, sandbox="basic", allow_imports=["torch"]).verdict == "pass"
+    opened = check(path, "shallow", cases=2, sandbox="basic", allow_imports=["torch"])
+    assert opened.verdict == "pass", opened.table()
 
 
 def test_cases_a_file_cannot_know(tmp_path, monkeypatch):
