@@ -59,6 +59,30 @@ def test_an_exception_is_reported_with_the_learners_file_and_line(tmp_path):
     assert report.errors and len(report.errors) < report.cases  # h = 1 cases run (and are right)
 
 
+def test_a_bare_annotation_of_a_name_is_no_crash_when_its_line_raises(tmp_path):
+    """`dA1: np.ndarray` stores no value: the judge, looking for the link a raising statement makes, read the
+    file as it reads it without the annotation (it failed on it with an AttributeError, the file not judged)."""
+    raising = NO_FORWARD.replace("dA1 = dZ2 @ W2.T", "dA1 = dZ2 @ W2", 1)
+    keywords = raising.replace(
+        'return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}',
+        "return dict(dZ2=dZ2, dW2=dW2, db2=db2, dA1=dA1, dZ1=dZ1, dW1=dW1, db1=db1)",
+    )  # no dict key names dA1: its producers are the assignments to the name, the annotation among them
+    assert keywords != raising
+    annotated = keywords.replace("    m = X.shape[0]\n", "    m = X.shape[0]\n    dA1: np.ndarray\n", 1)
+    assert annotated != keywords
+    plain = tmp_path / "plain.py"
+    plain.write_text(keywords)
+    (tmp_path / "annotated").mkdir()
+    bare = tmp_path / "annotated" / "plain.py"
+    bare.write_text(annotated)
+    expected, report = check(plain, "shallow", cases=12, seed=5), check(bare, "shallow", cases=12, seed=5)
+    assert report.verdict == expected.verdict == "wrong"
+    assert report.first_wrong == expected.first_wrong and report.first_wrong
+    line = next(i for i, text in enumerate(keywords.splitlines(), 1) if "dA1 = dZ2 @ W2" in text)
+    assert f"plain.py:{line} in backward" in expected.reason  # the annotation's line moves it one down
+    assert report.reason.replace(f"plain.py:{line + 1} ", f"plain.py:{line} ") == expected.reason
+
+
 def test_a_broadcast_that_raises_downstream_gets_a_hint(tmp_path):
     """dZ2 = A2 − Y.ravel() is (m, m); the learner's next line raises, and the report says why."""
     report = check(

@@ -50,7 +50,7 @@ from torchref.checker.sandbox.child import run_file
 from torchref.checker.sandbox.sandbox import Batch, SandboxError, Server
 from torchref.checker.submission import Submission, read_regular
 from torchref.interrupt import Interrupted
-from torchref.registry import REGISTRY, ModelPair, Sample, Shape
+from torchref.registry import REGISTRY, AutogradPair, ModelPair, Sample, Shape
 from torchref_handmade import _checks
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from _typeshed import StrPath
+
+    from torchref.chain import Chain
+    from torchref.checker.sandbox.protocol import Result
 
     Item = tuple[StrPath, bytes | str | None]  # a file of a batch: its path, and its source (None: read it)
 
@@ -97,10 +100,11 @@ class Session:
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
         pair = contract_pair(model)
+        autograd = pair if isinstance(pair, AutogradPair) else None  # a differentiable pair: a backward's cases
         try:
-            drawn = [] if not pair.differentiable else draw_cases(pair, dtypes, cases, self.seed)
+            drawn = [] if autograd is None else draw_cases(autograd, dtypes, cases, self.seed)
             drawn = drawn if samples is None else list(samples)
-            self.samples = at_depth(pair, drawn, options.hidden, depth_from) if pair.differentiable else []
+            self.samples = at_depth(autograd, drawn, options.hidden, depth_from) if autograd is not None else []
         except UnusableInput as exc:
             self.problem = str(exc)
             return
@@ -109,9 +113,10 @@ class Session:
             tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
         )
         self.course = Course(pair, drawing_seed(self.seed), hidden)
-        self.caches = [pair.model.forward(s.X, s.params)[1] for s in self.samples]  # the handmade forward
+        # the handmade forward (cases only where the pair is differentiable)
+        self.caches = [autograd.model.forward(s.X, s.params)[1] for s in self.samples] if autograd is not None else []
         # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
-        self.saturated = saturation.draw(pair, self.samples) if pair.differentiable and samples is None else []
+        self.saturated = saturation.draw(pair, self.samples) if autograd is not None and samples is None else []
         inputs = dict(self.course.inputs)
         for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
             inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
@@ -128,7 +133,7 @@ class Session:
                 with contextlib.suppress(SandboxError):  # (if it cannot, the first file's run starts it and says why)
                     self.servers[0].launch()
         try:
-            self.pair = Reference(pair, self.samples) if pair.differentiable else pair
+            self.pair: Reference | ModelPair = Reference(autograd, self.samples) if autograd is not None else pair
         except BaseException:
             self.close()
             raise
@@ -144,7 +149,7 @@ class Session:
             + saturation.expected_bytes(self.saturated)
         )
 
-    def run(self, path: StrPath, source: bytes) -> tuple[JSONObject, JSONObject, JSONObject]:
+    def run(self, path: StrPath, source: bytes) -> tuple[Result, protocol.Arrays, JSONObject]:
         """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
         if self.problem:
             raise UnusableInput(self.problem)
@@ -201,7 +206,7 @@ class Session:
         seed = shown_seed(self.seed)
         return FileReport(clean(path.resolve()), self.model, dtypes=self.dtypes, seed=seed, seed_secret=seed is None)
 
-    def _repair(self, path: Path, source: bytes, server, report: FileReport) -> dict | None:
+    def _repair(self, path: Path, source: bytes, server: Server | None, report: FileReport) -> JSONObject | None:
         """A verified repair of a wrong file: the backward's chain's own, else one of its first wrong piece."""
         if report.verdict != "wrong":
             return None
@@ -211,7 +216,8 @@ class Session:
         def rejudge(edited: str) -> FileReport:
             return self.rejudge(path, edited, server)
 
-        found = repair.attempt(rejudge, self.pair.chain(self._deepest), report, source) if self.samples else None
+        reference = self.pair if isinstance(self.pair, Reference) and self.samples else None  # a backward was judged
+        found = repair.attempt(rejudge, reference.chain(self._deepest), report, source) if reference else None
         return found if found is not None else pieces_repair.attempt(rejudge, self.course, report, source)
 
     @property
@@ -235,8 +241,8 @@ class Session:
         self,
         report: FileReport,
         path: Path,
-        result: JSONObject,
-        outputs: JSONObject,
+        result: Result,
+        outputs: protocol.Arrays,
         source: bytes,
         diagnose: bool = True,
     ) -> None:
@@ -246,7 +252,8 @@ class Session:
             diagnose=diagnose,
         )  # fmt: skip
         self.course.merge(report, result, outputs, source, path.name, backward)
-        if backward and diagnose and result.get("saturated"):
+        # (a backward judged: the pair is the Reference over an AutogradPair)
+        if backward and diagnose and result.get("saturated") and isinstance(self.pair, Reference):
             chain = self.pair.chain(self._deepest)
             report.notes += saturation.notes(
                 self.pair, chain, self.saturated, result["saturated"], outputs, len(self.samples),
@@ -264,12 +271,14 @@ class Session:
         except Exception as exc:  # the flags are the teacher's; a failure to read them costs no verdict
             report.warnings.append(f"how backward differentiates could not be read ({type(exc).__name__})")
 
-    def _run(self, path: Path, source: bytes, server: Server) -> tuple[JSONObject, JSONObject, JSONObject]:
+    def _run(self, path: Path, source: bytes, server: Server) -> tuple[Result, protocol.Arrays, JSONObject]:
         rules = policy.rules(self.roots, self.allowed, self.strict)
         name = clean(path.name, 100).replace("/", "_")
         if not name.endswith(".py") or name.startswith("."):
             name = "submission.py"
         n = len(self.samples)
+        if self.batch is None:  # a sandbox that did not start: every caller raised its `problem` before
+            raise UnusableInput(self.problem or "the sandbox did not start")
         try:
             result, outputs, facts = run_file(
                 self.batch, server, name, source, n + len(self.saturated), self.limits, self.expected, rules,
@@ -282,7 +291,7 @@ class Session:
         return result, outputs, facts
 
 
-def _line_text(source: bytes, chain, name: str, filename: str) -> str:
+def _line_text(source: bytes, chain: Chain, name: str, filename: str) -> str:
     """`file.py:N` of the learner's line that makes `name`, or ""."""
     link = chain.by_name.get(name)
     if link is None:
@@ -373,14 +382,14 @@ def check_many(
     groups = _by_depth(model, items, options.hidden)
     if len(groups) == 1:
         return _batch(items, model, progress, options, groups[0][0], keep)
-    reports: list = [None] * len(items)
+    reports: dict[int, FileReport] = {}  # {index in items: its report}, filled group by group
     try:
         for depth_from, where in groups:
             for i, report in zip(where, _batch([items[i] for i in where], model, progress, options, depth_from, keep)):
                 reports[i] = report
     except Interrupted as exc:
-        raise Interrupted([r for r in reports if r is not None] + exc.reports) from None
-    return reports
+        raise Interrupted([reports[i] for i in sorted(reports)] + exc.reports) from None
+    return [reports[i] for i in range(len(items))]  # the groups share out every index
 
 
 def judge_submissions(
@@ -404,8 +413,8 @@ def judge_submissions(
         raise Interrupted(
             [safe_report(s.finish(done[paths[id(s)]]) if s.judged else s.report) for s in finished]
         ) from None
-    judged = iter(judged)
-    return [safe_report(s.finish(next(judged)) if s.judged else s.report) for s in found]
+    reports = iter(judged)  # (a submission is judged when it has no report of its own: Submission.judged)
+    return [safe_report(s.finish(next(reports)) if s.report is None else s.report) for s in found]
 
 
 def _by_depth(
@@ -419,7 +428,7 @@ def _by_depth(
     pair = REGISTRY.get(model)
     if hidden is not None or pair is None or not pair.differentiable or pair.one_depth:
         return [(items[0][1], list(range(len(items))))]
-    groups: dict = {}
+    groups: dict[int | None, list[int]] = {}  # {depth written out (None: not read): the indices of its items}
     for i, (_, source) in enumerate(items):
         groups.setdefault(reading.layers_written_out(source) if source is not None else None, []).append(i)
     return [(items[where[0]][1], where) for where in groups.values()]
@@ -447,14 +456,14 @@ def _batch(
             session = _kept_session(model, options, paths, depth_from)
         else:
             session = Session(model, options, jobs=min(jobs, len(items)), paths=paths, depth_from=depth_from)
-        done: list = [None] * len(items)
+        done: list[FileReport | None] = [None] * len(items)
         finished = False
         try:
             if session.batch is None or len(session.servers) == 1:
                 for i, (p, src) in enumerate((progress or iter)(items)):
                     done[i] = session.judge(p, src)
                 finished = True
-                return done
+                return [report for report in done if report is not None]  # every one judged
             return _in_parallel(session, items, progress, done)
         except KeyboardInterrupt:
             raise Interrupted([r for r in done if r is not None]) from None
@@ -483,7 +492,9 @@ def _kept_seed(model: str, options: CheckOptions) -> Seed:
     return _kept_seeds[model, options]
 
 
-def _kept_session(model: str, options: CheckOptions, paths: list[Path], depth_from: bytes | str | None) -> Session:
+def _kept_session(
+    model: str, options: CheckOptions, paths: Sequence[StrPath], depth_from: bytes | str | None
+) -> Session:
     """The kept session of these options (made, and kept, on the first call), its closed folders now `paths`'."""
     pair = REGISTRY.get(model)
     deep = pair is not None and pair.differentiable and not pair.one_depth and options.hidden is None
@@ -569,11 +580,13 @@ def _in_parallel(
             if worker.is_alive():  # pragma: no cover - a worker stuck past its own watchdog
                 worker.kill()
                 worker.join()
+    out = []
     for i, report in enumerate(reports):
         if report is None:  # pragma: no cover - only when a worker process itself died
-            reports[i] = FileReport(clean(Path(items[i][0]).resolve()), session.model, verdict="unusable")
-            reports[i].reason = "could not be judged: the judge's worker process died"
-    return reports
+            report = FileReport(clean(Path(items[i][0]).resolve()), session.model, verdict="unusable")
+            report.reason = "could not be judged: the judge's worker process died"
+        out.append(report)
+    return out
 
 
 class _WorkersGone(Exception):

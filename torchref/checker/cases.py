@@ -185,6 +185,11 @@ class Reference:
             if finite_differences_judge(pair, s):
                 self.numerical(s)
 
+    @property
+    def pair(self) -> AutogradPair:
+        """The pair itself: a Reference is not one (`is` tells them apart, and it is not an AutogradPair)."""
+        return self._pair
+
     def __getattr__(self, name: str) -> Any:  # the pair's own attribute, whatever its type
         return getattr(self._pair, name)
 

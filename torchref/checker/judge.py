@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,17 +25,32 @@ from torchref.checker.cases import Reference, finite_differences_judge
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
 from torchref.checker.messages import other_model, problems, where
-from torchref.checker.report import FileReport, TensorVerdict, UnusableInput
+from torchref.checker.report import FileReport, JSONObject, TensorVerdict, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import FORWARD_VALUE
 from torchref.checker.sandbox.sandbox import Limits
 from torchref.parity import TensorResult, agreement, agrees, compare_tensor, dtype_name
-from torchref.registry import AutogradPair, Sample
+from torchref.registry import AutogradPair, ModelPair, Sample
 from torchref.sweep import size
-from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE
+from torchref.tolerances import FINITE_DIFFERENCES, SMALL_CASE, Tolerance
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from torchref.chain import Chain, Link
+    from torchref.checker.diagnosis.diagnosis import Cause
     from torchref.checker.diagnosis.failing import Failing
+    from torchref.checker.diagnosis.source import Line, Source
+    from torchref.checker.sandbox.protocol import CaseRecord, Error, Result
+
+    Array = NDArray[Any]
+    Outputs = dict[str, Array]  # what the learner's process returned, keyed as protocol.key makes them
+    Verdicts = dict[str, TensorVerdict]  # {name: its verdict} of every tensor judged
+    Failings = dict[str, list[Failing]]  # {name: its failing cases} of the tensors whose own line is wrong
+    Raised = Sequence[tuple[Sample, Error]]  # (case, exception) of every case where the learner's code raised
+
+# the pair as the judge reads it: in a batch the Reference over it (torch's values and finite differences once)
+Judged = AutogradPair | Reference
 
 # A right file's check never loads the diagnosis (its causes, catalogue and formula search): the functions
 # that explain a wrong or raising case import its modules where they first need them.
@@ -42,7 +58,7 @@ if TYPE_CHECKING:
 EFBIG = 27  # errno "File too large": Python ignores SIGXFSZ, so RLIMIT_FSIZE shows as this error
 
 
-def _over_processes(error: dict) -> bool:
+def _over_processes(error: Mapping[str, object]) -> bool:
     """The learner's exception says RLIMIT_NPROC refused a process (fork: EAGAIN) or a thread (threading)."""
     return error.get("type") == "BlockingIOError" or (
         error.get("type") == "RuntimeError" and error.get("message") == "can't start new thread"
@@ -55,35 +71,39 @@ def _process_limit(limits: Limits) -> str:
 
 def judge_file(
     report: FileReport,
-    pair: AutogradPair,
-    samples,
-    caches,
-    result: dict,
-    outputs: dict,
+    pair: Judged | ModelPair,
+    samples: Sequence[Sample],
+    caches: Sequence[Mapping[str, Array]],
+    result: Result,
+    outputs: Outputs,
     strict: bool = False,
     limits: Limits | None = None,
     source: bytes = b"",
     diagnose: bool = True,
 ) -> bool:
     """Judge the backward (and the forward's cache) of one file's run in `report`; False, with nothing judged,
-    when the file has no backward (or the model no chain). `diagnose=False`: the verdict and the first wrong
+    when the file has no backward (or the model no chain: no samples). `diagnose=False`: the verdict and the first wrong
     link only (a repair judged again needs no cause)."""
     limits = limits or Limits()
-    errors = [result.get("import_error") or {}, *(c.get("error") or {} for c in result["cases"])]
+    errors: list[Mapping[str, object]] = [
+        result.get("import_error") or {},
+        *(c.get("error") or {} for c in result["cases"]),
+    ]
     if any(e.get("errno") == EFBIG for e in errors):
         raise UnusableInput(f"over the file size limit of {limits.file_mb:g} MiB (--file-mb): it wrote too much")
     policy.refused(result)
-    if result.get("import_error"):
-        error = result["import_error"]
-        missing = re.fullmatch(r"No module named '([\w.]+)'", error["message"])
-        if error["type"] == "ModuleNotFoundError" and missing and missing.group(1).split(".")[0] in policy.REFERENCE:
-            raise UnusableInput(f"imports the reference (line {error.get('line', '?')}): {missing.group(1)}")
-        if _over_processes(error):
-            raise UnusableInput(f"{_process_limit(limits)} at import: {where(error)}")
-        raise UnusableInput(f"cannot import the file: {where(error)}")
-    if result.get("exit"):
-        raise UnusableInput(f"the file called sys.exit({result['exit']['code']}) at {result['exit']['where']}")
-    if not result.get("has_backward") or not samples:
+    imported = result.get("import_error")
+    if imported:
+        missing = re.fullmatch(r"No module named '([\w.]+)'", imported["message"])
+        if imported["type"] == "ModuleNotFoundError" and missing and missing.group(1).split(".")[0] in policy.REFERENCE:
+            raise UnusableInput(f"imports the reference (line {imported.get('line', '?')}): {missing.group(1)}")
+        if _over_processes(imported):
+            raise UnusableInput(f"{_process_limit(limits)} at import: {where(imported)}")
+        raise UnusableInput(f"cannot import the file: {where(imported)}")
+    exited = result.get("exit")
+    if exited:
+        raise UnusableInput(f"the file called sys.exit({exited['code']}) at {exited['where']}")
+    if not result.get("has_backward") or not samples or not isinstance(pair, (AutogradPair, Reference)):
         return False  # the contract's other functions are judged (`pieces.session`), which says what the file lacks
     if len(result["cases"]) != len(samples):
         raise UnusableInput(
@@ -99,9 +119,9 @@ def judge_file(
         for n in names
         if n != "J" and (report.has_forward or n.startswith("d"))
     }
-    failing = {}  # name -> [Failing] of the tensors whose own line is wrong
+    failing: Failings = {}
     compared = []  # the cases whose arrays are compared: every one that neither raised nor broke a rule
-    raised = []  # (sample, error) of every case where the learner's code raised
+    raised: list[tuple[Sample, Error]] = []  # (sample, error) of every case where the learner's code raised
     for i, (s, case) in enumerate(zip(samples, result["cases"])):
         mutated = [clean(name) for name in case["mutated"]]
         report.warnings += [
@@ -109,7 +129,7 @@ def judge_file(
             for name in mutated
             if not any(name in w for w in report.warnings)
         ]
-        error = case.get("error", {})
+        error: Mapping[str, Any] = case.get("error") or {}
         if strict and (mutated or "read-only" in error.get("message", "")):  # strict: the inputs were read-only
             case = {**case, "problems": [*case["problems"], "changes an input in place (--strict)"]}
             case.pop("error", None)
@@ -121,12 +141,13 @@ def judge_file(
             raise UnusableInput(f"{_process_limit(limits)} in case {s.id}: {where(error)}")
         if report.has_forward and not case.get("error") and not case["problems"]:
             _forward_A(pair, s, i, outputs, case)
-        if case.get("error") or case["problems"]:
-            if case.get("error"):
+        raising = case.get("error")
+        if raising or case["problems"]:
+            if raising:
                 from torchref.checker.diagnosis import shapes
 
-                raised.append((s, case["error"]))
-                text = where(case["error"], shapes.sizes_of(s.shape), source)
+                raised.append((s, raising))
+                text = where(raising, shapes.sizes_of(s.shape), source)
             else:
                 text = clean(problems(case["problems"]))
             report.errors.append(f"case {s.id}: {text}")
@@ -142,7 +163,7 @@ def judge_file(
     if diagnose:
         report.notes += _globals(source, Path(report.file).name, report.notes)
     if report.errors and len(report.errors) == len(samples):
-        report.reason += other_model(pair, deepest, source)
+        report.reason += other_model(pair.pair if isinstance(pair, Reference) else pair, deepest, source)
     return True
 
 
@@ -151,13 +172,15 @@ class _Found:
 
     __slots__ = ("mine", "results", "fd")
 
-    def __init__(self, mine: dict):
+    def __init__(self, mine: dict[str, Array]):
         self.mine = mine  # name -> the learner's array: the cache and the gradients they returned
-        self.results = {}  # name -> TensorResult against torch's value (assert_close's rule, no message)
-        self.fd = {}  # name -> TensorResult against finite differences, in a case that gets them
+        self.results: dict[str, TensorResult] = {}  # name -> against torch's value (assert_close's rule, no message)
+        self.fd: dict[str, TensorResult] = {}  # name -> against finite differences, in a case that gets them
 
 
-def _compare(pair, samples, compared: list[int], outputs: dict, verdicts: dict) -> list[_Found]:
+def _compare(
+    pair: Judged, samples: Sequence[Sample], compared: list[int], outputs: Outputs, verdicts: Verdicts
+) -> list[_Found]:
     """Every returned tensor of every compared case against the reference, in one vectorised pass per block.
 
     The reference side is laid out once per batch (`Reference.laid`); a tensor of another shape or dtype than
@@ -165,13 +188,16 @@ def _compare(pair, samples, compared: list[int], outputs: dict, verdicts: dict) 
     """
     if not isinstance(pair, Reference):
         pair = Reference(pair, samples)
-    found, layout, actual, where = [], [], [], []
+    found: list[_Found] = []
+    layout: list[tuple[int, str, bool]] = []  # (case, name, finite) of each tensor compared in the vectorised pass
+    actual: list[Array] = []
+    where: list[tuple[dict[str, TensorResult], str, Array, Tolerance]] = []  # where each one's result goes
     for i in compared:
         s = samples[i]
         f = _Found({**protocol.take(outputs, i, "cache"), **protocol.take(outputs, i, "grads")})
         found.append(f)
         ref, tol = pair.torch(s), pair.tolerance(s.dtype)
-        numeric = pair.numerical(s) if finite_differences_judge(pair, s) else {}
+        numeric = pair.numerical(s) if finite_differences_judge(pair.pair, s) else {}
         for name in pair.names(s.shape):
             a = f.mine.get(name)
             if name not in verdicts or a is None:
@@ -194,7 +220,7 @@ def _compare(pair, samples, compared: list[int], outputs: dict, verdicts: dict) 
     return found
 
 
-def _fast_case(pair, s: Sample, found: _Found, verdicts: dict) -> bool:
+def _fast_case(pair: Judged, s: Sample, found: _Found, verdicts: Verdicts) -> bool:
     """A case where every given tensor agrees (and every required one is given), counted at once.
 
     False, with nothing counted, when anything differs: `_judge_case` then walks the chain
@@ -220,7 +246,7 @@ def _fast_case(pair, s: Sample, found: _Found, verdicts: dict) -> bool:
     return True
 
 
-def _forward_A(pair, s: Sample, i: int, outputs: dict, case: dict) -> None:
+def _forward_A(pair: Judged, s: Sample, i: int, outputs: Outputs, case: CaseRecord) -> None:
     """The A that forward returned is the last layer's A of its cache: compared, and used where the cache lacks it."""
     last = [n for n in pair.names(s.shape) if FORWARD_VALUE.match(n) and n.startswith("A")][-1]
     A = outputs.get(protocol.key(i, "forward", "A"))
@@ -234,13 +260,13 @@ def _forward_A(pair, s: Sample, i: int, outputs: dict, case: dict) -> None:
 
 
 def _judge_case(
-    pair: AutogradPair,
+    pair: Judged,
     s: Sample,
     i: int,
-    handmade_cache: dict,
-    outputs: dict,
-    verdicts: dict,
-    failing: dict,
+    handmade_cache: Mapping[str, Array],
+    outputs: Outputs,
+    verdicts: Verdicts,
+    failing: Failings,
     found: _Found,
 ) -> None:
     from torchref.checker.diagnosis.diagnosis import case_environment, own_line
@@ -299,7 +325,7 @@ def _failed(v: TensorVerdict, s: Sample) -> None:
         v.smallest_failure, v.smallest_size = s.shape.id, size(s.shape)
 
 
-def _learner_line(source, chain, name: str):
+def _learner_line(source: Source, chain: Chain, name: str) -> Line | None:
     """The learner's statement that made `name` (source.Line), or None."""
     if name not in chain.by_name:
         return None
@@ -308,18 +334,18 @@ def _learner_line(source, chain, name: str):
     return reading.line_of(source, name, link.forward, output, chain.layers)
 
 
-def _echo_of(chain, name: str, status: dict, first: str) -> str:
+def _echo_of(chain: Chain, name: str, status: dict[str, str], first: str) -> str:
     """The wrong value an echo follows from: the nearest wrong or echoing link its own line reads."""
     link = chain.by_name.get(name)
     if link is None:
         return first
     for symbol in sorted(link.expr.symbols(), key=lambda n: -chain.names.index(n) if n in chain.by_name else 0):
         if status.get(symbol) in ("wrong", "missing", "echo"):
-            return symbol
+            return str(symbol)
     return first
 
 
-def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> None:
+def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source, raised: Raised = ()) -> None:
     wrong = [t for t in report.tensors if t.status in ("wrong", "missing")]
     echoes = [t for t in report.tensors if t.status == "echo"]
     if not wrong and not echoes and not report.errors:
@@ -329,7 +355,9 @@ def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> Non
 
     report.verdict = "wrong"
     first = wrong[0] if wrong else echoes[0] if echoes else _raising_link(report, chain, raised, source)
-    lines, causes, line = {}, {}, None
+    lines: dict[str, Line | None] = {}
+    causes: dict[str, Cause] = {}
+    line = None
     for t in wrong:  # every wrong tensor gets its cause; the first one the full search and the learner's line
         if t.status == "wrong" and t.name in failing:
             link = chain[t.name]
@@ -368,8 +396,8 @@ def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> Non
                 first.read_as = line.read_as
                 notes = list(line.notes)
                 if first.name in failing:
-                    cause = causes.get(first.name)
-                    upstream = cause.upstream if cause is not None else ""
+                    first_cause = causes.get(first.name)  # none when the first wrong tensor is not the first wrong
+                    upstream = first_cause.upstream if first_cause is not None else ""
                     notes += _read_statement(line, link, chain, first, failing[first.name], report, source, upstream)
                     if upstream and report.line == line.where(Path(report.file).name):
                         _upstream_place(upstream, chain, first, failing[first.name], report, source)
@@ -384,7 +412,7 @@ def _verdict(report: FileReport, chain, failing: dict, source, raised=()) -> Non
         ) + f"the learner's code raised in {failed}/{report.cases} cases: {error}"
 
 
-def _globals(source, filename: str, said: list) -> list[str]:
+def _globals(source: Source, filename: str, said: list[str]) -> list[str]:
     """A note for each global of the notebook or module that the file's forward or backward reads (what a kernel
     that ran the notebook would give them), with its value when the module writes it as a number."""
     text, out = _lines(source), []
@@ -398,11 +426,11 @@ def _globals(source, filename: str, said: list) -> list[str]:
     return out
 
 
-def _lines(source) -> list[str]:
+def _lines(source: Source) -> list[str]:
     return (source.decode("utf-8", "replace") if isinstance(source, bytes) else source).splitlines()
 
 
-def _place(report: FileReport, source, number: int) -> str:
+def _place(report: FileReport, source: Source, number: int) -> str:
     """`file.py:N  <code>` of line N of the judged source."""
     text = _lines(source)
     code = text[number - 1].split("#")[0].strip() if 0 < number <= len(text) else ""
@@ -410,7 +438,14 @@ def _place(report: FileReport, source, number: int) -> str:
 
 
 def _read_statement(
-    line, link, chain, t: TensorVerdict, failing: list, report: FileReport, source, upstream: str = ""
+    line: Line,
+    link: Link,
+    chain: Chain,
+    t: TensorVerdict,
+    failing: list[Failing],
+    report: FileReport,
+    source: Source,
+    upstream: str = "",
 ) -> list[str]:
     """The learner's statement read against their values (`statement.read`): what it verifies joins the cause
     (a helper, an intermediate, an eps, a global, a parameter changed in place, the formula), and its line is
@@ -448,7 +483,9 @@ def _read_statement(
     return notes
 
 
-def _upstream_place(name: str, chain, t: TensorVerdict, failing: list, report: FileReport, source) -> None:
+def _upstream_place(
+    name: str, chain: Chain, t: TensorVerdict, failing: list[Failing], report: FileReport, source: Source
+) -> None:
     """The named mistake is in a value the file does not return (dZ2 for dW2): its statement is the learner's
     line, or the helper it calls when the values show the helper is wrong."""
     line = _learner_line(source, chain, name)
@@ -463,13 +500,13 @@ def _upstream_place(name: str, chain, t: TensorVerdict, failing: list, report: F
         report.reason = f"first wrong link: {t.name}: {t.diagnosis}"
 
 
-def _raising_link(report: FileReport, chain, raised, source) -> TensorVerdict | None:
+def _raising_link(report: FileReport, chain: Chain, raised: Raised, source: Source) -> TensorVerdict | None:
     """Where nothing returned is wrong but the code raised: the first link of the chain whose value a raising
     statement makes (the statements that raised, each counted in the cases where it did)."""
     tree = reading.parse(source)
     if not raised or tree is None:
         return None
-    counts: dict = {}
+    counts: dict[tuple[str | None, int | None], int] = {}  # (function, line) -> the cases it raised in
     for _, error in raised:
         place = (error.get("function"), error.get("line"))
         counts[place] = counts.get(place, 0) + 1
@@ -484,7 +521,8 @@ def _raising_link(report: FileReport, chain, raised, source) -> TensorVerdict | 
                 (n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
             )
             target = reading._target_name(made) if raising == function and made is not None else ""
-            values = [value for value, _ in reading._producers(fn, link.name)] if target else []
+            # a bare annotation (`dW1: np.ndarray`) stores no value
+            values = [value for value, _ in reading._producers(fn, link.name) if value is not None] if target else []
             if any(isinstance(n, ast.Name) and n.id == target for value in values for n in ast.walk(value)):
                 t = by_name[link.name]
                 t.status = "wrong"
@@ -494,7 +532,7 @@ def _raising_link(report: FileReport, chain, raised, source) -> TensorVerdict | 
     return None
 
 
-def _raised_there(report: FileReport, t: TensorVerdict, line, raised, source) -> None:
+def _raised_there(report: FileReport, t: TensorVerdict, line: Line | None, raised: Raised, source: Source) -> None:
     """The first wrong link's own statement raised in some cases: why, from its operands' shapes."""
     if not raised:
         return
@@ -503,7 +541,7 @@ def _raised_there(report: FileReport, t: TensorVerdict, line, raised, source) ->
     if not here:
         return
     if not number:  # the link is the raising statement's (nothing it returned was wrong where the code ran)
-        lines = [e["line"] for _, e in here]
+        lines = [e["line"] or 0 for _, e in here]  # each has a line (`here` keeps only those)
         number = max(set(lines), key=lines.count)
         here = [(s, e) for s, e in here if e["line"] == number]
         report.line = _place(report, source, number)
@@ -522,12 +560,12 @@ def _raised_there(report: FileReport, t: TensorVerdict, line, raised, source) ->
     report.reason = f"first wrong link: {t.name}: {t.diagnosis}"
 
 
-def _small_case(failing: list[Failing], name: str, link) -> dict:
+def _small_case(failing: list[Failing], name: str, link: Link) -> JSONObject:
     """The smallest failing case in full, to recompute by hand: inputs, parameters, the values the notes'
     line uses (`upstream`), the expected and the learner's value, and the first element that differs."""
     f = min(failing, key=lambda f: (size(f.shape), f.dtype != "float64"))
     G, E = np.asarray(f.G), np.asarray(f.expected)
-    case = {"case": f.case, "X": f.env["X"].tolist(), "Y": f.env["Y"].tolist()}
+    case: JSONObject = {"case": f.case, "X": f.env["X"].tolist(), "Y": f.env["Y"].tolist()}
     case["params"] = {k: f.env[k].tolist() for k in f.env if k[:1] in ("W", "b") and not k.startswith("d")}
     used = sorted(link.expr.symbols() - {"X", "Y", *case["params"]})
     case["upstream"] = {k: f.env[k].tolist() for k in used if isinstance(f.env.get(k), np.ndarray)}

@@ -7,6 +7,7 @@ both speak through these functions, so one message reads the same wherever it is
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from torchref.checker.diagnosis import shapes, verify
@@ -16,7 +17,9 @@ from torchref.contracts import Contract
 from torchref.registry import REGISTRY, AutogradPair, Shape
 
 
-def where(error: dict[str, Any], sizes: dict[str, int] | int | None = None, source: bytes | str | None = None) -> str:
+def where(
+    error: Mapping[str, Any], sizes: dict[str, int] | int | None = None, source: bytes | str | None = None
+) -> str:
     """The learner's exception with file, line and code; why it raised, from its operands' shapes (`shapes.explain`,
     with `sizes`, the case's m, n, h); and, with `source`, where an (m, m) array of the frame was made when its
     line shows a 1-D array made there (an (m,) array broadcast against an (m, 1) one)."""
@@ -41,7 +44,7 @@ def where(error: dict[str, Any], sizes: dict[str, int] | int | None = None, sour
     return text
 
 
-def _one_d_line(source: bytes | str | None, error: dict[str, Any], name: str) -> int:
+def _one_d_line(source: bytes | str | None, error: Mapping[str, Any], name: str) -> int:
     """The line of the learner's function that made `name` with a 1-D array (a ravel, X[i], a sum without
     keepdims), before the line that raised; 0 when the source does not show one."""
     if source is None or not error.get("line") or not error.get("function"):

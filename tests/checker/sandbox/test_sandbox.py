@@ -268,3 +268,13 @@ def test_one_failed_probe_under_load_is_not_a_verdict(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
     monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: Probe())
     assert sandbox.bwrap_problem() == "" and sandbox.bwrap_path() == "/usr/bin/bwrap"
+
+
+def test_a_bwrap_sandbox_whose_bwrap_is_gone_is_a_sandbox_error(monkeypatch, tmp_path):
+    """bwrap chosen, then gone from PATH before a server starts: a SandboxError (the file cannot be judged, in one
+    line), not a TypeError from Popen over a command holding None where bwrap's path goes."""
+    server = sandbox.Server("bwrap", tmp_path, tmp_path / "inputs.arrays", ("", ""))
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.SandboxError, match="bubblewrap \\(bwrap\\) is no longer installed"):
+        server.launch()
+    assert server.proc is None

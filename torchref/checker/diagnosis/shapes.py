@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -194,7 +194,7 @@ def _confirmed(message: str, shapes: list[Shape]) -> bool:
     return bool(sizes) and sizes == numbers
 
 
-def explain(error: dict[str, Any], sizes: dict[str, int]) -> str:
+def explain(error: Mapping[str, Any], sizes: dict[str, int]) -> str:
     """Why the learner's statement raised, from its operands' shapes; "" when the shapes do not show it."""
     code, message = error.get("code") or "", error.get("message") or ""
     if not code or not error.get("shapes"):

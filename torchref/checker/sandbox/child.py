@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,7 +40,7 @@ def run_file(
     n_cases: int,
     limits: Limits,
     expected_bytes: int,
-    rules: dict[str, object],
+    rules: Mapping[str, object],
     plan: Plan | None = None,
 ) -> tuple[Result, protocol.Arrays, dict[str, Any]]:
     """Run the learner's `source` on the batch's cases; (result, outputs, facts) or raise UnusableInput.

@@ -92,6 +92,7 @@ if TYPE_CHECKING:
         nonce: str
         found: dict[str, str]
         calls: list[CallRecord]
+        saturated: list[CaseRecord]  # the judge's own: the saturated cases, split off "cases" (batch.Session)
 
     # One argument of a planned call: an input array ("in": its key), a dict of them ("dict": [case, part]), an
     # earlier call's returned value ("ret": its id; a part of it by "path"), or a literal ("value")

@@ -38,8 +38,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -127,14 +129,14 @@ def _probe(path: str) -> str:
     return f"bubblewrap (bwrap) cannot create its namespaces here ({PROBE_TRIES} tries; the last: {why[:200]})"
 
 
-_BWRAP_PROBLEM: dict = {}
+_BWRAP_PROBLEM: dict[str, str] = {}  # {bwrap's path: why it does not run there, or ""}
 FALLBACK_WARNING = (
     "warning: {why}; learners' files run in the basic sandbox, which shares this machine's files "
     "(--sandbox basic accepts that without this line, --sandbox bwrap refuses instead)"
 )
 
 
-def choose(kind: str, warn=None) -> str:
+def choose(kind: str, warn: Callable[[str], None] | None = None) -> str:
     """`auto`: bwrap where it works, else basic with a warning line (`warn`, by default stderr); `basic` is the
     explicit choice (no warning); `bwrap` where it does not work is an error."""
     if kind not in KINDS:
@@ -198,7 +200,7 @@ class Cgroups:
     memory.max holds all of a job's processes and its tmpfs together, pids.max its processes and threads,
     no swap. Where it does not, `why` says so and the limits are per process (`Limits`)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         parent, self.why = cgroup_dir()
         self.folder = ""
         if parent:
@@ -329,21 +331,21 @@ def _binds() -> list[str]:
     return _BINDS
 
 
-_BINDS: list = []
+_BINDS: list[str] = []
 
 
 def _bwrap_sizes() -> bool:
     """Whether this bwrap takes `--size` for a tmpfs (bubblewrap 0.5 and later), asked once."""
     if not _SIZES:
-        try:
-            text = subprocess.run([shutil.which("bwrap"), "--help"], capture_output=True, text=True, timeout=30).stdout
-        except (OSError, subprocess.SubprocessError, TypeError):
-            text = ""
+        bwrap, text = shutil.which("bwrap"), ""
+        if bwrap is not None:
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
         _SIZES.append("--size" in text)
     return _SIZES[0]
 
 
-_SIZES: list = []
+_SIZES: list[bool] = []
 
 
 class Server:
@@ -355,11 +357,12 @@ class Server:
         self.kind, self.workdir, self.inputs, self.texts = kind, workdir, inputs, texts
         self.uid = uid  # basic, judge root: the learner's uid (one per server, so one cannot signal another)
         self.per_file = per_file  # PER_FILE: what each file gets of its own
-        self.isolation = None  # after the start: "" (fresh namespaces per file) or why not
+        self.isolation: str | None = None  # after the start: "" (fresh namespaces per file) or why not
         self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
         self.tmp_mb = 2 * Limits.file_mb  # bwrap: the size of the server's own /tmp (Batch.limit sets it)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ready = False  # its process has said it is ready (Python, NumPy and the inputs loaded)
+        self.pending = b""  # what it wrote after its last whole line
 
     # paths as the learner's process sees them
     def inside(self, path: Path) -> str:
@@ -367,7 +370,7 @@ class Server:
             return JOB + "/" + str(path.relative_to(self.workdir))
         return str(path)
 
-    def _command(self) -> tuple[list[str], dict]:
+    def _command(self) -> tuple[list[str], dict[str, str]]:
         runner, proto = self.texts
         python = os.path.realpath(sys.executable)
         env = {
@@ -407,7 +410,10 @@ class Server:
             "isolate": isolate,
             "new_network": False,  # bwrap's own network namespace already holds only this server's files
         }
-        args = [shutil.which("bwrap"), "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:  # found when the sandbox was chosen, gone from PATH since
+            raise SandboxError("cannot start the bwrap sandbox: bubblewrap (bwrap) is no longer installed")
+        args = [bwrap, "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent"]
         args += ["--new-session", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
         # the server's /tmp: what a file may write when it cannot have a tmpfs of its own (isolation "shared"),
         # sized as a file's own tmpfs is (an unsized tmpfs may take half the host's memory)
@@ -457,9 +463,17 @@ class Server:
         self.isolation = hello["isolation"][:300]
         self.ready = True
 
-    def _reply(self, seconds: float) -> dict:
-        """One JSON line from the server within `seconds` (its watchdog), else SandboxError; at most 64 KiB."""
-        fd = self.proc.stdout.fileno()
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The running server's stdin and stdout (`launch` made both pipes); SandboxError when it is not running."""
+        proc = self.proc
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            raise SandboxError(f"the {self.kind} sandbox is not running")
+        return proc.stdin, proc.stdout
+
+    def _reply(self, seconds: float) -> dict[str, Any]:
+        """One JSON line from the server within `seconds` (its watchdog), else SandboxError; at most 64 KiB.
+        Untrusted: the caller checks its keys (child._valid_reply)."""
+        fd = self._pipes()[1].fileno()
         deadline = _now() + seconds
         while b"\n" not in self.pending:
             left = deadline - _now()
@@ -481,7 +495,7 @@ class Server:
             raise SandboxError("the sandbox answered something that is not a reply")
         return reply
 
-    def run(self, job: dict, limits: Limits) -> dict:
+    def run(self, job: Mapping[str, object], limits: Limits) -> dict[str, Any]:
         """Run one job in the sandbox (starting it when needed); the server's reply."""
         if self.proc is None or self.proc.poll() is not None:
             self.close()
@@ -489,9 +503,10 @@ class Server:
         elif not self.ready:  # launched, not yet waited for
             self.start()
         line = json.dumps(job).encode() + b"\n"
+        stdin = self._pipes()[0]
         try:
-            self.proc.stdin.write(line)
-            self.proc.stdin.flush()
+            stdin.write(line)
+            stdin.flush()
         except OSError:
             self.close()
             raise SandboxError("the sandbox ended before the file could be sent") from None
@@ -509,8 +524,9 @@ class Server:
         if proc is None:
             return
         for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         with contextlib.suppress(OSError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -525,7 +541,14 @@ def _now() -> float:
 class Batch:
     """A batch's work folder, inputs and sandbox servers (one per parallel job)."""
 
-    def __init__(self, kind: str, inputs: dict, jobs: int, per_file: str = "fresh", warn=None):
+    def __init__(
+        self,
+        kind: str,
+        inputs: Mapping[str, object],
+        jobs: int,
+        per_file: str = "fresh",
+        warn: Callable[[str], None] | None = None,
+    ):
         from torchref.checker.sandbox import protocol
 
         if per_file not in PER_FILE:
@@ -573,7 +596,7 @@ class Batch:
         self.cgroups.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def describe(self, limits: Limits, server: Server | None = None) -> dict:
+    def describe(self, limits: Limits, server: Server | None = None) -> dict[str, Any]:
         """The sandbox and limits a report names; `isolation`: what each file had of its own."""
         why = (server or self.servers[0]).isolation
         if self.per_file == "cold":
