@@ -585,3 +585,151 @@ def test_the_flag_is_in_the_json_report_and_the_class_index_and_the_verdict_stay
     row = next(r for r in index.split("<tr>") if "ben.py" in r and "<td>" in r)
     assert "numerical derivatives: backward calls forward" in row
     assert "numerical derivatives" not in next(r for r in index.split("<tr>") if "ada.py" in r and "<td>" in r)
+
+
+LOGISTIC_J = (
+    LOGISTIC
+    + """
+
+def J(W, b, X, Y):
+    return cost(1 / (1 + np.exp(-(X @ W + b))), Y)
+"""
+)
+CENTRAL_BY_SUMS = (
+    LOGISTIC_J
+    + """
+
+def backward(X, Y, params, cache):
+    W, b, h = params["W"], params["b"], 1e-6
+    dW = np.zeros_like(W)
+    for i in range(W.shape[0]):
+        E = np.zeros_like(W)
+        E[i, 0] = h
+        dW[i, 0] = (J(W + E, b, X, Y) - J(W - E, b, X, Y)) / (2 * h)
+    return {"dW": dW, "db": np.zeros_like(b)}
+"""
+)
+IMPORTED_FORWARD = """import numpy as np
+
+from hw2 import cost, forward   # last week's forward, imported
+
+
+def nudged(W, i, h):
+    P = W.copy()
+    P.flat[i] = P.flat[i] + h
+    return P
+
+
+def J(W, b, X, Y):
+    return cost(forward(X, {"W": W, "b": b})[0], Y)
+
+
+def backward(X, Y, params, cache):
+    W, b, h = params["W"], params["b"], 1e-6
+    dW = np.zeros_like(W)
+    for i in range(W.size):
+        up = J(nudged(W, i, h), b, X, Y)
+        down = J(nudged(W, i, -h), b, X, Y)
+        dW.flat[i] = (up - down) / (2 * h)
+    return {"dW": dW, "db": np.zeros_like(b)}
+"""
+PER_ENTRY = IMPORTED_FORWARD.replace(
+    """    return {"dW": dW, "db": np.zeros_like(b)}""",
+    """    J0 = cost(forward(X, params)[0], Y)
+    db = np.zeros_like(b)
+    for idx in np.ndindex(b.shape):
+        db[idx] = (cost(forward(X, {"W": W, "b": nudged(b, 0, h)})[0], Y) - J0) / h
+    return {"dW": dW, "db": db}""",
+)
+
+
+def test_a_forward_given_a_sum_inside_backwards_loop_is_flagged_as_finite_differences():
+    said = the_one(flags(CENTRAL_BY_SUMS), "numerical derivatives")
+    text = CENTRAL_BY_SUMS
+    assert f"backward calls J (hw3.py:{line_of(text, 'dW[i, 0] = (J(W + E')})" in said
+    assert f"and J computes exp of a matrix product (hw3.py:{line_of(text, 'return cost(1 / (1 + np.exp')})" in said
+    assert f"the loop passes the forward a sum or difference (hw3.py:{line_of(text, 'dW[i, 0] = (J(W + E')})" in said
+
+
+def test_an_imported_forward_run_twice_a_pass_is_flagged_as_central_differences():
+    said = the_one(flags(IMPORTED_FORWARD), "numerical derivatives")
+    text = IMPORTED_FORWARD
+    up, down = line_of(text, "up = J(nudged"), line_of(text, "down = J(nudged")
+    assert f"backward calls J (hw3.py:{up}) inside a loop (hw3.py:{line_of(text, 'for i in range(W.size)')})" in said
+    assert f"and J calls forward (hw3.py:{line_of(text, 'return cost(forward(X')})" in said
+    assert f"the loop runs the forward 2 times a pass (hw3.py:{up}, hw3.py:{down}), as central differences do" in said
+
+
+def test_an_imported_forward_run_once_per_entry_of_an_array_is_flagged():
+    one_loop = PER_ENTRY
+    said = the_one(flags(one_loop), "numerical derivatives")
+    at = f"hw3.py:{line_of(one_loop, 'for idx in np.ndindex')}"
+    assert (
+        f"backward calls forward (hw3.py:{line_of(one_loop, 'db[idx] = (cost(forward')}) inside a loop ({at});" in said
+    )
+    assert f"the loop runs over every entry of an array (ndindex, {at}): the forward run once per entry" in said
+
+
+def test_a_forward_computed_by_the_lambda_handed_to_a_check_is_found_through_the_function_it_calls():
+    text = (
+        LOGISTIC_J
+        + """
+
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        old = x.flat[i]
+        x.flat[i] = old + h
+        up = f(x)
+        x.flat[i] = old - h
+        grad.flat[i] = (up - f(x)) / (2 * h)
+        x.flat[i] = old
+    return grad
+
+
+def backward(X, Y, params, cache):
+    W, b = params["W"], params["b"]
+    return {"dW": numerical_gradient(lambda W: float(J(W, b, X, Y)), W), "db": numerical_gradient(np.sum, b)}
+"""
+    )
+    said = the_one(flags(text), "numerical derivatives")
+    handed = line_of(text, "numerical_gradient(lambda W")
+    assert f"numerical_gradient (which backward calls) calls f (hw3.py:{line_of(text, 'up = f(x)')})" in said
+    assert f"f is the function numerical_gradient is handed (hw3.py:{handed}), which calls J (hw3.py:{handed})" in said
+
+
+def test_dual_numbers_with_reflected_operators_by_assignment_and_a_complex_dtype_are_flagged():
+    text = (
+        NOTES_FORWARD
+        + """
+
+class Dual:
+    def __init__(self, a, b=0.0):
+        self.a, self.b = a, b
+
+    def __add__(self, o):
+        return Dual(self.a + o.a, self.b + o.b)
+
+    __radd__ = __add__
+    scale = 2.0
+
+
+def backward(X, Y, params, cache):
+    P = {k: Dual(v.astype(np.complex128), np.zeros(v.shape, dtype="complex128")) for k, v in params.items()}
+    return {"d" + k: P[k].b.real for k in P}
+"""
+    )
+    found = flags(text)
+    overloading = the_one(found, "operator overloading")
+    assert f"class Dual (hw3.py:{line_of(text, 'P = {k: Dual(')}), which defines __add__, __radd__ (" in overloading
+    at = line_of(text, "P = {k: Dual(")
+    assert f'complex128 (hw3.py:{at}), dtype "complex128" (hw3.py:{at})' in the_one(found, "complex numbers")
+
+
+def test_a_forward_that_picks_its_activation_from_a_table_is_read_without_a_flag():
+    text = LOGISTIC.replace(
+        "    A = 1 / (1 + np.exp(-Z))              # (m, 1)", '    A = ACTIVATIONS["sigmoid"](Z)          # (m, 1)'
+    ) + NOTES_BACKWARD.replace(
+        "def backward", 'ACTIVATIONS = {"sigmoid": lambda Z: 1 / (1 + np.exp(-Z))}\n\n\ndef backward'
+    )
+    assert 'ACTIVATIONS["sigmoid"](Z)' in text and flags(text) == []
