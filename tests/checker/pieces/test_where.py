@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from torchref.checker.pieces import where
 
 # a learner's normalise with a fixed range, beside ordinary assignments that are not calls at all
@@ -32,3 +34,148 @@ def test_constant_array_finds_nothing_in_a_file_without_one():
     code = where.parse(FIXED_RANGE.replace("np.array", "np.min"), "normalise")
     assert code is not None
     assert where.constant_array(code) is None
+
+
+def _line(text: str) -> int:
+    """The line of `text` marked `# <-`."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if line.rstrip().endswith("# <-"))
+
+
+UPDATE = """
+def update(params, grads, lr):
+    new = {}
+    for k in params:
+        new[k] = params[k] - lr * grads["d" + k]
+    return new
+"""
+
+
+# (locator, its argument, a learner's function with the construct, the function's name, the same without it)
+LOCATED = [
+    (
+        where.subtraction,
+        (),
+        "def loss(A, Y):\n    diff = A - Y  # <-\n    return diff ** 2\n",
+        "loss",
+        "def loss(A, Y):\n    diff = A[0] - Y[0]\n    return diff ** 2\n",
+    ),
+    (
+        where.sum_without_keepdims,
+        (),
+        "def db(dZ):\n    s = dZ.sum(axis=0)  # <-\n    return s\n",
+        "db",
+        "def db(dZ):\n    s = dZ.sum(axis=0, keepdims=True)\n    return s\n",
+    ),
+    (
+        where.loop_range,
+        (),
+        "def train(X):\n    for x in X:\n        pass\n    for i in range(9):  # <-\n        pass\n",
+        "train",
+        "def train(X):\n    for x in X:\n        pass\n",
+    ),
+    (
+        where.writes_into,
+        (0,),
+        "def update(params, grads):\n    W, b = params, 1\n    W['W'] -= grads['dW']  # <-\n",
+        "update",
+        "def update(params, grads):\n    W, b = 1, params\n    W -= 1\n    b2 = b\n",
+    ),
+    (
+        where.plus_on_gradient,
+        (),
+        "def update(params, grads):\n    return params + grads  # <-\n",
+        "update",
+        "def update(params, grads):\n    return params - 0.1 + 1\n",
+    ),
+    (
+        where.rebinds_argument,
+        (2,),
+        "def update(params, grads, lr):\n    x = 1\n    lr = lr * 0.95  # <-\n",
+        "update",
+        UPDATE,
+    ),
+    (
+        where.append_in_loop,
+        (),
+        "def train(X):\n    losses = []\n    for x in X:\n        losses.append(x)  # <-\n",
+        "train",
+        "def train(X):\n    losses = []\n    for x in X:\n        print(x)\n    losses.append(0)\n",
+    ),
+    (
+        where.call_before_loop,
+        (),
+        "def train(X):\n    backward(X)  # <-\n    for x in X:\n        pass\n",
+        "train",
+        "def train(X):\n    for x in X:\n        backward(x)\n",
+    ),
+    (
+        where.log_of_preactivation,
+        (),
+        "def loss(X, W):\n    Z = X @ W\n    return np.log(Z)  # <-\n",
+        "loss",
+        "def loss(X, W):\n    Z = X @ W\n    A = 1 / (1 + np.exp(-Z))\n    return np.log(A)\n",
+    ),
+    (
+        where.min_without_axis,
+        (),
+        "def normalise(X):\n    lo = X.min(axis=0)\n    hi = X.max()  # <-\n",
+        "normalise",
+        "def normalise(X):\n    lo = X.min(axis=0)\n    hi = np.max(X, 0)\n",
+    ),
+    (
+        where.axis_one,
+        (),
+        "def softmax(Z):\n    e = np.exp(Z)\n    return e / e.sum(axis=1)  # <-\n",
+        "softmax",
+        "def softmax(Z):\n    e = np.exp(Z)\n    return e / e.sum(axis=0, keepdims=True)\n",
+    ),
+    (
+        where.like_input,
+        (),
+        "def normalise(X):\n    out = np.abs(X)\n    out = np.zeros_like(X)  # <-\n",
+        "normalise",
+        "def normalise(X):\n    out = np.zeros(X.shape)\n",
+    ),
+    (
+        where.innermost,
+        (),
+        "def train(X):\n    for x in X:\n        print(x)\n        w = x  # <-\n",
+        "train",
+        "def train(X):\n    for x in X:\n        print(x)\n    w = 1\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("locator", "args", "found", "name", "missing"), LOCATED, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_a_locator_names_the_line_of_its_construct_and_no_line_without_it(locator, args, found, name, missing):
+    code = where.parse(found, name)
+    assert code is not None and locator(code, *args) == _line(found)
+    assert locator(where.parse(missing, name), *args) is None  # no construct: no line claimed
+
+
+def test_locators_of_an_argument_the_function_does_not_take_claim_no_line():
+    code = where.parse("def update(params):\n    params['W'] = 0\n", "update")
+    assert where.writes_into(code, 0) == 2
+    assert where.writes_into(code, 1) is None and where.rebinds_argument(code, 1) is None
+
+
+def test_a_file_that_does_not_parse_has_no_function_to_read():
+    assert where.parse("def forward(X:\n", "forward") is None
+    assert where.parse(b"x = 1\0\n", "forward") is None
+
+
+def test_a_missing_function_reads_as_no_lines_and_a_method_is_found_by_its_name():
+    code = where.parse("def other(X):\n    return X\n", "forward")
+    assert code is not None and code.bodies == [] and where.last_return(code) is None
+    method = "class Net:\n    def forward(self, X):\n        return X  # <-\n"
+    code = where.parse(method, "forward")
+    assert code.params() == ["X"] and where.last_return(code) == 3
+
+
+def test_the_defining_line_skips_an_empty_start_the_values_are_filled_into():
+    text = "def normalise(X):\n    out = []\n    out = X / 2  # <-\n    return out\n"
+    assert where.defining(where.parse(text, "normalise")) == _line(text)
+    filled = "def normalise(X):\n    out = []\n    return out\n"
+    assert where.defining(where.parse(filled, "normalise")) == 3  # only the empty start: the return itself
