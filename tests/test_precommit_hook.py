@@ -136,3 +136,35 @@ def test_the_hooks_command_judges_each_file_it_is_given(tmp_path, capsys):
     assert main(["--model", "shallow", "--bogus", *files]) == 2
     err = capsys.readouterr().err
     assert "--csv is for torchref check over a folder" in err and "unknown option --bogus (see" in err
+
+
+def test_the_hooks_command_refuses_a_short_option_it_does_not_know_rather_than_judge_it_as_a_file(tmp_path, capsys):
+    from torchref.precommit import main
+
+    (tmp_path / "ann.py").write_text(derivation())
+    assert main(["--model", "shallow", "-z", str(tmp_path / "ann.py")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "torchref: error: unrecognized arguments: -z (see torchref --help)\n"
+    assert "ann.py" not in captured.out  # nothing judged
+
+
+def test_the_hooks_command_says_a_bad_seed_variable_in_one_line(tmp_path, capsys, monkeypatch):
+    from torchref.precommit import main
+
+    (tmp_path / "ann.py").write_text(derivation())
+    monkeypatch.setenv("TORCHREF_SEED", "abc")
+    assert main(["--model", "shallow", str(tmp_path / "ann.py")]) == 2
+    assert capsys.readouterr().err == "torchref: error: TORCHREF_SEED must be an integer >= 0, got 'abc'\n"
+
+
+def test_the_hooks_command_interrupted_says_one_line_and_exits_130(tmp_path, capsys, monkeypatch):
+    import torchref
+    from torchref.precommit import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while a file is judged
+
+    (tmp_path / "ann.py").write_text(derivation())
+    monkeypatch.setattr(torchref, "check", interrupted)
+    assert main(["--model", "shallow", str(tmp_path / "ann.py")]) == 130
+    assert capsys.readouterr().err == "torchref: interrupted\n"
