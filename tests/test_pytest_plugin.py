@@ -60,3 +60,16 @@ def test_missing(torchref_check):
     assert re.search(rf"_ test_wrong _+\n{re.escape(wrong)}\n", result.stdout.str())  # the failure's first line
     result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])  # the table
     assert "Traceback" not in result.stdout.str()
+
+
+def test_in_the_same_process_a_relative_path_is_the_test_files_and_the_first_line_names_the_wrong_link(pytester):
+    """The same gate, run in this process (as a course's conftest would run it under another plugin's control)."""
+    course = pytester.mkpydir("course")
+    (course / "wrong.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
+    (course / "test_gate.py").write_text(
+        'def test_wrong(torchref_check):\n    torchref_check("wrong.py", model="shallow", cases=2, seed=5)\n'
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    line = next(i for i, text in enumerate(EXAMPLE.splitlines(), 1) if "dZ1 = dA1 * (1 - A1**2)" in text)
+    result.stdout.fnmatch_lines([f"dZ1 wrong: tanh′ written as 1 − A instead of 1 − A²*(wrong.py:{line})"])
