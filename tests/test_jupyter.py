@@ -126,3 +126,40 @@ def test_the_notebook_view_shows_the_small_case_and_the_seed_in_a_browser(tmp_pa
         assert seed.text.startswith("1 (--seed 1 replays these cases)")
     finally:
         browser.quit()
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('shallow --seed "1', "%%check: No closing quotation"),
+        ("", "%%check needs a model first: %%check MODEL [options] (torchref models lists them)"),
+        ("--cases 2 shallow", "%%check needs a model first: %%check MODEL [options] (torchref models lists them)"),
+        ("shallow --quiet", "%%check: --quiet is for files and folders (torchref check), not a cell"),
+        ("shallow --help", "%%check MODEL [options]: the options of torchref check above"),
+    ],
+)
+def test_a_magic_line_refused_is_one_usage_line(line, said, capsys):
+    from IPython.core.error import UsageError
+
+    from torchref import jupyter
+
+    with pytest.raises(UsageError) as refused:
+        jupyter.parse(line)
+    assert str(refused.value) == said
+    assert ("usage:" in capsys.readouterr().out) == line.endswith("--help")  # --help prints the options first
+
+
+def test_the_magic_says_what_the_check_refuses_and_a_cell_of_no_contract_function(monkeypatch):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "torchref")
+    empty = shell.run_cell("%%check shallow\nx = 2")
+    assert isinstance(empty.error_in_exec, UsageError)
+    assert str(empty.error_in_exec) == "%%check shallow: the cell defines none of backward, forward: nothing to check"
+    assert shell.user_ns["x"] == 2  # the cell ran
+    monkeypatch.setenv("TORCHREF_SEED", "abc")
+    refused = shell.run_cell(f"%%check shallow --cases 2\n{RIGHT}")
+    assert isinstance(refused.error_in_exec, UsageError)
+    assert str(refused.error_in_exec) == "%%check shallow: TORCHREF_SEED must be an integer >= 0, got 'abc'"
