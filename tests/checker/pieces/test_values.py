@@ -58,3 +58,34 @@ def test_the_table_shows_the_wrong_pieces_smallest_case_with_both_values():
 def test_the_table_says_what_became_of_every_function_of_the_contract():
     text = _check('{"dW": dW, "db": db}').table()
     assert "functions: forward pass, loss not in the file, backward pass, update pass, train not in the file" in text
+
+
+TRAIN = """
+
+def train(X, Y, params, lr, steps):
+    losses = []
+    for _ in range(steps):
+        A, cache = forward(X, params)
+        losses.append(float(np.mean(np.abs(A - Y))))  # the error rate before each update
+        params = update(params, backward(X, Y, params, cache), lr)
+    A, _ = forward(X, params)
+    losses.append(float(np.mean(np.abs(A - Y))))
+    return RETURNED
+"""
+
+
+def test_a_forward_returning_A_alone_is_told_it_must_return_A_and_the_cache():
+    report = torchref.check(
+        source=PERCEPTRON.replace("GRADS", '{"dW": dW, "db": db}').replace('return A, {"Z": Z, "A": A}', "return A"),
+        model="perceptron",
+        seed=3,
+    )
+    assert (report.verdict, report.reason) == ("wrong", "forward: forward must return (A, cache), got ndarray")
+
+
+def test_a_train_returning_its_losses_as_a_list_of_floats_passes_and_the_parameters_alone_are_refused():
+    source = PERCEPTRON.replace("GRADS", '{"dW": dW, "db": db}') + TRAIN
+    listed = torchref.check(source=source.replace("RETURNED", "params, losses"), model="perceptron", seed=3)
+    assert listed.verdict == "pass", listed.reason
+    alone = torchref.check(source=source.replace("RETURNED", "params"), model="perceptron", seed=3)
+    assert (alone.verdict, alone.reason) == ("wrong", "train: train must return (params, losses), got dict")
