@@ -259,3 +259,53 @@ def test_the_bundle_installs_in_a_fresh_environment_and_grades_five_kinds_of_sub
     assert results["empty"]["score"] == 0 and "No .py or .ipynb file" in results["empty"]["output"]
     assert results["crashing"]["score"] == 0 and "my code is not finished" in results["crashing"]["output"]
     assert results["endless"]["score"] == 0 and "time limit of 5 s" in results["endless"]["output"]
+
+
+def test_the_bundles_wheel_is_the_wheel_torchref_was_installed_from_or_the_published_one(tmp_path, monkeypatch):
+    from torchref.grading import autograder
+
+    asked = []
+
+    def pip(argv, **kwargs):  # no such version on the index: nothing downloaded
+        asked.append(argv)
+        return subprocess.CompletedProcess(argv, 1, "", "ERROR: No matching distribution found\n")
+
+    monkeypatch.setattr(autograder.subprocess, "run", pip)
+    (tmp_path / "out").mkdir()
+    (tmp_path / WHEEL).write_bytes(b"the installed wheel")
+    origin = {"url": f"file://{tmp_path}/{WHEEL}", "archive_info": {}}
+    monkeypatch.setattr(autograder, "_distribution", lambda: _Installed(origin))
+    assert autograder.running_wheel(tmp_path / "out").read_bytes() == b"the installed wheel" and asked == []
+    monkeypatch.setattr(autograder, "_distribution", lambda: _Installed({}))  # from an index: no direct_url.json
+    with pytest.raises(autograder.BundleError) as refused:
+        autograder.running_wheel(tmp_path / "out")
+    version = torchref.__version__
+    assert asked[-1][-1] == f"handmade-torchref=={version}" and "download" in asked[-1]
+    assert str(refused.value) == (
+        f"cannot download handmade-torchref {version} (ERROR: No matching distribution found); "
+        "pass the wheel with --wheel"
+    )
+
+
+def test_a_bundle_without_an_installed_torchref_or_with_a_missing_wheel_is_refused_in_one_line(tmp_path, monkeypatch):
+    from torchref.grading import autograder
+
+    missing = tmp_path / WHEEL
+    with pytest.raises(autograder.BundleError, match=f"^--wheel must be an existing file, got {missing}$"):
+        autograder.bundle(tmp_path / "b", "shallow", wheel=missing)
+    with pytest.raises(autograder.BundleError, match="^--visibility must be one of visible, hidden, after_due_date"):
+        autograder.bundle(tmp_path / "b", "shallow", visibility="sometimes")
+    assert not (tmp_path / "b").exists()  # refused before anything is written
+    monkeypatch.setattr(autograder.metadata, "packages_distributions", lambda: {})
+    with pytest.raises(autograder.BundleError, match=r"^torchref is not installed as a distribution \(pip install it"):
+        autograder.wheel_name()
+
+
+def test_finish_puts_the_bundles_visibility_on_every_test_and_refuses_results_that_are_not_an_object(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"score": 2.0, "tests": [{"name": "dW1", "score": 1}, {"name": "db1", "score": 1}]}))
+    doc = gradescope_valid(finish(results, 0, "after_published", 300))
+    assert [t["visibility"] for t in doc["tests"]] == ["after_published", "after_published"] and doc["score"] == 2.0
+    results.write_text("[]")  # JSON, but not Gradescope's object
+    doc = gradescope_valid(finish(results, 0, "hidden", 300))
+    assert doc["score"] == 0 and doc["tests"] == [] and "stopped with exit status 0" in doc["output"]
