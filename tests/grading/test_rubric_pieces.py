@@ -162,3 +162,23 @@ def test_the_platforms_list_every_scored_function(perceptron_class):
     assert pl["score"] == 0.75
     rows = {row[1]: row for row in coderunner([report], root)["testresults"][1:]}
     assert rows["loss"][:3] == [0, "loss", "wrong"] and rows["update"][:3] == [1, "update", "ok"]
+
+
+def test_a_chain_models_file_of_only_a_loss_is_told_each_gradient_needs_the_backward_it_lacks():
+    only_loss = (
+        "import numpy as np\n\n\ndef loss(A, Y):\n    return -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))\n"
+    )
+    scored = results(torchref.check(source=only_loss, model="shallow", seed=1, cases=2))
+    gradients = [(name, earned, said) for name, earned, said in scored if name != "loss"]
+    assert [name for name, *_ in gradients] == ["dW2", "db2", "dW1", "db1"]
+    for name, earned, said in gradients:
+        assert not earned and said == f"{name}: not found: the file defines no backward(X, Y, params, cache)"
+    assert ("loss", True, "loss: right in all 8 cases") in scored
+
+
+def test_a_function_that_raises_is_told_how_many_of_its_wrong_cases_raised():
+    typo = PERCEPTRON_RULE.replace('lr * grads["dW"]', 'lr * grads["dw"]')  # a KeyError in every case
+    scored = results(torchref.check(source=typo, model="perceptron", seed=1, cases=2))
+    update = {name: (earned, said) for name, earned, said in scored}["update"]
+    assert not update[0]
+    assert update[1].startswith("update: wrong: W differs from the reference in 8 of 8 cases (8 of them raised")
