@@ -332,3 +332,41 @@ def test_the_headline_names_the_cause_and_the_learners_line_when_they_are_known(
     assert FileReport("x.py", "shallow", verdict="unusable", reason="no backward").headline() == (
         "COULD NOT JUDGE: no backward"
     )
+
+
+def _raw_notebook(cells, metadata=None) -> bytes:
+    """A notebook's JSON as written by hand or by another tool: what nbformat reads without complaint."""
+    code = [
+        {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells or []
+    ]
+    doc = {"nbformat": 4, "nbformat_minor": 4, "metadata": metadata or {}, "cells": code if cells is not None else {}}
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (_raw_notebook(None), "not a readable notebook: its cells are not a list (NotebookNode)"),
+        (
+            _raw_notebook([], {"kernelspec": "python3"}),
+            "not a readable notebook: its kernelspec is not an object (str)",
+        ),
+        (_raw_notebook(["x = 1", "s = '\ud800'"]), "cell 2 holds \\ud800, a lone surrogate: not a character of text"),
+        (_raw_notebook(["#" * 100_001]), "cell 1 holds 100,001 characters, over the limit of 100,000 for one cell"),
+        (_raw_notebook(["x = " + "-" * 90_000 + "1"]), "cell 1 cannot be read: nested too deeply for the parser ("),
+    ],
+    ids=["cells-not-a-list", "kernelspec-not-an-object", "lone-surrogate", "cell-too-large", "nested-too-deeply"],
+)
+def test_a_notebook_the_parser_cannot_take_is_refused_in_one_line(data, says):
+    with pytest.raises(SourceError) as refused:
+        from_notebook(data, "hw.ipynb")
+    assert str(refused.value).startswith(says)
+
+
+def test_a_cell_holding_a_nul_byte_is_left_out_and_said_without_a_line_it_does_not_have():
+    loss = "import numpy as np\n\n\ndef loss(A, Y):\n    return np.mean(np.abs(A - Y))\n"
+    source = from_notebook(_raw_notebook([loss, "x = 1\0 # pasted from a binary file"]), "hw.ipynb")
+    (said,) = source.warnings
+    assert said.startswith("cell 2 left out: it is not Python (") and "null bytes" in said
+    assert "line None" not in said and said.endswith(")")
+    assert "def loss(A, Y):" in source.text  # the other cells are read

@@ -136,7 +136,8 @@ def from_notebook(data: bytes, name: str) -> Source:
             if any(re.match(rf"\s*def\s+{f}\b", line) for f in CONTRACT for line in lines):
                 statements.append((number, 1, len(lines), None, lines))  # the judge reports the error, placed
             else:
-                warnings.append(f"cell {number} left out: it is not Python ({clean(exc.msg, 100)}, line {exc.lineno})")
+                line = f", line {exc.lineno}" if exc.lineno else ""  # a NUL byte's error has no line
+                warnings.append(f"cell {number} left out: it is not Python ({clean(exc.msg, 100)}{line})")
             continue
         except (RecursionError, MemoryError, ValueError) as exc:  # the parser's own limits: nesting, a NUL byte
             why = "nested too deeply for the parser" if not isinstance(exc, ValueError) else clean(exc, 100)
