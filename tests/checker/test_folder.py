@@ -100,3 +100,15 @@ def test_a_mac_archives_metadata_is_not_a_submission(tmp_path):
     for name in ("alice/__MACOSX", "alice/._hw3.py"):
         assert (found[name].report.verdict, found[name].report.reason) == said
     assert "alice/__MACOSX/._hw3.py" not in found  # the folder is not walked
+
+
+def test_a_folder_nested_beyond_the_limit_is_skipped_as_too_deep_and_not_walked(tmp_path):
+    from torchref.checker.folder import MAX_DEPTH
+
+    deep = "/".join(f"d{i}" for i in range(1, MAX_DEPTH + 1))  # the deepest folder still read
+    _tree(tmp_path, {f"alice/{deep}/hw3.py": derivation(), f"alice/{deep}/d{MAX_DEPTH + 1}/hw3.py": derivation()})
+    found = _by_name(entries(tmp_path, "shallow", recursive=True), tmp_path)
+    assert found[f"alice/{deep}/hw3.py"].judged
+    too_deep = found[f"alice/{deep}/d{MAX_DEPTH + 1}"]
+    assert (too_deep.judged, too_deep.report.verdict, too_deep.report.reason) == (False, "skipped", "too deep")
+    assert f"alice/{deep}/d{MAX_DEPTH + 1}/hw3.py" not in found

@@ -36,7 +36,7 @@ def entries(directory: StrPath, model: str, recursive: bool = False, pattern: st
     out: list[Submission] = []
     for item in _scan(directory):
         if recursive and _is_dir(item):
-            out += _student(Path(item.path), clean(item.name), model, pattern, depth=1, root=directory)
+            out += _student(Path(item.path), clean(item.name), model, pattern, depth=0, root=directory)
         else:
             student = "" if recursive else clean(unsuffixed(item.name))  # a name the learner chose: escaped
             out.append(Submission.from_path(Path(item.path), model, student, pattern, directory))
