@@ -654,9 +654,8 @@ def _check(args) -> int:
         return 2
     try:
         options = CheckOptions.of(**check_options(args), jobs=args.jobs)
-        from torchref.grading.outputs import plan
-
-        plan(args)  # every output path checked before anything is judged (a TargetError: one line)
+        if _outputs_refused(args):  # every output path checked before anything is judged
+            return 2
         batch = (args.recursive, args.pattern, args.csv, args.html, args.hide_values, args.shard)
         platforms = (args.gradescope, args.prairielearn, args.coursera, args.coderunner)
         if path.is_dir() or path.suffix == ".ipynb" or any(batch) or any(platforms):
