@@ -75,7 +75,7 @@ class _File:
         self._calls: dict[int, list[ast.Call]] = {}
         self.given: dict[tuple[int, str], list[ast.expr]] = {}  # (id of a function, its parameter): what is passed
         self.complex: list[tuple[int, str]] = []  # (line, what) of every complex number or dtype
-        for node in ast.walk(tree):  # the one walk over the whole file
+        for node in reading.walk(tree):  # the one walk over the whole file
             what = _complex(node)
             if what:
                 self.complex.append((getattr(node, "lineno", 0), what))
@@ -148,7 +148,7 @@ class _File:
                     n
                     for item in cls.body
                     if isinstance(item, ast.FunctionDef) and item.name in ARITHMETIC
-                    for n in ast.walk(item)
+                    for n in reading.walk(item)
                     if isinstance(n, (ast.Lambda, ast.FunctionDef)) and n is not item
                 ),
                 None,
@@ -264,14 +264,14 @@ class _File:
         ("" when nothing does). An entry changed counts when the forward's call is given the array changed (or
         takes no argument, reading it where it is): a per-example loop that adds to `grads["dW"]` is no flag."""
         differences = "a parameter perturbed, as for finite differences"
-        given = {n.id for c in calls for a in _arguments(c) for n in ast.walk(a) if isinstance(n, ast.Name)}
+        given = {n.id for c in calls for a in _arguments(c) for n in reading.walk(a) if isinstance(n, ast.Name)}
         bare = any(not _arguments(c) for c in calls)
         for node in _inside(loop, (ast.AugAssign, ast.Assign)):
             targets = [node.target] if isinstance(node, ast.AugAssign) else node.targets
             op = node.op if isinstance(node, ast.AugAssign) else getattr(node.value, "op", None)
             changed = [_root(t) for t in targets if isinstance(t, ast.Subscript)]
             if isinstance(op, (ast.Add, ast.Sub)) and any(bare or name in given for name in changed):
-                complex_step = any(_complex(n) for n in ast.walk(node.value))
+                complex_step = any(_complex(n) for n in reading.walk(node.value))
                 why = "a parameter perturbed, as for a complex-step derivative" if complex_step else differences
                 return f"the loop adds to an entry of the array the forward is given ({self.at(node)}): {why}"
         for arg in (a for c in calls for a in _arguments(c)):
@@ -281,7 +281,9 @@ class _File:
             places = ", ".join(dict.fromkeys(self.at(c) for c in calls[:3]))
             return f"the loop runs the forward {len(calls)} times a pass ({places}), as central differences do"
         head = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else loop.test
-        entries = next((c for c in ast.walk(head) if isinstance(c, ast.Call) and _called_name(c) in ENTRY_LOOPS), None)
+        entries = next(
+            (c for c in reading.walk(head) if isinstance(c, ast.Call) and _called_name(c) in ENTRY_LOOPS), None
+        )
         if entries is not None:
             return (
                 f"the loop runs over every entry of an array ({_called_name(entries)}, {self.at(entries)}): the "
@@ -349,7 +351,7 @@ def _activation_of_product(call: ast.Call) -> bool:
         (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult))
         or (isinstance(n, ast.Call) and _called_name(n) in ("dot", "matmul"))
         for arg in call.args
-        for n in ast.walk(arg)
+        for n in reading.walk(arg)
     )
 
 

@@ -518,12 +518,12 @@ def _raising_link(report: FileReport, chain: Chain, raised: Raised, source: Sour
             continue
         for (raising, number), count in counts.items():
             made = next(
-                (n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
+                (n for n in reading.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
             )
             target = reading._target_name(made) if raising == function and made is not None else ""
             # a bare annotation (`dW1: np.ndarray`) stores no value
             values = [value for value, _ in reading._producers(fn, link.name) if value is not None] if target else []
-            if any(isinstance(n, ast.Name) and n.id == target for value in values for n in ast.walk(value)):
+            if any(isinstance(n, ast.Name) and n.id == target for value in values for n in reading.walk(value)):
                 t = by_name[link.name]
                 t.status = "wrong"
                 t.failed += count

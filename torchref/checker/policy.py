@@ -38,7 +38,7 @@ def scan_imports(source: bytes) -> list[tuple[str, int]]:
     if tree is None:
         return []
     found = []
-    for node in ast.walk(tree):
+    for node in reading.walk(tree):
         if isinstance(node, ast.Import):
             found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -399,7 +399,7 @@ CATALOGUE = {
     # the judge's files, forged
     "truncates_its_outputs": (
         _prepend(
-            "import sys\nsys.modules['__main__'].protocol.pack = lambda path, arrays: open(path, 'wb').write(b'\\x10')"
+            "import sys, os\nsys.modules['__main__'].protocol.Writer.close = lambda self: os.ftruncate(self.fd, 1)"
         ),
         "unusable",
         "before returning its arrays",
@@ -407,28 +407,34 @@ CATALOGUE = {
     "result_json_of_the_wrong_shape": (
         _prepend(
             "import sys, json\n"
-            "sys.modules['__main__'].json.dump = lambda obj, fh: fh.write(json.dumps({**obj, 'cases': 'all passed'}))"
+            "_dumps = json.dumps\n"
+            "sys.modules['__main__'].json.dumps = lambda obj, **k: _dumps("
+            "{**obj, 'cases': 'all passed'} if isinstance(obj, dict) and 'nonce' in obj else obj, **k)"
         ),
         "unusable",
         "before returning its arrays",
     ),
     "outputs_a_link_to_dev_zero": (
         _prepend(
-            "import sys, os\nsys.modules['__main__'].protocol.pack = lambda path, arrays: os.symlink('/dev/zero', path)"
+            "import sys, os\nsys.modules['__main__'].protocol.Writer.close = "
+            "lambda self: os.symlink('/dev/zero', os.readlink(f'/proc/self/fd/{self.fd}'))"
         ),
         "unusable",
         "before returning its arrays",
     ),
     "outputs_a_fifo": (
-        _prepend("import sys, os\nsys.modules['__main__'].protocol.pack = lambda path, arrays: os.mkfifo(path)"),
+        _prepend(
+            "import sys, os\n"
+            "sys.modules['__main__'].protocol.Writer.close = "
+            "lambda self: os.mkfifo(os.readlink(f'/proc/self/fd/{self.fd}'))"
+        ),
         "unusable",
         "before returning its arrays",
     ),
     "outputs_a_sparse_terabyte": (
         _prepend(
             "import sys, os\n"
-            "sys.modules['__main__'].protocol.pack = "
-            "lambda path, arrays: (open(path, 'wb').close(), os.truncate(path, 1 << 40))"
+            "sys.modules['__main__'].protocol.Writer.close = lambda self: os.ftruncate(self.fd, 1 << 40)"
         ),
         "unusable",
         "over the file size limit",
@@ -774,7 +780,7 @@ def test_in_process_fixture(torchref_check, submissions):
 
 
 def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
-    """The plain format between judge and learner: JSON index + raw bytes; never pickle, never a crash."""
+    """The plain format between judge and learner: raw bytes + JSON index + its length; never pickle, never a crash."""
     import numpy as np
 
     from torchref.checker.sandbox import protocol as _arrays
@@ -795,19 +801,22 @@ def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
         assert back[name].dtype == np.asarray(value).dtype and np.array_equal(back[name], value), name
     back["0/X"][0, 0] = 7.0  # the learner may write into its inputs
     good = path.read_bytes()
-    head = int.from_bytes(good[:8], "little")
+    head = int.from_bytes(good[-8:], "little")
+    data = good[: -8 - head]
 
     def forged(index):
         text = json.dumps(index).encode()
-        return len(text).to_bytes(8, "little") + text + good[8 + head :]
+        return data + text + len(text).to_bytes(8, "little")
 
-    for data in [
+    for bad in [
         good[:5],
-        good[:20],
-        b"\xff" * 8 + good[8:],
+        good[:-3],
+        good[:-8] + b"\xff" * 8,
+        good[:-8] + (len(good)).to_bytes(8, "little"),
         forged([["x", "|O", [1], 0, 8]]),
         forged([["x", "<f8", [1000], 0, 8000]]),
         forged([["x", "<f8", [2], -8, 16]]),
+        forged([["x", "<f8", [1], len(data), 8]]),  # the index's own bytes are not data
         forged([["x", "<f8", [3], 0, 16]]),
         forged({"x": 1}),
         forged([[1, "<f8", [1], 0, 8]]),
@@ -815,6 +824,39 @@ def test_the_arrays_file_round_trips_and_refuses_anything_malformed(tmp_path):
         forged([["x", "<f8", [1.5], 0, 12]]),
         forged([["x", "<f8", "12", 0, 16]]),
     ]:
-        path.write_bytes(data)
+        path.write_bytes(bad)
         with pytest.raises(ValueError):
             _arrays.unpack(path)
+
+
+def test_the_writer_keeps_what_it_was_given_whatever_the_process_does_beside_it(tmp_path):
+    """The learner's process writes each array as it comes: a later change to the array, the file's offset moved
+    or bytes written past the end by the code beside it change nothing read; a descriptor taken away stops it."""
+    import os
+
+    import numpy as np
+
+    from torchref.checker.sandbox import protocol as _arrays
+
+    path = tmp_path / "out.arrays"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+    writer = _arrays.Writer(fd)
+    dW = np.ones((3, 2))
+    writer["0/grads/dW1"] = dW
+    dW *= 5  # the learner's next case reuses its buffer
+    os.lseek(fd, 10**6, os.SEEK_SET)
+    os.write(fd, b"appended")
+    os.lseek(fd, 0, os.SEEK_SET)  # a write() now would land on dW1's bytes
+    writer["0/grads/db1"] = np.float32(2.0)
+    writer.close()
+    os.close(fd)
+    back = _arrays.unpack(path)
+    assert list(back) == ["0/grads/dW1", "0/grads/db1"]
+    assert np.array_equal(back["0/grads/dW1"], np.ones((3, 2))) and back["0/grads/db1"] == np.float32(2.0)
+    assert path.stat().st_size < 1000  # cut after its index: nothing appended beside it is read
+    assert not writer.broken
+
+    gone = _arrays.Writer(fd)  # closed above: a descriptor taken away
+    gone["x"] = np.zeros(3)
+    gone.close()
+    assert gone.broken

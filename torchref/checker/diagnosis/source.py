@@ -18,6 +18,7 @@ import functools
 import itertools
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,18 @@ def parse(source: Source) -> ast.Module | None:
         return None
 
 
+_WALKS: weakref.WeakKeyDictionary[ast.AST, list[ast.AST]] = weakref.WeakKeyDictionary()
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """`ast.walk(node)` as a list, made once per node and kept while the node lives: a file's tree (`parse`) is
+    walked dozens of times over by the judge's readers, and nothing changes it (an edit works on a copy)."""
+    found = _WALKS.get(node)
+    if found is None:
+        found = _WALKS[node] = list(ast.walk(node))
+    return found
+
+
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     """The definition the contract's `name` is: a top-level function, or what a module-level `name = ...` makes
     it (`backward = backprop`, `forward = model.forward`, `backward = Net.backward`), or a method of that name."""
@@ -75,7 +88,7 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
             wanted = (
                 value.id if isinstance(value, ast.Name) else value.attr if isinstance(value, ast.Attribute) else name
             )
-    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == wanted]
+    functions = [n for n in walk(tree) if isinstance(n, ast.FunctionDef) and n.name == wanted]
     return functions[-1] if functions else None
 
 
@@ -120,7 +133,7 @@ def _can_be(fn: ast.AST, key: ast.expr, node: ast.stmt | ast.expr, name: str, la
     number of layers; a key whose names are not those is taken at its word (its pattern matches)."""
     if layers is None or isinstance(key, ast.Constant):
         return True
-    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= node.lineno <= _end(n)]
+    loops = [n for n in walk(fn) if isinstance(n, ast.For) and n.lineno <= node.lineno <= _end(n)]
     variables = [n.target.id for n in loops if isinstance(n.target, ast.Name)]
     tried = False
     for values in itertools.product(range(0, layers + 2), repeat=len(variables[:2])):
@@ -134,7 +147,7 @@ def _can_be(fn: ast.AST, key: ast.expr, node: ast.stmt | ast.expr, name: str, la
 def _producers(fn: ast.AST, name: str, layers: int | None = None) -> list[tuple[ast.expr | None, ast.stmt | ast.expr]]:
     """The expressions stored under `name`: dict values, subscript assignments, or an assignment to the name."""
     found: list[tuple[ast.expr | None, ast.stmt | ast.expr]] = []
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, ast.Dict):
             found += [
                 (v, node)
@@ -156,7 +169,7 @@ def _producers(fn: ast.AST, name: str, layers: int | None = None) -> list[tuple[
 
 def _assignments(fn: ast.AST, name: str) -> list[Assignment]:
     out: list[Assignment] = []
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -167,7 +180,7 @@ def _assignments(fn: ast.AST, name: str) -> list[Assignment]:
 
 
 def _mentions_Y(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "Y" for n in ast.walk(node))
+    return any(isinstance(n, ast.Name) and n.id == "Y" for n in walk(node))
 
 
 def line_of(source: Source, name: str, forward: bool, output_link: bool, layers: int | None = None) -> Line | None:
@@ -277,7 +290,7 @@ def _module_value(tree: ast.Module | None, name: str) -> tuple[float | None, ast
 
 def _names_bound(node: ast.Assign | ast.AnnAssign) -> set[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
 
 
 def helpers(tree: ast.Module | None) -> dict[str, ast.FunctionDef | ast.Assign]:
@@ -459,7 +472,7 @@ def _truth(test: ast.AST, loop: dict[str, int]) -> bool | None:
 def _subscript_writes(fn: ast.AST, name: str, key: str) -> list[ast.Assign | ast.AugAssign]:
     """The statements of `fn` that write `name[key]` (params["W2"] -= ..., params["W2"] = ...)."""
     out: list[ast.Assign | ast.AugAssign] = []
-    for n in ast.walk(fn):
+    for n in walk(fn):
         if not isinstance(n, (ast.Assign, ast.AugAssign)):
             continue
         targets = n.targets if isinstance(n, ast.Assign) else [n.target]
@@ -602,7 +615,7 @@ def _assigned_names(node: ast.AST) -> set[str]:
 
 def _carried(fn: ast.AST, name: str, before: int) -> bool:
     """`name` is assigned in a loop around line `before` at or after it: read there, it is the previous pass's."""
-    for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
+    for loop in (n for n in walk(fn) if isinstance(n, (ast.For, ast.While))):
         if loop.lineno < before <= _end(loop) and any(a.lineno >= before for a in _assignments(loop, name)):
             return True
     return False
@@ -614,11 +627,11 @@ def _end(block: ast.stmt) -> int:
 
 
 def _branched(fn: ast.AST, statement: ast.stmt | ast.expr) -> bool:
-    return any(isinstance(n, ast.If) and n.lineno < statement.lineno <= _end(n) for n in ast.walk(fn))
+    return any(isinstance(n, ast.If) and n.lineno < statement.lineno <= _end(n) for n in walk(fn))
 
 
 def _in_loop(fn: ast.AST, statement: ast.stmt | ast.expr) -> bool:
-    return any(isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= _end(n) for n in ast.walk(fn))
+    return any(isinstance(n, (ast.For, ast.While)) and n.lineno < statement.lineno <= _end(n) for n in walk(fn))
 
 
 def _target_name(statement: ast.AST) -> str:
@@ -692,7 +705,7 @@ def string_keys(source: Source) -> set[str]:
     """Every string constant used as a subscript or a dict key ("W1", "dZ2", ...)."""
     tree = parse(source)
     keys: set[str] = set()
-    for node in ast.walk(tree) if tree else ():
+    for node in walk(tree) if tree else ():
         if (
             isinstance(node, ast.Subscript)
             and isinstance(node.slice, ast.Constant)
@@ -713,10 +726,10 @@ def globals_read(source: Source) -> list[tuple[str, str, float | None, int, int]
         fn = _function(tree, role) if tree else None
         if fn is None:
             continue
-        local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        local = {n.id for n in walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         local |= _parameters(fn)
         seen: set[str] = set()
-        for node in sorted(ast.walk(fn), key=lambda n: getattr(n, "lineno", 0)):
+        for node in sorted(walk(fn), key=lambda n: getattr(n, "lineno", 0)):
             if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.id in local | seen:
                 continue
             found = _module_value(tree, node.id)
@@ -743,8 +756,8 @@ def loop_storing(source: Source, name: str) -> int | None:
     if not fn:
         return None
     stem = name.rstrip("0123456789")
-    for loop in (n for n in ast.walk(fn) if isinstance(n, (ast.For, ast.While))):
-        for node in ast.walk(loop):
+    for loop in (n for n in walk(fn) if isinstance(n, (ast.For, ast.While))):
+        for node in walk(loop):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     key = target.slice if isinstance(target, ast.Subscript) else None

@@ -289,7 +289,7 @@ def _fitted_global(
 
 
 def _loop_of(fn: ast.AST, node: ast.stmt) -> ast.For | None:
-    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno < node.lineno <= (n.end_lineno or 0)]
+    loops = [n for n in reading.walk(fn) if isinstance(n, ast.For) and n.lineno < node.lineno <= (n.end_lineno or 0)]
     return loops[-1] if loops else None
 
 
@@ -338,7 +338,9 @@ def _in_loop(line: Any, link: Any, chain: Any, failing: list[Any], tree: Any) ->
 
 
 def _calls(node: ast.AST, own: dict[str, Any]) -> list[ast.Call]:
-    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own]
+    return [
+        n for n in reading.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own
+    ]
 
 
 def _helper(

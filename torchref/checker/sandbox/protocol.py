@@ -1,18 +1,20 @@
-"""Named arrays as one plain file: a JSON index, then each array's raw bytes. No pickle, no zip.
+"""Named arrays as one plain file: each array's raw bytes, then a JSON index and its length. No pickle, no zip.
 
 The judge and the learner's process (`runner.py`) hand each other a few hundred small
 arrays per file checked; `.npz` spent ~0.3 ms on each member's zip entry and header, a
-third of a normal check. Here writing is one join and reading one `np.frombuffer` view
-per array. The reader trusts nothing in the file: a malformed index, an offset outside
-the data, a dtype that is not a plain number or a size that does not match its shape is
-a ValueError. Only the standard library and NumPy: the learner's process loads this file
-by path.
+third of a normal check. Here each array is written as it comes (`Writer`: the learner's
+process never holds its outputs in memory, nor copies them), the index last; reading is
+one `np.ndarray` view per array. The reader trusts nothing in the file: a malformed index,
+an offset outside the data, a dtype that is not a plain number or a size that does not
+match its shape is a ValueError. Only the standard library and NumPy: the learner's
+process loads this file by path.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 
@@ -154,7 +156,7 @@ NUMERIC = "biuf"
 # learner's process sends back what its forward ("forward": A, "cache") and backward
 # ("grads") returned.
 PARTS = ("params", "cache", "forward", "grads")
-_HEADER = 8  # the index's length in bytes, little-endian
+_LENGTH = 8  # the bytes of the index's length (little-endian), the last of the file
 
 
 def key(case: int | str, part: str, name: str | None = None) -> str:
@@ -201,21 +203,66 @@ class Arrays(dict[str, "Array"]):
         self.parts.setdefault((case, part), {})[leaf] = value
 
 
-def pack(path: str | PathLike[str], arrays: Mapping[str, object]) -> None:
-    index: list[list[object]] = []
-    chunks: list[bytes | memoryview] = []
-    offset = 0
-    for name, value in arrays.items():
+class Writer:
+    """Arrays written to the open file `fd` as they come, each one's bytes at once at this writer's own offsets
+    (`os.pwrite`: whatever else moves the file's offset cannot shift them); `close` writes the index and cuts the
+    file there. An array set here is written now: what is later done to it cannot change what was written.
+
+    A write that fails (the descriptor closed or replaced by the code it runs beside) stops the writer without
+    raising; the file it leaves is then not one `unpack` reads, and the reader says so.
+    """
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.index: list[list[object]] = []
+        self.offset = 0
+        self.broken = False
+
+    def __setitem__(self, name: str, value: object) -> None:
         array = np.asarray(value)
         if not array.flags.c_contiguous:  # C order whatever the array's layout (a copy only when it is not)
             array = array.copy(order="C")
-        data = array.reshape(-1).data.cast("B") if array.size else b""
-        index.append([name, array.dtype.str, list(array.shape), offset, len(data)])
-        chunks.append(data)
-        offset += len(data)
-    head = json.dumps(index).encode()
-    with open(path, "wb") as fh:
-        fh.writelines([len(head).to_bytes(_HEADER, "little"), head, *chunks])
+        data = array.reshape(-1).data.cast("B") if array.size else memoryview(b"")
+        self.index.append([name, array.dtype.str, list(array.shape), self.offset, len(data)])
+        self._write(data)
+
+    def update(self, arrays: Mapping[str, object]) -> None:
+        for name, value in arrays.items():
+            self[name] = value
+
+    def _write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view and not self.broken:
+            try:
+                written = os.pwrite(self.fd, view, self.offset)
+            except OSError:
+                written = 0
+            if written <= 0:
+                self.broken = True
+                return
+            view, self.offset = view[written:], self.offset + written
+
+    def close(self) -> None:
+        """The index and its length after the data, and nothing after them."""
+        head = json.dumps(self.index).encode()
+        self._write(head + len(head).to_bytes(_LENGTH, "little"))
+        if not self.broken:
+            try:
+                os.ftruncate(self.fd, self.offset)
+            except OSError:
+                self.broken = True
+
+
+def pack(path: str | PathLike[str], arrays: Mapping[str, object]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        writer = Writer(fd)
+        writer.update(arrays)
+        writer.close()
+        if writer.broken:
+            raise OSError(f"could not write {os.fspath(path)!r}")
+    finally:
+        os.close(fd)
 
 
 def unpack(path: str | PathLike[str]) -> dict[str, Array]:
@@ -228,9 +275,14 @@ def unpack_bytes(data: bytes) -> dict[str, Array]:
     """`unpack` of a file's bytes already read (by the judge, with a size cap)."""
     buffer = bytearray(data)
     try:
-        length = int.from_bytes(buffer[:_HEADER], "little")
-        index = json.loads(bytes(buffer[_HEADER : _HEADER + length]))
-        start, out = _HEADER + length, {}
+        if len(buffer) < _LENGTH:
+            raise ValueError(f"not an arrays file: {len(buffer)} bytes")
+        length = int.from_bytes(buffer[-_LENGTH:], "little")
+        end = len(buffer) - _LENGTH - length  # where the data stop and the index starts
+        if end < 0:
+            raise ValueError(f"not an arrays file: an index of {length} bytes in {len(buffer)}")
+        index = json.loads(bytes(buffer[end : len(buffer) - _LENGTH]))
+        out = {}
         for name, text, shape, offset, nbytes in index:
             dtype = _plain(text, name)
             if not isinstance(shape, list) or len(shape) > 32 or not all(type(d) is int for d in shape):
@@ -239,10 +291,10 @@ def unpack_bytes(data: bytes) -> dict[str, Array]:
                 math.prod(shape) * dtype.itemsize != nbytes
                 or min(shape, default=0) < 0
                 or offset < 0
-                or start + offset + nbytes > len(buffer)
+                or offset + nbytes > end
             ):
                 raise ValueError(f"{name!r}: shape {shape} of {dtype} does not fit its {nbytes} bytes")
-            out[name] = np.ndarray(shape, dtype, buffer, start + offset)  # a view of the buffer, writable
+            out[name] = np.ndarray(shape, dtype, buffer, offset)  # a view of the buffer, writable
         return out
     except (TypeError, KeyError, OverflowError, UnicodeDecodeError) as exc:  # a malformed index
         raise ValueError(f"not an arrays file: {exc}") from None
