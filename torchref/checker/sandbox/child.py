@@ -109,8 +109,9 @@ class _TooBig(ValueError):
         self.size = size
 
 
-def _read(path: Path, cap: int, what: str = "") -> bytes:
-    """The whole of a regular file no larger than `cap`; a link, a FIFO or a folder is refused."""
+def _read(path: Path, cap: int, what: str = "") -> bytearray:
+    """The whole of a regular file no larger than `cap` (read into one buffer of its size, which the arrays read from
+    it then share: `protocol.unpack_bytes`); a link, a FIFO or a folder is refused."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -120,8 +121,16 @@ def _read(path: Path, cap: int, what: str = "") -> bytes:
             if what:
                 raise _TooBig(info.st_size)
             raise ValueError(f"{path.name} is larger than {cap} bytes")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read(info.st_size + 1)[:cap]  # its size, not the cap: no buffer of the cap's size each time
+        buffer = bytearray(info.st_size)  # its size, not the cap: no buffer of the cap's size each time
+        view, read = memoryview(buffer), 0
+        while read < len(buffer):
+            got = os.readv(fd, [view[read:]])
+            if got == 0:  # (it shrank since: what is there is read)
+                break
+            read += got
+        view.release()
+        del buffer[read:]
+        return buffer
     finally:
         os.close(fd)
 

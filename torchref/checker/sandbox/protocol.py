@@ -271,9 +271,10 @@ def unpack(path: str | PathLike[str]) -> dict[str, Array]:
         return unpack_bytes(fh.read())
 
 
-def unpack_bytes(data: bytes) -> dict[str, Array]:
-    """`unpack` of a file's bytes already read (by the judge, with a size cap)."""
-    buffer = bytearray(data)
+def unpack_bytes(data: bytes | bytearray) -> dict[str, Array]:
+    """`unpack` of a file's bytes already read (by the judge, with a size cap); the arrays are views of a bytearray
+    given (made theirs: the caller does not use it again), else of a copy of the bytes."""
+    buffer = data if isinstance(data, bytearray) else bytearray(data)
     try:
         if len(buffer) < _LENGTH:
             raise ValueError(f"not an arrays file: {len(buffer)} bytes")
