@@ -129,25 +129,44 @@ class Session:
             self.problem = str(exc)
         else:
             self.servers = list(self.batch.servers)
-            if jobs == 1:  # judged in this process: its server starts Python and NumPy while the reference is computed
+            if jobs == 1:  # judged in this process: its server starts Python and NumPy while the batch goes on
                 with contextlib.suppress(SandboxError):  # (if it cannot, the first file's run starts it and says why)
                     self.servers[0].launch()
-        try:
-            self.pair: Reference | ModelPair = Reference(autograd, self.samples) if autograd is not None else pair
-        except BaseException:
-            self.close()
-            raise
-        # the bytes of arrays a file may send back: 4x every forward value and gradient of every case,
-        # and room for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)
-        self.expected = (
-            self.course.expected_bytes
-            + sum(
-                sum(v.nbytes for k, v in self.pair.torch(s).items() if k != "J")
-                + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
-                for s in self.samples
+        self._autograd = autograd
+        self._pair: Reference | ModelPair | None = None if autograd is not None else pair
+        self._expected: int | None = None
+        if jobs > 1:  # before the workers are forked: computed once for all of them
+            try:
+                self.pair  # noqa: B018
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def pair(self) -> Reference | ModelPair:
+        """What the files are judged against: torch's values and the finite differences of every case, computed
+        once, on first use. A batch of one job computes them while its first file runs (`expected_bytes`), the
+        sandbox starting and the learner's code running on another core."""
+        if self._pair is None:
+            assert self._autograd is not None  # (a pair that is not differentiable is its own judge)
+            self._pair = Reference(self._autograd, self.samples)
+        return self._pair
+
+    def expected_bytes(self) -> int:
+        """The bytes of arrays a file may send back: 4x every forward value and gradient of every case, and room
+        for two (m, m) arrays per case (an (m,) array broadcast against an (m, 1) one)."""
+        if self._expected is None:
+            pair = self.pair
+            self._expected = (
+                self.course.expected_bytes
+                + sum(
+                    sum(v.nbytes for k, v in pair.torch(s).items() if k != "J")
+                    + 2 * s.X.shape[0] ** 2 * s.X.itemsize // 4
+                    for s in self.samples
+                )
+                + saturation.expected_bytes(self.saturated)
             )
-            + saturation.expected_bytes(self.saturated)
-        )
+        return self._expected
 
     def run(self, path: StrPath, source: bytes) -> tuple[Result, protocol.Arrays, JSONObject]:
         """(result, outputs, facts) of one file on the batch's cases, unjudged (`explain --file` shows them)."""
@@ -281,7 +300,7 @@ class Session:
             raise UnusableInput(self.problem or "the sandbox did not start")
         try:
             result, outputs, facts = run_file(
-                self.batch, server, name, source, n + len(self.saturated), self.limits, self.expected, rules,
+                self.batch, server, name, source, n + len(self.saturated), self.limits, self.expected_bytes, rules,
                 self.course.plan,
             )  # fmt: skip
         except SandboxError as exc:

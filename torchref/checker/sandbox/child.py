@@ -15,7 +15,7 @@ import secrets
 import shutil
 import signal
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,13 +39,14 @@ def run_file(
     source: bytes,
     n_cases: int,
     limits: Limits,
-    expected_bytes: int,
+    expected_bytes: Callable[[], int],
     rules: Mapping[str, object],
     plan: Plan | None = None,
 ) -> tuple[Result, protocol.Arrays, dict[str, Any]]:
     """Run the learner's `source` on the batch's cases; (result, outputs, facts) or raise UnusableInput.
 
-    `rules`: blocked and allowed imports, and the folders the learner may not read.
+    `expected_bytes`: the bytes of arrays the file should return, asked for while it runs (the batch's reference
+    may be computed then). `rules`: blocked and allowed imports, and the folders the learner may not read.
     `facts`: what the judge learnt besides the arrays (stdout, CPU seconds, processes left behind).
     """
     folder = batch.folder(server)
@@ -71,8 +72,9 @@ def run_file(
         }
         if plan:  # the contract's other functions: calls the runner makes as planned (pieces.plan)
             job["plan"] = plan
+        expected: list[int] = []
         try:
-            reply = _valid_reply(server.run(job, limits))
+            reply = _valid_reply(server.run(job, limits, lambda: expected.append(expected_bytes())))
         except SandboxError as exc:
             raise UnusableInput(str(exc)) from None
         facts = {
@@ -85,7 +87,7 @@ def run_file(
         }
         stderr = _tail(folder / "stderr.txt", STDERR_TAIL)
         _limit_reached(reply, limits, folder, stderr)
-        cap = int(limits.output_mb * 2**20) if limits.output_mb else 4 * expected_bytes + 2**20
+        cap = int(limits.output_mb * 2**20) if limits.output_mb else 4 * expected[0] + 2**20
         try:
             calls = len(plan["calls"]) if plan else 0
             size = 64 * 1024 + 64 * 1024 * n_cases + 16 * 1024 * calls

@@ -495,22 +495,33 @@ class Server:
             raise SandboxError("the sandbox answered something that is not a reply")
         return reply
 
-    def run(self, job: Mapping[str, object], limits: Limits) -> dict[str, Any]:
-        """Run one job in the sandbox (starting it when needed); the server's reply."""
-        if self.proc is None or self.proc.poll() is not None:
+    def run(
+        self, job: Mapping[str, object], limits: Limits, meanwhile: Callable[[], object] | None = None
+    ) -> dict[str, Any]:
+        """Run one job in the sandbox (starting it when needed); the server's reply. `meanwhile` is called once the
+        job is sent, before its reply (or the server's start) is waited for: the judge's own work in the time the
+        sandbox needs (a server launched but not ready reads the job as soon as it is)."""
+        if self.proc is not None and self.proc.poll() is not None:
             self.close()
-            self.start()
-        elif not self.ready:  # launched, not yet waited for
-            self.start()
+        if self.proc is None:
+            self.launch()
         line = json.dumps(job).encode() + b"\n"
         stdin = self._pipes()[0]
+        before = _oom_kills(self.group) if self.group else 0
         try:
             stdin.write(line)
             stdin.flush()
         except OSError:
+            self.start()  # a server that could not start says why (SandboxError)
             self.close()
             raise SandboxError("the sandbox ended before the file could be sent") from None
-        before = _oom_kills(self.group) if self.group else 0
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException:  # its reply would be read as the next job's: the server goes with it
+                self.close()
+                raise
+        self.start()  # (its `ready` line comes before any reply)
         reply = self._reply(limits.import_timeout + limits.timeout + WATCHDOG_GRACE)
         if self.group:
             reply["oom"] = _oom_kills(self.group) > before  # the kernel killed in its group: over memory.max
