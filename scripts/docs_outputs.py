@@ -434,6 +434,13 @@ def bench_page(path: str) -> str:
                 f"{fresh['judge_cpu_ms_per_file']:.0f} ms fresh, {shared['judge_cpu_ms_per_file']:.0f} shared, "
                 f"{cold['judge_cpu_ms_per_file']:.0f} cold |"
             )
+        if fresh.get("machine_cpu_ms_per_file") is not None:
+            lines.append(
+                f"| the whole machine's CPU per file of that class, fresh (every process) | "
+                f"{fresh['machine_cpu_ms_per_file']:.0f} ms, {fresh['cores_busy']:.2f} of {b['class_jobs']} "
+                f"cores busy: at most {b['class_jobs'] * 60e3 / fresh['machine_cpu_ms_per_file']:.0f} files a "
+                "minute at that CPU |"
+            )
     if "shell_beyond_torch" in b:
         beyond = b["shell_beyond_torch"]
         lines.append(

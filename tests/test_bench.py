@@ -68,6 +68,14 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert all(
         row[way]["judge_cpu_ms_per_file"] > 0 for row in result["classes"] for way in ("fresh", "shared", "cold")
     )
+    # the whole machine's CPU covers the judge's and the sandboxes': never less than the judge's alone
+    assert all(
+        row[way]["machine_cpu_ms_per_file"] >= row[way]["judge_cpu_ms_per_file"] * 0.8
+        and 0 < row[way]["cores_busy"] <= (os.cpu_count() or 1) * 1.5  # (the kernel counts in ticks)
+        for row in result["classes"]
+        for way in ("fresh", "shared", "cold")
+    )
+    assert "cores busy" in out and "5,000 a minute needs" in out
     assert result["shell_check"]["wall"] > 0 and result["shell_import_torch"]["wall"] > 0 and "beyond" in out
     # a notebook's second check starts no sandbox: the first one's is kept
     assert (result["notebook_first_check"]["servers_started"], result["notebook_second_check"]["servers_started"]) == (

@@ -376,16 +376,20 @@ def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) ->
         items = [(Path(name), source) for name, source, _ in submissions]
         row = {"files": size, "load_average": os.getloadavg()[0], "repair": False}
         for per_file, batch in (("fresh", items), ("shared", items), ("cold", items[:COLD_SAMPLE])):
-            start, cpu = time.perf_counter(), _cpu_seconds()
+            start, cpu, busy = time.perf_counter(), _cpu_seconds(), _machine_cpu()
             # as a class is graded (a gradebook written: no search for a repair of each wrong file)
             reports = check_many(batch, "shallow", jobs=jobs, per_file=per_file, seed=1, repair=False)
             seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu  # this process and its workers
+            busy = None if busy is None else (_machine_cpu() or busy) - busy
             row[per_file] = {
                 "files": len(batch),
                 "seconds": seconds,
                 "files_per_minute": len(batch) / seconds * 60,
                 # the judge's CPU: the sandbox's processes are killed, never waited for, so theirs is not counted
                 "judge_cpu_ms_per_file": cpu / len(batch) * 1e3,
+                # every process of the machine (the sandboxes', and other work's: see the load average)
+                "machine_cpu_ms_per_file": None if busy is None else busy / len(batch) * 1e3,
+                "cores_busy": None if busy is None else busy / seconds,
                 "right_verdicts": sum(r.verdict == want for r, (_, _, want) in zip(reports, submissions)),
                 "sandbox": reports[0].sandbox,
                 "isolation": reports[0].limits.get("isolation", ""),
@@ -489,6 +493,20 @@ def _cpu_seconds() -> float:
 
     own = resource.getrusage(resource.RUSAGE_SELF)
     return own.ru_utime + own.ru_stime + _children_cpu()
+
+
+def _machine_cpu() -> float | None:
+    """CPU seconds every core of the machine has spent busy since it started (/proc/stat: all but idle and
+    waiting for the disk), or None where there is no /proc/stat."""
+    import os
+
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -706,6 +724,21 @@ def main(quick: bool, large: bool = False) -> dict:
             for row in result["classes"]
         )
     )
+    fresh = [row for row in result["classes"] if row["fresh"]["machine_cpu_ms_per_file"] is not None]
+    if fresh:
+        cores = result["class_jobs"]
+        print(
+            "the whole machine's CPU per file of a class graded with a fresh sandbox per file (ms; every process, "
+            "the sandboxes' and other work's): "
+            + "; ".join(
+                f"{row['files']} files: {row['fresh']['machine_cpu_ms_per_file']:.0f} "
+                f"({row['fresh']['cores_busy']:.2f} of {cores} cores busy)"
+                for row in fresh
+            )
+            + f"; at that CPU per file, {cores} cores grade at most "
+            f"{cores * 60e3 / fresh[0]['fresh']['machine_cpu_ms_per_file']:.0f} files a minute "
+            f"(5,000 a minute needs {cores * 60e3 / 5000:.0f} ms a file)"
+        )
     beyond, first, second = (
         result["shell_beyond_torch"],
         result["notebook_first_check"],
