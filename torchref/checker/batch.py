@@ -93,45 +93,35 @@ class Session:
         _checks.positive_int("jobs", jobs)
         self.options = options
         self.limits = options.limits()
-        cases, dtypes, strict = options.cases, options.dtypes, options.strict
-        self.model, self.dtypes, self.strict = model, list(dtypes), strict
+        self.model, self.dtypes, self.strict = model, list(options.dtypes), options.strict
         self.seed = fresh_seed() if options.seed is None else options.seed
         self.allowed = sorted(set(options.allow_imports))
         self.problem = None  # a reason every file of the batch is unusable (a model without a backward pass)
         self.batch = None
         pair = contract_pair(model)
         autograd = pair if isinstance(pair, AutogradPair) else None  # a differentiable pair: a backward's cases
-        try:
-            drawn = [] if autograd is None else draw_cases(autograd, dtypes, cases, self.seed)
-            drawn = drawn if samples is None else list(samples)
-            self.samples = at_depth(autograd, drawn, options.hidden, depth_from) if autograd is not None else []
-        except UnusableInput as exc:
-            self.problem = str(exc)
-            return
-        # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
-        hidden = (
-            tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
-        )
-        self.course = Course(pair, drawing_seed(self.seed), hidden)
-        # the handmade forward (cases only where the pair is differentiable)
-        self.caches = [autograd.model.forward(s.X, s.params)[1] for s in self.samples] if autograd is not None else []
-        # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
-        self.saturated = saturation.draw(pair, self.samples) if autograd is not None and samples is None else []
-        inputs = dict(self.course.inputs)
-        for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
-            inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
-        inputs.update(saturation.inputs(pair, self.saturated, len(self.samples)))
         self.roots = policy.reference_roots(paths)
+        # the sandbox first: a batch of one job starts its server (Python and NumPy) while the cases are drawn, and
+        # the inputs are written for it to read with the first file's job
         try:
-            self.batch = Batch(options.sandbox, inputs, jobs, options.per_file)
+            self.batch = Batch(options.sandbox, None, jobs, options.per_file)
             self.batch.limit(self.limits)
         except SandboxError as exc:
             self.problem = str(exc)
         else:
             self.servers = list(self.batch.servers)
-            if jobs == 1:  # judged in this process: its server starts Python and NumPy while the batch goes on
+            if jobs == 1:  # judged in this process
                 with contextlib.suppress(SandboxError):  # (if it cannot, the first file's run starts it and says why)
                     self.servers[0].launch()
+        try:
+            self._draw(pair, autograd, samples, depth_from)
+        except UnusableInput as exc:  # (before the sandbox's own problem: the cases could not be drawn at all)
+            self.close()
+            self.batch, self.problem = None, str(exc)
+            return
+        except BaseException:
+            self.close()
+            raise
         self._autograd = autograd
         self._pair: Reference | ModelPair | None = None if autograd is not None else pair
         self._expected: int | None = None
@@ -141,6 +131,36 @@ class Session:
             except BaseException:
                 self.close()
                 raise
+
+    def _draw(
+        self,
+        pair: ModelPair,
+        autograd: AutogradPair | None,
+        samples: Iterable[Sample] | None,
+        depth_from: bytes | str | None,
+    ) -> None:
+        """The batch's cases (UnusableInput when they cannot be drawn) and every input of a file's run, written
+        for the sandbox."""
+        options = self.options
+        drawn = [] if autograd is None else draw_cases(autograd, options.dtypes, options.cases, self.seed)
+        drawn = drawn if samples is None else list(samples)
+        self.samples = at_depth(autograd, drawn, options.hidden, depth_from) if autograd is not None else []
+        # every other function of the contract: its cases and plan, at the depth the backward's cases are drawn at
+        hidden = (
+            tuple(options.hidden) if options.hidden else len(self.samples[0].shape.hidden) if self.samples else None
+        )
+        self.course = Course(pair, drawing_seed(self.seed), hidden)
+        # the handmade forward (cases only where the pair is differentiable)
+        self.caches = [autograd.model.forward(s.X, s.params)[1] for s in self.samples] if autograd is not None else []
+        # the saturated case, judged on its own (a note, never the verdict); not where the caller gave the samples
+        self.saturated = saturation.draw(pair, self.samples) if autograd is not None and samples is None else []
+        if self.batch is None:
+            return
+        inputs = dict(self.course.inputs)
+        for i, (s, cache) in enumerate(zip(self.samples, self.caches)):
+            inputs.update(protocol.case_inputs(i, s.X, s.Y, s.params, cache))
+        inputs.update(saturation.inputs(pair, self.saturated, len(self.samples)))
+        self.batch.write_inputs(inputs)
 
     @property
     def pair(self) -> Reference | ModelPair:

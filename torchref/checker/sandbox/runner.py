@@ -4,16 +4,17 @@
 
 The judge reads this file and `protocol.py` once per batch (their hash checked against the
 files as imported) and starts this program inside the sandbox (`sandbox.py`). It imports
-NumPy once, loads the batch's inputs into memory before any learner's code runs, then
-answers one job per line on stdin: it forks one child per learner file, and that child
-(its own session, resource limits, another uid when the server is root, an audit hook
-that refuses the reference) imports the learner's file, runs its `forward` (when it has
-one) and `backward` on every case and writes JOBDIR/outputs.arrays (plain arrays, never
-pickles) and JOBDIR/result.json. The server enforces the two wall clocks (import, then
-cases), then kills every process the child left behind (it is their subreaper) before it
-answers with one JSON line. The judge compares the arrays itself: nothing done here can
-pass a derivation. Only the standard library and NumPy are imported (the annotations are never evaluated, and
-what they name is imported for the type checker only).
+NumPy once, loads the batch's inputs into memory with the first job (before any learner's
+code runs: the judge writes them while this server starts), then answers one job per line
+on stdin: it forks one child per learner file, and that child (its own session, resource
+limits, another uid when the server is root, an audit hook that refuses the reference)
+imports the learner's file, runs its `forward` (when it has one) and `backward` on every
+case and writes JOBDIR/outputs.arrays (plain arrays, never pickles) and
+JOBDIR/result.json. The server enforces the two wall clocks (import, then cases), then
+kills every process the child left behind (it is their subreaper) before it answers with
+one JSON line. The judge compares the arrays itself: nothing done here can pass a
+derivation. Only the standard library and NumPy are imported (the annotations are never
+evaluated, and what they name is imported for the type checker only).
 
 One file of over 400 lines, on purpose: it is not imported but sent whole, as the text of
 `python -c`, into a sandbox where this package is absent, and the judge checks its hash;
@@ -933,13 +934,15 @@ def main(protocol_source: str, config: dict[str, Any]) -> None:
     ISOLATE = not why
     WIPE = [] if ISOLATE else config.get("wipe", [])
     drop_to = config["uid"] if config.get("uid") is not None and os.getuid() == 0 else None
-    inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
+    inputs = None  # read with the first job (the judge writes them while this server starts), before any fork
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     replies.write(json.dumps({"ready": os.getpid(), "uid": os.getuid(), "isolation": why}) + "\n")
     for line in sys.stdin:
         job = json.loads(line)
+        if inputs is None:
+            inputs = protocol.Arrays(protocol.unpack(config["inputs"]))
         replies.write(json.dumps(_run(job, inputs, drop_to)) + "\n")
 
 

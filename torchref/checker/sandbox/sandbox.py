@@ -361,7 +361,7 @@ class Server:
         self.group = ""  # its cgroup v2 group, where the host delegates one (Cgroups)
         self.tmp_mb = 2 * Limits.file_mb  # bwrap: the size of the server's own /tmp (Batch.limit sets it)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.ready = False  # its process has said it is ready (Python, NumPy and the inputs loaded)
+        self.ready = False  # its process has said it is ready (Python and NumPy loaded; the inputs with a first job)
         self.pending = b""  # what it wrote after its last whole line
 
     # paths as the learner's process sees them
@@ -451,7 +451,7 @@ class Server:
         self.pending = b""
 
     def start(self) -> None:
-        """Start the server (unless `launch` did) and wait until it is ready: Python, NumPy and the inputs loaded."""
+        """Start the server (unless `launch` did) and wait until it is ready: Python and NumPy loaded."""
         if self.ready:
             return
         if self.proc is None:
@@ -555,13 +555,13 @@ class Batch:
     def __init__(
         self,
         kind: str,
-        inputs: Mapping[str, object],
+        inputs: Mapping[str, object] | None,
         jobs: int,
         per_file: str = "fresh",
         warn: Callable[[str], None] | None = None,
     ):
-        from torchref.checker.sandbox import protocol
-
+        """`inputs`: the arrays every file's run reads, or None to write them later (`write_inputs`), before the
+        first job: a server may start meanwhile (it reads them with its first job)."""
         if per_file not in PER_FILE:
             raise ValueError(f"per_file must be one of {', '.join(PER_FILE)}, got {per_file!r}")
         self.kind = choose(kind, warn)
@@ -573,13 +573,22 @@ class Batch:
         shm = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
         self.workdir = Path(tempfile.mkdtemp(prefix="torchref-check-", dir=shm))
         os.chmod(self.workdir, 0o711)  # the learner can reach its own folder, not list or write the others
-        self.inputs = self.workdir / "inputs.arrays"
-        protocol.pack(self.inputs, inputs)
+        self.inputs = self.workdir / "inputs.arrays"  # (made now: bwrap binds it into the sandbox at the start)
+        self.inputs.touch(0o644)
         os.chmod(self.inputs, 0o644)
+        if inputs is not None:
+            self.write_inputs(inputs)
         self.servers = [
             Server(self.kind, self._own(k), self.inputs, self.texts, NOBODY - k, per_file) for k in range(jobs)
         ]
         self.cgroups = Cgroups()
+
+    def write_inputs(self, inputs: Mapping[str, object]) -> None:
+        """The arrays every file's run reads, written into the file the servers were given (the same file: bwrap
+        binds it by its inode)."""
+        from torchref.checker.sandbox import protocol
+
+        protocol.pack(self.inputs, inputs)
 
     def limit(self, limits: Limits) -> None:
         """Each job's cgroup set to `limits` (where the host delegates cgroups), and the size of its /tmp."""
