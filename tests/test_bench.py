@@ -77,6 +77,10 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     )
     assert "cores busy" in out and "5,000 a minute needs" in out
     assert result["shell_check"]["wall"] > 0 and result["shell_import_torch"]["wall"] > 0 and "beyond" in out
+    # timed inside the check's own process (not the difference of two): less than the whole command
+    assert (
+        result["shell_beyond_torch_inside"] and 0 < result["shell_beyond_torch"]["wall"] < result["shell_check"]["wall"]
+    )
     # a notebook's second check starts no sandbox: the first one's is kept
     assert (result["notebook_first_check"]["servers_started"], result["notebook_second_check"]["servers_started"]) == (
         1,
