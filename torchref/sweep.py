@@ -6,6 +6,7 @@ means the same cases everywhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -36,7 +37,7 @@ def gets_finite_differences(pair: ModelPair, sample: Sample) -> bool:
 
 def size(shape: Shape) -> int:
     """m · n · (product of the hidden widths) · k: the work of one step, and what the fast trainer's switches read."""
-    return shape.m * shape.n * int(np.prod(shape.hidden or (1,))) * shape.k
+    return shape.m * shape.n * math.prod(shape.hidden) * shape.k  # (Python's ints: the judge asks it per case)
 
 
 def named_order(pair: ModelPair) -> list[Shape]:

@@ -321,8 +321,9 @@ def _failed(v: TensorVerdict, s: Sample) -> None:
     """Count a failing case: the first one, and the smallest shape."""
     v.failed += 1
     v.first_failure = v.first_failure or s.id
-    if not v.smallest_failure or size(s.shape) < v.smallest_size:
-        v.smallest_failure, v.smallest_size = s.shape.id, size(s.shape)
+    work = size(s.shape)
+    if not v.smallest_failure or work < v.smallest_size:
+        v.smallest_failure, v.smallest_size = s.shape.id, work
 
 
 def _learner_line(source: Source, chain: Chain, name: str) -> Line | None:
