@@ -272,6 +272,13 @@ MISTAKES = [
          "dZ2 = (A2 - Y) / m (not returned), then dW2 = (1/m) A1.T dZ2 again: 1/m twice",
          first_wrong="dW2", wrong=("dW2",), cause=EXTRA_M, line=10, code="dZ2 = (A2 - Y) / m",
          repair="dZ2 = A2 - Y", repair_result="pass"),
+    Case("shallow-b2-sign-backward-returns-grads-only", "shallow_b2_sign_grads_only.py", "shallow", "py",
+         "sign of the bias; backward returns only the gradients",
+         "Z2 = A1 @ W2 - b2 in forward; backward is right but returns only dW1, db1, dW2, db2 (no dZ2, dA1, dZ1):"
+         " every gradient is wrong only as an echo of Z2",
+         first_wrong="Z2", wrong=("Z2",),
+         cause=rf"[-−]\s*b2\b|\bb2\b{GAP}(sign|minus|subtract)|(sign|minus|subtract){GAP}\bb2\b", line=12,
+         code="Z2 = A1 @ W2 - b2", repair="Z2 = A1 @ W2 + b2", repair_result="pass"),
     Case("shallow-loop-accumulator-float64", "shallow_loops_float64.py", "shallow", "py", "float64 accumulator",
          "dW2 accumulated in np.zeros((h, 1)), float64: a float32 case returns float64",
          first_wrong="dW2", wrong=("dW2",), cause=DTYPE, line=11, code="dW2 = np.zeros((h, 1))",
