@@ -7,7 +7,8 @@ Each goes through the public entry point (`torchref.check` on a path, or on func
 and its `report.to_json()` must:
 
 - flag every mistake at its exact first wrong tensor, and report every tensor that is wrong in
-  its own right as wrong (not as an echo of another); pass every correct file;
+  its own right as wrong (not as an echo of another), and no other tensor as wrong; pass every
+  correct file;
 - state only true causes: a stated cause matches what the catalogue says a true one says, or is a
   formula (`computed`) that gives the learner's own values on fresh cases and is not degenerate
   (all zeros, or the same whatever the inputs). A formula that does not give them is false
@@ -386,6 +387,8 @@ def test_a_mistake_is_flagged_at_its_first_wrong_link_and_nothing_false_is_said(
     tensors = _tensors(report)
     for name in case.wrong:
         assert name in tensors and tensors[name]["status"] not in ("ok", "echo"), (name, tensors.get(name))
+    blamed = {n: t["diagnosis"] for n, t in tensors.items() if t["status"] == "wrong" and n not in case.wrong}
+    assert not blamed, f"wrong in its own right, the report says, though each is an echo: {blamed}"
     verdict, why = _cause(case, report)
     assert verdict != "false", why
     repaired, why = catalogue.repair(case)
@@ -425,6 +428,16 @@ def test_each_link_wrong_in_its_own_right_is_reported_wrong_not_an_echo(catalogu
             if n in tensors and tensors[n]["status"] in ("ok", "echo")
         ]
     assert not wrong, wrong
+
+
+def test_no_link_is_called_wrong_that_is_only_an_echo(catalogue):
+    """A link whose own line is right is never reported `wrong`, even when it reads values the file does not
+    return (dZ2, dA1, dZ1 computed in backward and dropped)."""
+    blamed = []
+    for case in MISTAKES:
+        tensors = _tensors(catalogue.report(case))
+        blamed += [f"{case.id}: {n}" for n, t in tensors.items() if t["status"] == "wrong" and n not in case.wrong]
+    assert not blamed, blamed
 
 
 def test_no_false_statement_and_a_true_cause_for_nine_in_ten(catalogue):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from torchref.checker.diagnosis.diagnosis import Cause
     from torchref.checker.diagnosis.failing import Failing
     from torchref.checker.diagnosis.source import Line, Source
+    from torchref.checker.diagnosis.statement import Reading
     from torchref.checker.sandbox.protocol import CaseRecord, Error, Result
 
     Array = NDArray[Any]
@@ -275,8 +276,8 @@ def _judge_case(
     mine, fd = found.mine, found.fd
     ref = pair.torch(s)
     cache = {**handmade_cache, **protocol.take(outputs, i, "cache")}  # what the learner's backward received
-    env = case_environment(s, cache, mine, ref)
     chain = pair.chain(s.shape)
+    env = case_environment(s, cache, mine, ref, chain)
     tol = pair.tolerance(s.dtype)
     for link in chain.links:
         name = link.name
@@ -307,6 +308,8 @@ def _judge_case(
         if v.status in ("ok", "echo"):  # (a tensor wrong in an earlier case stays wrong: no need to look again)
             line = own_line(link, env)
             echo = line is not None and agrees(mine[name], line.astype(ref[name].dtype), tol)
+            if not echo and line is not None and s.dtype != "float64":
+                echo = _within_rounding(mine[name], line, link, env, ref[name].dtype, tol)
         if echo:
             v.status = "echo"
         else:
@@ -315,6 +318,27 @@ def _judge_case(
             failing.setdefault(name, []).append(
                 Failing(s.id, s.shape, s.dtype, np.asarray(mine[name]), ref[name], env, given)
             )
+
+
+ROUNDING = 10  # an echo may differ from its own line by this many times that line's own rounding in the dtype
+
+
+def _within_rounding(mine: Array, line: Array, link: Link, env: dict[str, Any], dtype: Any, tol: Tolerance) -> bool:
+    """The learner's value is its own line from their upstream values, up to rounding in a lower precision:
+    float32 upstream values far out of the usual range (a tanh that returns 1e7) carry rounding errors that
+    the dtype's tolerance, relative to the result, does not cover. The line evaluated in that dtype, beside the
+    same line in float64, measures the rounding of this very computation on these very values."""
+    from torchref.checker.diagnosis.diagnosis import own_line
+
+    low = {k: v.astype(dtype) if isinstance(v, np.ndarray) else v for k, v in env.items()}
+    rounded = own_line(link, low)
+    if rounded is None or rounded.shape != line.shape or np.shape(mine) != line.shape or mine.dtype != dtype:
+        return False
+    with np.errstate(all="ignore"):
+        noise = float(np.max(np.abs(rounded.astype(np.float64) - line), initial=0.0))
+        diff = np.abs(np.asarray(mine, np.float64) - line)
+        bound = tol.atol + tol.rtol * np.abs(line) + ROUNDING * noise
+    return bool(np.isfinite(noise)) and not (diff > bound).any()
 
 
 def _failed(v: TensorVerdict, s: Sample) -> None:
@@ -335,15 +359,89 @@ def _learner_line(source: Source, chain: Chain, name: str) -> Line | None:
     return reading.line_of(source, name, link.forward, output, chain.layers)
 
 
-def _echo_of(chain: Chain, name: str, status: dict[str, str], first: str) -> str:
-    """The wrong value an echo follows from: the nearest wrong or echoing link its own line reads."""
+def _echo_of(chain: Chain, name: str, status: dict[str, str], through: tuple[str, ...] = ()) -> str:
+    """The wrong value an echo follows from: the nearest wrong or echoing link its own line reads, followed
+    through the values the file does not return ("A2 through dZ2, which the file does not return"); "" when
+    none is found."""
     link = chain.by_name.get(name)
     if link is None:
-        return first
+        return ""
     for symbol in sorted(link.expr.symbols(), key=lambda n: -chain.names.index(n) if n in chain.by_name else 0):
         if status.get(symbol) in ("wrong", "missing", "echo"):
-            return str(symbol)
-    return first
+            hidden = f" through {', '.join(through)}, which the file does not return" if through else ""
+            return f"{symbol}{hidden}"
+        if status.get(symbol) == "not given" and symbol in chain.by_name:
+            found = _echo_of(chain, symbol, status, (symbol, *through))
+            if found:
+                return found
+    return ""
+
+
+def _stated_as_filled(source: Source, chain: Chain, name: str, failing: list[Failing]) -> bool:
+    """The learner's statement of `name` (a value the file does not return), read back, gives the value it is
+    filled in with (its notes' line on the learner's values) in every failing case."""
+    from torchref.checker.diagnosis import mistakes
+
+    line = _learner_line(source, chain, name)
+    if line is None or line.expr is None or not failing:
+        return False
+    for f in failing:
+        value = mistakes.evaluate(line.expr, f.env)
+        if value is None or not mistakes.close(value, np.asarray(f.env[name], np.float64), f.dtype):
+            return False
+    return True
+
+
+def _names(python: str) -> set[str]:
+    """The names an expression in Python reads."""
+    return {n.id for n in ast.walk(ast.parse(python, mode="eval")) if isinstance(n, ast.Name)}
+
+
+def _hidden_reads(chain: Chain, name: str, status: dict[str, str]) -> set[str]:
+    """The values the file does not return that `name`'s own line reads, directly or through other such values."""
+    out: set[str] = set()
+    todo = [name]
+    while todo:
+        for symbol in chain[todo.pop()].expr.symbols():
+            if symbol in chain.by_name and status.get(symbol) == "not given" and symbol not in out:
+                out.add(symbol)
+                todo.append(symbol)
+    return out
+
+
+def _unseen_upstream(
+    report: FileReport, chain: Chain, first: TensorVerdict, verified: set[str], failing: list[Failing], source: Source
+) -> None:
+    """A wrong link after the first that reads, as the first does, a value the file does not return, is judged
+    against what that value would be if its line were right (`case_environment`); if the learner's value there
+    is wrong, the link is an echo of it and its own line may be right. Such a value is taken as filled in
+    only when the values show it: a returned link that reads it is right or an echo (its line, from the value as
+    filled in, gives what the file returned), the first link's statement or formula, which reads it, gives
+    the learner's values (`verified`), or the learner's own statement of it, read back, gives the value as
+    filled in, in every failing case of the first link. Otherwise each such link is said to be an echo that may
+    follow from the unseen value, never called wrong."""
+    if first.name not in chain.by_name:
+        return
+    status = {t.name: t.status for t in report.tensors}
+    suspect = _hidden_reads(chain, first.name, status)
+    for t in report.tensors:
+        if t.status in ("ok", "echo") and t.name in chain.by_name:
+            verified |= chain[t.name].expr.symbols()
+    verified |= {name for name in suspect if _stated_as_filled(source, chain, name, failing)}
+    for name in verified & suspect:
+        suspect -= {name} | _hidden_reads(chain, name, status)
+    if not suspect:
+        return
+    for t in report.tensors:
+        if t is first or t.status != "wrong" or t.name not in chain.by_name:
+            continue
+        shared = sorted(_hidden_reads(chain, t.name, status) & suspect, key=chain.names.index)
+        if shared:
+            t.status, t.mistake, t.computed = "echo", "", ""
+            t.diagnosis = (
+                f"may follow from {', '.join(shared)}, which the file does not return and {first.name} reads too"
+                f" (return {shared[0]} to have it judged)"
+            )
 
 
 def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source, raised: Raised = ()) -> None:
@@ -373,6 +471,7 @@ def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source
             else:
                 t.diagnosis = diagnosis.catalogue_only(link, chain, failing[t.name], statement)
                 t.mistake = ""
+    verified: set[str] = set()  # symbols read by a statement or formula that gives the first wrong link's values
     if first is not None:
         report.first_wrong = first.name
         report.reason = f"first wrong link: {first.name}: {first.diagnosis or 'follows from an earlier value'}"
@@ -387,7 +486,7 @@ def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source
         status = {t.name: t.status for t in report.tensors}
         for t in echoes:
             t.diagnosis = (
-                t.diagnosis or f"follows from {_echo_of(chain, t.name, status, first.name)}: its own line is right"
+                t.diagnosis or f"follows from {_echo_of(chain, t.name, status) or first.name}: its own line is right"
             )
         if first.name in chain.by_name and first.status != "missing":
             link = chain[first.name]
@@ -399,12 +498,21 @@ def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source
                 if first.name in failing:
                     first_cause = causes.get(first.name)  # none when the first wrong tensor is not the first wrong
                     upstream = first_cause.upstream if first_cause is not None else ""
-                    notes += _read_statement(line, link, chain, first, failing[first.name], report, source, upstream)
+                    said, found = _read_statement(
+                        line, link, chain, first, failing[first.name], report, source, upstream
+                    )
+                    notes += said
+                    if found.computed is not None and found.mistake != "intermediate":
+                        verified = found.computed.symbols()
+                    elif first.computed and not found.differs and found.mistake != "intermediate":
+                        verified = _names(first.computed)
                     if upstream and report.line == line.where(Path(report.file).name):
                         _upstream_place(upstream, chain, first, failing[first.name], report, source)
                 if notes:
                     report.reason += f" (your line: {'; '.join(notes)})"
             _raised_there(report, first, line if first.name in failing else None, raised, source)
+        if first.status == "wrong":
+            _unseen_upstream(report, chain, first, verified, failing.get(first.name, []), source)
     if report.errors:
         failed = len(report.errors)
         error = report.errors[0].split(": ", 1)[1]
@@ -447,10 +555,11 @@ def _read_statement(
     report: FileReport,
     source: Source,
     upstream: str = "",
-) -> list[str]:
+) -> tuple[list[str], Reading]:
     """The learner's statement read against their values (`statement.read`): what it verifies joins the cause
     (a helper, an intermediate, an eps, a global, a parameter changed in place, the formula), and its line is
-    named when it is another than the statement's; a statement that gives other values says so."""
+    named when it is another than the statement's; a statement that gives other values says so. Returns the
+    notes for the reason and the reading."""
     from torchref.checker.diagnosis import diagnosis, statement
 
     filename = Path(report.file).name
@@ -472,7 +581,7 @@ def _read_statement(
         t.computed = found.computed.python()
         parts.append(f"you computed {diagnosis.said(link, found.computed)}; the notes: {link.formula}")
     if not parts:
-        return notes
+        return notes, found
     layer = chain.layer_text(link.name)
     text = f"{t.diagnosis}; {'; '.join(parts)}" if known else (f"{layer}: " if layer else "") + "; ".join(parts)
     if not known and found.mistake:
@@ -481,7 +590,7 @@ def _read_statement(
     report.reason = f"first wrong link: {t.name}: {text}"
     if found.place:
         report.line = _place(report, source, found.place)
-    return notes
+    return notes, found
 
 
 def _upstream_place(

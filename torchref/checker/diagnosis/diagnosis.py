@@ -42,13 +42,26 @@ class Cause:
     upstream: str = ""  # the value the file does not return where the named mistake is (dZ2 for dW2)
 
 
-def case_environment(s: Sample, cache: dict[str, Any], mine: dict[str, Any], ref: dict[str, Any]) -> Env:
-    """The symbols of a case: the learner's forward values (`cache`: what their backward received) and
-    backward values where they returned them, the reference's elsewhere."""
+def case_environment(
+    s: Sample, cache: dict[str, Any], mine: dict[str, Any], ref: dict[str, Any], chain: Chain | None = None
+) -> Env:
+    """The symbols of a case: the learner's forward values (`cache`: what their backward received) and the
+    backward values they returned. A backward value the file does not return (dZ2, dA1, dZ1 computed and
+    dropped) is the notes' line for it evaluated, in the chain's order, on the learner's own values: what
+    their backward computed there if that line is right. So dW1 is judged against the dZ1 that the
+    learner's own A2 gives, not the reference's, and is an echo when only the forward was wrong. Where
+    that line cannot be evaluated (an upstream value of the wrong shape), the reference's value stands."""
     forward = {k: v for k, v in cache.items() if k[:1] in ("Z", "A")}
     backward = {k: mine.get(k, v) for k, v in ref.items() if k.startswith("d")}
     forward |= {k: mine[k] for k in mine if k[:1] in ("Z", "A") and k in ref}
-    return environment(s.X, s.Y, s.params, forward, backward)
+    env = environment(s.X, s.Y, s.params, forward, backward)
+    for link in chain.links if chain is not None else ():
+        if link.forward or link.name in mine or link.name not in ref:
+            continue
+        value = own_line(link, env)
+        if value is not None and value.shape == np.shape(ref[link.name]):
+            env[link.name] = value.astype(np.float64)
+    return env
 
 
 def own_line(link: Link, env: Env) -> NDArray[Any] | None:
