@@ -102,9 +102,10 @@ NO_1D_HERE = r"\(m,\) array|\b1-D\b|ravel"  # there is no 1-D array in the learn
 DEGENERATE = r"σ′\(Y\)|sigmoid_prime\(Y\)|softmax\(W"  # formulas that are zero because Y is 0 or 1
 
 
-def alpha(value: str) -> str:
-    """A gradient scaled by the learning rate α = value."""
-    return rf"learning rate|α|alpha|\blr\b|{re.escape(value)}"
+def alpha(name: str, value: str) -> str:
+    """A gradient scaled by the learning rate, named as the learner's own name for it with its value: a bare
+    number ("off by a constant factor 0.01") does not say where the factor comes from."""
+    return rf"(learning rate|α|alpha|\blr\b){GAP}`?{re.escape(name)}`?\s*=\s*{re.escape(value)}\b"
 
 
 def global_m(value: str) -> str:
@@ -193,9 +194,10 @@ MISTAKES = [
          repair="db = (1 / m) * np.sum(dZ, axis=0, keepdims=True)", repair_result="pass"),
     Case("logistic-api-alpha-folded", "api_logistic_alpha.py", "logistic", "api", "α folded into the gradient",
          "dW and db are multiplied by the learning rate 0.01 so that the update is W - dW",
-         first_wrong="dW", wrong=("dW", "db"), cause=alpha("0.01"), line=11,
+         first_wrong="dW", wrong=("dW", "db"), cause=alpha("learning_rate", "0.01"), line=11,
          code="dW = learning_rate * (X.T @ dZ) / m", repair="dW = (X.T @ dZ) / m", repair_result="db",
-         api=BACKWARD_ONLY),
+         api=BACKWARD_ONLY,
+         not_cause=r"constant factor"),
     Case("logistic-api-returns-updated-W", "api_logistic_updated.py", "logistic", "api", "W - α dW returned as dW",
          "backward takes the descent step itself and returns W - alpha*dW and b - alpha*db as dW and db",
          first_wrong="dW", wrong=("dW", "db"), cause=UPDATED, line=22, code="dW = W - alpha * dW", repair="",
@@ -406,9 +408,10 @@ MISTAKES = [
          repair="return (Z > 0).astype(Z.dtype)", repair_result="pass"),
     Case("deep-api-alpha-folded", "api_deep_alpha.py", "deep_tanh_sigmoid", "api", "α folded into the gradient",
          "every dW and db of the loop multiplied by the learning rate 0.05", first_wrong="dW3",
-         wrong=("dW3", "db3", "dW2", "db2", "dW1", "db1"), cause=alpha("0.05"), line=13,
+         wrong=("dW3", "db3", "dW2", "db2", "dW1", "db1"), cause=alpha("learning_rate", "0.05"), line=13,
          code='grads["dW" + str(l)] = learning_rate * A_prev.T @ dZ / m',
-         repair='grads["dW" + str(l)] = A_prev.T @ dZ / m', repair_result="db3", api=BACKWARD_ONLY),
+         repair='grads["dW" + str(l)] = A_prev.T @ dZ / m', repair_result="db3", api=BACKWARD_ONLY,
+         not_cause=r"constant factor"),
 ]  # fmt: skip
 
 VARIANTS = [

@@ -175,6 +175,21 @@ def test_a_global_constant_read_by_a_right_file_is_a_note(tmp_path):
     assert any(note.startswith("backward reads the global HALF = 0.5") for note in report.notes), report.notes
 
 
+@pytest.mark.parametrize(("name", "said"), [("lr", "the learning rate `lr` = 0.1"), ("scale", "times `scale` = 0.1")])
+def test_a_global_factor_on_the_learners_line_is_named_with_its_value(tmp_path, name, said):
+    """dW2 = lr * ...: the factor is the global the line reads, named with its value and where it is set; a
+    learning rate's name says that the rate belongs to the update."""
+    text = SHALLOW.replace("import numpy as np", f"import numpy as np\n\n{name} = 0.1", 1).replace(
+        "dW2 = (1 / m) * (A1.T @ dZ2)", f"dW2 = {name} * (1 / m) * (A1.T @ dZ2)"
+    )
+    report = _check(tmp_path, "rate.py", text)
+    assert report.first_wrong == "dW2" and said in report.cause, report.cause
+    assert f"`{name} = 0.1` at rate.py:{_line_number(text, f'{name} = 0.1')}" in report.cause
+    assert "constant factor" not in report.cause
+    assert ("belongs to the update" in report.cause) == (name == "lr")
+    assert report.mistake == ("learning-rate" if name == "lr" else "global")
+
+
 # ---- a tiny numerical difference -----------------------------------------------------------------
 
 

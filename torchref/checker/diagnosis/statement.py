@@ -27,6 +27,7 @@ is a short function beside that replay.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,8 @@ from torchref.contracts import HELPER_NAMES
 EPS = 1e-3  # a constant at most this large (and not 0) is an eps: set to 0, does the statement give the notes'?
 TINY = 1e-4  # a difference at most this relative to the value's scale is "tiny" (no printed digit of five shows it)
 HOLE = "_helper"  # a helper's call read as one symbol
-MECHANISMS = ("global", "eps", "in-place", "updated-parameter", "intermediate")  # seen in the code, not fitted
+MECHANISMS = ("global", "learning-rate", "eps", "in-place", "updated-parameter", "intermediate")  # seen, not fitted
+LEARNING_RATE = re.compile(r"(lr|alpha|eta|α|η|learning_?rate|step_?size)_?\d*$", re.IGNORECASE)  # a rate's names
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Reading:
     place: int = 0  # the line to name instead of the statement's (a helper's, an intermediate's, an eps's)
     call: int = 0  # the line of the call, when `place` is a helper's
     notes: list[str] = field(default_factory=list)
-    mistake: str = ""  # helper | intermediate | eps | global | in-place | updated-parameter
+    mistake: str = ""  # helper | intermediate | eps | global | learning-rate | in-place | updated-parameter
     differs: bool = False  # the statement read back gives other values than the learner's
 
 
@@ -186,13 +188,18 @@ def _explain_agreeing(
                 )
                 out.place = out.place or number
                 out.mistake = out.mistake or "global"
-            elif (
-                expr.op == "mul" and expr.args[0] == Expr.const(value) and _close_all(expr.args[1], failing, _reference)
-            ):
-                out.sentences.append(
-                    f"the factor {value:g} is the global {global_name} (`{global_name} = {value:g}` at "
-                    f"{filename}:{statement.lineno}) that {_function_name(line)} reads at {filename}:{number}"
-                )
+            elif _scales(expr, value, failing):
+                where = f"a global of the file, `{global_name} = {value:g}` at {filename}:{statement.lineno}"
+                if LEARNING_RATE.match(global_name):
+                    out.sentences.append(
+                        f"your {name} is the gradient times the learning rate `{global_name}` = {value:g} ({where}):"
+                        f" the learning rate belongs to the update (W ← W − α dW), not to the gradient"
+                    )
+                    out.mistake = out.mistake or "learning-rate"
+                else:
+                    out.sentences.append(f"your {name} is the gradient times `{global_name}` = {value:g} ({where})")
+                    out.mistake = out.mistake or "global"
+                out.place = out.place or number
     # an eps: with the small constant set to 0, the notes' value
     small = sorted({entry[1] for entry in read if entry[0] == "const" and 0 < abs(entry[1]) <= EPS})
     for c in small:
@@ -223,6 +230,13 @@ def _explain_agreeing(
             out.place = out.place or statement.lineno
             out.mistake = out.mistake or "intermediate"
             break
+
+
+def _scales(expr: Expr, value: float, failing: list[Any]) -> bool:
+    """The statement is the notes' value times `value` (a global it reads): with that factor set to 1, it gives
+    the notes' value in every failing case."""
+    unscaled = expr.replace(Expr.const(value), Expr.const(1.0))
+    return unscaled != expr and _close_all(unscaled, failing, _reference)
 
 
 def _eps_sentence(name: str, c: float, failing: list[Any], where: str) -> str:
