@@ -281,6 +281,17 @@ MISTAKES = [
          first_wrong="Z2", wrong=("Z2",),
          cause=rf"[-−]\s*b2\b|\bb2\b{GAP}(sign|minus|subtract)|(sign|minus|subtract){GAP}\bb2\b", line=12,
          code="Z2 = A1 @ W2 - b2", repair="Z2 = A1 @ W2 + b2", repair_result="pass"),
+    Case("shallow-dZ2-Y-ravel", "shallow_dZ2_Y_ravel.py", "shallow", "py", "raises later: (m,) label",
+         "dZ2 = A2 - Y.ravel(): (m, 1) minus (m,) is (m, m); right only when m = 1, and dA1 = dZ2 @ W2.T raises"
+         " three lines later", first_wrong="dZ2", wrong=("dZ2",),
+         cause=r"ravel|\(m,\)|\b1-D\b|\(m, ?m\)|\((?P<s>[2-9]|\d\d+), ?(?P=s)\)", line=21,
+         code="dZ2 = A2 - Y.ravel()", repair="dZ2 = A2 - Y", repair_result="pass"),
+    Case("shallow-dA1-times-params-W2", "shallow_dA1_times_params_W2.py", "shallow", "py",
+         "raises: * for @, with params[...]",
+         'dA1 = dZ2 * params["W2"]: an element-wise product where the notes multiply by W2ᵀ; (m, 1) * (h, 1)'
+         " raises unless m = h or h = 1", first_wrong="dA1", wrong=("dA1",),
+         cause=r"⊙|\*|element|broadcast|W2\.T|W2ᵀ|matrix product|transpos", line=24,
+         code='dA1 = dZ2 * params["W2"]', repair="dA1 = dZ2 @ W2.T", repair_result="pass"),
     Case("shallow-loop-accumulator-float64", "shallow_loops_float64.py", "shallow", "py", "float64 accumulator",
          "dW2 accumulated in np.zeros((h, 1)), float64: a float32 case returns float64",
          first_wrong="dW2", wrong=("dW2",), cause=DTYPE, line=11, code="dW2 = np.zeros((h, 1))",
