@@ -93,6 +93,18 @@ def test_shapes_are_said_only_when_numpys_message_names_them():
     )  # fmt: skip
 
 
+def test_an_operand_read_from_a_dict_is_sized_as_a_local_one(tmp_path):
+    """dA1 = dZ2 * params["W2"] gets the same shape sentence as dA1 = dZ2 * W2, and the repair."""
+    for operand in ("W2", 'params["W2"]'):
+        text = _changed("dA1 = dZ2 @ W2.T", f"dA1 = dZ2 * {operand}")
+        report = _check(tmp_path, "times.py", text)
+        assert report.first_wrong == "dA1", report.reason
+        said = re.search(r"`dZ2` is \((\d+), 1\) = \(m, 1\) and `(.+?)` is \((\d+), 1\) = \(h, 1\)", report.cause)
+        assert said and said[2].replace("'", '"') == operand, report.cause
+        assert "cannot broadcast them together" in report.cause
+        assert report.repair and report.repair["after"] == "dA1 = dZ2 @ W2.T", report.repair
+
+
 def test_a_row_of_X_added_to_a_column_is_the_raising_link(tmp_path):
     text = """import numpy as np
 

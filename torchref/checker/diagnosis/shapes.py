@@ -1,11 +1,12 @@
 """Why a line raised, from its operands' shapes and names: the shapes at the raising frame and NumPy's rules.
 
 When the learner's code raises, the sandbox sends back the statement and the shape of every
-array of the frame (`runner._where`). The statement's expression is walked with those shapes
-and NumPy's rules of broadcasting and matrix products, nothing run; the first operation that
-cannot combine its operands is the explanation, and it is said only when the shapes it found
-are the ones NumPy's own message names (the message confirms the reading). Each size is named
-in the notes' symbols where exactly one of them has it: `(64, 512) = (h, m)`.
+array of the frame, and of every array in a dict of the frame, keyed `params['W2']`
+(`runner._where`). The statement's expression is walked with those shapes and NumPy's rules of
+broadcasting and matrix products, nothing run; the first operation that cannot combine its
+operands is the explanation, and it is said only when the shapes it found are the ones NumPy's
+own message names (the message confirms the reading). Each size is named in the notes' symbols
+where exactly one of them has it: `(64, 512) = (h, m)`.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class _Shapes:
         return None
 
     def _subscript(self, node: ast.Subscript) -> Shape | None:
+        key = node.slice
+        if isinstance(node.value, ast.Name) and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return self.shapes.get(f"{node.value.id}[{key.value!r}]")  # params["W2"], as the frame recorded it
         base = self.of(node.value)
         if base is None:
             return None

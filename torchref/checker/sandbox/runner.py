@@ -114,16 +114,22 @@ def _where(exc: BaseException, path: str) -> Error:
         where["errno"] = exc.errno
     if last is not None:
         frame = traceback.extract_tb(last, limit=1)[0]
-        shapes = {
-            name: list(value.shape) for name, value in last.tb_frame.f_locals.items() if isinstance(value, np.ndarray)
-        }
+        local = last.tb_frame.f_locals
+        shapes = {name: list(value.shape) for name, value in local.items() if isinstance(value, np.ndarray)}
+        for name, value in local.items():  # params["W2"]: the arrays of a dict of the frame, keyed as written
+            if isinstance(value, dict):
+                shapes |= {
+                    f"{name}[{key!r}]": list(entry.shape)
+                    for key, entry in list(value.items())[:30]
+                    if isinstance(key, str) and isinstance(entry, np.ndarray)
+                }
         where.update(
             {
                 "file": os.path.basename(path),
                 "line": frame.lineno,
                 "function": frame.name,
                 "code": (frame.line or "").split("#")[0].strip()[:200],
-                "shapes": dict(list(shapes.items())[:30]),
+                "shapes": dict(list(shapes.items())[:60]),
             }
         )
     return where
