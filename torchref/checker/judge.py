@@ -453,7 +453,8 @@ def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source
     from torchref.checker.diagnosis import diagnosis
 
     report.verdict = "wrong"
-    first = wrong[0] if wrong else echoes[0] if echoes else _raising_link(report, chain, raised, source)
+    shaped, shape_said = _misshapen_link(report, chain, raised, source) if not wrong and not echoes else (None, "")
+    first = wrong[0] if wrong else echoes[0] if echoes else shaped or _raising_link(report, chain, raised, source)
     lines: dict[str, Line | None] = {}
     causes: dict[str, Cause] = {}
     line = None
@@ -510,7 +511,14 @@ def _verdict(report: FileReport, chain: Chain, failing: Failings, source: Source
                         _upstream_place(upstream, chain, first, failing[first.name], report, source)
                 if notes:
                     report.reason += f" (your line: {'; '.join(notes)})"
-            _raised_there(report, first, line if first.name in failing else None, raised, source)
+            if first is shaped:  # its statement ran with the wrong shape; a later line raised (and its own, elsewhere?)
+                first.diagnosis, first.mistake = shape_said, "shape"
+                report.cause, report.mistake = first.diagnosis, first.mistake
+                report.reason = f"first wrong link: {first.name}: {first.diagnosis}"
+                if line is not None:
+                    _raised_there(report, first, line, raised, source)
+            else:
+                _raised_there(report, first, line if first.name in failing else None, raised, source)
         if first.status == "wrong":
             _unseen_upstream(report, chain, first, verified, failing.get(first.name, []), source)
     if report.errors:
@@ -610,36 +618,107 @@ def _upstream_place(
         report.reason = f"first wrong link: {t.name}: {t.diagnosis}"
 
 
+def _raising_counts(raised: Raised) -> dict[tuple[str | None, int | None], int]:
+    """(function, line) -> the cases the statement there raised in."""
+    counts: dict[tuple[str | None, int | None], int] = {}
+    for _, error in raised:
+        place = (error.get("function"), error.get("line"))
+        counts[place] = counts.get(place, 0) + 1
+    return counts
+
+
+def _made_by_raising(tree: ast.Module, link: Link, counts: dict[tuple[str | None, int | None], int]) -> int:
+    """The cases in which a statement that makes the link's value raised (0: none)."""
+    function = "forward" if link.forward else "backward"
+    fn = reading._function(tree, function)
+    if fn is None:
+        return 0
+    for (raising, number), count in counts.items():
+        made = next(
+            (n for n in reading.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
+        )
+        target = reading._target_name(made) if raising == function and made is not None else ""
+        # a bare annotation (`dW1: np.ndarray`) stores no value
+        values = [value for value, _ in reading._producers(fn, link.name) if value is not None] if target else []
+        if any(isinstance(n, ast.Name) and n.id == target for value in values for n in reading.walk(value)):
+            return count
+    return 0
+
+
 def _raising_link(report: FileReport, chain: Chain, raised: Raised, source: Source) -> TensorVerdict | None:
     """Where nothing returned is wrong but the code raised: the first link of the chain whose value a raising
     statement makes (the statements that raised, each counted in the cases where it did)."""
     tree = reading.parse(source)
     if not raised or tree is None:
         return None
-    counts: dict[tuple[str | None, int | None], int] = {}  # (function, line) -> the cases it raised in
-    for _, error in raised:
-        place = (error.get("function"), error.get("line"))
-        counts[place] = counts.get(place, 0) + 1
+    counts = _raising_counts(raised)
     by_name = {t.name: t for t in report.tensors}
     for link in chain.links:
+        if link.name in by_name and (count := _made_by_raising(tree, link, counts)):
+            t = by_name[link.name]
+            t.status = "wrong"
+            t.failed += count
+            t.cases += count
+            return t
+    return None
+
+
+def _notes_shape(shape: str, sizes: dict[str, int]) -> tuple[int, ...] | None:
+    """A link's shape in the notes' symbols ("(m, h)") in a case's numbers; None when a size is not known."""
+    out = []
+    for part in shape.strip("()").split(","):
+        part = part.strip()
+        if part.isdigit():
+            out.append(int(part))
+        elif part in sizes:
+            out.append(sizes[part])
+        else:
+            return None
+    return tuple(out)
+
+
+def _misshapen_link(report: FileReport, chain: Chain, raised: Raised, source: Source) -> tuple[TensorVerdict, str]:
+    """Where nothing returned is wrong but the code raised: the first link of the chain that the raising frame
+    holds under its own name, made by the learner's statement before the raising line, with another shape than
+    the notes' (dZ2 (m, m) where the notes keep (m, 1)); that link, and the sentence that says so. A transposed
+    shape is left alone (a file that keeps examples in columns may mean it). (None, "") when there is none."""
+    from torchref.checker.diagnosis import shapes
+    from torchref.checker.messages import _one_d_line
+
+    tree = reading.parse(source)
+    by_name = {t.name: t for t in report.tensors}
+    counts = _raising_counts(raised)
+    for link in chain.links if raised and tree is not None else ():
         function = "forward" if link.forward else "backward"
         fn = reading._function(tree, function)
         if fn is None or link.name not in by_name:
             continue
-        for (raising, number), count in counts.items():
-            made = next(
-                (n for n in reading.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == number), None
+        if _made_by_raising(tree, link, counts):  # an earlier link's own statement raised: that one is first
+            return None, ""
+        seen = []
+        for s, error in raised:
+            got = (error.get("shapes") or {}).get(link.name)
+            if error.get("function") != function or got is None or not error.get("line"):
+                continue
+            sizes = shapes.sizes_of(s.shape)
+            expected = _notes_shape(link.shape, sizes)
+            made = [a for a in reading._assignments(fn, link.name) if a.lineno < error["line"]]
+            if expected is None or tuple(got) == expected or not made:
+                continue
+            seen.append((s, error, tuple(got), expected))
+        if seen:
+            t = by_name[link.name]
+            t.status, t.failed, t.cases = "wrong", t.failed + len(seen), t.cases + len(seen)
+            s, error, got, expected = min(seen, key=lambda c: size(c[0].shape))
+            sizes = shapes.sizes_of(s.shape)
+            sentence = (
+                f"{link.name} is {shapes.named(got, sizes)} where the notes keep {link.shape}: the statement that "
+                f"made it ran, and line {error['line']} raised after it, in {len(seen)}/{report.cases} cases"
             )
-            target = reading._target_name(made) if raising == function and made is not None else ""
-            # a bare annotation (`dW1: np.ndarray`) stores no value
-            values = [value for value, _ in reading._producers(fn, link.name) if value is not None] if target else []
-            if any(isinstance(n, ast.Name) and n.id == target for value in values for n in reading.walk(value)):
-                t = by_name[link.name]
-                t.status = "wrong"
-                t.failed += count
-                t.cases += count
-                return t
-    return None
+            if got == (sizes["m"], sizes["m"]) and (line := _one_d_line(source, error, link.name)):
+                sentence += f"; an (m,) array was broadcast against an (m, 1) one at line {line}"
+            return t, sentence
+    return None, ""
 
 
 def _raised_there(report: FileReport, t: TensorVerdict, line: Line | None, raised: Raised, source: Source) -> None:
