@@ -95,6 +95,18 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     )
 
 
+def test_a_wrong_file_with_its_repair_is_timed_in_a_fresh_process_beyond_import_torch():
+    """The figure a learner meets: a wrong file whose cause only the search finds, its repair verified, checked
+    from the shell. Its times are reported, never asserted (no test depends on the machine's speed)."""
+    result = bench.shell_wrong_check(runs=1)
+    assert result["shell_wrong_runs"] == 1 and set(result["shell_wrong_check"]) == {"wall", "cpu"}
+    assert result["shell_wrong_check"]["wall"] > 0
+    beyond = result["shell_wrong_beyond_torch"]  # timed inside the check's own process: less than the whole command
+    assert beyond is not None and 0 < beyond["wall"] < result["shell_wrong_check"]["wall"] and beyond["cpu"] > 0
+    assert result["shell_wrong_verdict"] == "wrong" and "you computed dZ1" in result["shell_wrong_cause"]
+    assert result["shell_wrong_repair"].startswith("with this change, all")
+
+
 def test_step_flops_counts_the_gemms():
     assert bench.step_flops(10, 2, 4) == 4 * 10 * 2 * 4 + 6 * 10 * 4
 

@@ -425,6 +425,7 @@ def class_rate(files: int | None = None, jobs: int | None = None, sizes=None) ->
         "check_parts_load_average": _load(),  # (measured just before them)
         "check_parts": check_parts(),
         **shell_check(),
+        **shell_wrong_check(),
         **notebook_check(),
         "wrong_check_seconds": wrong,
         "wrong_check_cause": searched.cause,
@@ -659,6 +660,56 @@ def shell_check() -> dict:
     }
 
 
+def shell_wrong_check(runs: int | None = None) -> dict:
+    """One `torchref check FILE` from the shell of a wrong file whose cause only the formula search finds
+    (`SEARCHED_MISTAKE`), its repair found, judged again and verified: in a fresh process each time, as a learner
+    runs it. After a first run that warms the disk's cache, the fastest of `runs` (SHELL_RUNS): the whole command's
+    wall and CPU (of the process and the children it waited for), and its own work beyond `import torch` timed
+    inside the process (`AFTER_TORCH`): the wall and the judge's CPU. The sandbox's learner processes are killed,
+    not waited for: their CPU is in neither. With the cause and the repair's result the check printed."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    runs = runs or SHELL_RUNS
+    line, novel = SEARCHED_MISTAKE
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    whole, beyond, said = [], [], {}
+    load = _load()
+    with tempfile.TemporaryDirectory(prefix="torchref-bench-") as tmp:
+        path, report = Path(tmp) / "searched.py", Path(tmp) / "report.json"
+        path.write_text(a_class(1)[0][1].replace(line, novel))
+        arguments = ["check", str(path), "--model", "shallow", "--seed", "1", "--quiet", "--json", str(report)]
+        for turn in range(runs + 1):
+            wall, cpu = time.perf_counter(), _children_cpu()
+            done = subprocess.run(
+                [sys.executable, "-c", AFTER_TORCH, *arguments],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+            if not turn:  # the first warms the caches
+                continue
+            whole.append({"wall": time.perf_counter() - wall, "cpu": _children_cpu() - cpu})
+            inner = [x for x in done.stderr.decode(errors="replace").splitlines() if x.startswith("after torch")]
+            if inner:
+                inner_wall, inner_cpu = inner[-1].split()[-2:]
+                beyond.append({"wall": float(inner_wall), "cpu": float(inner_cpu)})
+        if report.exists():
+            said = json.loads(report.read_text())
+    fastest = {k: min(run[k] for run in whole) for k in ("wall", "cpu")}
+    return {
+        "shell_wrong_runs": runs,
+        "shell_wrong_check": fastest,
+        "shell_wrong_beyond_torch": {k: min(run[k] for run in beyond) for k in ("wall", "cpu")} if beyond else None,
+        "shell_wrong_verdict": said.get("verdict", ""),
+        "shell_wrong_cause": said.get("cause", ""),
+        "shell_wrong_repair": (said.get("repair") or {}).get("result", ""),
+        "shell_wrong_load_average": [load, _load()],  # before and after the runs
+    }
+
+
 def notebook_check() -> dict:
     """Two `torchref.check` calls of a right file in this process, as a notebook makes them: the first pays the
     set-up (cases, reference, the sandbox's server), the second reuses it. Wall time, the judge's CPU (this
@@ -782,6 +833,19 @@ def main(quick: bool, large: bool = False) -> dict:
         f"notebook, a first torchref.check {first['wall']:.2f} s, the judge's CPU {first['cpu']:.2f} s "
         f"({first['servers_started']} sandbox started), "
         f"a second {second['wall']:.2f} s, CPU {second['cpu']:.2f} s ({second['servers_started']} started)"
+    )
+    wrong_beyond = result["shell_wrong_beyond_torch"]
+    print(
+        f"one `torchref check` from the shell of a wrong file whose cause the formula search reconstructs, with its "
+        f"verified repair (a fresh process; fastest of {result['shell_wrong_runs']}; load average "
+        f"{result['shell_wrong_load_average'][0]:.1f}): {result['shell_wrong_check']['wall']:.2f} s, CPU "
+        f"{result['shell_wrong_check']['cpu']:.2f} s; beyond `import torch` "
+        + (
+            f"{wrong_beyond['wall']:.2f} s, the judge's CPU {wrong_beyond['cpu']:.2f} s (target 2)"
+            if wrong_beyond
+            else "not timed (the check printed no time)"
+        )
+        + f"; {result['shell_wrong_repair'] or 'no repair'}"
     )
     if "sharded_files" in result:
         print(
