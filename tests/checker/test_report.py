@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from torchref.checker.report import FileReport, TensorVerdict, repair_text
 
 
@@ -44,3 +46,20 @@ def test_the_tables_columns_stay_aligned_when_a_case_id_is_long():
         row = next(line for line in table if line.startswith(t.name))
         after = row.index(t.first_failure) + len(t.first_failure)
         assert row.index(t.smallest_failure, after) == head.index("smallest"), row
+
+
+def test_the_notebook_view_shows_the_verified_repair_beside_the_cause(tmp_path):
+    """`_repr_html_` (what a notebook draws) has the repair's row: the learner's line, the change, what it does."""
+    from html import escape
+
+    from classroom import TANH, derivation
+
+    import torchref
+
+    path = tmp_path / "mine.py"
+    path.write_text(derivation(TANH))
+    report = torchref.check(path, "shallow", cases=3, seed=4)
+    assert report.repair and report.repair["result"].startswith("with this change, all")
+    page = report._repr_html_()
+    assert re.search(r"<th[^>]*>repair</th>", page) and escape(repair_text(report.repair)) in page
+    assert page.index(escape(report.cause)) < page.index(escape(repair_text(report.repair)))

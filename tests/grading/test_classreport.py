@@ -8,7 +8,7 @@ from classroom import CRASH, INJECTION, SIGN, TANH, chromium, derivation, notebo
 
 import torchref
 from torchref import cli
-from torchref.checker.report import FileReport
+from torchref.checker.report import FileReport, repair_text
 from torchref.checker.submission import Submission
 from torchref.grading import classreport as html_report
 
@@ -253,3 +253,15 @@ def test_the_index_and_the_page_say_which_files_another_student_handed_in_too(tm
     assert ["same source", "the same bytes as ben/hw3.py"] in page.rows
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     assert doc["files"][0]["same_source_as"] == [{"student": "ben", "file": "ben/hw3.py", "same": "bytes"}]
+
+
+def test_the_verified_repair_stands_next_to_the_cause_on_the_index_and_the_students_page(tmp_path):
+    path = tmp_path / "amy.py"
+    path.write_text(derivation(TANH))
+    report = torchref.check(path, "shallow", cases=3, seed=4)  # judged, its repair found and verified
+    assert report.repair and report.repair["result"].startswith("with this change, all")
+    entry = Submission.from_bytes(path, path.read_bytes(), "shallow", "amy")
+    html_report.write(tmp_path / "out", [entry], [report], tmp_path, "shallow")
+    for name in ("index.html", "s/0001.html"):
+        text = "".join(Page((tmp_path / "out" / name).read_text()).text)
+        assert f"repair: {repair_text(report.repair)}" in text or f"repair{repair_text(report.repair)}" in text, name
