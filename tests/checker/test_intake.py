@@ -257,6 +257,17 @@ def test_a_lambda_helper_goes_along_on_its_own_line_and_help_lines_are_blanked(t
     assert torchref.check(source=cell, model="shallow", **OPTIONS).verdict == "pass"
 
 
+def test_a_global_of_a_functions_module_is_placed_at_the_line_that_sets_it(tmp_path):
+    """A constant a function object reads is named where the learner's module sets it, not "(imports)"."""
+    text = "import numpy as np\n\nscale = 0.5\n\n" + BACKWARD.replace("dZ2 = A2 - Y", "dZ2 = scale * (A2 - Y)")
+    learner = _module(tmp_path, "lab", text)
+    report = torchref.check(backward=learner.backward, model="shallow", **OPTIONS)
+    assert report.verdict == "wrong" and report.first_wrong == "dZ2"
+    said = [note for note in report.notes if note.startswith("backward reads the global scale = 0.5")]
+    assert said and "`scale = 0.5` at lab.py, line 3;" in said[0] and "(imports)" not in said[0], report.notes
+    assert "`scale = 0.5` at lab.py, line 3" in report.cause, report.cause
+
+
 def test_what_functions_read_from_the_notebook_goes_along_or_is_named(tmp_path):
     learner = _module(
         tmp_path,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import os
 import re
 import textwrap
 import types
@@ -190,6 +191,7 @@ def _cell_lines(number: int, text: object) -> list[str] | None:
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 
 def _bound_inside(node: ast.AST) -> set[str]:
@@ -276,6 +278,7 @@ def from_functions(backward: object = None, forward: object = None, **more: obje
     header: list[str] = []  # imports and constants
     aliases: list[str] = []  # `role = name` lines, after every definition
     warnings: list[str] = []
+    placed: dict[str, str] = {}  # a constant's line -> where the learner's module sets it
     done: set[int] = set()
 
     def add(fn: types.FunctionType, role: str, lambda_name: str = "") -> None:
@@ -296,6 +299,8 @@ def from_functions(backward: object = None, forward: object = None, **more: obje
                     aliases.append(f"{name} = {value.__name__}")
             elif value is not fn:
                 _global(name, value, fn, header, warnings)
+                if _literal(value) and (where := _set_at(fn, name)):
+                    placed.setdefault(header[-1], where)
         if not lambda_name:
             chunks.append((fn.__name__, text))
 
@@ -306,7 +311,7 @@ def from_functions(backward: object = None, forward: object = None, **more: obje
     labels: list[str] = []
     for line in dict.fromkeys(header):  # each import once, in order of need
         lines.append(line)
-        labels.append("(imports)")
+        labels.append(placed.get(line, "(imports)"))
     for name, text in chunks:
         for i, line in enumerate(text.splitlines(), 1):
             lines.append(line)
@@ -428,6 +433,24 @@ def _global(name: str, value: object, user: types.FunctionType, header: list[str
             f"{user.__name__} reads the global {name} ({type(value).__name__}), which is not sent to the check: "
             "pass it as an argument or define it inside the function"
         )
+
+
+def _set_at(fn: types.FunctionType, name: str) -> str:
+    """Where the learner's module (the file or cell `fn` was read from) sets the global `name` at its top level:
+    "alpha.py, line 3" or "the cell of backward, line 3" (its last such line); "" where that source does not set
+    it (another cell of a notebook)."""
+    try:
+        unit, _ = inspect.findsource(fn.__code__)
+        tree = ast.parse("".join(unit))
+    except Exception:  # no source to read (the function itself was read: a cell's text gone since)
+        return ""
+    lines = [node.lineno for node in tree.body if isinstance(node, _ASSIGNMENTS) and name in binds(node)]
+    if not lines:
+        return ""
+    path = fn.__code__.co_filename
+    if "ipykernel_" in path or path.startswith("<"):  # a notebook's cell: its file name is the kernel's own
+        return f"the cell of {fn.__name__}, line {lines[-1]}"
+    return f"{os.path.basename(path)}, line {lines[-1]}"
 
 
 def _importable(value: object) -> bool:
