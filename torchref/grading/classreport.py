@@ -375,7 +375,7 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         cells = "".join(
             f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases_of('backward')}</td>"
             f"<td>{t.failed}/{t.cases}</td>"
-            + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
+            + ("" if hide else f"<td>{t.number(t.max_abs)}</td>")
             + f"<td>{escape(t.diagnosis)}</td></tr>"
             for t in r.tensors
         )
