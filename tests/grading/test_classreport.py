@@ -220,11 +220,9 @@ def test_a_mistake_group_names_each_members_own_link_and_cause(tmp_path):
         path.write_text(derivation())
         entries.append(Submission.from_bytes(path, path.read_bytes(), "shallow", who))
         backward = {"name": "backward", "status": "judged", "verdict": "wrong", "cases": 4}
+        said = {"first_wrong": link, "cause": causes[link], "mistake": "no-1/m"}
         reports.append(
-            FileReport(
-                str(path), "shallow", verdict="wrong", first_wrong=link, cause=causes[link], mistake="no-1/m",
-                pieces=[backward], first_wrong_piece="backward",
-            )  # fmt: skip
+            FileReport(str(path), "shallow", verdict="wrong", pieces=[backward], first_wrong_piece="backward", **said)
         )
     (_, text, members), *_ = html_report.mistakes(reports)
     assert members == [0, 1] and "at dW1:" not in text and "dW1" in text and "dW2" in text
