@@ -23,6 +23,10 @@ VERDICT_COUNTED = {"pass": "passed", "wrong": "wrong", "unusable": "could not be
 VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
 # a tensor no case returned a value for (every case raised, or returned no numbers): its row has no number to show
 NOT_RUN = "not run"
+# the sentence of a first wrong link whose cause nothing verified; a view that shows the small case below it adds
+# SMALL_CASE_BELOW (`FileReport.pointer`), the others (a folder's lines, the class's index) have nothing below
+NO_CAUSE = "no known mistake, and no formula within the search's budget gives your values in every failing case"
+SMALL_CASE_BELOW = " (compare your line with the notes' on the small case below)"
 # what was verified of two students' files, as a report's same_source_as says it
 SAME_WORDS = {"file": "the same file (a hard link) as ", "bytes": "the same bytes as "}
 
@@ -193,6 +197,11 @@ class FileReport:
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
         return first.diagnosis if first is not None and first.diagnosis else ""
 
+    def pointer(self) -> str:
+        """For a view that shows the small case below the cause: a pointer to it when no cause was found (a named
+        cause needs none); "" otherwise, and when there is no small case."""
+        return SMALL_CASE_BELOW if NO_CAUSE in self.explanation() and self.small_case_text() else ""
+
     def small_case_text(self) -> str:
         """The small case of the first wrong link (or piece), to recompute by hand ("" when there is none)."""
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
@@ -230,7 +239,7 @@ class FileReport:
         if self.first_wrong:
             rows.append(("first wrong link", f"<code>{e(self.first_wrong)}</code>"))
         if self.explanation():
-            rows.append(("cause", e(self.explanation())))
+            rows.append(("cause", e(self.explanation() + self.pointer())))
         if place or code:
             rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
         if self.repair:
@@ -266,7 +275,7 @@ class FileReport:
         drawn = f"{self.counted()} ({', '.join(self.dtypes)})  " if self.dtypes else ""  # none: refused before
         lines = [f"{self.file}  model {self.model}  {drawn}{VERDICT_WORDS[self.verdict]}"]
         if self.reason:
-            lines.append(self.reason)
+            lines.append(self.reason + (self.pointer() if NO_CAUSE in self.reason else ""))
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
         if self.line:
             read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""

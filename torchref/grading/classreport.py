@@ -380,7 +380,7 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         rows.append(("first wrong link", f"<code>{escape(r.first_wrong)}</code>"))
     cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
     if cause:
-        rows.append(("cause", escape(cause)))
+        rows.append(("cause", escape(cause + ("" if hide else r.pointer()))))  # hidden: no small case below
     if r.repair:
         rows.append(("repair", f"<code>{escape(repair_text(r.repair))}</code>"))
     if place or code:
