@@ -143,3 +143,19 @@ def test_an_unfilled_template_without_a_chain_is_told_it_is_unfilled(tmp_path):
         "forward: forward must return (A, cache) with A an array, got A of type ellipsis "
         "(a `...` of the template not filled in yet?)"
     )
+
+
+def test_a_template_left_unfilled_at_one_line_is_told_that_line_by_check_and_explain(tmp_path, capsys):
+    """Every line filled in but `dZ1 = ...`: dW1's line reads it and raises; both name the unfilled line."""
+    lines = filled_template("shallow").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("dZ1 ="))
+    lines[number - 1] = "    dZ1 = ...                                           # (m, h)"
+    path = tmp_path / "my_shallow.py"
+    path.write_text("\n".join(lines) + "\n")
+    hint = f"line {number}: `dZ1 = ...` is not filled in yet"
+    report = check(path, "shallow", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.reason.startswith(f"first wrong link: dW1: {hint}"), report.reason
+    assert report.repair is None, report.repair  # no edit of dW1's line is "right" where no case reaches it
+    assert cli.main(["explain", "shallow", "--file", str(path), "--seed", "1"]) == 0
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert errors and errors[0].startswith(f"error: {hint}: ValueError at my_shallow.py:{number + 1}"), errors
