@@ -92,9 +92,11 @@ def unfilled(source: bytes | str | None, error: Mapping[str, Any]) -> str:
     NumPy's `A[..., 0]`) or reads a name still holding it (`_still_ellipsis`, and the raise's frame held no array
     of that name); "" unless the source shows it."""
     number, function = error.get("line"), error.get("function")
-    tree = reading.parse(source) if source is not None and number and function else None
+    if source is None or not isinstance(number, int) or not isinstance(function, str):
+        return ""
+    tree = reading.parse(source)
     fn = _defined(tree, function, number) if tree is not None else None
-    if source is None or fn is None:
+    if fn is None:
         return ""
     statements = [
         n
@@ -127,7 +129,8 @@ def unfilled_return(source: bytes | str | None, problem: str) -> str:
     returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
     if len(returns) != 1 or returns[0].value is None:
         return ""
-    value, kind, key = returns[0].value, found.group(1), found.group(2)
+    value: ast.expr | None = returns[0].value
+    kind, key = found.group(1), found.group(2)
     if kind != "grads":  # forward returns (A, cache)
         if not (isinstance(value, ast.Tuple) and len(value.elts) == 2):
             return ""
