@@ -136,20 +136,27 @@ def valid_coderunner(doc: dict) -> dict:
 class _Tags(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.tags, self.text = set(), []
+        self.tags, self.text, self.open = set(), [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
+        self.open.append(tag)
         assert not attrs, f"<{tag}> with attributes {attrs}"
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:] or 'nothing'}"
+        self.open.pop()
 
     def handle_data(self, data):
         self.text.append(data)
 
 
 def markup(text: str) -> str:
-    """The text an HTML field shows, after checking that its only markup is the writers' own."""
+    """The text an HTML field shows, after checking that its only markup is the writers' own, every tag closed
+    in order (a document cut in the middle of an element would leave the rest of the page inside it)."""
     parser = _Tags()
     parser.feed(text)
     parser.close()
     assert parser.tags <= TAGS, parser.tags - TAGS
+    assert not parser.open, f"left open: {parser.open}"
     return "".join(parser.text)
