@@ -80,11 +80,13 @@ COURSERA = {
     },
     "additionalProperties": False,
 }
-# CodeRunner's combinator template grader: a fraction in [0, 1]; only these fields (any other is refused);
-# testresults a list of lists, the first row the headers; columnformats '%s' or '%h'
+# CodeRunner's combinator template grader (its jobrunner and combinator_grader_outcome): a fraction in [0, 1]
+# unless showoutputonly; only the fields of the outcome's `allowedfields` (fraction, prologuehtml, testresults,
+# files, epiloguehtml, columnformats, showdifferences, showoutputonly, graderstate, instructorhtml), any other
+# refused, bar the legacy feedbackhtml and feedback_html, which it reads as epiloguehtml; testresults a list of
+# lists, the first row the headers; columnformats '%s' or '%h'; files maps file names to base64 contents
 CODERUNNER = {
     "type": "object",
-    "required": ["fraction"],
     "properties": {
         "fraction": {"type": "number", "minimum": 0, "maximum": 1},
         "prologuehtml": {"type": "string"},
@@ -95,9 +97,13 @@ CODERUNNER = {
         "showdifferences": {"type": "boolean"},
         "showoutputonly": {"type": "boolean"},
         "graderstate": {"type": "string"},
-        "files": {"type": "object"},
+        "files": {"type": "object", "additionalProperties": {"type": "string"}},
+        "feedbackhtml": {"type": "string"},
+        "feedback_html": {"type": "string"},
     },
     "additionalProperties": False,
+    "if": {"properties": {"showoutputonly": {"const": True}}, "required": ["showoutputonly"]},
+    "else": {"required": ["fraction"]},
 }
 TAGS = {"p", "b", "code", "pre", "table", "tr", "th", "td"}  # all the markup the writers themselves write
 
