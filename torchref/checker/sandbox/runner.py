@@ -117,12 +117,10 @@ def _where(exc: BaseException, path: str) -> Error:
         local = last.tb_frame.f_locals
         shapes = {name: list(value.shape) for name, value in local.items() if isinstance(value, np.ndarray)}
         for name, value in local.items():  # params["W2"]: the arrays of a dict of the frame, keyed as written
-            if isinstance(value, dict):
-                shapes |= {
-                    f"{name}[{key!r}]": list(entry.shape)
-                    for key, entry in list(value.items())[:30]
-                    if isinstance(key, str) and isinstance(entry, np.ndarray)
-                }
+            if type(value) is dict:  # (a plain dict: a subclass's items() is the learner's code)
+                for key in [k for k in list(value)[:30] if type(k) is str]:  # (a str's hash is no learner's code)
+                    if isinstance(entry := value[key], np.ndarray):
+                        shapes[f"{name}[{key!r}]"] = list(entry.shape)
         where.update(
             {
                 "file": os.path.basename(path),
