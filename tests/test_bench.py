@@ -81,6 +81,9 @@ def test_bench_measures_both_sides_side_by_side(monkeypatch, tmp_path, capsys):
     assert (
         result["shell_beyond_torch_inside"] and 0 < result["shell_beyond_torch"]["wall"] < result["shell_check"]["wall"]
     )
+    # a wrong file that needs the search, with its repair, from the shell in a fresh process: reported with a target
+    assert "with its verified repair (a fresh process; fastest of 1;" in out and "(target 2)" in out
+    assert result["shell_wrong_verdict"] == "wrong" and result["shell_wrong_beyond_torch"]["cpu"] > 0
     # a notebook's second check starts no sandbox: the first one's is kept
     assert (result["notebook_first_check"]["servers_started"], result["notebook_second_check"]["servers_started"]) == (
         1,
