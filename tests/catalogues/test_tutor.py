@@ -440,6 +440,17 @@ def test_no_link_is_called_wrong_that_is_only_an_echo(catalogue):
     assert not blamed, blamed
 
 
+def test_a_backward_whose_values_only_echo_a_wrong_forward_is_not_called_wrong(catalogue):
+    """Z2 = A1 @ W2 - b2, and a right backward that returns only the gradients (dZ2, dA1, dZ1 dropped): each
+    gradient follows from the forward's mistake through values the file does not return, and says so."""
+    report = catalogue.report(BY_ID["shallow-b2-sign-backward-returns-grads-only"])
+    pieces = {p["name"]: p.get("verdict") for p in report["pieces"]}
+    assert (pieces["forward"], pieces["backward"]) == ("wrong", "pass"), report["pieces"]
+    for name in ("dW2", "db2", "dW1", "db1"):
+        t = _tensors(report)[name]
+        assert t["status"] == "echo" and "which the file does not return" in t["diagnosis"], t
+
+
 def test_no_false_statement_and_a_true_cause_for_nine_in_ten(catalogue):
     said = {c.id: _cause(c, catalogue.report(c)) for c in M.CASES}
     false = [f"{i}: {why}" for i, (verdict, why) in said.items() if verdict == "false"]
