@@ -216,6 +216,15 @@ MISTAKES = [
     Entry("train_sgd_loss_y_log_a.py", "logistic", "wrong",
           "A02 row[-1] loop logging Loss = −row[-1] log a, without the (1 − y) term",
           "train", ("losses",), Y_LOG_A_ONLY, 18, "total += -row[-1] * np.log(a)", True),
+    Entry("train_sgd_plus_sign.py", "logistic", "wrong",
+          "A02 row[-1] loop that moves W and b with + alpha times the gradient (uphill)",
+          "train", ("losses", "W", "b"), PLUS_FOR_MINUS, 27, "W = W + lr * x.T @ dz"),
+    Entry("train_cost_after_update_padded.py", "logistic", "wrong",
+          "the cost is logged after each update and the first logged cost repeated to make steps + 1 values",
+          "train", ("losses",), AFTER_UPDATE, 24, "costs.append(compute_cost(sigmoid(X @ W + b), Y))",
+          notes=(_name("compute_cost"),)),
+    Entry("train_cost_missing_minus.py", "logistic", "wrong", "the loop logs J without its minus sign",
+          "train", ("losses",), MINUS, 15, "J = (1 / m) * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))", True),
 ]
 
 VARIANTS = [
