@@ -220,3 +220,67 @@ SHUFFLED_APART = (
     "X and Y are shuffled separately (two shuffles): the rows lose their labels; shuffle them together with one "
     "permutation (order = rng.permutation(m); X[order], Y[order]), or keep the data order"
 )
+
+
+# --- a wrong loop, compared with the reference of its own kind ---------------------------------------------
+
+
+def compared_kind(case: Case, values: Values, loops_over_rows: bool | None) -> tuple[str, str]:
+    """(kind, why): the kind of loop a wrong loop is compared with. Per-example SGD when its code loops over the
+    rows; batch gradient descent when its code has no such loop; without code to read (`None`), the kind whose
+    trajectory its values are nearer (a wrong batch loop can be nearer SGD's: its code decides when it can)."""
+    if loops_over_rows is not None:
+        return ("per-example", "its code loops over the rows") if loops_over_rows else ("batch", "")
+    sgd = _run(case, "per-example")
+    if _distance(values, _params(sgd) | {"losses": sgd["losses"]}) < _distance(values, case.expected):
+        return "per-example", "its values are nearer that trajectory"
+    return "batch", ""
+
+
+def trajectory(case: Case, kind: str) -> Values:
+    """The reference values of `case` for a loop of `kind` (the case's own for batch)."""
+    if kind == "batch":
+        return case.expected
+    ref = _run(case, kind)
+    return {k: ref[k] for k in case.expected}
+
+
+def _distance(values: Values, expected: Values) -> float:
+    total = 0.0
+    for k, e in expected.items():
+        if k.startswith("_") or k not in values:
+            continue
+        g, r = np.asarray(values[k], np.float64).ravel(), np.asarray(e, np.float64).ravel()
+        n = min(g.size, r.size)
+        with np.errstate(all="ignore"):
+            d = float(np.sum((g[:n] - r[:n]) ** 2))
+        total += d if np.isfinite(d) else np.inf
+    return total
+
+
+def parting(case: Case, values: Values, expected: Values) -> tuple[int, str, str] | None:
+    """(t, the value, what differs) at the first step t (t updates done) where the learner's trajectory parts from
+    `expected`: losses[t] (J after t updates), or the parameters after the case's steps; None if none differs."""
+    steps = case.args["steps"]
+    found: list[tuple[int, str, str]] = []
+    if "losses" in values and "losses" in expected:
+        got = np.asarray(values["losses"], np.float64).ravel()
+        ref = np.asarray(expected["losses"], np.float64).ravel()
+        n = min(got.size, ref.size)
+        t = next((t for t in range(n) if not same(got[t], ref[t], case.dtype)), n)
+        if t < n:
+            found.append((t, f"losses[{t}]", f"losses[{t}] = {got[t]:.6g}, the reference's {ref[t]:.6g}"))
+        elif got.size != ref.size:
+            found.append((t, "losses", f"losses has {got.size} values, the reference's {ref.size} (steps + 1)"))
+    for k, e in expected.items():
+        if k != "losses" and not k.startswith("_") and k in values and not same(values[k], e, case.dtype):
+            found.append((steps, k, f"{k} after {steps} update{'s' * (steps != 1)} differs from the reference's"))
+            break
+    return min(found, key=lambda f: f[0]) if found else None
+
+
+def parting_said(kind: str, why: str, t: int, what: str) -> str:
+    """The sentence of the report: the kind compared with, the step where the loop parts from it and the value."""
+    compared = f"{KINDS[kind]}{f' ({why})' if why else ''}"
+    when = "before any update" if t == 0 else f"after {t} update{'s' * (t != 1)}"
+    return f"compared with {compared}, train parts from it at step {t} ({when}): {what}"

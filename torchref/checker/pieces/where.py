@@ -366,3 +366,48 @@ def separate_shuffles(code: Code) -> bool:
     params = code.params()
     shuffled = {_name(n.args[0]) for n in _nodes(code, ast.Call) if _called(n) == "shuffle" and n.args}
     return len(params) >= 2 and {params[0], params[1]} <= shuffled
+
+
+# the calls that make an order or a table of the rows from X, Y or m (data = np.hstack([X, Y]), rng.permutation(m))
+_ROWS_FROM = {
+    "hstack",
+    "column_stack",
+    "concatenate",
+    "c_",
+    "zip",
+    "enumerate",
+    "permutation",
+    "arange",
+    "len",
+    "range",
+}
+
+
+def loops_over_rows(code: Code) -> int | None:
+    """A loop over the rows of X and Y inside another loop (per-example SGD: A02's `for row in data`), its line.
+
+    The inner loop's iterable reads X or Y (the function's first two parameters) or m, directly or through a
+    name made from them by a call that tables or orders rows (np.hstack, zip, range, permutation, len, .shape),
+    and its body assigns what the function returns (the parameters: an update per row); a loop over the
+    parameters' dict (`for key in params`) or one that only adds up the cost is not one."""
+    params = code.params()
+    rows = {*params[:2], "m"}
+    for node in _nodes(code, ast.Assign, helpers=False):
+        value = node.value
+        made = _called(value) in _ROWS_FROM or (isinstance(value, ast.Subscript) and _name(value) in rows)
+        if (made or isinstance(value, ast.Attribute)) and _names_in(value) & rows:  # m = X.shape[0] is a Subscript
+            rows |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    returned = {n for r in _nodes(code, ast.Return, helpers=False) if r.value for n in _names_in(r.value)}
+    for outer in _nodes(code, (ast.For, ast.While), helpers=False):
+        for inner in (n for b in outer.body for n in ast.walk(b) if isinstance(n, ast.For)):
+            if not (
+                _names_in(inner.iter) & rows and (isinstance(inner.iter, ast.Name) or _called(inner.iter) in _ROWS_FROM)
+            ):
+                continue
+            writes = [n for b in inner.body for n in ast.walk(b) if isinstance(n, (ast.Assign, ast.AugAssign))]
+            targets = {_name(t) for w in writes for t in (w.targets if isinstance(w, ast.Assign) else [w.target])}
+            targets |= {_name(e) for w in writes if isinstance(w, ast.Assign) for t in w.targets
+                        if isinstance(t, ast.Tuple) for e in t.elts}  # fmt: skip
+            if targets & returned:
+                return inner.lineno
+    return None
