@@ -234,3 +234,17 @@ def test_a_loop_over_the_rows_inside_the_epochs_is_found(text):
 @pytest.mark.parametrize("text", NOT_ROW_LOOPS.values(), ids=list(NOT_ROW_LOOPS))
 def test_an_inner_loop_that_updates_no_row_at_a_time_is_not_a_row_loop(text):
     assert where.loops_over_rows(where.parse(textwrap.dedent(text), "train")) is None
+
+
+def test_the_strict_comparison_is_the_one_with_theta_not_an_earlier_one():
+    """An inhibitory veto `> 0` before `z > theta`: the line of the mistake is the threshold's comparison."""
+    text = textwrap.dedent(
+        """
+        def forward(X, theta, inhibitory=None):
+            mask = np.zeros(X.shape[1], dtype=bool) if inhibitory is None else np.asarray(inhibitory, dtype=bool)
+            z = X[:, ~mask].sum(axis=1, keepdims=True)
+            veto = X[:, mask].sum(axis=1, keepdims=True) > 0
+            return ((z > theta) & ~veto).astype(int)  # <-
+        """
+    )
+    assert where.compare_strict(where.parse(text, "forward")) == _line(text)

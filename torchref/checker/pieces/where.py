@@ -154,11 +154,13 @@ def _is_empty(value: ast.AST) -> bool:
 
 
 def compare_strict(code: Code) -> int | None:
-    """`z > theta` (or `theta < z`)."""
-    for node in _nodes(code, ast.Compare):
-        if any(isinstance(op, (ast.Gt, ast.Lt)) for op in node.ops):
-            return node.lineno
-    return None
+    """`z > theta` (or `theta < z`): a strict comparison with θ (the function's second parameter) first, else the
+    first strict comparison (an inhibitory veto `> 0` is not the threshold's)."""
+    params = code.params()
+    theta = params[1] if len(params) > 1 else "theta"
+    strict = [n for n in _nodes(code, ast.Compare) if any(isinstance(op, (ast.Gt, ast.Lt)) for op in n.ops)]
+    with_theta = [n for n in strict if theta in _names_in(n)]
+    return (with_theta or strict)[0].lineno if strict else None
 
 
 def sum_of_inputs(code: Code) -> int | None:
