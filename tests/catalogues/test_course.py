@@ -407,3 +407,14 @@ def test_a_wrong_loop_over_the_rows_is_compared_with_per_example_sgd():
     assert float(small["expected"]["b"]) == pytest.approx(float(b[0, 0]), rel=1e-5), small
     batch = report("train_losses_array_ok.py")
     assert any("train matches batch gradient descent" in note for note in batch["notes"]), shown(batch)
+
+
+@pytest.mark.parametrize(
+    "file", ["train_cost_after_update_padded.py", "train_cost_missing_minus.py", "train_sgd_plus_sign.py"]
+)
+def test_a_loops_cost_or_sign_mistake_is_named_at_its_line(file):
+    """The cost logged after the update (the first value repeated), the cost without its minus (losses = −J) and
+    a step uphill (+ α dW): each verified from the values, named, at the learner's line."""
+    entry = BY_FILE[file]
+    r = report(file)
+    assert cause_is_named(entry, r) and line_number(entry, r.get("line", "")) == entry.line, shown(r)

@@ -102,6 +102,34 @@ def _after_update(case: Case, values: Values) -> Values:
     return next((g for g in guesses if agrees(case, values, g)), guesses[0])
 
 
+def _after_update_padded(case: Case, values: Values) -> Values | None:
+    """The losses logged after each update, the first of them repeated in front to make steps + 1 values."""
+    for ref in (_run(case, kind) for kind in KINDS):
+        after = ref["losses"][1:]
+        guess = {**_params(ref), "losses": np.concatenate([after[:1], after])}
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
+def _uphill(case: Case, values: Values) -> Values | None:
+    """Either kind of loop with every step added: W ← W + α dW."""
+    for kind in KINDS:
+        guess = _kinded(kind, scale=-1.0)(case, values)
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
+def _negated(case: Case, values: Values) -> Values | None:
+    """The losses −J of either kind of loop: the logged cost without its minus sign."""
+    for ref in (_run(case, kind) for kind in KINDS):
+        guess = {**_params(ref), "losses": -np.asarray(ref["losses"])}
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
 def _params(ref: Values) -> Values:
     return {k: v for k, v in ref.items() if k not in ("losses", "_path")}
 
@@ -185,6 +213,19 @@ TRAIN = [
             "the cost is logged after each update: losses holds J after steps 1, 2, …, and J before the first "
             "update (of the starting parameters) is missing; log J before each update, then the final one",
             _after_update, where.append_in_loop, only=("backward",)),
+    Mistake("train-cost-after-update-padded", "train",
+            "the cost is logged after each update and the first logged J repeated in front to make steps + 1 "
+            "values: losses[0] is a copy of J after the first update, not J of the starting parameters; log J "
+            "before each update, then the final one",
+            _after_update_padded, where.append_in_loop, only=("backward",)),
+    Mistake("train-cost-missing-minus", "train",
+            "the logged cost has lost its minus sign: losses holds −J, where J = −(1/m) Σ [y log a + (1 − y) "
+            "log(1 − a)] is positive and falls as the loop learns",
+            _negated, where.first_log, only=("backward",)),
+    Mistake("train-plus-for-minus", "train",
+            "the step has the wrong sign: the parameters move by + α times the gradient, uphill, where the rule is "
+            "W ← W − α dW",
+            _uphill, where.plus_step, only=("backward",)),
     Mistake("train-stale-gradients", "train",
             "the gradients are computed once, before the loop: every step reuses the first step's gradients "
             "(stale); backward must run on the current parameters in every step",

@@ -308,6 +308,29 @@ def one_log_term(code: Code) -> int | None:
     return next((line for line in sorted(set(logs)) if logs.count(line) == 1), None)
 
 
+def plus_step(code: Code) -> int | None:
+    """`W = W + ...` or `W += ...` on a name the function returns (a parameter stepped uphill)."""
+    returned = {n for r in _nodes(code, ast.Return, helpers=False) if r.value for n in _names_in(r.value)}
+    for node in _nodes(code, (ast.Assign, ast.AugAssign), helpers=False):
+        if isinstance(node, ast.AugAssign):
+            if isinstance(node.op, ast.Add) and _name(node.target) in returned:
+                return node.lineno
+            continue
+        value = node.value
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            targets = {_name(t) for t in node.targets} & returned
+            if targets and _name(value.left) in targets:
+                return node.lineno
+    return None
+
+
+def first_log(code: Code) -> int | None:
+    """The first line that takes a log (the cost's line), in the function or a helper it calls."""
+    logs = [n.lineno for n in _nodes(code, ast.Call, helpers=False) if _called(n) == "log"]
+    logs = logs or [n.lineno for n in _nodes(code, ast.Call) if _called(n) == "log"]
+    return min(logs) if logs else None
+
+
 def min_without_axis(code: Code) -> int | None:
     for node in _nodes(code, ast.Call):
         if (
