@@ -103,6 +103,8 @@ SHUFFLED = r"(?i)shuffl"
 CLIPPING = r"(?i)clip"
 PER_EXAMPLE = r"(?i)per.example|per.row|stochastic|\bSGD\b|one row at a time|row by row|each row"
 COUNT = r"(?i)count|misclassified|number of"
+FLOAT32_TO_64 = r"(?i)float32[^.]*float64"
+CONSTANT_COLUMN = r"(?i)constant column[^.]*(NaN|0\s*/\s*0)"
 
 
 def _name(learner: str) -> str:
@@ -240,6 +242,9 @@ VARIANTS = [
     Entry("perc_notes_weights_ok.py", "perceptron", "pass", "dw_i = x_i ∘ dz weight by weight, as the notes write it"),
     Entry("perc_train_batch_ok.py", "perceptron", "pass", "batch rule, heaviside step, an array of error rates"),
     Entry("norm_keepdims_ok.py", "normalise", "pass", "min and max with keepdims; denormalise with low and high"),
+    Entry("norm_as_float_ok.py", "normalise", "pass",
+          "per column, after np.array(X, dtype=float): float32 comes back float64, a constant column 0/0",
+          notes=(FLOAT32_TO_64, CONSTANT_COLUMN)),
     Entry("norm_class_ok.py", "normalise", "pass", "a MinMaxScaler class; a bound method and a staticmethod exposed"),
     Entry("norm_columns_normalize_ok.py", "normalise", "pass", "normalize (US spelling), one column at a time with ptp",
           notes=(_name("normalize"),)),
