@@ -104,7 +104,7 @@ CLIPPING = r"(?i)clip"
 PER_EXAMPLE = r"(?i)per.example|per.row|stochastic|\bSGD\b|one row at a time|row by row|each row"
 COUNT = r"(?i)count|misclassified|number of"
 FLOAT32_TO_64 = r"(?i)float32[^.]*float64"
-CONSTANT_COLUMN = r"(?i)constant column[^.]*(NaN|0\s*/\s*0)"
+CONSTANT_COLUMN = r"(?i)constant column.*(NaN|0\s*/\s*0)"
 
 
 def _name(learner: str) -> str:

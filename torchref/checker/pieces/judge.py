@@ -110,9 +110,10 @@ def judge(
         failures: list[_Failure] = []
         piece_notes: list[str] = []
         for case in (c for c in cases if c.piece == name):
-            failure = _case(case, records.get(plan.PREFIX + case.id), outputs, perceptron, piece_notes)
+            record = records.get(plan.PREFIX + case.id)
+            failure = _case(case, record, outputs, perceptron, piece_notes)
             if case.kind != "ordinary":
-                piece_notes += _edge_note(case, failure)
+                piece_notes += _edge_note(case, failure, _returned(case, record, outputs))
                 continue
             piece.cases += 1
             if failure is not None:
@@ -177,6 +178,10 @@ def _case(
             return None
         reading = loops.counted(case, got) if perceptron else None
         got = reading or got
+    wider = [k for k, v in got.items() if case.dtype == "float32" and getattr(v, "dtype", None) == np.float64]
+    if case.piece in ("normalise", "denormalise") and wider:
+        notes.append(f"{case.piece} turns float32 into float64 ({', '.join(wider)}): the contract keeps float32 as "
+                     "float32 (integer input becomes float64); compute in X's own dtype")  # fmt: skip
     if case.piece == "loss" and perceptron and not values.wrong_names(case, {"J": np.asarray(got["J"]) / case.m}):
         notes.append("loss is the count of misclassified rows (read as the error rate: count / m)")
         return None
@@ -188,22 +193,39 @@ def _case(
     return _Failure(case, got, wrong or ["grads"], mutated=mutated)
 
 
-def _edge_note(case: Case, failure: _Failure | None) -> list[str]:
-    """What the learner's function does on an edge case, said on its own (never the verdict)."""
-    if failure is None:
-        return []
+def _returned(case: Case, record: CallRecord | None, outputs: Mapping[str, Array]) -> Values:
+    """The values the learner's function returned on `case` ({} when the call raised or did not run)."""
+    if record is None or record.get("missing") or record.get("error"):
+        return {}
+    return values.read(case, plan.returned(outputs, case.id), record["types"])[0]
+
+
+def _finite(found: Values) -> bool:
+    return all(np.all(np.isfinite(np.asarray(v, np.float64))) for v in found.values() if v is not None)
+
+
+def _edge_note(case: Case, failure: _Failure | None, got: Values) -> list[str]:
+    """What the learner's function does on an edge case, said on its own (never the verdict). Normalisation's edge
+    cases (a constant column, a single row: max − min = 0) are said whatever comes back, the reference's NaN too."""
     what = f"{case.piece} on {case.label}"
-    if failure.error:
+    if failure is not None and failure.error:
         return [
             f"{what} raises {clean(failure.error.get('type', 'an error'))}: reported on its own, not in the verdict"
         ]
-    finite = [np.all(np.isfinite(np.asarray(v, np.float64))) for v in failure.values.values() if v is not None]
-    if case.kind == "saturated" and not all(finite):
+    got = failure.values if failure is not None and failure.values else got
+    if not got:
+        return []
+    if case.kind == "saturated":
+        if _finite(got):
+            return []
         return [f"{what}: J is inf/NaN (log of 0); clip a to [ε, 1 − ε] (np.clip) so that a saturated σ keeps J "
                 "finite: not part of the verdict"]  # fmt: skip
-    if not all(finite):
-        return [f"{what} gives NaN/inf (max − min = 0 divides by zero): reported on its own, not in the verdict"]
-    return []
+    ours = "" if _finite(case.expected) else ", as the reference's own min–max does"
+    if not _finite(got):
+        return [f"{what} gives NaN/inf: max − min = 0 there, so x' = 0/0{ours}; 0/0 needs a rule (e.g. leave such a "
+                "column at 0): reported on its own, not in the verdict"]  # fmt: skip
+    theirs = " (the reference's are NaN: max − min = 0, 0/0)" if ours else ""
+    return [f"{what} gives finite values{theirs}: reported on its own, not in the verdict"]
 
 
 def _diagnose(piece: Piece, failures: list[_Failure], source: bytes, filename: str, contract: Contract) -> None:
