@@ -9,6 +9,9 @@ Then every other function of the contract on a case the checker draws, with a fi
 learner's values beside the reference's on the smallest case where theirs is wrong as check
 judges it. `template` writes every function of the contract, the shapes as comments and
 `...` where the learner's lines go.
+
+About 410 lines: explain and template read the same things of a registry entry (its shapes
+in the notes' symbols, the contract's functions and formulas), so they stay one module.
 """
 
 from __future__ import annotations
