@@ -15,7 +15,7 @@ What keeps a pasted run stable from one machine to the next: every command gets 
 its command line, runs in a fresh folder that is printed as HOME_SHOWN, and sees no
 TORCHREF_SEED; a number that measures the machine (seconds) is masked where it is shown
 (`mask=`). Figures that depend on the machine's speed belong on the performance page only,
-where they are stated with the machine and the date (`bench_page`).
+where they are stated with the machine and the date (`bench_page`, `sharded_page`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the virtual environment's bin/, where `torchref` is
+BENCH_RECORDS = ROOT / "docs" / "development" / "data"  # bench-DATE.json, as `record_bench` stores them
 HOME_SHOWN = "/home/you/course"  # the folder every pasted run seems to run in
 COLUMNS = 100  # argparse's help and anything else that asks the terminal's width
 # Where the tolerances live: every module-level Tolerance and table of them in these modules is
@@ -463,6 +464,49 @@ def bench_page(path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sharded_page(folder: Path = BENCH_RECORDS) -> str:
+    """The figures of a class judged on one machine and in shards, from the newest stored record that holds them
+    (a full `torchref bench`: `--quick` leaves the sharded class out), with the machine, the load and the date."""
+    try:
+        path = latest_bench("sharded_files", folder)
+    except FileNotFoundError:
+        return (
+            "No stored bench record holds these figures yet: the stored runs are `torchref bench --quick`, which "
+            "leaves the sharded class out. `bash scripts/docs --bench-full` runs the whole bench once (many minutes "
+            "on every core: run it on a machine with no other work) and stores it; this part is then written "
+            "from it.\n"
+        )
+    record = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    m, b = record["machine"], record["bench"]
+    n, one, total = b["sharded_shards"], b["one_machine_seconds"], b["shards_sum_seconds"]
+    largest, merge = b["largest_shard_seconds"], b["merge_seconds"]
+    more = total / one - 1
+    wall = largest + merge
+    before, after = b.get("sharded_load_average", (m["load_average"][0], record["load_average_after"][0]))
+    torch_alone = b.get("shell_import_torch", {}).get("wall")
+    lines = [
+        f"Measured on **{record['date']}** with `{record['command']}` on {m['cpu']}, {m['cores']} cores, "
+        f"Python {m['python']}, torch {m['torch']}, bubblewrap {'installed' if m['bwrap'] else 'absent'}; load "
+        f"average (1 min) {before:g} before these runs and {after:g} after them. Stored in `{path}`; the "
+        "machine's speed and its load move every figure.\n",
+        "| | seconds |",
+        "| --- | --- |",
+        f"| one machine, {b['sharded_files']:,} files | {one:.1f} |",
+        f"| {n} shards one after another ({', '.join(map(str, b['sharded_shard_files']))} files) "
+        f"| {total:.1f} (the sum: {more:+.1%}) |",
+        "| the largest shard | " + f"{largest:.1f} |",
+        "| the merge | " + f"{merge:.1f} |",
+        f"| merged gradebook identical to the one run's | {'yes' if b['merged_same_gradebook'] else 'NO'} |",
+        "",
+        f"So {n} machines would grade this class in about {wall:.0f} s of wall time (the largest shard and the "
+        f"merge), {one / wall:.1f}× faster than one, for {abs(more):.1%} {'more' if more >= 0 else 'less'} machine "
+        "time. Every figure is a whole `torchref` process: Python's start and `import torch` included"
+        + (f" ({torch_alone:.1f} s alone in this run)" if torch_alone is not None else "")
+        + ", the merge's too: it reads only the shards' JSON, but the checker's modules it uses import torch.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # ---- counts, generated rather than typed ------------------------------------------------------------
 
 
@@ -555,9 +599,15 @@ def tests_index() -> str:
     return "".join(out)
 
 
-def latest_bench() -> str:
-    """The newest stored bench record (docs/development/data/bench-DATE.json), as a path from the root."""
-    records = sorted((ROOT / "docs" / "development" / "data").glob("bench-*.json"))
+def latest_bench(holding: str | None = None, folder: Path = BENCH_RECORDS) -> str:
+    """The newest stored bench record (docs/development/data/bench-DATE.json), as a path from the root; with
+    `holding`, the newest whose figures include that one (`sharded_files`: a full run, not `--quick`)."""
+    records = sorted(folder.glob("bench-*.json"))
+    if holding is not None:
+        records = [r for r in records if holding in json.loads(r.read_text(encoding="utf-8"))["bench"]]
     if not records:
-        raise FileNotFoundError("no docs/development/data/bench-*.json: run bash scripts/docs --bench")
-    return str(records[-1].relative_to(ROOT))
+        run = "bash scripts/docs --bench" + ("-full" if holding else "")
+        raise FileNotFoundError(
+            f"no bench-*.json in {folder}" + (f" holding {holding}" if holding else "") + f": {run}"
+        )
+    return str(records[-1].relative_to(ROOT) if records[-1].is_relative_to(ROOT) else records[-1])

@@ -80,11 +80,13 @@ COURSERA = {
     },
     "additionalProperties": False,
 }
-# CodeRunner's combinator template grader: a fraction in [0, 1]; only these fields (any other is refused);
-# testresults a list of lists, the first row the headers; columnformats '%s' or '%h'
+# CodeRunner's combinator template grader (its jobrunner and combinator_grader_outcome): a fraction in [0, 1]
+# unless showoutputonly; only the fields of the outcome's `allowedfields` (fraction, prologuehtml, testresults,
+# files, epiloguehtml, columnformats, showdifferences, showoutputonly, graderstate, instructorhtml), any other
+# refused, bar the legacy feedbackhtml and feedback_html, which it reads as epiloguehtml; testresults a list of
+# lists, the first row the headers; columnformats '%s' or '%h'; files maps file names to base64 contents
 CODERUNNER = {
     "type": "object",
-    "required": ["fraction"],
     "properties": {
         "fraction": {"type": "number", "minimum": 0, "maximum": 1},
         "prologuehtml": {"type": "string"},
@@ -95,9 +97,13 @@ CODERUNNER = {
         "showdifferences": {"type": "boolean"},
         "showoutputonly": {"type": "boolean"},
         "graderstate": {"type": "string"},
-        "files": {"type": "object"},
+        "files": {"type": "object", "additionalProperties": {"type": "string"}},
+        "feedbackhtml": {"type": "string"},
+        "feedback_html": {"type": "string"},
     },
     "additionalProperties": False,
+    "if": {"properties": {"showoutputonly": {"const": True}}, "required": ["showoutputonly"]},
+    "else": {"required": ["fraction"]},
 }
 TAGS = {"p", "b", "code", "pre", "table", "tr", "th", "td"}  # all the markup the writers themselves write
 
@@ -136,20 +142,27 @@ def valid_coderunner(doc: dict) -> dict:
 class _Tags(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.tags, self.text = set(), []
+        self.tags, self.text, self.open = set(), [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.add(tag)
+        self.open.append(tag)
         assert not attrs, f"<{tag}> with attributes {attrs}"
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:] or 'nothing'}"
+        self.open.pop()
 
     def handle_data(self, data):
         self.text.append(data)
 
 
 def markup(text: str) -> str:
-    """The text an HTML field shows, after checking that its only markup is the writers' own."""
+    """The text an HTML field shows, after checking that its only markup is the writers' own, every tag closed
+    in order (a document cut in the middle of an element would leave the rest of the page inside it)."""
     parser = _Tags()
     parser.feed(text)
     parser.close()
     assert parser.tags <= TAGS, parser.tags - TAGS
+    assert not parser.open, f"left open: {parser.open}"
     return "".join(parser.text)

@@ -169,3 +169,4 @@ def test_the_sharded_class_counts_every_file_once_and_merges_to_the_same_gradebo
     assert result["shards_sum_seconds"] == sum(result["shard_seconds"])
     assert result["largest_shard_seconds"] == max(result["shard_seconds"])
     assert result["merged_same_gradebook"] is True
+    assert len(result["sharded_load_average"]) == 2  # the load the figures were measured under, before and after

@@ -8,6 +8,7 @@ import yaml
 from classroom import TANH, derivation
 from wheel_env import environ, run
 
+import torchref
 from torchref import cli
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "docs" / "examples" / "torchref-ci.yml"
@@ -37,7 +38,7 @@ def test_the_workflow_installs_torch_pinned_first_and_uploads_the_reports():
         for line in (Path(WORKFLOW).parents[2] / "scripts" / "constraints.txt").read_text().splitlines()
         if line.startswith("torch==")
     )
-    assert installs[0][4] == pin and installs[1][4].startswith("handmade-torchref")
+    assert installs[0][4] == pin and installs[1][4] == f"handmade-torchref[notebook]=={torchref.__version__}"
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     written = {words[words.index("--json") + 1] for words in lines if "--json" in words}
     written |= {words[words.index("--csv") + 1] for words in lines if "--csv" in words}

@@ -183,6 +183,54 @@ def test_the_tolerance_table_is_read_from_the_code():
     assert "`torchref.tolerances.FD_STEP` | 1e-06 | ε of the central differences |" in docs_outputs.thresholds()
 
 
+# ---- the stored bench records ------------------------------------------------------------------------
+
+
+def _bench_record(folder: Path, date: str, **figures) -> None:
+    """A stored record as `record_bench` writes it: the machine, the date, the command and the bench's figures."""
+    machine = {"cpu": "AMD EPYC", "cores": 2, "python": "3.11.7", "torch": "2.13.0+cpu", "bwrap": True}
+    record = {
+        "date": date,
+        "command": "torchref bench" + ("" if "sharded_files" in figures else " --quick") + " --json bench.json",
+        "machine": {**machine, "load_average": [1.5, 1.3, 1.3]},
+        "load_average_after": [2.5, 1.6, 1.4],
+        "bench": {"shell_import_torch": {"wall": 1.31}, **figures},
+    }
+    (folder / f"bench-{date}.json").write_text(json.dumps(record))
+
+
+SHARDED = {
+    "sharded_files": 1000,
+    "sharded_shards": 4,
+    "sharded_shard_files": [253, 257, 237, 253],
+    "one_machine_seconds": 74.5,
+    "shards_sum_seconds": 75.6,
+    "largest_shard_seconds": 21.9,
+    "merge_seconds": 3.5,
+    "merged_same_gradebook": True,
+    "sharded_load_average": [2.1, 3.9],
+}
+
+
+def test_the_sharded_figures_come_from_the_newest_record_that_holds_them_with_its_machine_load_and_date(tmp_path):
+    _bench_record(tmp_path, "2026-12-01", **SHARDED)
+    _bench_record(tmp_path, "2026-12-03")  # a newer --quick run: no sharded class in it
+    page = docs_outputs.sharded_page(tmp_path)
+    assert page.startswith("Measured on **2026-12-01** with `torchref bench --json bench.json` on AMD EPYC, 2 cores")
+    assert "load average (1 min) 2.1 before these runs and 3.9 after them" in page
+    assert "| 4 shards one after another (253, 257, 237, 253 files) | 75.6 (the sum: +1.5%) |" in page
+    assert "about 25 s of wall time" in page and "2.9× faster than one, for 1.5% more machine time" in page
+    assert "`import torch` included (1.3 s alone in this run), the merge's too" in page
+    assert docs_outputs.latest_bench(folder=tmp_path).endswith("bench-2026-12-03.json")  # the performance page's
+
+
+def test_without_a_record_that_holds_them_the_page_says_so_and_how_to_make_one(tmp_path):
+    _bench_record(tmp_path, "2026-12-03")
+    page = docs_outputs.sharded_page(tmp_path)
+    assert page.startswith("No stored bench record holds these figures yet") and "| " not in page
+    assert "bash scripts/docs --bench-full" in page
+
+
 def test_the_readme_is_a_short_front_door_with_the_ci_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(readme.encode("utf-8")) <= 8 * 1024

@@ -445,10 +445,12 @@ def sharded_rate(files: int | None = None, shards: int | None = None, seed: int 
     shards' sum is what sharding costs, the largest shard the wall time on `shards` machines
     at once (plus the merge). The merged gradebook is compared with the one run's.
     """
+    import os
     import tempfile
     from pathlib import Path
 
     files, shards = files or SHARDED_FILES, shards or SHARDS
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="torchref-bench-") as tmp:
         root = Path(tmp) / "class"
         root.mkdir()
@@ -484,6 +486,7 @@ def sharded_rate(files: int | None = None, shards: int | None = None, seed: int 
         "largest_shard_seconds": max(parts),
         "merge_seconds": merge,
         "merged_same_gradebook": same,
+        "sharded_load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1 min, before and after
     }
 
 

@@ -91,7 +91,7 @@ def test_the_bundle_ships_the_wheel_and_the_pins_all_at_the_root_of_the_zip(bund
 def test_the_checkers_options_are_fixed_in_run_autograder(bundle):
     run = (bundle / "run_autograder").read_text()
     assert "--model shallow --cases 3 --timeout 20.0 --hidden 4 --allow-import scipy --hide-values" in run
-    assert "--visibility after_due_date" in run
+    assert '--status "$status" \\\n    --visibility after_due_date --deadline 540\n' in run  # one command, two lines
 
 
 @pytest.mark.parametrize(
@@ -110,6 +110,24 @@ def test_a_refused_option_is_one_line(tmp_path, capsys, options, says):
     assert status == 2 and not (tmp_path / "b").exists()
     err = capsys.readouterr().err
     assert says in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("python", ["3.10", "3.11", "3.12", "3.13"])
+def test_a_bundle_is_written_only_from_a_python_the_base_image_has(tmp_path, monkeypatch, capsys, python):
+    """setup.sh installs the Python the bundle is written from; Gradescope's Ubuntu 22.04 has 3.10 and 3.11 alone."""
+    from torchref.grading import autograder
+
+    monkeypatch.setattr(autograder, "python_version", lambda: python)
+    status = _bundle(tmp_path / "b")
+    out, err = capsys.readouterr()
+    if python in ("3.10", "3.11"):
+        setup = (tmp_path / "b" / "setup.sh").read_text()
+        assert status == 0 and "Ubuntu 22.04" in setup and f"python{python} python{python}-venv" in setup
+        assert f"with the base image Ubuntu 22.04 (the bundle installs Python {python}," in out
+    else:  # the image's build would fail at apt-get: refused before anything is written
+        assert status == 2 and not (tmp_path / "b").exists()
+        assert len(err.strip().splitlines()) == 1 and f"here Python {python}" in err, err
+        assert "Ubuntu 22.04 has only Python 3.10 and 3.11: write it from a Python 3.10 or 3.11 environment" in err
 
 
 def test_an_unwritable_bundle_folder_is_one_line(tmp_path, capsys):
@@ -232,6 +250,7 @@ def test_the_bundle_installs_in_a_fresh_environment_and_grades_five_kinds_of_sub
     setup = root / "source" / "setup.sh"
     setup.write_text("".join(line for line in setup.read_text().splitlines(True) if not line.startswith("apt-get")))
     env = environ(TORCHREF_AUTOGRADER_ROOT=str(root), TORCHREF_TORCH_INDEX="")  # the CPU torch from the default index
+    del env["PIP_CONSTRAINT"]  # the bundle's own constraints.txt alone, as on Gradescope
     done = subprocess.run(["bash", setup], env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == f"torchref {torchref.__version__}"

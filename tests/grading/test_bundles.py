@@ -129,6 +129,23 @@ def test_bad_bundle_arguments_are_one_line(argv, says, tmp_path, monkeypatch, ca
     assert says in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "platform, script", [("prairielearn", "run_grader"), ("coursera", "grader"), ("coderunner", "template.py")]
+)
+def test_every_bundle_passes_hide_values_to_the_check_it_runs(platform, script, tmp_path):
+    wheel = fake_wheel(tmp_path)
+    for hide in (True, False):
+        out = tmp_path / f"{platform}-{hide}"
+        argv = ["autograder", platform, "--model", "shallow", "--out", str(out), "--wheel", str(wheel)]
+        assert cli.main([*argv, *(["--hide-values"] if hide else [])]) == 0
+        runs = [
+            line
+            for line in (out / script).read_text().splitlines()
+            if ("torchref check" in line or '"torchref", "check"' in line) and not line.startswith("#")
+        ]  # the line that runs the check
+        assert len(runs) == 1 and ("--hide-values" in runs[0]) is hide, runs
+
+
 def _run(script: Path, root: Path, **env) -> None:
     environ = {**os.environ, "TORCHREF_GRADER_ROOT": str(root), "TORCHREF_GRADER_PYTHON": PYTHON, **env}
     done = subprocess.run(["bash", str(script)], env=environ, capture_output=True, text=True, timeout=300)

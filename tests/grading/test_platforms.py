@@ -167,6 +167,43 @@ def test_sizes_stay_within_each_platforms_limit(tmp_path):
     assert platforms.size(cr) <= limit and len(cr["testresults"]) == 41  # cut, but every link keeps its row
 
 
+def _documents(reports, root):
+    """Each writer's document for `reports`, validated (HTML well formed, in order), with its size limit."""
+    limit = platforms.FEEDBACK_BYTES
+    yield valid_prairielearn(prairielearn(reports, root)), platforms.PRAIRIELEARN_BYTES
+    yield valid_coursera(coursera(reports, root)), limit
+    yield valid_coderunner(coderunner(reports, root)), limit
+
+
+def test_a_submission_that_could_not_be_judged_stays_within_each_platforms_limit(tmp_path):
+    """The could-not-be-judged page has no table to drop: its lines are cut, and the verdict stays."""
+    errors = [f"{tag}{'<' * 300_000}{tag * 100_000}" for tag in ("a", "b", "c")]  # 400k each, escaped ×4
+    unusable = _unusable(tmp_path, "it raised" + "!" * 400_000, errors=errors)
+    folder = [
+        grade(FileReport(str(tmp_path / f"{i:04d}-{'long name ' * 20}.txt"), "shallow", "skipped", reason="not .py"))
+        for i in range(3_000)
+    ]
+    for reports in ([unusable], folder, []):
+        for document, limit in _documents(reports, tmp_path):
+            assert platforms.size(document) <= limit
+            shown = json.dumps(document, ensure_ascii=False)
+            assert "COULD NOT JUDGE" in shown or "No .py or .ipynb file" in shown
+    coursera_page = markup(coursera(folder, tmp_path)["feedback"])
+    assert "0000-long name" in coursera_page and "more characters cut" in coursera_page
+    assert "it raised!" in markup(coderunner([unusable], tmp_path)["prologuehtml"])
+
+
+def test_the_details_give_way_whole_when_even_cut_lines_are_too_long(tmp_path):
+    """Four lines cut to a rubric item's length can still pass the limit once escaped: then the verdict and one
+    sentence, never an element cut in half."""
+    unusable = _unusable(tmp_path, '"' * 400_000, errors=['"' * 400_000] * 3)  # each " is 6 bytes as &quot;
+    for document, limit in _documents([unusable], tmp_path):
+        assert platforms.size(document) <= limit
+    page = markup(coursera([unusable], tmp_path)["feedback"])
+    assert page.startswith("COULD NOT JUDGE") and "too long to show here" in page
+    assert "too long to show here" in markup(coderunner([unusable], tmp_path)["prologuehtml"])
+
+
 def test_fit_halves_the_longest_text_until_the_document_fits():
     doc = {"a": "a" * 5000, "b": ["b" * 3000, {"c": "c" * 100}]}
     platforms.fit(doc, 4000)
@@ -174,6 +211,9 @@ def test_fit_halves_the_longest_text_until_the_document_fits():
     assert doc["a"].endswith("more characters cut)") and len(doc["a"]) < 5000
     with pytest.raises(ValueError, match="cannot be cut to 10 bytes"):
         platforms.fit({"k": "short"}, 10)
+    html = {"prologuehtml": "<p>" + "p" * 5000 + "</p>", "cell": "c" * 3000}  # HTML is kept whole, text is cut
+    platforms.fit(html, 6000, keep=("prologuehtml",))
+    assert html["prologuehtml"].endswith("p</p>") and html["cell"].endswith("more characters cut)")
 
 
 def test_no_platforms_document_names_the_student_who_handed_in_the_same_file(judged, tmp_path):

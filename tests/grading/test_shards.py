@@ -9,11 +9,11 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from classroom import SIGN, derivation, one_folder_per_student
 
 from torchref import cli
@@ -277,15 +277,19 @@ def test_the_slurm_and_kubernetes_examples_shard_a_class_that_merges_to_one_run(
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-    manifest = (EXAMPLES / "shard-kubernetes.yaml").read_text()
-    script = textwrap.dedent(manifest.split("# shard: begin\n", 1)[1].split("# shard: end", 1)[0])
-    script = script.replace("/opt/torchref/venv/bin/torchref", "torchref")  # the image's venv: this one
+    job = yaml.safe_load((EXAMPLES / "shard-kubernetes.yaml").read_text())
+    assert job["kind"] == "Job" and job["spec"]["completionMode"] == "Indexed"
+    completions = job["spec"]["completions"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    command = [*container["command"], *container["args"]]
+    command[-1] = command[-1].replace("/opt/torchref/venv/bin/torchref", "torchref")  # the image's venv: this one
+    assert f'--shard "$k/{completions}"' in command[-1]  # as many shards as the Job has completions
     pods = tmp_path / "pods"
-    for index in range(4):  # completions: 4, the pod of completion index I
+    for index in range(completions):  # the pod of completion index I
         pod = {"JOB_COMPLETION_INDEX": str(index), "TORCHREF_SHARDS": str(pods)}
-        done = subprocess.run(["sh", "-c", script], env={**env, **pod}, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command, env={**env, **pod}, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-    for folder, count in ((slurm, 2), (pods, 4)):
+    for folder, count in ((slurm, 2), (pods, completions)):
         shards = sorted(str(p) for p in folder.glob("shard-*.json"))
         assert len(shards) == count
         assert cli.main(["merge", *shards, "--csv", str(folder / "grades.csv")]) == 1

@@ -15,7 +15,9 @@ bundle written here, every file at the root of `autograder.zip` as Gradescope wa
   `python -m torchref.grading.autograder finish`, which gives every test the bundle's visibility and
   leaves a results.json whatever happened (no file, a crash of the check, the deadline).
 
-Written for Gradescope's "Ubuntu 22.04" base image, whose python3 is Python 3.10. The
+Written for Gradescope's base image "Ubuntu 22.04" (its default; the newest Ubuntu it documents),
+whose archive has Python 3.10 and 3.11: a bundle written from another Python is refused, since
+its pins may not install under the image's (write it from a 3.10 or 3.11 environment). The
 environment variables TORCHREF_AUTOGRADER_ROOT (default /autograder), TORCHREF_AUTOGRADER_PYTHON
 (default the bundle's venv) and TORCHREF_TORCH_INDEX (default PyTorch's CPU index; empty: the
 default index) let the same scripts run against a copy of that tree elsewhere.
@@ -35,15 +37,16 @@ from urllib.parse import unquote, urlparse
 
 import torchref
 
-BASE_IMAGE = "Ubuntu 22.04"  # Gradescope's base image the bundle is written for; its python3 is Python 3.10
+BASE_IMAGE = "Ubuntu 22.04"  # Gradescope's base image the bundle is written for (its default)
+BASE_PYTHONS = ("3.10", "3.11")  # the Pythons of that image's archive: python3.10 (its python3), python3.11 (universe)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's visibility values
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyPI's default torch for Linux carries CUDA: several GB
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
-# Written for Gradescope's base image {image} (its python3 is Python 3.10). The pins in
-# constraints.txt were resolved under Python {python}, so the venv is made with python{python},
-# from the image's own archive (Ubuntu 22.04 has it in universe).
+# Written for Gradescope's base image {image}, whose archive has Python {pythons}. The pins
+# in constraints.txt were resolved under Python {python}, so the venv is made with python{python},
+# from the image's own archive.
 set -euo pipefail
 here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 root="${{TORCHREF_AUTOGRADER_ROOT:-/autograder}}"
@@ -74,7 +77,7 @@ cd "$root"
 timeout --kill-after=10 {deadline} "$python" -m torchref check "$root/submission" {check} \\
     --quiet --gradescope "$results"
 status=$?
-"$python" -m torchref.grading.autograder finish "$results" --status "$status" \
+"$python" -m torchref.grading.autograder finish "$results" --status "$status" \\
     --visibility {visibility} --deadline {deadline}
 if [ ! -s "$results" ]; then  # not even Python could run: still a result, never a failed autograder
     message="The autograder could not run the check (exit status $status): please tell your teacher."
@@ -176,6 +179,13 @@ def bundle(
     """
     if visibility not in VISIBILITIES:
         raise BundleError(f"--visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
+    python = python_version()
+    if python not in BASE_PYTHONS:  # setup.sh could not install it: the image's build would fail
+        raise BundleError(
+            f"the bundle installs the Python it is written from, here Python {python}, but Gradescope's base image "
+            f"{BASE_IMAGE} has only Python {' and '.join(BASE_PYTHONS)}: write it from a Python "
+            f"{' or '.join(BASE_PYTHONS)} environment (python3.11 -m venv DIR, then install torchref there)"
+        )
     if wheel is not None:
         _given_wheel(wheel)  # refused before anything is written
     out = Path(out)
@@ -183,7 +193,10 @@ def bundle(
     whl = running_wheel(out, wheel)
     (out / "constraints.txt").write_text(pins())
     torch = f"torch=={metadata.version('torch').split('+')[0]}"
-    setup = SETUP.format(image=BASE_IMAGE, python=python_version(), index=TORCH_CPU_INDEX, torch=torch, wheel=whl.name)
+    pythons = " and ".join(BASE_PYTHONS)
+    setup = SETUP.format(
+        image=BASE_IMAGE, pythons=pythons, python=python, index=TORCH_CPU_INDEX, torch=torch, wheel=whl.name
+    )
     (out / "setup.sh").write_text(setup)
     command = shlex.join(["--model", model, *(check or [])])
     run = RUN.format(check=command, visibility=visibility, deadline=int(deadline))

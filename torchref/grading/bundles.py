@@ -9,8 +9,9 @@ Both images are built by the teacher (`docker build`), never by the tool; both i
 the Gradescope bundle does, the wheel of the running torchref shipped in the bundle with
 `constraints.txt` (this environment's exact versions; torch's CPU build first) into a virtual
 environment at /opt/torchref/venv, on Debian with the Python minor version the pins were
-resolved under; and the script each runs always leaves the platform's document, also when the
-check itself fails:
+resolved under (Docker's official `python:X.Y-slim-bookworm`, which exists for every Python
+torchref supports, unlike Gradescope's base image); and the script each runs always leaves
+the platform's document, also when the check itself fails:
 
 - PrairieLearn ("External grading"): the platform mounts the learner's files at /grade/student
   and reads /grade/results/results.json; the question's info.json names the image and the

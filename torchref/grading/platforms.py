@@ -52,6 +52,7 @@ MESSAGE_CHARS = 2_000  # a headline
 TEXT_CHARS = 8_000  # one rubric item's or one link's text
 OUTPUT_CHARS = 100_000  # the details under the tests
 NOTHING = "No .py or .ipynb file with your derivation was found in the submission"
+TOO_LONG = "<p>(The details were too long to show here.)</p>"
 
 
 def fraction(report: FileReport) -> float:
@@ -73,10 +74,12 @@ def size(document: dict) -> int:
     return len(json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")) + 1
 
 
-def fit(document: dict, limit: int) -> dict:
-    """`document` within `limit` bytes: its longest texts halved (each saying so) until it fits."""
+def fit(document: dict, limit: int, keep: tuple[str, ...] = ()) -> dict:
+    """`document` within `limit` bytes: its longest texts halved (each saying so) until it fits. The texts under
+    the keys in `keep` are never cut (HTML: half an element would leave the rest of the page inside it)."""
     while size(document) > limit:
-        place, key, text = max(_texts(document), key=lambda found: len(found[2]), default=(None, None, ""))
+        texts = (found for found in _texts(document) if found[1] not in keep)
+        place, key, text = max(texts, key=lambda found: len(found[2]), default=(None, None, ""))
         if len(text) < 200:  # nothing long left to cut: the structure itself is too large (never for ours)
             raise ValueError(f"the document cannot be cut to {limit} bytes")
         place[key] = clip(text, len(text) // 2)
@@ -91,6 +94,23 @@ def _texts(node):
             yield node, key, value
         else:
             yield from _texts(value)
+
+
+def _html_within(document: dict, key: str, blocks: list[str], limit: int) -> dict:
+    """`document[key]` set to the HTML `blocks` (whole elements, the verdict first) joined, or, when that makes
+    the document larger than `limit` bytes, to as many leading blocks as fit and a sentence saying the rest was
+    too long: HTML is never cut inside an element."""
+    document[key] = "".join(blocks)
+    if size(document) <= limit:
+        return document
+    kept = blocks[:1]  # the verdict stays
+    for block in blocks[1:]:
+        document[key] = "".join(kept) + block + TOO_LONG
+        if size(document) > limit:
+            break
+        kept.append(block)
+    document[key] = "".join(kept) + TOO_LONG
+    return document
 
 
 def _prepared(reports: list[FileReport], hide: bool) -> list[FileReport]:
@@ -122,11 +142,19 @@ def _said(report: FileReport) -> str:
 
 
 def _not_judged(reports: list[FileReport], best: FileReport | None, root: Path) -> list[str]:
-    """Why a submission could not be judged, one line per cause."""
+    """Why a submission could not be judged, one line per cause, each at most a rubric item's length."""
     if best is None:
         found = ", ".join(label(r, root) for r in reports) or "nothing"
-        return [f"{NOTHING} (found: {found})."]
-    return [f"{label(best, root)}: {VERDICT_WORDS[best.verdict]}: {best.reason}", *best.errors[:3]]
+        lines = [f"{NOTHING} (found: {found})."]
+    else:
+        lines = [f"{label(best, root)}: {VERDICT_WORDS[best.verdict]}: {best.reason}", *best.errors[:3]]
+    return [clip(line, TEXT_CHARS) for line in lines]
+
+
+def _not_judged_html(reports: list[FileReport], best: FileReport | None, root: Path) -> list[str]:
+    """The same, as escaped HTML blocks under the verdict (for `_html_within`)."""
+    lines = _not_judged(reports, best, root)
+    return [f"<p><b>{html.escape(VERDICT_WORDS['unusable'])}</b></p>", *(f"<p>{html.escape(s)}</p>" for s in lines)]
 
 
 # ---- PrairieLearn ----------------------------------------------------------------------------
@@ -138,7 +166,7 @@ def prairielearn(reports: list[FileReport], root, hide: bool = False) -> dict:
     reports = _prepared(reports, hide)
     best = graded(reports)
     if best is None or best.verdict == "unusable":
-        errors = [clip(line, TEXT_CHARS) for line in _not_judged(reports, best, root)]
+        errors = _not_judged(reports, best, root)
         return fit({"gradable": False, "format_errors": errors, "message": errors[0], "tests": []}, PRAIRIELEARN_BYTES)
     others = [r for r in reports if r is not best and r.verdict != "skipped"]
     tests = []
@@ -175,9 +203,7 @@ def coursera(reports: list[FileReport], root, hide: bool = False) -> dict:
     best = graded(reports)
     e = html.escape
     if best is None or best.verdict == "unusable":
-        lines = _not_judged(reports, best, root)
-        body = f"<p><b>{e(VERDICT_WORDS['unusable'])}</b></p>" + "".join(f"<p>{e(line)}</p>" for line in lines)
-        return _coursera(0.0, body)
+        return _coursera(0.0, _not_judged_html(reports, best, root))
     rows = "".join(
         f"<tr><td><code>{e(title(name))}</code></td><td>{'✔' if earned else '✘'}</td>"
         f"<td>{POINTS if earned else 0.0:g} / {POINTS:g}</td><td><pre>{e(clip(text, TEXT_CHARS))}</pre></td></tr>"
@@ -185,21 +211,18 @@ def coursera(reports: list[FileReport], root, hide: bool = False) -> dict:
     )
     others = [r for r in reports if r is not best and r.verdict != "skipped"]
     details = "\n".join(_details(best, others, root, hide))
-    body = (
-        f"<p><b>{e(label(best, root))}</b>: {e(clip(best.headline(), MESSAGE_CHARS))}</p>"
-        f"<p>Score: {best.score:g} of {best.max_score:g}</p>"
-        f"<table><tr><th>item</th><th></th><th>points</th><th>what the checker found</th></tr>{rows}</table>"
-        + (f"<pre>{e(clip(details, OUTPUT_CHARS))}</pre>" if details else "")
-    )
-    return _coursera(fraction(best), body)
+    blocks = [
+        f"<p><b>{e(clip(label(best, root), MESSAGE_CHARS))}</b>: {e(clip(best.headline(), MESSAGE_CHARS))}</p>",
+        f"<p>Score: {best.score:g} of {best.max_score:g}</p>",
+        f"<table><tr><th>item</th><th></th><th>points</th><th>what the checker found</th></tr>{rows}</table>",
+        *([f"<pre>{e(clip(details, OUTPUT_CHARS))}</pre>"] if details else []),
+    ]
+    return _coursera(fraction(best), blocks)
 
 
-def _coursera(score: float, feedback: str) -> dict:
-    document = {"fractionalScore": score, "feedback": feedback, "feedbackType": "HTML"}
-    if size(document) > FEEDBACK_BYTES:  # cutting HTML could cut a tag: the details give way, the verdict stays
-        head, _, _ = feedback.partition("<table>")
-        document["feedback"] = head + "<p>(The details were too long to show here.)</p>"
-    return document
+def _coursera(score: float, blocks: list[str]) -> dict:
+    document = {"fractionalScore": score, "feedback": "", "feedbackType": "HTML"}
+    return _html_within(document, "feedback", blocks, FEEDBACK_BYTES)
 
 
 # ---- Moodle CodeRunner ---------------------------------------------------------------------
@@ -214,9 +237,7 @@ def coderunner(reports: list[FileReport], root, hide: bool = False) -> dict:
     best = graded(reports)
     e = html.escape
     if best is None or best.verdict == "unusable":
-        lines = _not_judged(reports, best, root)
-        prologue = f"<p><b>{e(VERDICT_WORDS['unusable'])}</b></p>" + "".join(f"<p>{e(line)}</p>" for line in lines)
-        return _coderunner({"fraction": 0.0, "prologuehtml": prologue})
+        return _html_within({"fraction": 0.0}, "prologuehtml", _not_judged_html(reports, best, root), FEEDBACK_BYTES)
     rows = [CODERUNNER_HEADERS]
     for t in best.tensors:
         said = best.explanation() if t.name == best.first_wrong else t.diagnosis
@@ -244,8 +265,8 @@ def coderunner(reports: list[FileReport], root, hide: bool = False) -> dict:
 
 def _coderunner(document: dict) -> dict:
     if size(document) > FEEDBACK_BYTES:  # the table's texts are plain: cut them; the HTML gives way whole
-        document["epiloguehtml"] = "<p>(The details were too long to show here.)</p>"
-        fit(document, FEEDBACK_BYTES)
+        document["epiloguehtml"] = TOO_LONG
+        fit(document, FEEDBACK_BYTES, keep=("prologuehtml", "epiloguehtml"))
     return document
 
 
