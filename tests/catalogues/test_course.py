@@ -391,6 +391,9 @@ def test_a_wrong_loop_is_named_at_the_step_where_it_parts_from_the_reference():
         yours, expected = (_losses(r["small_case"][k]["losses"]) for k in ("yours", "expected"))
         parted = next(t for t, (a, e) in enumerate(zip(yours, expected)) if abs(a - e) > 1e-3 * abs(e))
         assert parted == step, (yours, expected)
+    short = report("train_range_from_one.py")  # range(1, steps): one loss too few at steps = 1
+    assert next(p for p in short["pieces"] if p["name"] == "train")["parts"]["step"] == 1, shown(short)
+    assert "losses[1] is missing: losses has 1 value, the reference's 2 (steps + 1)" in short["reason"], shown(short)
 
 
 def test_a_wrong_loop_over_the_rows_is_compared_with_per_example_sgd():

@@ -312,7 +312,9 @@ def parting(case: Case, values: Values, expected: Values) -> tuple[int, str, str
         if t < n:
             found.append((t, f"losses[{t}]", f"losses[{t}] = {got[t]:.6g}, the reference's {ref[t]:.6g}"))
         elif got.size != ref.size:
-            found.append((t, "losses", f"losses has {got.size} values, the reference's {ref.size} (steps + 1)"))
+            count = f"losses has {got.size} value{'s' * (got.size != 1)}, the reference's {ref.size} (steps + 1)"
+            said = f"losses[{t}] is missing: {count}" if got.size < ref.size else f"{count}: losses[{t}] is extra"
+            found.append((t, "losses", said))
     for k, e in expected.items():
         if k != "losses" and not k.startswith("_") and k in values and not same(values[k], e, case.dtype):
             found.append((steps, k, f"{k} after {steps} update{'s' * (steps != 1)} differs from the reference's"))
