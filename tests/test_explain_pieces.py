@@ -87,7 +87,7 @@ def test_explain_shows_a_wrong_loop_against_its_own_kind_and_where_it_parts(tmp_
     assert cli.main(["explain", "logistic", "--file", str(path), "--seed", "1"]) == 0
     train = sections(capsys.readouterr().out)["train"]
     assert "compared with per-example SGD" in train and "train parts from it at step 1 (after 1 update)" in train
-    said = re.search(r"losses\[1\] = ([\d.]+), the reference's ([\d.]+)", train)
+    said = re.search(r"losses\[1\] = ([\d.]+) differs from the reference's ([\d.]+)", train)
     grid = train.split("← the first value that differs")[1].splitlines()[1]
     assert "'" not in grid and grid.strip().startswith("[")  # an array as NumPy prints it
     yours, reference = (row.strip().strip("[]").split() for row in grid.split("|"))

@@ -176,7 +176,8 @@ def _pieces(pair, run, seed: int, file: Path | None) -> list[str]:
                 got = values.read(case, plan.returned(run[2], case.id), record["types"])[0]
             said += [f"accepted: {note}" for note in dict.fromkeys(notes)]
         head = f"returns: {filename} (yours) | the reference, and max |difference|" if run is not None else "returns:"
-        out += [head] + [f"    {line}" for line in said + ([parts["said"]] if parts else [])]
+        parted = [f"{parts['said']} {parts['_reference']}".rstrip()] if parts else []  # explain shows the reference
+        out += [head] + [f"    {line}" for line in said + parted]
         wrong = failed.wrong if failed is not None else []
         for name, expected in case.expected.items():
             if name.startswith("_"):

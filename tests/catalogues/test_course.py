@@ -421,3 +421,14 @@ def test_a_loops_cost_or_sign_mistake_is_named_at_its_line(file):
     entry = BY_FILE[file]
     r = report(file)
     assert cause_is_named(entry, r) and line_number(entry, r.get("line", "")) == entry.line, shown(r)
+
+
+def test_where_a_loop_parts_gives_no_expected_value_away_when_values_are_hidden():
+    """The step is said with the learner's number only: a report with the expected values hidden keeps none."""
+    from torchref.grading.rubric import hide_values
+
+    hidden = hide_values(torchref.check(COURSE / "train_sgd_plus_sign.py", model="logistic", seed=SEED))
+    text = json.dumps(hidden.to_json())
+    expected = report("train_sgd_plus_sign.py")["small_case"]["expected"]["losses"]  # the reference's own numbers
+    assert "train parts from it at step 1" in text and "losses[1] = " in text
+    assert not [x for x in _losses(expected)[1:] if f"{x:g}"[:5] in text], (expected, hidden.reason)

@@ -65,8 +65,8 @@ class Piece:
             out.update(failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
             said = (self.first_wrong, self.mistake, self.cause, self.line) if wrong else ("", "", "", "")
             out.update(zip(("first_wrong", "mistake", "cause", "line"), said))
-            if wrong and self.parts:
-                out["parts"] = dict(self.parts)
+            if wrong and self.parts:  # the reference's number stays out (a report may hide the expected values)
+                out["parts"] = {k: v for k, v in self.parts.items() if not k.startswith("_")}
         return out
 
 
@@ -308,8 +308,9 @@ def against_own_kind(f: _Failure, code: where.Code | None) -> tuple[_Failure, di
     parted = loops.parting(case, f.values, case.expected)
     if parted is None:
         return shown, {}
-    t, value, what = parted
-    return shown, {"step": t, "value": value, "compared_with": kind, "said": loops.parting_said(kind, why, t, what)}
+    t, value, what, reference = parted
+    said = loops.parting_said(kind, why, t, what)
+    return shown, {"step": t, "value": value, "compared_with": kind, "said": said, "_reference": reference}
 
 
 def _verified(

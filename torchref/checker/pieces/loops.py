@@ -299,25 +299,29 @@ def _distance(values: Values, expected: Values) -> float:
     return total
 
 
-def parting(case: Case, values: Values, expected: Values) -> tuple[int, str, str] | None:
-    """(t, the value, what differs) at the first step t (t updates done) where the learner's trajectory parts from
-    `expected`: losses[t] (J after t updates), or the parameters after the case's steps; None if none differs."""
+def parting(case: Case, values: Values, expected: Values) -> tuple[int, str, str, str] | None:
+    """(t, the value, what differs, the reference's number) at the first step t (t updates done) where the learner's
+    trajectory parts from `expected`: losses[t] (J after t updates), or the parameters after the case's steps; None
+    if nothing differs. `what differs` holds the learner's number only (a report may be shown with the expected
+    values hidden); the reference's number is apart, for explain, which shows the reference anyway."""
     steps = case.args["steps"]
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, str, str, str]] = []
     if "losses" in values and "losses" in expected:
         got = np.asarray(values["losses"], np.float64).ravel()
         ref = np.asarray(expected["losses"], np.float64).ravel()
         n = min(got.size, ref.size)
         t = next((t for t in range(n) if not same(got[t], ref[t], case.dtype)), n)
         if t < n:
-            found.append((t, f"losses[{t}]", f"losses[{t}] = {got[t]:.6g}, the reference's {ref[t]:.6g}"))
+            found.append(
+                (t, f"losses[{t}]", f"losses[{t}] = {got[t]:.6g} differs from the reference's", f"{ref[t]:.6g}")
+            )
         elif got.size != ref.size:
             count = f"losses has {got.size} value{'s' * (got.size != 1)}, the reference's {ref.size} (steps + 1)"
             said = f"losses[{t}] is missing: {count}" if got.size < ref.size else f"{count}: losses[{t}] is extra"
-            found.append((t, "losses", said))
+            found.append((t, "losses", said, ""))
     for k, e in expected.items():
         if k != "losses" and not k.startswith("_") and k in values and not same(values[k], e, case.dtype):
-            found.append((steps, k, f"{k} after {steps} update{'s' * (steps != 1)} differs from the reference's"))
+            found.append((steps, k, f"{k} after {steps} update{'s' * (steps != 1)} differs from the reference's", ""))
             break
     return min(found, key=lambda f: f[0]) if found else None
 
