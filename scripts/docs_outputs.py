@@ -520,14 +520,22 @@ def models_table() -> str:
 
 
 def count(what: str) -> int:
-    """A count the docs state: `models`, `mistakes` (the catalogue of known mistakes)."""
+    """A count the docs state: `models`, `mistakes` (the catalogue of known mistakes), `tests` (the suite's
+    tests as pytest collects them: no test runs)."""
     if what == "models":
         from torchref.registry import REGISTRY
 
         return len(REGISTRY)
     if what == "mistakes":
         return len(_mistakes())
-    raise ValueError(f"what must be 'models' or 'mistakes', got {what!r}")
+    if what == "tests":
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"]
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=_environment())
+        found = re.search(r"^(\d+) tests? collected", done.stdout, re.M)
+        if done.returncode != 0 or found is None:
+            raise OutputChanged(f"pytest --collect-only exited {done.returncode}: {done.stdout[-500:]}")
+        return int(found.group(1))
+    raise ValueError(f"what must be 'models', 'mistakes' or 'tests', got {what!r}")
 
 
 def _mistakes() -> list:

@@ -220,9 +220,20 @@ def test_every_command_names_an_unknown_option(capsys):
             cli.main([command, "--zz-never"])
         err = capsys.readouterr().err
         assert info.value.code == 2 and "unknown option --zz-never" in err, command
+        assert err.endswith(f"(see torchref {command} --help)\n"), err  # the command's own help
     with pytest.raises(SystemExit):
         cli.main(["--verison"])
     assert "unknown option --verison: did you mean --version?" in capsys.readouterr().err
+
+
+def test_the_model_given_as_an_option_to_a_command_that_takes_it_first_is_told_the_command_it_means(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["explain", "--file", "my_shallow.py", "--model", "shallow"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err == (
+        "torchref: error: unknown option --model: torchref explain takes the model first, without --model: "
+        "torchref explain shallow --file my_shallow.py (see torchref explain --help)\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["nope.py", "nope.ipynb"])

@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 
 from torchref import cli
 from torchref.checker.cases import SEED_ENV
+from torchref.explain import template
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -90,6 +91,8 @@ def outputs(tmp_path_factory):
     shutil.copyfile(EXAMPLES / "class" / "alice" / "hw3.py", tmp / "class" / "frank" / "hw3.py")
     (tmp / "class" / "zed").mkdir()  # db2 summed over both axes: a shape that differs, whose error is no number
     (tmp / "class" / "zed" / "hw.py").write_text(derivation(SCALAR_DB2))
+    (tmp / "class" / "yan").mkdir()  # the template as written: no case returns a number, every row "not run"
+    (tmp / "class" / "yan" / "hw.py").write_text(template("shallow"))
     shutil.copyfile(EXAMPLES / "my_shallow.py", tmp / "my_shallow.py")
     common = ["--model", "shallow", "--cases", "2", "--seed", "1", "--quiet"]
     assert cli.main(["check", str(tmp / "my_shallow.py"), *common, "--json", str(tmp / "one.json")]) == 1
@@ -124,6 +127,8 @@ def test_the_outputs_hold_what_the_schemas_describe(outputs):
     assert verdicts == {"pass", "wrong", "skipped"}
     (zed,) = [f for f in outputs["many"]["files"] if f["student"] == "zed"]
     assert [t["max_abs"] for t in zed["tensors"] if t["status"] == "wrong"] == [None]  # JSON's null, not Infinity
+    (yan,) = [f for f in outputs["many"]["files"] if f["student"] == "yan"]
+    assert yan["tensors"] and {(t["status"], t["max_abs"]) for t in yan["tensors"]} == {("not run", None)}
     one = outputs["one"]
     assert one["first_wrong"] == "dZ1" and any(t["status"] == "wrong" and t["small_case"] for t in one["tensors"])
     assert one["seed"] == 1 and one["seed_secret"] is False

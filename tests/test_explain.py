@@ -1,13 +1,20 @@
 """`torchref explain` (the case's inputs, every symbol, a learner's values beside the reference's) and
 `torchref template` (a skeleton that the checker reads, that passes once filled in)."""
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from classroom import EXAMPLES, filled_template
 
 from torchref import cli
 from torchref.checker import check
+from torchref.checker.submission import Submission
 from torchref.explain import explain, template
+from torchref.grading import classreport, rubric
+from torchref.grading.shards import from_json
 from torchref.registry import REGISTRY, Shape
 
 
@@ -103,11 +110,27 @@ def test_an_unfilled_template_is_told_the_same_way_by_explain_and_check(tmp_path
     assert out == "" and len(err.splitlines()) == 1
     hint = "are not numbers (a `...` of the template not filled in yet?)"
     assert err.startswith("torchref: cannot run --file my_shallow.py: ") and hint in err
-    assert cli.main(["check", "my_shallow.py", "--model", "shallow", "--cases", "2", "--seed", "1"]) == 1
+    check_ = ["check", "my_shallow.py", "--model", "shallow", "--cases", "2", "--seed", "1", "--json", "out.json"]
+    assert cli.main(check_) == 1
     table = capsys.readouterr().out
     assert hint in table.splitlines()[1]
     rows = [line.split() for line in table.splitlines() if line.startswith(("Z1 ", "dZ1 ", "db1 "))]
-    assert len(rows) == 3 and all(row[1:3] == ["not", "run"] for row in rows)  # never "ok 0/0"
+    assert rows and all(row[1:6] == ["not", "run", "0/0", "—", "—"] for row in rows)  # never "ok 0/0 0.00e+00"
+    # the JSON, the notebook view and the class report's student page say it too, with no error number
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert document["verdict"] == "wrong" and document["tensors"]
+    assert all((t["status"], t["max_abs"], t["max_rel"]) == ("not run", None, None) for t in document["tensors"])
+    report = from_json(document)
+    assert not any(earned for _, earned, _ in rubric.results(report))  # a row not run earns nothing
+    view = [[c.strip() for c in re.findall(r"<td>(.*?)</td>", row)] for row in report._repr_html_().split("<tr>")]
+    drawn = [row[:4] for row in view if row and row[0] in ("Z1", "dZ1", "db1")]
+    assert len(drawn) == 3 and all(row[1:] == ["not run", "0/0", "—"] for row in drawn), drawn
+    entry = Submission.from_bytes(Path(report.file), (tmp_path / "my_shallow.py").read_bytes(), "shallow", "ann")
+    classreport.write(tmp_path / "class", [entry], [report], tmp_path, "shallow")
+    page = (tmp_path / "class" / "s" / "0001.html").read_text()
+    rows = [[c.strip() for c in re.findall(r"<td>(.*?)</td>", row)] for row in page.split("<tr>")]
+    drawn = [row[:5] for row in rows if row and row[0] in ("Z1", "dZ1", "db1")]
+    assert len(drawn) == 3 and all(row[1:] == ["not run", "0/4", "0/0", "—"] for row in drawn), drawn
 
 
 def test_an_unfilled_template_without_a_chain_is_told_it_is_unfilled(tmp_path):
@@ -120,3 +143,19 @@ def test_an_unfilled_template_without_a_chain_is_told_it_is_unfilled(tmp_path):
         "forward: forward must return (A, cache) with A an array, got A of type ellipsis "
         "(a `...` of the template not filled in yet?)"
     )
+
+
+def test_a_template_left_unfilled_at_one_line_is_told_that_line_by_check_and_explain(tmp_path, capsys):
+    """Every line filled in but `dZ1 = ...`: dW1's line reads it and raises; both name the unfilled line."""
+    lines = filled_template("shallow").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("dZ1 ="))
+    lines[number - 1] = "    dZ1 = ...                                           # (m, h)"
+    path = tmp_path / "my_shallow.py"
+    path.write_text("\n".join(lines) + "\n")
+    hint = f"line {number}: `dZ1 = ...` is not filled in yet"
+    report = check(path, "shallow", cases=2, seed=1)
+    assert report.verdict == "wrong" and report.reason.startswith(f"first wrong link: dW1: {hint}"), report.reason
+    assert report.repair is None, report.repair  # no edit of dW1's line is "right" where no case reaches it
+    assert cli.main(["explain", "shallow", "--file", str(path), "--seed", "1"]) == 0
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert errors and errors[0].startswith(f"error: {hint}: ValueError at my_shallow.py:{number + 1}"), errors

@@ -164,6 +164,7 @@ def test_the_notebook_view_shows_the_small_case_and_the_seed_in_a_browser(tmp_pa
         ("", "%%check needs a model first: %%check MODEL [options] (torchref models lists them)"),
         ("--cases 2 shallow", "%%check needs a model first: %%check MODEL [options] (torchref models lists them)"),
         ("shallow --quiet", "%%check: --quiet is for files and folders (torchref check), not a cell"),
+        ("shallow --bogus", "%%check: unknown option --bogus"),  # no pointer to a command line's help
         ("shallow --help", "%%check MODEL [options]: the options of torchref check above"),
     ],
 )

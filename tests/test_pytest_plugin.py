@@ -2,7 +2,7 @@
 
 import re
 
-from classroom import EXAMPLES
+from classroom import CRASH, EXAMPLES, derivation
 
 EXAMPLE = (EXAMPLES / "shallow_derivation.py").read_text()
 
@@ -22,6 +22,8 @@ def test_a_correct_derivation_passes_and_a_wrong_one_fails_with_the_verdict_firs
     course = pytester.mkpydir("course")
     (course / "correct.py").write_text(EXAMPLE)
     (course / "wrong.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * (1 - A1)"))
+    (course / "sigma.py").write_text(EXAMPLE.replace("dZ1 = dA1 * (1 - A1**2)", "dZ1 = dA1 * A1 * (1 - A1)"))
+    (course / "crash.py").write_text(derivation(CRASH))
     (course / "test_gate.py").write_text(
         """
 import pathlib
@@ -37,13 +39,19 @@ def test_wrong(torchref_check):
 
 def test_missing(torchref_check):
     torchref_check("nowhere.py", model="shallow", cases=3, seed=5)
+
+def test_sigma(torchref_check):
+    torchref_check("sigma.py", model="shallow", cases=3, seed=5)
+
+def test_crash(torchref_check):
+    torchref_check("crash.py", model="shallow", cases=3, seed=5)
 """
     )
     monkeypatch.setenv("COLUMNS", "80")  # a terminal of 80 columns: the short summary is cut there
     for key in ("CI", "BUILD_NUMBER"):  # where one is set (a CI log), pytest does not cut the summary
         monkeypatch.delenv(key, raising=False)
     result = pytester.runpytest_subprocess("-rA")
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=4)
     wrong = (
         "dZ1 wrong: tanh′ written as 1 − A instead of 1 − A²; you computed dZ1 = dA1 ⊙ (1 − A1); "
         "the notes: dZ1 = dA1 ⊙ (1 − A1²) (wrong.py:31)"
@@ -57,6 +65,11 @@ def test_missing(torchref_check):
     )
     summary = [line for line in result.stdout.lines if line.startswith("FAILED")]
     assert summary and all(len(line) <= 80 for line in summary)
+    # cut at 80 columns, each line keeps what matters: the tensor and the mistake, the exception and where
+    sigma = next(line for line in summary if "::test_sigma " in line)
+    assert sigma.startswith("FAILED course/test_gate.py::test_sigma - Failed: dZ1 uses σ′ (A(1 − A))"), sigma
+    crash = next(line for line in summary if "::test_crash " in line)
+    assert crash.startswith("FAILED course/test_gate.py::test_crash - Failed: AssertionError at crash.py"), crash
     assert re.search(rf"_ test_wrong _+\n{re.escape(wrong)}\n", result.stdout.str())  # the failure's first line
     result.stdout.fnmatch_lines(["*first wrong link: dZ1: tanh′ written as 1 − A instead of 1 − A²*"])  # the table
     assert "Traceback" not in result.stdout.str()

@@ -68,7 +68,7 @@ class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line on stderr and exit status 2, no usage dump."""
 
     def error(self, message):
-        self.exit(2, f"torchref: error: {message} (see torchref --help)\n")
+        self.exit(2, f"torchref: error: {message} (see {self.prog} --help)\n")  # a command's own help
 
     def parse_known_args(self, args=None, namespace=None):
         """An option this command does not know is named first (with the nearest known one), before anything
@@ -88,8 +88,25 @@ class _Parser(argparse.ArgumentParser):
                 o == option or (self.allow_abbrev and o.startswith(option)) for o in known
             ):
                 near = difflib.get_close_matches(option, list(known), n=1, cutoff=0.75)
-                self.error(f"unknown option {option}" + (f": did you mean {near[0]}?" if near else ""))
+                self.error(
+                    f"unknown option {option}" + (f": did you mean {near[0]}?" if near else self._first(args, word))
+                )
         return super().parse_known_args(args, namespace)
+
+    def _first(self, args: list[str], word: str) -> str:
+        """`--model shallow` given to a command that takes the model as its first argument: say so, with the
+        command line it means (`torchref explain shallow --file my.py`); "" for any other unknown option."""
+        import shlex
+
+        option, _, value = word.partition("=")
+        positional = next((a for a in self._get_positional_actions() if f"--{a.dest}" == option), None)
+        if positional is None:
+            return ""
+        i = args.index(word)
+        taken = 1 if value or i + 1 == len(args) or args[i + 1].startswith("-") else 2
+        value = value or (args[i + 1] if taken == 2 else positional.dest.upper())
+        shown = shlex.join([value, *args[:i], *args[i + taken :]])
+        return f": {self.prog} takes the {positional.dest} first, without {option}: {self.prog} {shown}"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -200,9 +200,10 @@ def _loss_text(pair) -> str:
 
 
 def _run(path: Path, pair, sample, seed: int, timeout: float | None = None, memory_mb: int | None = None):
-    """(the batch's Course, result, outputs): the learner's file run once in the checker's sandbox, as check runs
-    it (with check's limits: `timeout` and `memory_mb` default to `checker.options.DEFAULTS`'), on `sample` for a
-    chain and on the contract's cases of `seed` for every other function."""
+    """(the batch's Course, result, outputs, the source it ran): the learner's file run once in the checker's
+    sandbox, as check runs it (with check's limits: `timeout` and `memory_mb` default to
+    `checker.options.DEFAULTS`'), on `sample` for a chain and on the contract's cases of `seed` for every other
+    function."""
     from torchref.checker.batch import Session
     from torchref.checker.options import DEFAULTS
     from torchref.checker.submission import Submission
@@ -232,7 +233,7 @@ def _run(path: Path, pair, sample, seed: int, timeout: float | None = None, memo
         from torchref.checker.report import UnusableInput
 
         raise UnusableInput(f"cannot import the file: {where(result['import_error'])}")
-    return session.course, result, outputs
+    return session.course, result, outputs, submission.data
 
 
 def learner_values(path: Path, pair, sample, timeout: float | None = None, memory_mb: int | None = None, run=None):
@@ -244,15 +245,15 @@ def learner_values(path: Path, pair, sample, timeout: float | None = None, memor
 
     if not pair.differentiable:
         raise ValueError(f"--file: model {pair.name} has no derivation to check")
-    _, result, outputs = run if run is not None else _run(path, pair, sample, 0, timeout, memory_mb)
+    _, result, outputs, source = run if run is not None else _run(path, pair, sample, 0, timeout, memory_mb)
     errors = []  # in the judge's words, the learner's text escaped (the sandbox's result is untrusted)
     if result.get("import_error"):
         errors.append(f"cannot import the file: {where(result['import_error'])}")
     for case in result.get("cases", []):
         if case.get("error"):
-            errors.append(where(case["error"], sample.X.shape[0]))
+            errors.append(where(case["error"], sample.X.shape[0], source))
         if case.get("problems"):
-            errors.append(clean(problems(case["problems"])))
+            errors.append(clean(problems(case["problems"], source)))
     values = {**protocol.take(outputs, 0, "cache"), **protocol.take(outputs, 0, "grads")}
     return values, errors
 

@@ -84,7 +84,8 @@ def parse(line: str) -> tuple[str, dict]:
     except SystemExit as exc:
         if exc.code == 0:  # --help: argparse printed it
             raise UsageError("%%check MODEL [options]: the options of torchref check above") from None
-        message = said.getvalue().strip().removeprefix("torchref: error: ").replace(" (see torchref --help)", "")
+        message = said.getvalue().strip().removeprefix("torchref: error: ")
+        message = message.removesuffix(" (see torchref check --help)").removesuffix(" (see torchref --help)")
         raise UsageError(f"%%check: {message}") from None
     return args.model, cli.check_options(args)
 

@@ -11,6 +11,7 @@ summary shows cut at the terminal's width ("dZ1 wrong: tanh′ written as 1 − 
 (derivation.py:20)"), then the checker's table. torch is imported only when the fixture is used.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,25 @@ def torchref_check(request):
 
 
 def _first_line(report) -> str:
-    """The tensor and its cause before anything else: an 80-column CI log keeps only the start."""
-    if report.verdict != "wrong" or not report.first_wrong:
+    """The tensor and its cause before anything else: an 80-column CI log keeps only the start. A cause that
+    names the tensor first is said alone (`dZ1 uses σ′ ...`, not `dZ1 wrong: dZ1 uses σ′ ...`); a file whose
+    code raised leads with the exception and its place (or what its text says first: a `...` not filled in)."""
+    if report.verdict != "wrong":
         return report.headline()
     place = report.learner_line()[0]
-    cause = report.explanation() or "its value differs from autograd"
-    return f"{report.first_wrong} wrong: {cause}" + (f" ({place})" if place else "")
+    if report.first_wrong:
+        cause = report.explanation() or "its value differs from autograd"
+        said = cause if cause.startswith(f"{report.first_wrong} ") else f"{report.first_wrong} wrong: {cause}"
+        return said + (f" ({place})" if place else "")
+    if report.errors:
+        text = report.errors[0].split(": ", 1)[-1]  # "case <id>: <what happened>"
+        raised = _RAISED.match(text)
+        cases = f"in {len(report.errors)}/{report.cases} cases"
+        if raised is None:  # returned something unreadable: its text (the template's hint among it) first
+            return f"{text} ({cases})"
+        return f"{raised['type']} at {raised['place']}: {raised['message']} ({cases}: `{raised['code']}`)"
+    return report.headline()
+
+
+# a raise as the checker writes it: "ValueError at my.py:20 in backward: `code`: message"
+_RAISED = re.compile(r"(?P<type>[\w.]+) at (?P<place>\S+) in [^:\s]+: `(?P<code>[^`]*)`: (?P<message>.*)", re.S)

@@ -219,16 +219,26 @@ def test_a_mistake_group_names_each_members_own_link_and_cause(tmp_path):
         path = tmp_path / f"{who}.py"
         path.write_text(derivation())
         entries.append(Submission.from_bytes(path, path.read_bytes(), "shallow", who))
+        backward = {"name": "backward", "status": "judged", "verdict": "wrong", "cases": 4}
+        said = {"first_wrong": link, "cause": causes[link], "mistake": "no-1/m"}
         reports.append(
-            FileReport(str(path), "shallow", verdict="wrong", first_wrong=link, cause=causes[link], mistake="no-1/m")
+            FileReport(str(path), "shallow", verdict="wrong", pieces=[backward], first_wrong_piece="backward", **said)
         )
     (_, text, members), *_ = html_report.mistakes(reports)
     assert members == [0, 1] and "at dW1:" not in text and "dW1" in text and "dW2" in text
     html_report.write(tmp_path / "out", entries, reports, tmp_path, "shallow")
-    group = Page((tmp_path / "out" / "index.html").read_text()).by_id["mistakes"]
+    index = Page((tmp_path / "out" / "index.html").read_text())
+    group = index.by_id["mistakes"]
     assert f"amy.py at dW1: {causes['dW1']}" in group and f"ben.py at dW2: {causes['dW2']}" in group
+    # the functions' table groups them the same way: neither is listed under the other's link
+    pieces = index.by_id["pieces"]
+    assert "2: no-1/m (at dW1, dW2)" in pieces and f"2: {causes['dW1']}" not in pieces
+    assert f"amy.py at dW1: {causes['dW1']}" in pieces and f"ben.py at dW2: {causes['dW2']}" in pieces
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert [m["cause"] for m in doc["mistakes"][0]["members"]] == [f"at {k}: {v}" for k, v in causes.items()]
+    own = [f"at {k}: {v}" for k, v in causes.items()]
+    assert [m["cause"] for m in doc["mistakes"][0]["members"]] == own
+    (piece,) = doc["pieces"][0]["mistakes"]
+    assert piece["cause"] == "no-1/m (at dW1, dW2)" and [m["cause"] for m in piece["members"]] == own
 
 
 def test_the_index_and_the_page_say_which_files_another_student_handed_in_too(tmp_path):

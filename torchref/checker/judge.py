@@ -24,7 +24,7 @@ from torchref.checker import policy
 from torchref.checker.cases import Reference, finite_differences_judge
 from torchref.checker.diagnosis import source as reading
 from torchref.checker.escape import clean
-from torchref.checker.messages import other_model, problems, where
+from torchref.checker.messages import other_model, problems, unfilled, where
 from torchref.checker.report import FileReport, JSONObject, TensorVerdict, UnusableInput
 from torchref.checker.sandbox import protocol
 from torchref.checker.sandbox.child import FORWARD_VALUE
@@ -149,7 +149,7 @@ def judge_file(
                 raised.append((s, raising))
                 text = where(raising, shapes.sizes_of(s.shape), source)
             else:
-                text = clean(problems(case["problems"]))
+                text = clean(problems(case["problems"], source))
             report.errors.append(f"case {s.id}: {text}")
             continue
         compared.append(i)
@@ -160,6 +160,9 @@ def judge_file(
     if not diagnose:
         failing = {}
     _verdict(report, pair.chain(deepest), failing, source, raised)
+    for t in report.tensors:
+        if t.status == "ok" and not t.cases:  # every case raised or returned no numbers: nothing to compare
+            t.not_run()
     if diagnose:
         report.notes += _globals(source, Path(report.file).name, report.notes)
     if report.errors and len(report.errors) == len(samples):
@@ -548,10 +551,15 @@ def _raised_there(report: FileReport, t: TensorVerdict, line: Line | None, raise
         report.line = _place(report, source, number)
     from torchref.checker.diagnosis import shapes
 
-    why = next((w for s, e in here if (w := shapes.explain(e, shapes.sizes_of(s.shape)))), "")
+    left = unfilled(source, here[0][1])  # a `...` of the template that the line holds or reads
+    why = left or next((w for s, e in here if (w := shapes.explain(e, shapes.sizes_of(s.shape)))), "")
     if not why:
         return
-    said = f"your line raised in {len(here)}/{report.cases} cases: {why}"
+    said = (
+        f"{left} (your line raised in {len(here)}/{report.cases} cases)"
+        if left
+        else (f"your line raised in {len(here)}/{report.cases} cases: {why}")
+    )
     if t.mistake or t.computed:
         t.diagnosis = f"{t.diagnosis}; {said}"
     else:

@@ -474,11 +474,19 @@ def attempt(
             and again.first_wrong in order
             and order.index(again.first_wrong) > order.index(report.first_wrong)
             and len(again.errors) <= len(report.errors)  # no case raises that did not
+            and _compared_right(again, report.first_wrong)
         ):
             return f"with this change, {report.first_wrong} is right; next wrong: {again.first_wrong}"
         return ""
 
     return verified(rejudge, text, candidates, result)
+
+
+def _compared_right(again: FileReport, name: str) -> bool:
+    """`name` was judged in some of the edited file's cases and failed none (returned and right, or an optional
+    value not returned): not merely never reached (every case raising at a later line leaves it "not run", which
+    is no evidence that it is right)."""
+    return any(t.name == name and t.status in ("ok", "not given") and t.cases and not t.failed for t in again.tensors)
 
 
 def all_pass(again: FileReport) -> str:

@@ -21,6 +21,12 @@ EXIT = {"pass": 0, "wrong": 1, "unusable": 2, "skipped": 0}
 VERDICT_WORDS = {"pass": "PASS", "wrong": "WRONG", "unusable": "COULD NOT JUDGE", "skipped": "NOT JUDGED"}
 VERDICT_COUNTED = {"pass": "passed", "wrong": "wrong", "unusable": "could not be judged", "skipped": "not judged"}
 VERDICT_COLOURS = {"pass": "#1a7f37", "wrong": "#cf222e", "unusable": "#9a6700", "skipped": "#57606a"}
+# a tensor no case returned a value for (every case raised, or returned no numbers): its row has no number to show
+NOT_RUN = "not run"
+# the sentence of a first wrong link whose cause nothing verified; a view that shows the small case below it adds
+# SMALL_CASE_BELOW (`FileReport.pointer`), the others (a folder's lines, the class's index) have nothing below
+NO_CAUSE = "no known mistake, and no formula within the search's budget gives your values in every failing case"
+SMALL_CASE_BELOW = " (compare your line with the notes' on the small case below)"
 # what was verified of two students' files, as a report's same_source_as says it
 SAME_WORDS = {"file": "the same file (a hard link) as ", "bytes": "the same bytes as "}
 
@@ -49,11 +55,11 @@ class UnusableInput(ValueError):
 @dataclass
 class TensorVerdict:
     name: str
-    status: str = "ok"  # ok | wrong | echo | missing | not given
+    status: str = "ok"  # ok | wrong | echo | missing | not given | not run
     required: bool = True
     cases: int = 0
     failed: int = 0
-    max_abs: float = 0.0
+    max_abs: float = 0.0  # NaN when not run (null in JSON, "—" in the tables)
     max_rel: float = 0.0
     worst_index: list[int] | None = None
     first_failure: str = ""  # case id (shape, dtype, seed) of the first failing case
@@ -73,10 +79,20 @@ class TensorVerdict:
         """A tensor's verdict from its JSON (the keys it knows), an error written as null read back as inf."""
         known = {f.name: f.type for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        nothing = math.nan if values.get("status") == NOT_RUN else math.inf  # no case returned it: no number
         for key, kind in known.items():
             if kind == "float" and key in values and values[key] is None:
-                values[key] = math.inf
+                values[key] = nothing
         return cls(**values)
+
+    def not_run(self) -> None:
+        """No case returned a value for it (every one raised, or returned no numbers): `not run`, no error number
+        (a 0 would read as agreement)."""
+        self.status, self.max_abs, self.max_rel = NOT_RUN, math.nan, math.nan
+
+    def number(self, value: float, width: int = 0) -> str:
+        """An error of this row as the tables draw it (`1.23e-04`), `—` for a row no case returned."""
+        return f"{'—':>{width}}" if self.status == NOT_RUN else f"{value:>{width}.2e}"
 
 
 @dataclass
@@ -181,6 +197,11 @@ class FileReport:
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
         return first.diagnosis if first is not None and first.diagnosis else ""
 
+    def pointer(self) -> str:
+        """For a view that shows the small case below the cause: a pointer to it when no cause was found (a named
+        cause needs none); "" otherwise, and when there is no small case."""
+        return SMALL_CASE_BELOW if NO_CAUSE in self.explanation() and self.small_case_text() else ""
+
     def small_case_text(self) -> str:
         """The small case of the first wrong link (or piece), to recompute by hand ("" when there is none)."""
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
@@ -218,7 +239,7 @@ class FileReport:
         if self.first_wrong:
             rows.append(("first wrong link", f"<code>{e(self.first_wrong)}</code>"))
         if self.explanation():
-            rows.append(("cause", e(self.explanation())))
+            rows.append(("cause", e(self.explanation() + self.pointer())))
         if place or code:
             rows.append(("your line", f"{e(place)} <code>{e(code)}</code>"))
         if self.repair:
@@ -241,7 +262,7 @@ class FileReport:
         if self.tensors:
             cells = "".join(
                 f"<tr><td>{e(t.name)}</td><td>{e(t.status)}</td><td>{t.failed}/{t.cases}</td>"
-                f"<td>{t.max_abs:.2e}</td><td style='text-align:left'>{e(t.diagnosis)}</td></tr>"
+                f"<td>{t.number(t.max_abs)}</td><td style='text-align:left'>{e(t.diagnosis)}</td></tr>"
                 for t in self.tensors
             )
             out += (
@@ -254,7 +275,7 @@ class FileReport:
         drawn = f"{self.counted()} ({', '.join(self.dtypes)})  " if self.dtypes else ""  # none: refused before
         lines = [f"{self.file}  model {self.model}  {drawn}{VERDICT_WORDS[self.verdict]}"]
         if self.reason:
-            lines.append(self.reason)
+            lines.append(self.reason + (self.pointer() if NO_CAUSE in self.reason else ""))
         first = next((t for t in self.tensors if t.name == self.first_wrong), None)
         if self.line:
             read = f"    (read as {first.read_as})" if first is not None and first.read_as else ""
@@ -276,9 +297,9 @@ class FileReport:
                 said = t.diagnosis
                 if t is first and t.status == "wrong":
                     said = t.mistake or ("the formula above" if t.computed else "see above")
-                status = "not run" if t.status == "ok" and not t.cases else t.status  # no case returned it
                 lines.append(
-                    f"{t.name:<8} {status:<9} {f'{t.failed}/{t.cases}':>7} {t.max_abs:>9.2e} {t.max_rel:>9.2e} "
+                    f"{t.name:<8} {t.status:<9} {f'{t.failed}/{t.cases}':>7} {t.number(t.max_abs, 9)} "
+                    f"{t.number(t.max_rel, 9)} "
                     f"{worst:<9} {t.first_failure:<{w}} {t.smallest_failure:<16} {said}".rstrip()
                 )
         if self.small_case_text():

@@ -93,15 +93,20 @@ def mistakes(reports: list[FileReport], among: list[int] | None = None) -> list[
         if r.verdict == "wrong":
             groups.setdefault(mistake_key(r), []).append(i)
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    out = []
-    for key, members in ranked:
-        links = sorted({reports[i].first_wrong for i in members})
-        if len(links) == 1:  # one link: the group says the first member's sentence
-            text = member_cause(reports[members[0]])
-        else:  # the same catalogue mistake at several links: each member's own is said beside its name
-            text = f"{key} (at {', '.join(link for link in links if link)})"
-        out.append((key, text, members))
-    return out
+    return [
+        (key, group_cause(key, [(reports[i].first_wrong, member_cause(reports[i])) for i in members]), members)
+        for key, members in ranked
+    ]
+
+
+def group_cause(key: str, members: list[tuple[str, str]]) -> str:
+    """What a group of the same mistake says, from its members' (link, own cause): the first member's sentence when
+    they share one link; the key with every link (`no-1/m (at dW1, dW2)`) when the same mistake is at several, each
+    member's own cause then said beside its name."""
+    links = sorted({link for link, _ in members})
+    if len(links) == 1:
+        return members[0][1]
+    return f"{key} (at {', '.join(link for link in links if link)})"
 
 
 def piece_counts(reports: list[FileReport], among: list[int] | None = None) -> list[dict]:
@@ -128,12 +133,24 @@ def piece_counts(reports: list[FileReport], among: list[int] | None = None) -> l
             continue
         ranked = sorted(groups.get(name, {}).items(), key=lambda kv: (-len(kv[1]), kv[0]))
         mistakes = [
-            {"key": key, "cause": members[0][1].get("cause") or _unexplained(members[0][1]), "members": members}
+            {
+                "key": key,
+                "cause": group_cause(key, [(p.get("first_wrong", ""), _piece_cause(p)) for _, p in members]),
+                "members": members,
+            }
             for key, members in ranked
         ]
         wrong = sum(len(m["members"]) for m in mistakes)
         out.append({"name": name, "judged": judged[name], "wrong": wrong, "mistakes": mistakes})
     return out
+
+
+def _piece_cause(piece: dict) -> str:
+    """One submission's own value and cause for a wrong function: `at dW2: dW2 lacks the 1/m ...`."""
+    cause, first = piece.get("cause"), piece.get("first_wrong")
+    if not cause:
+        return _unexplained(piece)
+    return f"at {first}: {cause}" if first else cause
 
 
 def _unexplained(piece: dict) -> str:
@@ -192,6 +209,7 @@ def write(out, found, reports: list[FileReport], root, model: str, hide: bool = 
                         "cause": m["cause"],
                         "count": len(m["members"]),
                         "files": [names[i] for i, _ in m["members"]],
+                        "members": [{"file": names[i], "cause": _piece_cause(p)} for i, p in m["members"]],
                     }
                     for m in piece["mistakes"]
                 ],
@@ -275,7 +293,7 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
                 f"<li><b>{len(m['members'])}</b>: {escape(m['cause'])}"
                 + (f" <code>{escape(m['key'])}</code>" if m["members"][0][1].get("mistake") else "")
                 + "<br><small>"
-                + ", ".join(f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>' for i, _ in m["members"])
+                + _members(m["members"], reports, names, pages)
                 + "</small></li>"
                 for m in piece["mistakes"]
             )
@@ -336,6 +354,17 @@ def _index(reports, students, names, pages, ranked, by_piece, figures, root, mod
     return _html(f"Class report · {model}", "\n".join(body), SORT_SCRIPT)
 
 
+def _members(members: list, reports: list[FileReport], names: list[str], pages: list[str]) -> str:
+    """A piece's mistake group's students, linked to their pages; each one's own cause beside its name when the
+    members' causes differ (the same mistake at several values)."""
+    causes = [_piece_cause(p) for _, p in members]
+    same = len(set(causes)) == 1
+    return (", " if same else ";<br>").join(
+        f'<a href="{pages[i]}">{escape(_who(reports[i], names[i]))}</a>' + ("" if same else f" {escape(cause)}")
+        for (i, _), cause in zip(members, causes)
+    )
+
+
 def _who(r: FileReport, name: str) -> str:
     return r.student if r.student and r.student not in name else name
 
@@ -351,7 +380,7 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         rows.append(("first wrong link", f"<code>{escape(r.first_wrong)}</code>"))
     cause = r.explanation() or (r.reason if r.verdict != "pass" else "")
     if cause:
-        rows.append(("cause", escape(cause)))
+        rows.append(("cause", escape(cause + ("" if hide else r.pointer()))))  # hidden: no small case below
     if r.repair:
         rows.append(("repair", f"<code>{escape(repair_text(r.repair))}</code>"))
     if place or code:
@@ -375,7 +404,7 @@ def _page(r: FileReport, name: str, source, model: str, hide: bool) -> str:
         cells = "".join(
             f"<tr><td>{escape(t.name)}</td><td>{escape(t.status)}</td><td>{t.cases}/{r.cases_of('backward')}</td>"
             f"<td>{t.failed}/{t.cases}</td>"
-            + ("" if hide else f"<td>{t.max_abs:.2e}</td>")
+            + ("" if hide else f"<td>{t.number(t.max_abs)}</td>")
             + f"<td>{escape(t.diagnosis)}</td></tr>"
             for t in r.tensors
         )

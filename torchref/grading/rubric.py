@@ -28,7 +28,7 @@ and name the others.
 
 from __future__ import annotations
 
-from torchref.checker.report import FileReport, TensorVerdict
+from torchref.checker.report import NOT_RUN, FileReport, TensorVerdict
 from torchref.registry import REGISTRY
 
 POINTS = 1.0  # per required gradient, and per function of the contract scored by its piece
@@ -178,7 +178,8 @@ def graded(reports: list[FileReport]) -> FileReport | None:
 def hide_values(report: FileReport) -> FileReport:
     """The report without the numbers of the expected values (feedback a learner can read before the deadline)."""
     for t in report.tensors:
-        t.max_abs = t.max_rel = t.fd_max_abs = 0.0
+        if t.status != NOT_RUN:  # a row no case returned has no number to hide (its null stays)
+            t.max_abs = t.max_rel = t.fd_max_abs = 0.0
         t.worst_index, t.message, t.small_case = None, "", {}
     for name in CASE_FIELDS:
         if hasattr(report, name):

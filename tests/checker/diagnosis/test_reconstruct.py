@@ -1,5 +1,7 @@
 """The chain written once, and the search for what a learner computed: right when it speaks, silent otherwise."""
 
+import html
+
 import numpy as np
 import pytest
 from classroom import EXAMPLES
@@ -95,6 +97,13 @@ def test_the_report_says_honestly_when_nothing_explains_the_values(tmp_path):
     assert "the notes: dZ1 = dA1 ⊙ (1 − A1²)" in report.cause
     dZ1 = next(t for t in report.tensors if t.name == "dZ1")
     assert dZ1.computed == "" and dZ1.small_case and report.line.endswith("dZ1 = dA1 * np.cos(A1)")
+    # the small case is pointed to where it is shown below the cause, and only there (not in a folder's line)
+    below = "(compare your line with the notes' on the small case below)"
+    assert below not in report.cause and below not in report.summary()
+    table = report.table()
+    assert below in table.splitlines()[1] and table.index(below) < table.index("the smallest failing case")
+    view, shown = report._repr_html_(), html.escape(below)
+    assert f"{shown}</td>" in view and view.index(shown) < view.index("torchref-small-case")
 
 
 def _example(tmp_path, name, old, new):

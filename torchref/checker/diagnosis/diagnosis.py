@@ -25,6 +25,7 @@ from torchref.chain import Chain, Expr, Link, environment
 from torchref.checker.diagnosis import mistakes, reconstruct, verify
 from torchref.checker.diagnosis.failing import Failing
 from torchref.checker.diagnosis.mistakes import Case, Env
+from torchref.checker.report import NO_CAUSE
 from torchref.registry import Sample, Shape
 
 SEARCH_CASES = 3  # failing cases of distinct shapes searched at once (the others then confirm)
@@ -165,10 +166,7 @@ def sentence(link: Link, chain: Chain, cause: Cause) -> str:
     if cause.formula:
         parts.append(f"you computed {cause.formula}; the notes: {link.formula}")
     if not parts:
-        parts.append(
-            "no known mistake, and no formula within the search's budget gives your values in every failing case"
-            f"; the notes: {link.formula} (compare your line with it on the small case below)"
-        )
+        parts.append(f"{NO_CAUSE}; the notes: {link.formula}")  # the views that show the small case point to it
     return where + "; ".join(parts)
 
 
