@@ -8,6 +8,7 @@ functions, with the handmade package allowed) and must pass on every piece.
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import pytest
@@ -20,18 +21,19 @@ HANDMADE_DIR = Path(torchref_handmade.__file__).resolve().parent
 # the handmade modules a submission carries, in the order they import each other
 MODULES = ("_checks", "activations", "losses", "train", "logistic", "shallow", "perceptron", "deep", "mp_neuron",
            "normalise")  # fmt: skip
-# how each entry's submission reaches the handmade module's functions
-HANDMADE = {
-    "logistic": "from hm.logistic import forward, loss, backward, update, train",
-    "shallow": "from hm.shallow import forward, loss, backward, update, train",
-    "perceptron": "from hm.perceptron import forward, loss, backward, update, train",
-    "deep_tanh_sigmoid": (
-        "from hm.deep import model\n_m = model('tanh', 'sigmoid')\n"
-        "forward, loss, backward, update, train = _m.forward, _m.loss, _m.backward, _m.update, _m.train"
-    ),
-    "mp_neuron": "from hm.mp_neuron import forward, fit",
-    "normalise": "from hm.normalise import normalise, denormalise",
-}
+
+
+def handmade(model: str) -> str:
+    """How an entry's submission reaches its handmade functions: from the module the registry names (a deep
+    model: built by `deep.model` with the entry's activation and head; normalisation: hm.normalise)."""
+    pair = REGISTRY[model]
+    names = ", ".join(pair.contract.names)
+    if pair.model is None:
+        return f"from hm.normalise import {names}"
+    if isinstance(pair.model, types.ModuleType):
+        return f"from hm.{pair.model.__name__.rsplit('.', 1)[1]} import {names}"
+    taken = ", ".join(f"_m.{name}" for name in pair.contract.names)
+    return f"from hm.deep import model\n_m = model({pair.activation!r}, {pair.output!r})\n{names} = {taken}"
 
 
 def submission(model: str) -> str:
@@ -54,7 +56,7 @@ def submission(model: str) -> str:
             f"exec(compile({text!r}, 'hm/{name}.py', 'exec'), _m.__dict__)",
             f"hm.{name} = _m",
         ]
-    return "\n".join(lines + [HANDMADE[model], ""])
+    return "\n".join(lines + [handmade(model), ""])
 
 
 def test_every_entry_that_check_takes_has_a_contract_with_the_handmade_names():
@@ -64,7 +66,7 @@ def test_every_entry_that_check_takes_has_a_contract_with_the_handmade_names():
             assert callable(getattr(pair.model, function, None)) or pair.model is None, (name, function)
 
 
-@pytest.mark.parametrize("model", sorted(HANDMADE))
+@pytest.mark.parametrize("model", sorted(REGISTRY))
 def test_each_handmade_module_passes_its_own_check(model):
     report = torchref.check(
         source=submission(model), path=f"handmade_{model}.py", model=model, seed=3, allow_imports=("hm",)

@@ -77,3 +77,44 @@ def test_explain_with_a_file_that_does_not_import_exits_2(tmp_path, capsys):
     assert cli.main(["explain", "normalise", "--file", str(path)]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "cannot import the file" in err
+
+
+def test_explain_shows_a_wrong_loop_against_its_own_kind_and_where_it_parts(tmp_path, capsys):
+    """A02's row loop with + for −: its values beside per-example SGD's, the step where they part said, and the
+    values printed as arrays (not as quoted strings)."""
+    path = tmp_path / "rows.py"
+    path.write_text(ROWS_UPHILL)
+    assert cli.main(["explain", "logistic", "--file", str(path), "--seed", "1"]) == 0
+    train = sections(capsys.readouterr().out)["train"]
+    assert "compared with per-example SGD" in train and "train parts from it at step 1 (after 1 update)" in train
+    said = re.search(r"losses\[1\] = ([\d.]+) differs from the reference's ([\d.]+)", train)
+    grid = train.split("← the first value that differs")[1].splitlines()[1]
+    assert "'" not in grid and grid.strip().startswith("[")  # an array as NumPy prints it
+    yours, reference = (row.strip().strip("[]").split() for row in grid.split("|"))
+    assert float(yours[1]) == pytest.approx(float(said[1]), abs=1e-4)
+    assert float(reference[1]) == pytest.approx(float(said[2]), abs=1e-4)
+
+
+ROWS_UPHILL = """import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def train(X, Y, params, lr, steps):
+    data = np.hstack([X, Y])
+    W, b = params["W"].copy(), params["b"].copy()
+    losses = []
+    for epoch in range(steps + 1):
+        A = sigmoid(X @ W + b)
+        losses.append(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
+        if epoch == steps:
+            break
+        for row in data:
+            x = row[:-1].reshape(1, -1)
+            dz = sigmoid(x @ W + b) - row[-1]
+            W = W + lr * x.T @ dz
+            b = b + lr * dz
+    return {"W": W, "b": b}, losses
+"""

@@ -12,6 +12,19 @@ import torchref
 
 OPTIONS = "--cases 2 --seed 1"
 WRONG, RIGHT = derivation(TANH), derivation()
+# the course's cost function, as A02's learners name it, with the minus of J = −(1/m) Σ [...] left out
+COST_WITHOUT_ITS_MINUS = """import numpy as np
+
+def compute_cost(A, Y):
+    m = Y.shape[0]
+    cost = np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
+    return cost
+"""
+NORMALISE = """import numpy as np
+
+def normalise(X):
+    return (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+"""
 
 
 def _run(tmp_path, *cells):
@@ -58,6 +71,22 @@ def test_a_wrong_cell_is_wrong_at_its_first_wrong_link_with_the_apis_html(execut
     assert magic == api  # the same report, shown the same way
     (right,) = _html(cells[3])
     assert ">PASS<" in right and not _errors(cells[1]) and not _errors(cells[3])
+
+
+def test_every_function_of_the_contract_is_checked_under_the_learners_names_too(tmp_path):
+    """`%%check logistic` on a cell that defines only `compute_cost`: judged as the contract's loss, WRONG there;
+    `%%check normalise` on a cell that defines `normalise`: judged, PASS."""
+    cells = _run(
+        tmp_path,
+        "%load_ext torchref",
+        f"%%check logistic {OPTIONS}\n{COST_WITHOUT_ITS_MINUS}",
+        f"%%check normalise {OPTIONS}\n{NORMALISE}",
+    ).cells
+    (cost,) = _html(cells[1])
+    assert ">WRONG<" in cost and "J has the wrong sign" in cost, cost
+    assert "compute_cost is judged as the contract&#x27;s loss(A, Y)" in cost
+    (scaled,) = _html(cells[2])
+    assert ">PASS<" in scaled and not _errors(cells[1]) and not _errors(cells[2])
 
 
 def test_the_magic_refuses_in_one_line_and_runs_nothing_it_refused(executed):
@@ -158,7 +187,11 @@ def test_the_magic_says_what_the_check_refuses_and_a_cell_of_no_contract_functio
     shell.run_line_magic("load_ext", "torchref")
     empty = shell.run_cell("%%check shallow\nx = 2")
     assert isinstance(empty.error_in_exec, UsageError)
-    assert str(empty.error_in_exec) == "%%check shallow: the cell defines none of backward, forward: nothing to check"
+    assert str(empty.error_in_exec) == (
+        "%%check shallow: the cell defines none of the contract's functions: forward(X, params), loss(A, Y), "
+        "backward(X, Y, params, cache), update(params, grads, lr), train(X, Y, params, lr, steps) "
+        "(or the learners' names compute_cost, cost, backprop, update_parameters, sigmoid_neuron): nothing to check"
+    )
     assert shell.user_ns["x"] == 2  # the cell ran
     monkeypatch.setenv("TORCHREF_SEED", "abc")
     refused = shell.run_cell(f"%%check shallow --cases 2\n{RIGHT}")

@@ -35,8 +35,10 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
 
     Give one of:
     - `path`: a `.py` file, or a `.ipynb` notebook (its code cells that define the functions);
-    - `backward=fn` (and `forward=fn`): functions, e.g. just defined in a notebook; their
-      source, and the imports, helpers and constants they use, run in the judge's own process;
+    - `backward=fn` (and `forward=fn`, `loss=fn`, ...: any function of the model's contract): functions,
+      e.g. just defined in a notebook; their source, and the imports, helpers and constants they use, run
+      in the judge's own process. The learners' usual names (`compute_cost=fn`, `backprop=fn`, ...) are
+      taken as the contract's functions they mean, with a note, as in a file;
     - `source=`: a cell's text (str) or a file's bytes (`path`, if given, names it).
     A function given first is the backward: `torchref.check(backward, model="shallow")`.
 
@@ -59,13 +61,20 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         path, backward = None, path
     if model is None:
         raise TypeError("model is required: torchref.check(..., model=NAME), a name `torchref models` lists")
-    functions = {name: kwargs.pop(name) for name in FUNCTIONS if kwargs.get(name) is not None}
+    from torchref.contracts import LEARNER_NAMES
+
+    # a learner's name (compute_cost=fn) is kept as given: the judge takes it as a file's, with the file's note
+    functions = {name: kwargs.pop(name) for name in (*FUNCTIONS, *LEARNER_NAMES) if kwargs.get(name) is not None}
     contract_pair(model)  # an unknown model, or a bad option: one line naming it, before any file is read
     options = CheckOptions.of(**kwargs)
     if forward is not None:
         functions["forward"] = forward
     if backward is not None:
         functions = {"backward": backward, **functions}
+    meant = {name: LEARNER_NAMES.get(name, name) for name in functions}
+    for name in dict.fromkeys(meant.values()):
+        if len(names := [given for given, m in meant.items() if m == name]) > 1:
+            raise TypeError(f"{' and '.join(names)} are one function of the contract ({name}): give it once")
     given = [name for name, v in (("path", path), ("functions", functions), ("source", source)) if v]
     if not given or (len(given) > 1 and given != ["path", "source"]):
         raise TypeError(

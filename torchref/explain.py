@@ -9,6 +9,9 @@ Then every other function of the contract on a case the checker draws, with a fi
 learner's values beside the reference's on the smallest case where theirs is wrong as check
 judges it. `template` writes every function of the contract, the shapes as comments and
 `...` where the learner's lines go.
+
+About 410 lines: explain and template read the same things of a registry entry (its shapes
+in the notes' symbols, the contract's functions and formulas), so they stay one module.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ def shape_for(pair, m: int, n: int, h=None, k=None) -> Shape:
 
 
 def _grid(left, right) -> list[str]:
-    left = np.array2string(np.asarray(left), **OPTIONS).splitlines()
-    right = np.array2string(np.asarray(right), **OPTIONS).splitlines()
+    """Two values side by side, row by row: arrays as NumPy prints them, text (a value already shown) as it is."""
+    left, right = (v.splitlines() if isinstance(v, str) else np.array2string(np.asarray(v), **OPTIONS).splitlines()
+                   for v in (left, right))  # fmt: skip
     width = max(map(len, left))
     return [
         f"    {(left[i] if i < len(left) else ''):<{width}}  |  {right[i] if i < len(right) else ''}"
@@ -69,7 +73,7 @@ def explain(
         m = 3 if pair.differentiable else next((s.m for s in pair.shapes if s.m >= 3), 3)
     if file is not None and not pair.differentiable:
         run = _run(Path(file), pair, None, seed)
-        return "\n".join([f"{pair.name}: {pair.description}", ""] + _pieces(pair, run, seed, Path(file).name))
+        return "\n".join([f"{pair.name}: {pair.description}", ""] + _pieces(pair, run, seed, Path(file)))
     shape = shape_for(pair, m, n, h, k)
     sample = pair.sample(shape, dtype, seed)
     chain = pair.chain(shape) if isinstance(pair, AutogradPair) else None
@@ -109,17 +113,21 @@ def explain(
         lines.append(f"{formula}    shape {symbolic}{np.shape(mine[name])}    max |diff| {diff:.2e}{mark}")
         lines += _grid(mine[name], ref[name])
         lines.append("")
-    return "\n".join(lines + _pieces(pair, run, seed, Path(file).name if file is not None else ""))
+    return "\n".join(lines + _pieces(pair, run, seed, Path(file) if file is not None else None))
 
 
-def _pieces(pair, run, seed: int, filename: str) -> list[str]:
+def _pieces(pair, run, seed: int, file: Path | None) -> list[str]:
     """Every function of the contract but a chain's forward and backward, on one case the checker draws for it
     (the smallest; with a learner's `run`, the smallest where theirs is wrong, as check judges it): its arguments,
-    then each value it returns, the learner's beside the reference's."""
+    then each value it returns, the learner's beside the reference's (a loop's: the reference of its own kind,
+    and the step where it parts from it)."""
     from torchref import contracts
     from torchref.checker.escape import clean
-    from torchref.checker.pieces import judge, plan, values
+    from torchref.checker.pieces import judge, plan, values, where
     from torchref.checker.pieces.cases import draw
+    from torchref.checker.submission import Submission
+
+    filename = file.name if file is not None else ""
 
     cases = run[0].cases if run is not None else draw(pair, seed)
     records = {c["id"]: c for c in run[1].get("calls", [])} if run is not None else {}
@@ -139,7 +147,11 @@ def _pieces(pair, run, seed: int, filename: str) -> list[str]:
         if run is not None and found.get(function.name):
             judged = {c.id: judge.failure(c, records.get(plan.PREFIX + c.id), run[2], perceptron, notes) for c in drawn}
         case = next((c for c in drawn if judged.get(c.id) is not None), drawn[0])
-        failed = judged.get(case.id)
+        failed, parts = judged.get(case.id), {}
+        if function.name == "train" and failed is not None and file is not None:
+            code = where.parse(Submission.named(file, pair.name).data or b"", found[function.name])
+            failed, parts = judge.against_own_kind(failed, code)
+            case = failed.case  # its reference: the trajectory of the loop's own kind
         which = "the smallest where yours is wrong" if failed is not None else "the smallest the checker draws"
         out += [f"--- {function.signature}: {function.doc}", f"case {case.label} ({which})"]
         for name, value in case.args.items():
@@ -164,7 +176,8 @@ def _pieces(pair, run, seed: int, filename: str) -> list[str]:
                 got = values.read(case, plan.returned(run[2], case.id), record["types"])[0]
             said += [f"accepted: {note}" for note in dict.fromkeys(notes)]
         head = f"returns: {filename} (yours) | the reference, and max |difference|" if run is not None else "returns:"
-        out += [head] + [f"    {line}" for line in said]
+        parted = [f"{parts['said']} {parts['_reference']}".rstrip()] if parts else []  # explain shows the reference
+        out += [head] + [f"    {line}" for line in said + parted]
         wrong = failed.wrong if failed is not None else []
         for name, expected in case.expected.items():
             if name.startswith("_"):

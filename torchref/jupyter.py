@@ -9,9 +9,10 @@
         ...
 
 The cell runs as any cell does, in the notebook's namespace (a cell that raises shows its
-traceback, and nothing is checked). Then the contract functions it
-defined (the keyword arguments of `torchref.check` that take a function, such as `forward` and
-`backward`) are handed, as objects, to `torchref.check`, and the report is the cell's result:
+traceback, and nothing is checked). Then the functions of the model's contract it defined
+(`forward`, `loss`, `backward`, `update`, `train`, `normalise`, ... as the registry's entry
+lists them, or the learners' names of them such as `compute_cost`) are handed, as objects,
+to `torchref.check`, and the report is the cell's result:
 the same table as `torchref.check(...)` on a cell's last line. The options are those of
 `torchref check` for one file (`--cases`, `--seed`, `--dtype`, `--hidden`, `--timeout`, ...),
 parsed and validated by the command line's own parser; a bad one is one line, no traceback.
@@ -40,12 +41,25 @@ _NOT_FOR_A_CELL = (
 )
 
 
-def contract_functions() -> tuple[str, ...]:
-    """The names `torchref.check` takes functions under: its keyword-only arguments, but `source`."""
-    import torchref
+def contract_functions(model: str) -> tuple[str, ...]:
+    """The names a cell may define for `model`: its contract's functions (the registry's), then the learners'
+    usual names of them (`compute_cost` for `loss`), which `torchref.check` takes with a note."""
+    from torchref.checker.batch import contract_pair
+    from torchref.contracts import LEARNER_NAMES
 
-    parameters = inspect.signature(torchref.check).parameters.values()
-    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.name != "source")
+    contract = contract_pair(model).contract
+    return (*contract.names, *(alias for alias, meant in LEARNER_NAMES.items() if meant in contract))
+
+
+def _none_defined(model: str) -> str:
+    """The refusal of a cell that defines no function of the contract: the contract's functions, the other names."""
+    from torchref.checker.batch import contract_pair
+
+    contract = contract_pair(model).contract
+    signatures = ", ".join(contract[name].signature for name in contract.names)
+    aliases = contract_functions(model)[len(contract.names) :]
+    also = f" (or the learners' names {', '.join(aliases)})" if aliases else ""
+    return f"%%check {model}: the cell defines none of the contract's functions: {signatures}{also}: nothing to check"
 
 
 def parse(line: str) -> tuple[str, dict]:
@@ -80,8 +94,13 @@ def check_cell(shell, line: str, cell: str):
     """Run the cell, then check the contract functions it defined; the report, or None when there is none."""
     from IPython.core.error import UsageError
 
+    from torchref.contracts import LEARNER_NAMES
+
     model, options = parse(line)  # refused before the cell runs
-    names = contract_functions()
+    try:
+        names = contract_functions(model)
+    except ValueError as exc:  # a model without a contract
+        raise UsageError(f"%%check: {exc}") from None
     before = {name: shell.user_ns.get(name) for name in names}
     if not _run(shell, cell):
         raise UsageError(f"%%check {model}: the cell raised (above): nothing was checked")
@@ -91,7 +110,9 @@ def check_cell(shell, line: str, cell: str):
         if inspect.isfunction(shell.user_ns.get(name)) and shell.user_ns[name] is not before[name]
     }
     if not functions:
-        raise UsageError(f"%%check {model}: the cell defines none of {', '.join(names)}: nothing to check")
+        raise UsageError(_none_defined(model))
+    # a learner's name beside the contract's own (a `cost` helper of `loss`): the contract's is judged, as in a file
+    functions = {name: f for name, f in functions.items() if LEARNER_NAMES.get(name) not in functions}
     import torchref
 
     try:

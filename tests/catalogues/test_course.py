@@ -357,3 +357,78 @@ def test_each_wrong_piece_of_a_notebook_names_its_cell():
         r = report(entry.file)
         first = next(p for p in r["pieces"] if p["name"] == entry.piece)
         assert first["line"] == r["line"] and re.search(r"\.ipynb cell \d+, line \d+", first["line"]), shown(r)
+
+
+# --- a training loop: compared with the reference of its own kind, named at the step where it parts ------
+
+
+def _losses(shown: str) -> list[float]:
+    return [float(x) for x in shown.strip("[]").split()]
+
+
+def _a02_epochs(X, Y, W, b, lr, steps):
+    """A02's loop, from the notes: per row a = σ(x W + b), dz = a − y, W ← W − α xᵀ dz, b ← b − α dz."""
+    import numpy as np
+
+    X, Y, W, b = (np.array(v, dtype=np.float64) for v in (X, Y, W, b))
+    for _ in range(steps):
+        for x, y in zip(X, Y):
+            a = 1 / (1 + np.exp(-(x[None, :] @ W + b)))
+            W, b = W - lr * x[:, None] @ (a - y), b - lr * (a - y)
+    return W, b
+
+
+def test_a_wrong_loop_is_named_at_the_step_where_it_parts_from_the_reference():
+    """The step t where the learner's losses (J after t updates) or parameters first differ, in the reason and the
+    piece's JSON, as the smallest failing case's values show it."""
+    for file, step in (("train_stale_grads.py", 2), ("train_cost_after_update.py", 0)):
+        r = report(file)
+        parts = next(p for p in r["pieces"] if p["name"] == "train")["parts"]
+        assert parts["step"] == step and parts["value"] == f"losses[{step}]", shown(r)
+        assert parts["compared_with"] == "batch" and parts["said"] in r["reason"], shown(r)
+        when = "before any update" if step == 0 else f"after {step} updates"
+        assert f"train parts from it at step {step} ({when}): losses[{step}] = " in r["reason"], shown(r)
+        yours, expected = (_losses(r["small_case"][k]["losses"]) for k in ("yours", "expected"))
+        parted = next(t for t, (a, e) in enumerate(zip(yours, expected)) if abs(a - e) > 1e-3 * abs(e))
+        assert parted == step, (yours, expected)
+    short = report("train_range_from_one.py")  # range(1, steps): one loss too few at steps = 1
+    assert next(p for p in short["pieces"] if p["name"] == "train")["parts"]["step"] == 1, shown(short)
+    assert "losses[1] is missing: losses has 1 value, the reference's 2 (steps + 1)" in short["reason"], shown(short)
+
+
+def test_a_wrong_loop_over_the_rows_is_compared_with_per_example_sgd():
+    """A02's row loop with + for −: compared with, and shown, the per-example trajectory (the notes' A02 loop,
+    recomputed here), and said so; a right batch loop gets its own note."""
+    r = report("train_sgd_plus_sign.py")
+    parts = next(p for p in r["pieces"] if p["name"] == "train")["parts"]
+    assert parts["compared_with"] == "per-example" and parts["step"] == 1, shown(r)
+    assert "compared with per-example SGD" in r["reason"] and "(its code loops over the rows)" in r["reason"]
+    small = r["small_case"]
+    args = small["arguments"]
+    W, b = _a02_epochs(args["X"], args["Y"], args["params"]["W"], args["params"]["b"], args["lr"], args["steps"])
+    assert W.size == 1 and float(small["expected"]["W"]) == pytest.approx(float(W[0, 0]), rel=1e-5), small
+    assert float(small["expected"]["b"]) == pytest.approx(float(b[0, 0]), rel=1e-5), small
+    batch = report("train_losses_array_ok.py")
+    assert any("train matches batch gradient descent" in note for note in batch["notes"]), shown(batch)
+
+
+@pytest.mark.parametrize(
+    "file", ["train_cost_after_update_padded.py", "train_cost_missing_minus.py", "train_sgd_plus_sign.py"]
+)
+def test_a_loops_cost_or_sign_mistake_is_named_at_its_line(file):
+    """The cost logged after the update (the first value repeated), the cost without its minus (losses = −J) and
+    a step uphill (+ α dW): each verified from the values, named, at the learner's line."""
+    entry = BY_FILE[file]
+    r = report(file)
+    assert cause_is_named(entry, r) and line_number(entry, r.get("line", "")) == entry.line, shown(r)
+
+
+def test_where_a_loop_parts_gives_no_expected_value_away_when_values_are_hidden():
+    """The step is said with the learner's number only: a report with the expected values hidden keeps none."""
+    from torchref.grading.rubric import hide_values
+
+    hidden = hide_values(torchref.check(COURSE / "train_sgd_plus_sign.py", model="logistic", seed=SEED))
+    text = json.dumps(hidden.to_json())
+    expected = report("train_sgd_plus_sign.py")["small_case"]["expected"]["losses"]  # the reference's own numbers
+    assert "train parts from it at step 1" in text and "losses[1] = " in text
+    assert not [x for x in _losses(expected)[1:] if f"{x:g}"[:5] in text], (expected, hidden.reason)

@@ -381,3 +381,30 @@ def test_a_cell_holding_a_nul_byte_is_left_out_and_said_without_a_line_it_does_n
     assert said.startswith("cell 2 left out: it is not Python (") and "null bytes" in said
     assert "line None" not in said and said.endswith(")")
     assert "def loss(A, Y):" in source.text  # the other cells are read
+
+
+COST_WITHOUT_ITS_MINUS = """
+import numpy as np
+
+
+def compute_cost(A, Y):
+    m = Y.shape[0]
+    cost = np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
+    return cost
+"""
+
+
+def test_the_learners_names_are_taken_as_the_contracts_with_the_files_note(tmp_path):
+    """`compute_cost=fn` is the learners' name of `loss`: judged as a file defining compute_cost is, said in the
+    same note; the same function under both names is refused, naming both."""
+    learner = _module(tmp_path, "learner_cost", COST_WITHOUT_ITS_MINUS)
+    path = tmp_path / "cost.py"
+    path.write_text(COST_WITHOUT_ITS_MINUS)
+    given = torchref.check(model="logistic", compute_cost=learner.compute_cost, **OPTIONS)
+    file = torchref.check(path, model="logistic", **OPTIONS)
+    assert given.verdict == file.verdict == "wrong" and given.first_wrong_piece == "loss"
+    assert given.mistake == file.mistake != ""
+    note = "compute_cost is judged as the contract's loss(A, Y)"
+    assert note in given.notes and note in file.notes
+    with pytest.raises(TypeError, match=r"loss and compute_cost are one function of the contract \(loss\)"):
+        torchref.check(model="logistic", loss=learner.compute_cost, compute_cost=learner.compute_cost)

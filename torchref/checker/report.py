@@ -1,4 +1,9 @@
-"""What the checker says about one file: a verdict per tensor and for the whole file, as text and as JSON."""
+"""What the checker says about one file: a verdict per tensor and for the whole file, as text and as JSON.
+
+About 410 lines, kept as one module: the report and its three views (the terminal's table, the JSON, the
+notebook's HTML) with the small case and the repair as each view draws them, so that a verdict's word, a
+status and a pointer to the small case are spelled in one place for all of them.
+"""
 
 from __future__ import annotations
 

@@ -103,6 +103,8 @@ SHUFFLED = r"(?i)shuffl"
 CLIPPING = r"(?i)clip"
 PER_EXAMPLE = r"(?i)per.example|per.row|stochastic|\bSGD\b|one row at a time|row by row|each row"
 COUNT = r"(?i)count|misclassified|number of"
+FLOAT32_TO_64 = r"(?i)float32[^.]*float64"
+CONSTANT_COLUMN = r"(?i)constant column.*(NaN|0\s*/\s*0)"
 
 
 def _name(learner: str) -> str:
@@ -216,6 +218,15 @@ MISTAKES = [
     Entry("train_sgd_loss_y_log_a.py", "logistic", "wrong",
           "A02 row[-1] loop logging Loss = −row[-1] log a, without the (1 − y) term",
           "train", ("losses",), Y_LOG_A_ONLY, 18, "total += -row[-1] * np.log(a)", True),
+    Entry("train_sgd_plus_sign.py", "logistic", "wrong",
+          "A02 row[-1] loop that moves W and b with + alpha times the gradient (uphill)",
+          "train", ("losses", "W", "b"), PLUS_FOR_MINUS, 27, "W = W + lr * x.T @ dz"),
+    Entry("train_cost_after_update_padded.py", "logistic", "wrong",
+          "the cost is logged after each update and the first logged cost repeated to make steps + 1 values",
+          "train", ("losses",), AFTER_UPDATE, 24, "costs.append(compute_cost(sigmoid(X @ W + b), Y))",
+          notes=(_name("compute_cost"),)),
+    Entry("train_cost_missing_minus.py", "logistic", "wrong", "the loop logs J without its minus sign",
+          "train", ("losses",), MINUS, 15, "J = (1 / m) * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))", True),
 ]
 
 VARIANTS = [
@@ -231,6 +242,9 @@ VARIANTS = [
     Entry("perc_notes_weights_ok.py", "perceptron", "pass", "dw_i = x_i ∘ dz weight by weight, as the notes write it"),
     Entry("perc_train_batch_ok.py", "perceptron", "pass", "batch rule, heaviside step, an array of error rates"),
     Entry("norm_keepdims_ok.py", "normalise", "pass", "min and max with keepdims; denormalise with low and high"),
+    Entry("norm_as_float_ok.py", "normalise", "pass",
+          "per column, after np.array(X, dtype=float): float32 comes back float64, a constant column 0/0",
+          notes=(FLOAT32_TO_64, CONSTANT_COLUMN)),
     Entry("norm_class_ok.py", "normalise", "pass", "a MinMaxScaler class; a bound method and a staticmethod exposed"),
     Entry("norm_columns_normalize_ok.py", "normalise", "pass", "normalize (US spelling), one column at a time with ptp",
           notes=(_name("normalize"),)),

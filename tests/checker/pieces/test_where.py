@@ -179,3 +179,72 @@ def test_the_defining_line_skips_an_empty_start_the_values_are_filled_into():
     assert where.defining(where.parse(text, "normalise")) == _line(text)
     filled = "def normalise(X):\n    out = []\n    return out\n"
     assert where.defining(where.parse(filled, "normalise")) == 3  # only the empty start: the return itself
+
+
+LOOPS = {
+    "A02's row loop": """
+        def train(X, Y, params, lr, steps):
+            data = np.hstack([X, Y])
+            W, b = params["W"], params["b"]
+            for epoch in range(steps):
+                for row in data:  # <-
+                    dz = sigmoid(row[:-1] @ W + b) - row[-1]
+                    W, b = W - lr * row[:-1, None] * dz, b - lr * dz
+            return {"W": W, "b": b}, losses
+    """,
+    "rows by index in a while loop": """
+        def train(X, Y, params, lr, steps):
+            m = X.shape[0]
+            t = 0
+            while t < steps:
+                for i in rng.permutation(m):  # <-
+                    params = step(params, X[i:i + 1], Y[i:i + 1], lr)
+                t += 1
+            return params, losses
+    """,
+}
+NOT_ROW_LOOPS = {
+    "the parameters' dict": """
+        def train(X, Y, params, lr, steps):
+            for t in range(steps):
+                grads = backward(X, Y, params, forward(X, params)[1])
+                for key in params:
+                    params[key] = params[key] - lr * grads["d" + key]
+            return params, losses
+    """,
+    "the cost added up row by row": """
+        def train(X, Y, params, lr, steps):
+            for t in range(steps):
+                total = 0
+                for i in range(X.shape[0]):
+                    total += bce(X[i], Y[i], params)
+                losses.append(total / X.shape[0])
+                params = update(params, grads, lr)
+            return params, losses
+    """,
+}
+
+
+@pytest.mark.parametrize("text", LOOPS.values(), ids=list(LOOPS))
+def test_a_loop_over_the_rows_inside_the_epochs_is_found(text):
+    code = where.parse(textwrap.dedent(text), "train")
+    assert where.loops_over_rows(code) == _line(textwrap.dedent(text))
+
+
+@pytest.mark.parametrize("text", NOT_ROW_LOOPS.values(), ids=list(NOT_ROW_LOOPS))
+def test_an_inner_loop_that_updates_no_row_at_a_time_is_not_a_row_loop(text):
+    assert where.loops_over_rows(where.parse(textwrap.dedent(text), "train")) is None
+
+
+def test_the_strict_comparison_is_the_one_with_theta_not_an_earlier_one():
+    """An inhibitory veto `> 0` before `z > theta`: the line of the mistake is the threshold's comparison."""
+    text = textwrap.dedent(
+        """
+        def forward(X, theta, inhibitory=None):
+            mask = np.zeros(X.shape[1], dtype=bool) if inhibitory is None else np.asarray(inhibitory, dtype=bool)
+            z = X[:, ~mask].sum(axis=1, keepdims=True)
+            veto = X[:, mask].sum(axis=1, keepdims=True) > 0
+            return ((z > theta) & ~veto).astype(int)  # <-
+        """
+    )
+    assert where.compare_strict(where.parse(text, "forward")) == _line(text)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from torchref import contracts
-from torchref.registry import ModelPair, Sample, Trainable
+from torchref.registry import ModelPair, Sample, Shape, Trainable
 from torchref_handmade import mp_neuron
 from torchref_handmade.normalise import MinMax
 
@@ -95,6 +95,22 @@ def _label(s: Sample) -> str:
     return f"{s.shape.id} {s.dtype}"
 
 
+COURSE_LABEL = "rain (mm) and rent, min–max scaled, y = 1 on a rainy day (m8-n2 float64)"
+
+
+def _course_sample(pair: ModelPair, seed: int) -> Sample | None:
+    """A single neuron (no hidden layer, one output) on the notes' kind of data: rainfall 0–20 mm and rent 500–3000
+    in steps of a quarter of their range, min–max scaled (exact in binary, as the perceptron's grid is), y = 1 on a
+    day of at least 10 mm; the entry's own parameters. None for a model with hidden layers or classes."""
+    if pair.one_hot or any(s.hidden for s in pair.shapes):
+        return None
+    rng = np.random.default_rng([seed, 17])
+    rain, rent = rng.integers(0, 5, 8) * 5.0, 500 + rng.integers(0, 5, 8) * 625.0  # (m,) mm, (m,) rent
+    X = np.column_stack([rain / 20, (rent - 500) / 2500])  # (m, 2): the notes' min–max, [0, 1] per column
+    Y = _both_labels((rain >= 10).astype(np.float64)[:, None])  # (m, 1)
+    return replace(pair.sample(Shape(8, 2), "float64", seed * 1009 + 97), X=X, Y=Y)
+
+
 def trainable(pair: ModelPair) -> Trainable:
     """The pair's handmade module as the notes' forward, loss and backward (a trained model's: not the MP neuron's
     nor normalisation's)."""
@@ -107,24 +123,26 @@ def trainable(pair: ModelPair) -> Trainable:
 def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] | None = None) -> list[Case]:
     model, cases = trainable(pair), []
     samples = _samples(pair, seed, hidden)
-    for i, s in enumerate(samples):
+    course = _course_sample(pair, seed)
+    labels = {id(s): _label(s) for s in samples} | ({id(course): COURSE_LABEL} if course is not None else {})
+    for i, s in enumerate([*samples, *([course] if course is not None else [])]):
         A, cache = model.forward(s.X, s.params)
         cases.append(Case(f"forward{i}", "forward", {"X": s.X, "params": s.params}, {"A": A, **cache}, s.dtype,
-                          label=_label(s)))  # fmt: skip
+                          label=labels[id(s)]))  # fmt: skip
         J = np.asarray(model.loss(A, s.Y))
-        cases.append(Case(f"loss{i}", "loss", {"A": A, "Y": s.Y}, {"J": J}, s.dtype, label=_label(s)))
+        cases.append(Case(f"loss{i}", "loss", {"A": A, "Y": s.Y}, {"J": J}, s.dtype, label=labels[id(s)]))
         grads = model.backward(s.X, s.Y, s.params, cache)
         if not pair.differentiable:  # a rule, not a gradient: judged here, not by the chain's judge
             args = {"X": s.X, "Y": s.Y, "params": s.params, "cache": cache}
-            cases.append(Case(f"backward{i}", "backward", args, grads, s.dtype, label=_label(s),
+            cases.append(Case(f"backward{i}", "backward", args, grads, s.dtype, label=labels[id(s)],
                               extra={"m": s.X.shape[0]}))  # fmt: skip
         lr = 0.25 if pair.contract is contracts.PERCEPTRON else LR
         new = {k: v - np.asarray(lr, v.dtype) * grads["d" + k] for k, v in s.params.items()}
         cases.append(Case(f"update{i}", "update", {"params": s.params, "grads": grads, "lr": lr}, new, s.dtype,
-                          label=_label(s), extra={"m": s.X.shape[0]}))  # fmt: skip
+                          label=labels[id(s)], extra={"m": s.X.shape[0]}))  # fmt: skip
         # the backward's gradients handed to update: their composition is the step, wherever 1/m is written
         args = {"X": s.X, "Y": s.Y, "params": s.params, "cache": cache, "lr": lr}
-        cases.append(Case(f"step{i}", "step", args, new, s.dtype, label=_label(s), extra={"m": s.X.shape[0]}))
+        cases.append(Case(f"step{i}", "step", args, new, s.dtype, label=labels[id(s)], extra={"m": s.X.shape[0]}))
     saturated = [s for s in samples if s.dtype == "float32" and not pair.one_hot][:1]
     if pair.contract is not contracts.PERCEPTRON:
         for s in saturated:  # σ rounds to exactly 0 and 1 in float32: log(0) unless a is clipped

@@ -9,6 +9,7 @@ and the smallest failing case. Conventions the contract accepts become notes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ class Piece:
     reason: str = ""  # the sentence of the report when this is the first wrong piece
     small_case: dict[str, Any] = field(default_factory=dict)
     errors: list[Error] = field(default_factory=list)
+    # a wrong loop: the step where it parts from the reference of its kind {"step", "value", "compared_with", "said"}
+    parts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The piece as the report lists it: its verdict, and for a wrong one its first wrong value, the mistake and
@@ -62,6 +65,8 @@ class Piece:
             out.update(failed=self.failed if wrong else 0, raised=self.raised if wrong else 0)
             said = (self.first_wrong, self.mistake, self.cause, self.line) if wrong else ("", "", "", "")
             out.update(zip(("first_wrong", "mistake", "cause", "line"), said))
+            if wrong and self.parts:  # the reference's number stays out (a report may hide the expected values)
+                out["parts"] = {k: v for k, v in self.parts.items() if not k.startswith("_")}
         return out
 
 
@@ -105,9 +110,10 @@ def judge(
         failures: list[_Failure] = []
         piece_notes: list[str] = []
         for case in (c for c in cases if c.piece == name):
-            failure = _case(case, records.get(plan.PREFIX + case.id), outputs, perceptron, piece_notes)
+            record = records.get(plan.PREFIX + case.id)
+            failure = _case(case, record, outputs, perceptron, piece_notes)
             if case.kind != "ordinary":
-                piece_notes += _edge_note(case, failure)
+                piece_notes += _edge_note(case, failure, _returned(case, record, outputs))
                 continue
             piece.cases += 1
             if failure is not None:
@@ -162,6 +168,8 @@ def _case(
         if kind:
             if kind == "per-example":
                 notes.append(f"train is {loops.KINDS[kind]}; judged against that kind's trajectory")
+            else:
+                notes.append("train matches batch gradient descent (every step one update over all the rows)")
             if as_counts:
                 notes.append("train's losses are counts of misclassified rows (read as error rates: count / m)")
             return None
@@ -170,6 +178,10 @@ def _case(
             return None
         reading = loops.counted(case, got) if perceptron else None
         got = reading or got
+    wider = [k for k, v in got.items() if case.dtype == "float32" and getattr(v, "dtype", None) == np.float64]
+    if case.piece in ("normalise", "denormalise") and wider:
+        notes.append(f"{case.piece} turns float32 into float64 ({', '.join(wider)}): the contract keeps float32 as "
+                     "float32 (integer input becomes float64); compute in X's own dtype")  # fmt: skip
     if case.piece == "loss" and perceptron and not values.wrong_names(case, {"J": np.asarray(got["J"]) / case.m}):
         notes.append("loss is the count of misclassified rows (read as the error rate: count / m)")
         return None
@@ -181,34 +193,54 @@ def _case(
     return _Failure(case, got, wrong or ["grads"], mutated=mutated)
 
 
-def _edge_note(case: Case, failure: _Failure | None) -> list[str]:
-    """What the learner's function does on an edge case, said on its own (never the verdict)."""
-    if failure is None:
-        return []
+def _returned(case: Case, record: CallRecord | None, outputs: Mapping[str, Array]) -> Values:
+    """The values the learner's function returned on `case` ({} when the call raised or did not run)."""
+    if record is None or record.get("missing") or record.get("error"):
+        return {}
+    return values.read(case, plan.returned(outputs, case.id), record["types"])[0]
+
+
+def _finite(found: Values) -> bool:
+    return all(np.all(np.isfinite(np.asarray(v, np.float64))) for v in found.values() if v is not None)
+
+
+def _edge_note(case: Case, failure: _Failure | None, got: Values) -> list[str]:
+    """What the learner's function does on an edge case, said on its own (never the verdict). Normalisation's edge
+    cases (a constant column, a single row: max − min = 0) are said whatever comes back, the reference's NaN too."""
     what = f"{case.piece} on {case.label}"
-    if failure.error:
+    if failure is not None and failure.error:
         return [
             f"{what} raises {clean(failure.error.get('type', 'an error'))}: reported on its own, not in the verdict"
         ]
-    finite = [np.all(np.isfinite(np.asarray(v, np.float64))) for v in failure.values.values() if v is not None]
-    if case.kind == "saturated" and not all(finite):
+    got = failure.values if failure is not None and failure.values else got
+    if not got:
+        return []
+    if case.kind == "saturated":
+        if _finite(got):
+            return []
         return [f"{what}: J is inf/NaN (log of 0); clip a to [ε, 1 − ε] (np.clip) so that a saturated σ keeps J "
                 "finite: not part of the verdict"]  # fmt: skip
-    if not all(finite):
-        return [f"{what} gives NaN/inf (max − min = 0 divides by zero): reported on its own, not in the verdict"]
-    return []
+    ours = "" if _finite(case.expected) else ", as the reference's own min–max does"
+    if not _finite(got):
+        return [f"{what} gives NaN/inf: max − min = 0 there, so x' = 0/0{ours}; 0/0 needs a rule (e.g. leave such a "
+                "column at 0): reported on its own, not in the verdict"]  # fmt: skip
+    theirs = " (the reference's are NaN: max − min = 0, 0/0)" if ours else ""
+    return [f"{what} gives finite values{theirs}: reported on its own, not in the verdict"]
 
 
 def _diagnose(piece: Piece, failures: list[_Failure], source: bytes, filename: str, contract: Contract) -> None:
     """The first wrong value, a verified cause, the learner's line, the smallest failing case."""
+    code = where.parse(source, piece.spelled)
+    verifying = failures  # the mistakes reproduce values of both kinds of loop themselves
+    if piece.name == "train":
+        failures = _own_kind(piece, failures, code)
     named = [f for f in failures if f.wrong]
     piece.raised = len(failures) - len(named)
     order = [*values.ORDER.get(piece.name, ()), *(f.wrong[0] for f in named)]
     piece.first_wrong = next((n for n in order if any(n in f.wrong for f in named)), "")
     if not named:  # every failing case raised or returned something unreadable
         piece.first_wrong = piece.first_wrong or next(iter(failures[0].case.expected), "")
-    code = where.parse(source, piece.spelled)
-    mistake, detail = _verified(piece.name, failures, code, contract)
+    mistake, detail = _verified(piece.name, verifying, code, contract)
     errors = [f.error for f in failures if f.error]
     if any(f.mutated for f in failures):
         mutated = sorted({m for f in failures for m in f.mutated})
@@ -233,22 +265,52 @@ def _diagnose(piece: Piece, failures: list[_Failure], source: bytes, filename: s
     if line and code is not None and 0 < line <= len(code.lines):
         piece.line = f"{filename}:{line}  {clean(code.lines[line - 1].strip(), 200)}"
     piece.small_case = _small_case(failures)
+    parted = f"; {piece.parts['said']}" if piece.parts else ""  # a loop: where it parts from its kind's reference
     if piece.cause:
-        piece.reason = f"{piece.name}: {piece.first_wrong}: {piece.cause}"
+        piece.reason = f"{piece.name}: {piece.first_wrong}: {piece.cause}{parted}"
     elif errors:
         e = errors[0]
         place = f" at line {e['line']}" if e.get("line") else ""
         piece.reason = (
             f"{piece.name}: the learner's code raised in {len(errors)}/{piece.cases} cases: "
-            f"{clean(e.get('type', ''))}{place}: {clean(e.get('message', ''), 200)}"
+            f"{clean(e.get('type', ''))}{place}: {clean(e.get('message', ''), 200)}{parted}"
         )
     elif any(f.problem for f in failures):
-        piece.reason = f"{piece.name}: {clean(next(f.problem for f in failures if f.problem), 300)}"
+        piece.reason = f"{piece.name}: {clean(next(f.problem for f in failures if f.problem), 300)}{parted}"
     else:
         piece.reason = (
-            f"{piece.name}: {piece.first_wrong} differs from the reference in {len(failures)}/{piece.cases} cases; "
-            "I cannot tell which mistake it is: look at your line and the smallest failing case"
+            f"{piece.name}: {piece.first_wrong} differs from the reference in {len(failures)}/{piece.cases} cases"
+            f"{parted}; I cannot tell which mistake it is: look at your line and the smallest failing case"
         )
+
+
+def _own_kind(piece: Piece, failures: list[_Failure], code: where.Code | None) -> list[_Failure]:
+    """A wrong loop's failures compared with the reference trajectory of its own kind, and in `piece.parts` the
+    earliest step where it parts from it (of the smallest case, at a tie)."""
+    shown = [against_own_kind(f, code) for f in failures]
+    parted = [(parts["step"], f.case.m, parts) for f, parts in shown if parts]
+    if parted:
+        piece.parts = min(parted, key=lambda p: p[:2])[2]
+    return [f for f, _ in shown]
+
+
+def against_own_kind(f: _Failure, code: where.Code | None) -> tuple[_Failure, dict[str, Any]]:
+    """(the failure of a loop compared with the reference trajectory of its own kind, where it parts from it):
+    per-example SGD when its code loops over the rows, batch gradient descent when it does not
+    (`loops.compared_kind` without code to read); {"step", "value", "compared_with", "said"}, read from the values,
+    or {} (no values)."""
+    if f.error is not None or f.problem or not f.values:
+        return f, {}
+    rows = where.loops_over_rows(code) is not None if code is not None and code.fn is not None else None
+    kind, why = loops.compared_kind(f.case, f.values, rows)
+    case = dataclasses.replace(f.case, expected=loops.trajectory(f.case, kind))
+    shown = dataclasses.replace(f, case=case, wrong=values.wrong_names(case, f.values) or f.wrong)
+    parted = loops.parting(case, f.values, case.expected)
+    if parted is None:
+        return shown, {}
+    t, value, what, reference = parted
+    said = loops.parting_said(kind, why, t, what)
+    return shown, {"step": t, "value": value, "compared_with": kind, "said": said, "_reference": reference}
 
 
 def _verified(

@@ -102,6 +102,35 @@ def _after_update(case: Case, values: Values) -> Values:
     return next((g for g in guesses if agrees(case, values, g)), guesses[0])
 
 
+def _after_update_padded(case: Case, values: Values) -> Values | None:
+    """The losses logged after each update, the first of them repeated in front to make steps + 1 values."""
+    for ref in (_run(case, kind) for kind in KINDS):
+        after = ref["losses"][1:]
+        guess = {**_params(ref), "losses": np.concatenate([after[:1], after])}
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
+def _uphill(case: Case, values: Values) -> Values | None:
+    """Either kind of loop with every step added: W ← W + α dW."""
+    for kind in KINDS:
+        ref = _run(case, kind, scale=-1.0)
+        guess = {**_params(ref), "losses": ref["losses"]}
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
+def _negated(case: Case, values: Values) -> Values | None:
+    """The losses −J of either kind of loop: the logged cost without its minus sign."""
+    for ref in (_run(case, kind) for kind in KINDS):
+        guess = {**_params(ref), "losses": -np.asarray(ref["losses"])}
+        if agrees(case, values, guess):
+            return guess
+    return None
+
+
 def _params(ref: Values) -> Values:
     return {k: v for k, v in ref.items() if k not in ("losses", "_path")}
 
@@ -185,6 +214,19 @@ TRAIN = [
             "the cost is logged after each update: losses holds J after steps 1, 2, …, and J before the first "
             "update (of the starting parameters) is missing; log J before each update, then the final one",
             _after_update, where.append_in_loop, only=("backward",)),
+    Mistake("train-cost-after-update-padded", "train",
+            "the cost is logged after each update and the first logged J repeated in front to make steps + 1 "
+            "values: losses[0] is a copy of J after the first update, not J of the starting parameters; log J "
+            "before each update, then the final one",
+            _after_update_padded, where.append_in_loop, only=("backward",)),
+    Mistake("train-cost-missing-minus", "train",
+            "the logged cost has lost its minus sign: losses holds −J, where J = −(1/m) Σ [y log a + (1 − y) "
+            "log(1 − a)] is positive and falls as the loop learns",
+            _negated, where.first_log, only=("backward",)),
+    Mistake("train-plus-for-minus", "train",
+            "the step has the wrong sign: the parameters move by + α times the gradient, uphill, where the rule is "
+            "W ← W − α dW",
+            _uphill, where.plus_step, only=("backward",)),
     Mistake("train-stale-gradients", "train",
             "the gradients are computed once, before the loop: every step reuses the first step's gradients "
             "(stale); backward must run on the current parameters in every step",
@@ -220,3 +262,73 @@ SHUFFLED_APART = (
     "X and Y are shuffled separately (two shuffles): the rows lose their labels; shuffle them together with one "
     "permutation (order = rng.permutation(m); X[order], Y[order]), or keep the data order"
 )
+
+
+# --- a wrong loop, compared with the reference of its own kind ---------------------------------------------
+
+
+def compared_kind(case: Case, values: Values, loops_over_rows: bool | None) -> tuple[str, str]:
+    """(kind, why): the kind of loop a wrong loop is compared with. Per-example SGD when its code loops over the
+    rows; batch gradient descent when its code has no such loop; without code to read (`None`), the kind whose
+    trajectory its values are nearer (a wrong batch loop can be nearer SGD's: its code decides when it can)."""
+    if loops_over_rows is not None:
+        return ("per-example", "its code loops over the rows") if loops_over_rows else ("batch", "")
+    sgd = _run(case, "per-example")
+    if _distance(values, _params(sgd) | {"losses": sgd["losses"]}) < _distance(values, case.expected):
+        return "per-example", "its values are nearer that trajectory"
+    return "batch", ""
+
+
+def trajectory(case: Case, kind: str) -> Values:
+    """The reference values of `case` for a loop of `kind` (the case's own for batch)."""
+    if kind == "batch":
+        return case.expected
+    ref = _run(case, kind)
+    return {k: ref[k] for k in case.expected}
+
+
+def _distance(values: Values, expected: Values) -> float:
+    total = 0.0
+    for k, e in expected.items():
+        if k.startswith("_") or k not in values:
+            continue
+        g, r = np.asarray(values[k], np.float64).ravel(), np.asarray(e, np.float64).ravel()
+        n = min(g.size, r.size)
+        with np.errstate(all="ignore"):
+            d = float(np.sum((g[:n] - r[:n]) ** 2))
+        total += d if np.isfinite(d) else np.inf
+    return total
+
+
+def parting(case: Case, values: Values, expected: Values) -> tuple[int, str, str, str] | None:
+    """(t, the value, what differs, the reference's number) at the first step t (t updates done) where the learner's
+    trajectory parts from `expected`: losses[t] (J after t updates), or the parameters after the case's steps; None
+    if nothing differs. `what differs` holds the learner's number only (a report may be shown with the expected
+    values hidden); the reference's number is apart, for explain, which shows the reference anyway."""
+    steps = case.args["steps"]
+    found: list[tuple[int, str, str, str]] = []
+    if "losses" in values and "losses" in expected:
+        got = np.asarray(values["losses"], np.float64).ravel()
+        ref = np.asarray(expected["losses"], np.float64).ravel()
+        n = min(got.size, ref.size)
+        t = next((t for t in range(n) if not same(got[t], ref[t], case.dtype)), n)
+        if t < n:
+            found.append(
+                (t, f"losses[{t}]", f"losses[{t}] = {got[t]:.6g} differs from the reference's", f"{ref[t]:.6g}")
+            )
+        elif got.size != ref.size:
+            count = f"losses has {got.size} value{'s' * (got.size != 1)}, the reference's {ref.size} (steps + 1)"
+            said = f"losses[{t}] is missing: {count}" if got.size < ref.size else f"{count}: losses[{t}] is extra"
+            found.append((t, "losses", said, ""))
+    for k, e in expected.items():
+        if k != "losses" and not k.startswith("_") and k in values and not same(values[k], e, case.dtype):
+            found.append((steps, k, f"{k} after {steps} update{'s' * (steps != 1)} differs from the reference's", ""))
+            break
+    return min(found, key=lambda f: f[0]) if found else None
+
+
+def parting_said(kind: str, why: str, t: int, what: str) -> str:
+    """The sentence of the report: the kind compared with, the step where the loop parts from it and the value."""
+    compared = f"{KINDS[kind]}{f' ({why})' if why else ''}"
+    when = "before any update" if t == 0 else f"after {t} update{'s' * (t != 1)}"
+    return f"compared with {compared}, train parts from it at step {t} ({when}): {what}"

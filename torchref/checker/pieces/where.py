@@ -5,6 +5,9 @@ states a line only when its locator finds the construct it names (`>` for `≥`,
 without an axis, a `+` on the gradients, a loop's range, a learning rate reassigned in
 the loop...). Without one, the line that defines the wrong value is the fallback: the
 returned name followed back to its assignment, through `float(...)`, `np.squeeze(...)`.
+
+About 440 lines: one short locator per construct a mistake names, all on the same few
+syntax-tree helpers (`_nodes`, `_name`, `_names_in`); split, each part would import those.
 """
 
 from __future__ import annotations
@@ -154,11 +157,13 @@ def _is_empty(value: ast.AST) -> bool:
 
 
 def compare_strict(code: Code) -> int | None:
-    """`z > theta` (or `theta < z`)."""
-    for node in _nodes(code, ast.Compare):
-        if any(isinstance(op, (ast.Gt, ast.Lt)) for op in node.ops):
-            return node.lineno
-    return None
+    """`z > theta` (or `theta < z`): a strict comparison with θ (the function's second parameter) first, else the
+    first strict comparison (an inhibitory veto `> 0` is not the threshold's)."""
+    params = code.params()
+    theta = params[1] if len(params) > 1 else "theta"
+    strict = [n for n in _nodes(code, ast.Compare) if any(isinstance(op, (ast.Gt, ast.Lt)) for op in n.ops)]
+    with_theta = [n for n in strict if theta in _names_in(n)]
+    return (with_theta or strict)[0].lineno if strict else None
 
 
 def sum_of_inputs(code: Code) -> int | None:
@@ -306,6 +311,29 @@ def one_log_term(code: Code) -> int | None:
     return next((line for line in sorted(set(logs)) if logs.count(line) == 1), None)
 
 
+def plus_step(code: Code) -> int | None:
+    """`W = W + ...` or `W += ...` on a name the function returns (a parameter stepped uphill)."""
+    returned = {n for r in _nodes(code, ast.Return, helpers=False) if r.value for n in _names_in(r.value)}
+    for node in _nodes(code, (ast.Assign, ast.AugAssign), helpers=False):
+        if isinstance(node, ast.AugAssign):
+            if isinstance(node.op, ast.Add) and _name(node.target) in returned:
+                return node.lineno
+            continue
+        value = node.value
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            targets = {_name(t) for t in node.targets} & returned
+            if targets and _name(value.left) in targets:
+                return node.lineno
+    return None
+
+
+def first_log(code: Code) -> int | None:
+    """The first line that takes a log (the cost's line), in the function or a helper it calls."""
+    logs = [n.lineno for n in _nodes(code, ast.Call, helpers=False) if _called(n) == "log"]
+    logs = logs or [n.lineno for n in _nodes(code, ast.Call) if _called(n) == "log"]
+    return min(logs) if logs else None
+
+
 def min_without_axis(code: Code) -> int | None:
     for node in _nodes(code, ast.Call):
         if (
@@ -366,3 +394,48 @@ def separate_shuffles(code: Code) -> bool:
     params = code.params()
     shuffled = {_name(n.args[0]) for n in _nodes(code, ast.Call) if _called(n) == "shuffle" and n.args}
     return len(params) >= 2 and {params[0], params[1]} <= shuffled
+
+
+# the calls that make an order or a table of the rows from X, Y or m (data = np.hstack([X, Y]), rng.permutation(m))
+_ROWS_FROM = {
+    "hstack",
+    "column_stack",
+    "concatenate",
+    "c_",
+    "zip",
+    "enumerate",
+    "permutation",
+    "arange",
+    "len",
+    "range",
+}
+
+
+def loops_over_rows(code: Code) -> int | None:
+    """A loop over the rows of X and Y inside another loop (per-example SGD: A02's `for row in data`), its line.
+
+    The inner loop's iterable reads X or Y (the function's first two parameters) or m, directly or through a
+    name made from them by a call that tables or orders rows (np.hstack, zip, range, permutation, len, .shape),
+    and its body assigns what the function returns (the parameters: an update per row); a loop over the
+    parameters' dict (`for key in params`) or one that only adds up the cost is not one."""
+    params = code.params()
+    rows = {*params[:2], "m"}
+    for node in _nodes(code, ast.Assign, helpers=False):
+        value = node.value
+        made = _called(value) in _ROWS_FROM or (isinstance(value, ast.Subscript) and _name(value) in rows)
+        if (made or isinstance(value, ast.Attribute)) and _names_in(value) & rows:  # m = X.shape[0] is a Subscript
+            rows |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    returned = {n for r in _nodes(code, ast.Return, helpers=False) if r.value for n in _names_in(r.value)}
+    for outer in _nodes(code, (ast.For, ast.While), helpers=False):
+        for inner in (n for b in outer.body for n in ast.walk(b) if isinstance(n, ast.For)):
+            if not (
+                _names_in(inner.iter) & rows and (isinstance(inner.iter, ast.Name) or _called(inner.iter) in _ROWS_FROM)
+            ):
+                continue
+            writes = [n for b in inner.body for n in ast.walk(b) if isinstance(n, (ast.Assign, ast.AugAssign))]
+            targets = {_name(t) for w in writes for t in (w.targets if isinstance(w, ast.Assign) else [w.target])}
+            targets |= {_name(e) for w in writes if isinstance(w, ast.Assign) for t in w.targets
+                        if isinstance(t, ast.Tuple) for e in t.elts}  # fmt: skip
+            if targets & returned:
+                return inner.lineno
+    return None
