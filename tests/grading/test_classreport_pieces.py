@@ -68,7 +68,8 @@ def test_every_wrong_function_is_counted_with_its_mistake(class_report):
     (backward,) = pieces["backward"]["mistakes"]  # the chain's judge's words, as the report says them
     eve = next(f for f in document["files"] if f["name"] == "eve.py")
     assert backward["files"] == ["eve.py"] and eve["first_wrong_piece"] == "backward"
-    assert backward["key"] == (eve["mistake"] or eve["cause"]) and backward["cause"] == eve["cause"] != ""
+    assert backward["key"] == (eve["mistake"] or eve["cause"]) and eve["cause"] != ""
+    assert backward["cause"] == f"at {eve['first_wrong']}: {eve['cause']}"  # its one member's value and cause
     (loss,) = pieces["loss"]["mistakes"]
     assert (
         loss["key"] == "loss-missing-minus" and loss["count"] == 2 and sorted(loss["files"]) == ["alice.py", "bob.py"]

@@ -680,7 +680,9 @@ def _notes_shape(shape: str, sizes: dict[str, int]) -> tuple[int, ...] | None:
     return tuple(out)
 
 
-def _misshapen_link(report: FileReport, chain: Chain, raised: Raised, source: Source) -> tuple[TensorVerdict, str]:
+def _misshapen_link(
+    report: FileReport, chain: Chain, raised: Raised, source: Source
+) -> tuple[TensorVerdict | None, str]:
     """Where nothing returned is wrong but the code raised: the first link of the chain that the raising frame
     holds under its own name, made by the learner's statement before the raising line, with another shape than
     the notes' (dZ2 (m, m) where the notes keep (m, 1)); that link, and the sentence that says so. A transposed
@@ -689,9 +691,11 @@ def _misshapen_link(report: FileReport, chain: Chain, raised: Raised, source: So
     from torchref.checker.messages import _one_d_line
 
     tree = reading.parse(source)
+    if not raised or tree is None:
+        return None, ""
     by_name = {t.name: t for t in report.tensors}
     counts = _raising_counts(raised)
-    for link in chain.links if raised and tree is not None else ():
+    for link in chain.links:
         function = "forward" if link.forward else "backward"
         fn = reading._function(tree, function)
         if fn is None or link.name not in by_name:
@@ -701,25 +705,26 @@ def _misshapen_link(report: FileReport, chain: Chain, raised: Raised, source: So
         seen = []
         for s, error in raised:
             got = (error.get("shapes") or {}).get(link.name)
-            if error.get("function") != function or got is None or not error.get("line"):
+            line = error.get("line")
+            if error.get("function") != function or got is None or not line:
                 continue
             sizes = shapes.sizes_of(s.shape)
             expected = _notes_shape(link.shape, sizes)
-            made = [a for a in reading._assignments(fn, link.name) if a.lineno < error["line"]]
+            made = [a for a in reading._assignments(fn, link.name) if a.lineno < line]
             if expected is None or tuple(got) == expected or not made:
                 continue
             seen.append((s, error, tuple(got), expected))
         if seen:
             t = by_name[link.name]
             t.status, t.failed, t.cases = "wrong", t.failed + len(seen), t.cases + len(seen)
-            s, error, got, expected = min(seen, key=lambda c: size(c[0].shape))
+            s, error, made_shape, _ = min(seen, key=lambda c: size(c[0].shape))
             sizes = shapes.sizes_of(s.shape)
             sentence = (
-                f"{link.name} is {shapes.named(got, sizes)} where the notes keep {link.shape}: the statement that "
-                f"made it ran, and line {error['line']} raised after it, in {len(seen)}/{report.cases} cases"
+                f"{link.name} is {shapes.named(made_shape, sizes)} where the notes keep {link.shape}: the statement "
+                f"that made it ran, and line {error['line']} raised after it, in {len(seen)}/{report.cases} cases"
             )
-            if got == (sizes["m"], sizes["m"]) and (line := _one_d_line(source, error, link.name)):
-                sentence += f"; an (m,) array was broadcast against an (m, 1) one at line {line}"
+            if made_shape == (sizes["m"], sizes["m"]) and (one_d := _one_d_line(source, error, link.name)):
+                sentence += f"; an (m,) array was broadcast against an (m, 1) one at line {one_d}"
             return t, sentence
     return None, ""
 
