@@ -40,7 +40,8 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
       in the judge's own process. The learners' usual names (`compute_cost=fn`, `backprop=fn`, ...) are
       taken as the contract's functions they mean, with a note, as in a file;
     - `source=`: a cell's text (str) or a file's bytes (`path`, if given, names it).
-    A function given first is the backward: `torchref.check(backward, model="shallow")`.
+    A function given first is the backward: `torchref.check(backward, model="shallow")`; a model's name
+    given first (and no file of that name) is the model: `torchref.check("shallow", backward=fn)`.
 
     Options as for `torchref check`: cases=20, seed, dtypes, timeout, import_timeout, memory_mb.
     In Jupyter the report shows as a table; `print(report)` gives the terminal's table.
@@ -59,6 +60,11 @@ def check(path=None, model: str | None = None, *, backward=None, forward=None, s
         if backward is not None:
             raise TypeError("give the function once: torchref.check(backward, model=...) or backward=...")
         path, backward = None, path
+    if model is None and isinstance(path, str) and not os.path.exists(path):
+        from torchref.registry import REGISTRY
+
+        if path in REGISTRY:  # torchref.check("shallow", backward=fn): the model's name given first
+            path, model = None, path
     if model is None:
         raise TypeError("model is required: torchref.check(..., model=NAME), a name `torchref models` lists")
     from torchref.contracts import LEARNER_NAMES

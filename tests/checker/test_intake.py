@@ -119,6 +119,9 @@ def test_a_function_given_first_is_the_backward(tmp_path):
     assert positional.verdict == "pass" and positional.file == "backward"
     with pytest.raises(TypeError, match="give the function once"):
         torchref.check(learner.backward, model="shallow", backward=learner.backward)
+    # the model's name first, as `torchref.check("shallow", backward=fn)` reads: the model, not a missing file
+    named_first = torchref.check("shallow", backward=learner.backward, **OPTIONS)
+    assert named_first.verdict == "pass" and named_first.model == "shallow"
 
 
 def test_check_refuses_what_it_cannot_take():
