@@ -91,6 +91,21 @@ def test_what_a_report_says_of_the_same_bytes(tmp_path):
     assert "copied" not in report.table() and "cheat" not in report.table()
 
 
+def test_a_files_line_names_a_few_of_many_copies_and_the_table_all(tmp_path):
+    """Thirty students who hand in the unchanged template: each one's line names three others and counts the rest
+    (one line a file, not thirty names), where the report's table and the teacher's outputs name every one."""
+    _tree(tmp_path, {f"s{i:02}.py": derivation() for i in range(7)})
+    report = _by_name(entries(tmp_path, "shallow"), tmp_path)["s00.py"].finish(
+        FileReport(str(tmp_path / "s00.py"), "shallow")
+    )
+    assert report.summary().endswith(
+        "PASS (0 cases) · the same bytes as s01.py; the same bytes as s02.py; the same bytes as s03.py; "
+        "and 3 more files (--json, --csv and --html name them all)"
+    )
+    assert "the same bytes as s06.py" in report.table() and "more files" not in report.table()
+    assert report.same_source().count("the same bytes as") == 6
+
+
 def test_a_mac_archives_metadata_is_not_a_submission(tmp_path):
     """A zip made on a Mac holds __MACOSX/ and ._name files beside the learner's: metadata, skipped, never judged."""
     _tree(tmp_path, {"alice/hw3.py": derivation(), "alice/__MACOSX/._hw3.py": "\x00\x05\x16\x07", "alice/._hw3.py": ""})

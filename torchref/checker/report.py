@@ -34,6 +34,7 @@ NO_CAUSE = "no known mistake, and no formula within the search's budget gives yo
 SMALL_CASE_BELOW = " (compare your line with the notes' on the small case below)"
 # what was verified of two students' files, as a report's same_source_as says it
 SAME_WORDS = {"file": "the same file (a hard link) as ", "bytes": "the same bytes as "}
+SAME_SAID = 3  # the other students' files a file's one line names (a folder's run); its outputs name them all
 
 
 # where the learner's code raised, as the judge writes it: "... at my.py:20 in backward: `code`: message"
@@ -151,15 +152,19 @@ class FileReport:
         """One line: `name: PASS (40 cases of backward)`, `name: WRONG: first wrong link: ...` (name: the file's by
         default)."""
         name = os.path.basename(self.file) if name is None else name
-        same = f" · {self.same_source()}" if self.same_source_as else ""
+        same = f" · {self.same_source(most=SAME_SAID)}" if self.same_source_as else ""
         if self.verdict == "pass":
             return f"{name}: PASS ({self.counted()}){same}"
         return f"{name}: {VERDICT_WORDS[self.verdict]}: {self.reason}{same}"
 
-    def same_source(self) -> str:
+    def same_source(self, most: int | None = None) -> str:
         """`the same bytes as bob/hw3.py; the same file (a hard link) as dave/hw3.py` ("" when no other student's
-        file is the same): for the teacher's outputs only (it names the other students)."""
-        return "; ".join(SAME_WORDS[same["same"]] + same["file"] for same in self.same_source_as)
+        file is the same): for the teacher's outputs only (it names the other students). `most`: name that many
+        and count the rest (a file's one line in a folder's run)."""
+        said = [SAME_WORDS[same["same"]] + same["file"] for same in self.same_source_as]
+        if most is not None and len(said) > most:
+            said = [*said[:most], f"and {len(said) - most} more files (--json, --csv and --html name them all)"]
+        return "; ".join(said)
 
     def counted(self) -> str:
         """The case count and what it counts: `40 cases of backward`, `48 cases: forward 8, backward 40` (each
