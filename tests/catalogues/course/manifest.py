@@ -115,6 +115,9 @@ MISTAKES = [
     # McCulloch–Pitts neuron: z = Σ x_i, ŷ = 1 if z ≥ θ, an inhibitory input forces 0
     Entry("mp_strict_greater.py", "mp_neuron", "wrong", "fires on z > θ instead of z ≥ θ",
           "forward", ("A",), STRICT, 18, "fires = z > theta", True),
+    Entry("mp_strict_greater_inline.py", "mp_neuron", "wrong",
+          "z > θ inside the returned expression, grouped by parentheses with the inhibitory veto",
+          "forward", ("A",), STRICT, 10, "return ((z > theta) & ~off)", True),
     Entry("mp_inhibitory_ignored.py", "mp_neuron", "wrong", "sums every input; the inhibitory mask is never read",
           "forward", ("A",), INHIBITORY, 9, "z = np.sum(X, axis=1, keepdims=True)"),
     Entry("mp_inhibitory_subtracted.py", "mp_neuron", "wrong",

@@ -1,0 +1,43 @@
+"""The pieces' one-change edits keep what the learner's line means around the change they make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import torchref
+from torchref.checker.pieces import where
+from torchref.checker.pieces.repair import candidates
+
+COURSE = Path(__file__).parents[2] / "catalogues" / "course"
+INLINE = (COURSE / "mp_strict_greater_inline.py").read_text()  # line 10: return ((z > theta) & ~off).astype(int)
+
+
+def _first(text: str, number: int, mistake: str, piece: str) -> str:
+    code = where.parse(text, piece)
+    assert code is not None
+    return candidates(text, code, number, mistake, piece, {piece: piece})[0].after.strip()
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ("    return ((z > theta) & ~off).astype(int)", "return ((z >= theta) & ~off).astype(int)"),
+        ("    return (z > theta).astype(int)", "return (z >= theta).astype(int)"),
+        ("    fires = z > theta", "fires = z >= theta"),
+    ],
+)
+def test_a_flipped_comparison_keeps_the_learners_parentheses(line, fixed):
+    """`(z > theta) & ~off` made `z >= theta & ~off` would compare z with `theta & ~off`: the grouping stays."""
+    text = INLINE.replace("    return ((z > theta) & ~off).astype(int)", line)
+    assert _first(text, 10, "mp-strict-threshold", "forward") == fixed
+
+
+def test_the_strict_threshold_is_repaired_where_it_is_written():
+    """The repair shown is the notes' ≥ on the learner's line, not a compensating + 1 on the sum's line."""
+    report = torchref.check(str(COURSE / "mp_strict_greater_inline.py"), model="mp_neuron", seed=1)
+    assert report.mistake == "mp-strict-threshold", report.reason
+    assert report.repair is not None
+    assert (report.repair["line"], report.repair["after"]) == (10, "return ((z >= theta) & ~off).astype(int)")
+    assert report.repair["result"] == "with this change, all 6 cases pass"
