@@ -67,12 +67,28 @@ class Line:
         return self.raw[start:end].decode("utf-8", "replace")
 
     def spliced(self, changes: list[tuple[ast.expr, str]]) -> str:
-        """The line with each (node, text) replaced, right to left."""
+        """The line with each (node, text) replaced, right to left. Where the learner grouped the node in
+        parentheses, a new text that is not one operand keeps them: `(z > theta) & ~off` made
+        `(z >= theta) & ~off`, never `z >= theta & ~off` (which compares z with `theta & ~off`)."""
         raw = self.raw
         for node, text in sorted(changes, key=lambda c: -self.span(c[0])[0]):
             start, end = self.span(node)
+            if start < node.col_offset and not _operand(text):
+                text = f"({text})"
             raw = raw[:start] + text.encode("utf-8") + raw[end:]
         return raw.decode("utf-8", "replace")
+
+
+def _operand(text: str) -> bool:
+    """The text is one operand, safe anywhere an expression stands: a name, a call, a subscript, a constant,
+    or a whole in parentheses (`(a + b)`, not `(a) + (b)`); an empty text (a deletion) too."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return True  # not an expression: spliced as it is
+    if isinstance(node, (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)):
+        return True
+    return Line(text.strip()).span(node) == (0, len(text.strip().encode("utf-8"))) and node.col_offset > 0
 
 
 def _atom(node: ast.expr, text: str) -> bool:
