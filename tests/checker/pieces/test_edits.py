@@ -41,3 +41,13 @@ def test_the_strict_threshold_is_repaired_where_it_is_written():
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (10, "return ((z >= theta) & ~off).astype(int)")
     assert report.repair["result"] == "with this change, all 6 cases pass"
+
+
+def test_an_update_that_reads_grads_by_the_parameters_key_is_repaired_with_the_gradients_key():
+    """`grads[key]` for each key of params raises KeyError 'W1': the repair is `grads["d" + key]`, verified."""
+    report = torchref.check(str(COURSE / "update_grads_keyed_like_params.py"), model="shallow", seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "update", report.reason
+    assert "KeyError" in report.reason and not report.cause  # raised: no cause is guessed
+    assert report.repair is not None
+    assert (report.repair["line"], report.repair["after"]) == (5, 'new[key] = params[key] - lr * grads["d" + key]')
+    assert report.repair["result"] == "with this change, all 8 cases pass"
