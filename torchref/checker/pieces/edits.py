@@ -8,13 +8,14 @@ statement)` yields (label, the new line) for every edit of the statement: `+` ma
 away ("negate"), `sum` made `mean`, `dtype=float` given, a loop's range moved by one ("range"), an
 argument the function was given passed on ("argument"), the `(1 − y) log(1 − a)` term added
 ("second term"), `/ m` added ("add m"), a value moved by one ("plus one"), a name read as its
-partner ("name": Z as A, A1 as A2, `cache["Z"]` as `cache["A"]`), `axis=0` given to every min and
+partner ("name": Z as A, A1 as A2, `cache["Z"]` as `cache["A"]`), `grads[key]` read as
+`grads["d" + key]` in an update or a loop over the parameters' keys ("gradient key"), `axis=0` given to every min and
 max ("axis"), an alias of the caller's dict copied or `x *= α` made `x = x * α` ("copy"), a line
 that rebinds an argument deleted ("delete"), `m = 1` ("m = 1"), fit's first θ returned at once
 ("return first") or None returned when no θ works ("none unless"), and the notes' formula of the
 piece in the learner's names ("notes"). Nothing here judges an edit: `pieces.repair` does.
 
-It stays one module of about 430 lines: every edit is the same splice of one parsed line (`Line`)
+It stays one module of about 470 lines: every edit is the same splice of one parsed line (`Line`)
 at one place of one function (`Place`), and the catalogue of edits reads best as one list.
 """
 
@@ -236,6 +237,9 @@ def edits(place: Place, statement: ast.stmt) -> Edits:
             if flipped:
                 new = f"{line.of(node.left)} {flipped} {line.of(node.comparators[0])}"
                 yield "compare", line.spliced([(node, new)])
+        if _gradient_by_parameters_key(place, node):  # grads[key] for key in params: the gradient's key is "d" + key
+            assert isinstance(node, ast.Subscript)
+            yield "gradient key", line.spliced([(node.slice, f'"d" + {line.of(node.slice)}')])
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv):
             yield "div", line.spliced([(node, f"{line.of(node.left)} / {line.of(node.right)}")])
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
@@ -414,6 +418,16 @@ def _renames(place: Place, statement: ast.stmt, line: Line, nodes: list[ast.AST]
                 text = f'{Line(place.lines[source.lineno - 1]).of(read.value)}["{partner}"]'
             hits = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
             yield "name", line.spliced([(n, text) for n in hits])
+
+
+def _gradient_by_parameters_key(place: Place, node: ast.AST) -> bool:
+    """`grads[key]` in an update or a loop, `key` a name: the contract keys a parameter P's gradient "dP"."""
+    if place.piece not in ("update", "train") or not isinstance(node, ast.Subscript):
+        return False
+    if not (isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name)):
+        return False
+    grads = place.params[1] if place.piece == "update" and len(place.params) > 1 else ""
+    return node.value.id == grads or node.value.id.startswith("grad")
 
 
 def _rebinds_argument(place: Place, statement: ast.stmt) -> bool:
