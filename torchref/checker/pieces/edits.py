@@ -15,7 +15,7 @@ that rebinds an argument deleted ("delete"), `m = 1` ("m = 1"), fit's first θ r
 ("return first") or None returned when no θ works ("none unless"), and the notes' formula of the
 piece in the learner's names ("notes"). Nothing here judges an edit: `pieces.repair` does.
 
-It stays one module of about 470 lines: every edit is the same splice of one parsed line (`Line`)
+It stays one module of about 480 lines: every edit is the same splice of one parsed line (`Line`)
 at one place of one function (`Place`), and the catalogue of edits reads best as one list.
 """
 
