@@ -273,10 +273,12 @@ def test_a_forward_without_backward_is_judged_and_told_what_is_missing(tmp_path)
     path.write_text("def forward(X, params):\n    pass\n")
     report = check(path, "shallow", cases=2, seed=1)
     assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
-    assert report.reason == (
-        "forward: forward returned None: a missing `return`?; "
-        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`)"
-    )
+    # the headline is the wrong piece's; what was not judged is a note (and the report's list of functions)
+    assert report.reason == "forward: forward returned None: a missing `return`?"
+    assert report.notes == [
+        "the file defines no function backward(X, Y, params, cache) (it defines `forward()`): "
+        "the gradients are not judged"
+    ]
     assert [p["status"] for p in report.pieces if p["name"] in ("forward", "backward")] == ["judged", "not found"]
     right = tmp_path / "right.py"
     right.write_text(EXAMPLE[: EXAMPLE.index("def backward")])

@@ -106,7 +106,7 @@ class Course:
             first.cause,
             first.line,
         )
-        report.reason = first.reason + (f"; {no_backward(source)}" if missing else "")
+        report.reason = first.reason  # what was not judged is a note, not part of the wrong piece's words
         report.small_case = first.small_case
 
 
