@@ -62,6 +62,7 @@ from hostile.manifest import (
 import torchref_handmade
 
 pytestmark = pytest.mark.hostile  # a CI step of its own (.ci/run), its tests spread over the workers
+CHECKOUT = str(Path(__file__).resolve().parents[2])  # the repository the judge runs from
 DRIVER = Path(__file__).parent / "hostile" / "drive_api.py"
 SERVER = Path(__file__).parent / "hostile" / "judge_server.py"
 JUDGE_MEMORY = 3 << 30  # soft RLIMIT_AS of every judge started here (a normal batch reserves well under 1 GiB)
@@ -156,7 +157,13 @@ def _outer(entry: Hostile, work: Path, extra: list[str]) -> list[str]:
     args = ["bwrap", "--dev-bind", "/", "/"]
     for folder, mib in entry.outer.items():
         args += ["--perms", "01777", "--size", str(mib << 20), "--tmpfs", folder]
-    return [*args, *extra, "--bind", str(work), str(work), "--"]  # the test's folder, over a /tmp made anew
+    # the test's folder, and the checkout and its venv where they live under a folder made anew (a clone in /tmp)
+    kept = [str(work)] + [p for p in (CHECKOUT, sys.prefix) if any(_under(p, f) for f in entry.outer)]
+    return [*args, *extra, *(a for p in kept for a in ("--bind", p, p)), "--"]
+
+
+def _under(path: str, folder: str) -> bool:
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
 
 
 @dataclass
