@@ -1,5 +1,6 @@
 import numpy as np
 
+
 def forward(X, theta, inhibitory=None):
     if inhibitory is None:
         inhibitory = np.zeros(X.shape[1], dtype=int)
@@ -11,6 +12,7 @@ def forward(X, theta, inhibitory=None):
         vetoed = np.zeros((X.shape[0], 1), dtype=bool)
     A = ((z >= theta) & ~vetoed).astype(int)
     return A
+
 
 def fit(X, Y, inhibitory=None):
     n = X.shape[1]
