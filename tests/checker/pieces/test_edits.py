@@ -40,7 +40,7 @@ def test_the_strict_threshold_is_repaired_where_it_is_written():
     assert report.mistake == "mp-strict-threshold", report.reason
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (10, "return ((z >= theta) & ~off).astype(int)")
-    assert report.repair["result"] == "with this change, all 6 cases pass"
+    assert report.repair["result"] == f"with this change, all {report.cases} cases pass"
 
 
 def test_an_update_that_reads_grads_by_the_parameters_key_is_repaired_with_the_gradients_key():
@@ -50,4 +50,23 @@ def test_an_update_that_reads_grads_by_the_parameters_key_is_repaired_with_the_g
     assert "KeyError" in report.reason and not report.cause  # raised: no cause is guessed
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (5, 'new[key] = params[key] - lr * grads["d" + key]')
-    assert report.repair["result"] == "with this change, all 8 cases pass"
+    assert report.repair["result"] == f"with this change, all {report.cases} cases pass"
+
+
+@pytest.mark.parametrize(
+    ("file", "model", "line", "after"),
+    [
+        ("mp_inhibitory_all_on.py", "mp_neuron", 10, "vetoed = np.any(X[:, inhibitory] == 1, axis=1, keepdims=True)"),
+        ("perc_step_strict_helper.py", "perceptron", 5, "return (z >= 0).astype(z.dtype)"),
+        ("perc_step_strict_inline.py", "perceptron", 10, "A = (Z >= 0).astype(X.dtype)"),
+    ],
+)
+def test_a_veto_by_all_and_a_strict_step_are_named_and_repaired_on_their_line(file, model, line, after):
+    """Cases with two inhibitory inputs and with z exactly 0 (w = 0, b = 0) show them; the fix is on their line."""
+    report = torchref.check(str(COURSE / file), model=model, seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
+    assert report.mistake in ("mp-inhibitory-all", "perceptron-strict-step"), report.reason
+    assert report.line.startswith(f"{file}:{line} "), report.line
+    assert report.repair is not None
+    assert (report.repair["line"], report.repair["after"]) == (line, after)
+    assert report.repair["result"] == f"with this change, all {report.cases} cases pass"

@@ -143,6 +143,8 @@ def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] |
         # the backward's gradients handed to update: their composition is the step, wherever 1/m is written
         args = {"X": s.X, "Y": s.Y, "params": s.params, "cache": cache, "lr": lr}
         cases.append(Case(f"step{i}", "step", args, new, s.dtype, label=labels[id(s)], extra={"m": s.X.shape[0]}))
+    if pair.contract is contracts.PERCEPTRON:  # the rule's usual start, w = 0 and b = 0: z = 0 on every row
+        cases += _perceptron_start(model, next(s for s in samples if s.dtype == "float64"))
     saturated = [s for s in samples if s.dtype == "float32" and not pair.one_hot][:1]
     if pair.contract is not contracts.PERCEPTRON:
         for s in saturated:  # σ rounds to exactly 0 and 1 in float32: log(0) unless a is clipped
@@ -164,6 +166,22 @@ def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] |
             expected.pop("_path")
             cases.append(Case(f"train{i}_{steps}", "train", args, expected, s.dtype, label=f"{_label(s)} steps={steps}",
                               extra={"model": model, "m": s.X.shape[0]}))  # fmt: skip
+    return cases
+
+
+def _perceptron_start(model: Trainable, s: Sample) -> list[Case]:
+    """From w = 0, b = 0 every z is exactly 0, where the step's a = 1 if z ≥ 0 (not z > 0) decides the output: a
+    forward case, and the loop from there (its first step moves every parameter)."""
+    zero = {k: np.zeros_like(v) for k, v in s.params.items()}
+    A, cache = model.forward(s.X, zero)
+    label = f"{_label(s)}, w = 0 and b = 0: z = 0 on every row"
+    cases = [Case("forward_start", "forward", {"X": s.X, "params": zero}, {"A": A, **cache}, s.dtype, label=label)]
+    for steps in TRAIN_STEPS[:2]:
+        args = {"X": s.X, "Y": s.Y, "params": zero, "lr": 0.25, "steps": steps}
+        expected = batch_trajectory(model, s.X, s.Y, zero, 0.25, steps)
+        expected.pop("_path")
+        cases.append(Case(f"train_start_{steps}", "train", args, expected, s.dtype, label=f"{label}, steps={steps}",
+                          extra={"model": model, "m": s.X.shape[0]}))  # fmt: skip
     return cases
 
 
@@ -275,6 +293,7 @@ def _mp_cases(seed: int) -> list[Case]:
     forward = [(table(2), 2, None), (table(3), 2, _mask(3, 2)), (table(3), 1, None), (table(4), 2, _mask(4, 0))]
     X5 = rng.integers(0, 2, (16, 5))
     forward += [(X5, int(rng.integers(1, 4)), _mask(5, 4)), (table(2), 0, _mask(2, 1))]
+    forward += [(table(4), 1, _mask(4, 2, 3))]  # two inhibitory inputs: either one on forces 0 (any, not all)
     for i, (X, theta, mask) in enumerate(forward):
         args = {"X": X, "theta": theta, "inhibitory": mask}
         cases.append(Case(f"forward{i}", "forward", args, {"A": mp_forward(X, theta, mask)}, "int64",
@@ -284,6 +303,7 @@ def _mp_cases(seed: int) -> list[Case]:
         (table(2), 1, None),  # OR
         (table(3), 2, _mask(3, 0)),  # an inhibitory input that matters
         (table(3), 0, _mask(3, 2)),  # θ = 0: fires unless inhibited
+        (table(4), 1, _mask(4, 1, 3)),  # two inhibitory inputs, each one a veto
         (table(2), 0, None),  # θ = 0 and no inhibitory input: fires on every row
         (table(3)[[0, 7]], 3, None),  # two rows, z ∈ {0, 3}: every θ in 1..3 reproduces Y
         (table(3)[[0, 1, 3]], 3, None),  # θ in 3..4

@@ -9,14 +9,14 @@ away ("negate"), `sum` made `mean`, `dtype=float` given, a loop's range moved by
 argument the function was given passed on ("argument"), the `(1 − y) log(1 − a)` term added
 ("second term"), `/ m` added ("add m"), a value moved by one ("plus one"), a name read as its
 partner ("name": Z as A, A1 as A2, `cache["Z"]` as `cache["A"]`), `grads[key]` read as
-`grads["d" + key]` in an update or a loop over the parameters' keys ("gradient key"), `axis=0`
-given to every min and max ("axis"), an alias of the caller's dict copied or `x *= α` made
-`x = x * α` ("copy"), a line that rebinds an argument deleted ("delete"), `m = 1` ("m = 1"),
-fit's first θ returned at once ("return first") or None returned when no θ works ("none unless"),
-and the notes' formula of the piece in the learner's names ("notes"). Nothing here judges an
-edit: `pieces.repair` does.
+`grads["d" + key]` in an update or a loop over the parameters' keys ("gradient key"), `all` made
+`any` ("any"), `axis=0` given to every min and max ("axis"), an alias of the caller's dict copied
+or `x *= α` made `x = x * α` ("copy"), a line that rebinds an argument deleted ("delete"),
+`m = 1` ("m = 1"), fit's first θ returned at once ("return first") or None returned when no θ
+works ("none unless"), and the notes' formula of the piece in the learner's names ("notes").
+Nothing here judges an edit: `pieces.repair` does.
 
-It stays one module of about 480 lines: every edit is the same splice of one parsed line (`Line`)
+It stays one module of about 490 lines: every edit is the same splice of one parsed line (`Line`)
 at one place of one function (`Place`), and the catalogue of edits reads best as one list.
 """
 
@@ -249,6 +249,8 @@ def edits(place: Place, statement: ast.stmt) -> Edits:
                 yield "drop factor", line.spliced([(node, line.of(keep))])
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             yield "negate", line.spliced([(node, line.of(node.operand))])
+        if isinstance(node, ast.Call) and _called(node) == "all":  # a veto by every input, made one by any
+            yield "any", line.spliced([(node.func, line.of(node.func)[: -len("all")] + "any")])
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sum":
             yield "mean", line.spliced([(node.func, line.of(node.func.value) + ".mean")])
         like = isinstance(node, ast.Call) and _called(node) in ("zeros_like", "empty_like", "ones_like")

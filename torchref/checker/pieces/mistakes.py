@@ -73,6 +73,14 @@ def _mp_subtracted(case: Case, values: Values) -> Values:
     return {"A": (z >= theta).astype(np.int64)}
 
 
+def _mp_all_inhibitory(case: Case, values: Values) -> Values | None:
+    X, theta, inh = _mp(case)
+    if inh.sum() < 2:
+        return None  # with one inhibitory input, all and any are the same veto
+    vetoed = X[:, inh].all(axis=1, keepdims=True)
+    return {"A": ((X[:, ~inh].sum(axis=1, keepdims=True) >= theta) & ~vetoed).astype(np.int64)}
+
+
 def _largest(case: Case, values: Values) -> Values:
     X, Y, mask = case.args["X"], case.args["Y"], case.args.get("inhibitory")
     fits = [t for t in range(X.shape[1] + 2) if np.array_equal(mp_forward(X, t, mask), Y)]
@@ -99,6 +107,10 @@ MP = [
             "forward ignores the inhibitory inputs: they are added to z like excitatory ones, where an inhibitory "
             "input that is on forces the output to 0",
             _mp_ignored, where.sum_of_inputs, only=("fit",)),
+    Mistake("mp-inhibitory-all", "forward",
+            "forward vetoes only when every inhibitory input is on (all); in the notes any one inhibitory input that "
+            "is on forces the output to 0 (any)",
+            _mp_all_inhibitory, where.all_of, mechanism=True, only=("fit",)),
     Mistake("mp-inhibitory-subtracted", "forward",
             "an inhibitory input is subtracted from z (a weight of −1); in the notes an inhibitory input that is on "
             "forces the output to 0 whatever the sum",
@@ -171,7 +183,20 @@ def _rule(case: Case, dZ: Array | None = None, sums: bool = False, db_with_x: bo
     return {"dZ": dZ, "dW": (X.T @ dZ) * scale, "db": db}
 
 
+def _strict_step(case: Case, values: Values) -> Values | None:
+    """The perceptron's forward with a = 1 if z > 0: only a z of exactly 0 (w = 0, b = 0) shows it."""
+    A = case.expected.get("A")
+    if A is None or "Z" not in case.expected or not np.isin(A, (0, 1)).all():
+        return None  # not a step's output (a sigmoid neuron's forward)
+    Z = case.expected["Z"]
+    return {"Z": Z, "A": (Z > 0).astype(A.dtype)}
+
+
 RULE = [
+    Mistake("perceptron-strict-step", "forward",
+            "the step fires only when z > 0; the perceptron's a = 1 if z ≥ 0, so a z of exactly 0 (as from w = 0, "
+            "b = 0) gives 1",
+            _strict_step, where.compare_strict, mechanism=True, only=("backward",)),
     Mistake("backward-missing-one-over-m", "backward",
             "dW and db are the sums over the rows, m times the notes' average: dW = (1/m) Xᵀ dZ, db = (1/m) Σ dZ",
             lambda c, v: _rule(c, sums=True), lambda code: where.defining(code, "dW"), only=("backward",)),

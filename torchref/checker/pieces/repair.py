@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # the edits that undo a named mistake, tried first (in this order)
 FIRST = {
     "mp-strict-threshold": ("compare",),
+    "perceptron-strict-step": ("compare",),
+    "mp-inhibitory-all": ("any",),
     "mp-theta-off-by-one": ("compare", "plus one"),
     "mp-fit-theta-one-low": ("plus one",),
     "mp-fit-largest-theta": ("return first",),

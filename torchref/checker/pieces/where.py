@@ -201,6 +201,11 @@ def sum_without_keepdims(code: Code) -> int | None:
     return None
 
 
+def all_of(code: Code) -> int | None:
+    """An `all` (np.all(...), X.all(...), all(...)): a veto that needs every inhibitory input on."""
+    return next((node.lineno for node in _nodes(code, ast.Call) if _called(node) in ("all", "alltrue")), None)
+
+
 def last_return(code: Code) -> int | None:
     returns = _nodes(code, ast.Return, helpers=False)
     return returns[-1].lineno if returns else None
