@@ -217,6 +217,9 @@ MISTAKES = [
     # the training loop: the loss before each update, then the final one (steps + 1 values)
     Entry("train_cost_after_update.py", "logistic", "wrong", "the cost is logged after each update: J0 is never logged",
           "train", ("losses",), AFTER_UPDATE, 36, "losses.append(loss(forward(X, params)[0], Y))"),
+    Entry("train_shallow_db1_summed_all.py", "shallow", "wrong",
+          "db1 = np.sum(dZ1) / m, a scalar for every hidden unit; the loop that calls this backward is wrong too",
+          "backward", ("db1",), AXIS, 25, "db1 = np.sum(dZ1) / m", True),
     Entry("train_stale_grads.py", "logistic", "wrong", "the gradients are computed once, before the loop",
           "train", ("W", "b", "losses"), STALE_GRADS, 38, "grads = backward(X, Y, params, cache)"),
     Entry("train_range_from_one.py", "logistic", "wrong", "range(1, steps): one update and one loss too few",

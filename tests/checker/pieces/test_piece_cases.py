@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import torchref
 from torchref.checker.pieces.cases import draw
 from torchref.registry import REGISTRY
+
+COURSE = Path(__file__).parents[2] / "catalogues" / "course"
 
 SINGLE_NEURONS = [name for name, pair in REGISTRY.items() if pair.contract is not None and pair.shapes
                   and not pair.one_hot and not any(s.hidden for s in pair.shapes) and pair.model is not None
@@ -28,3 +33,11 @@ def test_a_single_neuron_is_judged_on_rainfall_and_rent_as_the_notes_scale_them(
     assert X.shape == (8, 2) and X.min(axis=0).min() >= 0 and X.max(axis=0).max() <= 1
     assert set(np.unique(X * 4)) <= {0, 1, 2, 3, 4}  # quarters of each range: exact in binary
     assert set(np.unique(Y)) == {0.0, 1.0}
+
+
+def test_a_loop_that_calls_a_wrong_backward_is_not_passed():
+    """db1 summed over both axes is invisible with one hidden unit: the loops run on a network with more."""
+    report = torchref.check(str(COURSE / "train_shallow_db1_summed_all.py"), model="shallow", seed=1)
+    judged = {p["name"]: p["verdict"] for p in report.pieces}
+    assert report.first_wrong == "db1" and judged["backward"] == "wrong", report.reason
+    assert judged["train"] == "wrong", report.pieces
