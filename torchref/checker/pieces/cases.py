@@ -155,9 +155,15 @@ def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] |
             J = np.asarray(model.loss(A, Y))
             cases.append(Case("loss_saturated", "loss", {"A": A, "Y": Y}, {"J": J}, s.dtype, "saturated",
                               label=f"{_label(s)}, a = 1 where y = 0 and a = 0 where y = 1"))  # fmt: skip
-    # the loops: two float64 samples, the perceptron's the largest (a row's update must change a later row's a)
+    # the loops: two float64 samples, the perceptron's the largest (a row's update must change a later row's a);
+    # for the others the first and the one with the widest hidden layers (a mistake across a layer's units, a
+    # db1 summed over both axes, does not show with one unit)
     looped = [x for x in samples if x.dtype == "float64"]
-    looped = looped[-2:] if pair.contract is contracts.PERCEPTRON else looped[:2]
+    if pair.contract is contracts.PERCEPTRON:
+        looped = looped[-2:]
+    else:
+        widest = max(range(len(looped)), key=lambda i: (min(looped[i].shape.hidden or (1,)), -i))
+        looped = [looped[0]] + ([looped[widest or 1]] if len(looped) > 1 else [])
     for i, s in enumerate(looped):
         lr = 0.25 if pair.contract is contracts.PERCEPTRON else 0.5  # big enough that every step shows
         for steps in TRAIN_STEPS:
