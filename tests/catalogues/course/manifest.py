@@ -97,6 +97,7 @@ SCHEDULE = r"(?i)learning.rate|\bα\b|alpha|\blr\b|schedul|decay"
 SGD_OVER_M = r"(?i)1\s*/\s*m|/\s*m\b|divid|per.example|per.row|m\s*=\s*1|single row|\bm\b"
 
 # What a note of an accepted convention must say.
+DISCARDED = r"(?i)never change|not assigned|thrown away|discard|unchanged|never updated|result of update"
 IN_PLACE = r"(?i)in.place"
 CONVENTION_1_OVER_M = r"(?i)1\s*/\s*m"
 SHUFFLED = r"(?i)shuffl"
@@ -220,6 +221,9 @@ MISTAKES = [
     Entry("train_shallow_db1_summed_all.py", "shallow", "wrong",
           "db1 = np.sum(dZ1) / m, a scalar for every hidden unit; the loop that calls this backward is wrong too",
           "backward", ("db1",), AXIS, 25, "db1 = np.sum(dZ1) / m", True),
+    Entry("train_update_result_discarded.py", "shallow", "wrong",
+          "update(params, grads, lr) called for its result but the result dropped: the parameters never change",
+          "train", ("losses", "W1", "b1", "W2", "b2"), DISCARDED, 43, "        update(params, grads, lr)", True),
     Entry("train_stale_grads.py", "logistic", "wrong", "the gradients are computed once, before the loop",
           "train", ("W", "b", "losses"), STALE_GRADS, 38, "grads = backward(X, Y, params, cache)"),
     Entry("train_range_from_one.py", "logistic", "wrong", "range(1, steps): one update and one loss too few",

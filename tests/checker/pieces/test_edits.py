@@ -70,3 +70,14 @@ def test_a_veto_by_all_and_a_strict_step_are_named_and_repaired_on_their_line(fi
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (line, after)
     assert report.repair["result"] == f"with this change, all {report.cases} cases pass"
+
+
+def test_a_loop_that_drops_the_updates_result_is_named_and_repaired():
+    """`update(params, grads, lr)` on a line of its own, its new dict dropped: the parameters never change."""
+    report = torchref.check(str(COURSE / "train_update_result_discarded.py"), model="shallow", seed=1)
+    assert report.verdict == "wrong" and report.first_wrong_piece == "train", report.reason
+    assert report.mistake == "train-update-discarded", report.reason
+    assert "never change" in report.cause and report.line.startswith("train_update_result_discarded.py:43 ")
+    assert report.repair is not None
+    assert (report.repair["line"], report.repair["after"]) == (43, "params = update(params, grads, lr)")
+    assert report.repair["result"] == f"with this change, all {report.cases} cases pass"
