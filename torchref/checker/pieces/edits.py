@@ -10,7 +10,8 @@ argument the function was given passed on ("argument"), the `(1 − y) log(1 −
 ("second term"), `/ m` added ("add m"), a value moved by one ("plus one"), a name read as its
 partner ("name": Z as A, A1 as A2, `cache["Z"]` as `cache["A"]`), `grads[key]` read as
 `grads["d" + key]` in an update or a loop over the parameters' keys ("gradient key"), `all` made
-`any` ("any"), `axis=0` given to every min and max ("axis"), an alias of the caller's dict copied
+`any` ("any"), a call's result assigned to its first argument (`params = update(params, ...)`,
+"assign"), `axis=0` given to every min and max ("axis"), an alias of the caller's dict copied
 or `x *= α` made `x = x * α` ("copy"), a line that rebinds an argument deleted ("delete"),
 `m = 1` ("m = 1"), fit's first θ returned at once ("return first") or None returned when no θ
 works ("none unless"), and the notes' formula of the piece in the learner's names ("notes").
@@ -303,6 +304,9 @@ def edits(place: Place, statement: ast.stmt) -> Edits:
             v = line.of(statement.value)
             v = v if _atom(statement.value, v) else f"({v})"
             yield "copy", f"{indent}{name} = {name} {op} {v}" + _comment(text)
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name):  # update(params, ...)
+        yield "assign", f"{indent}{call.args[0].id} = {text.strip()}"
     if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Expr)) and _rebinds_argument(place, statement):
         yield "delete", ""
     if isinstance(statement, ast.Assign) and _stored(statement) == {"m"}:

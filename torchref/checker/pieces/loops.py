@@ -231,6 +231,10 @@ TRAIN = [
             "the gradients are computed once, before the loop: every step reuses the first step's gradients "
             "(stale); backward must run on the current parameters in every step",
             _kinded("batch", grads_at=0), where.call_before_loop, only=("backward",)),
+    Mistake("train-update-discarded", "train",
+            "the parameters never change: the update's new parameters are dropped (its result is not assigned), so "
+            "every step starts again from the same parameters; assign it: params = update(params, grads, lr)",
+            _kinded("batch", scale=0.0), where.result_dropped, mechanism=True, only=("backward",)),
     Mistake("train-steps-off-by-one", "train", "the loop makes {detail}", _steps_off, where.loop_range,
             only=("backward",)),
     Mistake("train-learning-rate-schedule", "train",

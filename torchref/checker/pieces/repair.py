@@ -32,6 +32,7 @@ FIRST = {
     "mp-strict-threshold": ("compare",),
     "perceptron-strict-step": ("compare",),
     "mp-inhibitory-all": ("any",),
+    "train-update-discarded": ("assign",),
     "mp-theta-off-by-one": ("compare", "plus one"),
     "mp-fit-theta-one-low": ("plus one",),
     "mp-fit-largest-theta": ("return first",),
@@ -65,7 +66,7 @@ FIRST = {
     "train-loss-y-log-a-only": ("second term",),
 }
 # edits tried only when the named mistake calls for them (they change more than one symbol's meaning)
-ONLY_WHEN_NAMED = {"delete", "m = 1", "return first", "none unless"}
+ONLY_WHEN_NAMED = {"delete", "m = 1", "return first", "none unless", "assign"}
 # the pieces whose values are made one after another and each judged on its own (dZ, then dW from it; W, then b):
 # one of them right and a later one wrong is progress. A loop's losses and parameters are one trajectory: not so.
 ONE_BY_ONE = ("backward", "update")

@@ -289,6 +289,14 @@ def append_in_loop(code: Code) -> int | None:
     return None
 
 
+def result_dropped(code: Code) -> int | None:
+    """A call of an update on a line of its own (`update(params, grads, lr)`): its new parameters are dropped."""
+    for node in _nodes(code, ast.Expr, helpers=False):
+        if isinstance(node.value, ast.Call) and "update" in _called(node.value).lower():
+            return node.lineno
+    return None
+
+
 def call_before_loop(code: Code, callees: Iterable[str] = ("backward", "backprop")) -> int | None:
     """A call of backward outside every loop of the function."""
     inside = {id(n) for loop in _nodes(code, (ast.For, ast.While), helpers=False) for n in ast.walk(loop)}
