@@ -65,7 +65,7 @@ def test_a_veto_by_all_and_a_strict_step_are_named_and_repaired_on_their_line(fi
     """Cases with two inhibitory inputs and with z exactly 0 (w = 0, b = 0) show them; the fix is on their line."""
     report = torchref.check(str(COURSE / file), model=model, seed=1)
     assert report.verdict == "wrong" and report.first_wrong_piece == "forward", report.reason
-    assert report.mistake in ("mp-inhibitory-all", "perceptron-strict-step"), report.reason
+    assert report.mistake in ("mp-inhibitory-all", "forward-strict-step"), report.reason
     assert report.line.startswith(f"{file}:{line} "), report.line
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (line, after)

@@ -219,7 +219,7 @@ def _edge_note(case: Case, failure: _Failure | None, got: Values) -> list[str]:
         if _finite(got):
             return []
         return [f"{what}: J is inf/NaN (log of 0); clip a to [ε, 1 − ε] (np.clip) so that a saturated σ keeps J "
-                "finite: not part of the verdict"]  # fmt: skip
+                "finite (in float32 an ε of at least 1e-7: 1 − 1e-8 rounds to 1): not part of the verdict"]  # fmt: skip
     ours = "" if _finite(case.expected) else ", as the reference's own min–max does"
     if not _finite(got):
         return [f"{what} gives NaN/inf: max − min = 0 there, so x' = 0/0{ours}; 0/0 needs a rule (e.g. leave such a "

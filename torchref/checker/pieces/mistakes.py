@@ -193,8 +193,8 @@ def _strict_step(case: Case, values: Values) -> Values | None:
 
 
 RULE = [
-    Mistake("perceptron-strict-step", "forward",
-            "the step fires only when z > 0; the perceptron's a = 1 if z ≥ 0, so a z of exactly 0 (as from w = 0, "
+    Mistake("forward-strict-step", "forward",
+            "the step fires only when z > 0; the notes' step is a = 1 if z ≥ 0, so a z of exactly 0 (as from w = 0, "
             "b = 0) gives 1",
             _strict_step, where.compare_strict, mechanism=True, only=("backward",)),
     Mistake("backward-missing-one-over-m", "backward",

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # the edits that undo a named mistake, tried first (in this order)
 FIRST = {
     "mp-strict-threshold": ("compare",),
-    "perceptron-strict-step": ("compare",),
+    "forward-strict-step": ("compare",),
     "mp-inhibitory-all": ("any",),
     "train-update-discarded": ("assign",),
     "mp-theta-off-by-one": ("compare", "plus one"),
