@@ -24,6 +24,8 @@ from torchref_handmade.normalise import MinMax
 
 TRAIN_STEPS = (1, 2, 3)  # a loop is run for 1, 2 and 3 steps: the step where it parts is seen
 LR = 0.1  # the top of the notes' range 0.1 → 0.001
+PERCEPTRON_LR = 0.25  # the perceptron's α: its updates and its loops
+LOOP_LR = 0.5  # the other loops' α: big enough that every step shows
 EDGE = ("saturated", "constant column", "single row")
 
 if TYPE_CHECKING:
@@ -136,7 +138,7 @@ def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] |
             args = {"X": s.X, "Y": s.Y, "params": s.params, "cache": cache}
             cases.append(Case(f"backward{i}", "backward", args, grads, s.dtype, label=labels[id(s)],
                               extra={"m": s.X.shape[0]}))  # fmt: skip
-        lr = 0.25 if pair.contract is contracts.PERCEPTRON else LR
+        lr = PERCEPTRON_LR if pair.contract is contracts.PERCEPTRON else LR
         new = {k: v - np.asarray(lr, v.dtype) * grads["d" + k] for k, v in s.params.items()}
         cases.append(Case(f"update{i}", "update", {"params": s.params, "grads": grads, "lr": lr}, new, s.dtype,
                           label=labels[id(s)], extra={"m": s.X.shape[0]}))  # fmt: skip
@@ -164,15 +166,21 @@ def _trainable_cases(pair: ModelPair, seed: int, hidden: int | tuple[int, ...] |
     else:
         widest = max(range(len(looped)), key=lambda i: (min(looped[i].shape.hidden or (1,)), -i))
         looped = [looped[0]] + ([looped[widest or 1]] if len(looped) > 1 else [])
+    lr = PERCEPTRON_LR if pair.contract is contracts.PERCEPTRON else LOOP_LR
     for i, s in enumerate(looped):
-        lr = 0.25 if pair.contract is contracts.PERCEPTRON else 0.5  # big enough that every step shows
-        for steps in TRAIN_STEPS:
-            args = {"X": s.X, "Y": s.Y, "params": s.params, "lr": lr, "steps": steps}
-            expected = batch_trajectory(model, s.X, s.Y, s.params, lr, steps)
-            expected.pop("_path")
-            cases.append(Case(f"train{i}_{steps}", "train", args, expected, s.dtype, label=f"{_label(s)} steps={steps}",
-                              extra={"model": model, "m": s.X.shape[0]}))  # fmt: skip
+        cases += [_train_case(model, s, s.params, lr, steps, f"train{i}_{steps}", _label(s)) for steps in TRAIN_STEPS]
     return cases
+
+
+def _train_case(
+    model: Trainable, s: Sample, params: dict[str, Array], lr: float, steps: int, case_id: str, label: str
+) -> Case:
+    """The loop from `params` on the sample's X and Y: the reference is batch gradient descent."""
+    args = {"X": s.X, "Y": s.Y, "params": params, "lr": lr, "steps": steps}
+    expected = batch_trajectory(model, s.X, s.Y, params, lr, steps)
+    expected.pop("_path")
+    return Case(case_id, "train", args, expected, s.dtype, label=f"{label} steps={steps}",
+                extra={"model": model, "m": s.X.shape[0]})  # fmt: skip
 
 
 def _perceptron_start(model: Trainable, s: Sample) -> list[Case]:
@@ -181,14 +189,9 @@ def _perceptron_start(model: Trainable, s: Sample) -> list[Case]:
     zero = {k: np.zeros_like(v) for k, v in s.params.items()}
     A, cache = model.forward(s.X, zero)
     label = f"{_label(s)}, w = 0 and b = 0: z = 0 on every row"
-    cases = [Case("forward_start", "forward", {"X": s.X, "params": zero}, {"A": A, **cache}, s.dtype, label=label)]
-    for steps in TRAIN_STEPS[:2]:
-        args = {"X": s.X, "Y": s.Y, "params": zero, "lr": 0.25, "steps": steps}
-        expected = batch_trajectory(model, s.X, s.Y, zero, 0.25, steps)
-        expected.pop("_path")
-        cases.append(Case(f"train_start_{steps}", "train", args, expected, s.dtype, label=f"{label}, steps={steps}",
-                          extra={"model": model, "m": s.X.shape[0]}))  # fmt: skip
-    return cases
+    forward = Case("forward_start", "forward", {"X": s.X, "params": zero}, {"A": A, **cache}, s.dtype, label=label)
+    loops = [_train_case(model, s, zero, PERCEPTRON_LR, k, f"train_start_{k}", f"{label},") for k in TRAIN_STEPS[:2]]
+    return [forward, *loops]
 
 
 def batch_trajectory(

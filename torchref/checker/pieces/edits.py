@@ -89,15 +89,16 @@ def _operand(text: str) -> bool:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         return True  # not an expression: spliced as it is
-    if isinstance(node, (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)):
+    if isinstance(node, _ATOMS):
         return True
     return Line(text.strip()).span(node) == (0, len(text.strip().encode("utf-8"))) and node.col_offset > 0
 
 
+_ATOMS = (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)  # one operand, whatever stands around
+
+
 def _atom(node: ast.expr, text: str) -> bool:
-    return isinstance(node, (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)) or (
-        text.startswith("(") and text.endswith(")")
-    )
+    return isinstance(node, _ATOMS) or (text.startswith("(") and text.endswith(")"))
 
 
 def _whole(node: ast.expr) -> int | None:
