@@ -161,13 +161,10 @@ def backward(X, Y, params, cache):
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_huge_values_are_wrong_without_a_warning_from_the_judge(tmp_path, sandbox):
-    import warnings
-
     path = tmp_path / "huge.py"
     path.write_text(HUGE_VALUES)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a warning of the judge's own arithmetic would end this file's judging
-        report = check(path, "shallow", sandbox=sandbox, cases=3, seed=1)
+    # pyproject's filterwarnings makes every warning an error: one from the judge's own arithmetic fails this test
+    report = check(path, "shallow", sandbox=sandbox, cases=3, seed=1)
     assert report.verdict == "wrong", report.table()
 
 
