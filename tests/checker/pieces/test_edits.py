@@ -81,3 +81,23 @@ def test_a_loop_that_drops_the_updates_result_is_named_and_repaired():
     assert report.repair is not None
     assert (report.repair["line"], report.repair["after"]) == (43, "params = update(params, grads, lr)")
     assert report.repair["result"] == f"with this change, all {report.cases} cases pass"
+
+
+PLUS = (COURSE / "perc_update_plus.py").read_text()  # line 27: dZ = cache["A"] - Y  # (m, 1)
+
+
+@pytest.mark.parametrize(
+    ("grouped", "regrouped"),
+    [
+        ('dZ = -((Y) - (cache["A"]))', 'dZ = -(Y) - (cache["A"])'),  # negated: not Y alone
+        ('dZ = ((Y) - (cache["A"])) / m', 'dZ = (Y) - (cache["A"]) / m'),  # over m: not A alone
+    ],
+)
+def test_a_line_is_grouped_by_what_it_is_not_by_its_first_and_last_characters(grouped, regrouped):
+    """`(Y) - (A)` starts with "(" and ends with ")" but is not one operand: an edit of the whole groups it."""
+    text = PLUS.replace('    dZ = cache["A"] - Y  # (m, 1)', '    dZ = (Y) - (cache["A"])  # (m, 1)')
+    code = where.parse(text, "backward")
+    assert code is not None
+    afters = [e.after.split("  #")[0].strip() for e in candidates(text, code, 27, "", "backward", {})]
+    assert grouped in afters
+    assert regrouped not in afters

@@ -97,10 +97,6 @@ def _operand(text: str) -> bool:
 _ATOMS = (ast.Name, ast.Call, ast.Subscript, ast.Attribute, ast.Constant)  # one operand, whatever stands around
 
 
-def _atom(node: ast.expr, text: str) -> bool:
-    return isinstance(node, _ATOMS) or (text.startswith("(") and text.endswith(")"))
-
-
 def _whole(node: ast.expr) -> int | None:
     """The whole number the node writes (`3`), or None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
@@ -121,7 +117,7 @@ def _plus(line: Line, node: ast.expr, k: int) -> str:
     text = line.of(node)
     text = (
         text
-        if _atom(node, text) or isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
+        if _operand(text) or isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
         else f"({text})"
     )
     return f"{text} {'+' if k > 0 else '-'} {abs(k)}"
@@ -272,14 +268,14 @@ def edits(place: Place, statement: ast.stmt) -> Edits:
     # edits of the statement as a whole
     if value is not None and isinstance(statement, (ast.Assign, ast.AugAssign, ast.Return)):
         v = line.of(value)
-        negated = f"-{v}" if _atom(value, v) else f"-({v})"
+        negated = f"-{v}" if _operand(v) else f"-({v})"
         if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mult, ast.Div)):
             left = line.of(value.left)
-            yield "negate", line.spliced([(value.left, f"-{left}" if _atom(value.left, left) else f"-({left})")])
+            yield "negate", line.spliced([(value.left, f"-{left}" if _operand(left) else f"-({left})")])
         yield "negate", line.spliced([(value, negated)])
         m = _m_name(place)
         if m:
-            yield "add m", line.spliced([(value, f"{v if _atom(value, v) else f'({v})'} / {m}")])
+            yield "add m", line.spliced([(value, f"{v if _operand(v) else f'({v})'} / {m}")])
         if isinstance(statement, ast.Assign) and _stored(statement):
             for k in (1, -1):
                 yield "plus one", line.spliced([(value, _plus(line, value, k))])
@@ -303,7 +299,7 @@ def edits(place: Place, statement: ast.stmt) -> Edits:
         name, op = statement.target.id, _OPS.get(type(statement.op), "")
         if op:  # g *= lr changes the caller's array; g = g * lr makes a new one
             v = line.of(statement.value)
-            v = v if _atom(statement.value, v) else f"({v})"
+            v = v if _operand(v) else f"({v})"
             yield "copy", f"{indent}{name} = {name} {op} {v}" + _comment(text)
     call = statement.value if isinstance(statement, ast.Expr) else None
     if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name):  # update(params, ...)
@@ -384,7 +380,7 @@ def _second_term(line: Line, node: ast.BinOp, np_name: str) -> str:
     if isinstance(y_node, (ast.BinOp, ast.Call)) and not isinstance(y_node, ast.Subscript):
         return ""
     y, a, log = line.of(y_node), line.of(right.args[0]), line.of(right.func)
-    a1 = a if _atom(right.args[0], a) else f"({a})"
+    a1 = a if _operand(a) else f"({a})"
     term = f"{y} * {log}({a}) + (1 - {y}) * {log}(1 - {a1})"
     return f"-({term})" if negated else term
 
